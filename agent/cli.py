@@ -1,0 +1,93 @@
+"""``clinagent`` command line: a thin layer over ``agent.pipeline`` and ``evals.run``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from agent.config import Settings, get_settings
+from agent.errors import ClinicalAgentError, ConfigError
+
+app = typer.Typer(
+    name="clinagent", no_args_is_help=True, add_completion=False,
+    help="On-premises clinical notes agent: extraction, evaluation (more commands to come).",
+)
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluation runs (print a table, write JSON).")
+app.add_typer(eval_app, name="eval")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ConfigError(".".join(map(str, first["loc"])), first["msg"],
+                          "Fix the CLINAGENT_* variable or clinagent.env") from e
+
+
+def _fail(err: ClinicalAgentError) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def extract(
+    notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output JSON Lines ('-' = stdout)")]
+    = "-",
+    patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
+) -> None:
+    """Extract problems, medications, tests, procedures and allergies with assertions,
+    sections, medication attributes and codes (deterministic, offline)."""
+    from agent.pipeline import extract_notes, write_jsonl
+
+    try:
+        settings = _settings()
+        report = write_jsonl(
+            extract_notes(notes, settings, patient_id=patient_id, encoding=encoding),
+            out, sys.stdout,
+        )
+    except ClinicalAgentError as e:
+        _fail(e)
+        return
+    for err in report.errors:
+        typer.echo(f"skipped: {err}", err=True)
+    if report.notes_ok == 0 and not report.errors:
+        typer.echo(f"error: {notes}: the input holds no notes (empty file). "
+                   "Pass a file with at least one note", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"extracted {report.entities} entities from {report.notes_ok} note(s)"
+               + (f"; {len(report.errors)} note(s) skipped, see above" if report.errors else "")
+               + ("" if out == "-" else f" -> {out}"), err=True)
+    if report.errors:
+        raise typer.Exit(code=1)
+
+
+@eval_app.command("extract")
+def eval_extract(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/extract.json"),
+    limit: Annotated[int | None, typer.Option(help="Use only the first N items per set")]
+    = None,
+    data_dir: Annotated[Path, typer.Option(help="Folder with the public dev sets")]
+    = Path("../shared/data"),
+) -> None:
+    """Score the extractor on the demo gold, NegEx, PHEE and CodiESP."""
+    from evals.run import run_extract
+
+    try:
+        run_extract(out=out, limit=limit, data_dir=data_dir, settings=_settings())
+    except ClinicalAgentError as e:
+        _fail(e)

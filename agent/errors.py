@@ -1,0 +1,94 @@
+"""One exception hierarchy for the whole product.
+
+Every error carries structured fields and a message that tells the user what to do next.
+Messages never contain note text: notes are referred to by id, line number and offsets,
+because note text may hold PHI.
+"""
+
+from __future__ import annotations
+
+
+class ClinicalAgentError(Exception):
+    """Root of every error clinagent raises on purpose."""
+
+
+class ConfigError(ClinicalAgentError):
+    """A setting is missing, misspelled or an unsafe combination."""
+
+    def __init__(self, setting: str, problem: str, fix: str) -> None:
+        self.setting = setting
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"setting {setting!r}: {problem}. {fix}")
+
+
+class InputError(ClinicalAgentError):
+    """Notes could not be read: bad path, bad encoding, bad JSON line or field.
+
+    Attributes:
+        source: the file (or folder) being read.
+        line: 1-based line number for JSON Lines input, None otherwise.
+        field: the offending field name, None when the whole line is bad.
+    """
+
+    def __init__(
+        self, source: str, problem: str, *, line: int | None = None, field: str | None = None,
+        fix: str = "",
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.field = field
+        self.problem = problem
+        where = source
+        if line is not None:
+            where += f" line {line}"
+        if field is not None:
+            where += f" field {field!r}"
+        msg = f"{where}: {problem}"
+        if fix:
+            msg += f". {fix}"
+        super().__init__(msg)
+
+
+class RuleFileError(ClinicalAgentError):
+    """A rule or lexicon data file is invalid; names the file and the entry index."""
+
+    def __init__(self, path: str, problem: str, *, index: int | None = None) -> None:
+        self.path = path
+        self.index = index
+        self.problem = problem
+        where = path if index is None else f"{path} entry {index}"
+        super().__init__(f"{where}: {problem}. Fix the rule file; it is validated at load time.")
+
+
+class VocabularyError(ClinicalAgentError):
+    """A vocabulary (drug list, ICD table, user RxNorm file) is missing or unreadable."""
+
+    def __init__(self, name: str, problem: str, fix: str) -> None:
+        self.name = name
+        self.problem = problem
+        super().__init__(f"vocabulary {name!r}: {problem}. {fix}")
+
+
+class BackendUnavailable(ClinicalAgentError):
+    """The configured LLM server cannot be reached and no fallback is configured."""
+
+
+class ExtractionFailed(ClinicalAgentError):
+    """Structured extraction failed after all retries."""
+
+    def __init__(self, attempts: int, last_error: str) -> None:
+        self.attempts = attempts
+        self.last_error = last_error
+        super().__init__(
+            f"extraction failed after {attempts} attempt(s): {last_error}. "
+            "Check the model and prompt, or raise llm.max_retries."
+        )
+
+
+class PromptError(ClinicalAgentError):
+    """A prompt file is missing, invalid, or rendered with a missing variable."""
+
+
+class VerificationError(ClinicalAgentError):
+    """A summary or fact could not be verified (malformed input, unknown note id)."""

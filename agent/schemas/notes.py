@@ -1,0 +1,31 @@
+"""The input contract: one clinical note."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Note(BaseModel):
+    """One clinical note as read from JSON Lines, a .txt file or an API request.
+
+    Unknown extra fields (e.g. ``author_role``, ``encounter_id``) are kept in ``extra``
+    so nothing in the user's file is lost; they are not interpreted.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: str = Field(min_length=1)
+    note_id: str = Field(min_length=1)
+    note_type: str = "unknown"
+    date: str | None = None
+    text: str
+    extra: dict[str, object] = Field(default_factory=dict)
+
+    @field_validator("patient_id", "note_id", "note_type", mode="before")
+    @classmethod
+    def _ids_are_strings(cls, value: object) -> object:
+        # Integer ids are common in exports (MIMIC ROW_ID); accept them as strings,
+        # but never floats/bools/objects, which usually mean a shifted column.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value

