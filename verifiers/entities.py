@@ -146,8 +146,9 @@ class EntityExtractor:
         self, text: str, carried_section: str | None
     ) -> tuple[list[Entity], str | None]:
         doc = self.pipeline.prepare(text)
-        headers = [(s.title_span.start_char, s.title_span.end_char) for s in doc._.sections
-                   if s.title_span is not None]
+        # Section.title_span is a (start, end) token range.
+        headers = [(doc[a:b].start_char, doc[a:b].end_char) for a, b in
+                   (s.title_span for s in doc._.sections if s.title_span is not None)]
         hits = [h for h in self.vocabularies.matcher.find(text)
                 if not any(s <= h.start < e for s, e in headers)]
         hits = [_extend_drug(text, h) for h in hits]
@@ -218,9 +219,10 @@ class EntityExtractor:
         if ent.type == "PROCEDURE" and self._procedure_coder is not None:
             return {}, self._procedure_coder.code(ent.text, k=min(3, self.max_codes))
         if ent.type in ("MEDICATION", "ALLERGY"):
-            normalized, codes = self._drugs.normalize(canonical)
+            # The mention first: "Lasix" must come out as a brand of furosemide.
+            normalized, codes = self._drugs.normalize(ent.text)
             if not codes and canonical.lower() != ent.text.lower():
-                normalized, codes = self._drugs.normalize(ent.text)
+                normalized, codes = self._drugs.normalize(canonical)
             return normalized, codes
         return {}, []
 

@@ -1,0 +1,153 @@
+"""Assertion status from ConText cues and sections, on synthetic note fragments."""
+
+from __future__ import annotations
+
+import pytest
+
+from verifiers.assertion import assertion_of, assertions_of, context_flags
+
+
+def _annotate(pipeline, text: str, targets: list[tuple[str, str]]):
+    """Annotate ``text`` with one entity per (surface, type); the n-th repeat of a surface
+    in ``targets`` takes its n-th occurrence in the text."""
+    doc = pipeline.prepare(text)
+    spans, seen = [], {}
+    for surface, etype in targets:
+        start = -1
+        for _ in range(seen.get(surface, 0) + 1):
+            start = text.index(surface, start + 1)
+        seen[surface] = seen.get(surface, 0) + 1
+        spans.append(doc.char_span(start, start + len(surface), label=etype,
+                                   alignment_mode="expand"))
+    doc.ents = spans
+    return pipeline.annotate(doc)
+
+
+def _assertion(pipeline, text: str, target: str, etype: str) -> str:
+    doc = _annotate(pipeline, text, [(target, etype)])
+    return assertion_of(doc.ents[0], etype)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, etype, expected", [
+    # present
+    ("Pt c/o chest pain for 2 days.", "chest pain", "PROBLEM", "present"),
+    ("65M with h/o HTN presents with chest pain.", "chest pain", "PROBLEM", "present"),
+    ("Reports a 3-day history of cough.", "cough", "PROBLEM", "present"),
+    ("History of Present Illness: 45F with abdominal pain.",
+     "abdominal pain", "PROBLEM", "present"),
+    ("No interval change in the pleural effusion.", "pleural effusion", "PROBLEM", "present"),
+    ("Gram negative rods; bacteremia on admission.", "bacteremia", "PROBLEM", "present"),
+    ("Wife reports he had a fever last night.", "fever", "PROBLEM", "present"),
+    ("Denies fever, reports cough.", "cough", "PROBLEM", "present"),
+    ("No fever; cough present.", "cough", "PROBLEM", "present"),
+    ("Taking aspirin 81 mg daily.", "aspirin", "MEDICATION", "present"),
+    ("Albuterol as needed, lisinopril 10 mg daily.", "lisinopril", "MEDICATION", "present"),
+    ("Fever resolved, cough persists.", "cough", "PROBLEM", "present"),
+    ("Son at bedside, patient has pneumonia.", "pneumonia", "PROBLEM", "present"),
+    ("chest pain (+), dyspnea (-)", "chest pain", "PROBLEM", "present"),
+    ("72-year-old male with CHF.", "CHF", "PROBLEM", "present"),
+    ("Prior to admission she had chest pain.", "chest pain", "PROBLEM", "present"),
+    ("Heparin for DVT prophylaxis.", "Heparin", "MEDICATION", "present"),
+    ("Allergies: penicillin (rash).", "penicillin", "ALLERGY", "present"),
+    # absent
+    ("Denies: fever, chills, chest pain.", "fever", "PROBLEM", "absent"),
+    ("Denies: fever, chills, chest pain.", "chest pain", "PROBLEM", "absent"),
+    ("ROS: negative for headache.", "headache", "PROBLEM", "absent"),
+    ("ROS:\nNeg: nausea, vomiting\nPos: cough", "vomiting", "PROBLEM", "absent"),
+    ("HPI: No fever at home.", "fever", "PROBLEM", "absent"),
+    ("No h/o MI.", "MI", "PROBLEM", "absent"),
+    ("Lungs clear w/o wheezes.", "wheezes", "PROBLEM", "absent"),
+    ("Doppler negative   for\nDVT.", "DVT", "PROBLEM", "absent"),
+    ("PE was ruled out.", "PE", "PROBLEM", "absent"),
+    ("Murphy sign (-).", "Murphy sign", "PROBLEM", "absent"),
+    ("The rash has resolved.", "rash", "PROBLEM", "absent"),
+    ("Fever: no  Cough: yes", "Fever", "PROBLEM", "absent"),
+    ("Allergies - none.", "Allergies", "ALLERGY", "absent"),
+    ("No reported allergies.", "allergies", "ALLERGY", "absent"),
+    ("chest pain (+), dyspnea (-)", "dyspnea", "PROBLEM", "absent"),
+    ("Pneumonia, resolved.", "Pneumonia", "PROBLEM", "absent"),
+    ("Not on aspirin.", "aspirin", "MEDICATION", "absent"),
+    ("Off warfarin since the bleed.", "warfarin", "MEDICATION", "absent"),
+    ("Echo not done.", "Echo", "TEST", "absent"),
+    ("Extremities without edema.", "edema", "PROBLEM", "absent"),
+    # possible
+    ("Pneumonia - r/o sepsis", "sepsis", "PROBLEM", "possible"),
+    ("Admitted to rule out MI.", "MI", "PROBLEM", "possible"),
+    ("Cannot exclude PE.", "PE", "PROBLEM", "possible"),
+    ("PE cannot be excluded.", "PE", "PROBLEM", "possible"),
+    ("PE not ruled out.", "PE", "PROBLEM", "possible"),
+    ("Opacity concerning for pneumonia.", "pneumonia", "PROBLEM", "possible"),
+    ("Pneumonia vs atelectasis.", "Pneumonia", "PROBLEM", "possible"),
+    ("Pneumonia vs atelectasis.", "atelectasis", "PROBLEM", "possible"),
+    ("PE has not been excluded.", "PE", "PROBLEM", "possible"),
+    ("h/o possible seizure.", "seizure", "PROBLEM", "possible"),
+    ("CT to evaluate for appendicitis.", "appendicitis", "PROBLEM", "possible"),
+    ("Probable UTI.", "UTI", "PROBLEM", "possible"),
+    ("PMH: questionable asthma", "asthma", "PROBLEM", "possible"),
+    # historical
+    ("PMH: HTN, DM2", "HTN", "PROBLEM", "historical"),
+    ("PMH: HTN, DM2", "DM2", "PROBLEM", "historical"),
+    ("Past Medical History:\nAsthma\nCOPD", "COPD", "PROBLEM", "historical"),
+    ("Past Surgical History: cholecystectomy", "cholecystectomy", "PROCEDURE", "historical"),
+    ("s/p appendectomy in 2010.", "appendectomy", "PROCEDURE", "historical"),
+    ("Prior MI in 2015.", "MI", "PROBLEM", "historical"),
+    ("He quit smoking in 1990.", "smoking", "PROBLEM", "historical"),
+    ("Previously on metformin.", "metformin", "MEDICATION", "historical"),
+    ("Warfarin was discontinued last year.", "Warfarin", "MEDICATION", "historical"),
+    ("Stopped lisinopril due to cough.", "lisinopril", "MEDICATION", "historical"),
+    # hypothetical
+    ("Return to the ED if chest pain recurs.", "chest pain", "PROBLEM", "hypothetical"),
+    ("Discharge Instructions:\nReturn if fever or worsening pain.",
+     "fever", "PROBLEM", "hypothetical"),
+    ("Call your doctor for fever over 101.", "fever", "PROBLEM", "hypothetical"),
+    ("Monitor for bleeding.", "bleeding", "PROBLEM", "hypothetical"),
+    ("Should she develop shortness of breath, call 911.",
+     "shortness of breath", "PROBLEM", "hypothetical"),
+    ("Consider starting metoprolol.", "metoprolol", "MEDICATION", "hypothetical"),
+    ("If pain persists, give morphine.", "morphine", "MEDICATION", "hypothetical"),
+    ("Call if no urine output.", "urine output", "PROBLEM", "hypothetical"),
+    # family
+    ("Family History:\nMother with breast cancer.", "breast cancer", "PROBLEM", "family"),
+    ("FHx: colon cancer in father.", "colon cancer", "PROBLEM", "family"),
+    ("Father had an MI at 50.", "MI", "PROBLEM", "family"),
+    ("No family history of colon cancer.", "colon cancer", "PROBLEM", "family"),
+    ("Mother, who had breast cancer at 50, is well.", "breast cancer", "PROBLEM", "family"),
+    ("Maternal aunt with ovarian cancer.", "ovarian cancer", "PROBLEM", "family"),
+])
+# fmt: on
+def test_when_cue_or_section_then_assertion(clinical_pipeline, text, target, etype, expected):
+    assert _assertion(clinical_pipeline, text, target, etype) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, expected", [
+    ("1. No chest pain.\n2. Pneumonia",                          "Pneumonia",  "present"),
+    ("1. No chest pain\n2. Pneumonia",                           "Pneumonia",  "present"),
+    ("- no fever\n- cough",                                      "cough",      "present"),
+    ("Denies fever.\nAssessment: pneumonia",                     "pneumonia",  "present"),
+    ("Family History:\nMother with breast cancer.\n\nAssessment:\nAnemia", "Anemia", "present"),
+    ("PMH: HTN\nHPI: chest pain since noon",                     "chest pain", "present"),
+    ("Neg: fever\nPos: cough",                                   "cough",      "present"),
+    ("h/o MI.\nNow with dyspnea.",                               "dyspnea",    "present"),
+])
+# fmt: on
+def test_when_cue_in_previous_list_item_then_scope_does_not_leak(
+    clinical_pipeline, text, target, expected
+):
+    assert _assertion(clinical_pipeline, text, target, "PROBLEM") == expected
+
+
+def test_when_cue_is_inside_the_target_then_it_is_ignored(clinical_pipeline):
+    doc = _annotate(clinical_pipeline, "The lungs show no opacities.",
+                    [("lungs show no opacities", "PROBLEM")])
+    assert context_flags(doc.ents[0]).is_negated is False
+
+
+def test_when_doc_has_several_entities_then_assertions_follow_ents_order(clinical_pipeline):
+    text = "Denies chest pain. h/o MI. Mother with DM. Consider aspirin."
+    doc = _annotate(clinical_pipeline, text, [
+        ("chest pain", "PROBLEM"), ("MI", "PROBLEM"), ("DM", "PROBLEM"),
+        ("aspirin", "MEDICATION"),
+    ])
+    assert assertions_of(doc) == ["absent", "historical", "family", "hypothetical"]
