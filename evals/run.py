@@ -111,15 +111,21 @@ def format_table(results: dict[str, dict]) -> str:
         rows.append(("demo gold", f"  med {a} F1", v.get("f1")))
     neg = results.get("negex", {})
     rows.append(("negex", "negation accuracy", _get(neg, "accuracy")))
+    rows.append(("negex", "negated precision / recall",
+                 f"{_get(neg, 'negated', 'precision')} / {_get(neg, 'negated', 'recall')}"))
     phee_r = results.get("phee", {})
     for arg in ("drug", "dosage", "route", "frequency", "duration"):
         rows.append(("phee", f"{arg} F1 exact / overlap",
                      f"{_get(phee_r, arg, 'exact', 'f1')} / {_get(phee_r, arg, 'overlap', 'f1')}"))
     cod = results.get("codiesp", {})
     rows.append(("codiesp", "ICD-10-CM recall@1 / @5",
-                 f"{_get(cod, 'cm', 'recall@1')} / {_get(cod, 'cm', 'recall@5')}"))
-    rows.append(("codiesp", "ICD-10-CM category recall@5", _get(cod, "cm", "category_recall@5")))
-    rows.append(("codiesp", "ICD-10-PCS recall@5", _get(cod, "pcs", "recall@5")))
+                 f"{_get(cod, 'icd10cm', 'recall@1')} / {_get(cod, 'icd10cm', 'recall@5')}"))
+    rows.append(("codiesp", "ICD-10-CM 3-char category recall@1 / @5",
+                 f"{_get(cod, 'icd10cm_category', 'recall@1')} / "
+                 f"{_get(cod, 'icd10cm_category', 'recall@5')}"))
+    rows.append(("codiesp", "ICD-10-PCS recall@5 (all / section 0)",
+                 f"{_get(cod, 'icd10pcs', 'recall@5')} / "
+                 f"{_get(cod, 'icd10pcs_section0', 'recall@5')}"))
     w1 = max(len(r[0]) for r in rows)
     w2 = max(len(r[1]) for r in rows)
     lines = [f"{'set':<{w1}}  {'metric':<{w2}}  value", "-" * (w1 + w2 + 12)]

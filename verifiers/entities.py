@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 PRODUCER = "clinagent.verifiers.entities"
 # spaCy work grows with document length; very long notes are processed in segments cut at
 # blank lines (or line ends) so memory stays bounded and nothing is truncated.
-SEGMENT_CHARS = 50_000
+SEGMENT_CHARS = 5_000
 
 # Salt and release words that belong to the drug name ("metoprolol tartrate",
 # "diltiazem ER", "Toprol XL") per the annotation guideline.

@@ -1,4 +1,4 @@
-"""Load, validate and compile the medication attribute lexicon (``rules/medication_attributes.json``).
+"""Load, validate and compile the medication attribute lexicon (rules/medication_attributes.json).
 
 The file holds one list under the top-level key ``medication_attribute_rules``. Each entry has a
 ``kind``:
@@ -22,21 +22,20 @@ to a number or number range. Every pattern is wrapped in alphanumeric boundaries
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from agent.errors import RuleFileError
 from agent.schemas.extraction import MEDICATION_ATTRIBUTES
+from verifiers.rulefiles import read_rule_file, rules_path
 
-RULES_PACKAGE = "verifiers"
-RULES_PATH = "rules/medication_attributes.json"
+RULES_FILE = "medication_attributes.json"
 TOP_LEVEL_KEY = "medication_attribute_rules"
 
 RuleKind = Literal[
@@ -91,6 +90,9 @@ class MedicationAttributeRule(BaseModel):
             raise ValueError(f"a {self.kind} entry takes only a pattern")
         if self.kind != "term" and self.direction != "both":
             raise ValueError("direction applies to term entries only")
+        if self.kind != "term" and self.is_case_sensitive:
+            # Vocabularies, cues and stops are merged into case-insensitive alternations.
+            raise ValueError("is_case_sensitive applies to term entries only")
         return self
 
 
@@ -196,37 +198,6 @@ def _alternation(patterns: list[str]) -> str:
     return "|".join(sorted(patterns, key=len, reverse=True))
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        # json.loads would silently keep the last value; a repeated key is an editing slip.
-        raise ValueError(f"duplicate key(s) {duplicates}")
-    return dict(pairs)
-
-
-def _read(source: str, raw: str) -> list[MedicationAttributeRule]:
-    try:
-        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as e:
-        raise RuleFileError(source, f"not valid JSON ({e.msg} at line {e.lineno})") from e
-    except ValueError as e:
-        raise RuleFileError(source, str(e)) from e
-    if not isinstance(data, dict) or set(data) != {TOP_LEVEL_KEY}:
-        raise RuleFileError(source, f"the only top-level key must be {TOP_LEVEL_KEY!r}")
-    entries = data[TOP_LEVEL_KEY]
-    if not isinstance(entries, list):
-        raise RuleFileError(source, f"{TOP_LEVEL_KEY!r} must be a list of entries")
-    rules = []
-    for index, entry in enumerate(entries):
-        try:
-            rules.append(MedicationAttributeRule.model_validate(entry))
-        except ValidationError as e:
-            problem = "; ".join(err["msg"] for err in e.errors())
-            raise RuleFileError(source, problem, index=index) from e
-    return rules
-
-
 def _check_regex(source: str, index: int, pattern: str) -> None:
     try:
         re.compile(pattern)
@@ -278,27 +249,28 @@ def _combined(terms: list[TermRule], rules: list[MedicationAttributeRule]) -> st
         rule = rules[term.index]
         body = _GROUP_NAME.sub(lambda m, i=term.index: f"(?P<t{i}_{m.group(1)}>", rule.pattern)
         flag = "" if rule.is_case_sensitive else "i"
-        parts.append(f"(?P<t{term.index}>(?{flag}:{body}))" if flag else f"(?P<t{term.index}>{body})")
+        inner = f"(?{flag}:{body})" if flag else body
+        parts.append(f"(?P<t{term.index}>{inner})")
     # The lookahead lets the scan skip spaces and punctuation before trying every alternative
     # (about a third faster); no term starts with one of these characters.
     return f"{_BOUNDARY_BEFORE}(?=[^\\s,;:.)\\]\\-])(?:{'|'.join(parts)}){_BOUNDARY_AFTER}"
 
 
-def compile_lexicon(source: str, raw: str) -> MedicationLexicon:
-    """Validate and compile a lexicon file's text.
+def load_lexicon(path: Path) -> MedicationLexicon:
+    """Read, validate and compile a lexicon file.
 
     Args:
-        source: the file name, used in error messages.
-        raw: the JSON text.
+        path: a JSON file shaped like the shipped ``rules/medication_attributes.json``.
 
     Returns:
         The compiled lexicon.
 
     Raises:
-        RuleFileError: bad JSON, unknown key, unknown kind or attribute, invalid regex or
-            value template; names the file and, for entry problems, the entry index.
+        RuleFileError: missing file, bad JSON, unknown key, unknown kind or attribute, invalid
+            regex or value template; names the file and, for entry problems, the entry index.
     """
-    rules = _read(source, raw)
+    source = str(path)
+    rules = read_rule_file(path, TOP_LEVEL_KEY, MedicationAttributeRule)
     by_kind: dict[str, list[tuple[int, MedicationAttributeRule]]] = {}
     for index, rule in enumerate(rules):
         by_kind.setdefault(rule.kind, []).append((index, rule))
@@ -356,5 +328,4 @@ def default_lexicon() -> MedicationLexicon:
     Raises:
         RuleFileError: the shipped file is invalid.
     """
-    resource = resources.files(RULES_PACKAGE).joinpath(RULES_PATH)
-    return compile_lexicon(RULES_PATH, resource.read_text(encoding="utf-8"))
+    return load_lexicon(rules_path(RULES_FILE))

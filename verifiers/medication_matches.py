@@ -96,7 +96,8 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
             rf"{before}(?<!within\s)(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
             rf"{_LENGTH_OF}", flags),
         bare_number=re.compile(
-            rf"{before}(?P<num>{counted})(?![\w.%/])(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags),
+            rf"{before}(?P<num>{counted})(?![\w.%/])"
+            rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags),
         terms_by_attribute={k: tuple(v) for k, v in terms.items()},
     )
 

@@ -1,4 +1,4 @@
-"""The medspaCy pipeline: clinical tokenizer, PyRuSH sentences, sectionizer and ConText.
+"""The medspaCy pipeline: clinical tokenizer, sentence rules, sectionizer and ConText.
 
 Entity matching is not a spaCy component here (see ``verifiers/lexicon.py`` for why); the
 extractor sets ``doc.ents`` between the sentence splitter and the context components.
@@ -19,16 +19,10 @@ from verifiers.rulefiles import (
     read_rule_file,
     rules_path,
 )
+from verifiers.sentences import set_sentence_starts
 
 CONTEXT_FILE = "context.json"
 SECTIONS_FILE = "sections.json"
-
-
-def silence_pyrush() -> None:
-    """PyRuSH logs every token at DEBUG through loguru; tokens are note text (PHI)."""
-    from loguru import logger
-
-    logger.disable("PyRuSH")
 
 
 @dataclass
@@ -36,14 +30,13 @@ class ClinicalPipeline:
     """The spaCy objects the extractor drives, plus the hashes of the rule files used."""
 
     nlp: Language
-    sentencizer: object
     sectionizer: object
     context: object
     rule_hashes: dict[str, str]
 
     def prepare(self, text: str):
         """Tokenise, split sentences and find sections (no entities yet)."""
-        return self.sectionizer(self.sentencizer(self.nlp.make_doc(text)))
+        return self.sectionizer(set_sentence_starts(self.nlp.make_doc(text)))
 
     def annotate(self, doc):
         """Run ConText on a prepared doc whose ``ents`` are set."""
@@ -93,19 +86,20 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
     Raises:
         RuleFileError: a rule file is missing or invalid.
     """
-    import medspacy
+    import medspacy  # noqa: F401  (registers the medspaCy component factories)
+    import spacy
 
-    silence_pyrush()
     ctx_path = rules_path(CONTEXT_FILE, rules_dir)
     sec_path = rules_path(SECTIONS_FILE, rules_dir)
     ctx_entries = read_rule_file(ctx_path, "context_rules", ContextRuleEntry)
     sec_entries = read_rule_file(sec_path, "section_rules", SectionRuleEntry)
 
-    nlp = medspacy.load(medspacy_enable=["medspacy_pyrush"])
+    # spaCy's English tokenizer (what medspacy.load gives by default); sentences come from
+    # verifiers/sentences.py, sections and ConText from medspaCy components.
+    nlp = spacy.blank("en")
     # Notes can be large; the extractor splits very long notes itself, so this limit only
     # needs to cover one segment.
     nlp.max_length = 2_000_000
-    sentencizer = nlp.get_pipe("medspacy_pyrush")
     sectionizer = nlp.add_pipe(
         "medspacy_sectionizer",
         config={"rules": None, "require_start_line": True, "span_attrs": None},
@@ -114,6 +108,6 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
     context = nlp.add_pipe("medspacy_context", config={"rules": None})
     context.add(_context_rules(ctx_entries))
     return ClinicalPipeline(
-        nlp=nlp, sentencizer=sentencizer, sectionizer=sectionizer, context=context,
+        nlp=nlp, sectionizer=sectionizer, context=context,
         rule_hashes={CONTEXT_FILE: file_sha256(ctx_path), SECTIONS_FILE: file_sha256(sec_path)},
     )

@@ -1,0 +1,219 @@
+"""PHEE evaluation: medication arguments (drug, dosage, route, frequency, duration).
+
+PHEE (Sun et al., EMNLP 2022) annotates pharmacovigilance events in case-report sentences.
+Each line of the JSON Lines file is one sentence (``id``, ``context``) with
+``annotations[].events[]``; an event's ``Treatment`` argument has sub-arguments ``Drug``,
+``Dosage``, ``Route``, ``Freq`` and ``Duration``, each holding ``text`` and ``start`` as lists
+of lists: one inner list per argument, one item per fragment of a discontinuous argument.
+
+Scoring is per sentence, over the union of all events' arguments (an argument repeated by two
+events counts once), with :func:`evals.metrics.per_label` in both exact and overlap mode. Each
+fragment of a discontinuous argument is its own gold span, because the fragments are usually
+separate values ("1400 mg or 30 mg kg-1").
+
+How our MEDICATION entities map to PHEE labels:
+
+- ``drug``: the entity span.
+- ``dosage``: the ``strength`` attribute, or the ``dose`` attribute when there is no strength.
+  PHEE "Dosage" is the amount given, often with its rate ("60 mg/day", "12 g/m2",
+  "10 mg/kg/day"), which our strength keeps whole; a bare count ("2 tablets") is the amount
+  only when no strength is written. PHEE also labels qualitative amounts ("high-dose",
+  "overdose", "a single dose"), which we do not extract: they cap dosage recall.
+- ``route``: the ``route`` attribute and the ``form`` attribute, both: PHEE labels the
+  vehicle as a route ("quinine tablet", "olanzapine injection", "adrenaline inhaler"), next
+  to the route word when both are written ("intravenous heroin injection").
+- ``frequency``: the ``frequency`` attribute; ``duration``: the ``duration`` attribute.
+
+Run ``python -m evals.phee --drugs gold`` to score the attribute parser alone (gold drug spans
+are given) or ``--drugs entities`` to score the full entity extractor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.errors import InputError
+from agent.schemas.extraction import Attribute, Entity
+from evals.metrics import PRF, SpanTuple, per_label
+
+DEFAULT_PATH = Path("/work/shared/data/phee/dev.json")
+LABELS: tuple[str, ...] = ("drug", "dosage", "route", "frequency", "duration")
+_PHEE_LABELS = {
+    "Drug": "drug", "Dosage": "dosage", "Route": "route", "Freq": "frequency",
+    "Duration": "duration",
+}
+
+ExtractFn = Callable[[str], list[Entity]]
+AttributeFn = Callable[[str, Sequence[tuple[int, int]]], list[dict[str, Attribute]]]
+
+
+@dataclass(frozen=True)
+class PheeSentence:
+    """One PHEE sentence with its gold medication argument spans."""
+
+    sentence_id: str
+    text: str
+    spans: tuple[SpanTuple, ...]
+
+
+def load(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> list[PheeSentence]:
+    """Read PHEE JSON Lines into sentences with gold ``(start, end, label)`` spans.
+
+    Args:
+        path: the PHEE file (``dev.json``).
+        limit: read at most this many sentences.
+
+    Returns:
+        The sentences in file order.
+
+    Raises:
+        InputError: unreadable file, bad JSON line, missing field, or an argument whose
+            offset does not point at its text.
+    """
+    source = str(path)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise InputError(source, f"cannot read the file ({e.strerror})",
+                         fix="Pass the path of PHEE dev.json") from e
+    sentences: list[PheeSentence] = []
+    for number, line in enumerate(lines, start=1):
+        if limit is not None and len(sentences) >= limit:
+            break
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            sentences.append(_sentence(record, source, number))
+        except json.JSONDecodeError as e:
+            raise InputError(source, f"not valid JSON ({e.msg})", line=number) from e
+        except KeyError as e:
+            raise InputError(source, "missing field", line=number, field=str(e.args[0])) from e
+    return sentences
+
+
+def _sentence(record: dict, source: str, number: int) -> PheeSentence:
+    text = record["context"]
+    spans: set[SpanTuple] = set()
+    for annotation in record["annotations"]:
+        for event in annotation["events"]:
+            treatment = event.get("Treatment") or {}
+            for key, label in _PHEE_LABELS.items():
+                argument = treatment.get(key)
+                if not argument:
+                    continue
+                for fragments, starts in zip(argument["text"], argument["start"], strict=True):
+                    for fragment, start in zip(fragments, starts, strict=True):
+                        end = start + len(fragment)
+                        if text[start:end] != fragment:
+                            raise InputError(
+                                source, f"{key} offset {start} does not match its text",
+                                line=number, field=key,
+                            )
+                        spans.add((start, end, label))
+    return PheeSentence(str(record["id"]), text, tuple(sorted(spans)))
+
+
+def predicted_spans(entities: Sequence[Entity]) -> list[SpanTuple]:
+    """Map MEDICATION entities and their attributes to PHEE-labelled spans (see module doc)."""
+    spans: list[SpanTuple] = []
+    for entity in entities:
+        if entity.type != "MEDICATION":
+            continue
+        spans.append((entity.start, entity.end, "drug"))
+        attributes = entity.attributes
+        picks = (
+            ("dosage", attributes.get("strength") or attributes.get("dose")),
+            ("route", attributes.get("route")),
+            ("route", attributes.get("form")),
+            ("frequency", attributes.get("frequency")),
+            ("duration", attributes.get("duration")),
+        )
+        spans.extend((a.start, a.end, label) for label, a in picks if a is not None)
+    return spans
+
+
+def run(extract_fn: ExtractFn, path: str | Path = DEFAULT_PATH, limit: int | None = None) -> dict:
+    """Score an extractor on PHEE medication arguments.
+
+    Args:
+        extract_fn: ``text -> list[Entity]``; MEDICATION entities carry ``attributes``.
+        path: the PHEE file.
+        limit: score only the first ``limit`` sentences.
+
+    Returns:
+        ``{"dataset", "path", "sentences", "exact": {label: PRF dict}, "overlap": {...}}``
+        for the labels in :data:`LABELS`.
+
+    Raises:
+        InputError: the file cannot be read (see :func:`load`).
+    """
+    sentences = load(path, limit)
+    totals = {mode: {label: PRF() for label in LABELS} for mode in ("exact", "overlap")}
+    for sentence in sentences:
+        predicted = [s for s in predicted_spans(extract_fn(sentence.text)) if s[2] in LABELS]
+        for mode, by_label in totals.items():
+            for label, counts in per_label(sentence.spans, predicted, mode=mode).items():
+                by_label[label].add(counts)
+    return {
+        "dataset": "phee",
+        "path": str(path),
+        "sentences": len(sentences),
+        **{mode: {label: prf.as_dict() for label, prf in by_label.items()}
+           for mode, by_label in totals.items()},
+    }
+
+
+def gold_drug_extract_fn(
+    sentences: Sequence[PheeSentence], find_attributes: AttributeFn
+) -> ExtractFn:
+    """An ``extract_fn`` that uses the gold drug spans, to score the attribute parser alone.
+
+    Args:
+        sentences: loaded PHEE sentences; texts not among them get no entities.
+        find_attributes: ``(text, drug_spans) -> attributes per drug``, e.g.
+            :func:`verifiers.medication_attributes.find_medication_attributes`.
+
+    Returns:
+        The extract function.
+    """
+    drugs: dict[str, list[tuple[int, int]]] = {}
+    for sentence in sentences:
+        kept: list[tuple[int, int]] = []
+        for start, end, label in sentence.spans:
+            # Gold drugs may overlap across events; the parser expects disjoint spans.
+            if label == "drug" and not any(s < end and start < e for s, e in kept):
+                kept.append((start, end))
+        drugs[sentence.text] = sorted(kept)
+
+    def extract(text: str) -> list[Entity]:
+        spans = drugs.get(text, [])
+        return [
+            Entity(start=s, end=e, text=text[s:e], type="MEDICATION", attributes=attributes)
+            for (s, e), attributes in zip(spans, find_attributes(text, spans), strict=True)
+        ]
+
+    return extract
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--path", default=str(DEFAULT_PATH))
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--drugs", choices=("gold", "entities"), default="gold",
+                        help="gold drug spans, or verifiers.entities.EntityExtractor")
+    args = parser.parse_args()
+    if args.drugs == "gold":
+        from verifiers.medication_attributes import find_medication_attributes
+
+        extract_fn = gold_drug_extract_fn(load(args.path, args.limit), find_medication_attributes)
+    else:
+        from verifiers.entities import EntityExtractor
+
+        extract_fn = EntityExtractor().extract
+    print(json.dumps(run(extract_fn, args.path, args.limit), indent=2))

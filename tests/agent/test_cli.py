@@ -1,0 +1,58 @@
+"""``clinagent extract`` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from agent.cli import app
+
+runner = CliRunner()
+
+
+def _write(tmp_path, lines):
+    p = tmp_path / "notes.jsonl"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def test_when_file_has_a_bad_line_then_good_notes_are_written_and_exit_code_is_1(tmp_path):
+    notes = _write(tmp_path, [
+        json.dumps({"patient_id": "p1", "note_id": "a", "text": "Pt has HTN, on lisinopril."}),
+        '{"patient_id": "p1", "note_id": "b", "text": ',
+        json.dumps({"patient_id": "p1", "note_id": "c", "text": "No fever."}),
+    ])
+    out = tmp_path / "out" / "ents.jsonl"
+    result = runner.invoke(app, ["extract", str(notes), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "line 2" in result.output and "malformed JSON" in result.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["note_id"] for r in rows] == ["a", "c"]
+    assert {e["text"] for e in rows[0]["entities"]} >= {"HTN", "lisinopril"}
+    assert rows[0]["provenance"]["producer"]
+
+
+def test_when_file_is_empty_then_exit_code_2_and_no_output(tmp_path):
+    notes = tmp_path / "empty.jsonl"
+    notes.write_text("")
+    out = tmp_path / "ents.jsonl"
+    result = runner.invoke(app, ["extract", str(notes), "-o", str(out)])
+    assert result.exit_code == 2 and "no notes" in result.output
+    assert not out.exists() or out.read_text() == ""
+
+
+def test_when_path_is_missing_then_exit_code_2(tmp_path):
+    result = runner.invoke(app, ["extract", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_when_txt_file_then_output_goes_to_stdout(tmp_path):
+    p = tmp_path / "dc_summary.txt"
+    p.write_text("Discharge Medications:\nAspirin 81 mg PO daily\n", encoding="utf-8")
+    result = runner.invoke(app, ["extract", str(p), "--patient-id", "p7"])
+    assert result.exit_code == 0
+    row = json.loads(result.stdout.splitlines()[0])
+    assert row["note_id"] == "dc_summary" and row["patient_id"] == "p7"
+    med = row["entities"][0]
+    assert med["section"] == "DISCHARGE_MEDICATIONS" and med["attributes"]["strength"]["text"] == "81 mg"

@@ -1,0 +1,174 @@
+"""Tests of the PHEE loader and scorer on a tiny synthetic sample.
+
+The full-dev-set regression (``-m slow``) finds drugs with the drug_named_entity_recognition
+dictionary, a stand-in until ``verifiers.entities`` exists; it lives here, not in library code.
+"""
+
+from __future__ import annotations
+
+import bz2
+import json
+import pickle
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from agent.errors import InputError
+from agent.schemas.extraction import Attribute, Entity
+from evals import phee
+from verifiers.medication_attributes import find_medication_attributes
+
+# Synthetic sentences in PHEE's layout: argument texts and starts are lists of lists.
+_S1 = "He was given oral prednisone 60 mg/day for 2 weeks."
+_S2 = "Rash after ibuprofen and aspirin twice daily."
+
+
+def _argument(text: str, *fragments: str) -> dict:
+    return {"text": [[f] for f in fragments], "start": [[text.index(f)] for f in fragments]}
+
+
+def _record(sentence_id: str, text: str, treatment: dict) -> dict:
+    return {"id": sentence_id, "context": text, "annotations": [{"events": [
+        {"event_id": "E1", "event_type": "Adverse_event", "Treatment": treatment},
+        # A second event repeating the drug: repeated arguments count once.
+        {"event_id": "E2", "event_type": "Adverse_event",
+         "Treatment": {"Drug": treatment["Drug"]}},
+    ]}]}
+
+
+SAMPLE = [
+    _record("1", _S1, {
+        "Drug": _argument(_S1, "prednisone"), "Dosage": _argument(_S1, "60 mg/day"),
+        "Route": _argument(_S1, "oral"), "Duration": _argument(_S1, "2 weeks"),
+    }),
+    _record("2", _S2, {
+        "Drug": _argument(_S2, "ibuprofen", "aspirin"), "Freq": _argument(_S2, "twice daily"),
+    }),
+]
+
+
+@pytest.fixture
+def sample_path(tmp_path: Path) -> Path:
+    path = tmp_path / "dev.json"
+    path.write_text("\n".join(json.dumps(r) for r in SAMPLE) + "\n", encoding="utf-8")
+    return path
+
+
+def _entity(text: str, drug: str, **attributes: str) -> Entity:
+    start = text.index(drug)
+    attrs = {}
+    for name, span in attributes.items():
+        s = text.index(span)
+        attrs[name] = Attribute(start=s, end=s + len(span), text=span)
+    return Entity(start=start, end=start + len(drug), text=drug, type="MEDICATION",
+                  attributes=attrs)
+
+
+def _fake_extract(text: str) -> list[Entity]:
+    if text == _S1:
+        # Exact route and drug, dosage overlapping only, a wrong duration.
+        return [_entity(text, "prednisone", route="oral", strength="60 mg", duration="for 2")]
+    return [_entity(text, "ibuprofen", frequency="twice daily"),
+            Entity(start=0, end=4, text="Rash", type="PROBLEM")]
+
+
+def test_when_sample_loaded_then_spans_are_deduplicated_and_labelled(sample_path: Path) -> None:
+    sentences = phee.load(sample_path)
+    assert [s.sentence_id for s in sentences] == ["1", "2"]
+    assert sorted(lab for _, _, lab in sentences[0].spans) == [
+        "dosage", "drug", "duration", "route",
+    ]
+    for sentence in sentences:
+        for start, end, _ in sentence.spans:
+            assert sentence.text[start:end]
+    assert phee.load(sample_path, limit=1)[0].sentence_id == "1"
+
+
+def test_when_fake_extractor_scored_then_counts_are_exact(sample_path: Path) -> None:
+    report = phee.run(_fake_extract, sample_path)
+    exact, overlap = report["exact"], report["overlap"]
+    assert report["sentences"] == 2
+    assert (exact["drug"]["tp"], exact["drug"]["fp"], exact["drug"]["fn"]) == (2, 0, 1)
+    assert (exact["dosage"]["tp"], exact["dosage"]["fn"]) == (0, 1)
+    assert (overlap["dosage"]["tp"], overlap["dosage"]["fn"]) == (1, 0)
+    assert exact["route"]["f1"] == 1.0
+    assert exact["frequency"]["f1"] == 1.0
+    assert (exact["duration"]["tp"], overlap["duration"]["tp"]) == (0, 1)
+
+
+def test_when_gold_drugs_given_then_parser_attributes_are_scored(sample_path: Path) -> None:
+    sentences = phee.load(sample_path)
+    report = phee.run(phee.gold_drug_extract_fn(sentences, find_medication_attributes),
+                      sample_path)
+    assert report["exact"]["drug"]["f1"] == 1.0
+    for label in ("dosage", "route", "duration"):
+        assert report["exact"][label]["tp"] == 1, label
+
+
+# fmt: off
+@pytest.mark.parametrize("line, problem", [
+    ("{not json", "not valid JSON"),
+    (json.dumps({"id": "x", "annotations": []}), "missing field"),
+    (json.dumps({"id": "x", "context": "aspirin", "annotations": [{"events": [
+        {"Treatment": {"Drug": {"text": [["aspirin"]], "start": [[3]]}}}]}]}),
+     "does not match"),
+])
+# fmt: on
+def test_when_line_is_bad_then_input_error_names_line(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(SAMPLE[0]) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=problem) as info:
+        phee.load(path)
+    assert info.value.line == 2
+
+
+@lru_cache(maxsize=1)
+def _drug_automaton():
+    import ahocorasick
+
+    blob = resources.files("drug_named_entity_recognition").joinpath(
+        "drug_ner_dictionary.pkl.bz2").read_bytes()
+    variants = pickle.loads(bz2.decompress(blob))["drug_variant_to_canonical"]
+    automaton = ahocorasick.Automaton()
+    for variant in variants:
+        # One- and two-letter variants are mostly abbreviations that collide with words.
+        if len(variant) >= 3:
+            automaton.add_word(variant, len(variant))
+    automaton.make_automaton()
+    return automaton
+
+
+def dictionary_extract_fn(text: str) -> list[Entity]:
+    """Dev stand-in for the entity extractor: longest dictionary drug names, word-bounded."""
+    lowered = text.lower()
+    found = []
+    for end, length in _drug_automaton().iter(lowered):
+        start, stop = end - length + 1, end + 1
+        if (start == 0 or not lowered[start - 1].isalnum()) and (
+            stop == len(lowered) or not lowered[stop].isalnum()
+        ):
+            found.append((start, stop))
+    kept: list[tuple[int, int]] = []
+    for start, stop in sorted(found, key=lambda s: (s[0] - s[1], s[0])):
+        if all(stop <= s or e <= start for s, e in kept):
+            kept.append((start, stop))
+    kept.sort()
+    return [
+        Entity(start=s, end=e, text=text[s:e], type="MEDICATION", attributes=attributes)
+        for (s, e), attributes in zip(kept, find_medication_attributes(text, kept), strict=True)
+    ]
+
+
+@pytest.mark.slow
+def test_when_dev_set_scored_with_dictionary_drugs_then_f1_stays_above_floor() -> None:
+    if not phee.DEFAULT_PATH.exists():
+        pytest.skip("PHEE dev set not present")
+    report = phee.run(dictionary_extract_fn)
+    overlap = report["overlap"]
+    assert overlap["drug"]["f1"] >= 0.75
+    assert overlap["route"]["f1"] >= 0.6
+    assert overlap["frequency"]["f1"] >= 0.6

@@ -1,0 +1,141 @@
+"""The deterministic extractor end to end, on synthetic note snippets."""
+
+from __future__ import annotations
+
+import pytest
+
+NOTE = """HPI: 67M with h/o CHF and HTN presents with SOB. Denies chest pain or fever.
+Medications:
+- Metoprolol tartrate 25 mg PO BID
+- acetaminophen 650 mg PO q6h PRN pain
+- ceftriaxone 1 g IV daily x 7 days
+Allergies: PCN (rash), shellfish
+Family History: mother with breast cancer.
+Labs: Cr 1.8, troponin 0.45
+A/P:
+1. Possible pneumonia - CXR ordered.
+2. s/p appendectomy.
+Return if chest pain recurs.
+"""
+
+
+@pytest.fixture(scope="module")
+def entities(extractor):
+    return extractor.extract(NOTE)
+
+
+def _find(entities, text, etype=None):
+    hits = [e for e in entities if e.text == text and (etype is None or e.type == etype)]
+    assert hits, f"{text!r} ({etype}) not extracted; got {[(e.text, e.type) for e in entities]}"
+    return hits
+
+
+def test_when_extracting_then_offsets_index_the_original_text(entities):
+    assert entities
+    for e in entities:
+        assert NOTE[e.start:e.end] == e.text
+        for a in e.attributes.values():
+            assert NOTE[a.start:a.end] == a.text
+
+
+# fmt: off
+@pytest.mark.parametrize("text, etype", [
+    ("SOB", "PROBLEM"),
+    ("Metoprolol tartrate", "MEDICATION"),
+    ("troponin", "TEST"),
+    ("appendectomy", "PROCEDURE"),
+    ("PCN", "ALLERGY"),
+    ("shellfish", "ALLERGY"),
+])
+# fmt: on
+def test_each_entity_type_is_found(entities, text, etype):
+    _find(entities, text, etype)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, index, assertion", [
+    ("SOB", 0, "present"),
+    ("chest pain", 0, "absent"),
+    ("fever", 0, "absent"),
+    ("pneumonia", 0, "possible"),
+    ("chest pain", 1, "hypothetical"),
+    ("CHF", 0, "historical"),
+    ("appendectomy", 0, "historical"),
+    ("breast cancer", 0, "family"),
+])
+# fmt: on
+def test_each_assertion_class_is_assigned(entities, text, index, assertion):
+    assert _find(entities, text)[index].assertion == assertion
+
+
+# fmt: off
+@pytest.mark.parametrize("drug, attribute, value_text", [
+    ("Metoprolol tartrate", "strength", "25 mg"),
+    ("Metoprolol tartrate", "route", "PO"),
+    ("Metoprolol tartrate", "frequency", "BID"),
+    ("acetaminophen", "prn", "PRN"),
+    ("acetaminophen", "indication", "pain"),
+    ("acetaminophen", "frequency", "q6h"),
+    ("ceftriaxone", "route", "IV"),
+    ("ceftriaxone", "duration", "7 days"),
+])
+# fmt: on
+def test_medication_attributes_are_linked_to_their_drug(entities, drug, attribute, value_text):
+    med = _find(entities, drug, "MEDICATION")[0]
+    assert attribute in med.attributes, med.attributes
+    assert med.attributes[attribute].text == value_text
+
+
+def test_sections_are_reported(entities):
+    assert _find(entities, "Metoprolol tartrate")[0].section == "MEDICATIONS"
+    assert _find(entities, "pneumonia")[0].section == "ASSESSMENT_PLAN"
+    assert _find(entities, "breast cancer")[0].section == "FAMILY_HISTORY"
+
+
+def test_codes_are_attached(entities):
+    htn = _find(entities, "HTN")[0]
+    assert htn.codes[0].system == "ICD-10-CM" and htn.codes[0].code == "I10"
+    met = _find(entities, "Metoprolol tartrate")[0]
+    assert met.normalized["canonical"] == "metoprolol"
+    assert any(c.system == "DRUGBANK" for c in met.codes)
+
+
+def test_test_results_are_attached(entities):
+    assert _find(entities, "Cr", "TEST")[0].attributes["value"].text == "1.8"
+
+
+def test_when_brand_name_then_ingredient_and_brand_flag(extractor):
+    lasix = _find(extractor.extract("Lasix 40 mg IV BID"), "Lasix", "MEDICATION")[0]
+    assert lasix.normalized["canonical"] == "furosemide"
+    assert lasix.normalized["is_brand"] is True
+
+
+def test_when_note_has_no_clinical_content_then_no_entities(extractor):
+    assert extractor.extract("Spoke with the family by phone. Will call back tomorrow.") == []
+
+
+def test_when_note_is_one_megabyte_then_it_is_processed_whole_with_exact_offsets(extractor):
+    block = "Progress: pt denies chest pain. Started lisinopril 10 mg PO daily.\n\n"
+    text = block * (1_000_000 // len(block) + 1)
+    ents = extractor.extract(text)
+    meds = [e for e in ents if e.type == "MEDICATION"]
+    assert len(meds) == text.count("lisinopril")
+    assert all(text[e.start:e.end] == e.text for e in ents)
+    assert meds[-1].attributes["strength"].text == "10 mg"
+    last_pain = [e for e in ents if e.text == "chest pain"][-1]
+    assert last_pain.assertion == "absent"
+
+
+def test_when_note_has_unicode_then_offsets_stay_exact(extractor):
+    text = "Pt (Zoë) – café owner – denies dyspnea; on aspirin 81 mg daily."
+    ents = extractor.extract(text)
+    assert {e.text for e in ents} >= {"dyspnea", "aspirin"}
+    assert all(text[e.start:e.end] == e.text for e in ents)
+
+
+def test_extract_note_records_provenance(extractor):
+    from agent.schemas.notes import Note
+
+    out = extractor.extract_note(Note(patient_id="p", note_id="n", text="Pt has HTN."))
+    assert out.note_id == "n" and out.provenance.backend == "rules"
+    assert out.provenance.package_version and out.provenance.rules_sha256
