@@ -35,9 +35,10 @@ def _demo(extractor, limit: int | None) -> dict:
     from evals.synthetic import load_gold_entities, load_notes
 
     notes = load_notes()[:limit] if limit else load_notes()
-    gold = {g["note_id"]: g["entities"] for g in load_gold_entities()}
+    gold = load_gold_entities()
     pred = {n.note_id: extractor.extract(n.text) for n in notes}
-    return score_documents({n.note_id: gold.get(n.note_id, []) for n in notes}, pred)
+    return score_documents(
+        {n.note_id: [e.model_dump() for e in gold.get(n.note_id, [])] for n in notes}, pred)
 
 
 def run_extract(*, out: Path, limit: int | None, data_dir: Path, settings: Settings) -> dict:
@@ -116,7 +117,7 @@ def format_table(results: dict[str, dict]) -> str:
     phee_r = results.get("phee", {})
     for arg in ("drug", "dosage", "route", "frequency", "duration"):
         rows.append(("phee", f"{arg} F1 exact / overlap",
-                     f"{_get(phee_r, arg, 'exact', 'f1')} / {_get(phee_r, arg, 'overlap', 'f1')}"))
+                     f"{_get(phee_r, 'exact', arg, 'f1')} / {_get(phee_r, 'overlap', arg, 'f1')}"))
     cod = results.get("codiesp", {})
     rows.append(("codiesp", "ICD-10-CM recall@1 / @5",
                  f"{_get(cod, 'icd10cm', 'recall@1')} / {_get(cod, 'icd10cm', 'recall@5')}"))

@@ -63,7 +63,8 @@ _FIELD_RE = re.compile(r"(\w+)=(\S+)")
 _ENTITY_HEAD = re.compile(r"^(?P<type>[A-Z_]+)(?::(?P<assertion>[a-z_]+))?(?:#(?P<id>\w+))?$")
 _ATTR_HEAD = re.compile(r"^(?P<id>\w+)\.(?P<name>\w+)(?:=(?P<value>[^|]+))?$")
 _PHI_HEAD = re.compile(r"^[A-Z_]+$")
-_LABEL_RE = re.compile(r"^\s*([A-Za-z0-9][^:]{0,40}?)\s*:")
+# A header label may carry an aside with its own colons: "Imaging (14:19):".
+_LABEL_RE = re.compile(r"^\s*([A-Za-z0-9][^:(]{0,40}?(?:\s*\([^)]*\))?)\s*:")
 _ASIDE_RE = re.compile(r"\([^)]*\)")
 _CLOSERS = {"[[": "]]", "{{": "}}"}
 

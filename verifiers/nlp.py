@@ -48,13 +48,14 @@ def _section_rules(entries: list[SectionRuleEntry]):
 
     rules = []
     for e in entries:
+        words = r"\s+".join(re.escape(w) for w in e.literal.rstrip(":").split())
         if e.bare:
             # Header alone on its line: regex anchored to line start and end.
-            words = r"\s+".join(re.escape(w) for w in e.literal.split())
             pattern = rf"(?im)^[ \t]*{words}[ \t]*(?=\r?\n)"
-            rules.append(SectionRule(literal=e.literal, category=e.category, pattern=pattern))
         else:
-            rules.append(SectionRule(literal=e.literal, category=e.category))
+            # "Home meds (pt's list):" - a short parenthetical may sit before the colon.
+            pattern = rf"(?im)^[ \t]*{words}(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:"
+        rules.append(SectionRule(literal=e.literal, category=e.category, pattern=pattern))
     return rules
 
 

