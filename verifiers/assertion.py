@@ -2,33 +2,48 @@
 
 ConText (``verifiers/rules/context.json``) marks each target with zero or more modifiers;
 the sectionizer (``verifiers/rules/sections.json``) gives its section. This module folds
-both into ONE of the six ``Assertion`` values of ``agent.schemas.extraction``.
+both into ONE of the six ``Assertion`` values of ``agent.schemas.extraction``, following
+the corpus guideline (``evals/data/synthetic/GUIDELINES.md``, section 4).
 
 Precedence, strongest first (the first that applies wins):
 
-1. ``family``: a relative's condition ("Mother with breast cancer") or anything in a
-   FAMILY_HISTORY section. It wins over negation: "no family history of colon cancer" is a
-   statement about the relatives and neither asserts nor denies the condition in the
-   patient, so it must not become a patient-level ``absent``.
-2. ``hypothetical``: conditional or future ("return if chest pain", "consider starting
-   metoprolol", "monitor for bleeding"). "Call if no urine output" stays hypothetical.
-3. ``absent``: negated ("no h/o MI", "denies fever", "not on aspirin", "pneumonia
-   resolved"). Negation beats history, so "no h/o X" is absent, not historical.
-4. ``possible``: hedged ("r/o PE", "h/o possible seizure", "cannot exclude PE").
+1. ``absent`` for a negated family statement: "No FHx of VTE", "denies family history of
+   colon cancer" deny the condition in the family; the guideline puts absent first.
+2. ``family``: a relative's condition ("Mother with breast cancer") or anything in a
+   FAMILY_HISTORY section.
+3. ``hypothetical``: conditional, future or planned ("return if chest pain", "consider
+   starting metoprolol", "monitor for bleeding", "BMP in AM", "DVT ppx"). It wins over
+   negation: in "resume warfarin if no rebleeding" and "if Cr > 2.2 will hold furosemide"
+   the negation lies inside the condition, so nothing is denied yet.
+4. ``absent``: negated ("no h/o MI", "denies fever", "not on aspirin"), and for
+   medications held, stopped, discontinued or avoided ("HOLD lisinopril", "aspirin
+   stopped"). Negation beats history, so "no h/o X" is absent, not historical.
+5. ``possible``: hedged ("r/o PE", "h/o possible seizure", "PE felt unlikely").
    Uncertainty beats history: "h/o possible X" is possible.
-5. ``historical``: a history cue ("h/o", "s/p", "prior") or a PMH/PSH section; for
-   medications, "was on", "previously on", "stopped", "discontinued": a drug taken
-   earlier and no longer is historical, not absent, because the patient was exposed to it.
-6. ``present``: everything else.
+6. ``historical``: a history cue ("h/o", "s/p", "prior", "previously on") or a PMH/PSH
+   section; the section applies to problems, procedures and tests only, because a drug
+   listed on a PMH line ("Crohn's disease on adalimumab") is a current medication.
+7. ``present``: everything else.
 
-Section rules beyond the two above: in an ALLERGIES section a history cue does not make an
-allergy historical (an allergy is a standing property of the patient); negation still
-applies ("Allergies: none"). Discharge instructions rely on the cues ("return if",
-"call your doctor for"), because the same section also restates the diagnoses treated.
+Section rules beyond those above: in an ALLERGIES section the allergen stays present (an
+allergy is a standing property of the patient) while a PROBLEM is the past reaction
+("PCN (hives)") and is historical; negation still applies ("Allergies: none"). Tests and
+procedures in DISCHARGE_INSTRUCTIONS (which also holds follow-up) are future ("CBC on
+4/10"); problems there rely on the cues ("return if"), because the section also restates
+the diagnoses treated. A TEST directly followed by a value ("repeat troponin 41") has a
+result, so plan cues around it ("repeat", "q6h") do not make it hypothetical.
 
-medspaCy only skips a modifier that straddles a target's boundary; a cue lying wholly
-inside the target span ("lungs show no opacities" as one concept) still modified it.
-Such nested cues are part of the concept's wording and are ignored here.
+Cue scope, on top of ConText's sentence scope:
+
+- medspaCy only skips a modifier that straddles a target's boundary; a cue lying wholly
+  inside the target span ("lungs show no opacities" as one concept) still modified it.
+  Such nested cues are part of the concept's wording and are ignored here.
+- A cue inside parentheses stays there: in "amoxicillin (hives as a child), adhesive
+  (dermatitis)" "child" does not reach "dermatitis", nor "(now on apixaban)" the drug
+  before it. A cue outside may still reach into them ("denies symptoms (fever, chills)").
+- A colon after a cue's own target starts a new statement: in "Low suspicion for ACS:
+  troponin flat" the hedge is about ACS, not troponin. A cue that labels the list after
+  it ("Denies: fever", "Negative for the following: ...") keeps its scope.
 """
 
 from __future__ import annotations
@@ -41,6 +56,19 @@ from spacy.tokens import Doc, Span
 FAMILY_SECTIONS = frozenset({"FAMILY_HISTORY"})
 HISTORY_SECTIONS = frozenset({"PMH", "PSH"})
 ALLERGY_SECTIONS = frozenset({"ALLERGIES"})
+# Follow-up and discharge instructions: tests and procedures named there are still to come.
+PLAN_AHEAD_SECTIONS = frozenset({"DISCHARGE_INSTRUCTIONS"})
+# Entity types a past-history section makes historical (not MEDICATION: see the docstring).
+HISTORY_SECTION_TYPES = frozenset({"PROBLEM", "PROCEDURE", "TEST"})
+PLAN_AHEAD_TYPES = frozenset({"PROCEDURE", "TEST"})
+# A TEST followed by one of these has been resulted ("troponin negative", "Cr 1.9").
+RESULT_WORDS = frozenset({
+    "negative", "positive", "normal", "abnormal", "unremarkable", "pending", "neg", "pos",
+    "wnl", "elevated", "low", "high", "flat", "stable", "showed", "shows", "revealed",
+    "was", "were", "is", "are", "of", "=",
+})
+# Colon search stops here: a cue this far before the colon is no longer its label.
+_LABEL_TOKENS = 3
 
 # ConText category -> ContextFlags field; categories not listed (PSEUDO, TERMINATE) never
 # modify a target.
@@ -55,7 +83,7 @@ CATEGORY_FLAGS = {
 
 @dataclass(frozen=True)
 class ContextFlags:
-    """Which ConText categories modify a target (nested cues excluded)."""
+    """Which ConText categories modify a target (nested and out-of-scope cues excluded)."""
 
     is_negated: bool = False
     is_possible: bool = False
@@ -65,21 +93,72 @@ class ContextFlags:
 
 
 def active_modifiers(span: Span) -> list:
-    """The ConText modifiers of a target, minus those lying inside the target itself.
+    """The ConText modifiers of a target that really reach it.
+
+    Dropped: cues lying inside the span itself, cues enclosed in parentheses that close
+    (or open) between cue and target, and cues whose own target is closed by a colon before
+    this one (see the module docstring).
 
     Args:
         span: an entity span of a doc annotated by ``ClinicalPipeline.annotate``.
 
     Returns:
-        ``ConTextModifier`` objects whose cue lies outside the span, in ConText's order.
+        ``ConTextModifier`` objects, in ConText's order.
     """
     kept = []
     for modifier in span._.modifiers:
         start, end = modifier.modifier_span
         if span.start <= start and end <= span.end:
             continue
+        if end <= span.start:
+            if _cue_is_closed_before(span.doc, end, span.start):
+                continue
+        elif span.end <= start and _cue_is_closed_after(span.doc, span.end, start):
+            continue
         kept.append(modifier)
     return kept
+
+
+def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
+    """A forward cue ending at ``cue_end`` cannot reach a target starting at ``target_start``.
+
+    True when a ")" closes a parenthesis the cue sits in, or when a colon lies between them
+    that does not label the cue (an entity, or more than a few tokens, before it).
+    """
+    depth = 0
+    for k in range(cue_end, target_start):
+        text = doc[k].text
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif text == ":" and k - cue_end > 0 and (
+                k - cue_end > _LABEL_TOKENS
+                or any(cue_end <= e.start and e.end <= k for e in doc.ents)):
+            return True
+    return False
+
+
+def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int) -> bool:
+    """A backward cue starting at ``cue_start`` cannot reach a target ending at ``target_end``.
+
+    True when the cue sits in a parenthesis opened after the target ("aspirin (now on
+    apixaban)"), or when a colon separates them that is not right before the cue.
+    """
+    depth = 0
+    for k in range(cue_start - 1, target_end - 1, -1):
+        text = doc[k].text
+        if text == ")":
+            depth += 1
+        elif text == "(":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif text == ":" and cue_start - k > 1:
+            return True
+    return False
 
 
 def context_flags(span: Span) -> ContextFlags:
@@ -99,6 +178,25 @@ def context_flags(span: Span) -> ContextFlags:
     return ContextFlags(**dict.fromkeys(found, True))
 
 
+def has_result(span: Span) -> bool:
+    """Whether a TEST mention is directly followed by its result ("Cr 1.9", "UA negative").
+
+    Args:
+        span: an entity span.
+
+    Returns:
+        True when the next token is a number or a result word.
+    """
+    doc = span.doc
+    k = span.end
+    while k < len(doc) and doc[k].is_space:
+        k += 1
+    if k >= len(doc) or doc[k].is_sent_start:
+        return False
+    nxt = doc[k]
+    return nxt.like_num or nxt.text[:1].isdigit() or nxt.lower_ in RESULT_WORDS
+
+
 def assertion_of(span: Span, entity_type: str) -> str:
     """Assertion status of one entity mention.
 
@@ -115,9 +213,10 @@ def assertion_of(span: Span, entity_type: str) -> str:
     """
     flags = context_flags(span)
     section = getattr(span._, "section_category", None)
+    is_resulted_test = entity_type == "TEST" and has_result(span)
     if flags.is_family or section in FAMILY_SECTIONS:
-        return "family"
-    if flags.is_hypothetical:
+        return "absent" if flags.is_negated else "family"
+    if flags.is_hypothetical and not is_resulted_test:
         return "hypothetical"
     if flags.is_negated:
         return "absent"
@@ -125,7 +224,13 @@ def assertion_of(span: Span, entity_type: str) -> str:
         return "possible"
     if section in ALLERGY_SECTIONS and entity_type in ("ALLERGY", "MEDICATION"):
         return "present"
-    if flags.is_historical or section in HISTORY_SECTIONS:
+    if section in ALLERGY_SECTIONS and entity_type == "PROBLEM":
+        return "historical"
+    if section in PLAN_AHEAD_SECTIONS and entity_type in PLAN_AHEAD_TYPES \
+            and not is_resulted_test:
+        return "hypothetical"
+    if flags.is_historical or (
+            section in HISTORY_SECTIONS and entity_type in HISTORY_SECTION_TYPES):
         return "historical"
     return "present"
 

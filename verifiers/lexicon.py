@@ -4,11 +4,17 @@ spaCy's PhraseMatcher needs one tokenised Doc per term; for ~200k vocabulary var
 costs tens of seconds at start-up. An Aho-Corasick automaton over lower-cased text builds in
 about a second and matches a note in well under a millisecond, and character offsets come
 out exact. Matches must start and end on word boundaries so "ace" never fires inside "place".
+
+Two medication matches joined by a hyphen or slash are one combination product
+("carbidopa-levodopa", "trimethoprim-sulfamethoxazole", "piperacillin/tazobactam"): the
+vocabularies list few combinations in that spelling, and the annotation guideline labels the
+combination as one drug name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import ahocorasick
@@ -38,6 +44,8 @@ class LexiconMatcher:
         case_sensitive: ``{source_name: (label, {variant: canonical})}`` matched with exact
             case, for abbreviations such as "MS" or "PE" whose lower-case forms are words.
         min_length: shorter variants are ignored (single letters, "ad", "pm").
+        joined_labels: labels whose adjacent matches joined by ``-`` or ``/`` (no spaces)
+            become one match, for combination products.
     """
 
     def __init__(
@@ -46,9 +54,11 @@ class LexiconMatcher:
         case_sensitive: Mapping[str, tuple[str, Mapping[str, str]]] | None = None,
         *,
         min_length: int = 3,
+        joined_labels: Collection[str] = ("MEDICATION",),
     ) -> None:
         self._lower = self._build(vocabularies, lower=True, min_length=min_length)
         self._exact = self._build(case_sensitive or {}, lower=False, min_length=2)
+        self._joined_labels = frozenset(joined_labels)
 
     @staticmethod
     def _build(
@@ -91,7 +101,46 @@ class LexiconMatcher:
                 if end < len(text) and _is_word_char(text[end]):
                     continue
                 hits.append(LexiconHit(start, end, label, canonical, source))
-        return longest_non_overlapping(hits)
+        return join_combinations(text, longest_non_overlapping(hits), self._joined_labels)
+
+
+_JOINERS = frozenset("-/")
+# "sitagliptin-lovastatin interaction", "tramadol-citalopram combination": two drugs named
+# together, not one combination product.
+_SEPARATE_DRUGS_CUE = re.compile(r"\s+(?:interactions?|combinations?|co-?administration)\b",
+                                 re.IGNORECASE)
+
+
+def join_combinations(text: str, hits: list[LexiconHit],
+                      labels: Collection[str]) -> list[LexiconHit]:
+    """Merge runs of same-label hits separated by exactly one ``-`` or ``/``.
+
+    Args:
+        text: the matched text.
+        hits: non-overlapping hits in offset order.
+        labels: labels that form combinations (MEDICATION).
+
+    Returns:
+        Hits in offset order; a merged hit spans the whole run, its canonical is the
+        parts' canonicals joined by " / " and its source is the first part's. A run
+        followed by "interaction" or "combination" stays split (two drugs, one event).
+    """
+    out: list[LexiconHit] = []
+    runs: list[list[LexiconHit]] = []
+    for hit in hits:
+        prev = runs[-1][-1] if runs else None
+        if (prev is not None and hit.label in labels and prev.label == hit.label
+                and hit.start == prev.end + 1 and text[prev.end] in _JOINERS):
+            runs[-1].append(hit)
+        else:
+            runs.append([hit])
+    for run in runs:
+        if len(run) == 1 or _SEPARATE_DRUGS_CUE.match(text, run[-1].end):
+            out.extend(run)
+        else:
+            out.append(LexiconHit(run[0].start, run[-1].end, run[0].label,
+                                  " / ".join(h.canonical for h in run), run[0].source))
+    return out
 
 
 def longest_non_overlapping(hits: Iterable[LexiconHit]) -> list[LexiconHit]:

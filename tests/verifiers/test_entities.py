@@ -139,3 +139,65 @@ def test_extract_note_records_provenance(extractor):
     out = extractor.extract_note(Note(patient_id="p", note_id="n", text="Pt has HTN."))
     assert out.note_id == "n" and out.provenance.backend == "rules"
     assert out.provenance.package_version and out.provenance.rules_sha256
+
+
+# fmt: off
+@pytest.mark.parametrize("text, expected", [
+    ("Allergies: Penicillin (rash; has since tolerated cephalexin)",
+     [("Penicillin", "ALLERGY"), ("cephalexin", "MEDICATION")]),
+    ("Severe PCN allergy -> vancomycin 1 g IV given.",
+     [("PCN", "ALLERGY"), ("vancomycin", "MEDICATION")]),
+    ("She is allergic to codeine and takes aspirin daily.",
+     [("codeine", "ALLERGY"), ("aspirin", "MEDICATION")]),
+    ("Allergic to: codeine, sulfa and shellfish.",
+     [("codeine", "ALLERGY"), ("sulfa", "ALLERGY"), ("shellfish", "ALLERGY")]),
+])
+# fmt: on
+def test_when_drug_is_named_as_allergen_then_type_is_allergy(extractor, text, expected):
+    got = [(e.text, e.type) for e in extractor.extract(text)
+           if e.type in ("ALLERGY", "MEDICATION")]
+    assert got == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, span", [
+    ("Dx: acute blood loss anemia.", "acute blood loss anemia"),
+    ("CKD stage 3a, stable.", "CKD stage 3a"),
+    ("New afib w/ RVR overnight.", "afib w/ RVR"),
+    ("Right pyelonephritis on CT.", "Right pyelonephritis"),
+    ("c/o left knee pain x3 days", "left knee pain"),
+    ("No possible pneumonia.", "pneumonia"),
+])
+# fmt: on
+def test_when_problem_has_qualifiers_then_span_covers_the_diagnosis(extractor, text, span):
+    problems = [e.text for e in extractor.extract(text) if e.type == "PROBLEM"]
+    assert span in problems, problems
+
+
+# fmt: off
+@pytest.mark.parametrize("text, span, value", [
+    ("Labs: K 5.9, Na 128.", "K", "5.9"),
+    ("Labs: K 5.9, Na 128.", "Na", "128"),
+    ("CT head without contrast: no bleed.", "CT head without contrast", None),
+    ("NIHSS 4 on arrival.", "NIHSS", "4"),
+])
+# fmt: on
+def test_when_test_short_form_or_imaging_then_test_span_and_value(extractor, text, span, value):
+    tests = {e.text: e for e in extractor.extract(text) if e.type == "TEST"}
+    assert span in tests, list(tests)
+    got = tests[span].attributes.get("value")
+    assert (got.text if got else None) == value
+
+
+def test_when_letter_is_not_followed_by_value_then_not_a_test(extractor):
+    assert not [e for e in extractor.extract("Vitamin K given. Na restriction.") if e.type == "TEST"]
+
+
+def test_when_header_has_aside_then_section_is_found(extractor):
+    text = "Home meds (pt's list):\n- aspirin 81 mg daily\nImaging (14:19):\nCT head: no bleed\n"
+    sections = {e.text: e.section for e in extractor.extract(text)}
+    assert sections["aspirin"] == "MEDICATIONS" and sections["CT head"] == "IMAGING"
+
+
+def test_when_signature_has_credential_then_no_problem(extractor):
+    assert extractor.extract("Electronically signed: Jane Roe, MD 3:45 PM") == []
