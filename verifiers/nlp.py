@@ -44,19 +44,60 @@ class ClinicalPipeline:
 
 
 def _section_rules(entries: list[SectionRuleEntry]):
+    """One regex rule per (category, header style).
+
+    medspaCy's regex matcher rebuilds ``doc.text`` for every rule, so ~300 literal rules cost
+    ~70% of extraction time; alternations grouped by category give the same matches.
+    """
     from medspacy.section_detection import SectionRule
 
-    rules = []
+    groups: dict[tuple[str, bool], list[str]] = {}
     for e in entries:
         words = r"\s+".join(re.escape(w) for w in e.literal.rstrip(":").split())
-        if e.bare:
-            # Header alone on its line: regex anchored to line start and end.
-            pattern = rf"(?im)^[ \t]*{words}[ \t]*(?=\r?\n)"
+        groups.setdefault((e.category, e.bare), []).append(words)
+    rules = []
+    for (category, bare), alternatives in groups.items():
+        # Longest first so "past medical history" wins over "history".
+        alt = "|".join(sorted(set(alternatives), key=len, reverse=True))
+        if bare:
+            # Header alone on its line: anchored to line start and end.
+            pattern = rf"(?im)^[ \t]*(?:{alt})[ \t]*(?=\r?\n)"
         else:
             # "Home meds (pt's list):" - a short parenthetical may sit before the colon.
-            pattern = rf"(?im)^[ \t]*{words}(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:"
-        rules.append(SectionRule(literal=e.literal, category=e.category, pattern=pattern))
+            pattern = rf"(?im)^[ \t]*(?:{alt})(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:"
+        rules.append(SectionRule(literal=f"{category} headers", category=category,
+                                 pattern=pattern))
     return rules
+
+
+class _SingleTextRegexMatcher:
+    """Mixin body for medspaCy's RegexMatcher that builds ``doc.text_with_ws`` once per doc.
+
+    medspaCy 1.3.1 rebuilds the text (a join over all tokens) for every regex rule; with one
+    rule per section category that was most of the sectionizer's time.
+    """
+
+    def __call__(self, doc):
+        text = doc.text_with_ws
+        matches = []
+        for match_id, patterns in self._patterns.items():
+            for pattern in patterns:
+                for m in pattern.finditer(text):
+                    span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                    if span is not None and len(span):
+                        matches.append((match_id, span.start, span.end))
+        return matches
+
+
+def _speed_up_sectionizer(sectionizer) -> None:
+    from medspacy.common.regex_matcher import RegexMatcher
+
+    # Private attributes of medspacy==1.3.1 (pinned); tests/verifiers/test_nlp.py fails
+    # loudly if a medspaCy upgrade renames them.
+    inner = sectionizer._Sectionizer__matcher._MedspacyMatcher__regex_matcher
+    if not isinstance(inner, RegexMatcher):
+        raise TypeError("unexpected medspaCy internals: sectionizer regex matcher not found")
+    inner.__class__ = type("SingleTextRegexMatcher", (_SingleTextRegexMatcher, RegexMatcher), {})
 
 
 def _context_rules(entries: list[ContextRuleEntry]):
@@ -106,6 +147,7 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
         config={"rules": None, "require_start_line": True, "span_attrs": None},
     )
     sectionizer.add(_section_rules(sec_entries))
+    _speed_up_sectionizer(sectionizer)
     context = nlp.add_pipe("medspacy_context", config={"rules": None})
     context.add(_context_rules(ctx_entries))
     return ClinicalPipeline(
