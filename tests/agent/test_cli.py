@@ -55,4 +55,5 @@ def test_when_txt_file_then_output_goes_to_stdout(tmp_path):
     row = json.loads(result.stdout.splitlines()[0])
     assert row["note_id"] == "dc_summary" and row["patient_id"] == "p7"
     med = row["entities"][0]
-    assert med["section"] == "DISCHARGE_MEDICATIONS" and med["attributes"]["strength"]["text"] == "81 mg"
+    assert med["section"] == "DISCHARGE_MEDICATIONS"
+    assert med["attributes"]["strength"]["text"] == "81 mg"
