@@ -17,7 +17,9 @@ Precedence, strongest first (the first that applies wins):
    the negation lies inside the condition, so nothing is denied yet.
 4. ``absent``: negated ("no h/o MI", "denies fever", "not on aspirin"), and for
    medications held, stopped, discontinued or avoided ("HOLD lisinopril", "aspirin
-   stopped"). Negation beats history, so "no h/o X" is absent, not historical.
+   stopped"). Negation beats history, so "no h/o X" is absent, not historical; except for
+   a drug with a history cue ("previously on HCTZ, stopped for hyponatremia"): taken
+   before and not now is what historical means for a medication.
 5. ``possible``: hedged ("r/o PE", "h/o possible seizure", "PE felt unlikely").
    Uncertainty beats history: "h/o possible X" is possible.
 6. ``historical``: a history cue ("h/o", "s/p", "prior", "previously on") or a PMH/PSH
@@ -28,10 +30,12 @@ Precedence, strongest first (the first that applies wins):
 Section rules beyond those above: in an ALLERGIES section the allergen stays present (an
 allergy is a standing property of the patient) while a PROBLEM is the past reaction
 ("PCN (hives)") and is historical; negation still applies ("Allergies: none"). Tests and
-procedures in DISCHARGE_INSTRUCTIONS (which also holds follow-up) are future ("CBC on
-4/10"); problems there rely on the cues ("return if"), because the section also restates
-the diagnoses treated. A TEST directly followed by a value ("repeat troponin 41") has a
-result, so plan cues around it ("repeat", "q6h") do not make it hypothetical.
+procedures in DISCHARGE_INSTRUCTIONS and FOLLOW_UP are future ("CBC on 4/10"); problems
+there rely on the cues ("return if"), because the section also restates the diagnoses
+treated. Studies in a radiology COMPARISON section are prior studies (historical). A
+finding whose word denies the condition ("afebrile") is absent. A TEST directly followed
+by a value ("repeat troponin 41") has a result, so plan cues around it ("repeat", "q6h")
+do not make it hypothetical.
 
 Cue scope, on top of ConText's sentence scope:
 
@@ -57,7 +61,12 @@ FAMILY_SECTIONS = frozenset({"FAMILY_HISTORY"})
 HISTORY_SECTIONS = frozenset({"PMH", "PSH"})
 ALLERGY_SECTIONS = frozenset({"ALLERGIES"})
 # Follow-up and discharge instructions: tests and procedures named there are still to come.
-PLAN_AHEAD_SECTIONS = frozenset({"DISCHARGE_INSTRUCTIONS"})
+PLAN_AHEAD_SECTIONS = frozenset({"DISCHARGE_INSTRUCTIONS", "FOLLOW_UP"})
+# A radiology COMPARISON section names prior studies.
+PRIOR_STUDY_SECTIONS = frozenset({"COMPARISON"})
+# Findings whose word itself denies the condition ("afebrile" = no fever; guideline: absent).
+# The cue is inside the target, so ConText cannot see it.
+NEGATIVE_FINDINGS = frozenset({"afebrile", "apyrexial", "asymptomatic"})
 # Entity types a past-history section makes historical (not MEDICATION: see the docstring).
 HISTORY_SECTION_TYPES = frozenset({"PROBLEM", "PROCEDURE", "TEST"})
 PLAN_AHEAD_TYPES = frozenset({"PROCEDURE", "TEST"})
@@ -95,7 +104,17 @@ class ContextFlags:
 def active_modifiers(span: Span) -> list:
     """The ConText modifiers of a target that really reach it.
 
-    Dropped: cues lying inside the span itself, cues enclosed in parentheses that close
+    The scope is recomputed from the doc's ConText graph instead of read from
+    ``span._.modifiers``: medspaCy 1.3.1 limits scopes with ``tuple_overlaps``, which misses
+    a scope lying strictly inside another, so once one terminator has cut a backward cue's
+    scope, nearer terminators are ignored ("given the symptoms ... rectal exam which was
+    heme-negative" negated the symptoms). Here a cue reaches a target in its sentence, on
+    its side(s), within ``max_scope``, of an allowed type, with no terminator (TERMINATE or a
+    ``terminated_by`` category) between them. Same-category cues do not cut each other:
+    ConText does that only to avoid duplicate edges, and it let a cue dropped below (in
+    parentheses) hide the one before it ("-ve for bleeding (occult nor overt), anemia").
+
+    Also dropped: cues lying inside the span itself, cues enclosed in parentheses that close
     (or open) between cue and target, and cues whose own target is closed by a colon before
     this one (see the module docstring).
 
@@ -103,20 +122,51 @@ def active_modifiers(span: Span) -> list:
         span: an entity span of a doc annotated by ``ClinicalPipeline.annotate``.
 
     Returns:
-        ``ConTextModifier`` objects, in ConText's order.
+        ``ConTextModifier`` objects whose cue reaches the span, in ConText's order.
     """
+    doc = span.doc
+    graph = doc._.context_graph
+    if graph is None:
+        return []
+    sent = doc[span.start].sent
+    label = span.label_.upper()
+    cues = [m for m in graph.modifiers if sent.start <= m.modifier_span[0] < sent.end]
     kept = []
-    for modifier in span._.modifiers:
+    for modifier in cues:
+        direction = modifier.direction.upper()
+        if direction in ("TERMINATE", "PSEUDO") or not modifier.allows(label):
+            continue
         start, end = modifier.modifier_span
-        if span.start <= start and end <= span.end:
-            continue
+        if start < span.end and span.start < end:
+            continue  # nested in the target, or straddling its boundary
+        max_scope = modifier.max_scope
         if end <= span.start:
-            if _cue_is_closed_before(span.doc, end, span.start):
+            if direction not in ("FORWARD", "BIDIRECTIONAL") or (
+                    max_scope is not None and span.start >= end + max_scope):
                 continue
-        elif span.end <= start and _cue_is_closed_after(span.doc, span.end, start):
-            continue
+            if _is_terminated(modifier, cues, end, span.start) or _cue_is_closed_before(
+                    doc, end, span.start):
+                continue
+        else:
+            if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
+                    max_scope is not None and span.end <= start - max_scope):
+                continue
+            if _is_terminated(modifier, cues, span.end, start) or _cue_is_closed_after(
+                    doc, span.end, start):
+                continue
         kept.append(modifier)
     return kept
+
+
+def _is_terminated(modifier, cues: list, lo: int, hi: int) -> bool:
+    """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``."""
+    stops = modifier.rule.terminated_by
+    for other in cues:
+        start, end = other.modifier_span
+        if lo <= start and end <= hi and (
+                other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
+            return True
+    return False
 
 
 def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
@@ -127,14 +177,11 @@ def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
     """
     depth = 0
     for k in range(cue_end, target_start):
-        text = doc[k].text
-        if text == "(":
-            depth += 1
-        elif text == ")":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif text == ":" and k - cue_end > 0 and (
+        opens, closes, is_colon = _punctuation(doc[k].text)
+        depth += opens - closes
+        if depth < 0:
+            return True
+        if is_colon and k - cue_end > 0 and (
                 k - cue_end > _LABEL_TOKENS
                 or any(cue_end <= e.start and e.end <= k for e in doc.ents)):
             return True
@@ -149,16 +196,24 @@ def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int) -> bool:
     """
     depth = 0
     for k in range(cue_start - 1, target_end - 1, -1):
-        text = doc[k].text
-        if text == ")":
-            depth += 1
-        elif text == "(":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif text == ":" and cue_start - k > 1:
+        opens, closes, is_colon = _punctuation(doc[k].text)
+        depth += closes - opens
+        if depth < 0:
+            return True
+        if is_colon and cue_start - k > 1:
             return True
     return False
+
+
+def _punctuation(text: str) -> tuple[int, int, bool]:
+    """Opening and closing parentheses in a punctuation token, and whether it has a colon.
+
+    spaCy keeps some runs together ("):" after "(Dr. Ames)"), so the token is inspected, not
+    compared.
+    """
+    if len(text) > 3 or any(c.isalnum() for c in text):
+        return 0, 0, False
+    return text.count("("), text.count(")"), ":" in text
 
 
 def context_flags(span: Span) -> ContextFlags:
@@ -218,7 +273,9 @@ def assertion_of(span: Span, entity_type: str) -> str:
         return "absent" if flags.is_negated else "family"
     if flags.is_hypothetical and not is_resulted_test:
         return "hypothetical"
-    if flags.is_negated:
+    if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
+        return "absent"
+    if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical):
         return "absent"
     if flags.is_possible:
         return "possible"
@@ -229,6 +286,8 @@ def assertion_of(span: Span, entity_type: str) -> str:
     if section in PLAN_AHEAD_SECTIONS and entity_type in PLAN_AHEAD_TYPES \
             and not is_resulted_test:
         return "hypothetical"
+    if section in PRIOR_STUDY_SECTIONS and entity_type in PLAN_AHEAD_TYPES:
+        return "historical"
     if flags.is_historical or (
             section in HISTORY_SECTIONS and entity_type in HISTORY_SECTION_TYPES):
         return "historical"

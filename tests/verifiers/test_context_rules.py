@@ -65,3 +65,64 @@ def test_when_context_file_has_wrong_top_level_key_then_error(tmp_path):
     path.write_text(json.dumps({"section_rules": [GOOD]}))
     with pytest.raises(RuleFileError, match="context_rules"):
         read_rule_file(path, "context_rules", ContextRuleEntry)
+
+
+def _single_words(entry: ContextRuleEntry) -> set[str]:
+    """The words a one-token rule matches (empty for longer or regex rules)."""
+    if entry.pattern is None:
+        return {entry.literal.lower()} if " " not in entry.literal else set()
+    if isinstance(entry.pattern, str):
+        return set()
+    tokens = [t for t in entry.pattern if not t.get("IS_SPACE")]
+    if len(tokens) != 1 or "OP" in tokens[0]:
+        return set()
+    lower = tokens[0].get("LOWER")
+    if isinstance(lower, str):
+        return {lower}
+    if isinstance(lower, dict):
+        return set(lower.get("IN", []))
+    return set()
+
+
+def test_when_two_rules_match_the_same_word_then_shipped_file_has_none():
+    # medspaCy keeps one of two matches on the same tokens and drops the other silently, so
+    # "avoid" in both a negation and a prevention rule would disable one of them.
+    owners: dict[str, str] = {}
+    clashes = []
+    for entry in _shipped():
+        for word in _single_words(entry):
+            if word in owners:
+                clashes.append((word, owners[word], entry.literal))
+            owners[word] = entry.literal
+    assert clashes == []
+
+
+def test_when_rule_hedges_then_it_never_modifies_drugs_tests_or_procedures():
+    # Uncertainty is about whether a condition exists ("r/o PE ... once off BiPAP",
+    # "likely ulcer (NSAID + anticoagulation)"): the drug, test or procedure is certain.
+    for entry in _shipped():
+        if entry.category != "POSSIBLE_EXISTENCE" or entry.direction == "TERMINATE":
+            continue
+        if entry.allowed_types:
+            assert set(entry.allowed_types) <= {"PROBLEM", "ALLERGY"}, entry.literal
+        else:
+            assert {"MEDICATION", "TEST", "PROCEDURE"} <= set(entry.excluded_types or []), \
+                entry.literal
+
+
+# fmt: off
+@pytest.mark.parametrize("literal", ["was negative", "has been negative", ": negative"])
+# fmt: on
+def test_when_rule_reports_a_negative_result_then_it_never_negates_the_test(literal):
+    # "CTA chest was negative", "UA: negative": the test was done (guideline: present).
+    (entry,) = [e for e in _shipped() if e.literal == literal]
+    assert "TEST" in (entry.excluded_types or [])
+
+
+def test_when_rule_stops_or_holds_a_drug_then_it_is_restricted_to_medications():
+    # "hold", "stopped", "avoid" deny a drug; "avoid aspiration" is a prevented problem and
+    # "stopped smoking" a past habit, neither of which is negated.
+    for literal in ("hold", "held", "on hold", "contraindicated", "ran out of", "missed"):
+        (entry,) = [e for e in _shipped() if e.literal == literal]
+        assert entry.category == "NEGATED_EXISTENCE"
+        assert entry.allowed_types == ["MEDICATION"], literal
