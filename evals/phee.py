@@ -11,18 +11,28 @@ events counts once), with :func:`evals.metrics.per_label` in both exact and over
 fragment of a discontinuous argument is its own gold span, because the fragments are usually
 separate values ("1400 mg or 30 mg kg-1").
 
-How our MEDICATION entities map to PHEE labels:
+How our MEDICATION entities map to PHEE labels. Our spans follow the demo corpus guideline
+(n2c2 2018 style, see :mod:`verifiers.medication_attributes`), which splits amounts and keeps
+cues that PHEE leaves out; the mapping rebuilds PHEE's spans so that like is compared with like:
 
 - ``drug``: the entity span.
-- ``dosage``: the ``strength`` attribute, or the ``dose`` attribute when there is no strength.
-  PHEE "Dosage" is the amount given, often with its rate ("60 mg/day", "12 g/m2",
-  "10 mg/kg/day"), which our strength keeps whole; a bare count ("2 tablets") is the amount
-  only when no strength is written. PHEE also labels qualitative amounts ("high-dose",
-  "overdose", "a single dose"), which we do not extract: they cap dosage recall.
+- ``dosage``: the ``strength`` attribute ("60 mg/day", "12 g/m2", "10 mg/kg/day", kept whole
+  in both schemes). Without a strength, the ``dose`` number joined with the unit or counted
+  form written right after it: our dose "2" + unit "units" -> "2 units", dose "0.1" + unit
+  "mg/kg/h" -> "0.1 mg/kg/h", dose "2" + form "tablets" -> "2 tablets", because PHEE's Dosage
+  is the whole amount. PHEE also labels qualitative amounts ("high-dose", "overdose", "a
+  single dose"), which we do not extract: they cap dosage recall.
 - ``route``: the ``route`` attribute and the ``form`` attribute, both: PHEE labels the
   vehicle as a route ("quinine tablet", "olanzapine injection", "adrenaline inhaler"), next
-  to the route word when both are written ("intravenous heroin injection").
-- ``frequency``: the ``frequency`` attribute; ``duration``: the ``duration`` attribute.
+  to the route word when both are written ("intravenous heroin injection"). A route word
+  directly followed by the form ("intravenous infusion", "i.v. infusion") is one PHEE Route
+  span, while our guideline splits it into route + form: such a pair is joined.
+- ``frequency``: the ``frequency`` attribute.
+- ``duration``: the ``duration`` attribute without its leading cue. Our span keeps the cue
+  ("x 5 days", "for 2 weeks", "over 3 days"); PHEE's Duration never does ("for [6 days]",
+  "over [3 days]", "for approximately [eight days]"), so the cue words of the shipped lexicon
+  (``cue`` entries for duration) are cut off. Lengths without a cue ("chronic", "5-day
+  course") are compared as they are.
 
 Run ``python -m evals.phee --drugs gold`` to score the attribute parser alone (gold drug spans
 are given) or ``--drugs entities`` to score the full entity extractor.
@@ -31,8 +41,10 @@ are given) or ``--drugs entities`` to score the full entity extractor.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from agent.errors import InputError
@@ -125,15 +137,55 @@ def predicted_spans(entities: Sequence[Entity]) -> list[SpanTuple]:
             continue
         spans.append((entity.start, entity.end, "drug"))
         attributes = entity.attributes
-        picks = (
-            ("dosage", attributes.get("strength") or attributes.get("dose")),
-            ("route", attributes.get("route")),
-            ("route", attributes.get("form")),
-            ("frequency", attributes.get("frequency")),
-            ("duration", attributes.get("duration")),
-        )
-        spans.extend((a.start, a.end, label) for label, a in picks if a is not None)
+        spans.extend((start, end, "route") for start, end in _routes(attributes))
+        frequency = attributes.get("frequency")
+        if frequency is not None:
+            spans.append((frequency.start, frequency.end, "frequency"))
+        dosage = _dosage(attributes)
+        if dosage is not None:
+            spans.append((*dosage, "dosage"))
+        duration = attributes.get("duration")
+        if duration is not None:
+            spans.append((*_without_cue(duration), "duration"))
     return spans
+
+
+def _routes(attributes: dict[str, Attribute]) -> list[tuple[int, int]]:
+    route, form = attributes.get("route"), attributes.get("form")
+    if route is not None and form is not None and 0 <= form.start - route.end <= 1:
+        return [(route.start, form.end)]
+    return [(a.start, a.end) for a in (route, form) if a is not None]
+
+
+def _dosage(attributes: dict[str, Attribute]) -> tuple[int, int] | None:
+    strength = attributes.get("strength")
+    if strength is not None:
+        return strength.start, strength.end
+    dose = attributes.get("dose")
+    if dose is None:
+        return None
+    end = dose.end
+    for name in ("unit", "form"):
+        word = attributes.get(name)
+        # Joined only when written right after the number ("2 units", "1-2 tabs").
+        if word is not None and 0 <= word.start - dose.end <= 1 and word.end > end:
+            end = word.end
+            break
+    return dose.start, end
+
+
+@lru_cache(maxsize=1)
+def _duration_cue() -> re.Pattern[str]:
+    from verifiers.medication_lexicon import default_lexicon
+
+    return re.compile(rf"(?:{default_lexicon().duration_cue})\s*", re.IGNORECASE)
+
+
+def _without_cue(duration: Attribute) -> tuple[int, int]:
+    m = _duration_cue().match(duration.text)
+    if m and m.end() < len(duration.text):
+        return duration.start + m.end(), duration.end
+    return duration.start, duration.end
 
 
 def run(extract_fn: ExtractFn, path: str | Path = DEFAULT_PATH, limit: int | None = None) -> dict:

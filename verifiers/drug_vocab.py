@@ -33,17 +33,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rapidfuzz import fuzz, process
-
 from pydantic import BaseModel, ConfigDict, Field
+from rapidfuzz import fuzz, process
 
 from agent.errors import RuleFileError
 from agent.schemas.extraction import Code
 from verifiers.packaged_data import package_file, packaged_pickle
+from verifiers.rulefiles import rules_path
 from verifiers.rxnorm import RxNormTable
 from verifiers.terms import normalize_phrase
 from verifiers.unii import UniiEntry, read_unii
-from verifiers.rulefiles import rules_path
 from verifiers.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
 
 logger = logging.getLogger(__name__)
@@ -72,6 +71,7 @@ _EFFECT_WORD = re.compile(r"\beffects?\b")
 # "X agents" / "X drugs" class names are written as the bare plural in notes
 # ("antiretrovirals", "vasopressors"); only adjective/agent-noun stems are pluralised so
 # that "serotonin agents" does not yield "serotonins".
+_GREEK_WORD = re.compile(r" (alfa|alpha|beta|gamma)\b")
 _CLASS_HEAD = re.compile(r"^([a-z][a-z-]*(?:ic|al|ant|or|ive|ar))\s+(?:agents?|drugs?)$")
 
 
@@ -176,7 +176,8 @@ def drug_terms() -> dict[str, DrugTerm]:
     kept = {v: t for v, t in tables.variants.items()
             if v not in stop and not _EFFECT_WORD.search(v)
             and not _is_non_drug_biomolecule(tables.canonical_data.get(t.canonical, {}))}
-    for variant, canonical in _class_forms(kept, tables.canonical_data).items():
+    generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data)}
+    for variant, canonical in generated.items():
         if variant not in stop:
             kept.setdefault(variant, DrugTerm(canonical, False))
     for entry in tables.extra:
@@ -271,6 +272,26 @@ def _is_non_drug_biomolecule(data: dict[str, Any]) -> bool:
 
 def _is_class(data: dict[str, Any]) -> bool:
     return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
+
+
+def _spelling_forms(variants: dict[str, DrugTerm]) -> dict[str, str]:
+    """Hyphen/space spellings of multi-part names.
+
+    Literature and notes write "interferon alfa 2b" for "interferon alfa-2b" and
+    "interferon-alfa" for "interferon alfa"; the vocabulary lists one spelling. A hyphen
+    may be a space, and a space before a Greek-letter word may be a hyphen.
+    """
+    out: dict[str, str] = {}
+    for variant, term in variants.items():
+        if "," in variant:
+            continue
+        if "-" in variant:
+            spaced = variant.replace("-", " ")
+            if len(spaced.split()) == variant.count("-") + len(variant.split()):
+                out.setdefault(spaced, term.canonical)
+        if _GREEK_WORD.search(variant):
+            out.setdefault(_GREEK_WORD.sub(r"-\1", variant), term.canonical)
+    return out
 
 
 def _class_forms(variants: dict[str, DrugTerm],

@@ -36,12 +36,28 @@ PRODUCER = "clinagent.verifiers.entities"
 # blank lines (or line ends) so memory stays bounded and nothing is truncated.
 SEGMENT_CHARS = 5_000
 
-# Salt and release words that belong to the drug name ("metoprolol tartrate",
-# "diltiazem ER", "Toprol XL") per the annotation guideline.
+# Salt, ester and release words that belong to the drug name ("metoprolol tartrate",
+# "fluphenazine decanoate", "diltiazem ER", "Toprol XL") per the annotation guideline.
+# Matched at hit.end with Pattern.match(text, pos): no "^", which would only match at 0.
+# A cation word is a salt only when no word follows it: in "antiepileptics sodium
+# valproate" it starts the next drug.
 _DRUG_SUFFIX = re.compile(
-    r"^(?:\s(?:tartrate|succinate|hydrochloride|HCl|sodium|potassium|calcium|maleate|"
-    r"besylate|mesylate|citrate|sulfate|phosphate|acetate|bromide|XL|ER|SR|CR|LA|DR|XR|ODT|"
-    r"glargine|lispro|aspart|detemir|degludec|regular|NPH))+\b"
+    r"(?:\s(?:tartrate|succinate|hydrochloride|HCl|maleate|"
+    r"besylate|mesylate|citrate|sulfate|phosphate|acetate|bromide|decanoate|enanthate|"
+    r"hyclate|fumarate|tosylate|valerate|propionate|dipropionate|XL|ER|SR|CR|LA|DR|XR|ODT|"
+    r"glargine|lispro|aspart|detemir|degludec|regular|NPH|"
+    r"(?:sodium|potassium|calcium)(?!\s+[A-Za-z])))+\b"
+)
+_DRUG_LEVEL = re.compile(r"\s+(?:levels?|trough|peak|concentrations?)\b", re.IGNORECASE)
+# Modifiers that name a different product or class, so they belong to the drug name
+# ("pegylated interferon", "recombinant human G-CSF", "depot neuroleptics",
+# "broad-spectrum antibiotics", "extended-release niacin", "basal insulin"). Route words
+# are not among them: the guideline keeps the route outside the span.
+_DRUG_PREFIX = re.compile(
+    r"(?:\b(?:pegylated|recombinant(?:\s+human)?|liposomal|depot|basal|"
+    r"broad[- ]spectrum|(?:extended|sustained|delayed|immediate)[- ]release|"
+    r"long[- ]acting|short[- ]acting|rapid[- ]acting)\s+|\ball-)$",
+    re.IGNORECASE,
 )
 # "allergic to X", "allergy to X", "allergies: X", "intolerant of X": the cue must point at
 # what follows, so "PCN allergy -> vancomycin given" does not make vancomycin an allergen.
@@ -95,7 +111,12 @@ class EntityExtractor:
         max_codes: int = 5, rxnorm_path: str | Path | None = None,
     ) -> None:
         from verifiers.disease_vocab import disease_lexicon
-        from verifiers.drug_vocab import DrugNormalizer, drug_lexicon
+        from verifiers.drug_vocab import (
+            DrugNormalizer,
+            drug_abbreviations,
+            drug_lexicon,
+            medication_first_names,
+        )
         from verifiers.icd10cm import ProblemCoder
         from verifiers.icd10pcs import ProcedureCoder
 
@@ -103,7 +124,8 @@ class EntityExtractor:
         self.pipeline = build_pipeline(rules)
         self.vocabularies = build_vocabularies(
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
-            include_anatomy=include_anatomy,
+            include_anatomy=include_anatomy, drug_abbreviations=drug_abbreviations(),
+            medication_first=medication_first_names(),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self.max_codes = max_codes
@@ -267,10 +289,21 @@ def _hit_for(span, by_start: dict[int, LexiconHit]) -> LexiconHit | None:
 def _extend_drug(text: str, hit: LexiconHit) -> LexiconHit:
     if hit.label != "MEDICATION":
         return hit
-    m = _DRUG_SUFFIX.match(text, hit.end)
-    if not m:
+    level = _DRUG_LEVEL.match(text, hit.end)
+    if level:
+        # "vancomycin trough", "digoxin level": a drug assay is a TEST.
+        return LexiconHit(hit.start, level.end(), "TEST", text[hit.start:level.end()],
+                          hit.source)
+    start, end = hit.start, hit.end
+    m = _DRUG_SUFFIX.match(text, end)
+    if m:
+        end = m.end()
+    p = _DRUG_PREFIX.search(text, max(0, start - 40), start)
+    if p:
+        start = p.start()
+    if (start, end) == (hit.start, hit.end):
         return hit
-    return LexiconHit(hit.start, m.end(), hit.label, hit.canonical, hit.source)
+    return LexiconHit(start, end, hit.label, hit.canonical, hit.source)
 
 
 def _is_allergen(text: str, start: int, end: int, section: str | None) -> bool:

@@ -5,10 +5,12 @@ costs tens of seconds at start-up. An Aho-Corasick automaton over lower-cased te
 about a second and matches a note in well under a millisecond, and character offsets come
 out exact. Matches must start and end on word boundaries so "ace" never fires inside "place".
 
-Two medication matches joined by a hyphen or slash are one combination product
-("carbidopa-levodopa", "trimethoprim-sulfamethoxazole", "piperacillin/tazobactam"): the
-vocabularies list few combinations in that spelling, and the annotation guideline labels the
-combination as one drug name.
+Two medication matches joined by a hyphen are one combination product
+("carbidopa-levodopa", "trimethoprim-sulfamethoxazole"): the vocabularies list few
+combinations in that spelling, and the annotation guideline labels the combination as one
+drug name. A slash is not a joiner: it lists a regimen or alternatives as often as a
+product ("paclitaxel/carboplatin", "heparin/LMWH"); fixed slash products the vocabulary
+lists whole ("lopinavir/ritonavir") still match whole.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ class LexiconHit:
     source: str
 
 
+# "insulin-like growth factor", "heparin-like": resemblance, not the named thing.
+_LIKE_SUFFIX = re.compile(r"-like\b", re.IGNORECASE)
+
+
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
@@ -44,8 +50,11 @@ class LexiconMatcher:
         case_sensitive: ``{source_name: (label, {variant: canonical})}`` matched with exact
             case, for abbreviations such as "MS" or "PE" whose lower-case forms are words.
         min_length: shorter variants are ignored (single letters, "ad", "pm").
-        joined_labels: labels whose adjacent matches joined by ``-`` or ``/`` (no spaces)
+        joined_labels: labels whose adjacent matches joined by a hyphen (no spaces)
             become one match, for combination products.
+        abbreviation_labels: labels whose match in parentheses right after a match with
+            the same canonical ("methotrexate (MTX)") is dropped: it defines an
+            abbreviation and is not a second mention.
     """
 
     def __init__(
@@ -55,10 +64,12 @@ class LexiconMatcher:
         *,
         min_length: int = 3,
         joined_labels: Collection[str] = ("MEDICATION",),
+        abbreviation_labels: Collection[str] = ("MEDICATION",),
     ) -> None:
         self._lower = self._build(vocabularies, lower=True, min_length=min_length)
         self._exact = self._build(case_sensitive or {}, lower=False, min_length=2)
         self._joined_labels = frozenset(joined_labels)
+        self._abbreviation_labels = frozenset(abbreviation_labels)
 
     @staticmethod
     def _build(
@@ -100,11 +111,13 @@ class LexiconMatcher:
                     continue
                 if end < len(text) and _is_word_char(text[end]):
                     continue
+                if _LIKE_SUFFIX.match(text, end):
+                    continue
                 hits.append(LexiconHit(start, end, label, canonical, source))
-        return join_combinations(text, longest_non_overlapping(hits), self._joined_labels)
+        hits = join_combinations(text, longest_non_overlapping(hits), self._joined_labels)
+        return drop_abbreviation_definitions(text, hits, self._abbreviation_labels)
 
 
-_JOINERS = frozenset("-/")
 # "sitagliptin-lovastatin interaction", "tramadol-citalopram combination": two drugs named
 # together, not one combination product.
 _SEPARATE_DRUGS_CUE = re.compile(r"\s+(?:interactions?|combinations?|co-?administration)\b",
@@ -113,7 +126,7 @@ _SEPARATE_DRUGS_CUE = re.compile(r"\s+(?:interactions?|combinations?|co-?adminis
 
 def join_combinations(text: str, hits: list[LexiconHit],
                       labels: Collection[str]) -> list[LexiconHit]:
-    """Merge runs of same-label hits separated by exactly one ``-`` or ``/``.
+    """Merge runs of same-label hits separated by exactly one hyphen.
 
     Args:
         text: the matched text.
@@ -130,7 +143,7 @@ def join_combinations(text: str, hits: list[LexiconHit],
     for hit in hits:
         prev = runs[-1][-1] if runs else None
         if (prev is not None and hit.label in labels and prev.label == hit.label
-                and hit.start == prev.end + 1 and text[prev.end] in _JOINERS):
+                and hit.start == prev.end + 1 and text[prev.end] == "-"):
             runs[-1].append(hit)
         else:
             runs.append([hit])
@@ -140,6 +153,37 @@ def join_combinations(text: str, hits: list[LexiconHit],
         else:
             out.append(LexiconHit(run[0].start, run[-1].end, run[0].label,
                                   " / ".join(h.canonical for h in run), run[0].source))
+    return out
+
+
+_OPEN_PAREN = re.compile(r"\s*\(\s*$")
+_CLOSE_PAREN = re.compile(r"\s*\)")
+
+
+def drop_abbreviation_definitions(text: str, hits: list[LexiconHit],
+                                  labels: Collection[str]) -> list[LexiconHit]:
+    """Drop a hit that is the parenthesised abbreviation of the hit just before it.
+
+    "interferon-alpha (IFN-alpha)" and "carboplatin (CBDCA)" name one drug once; case
+    reports and their annotations (PHEE) label the full name only.
+
+    Args:
+        text: the matched text.
+        hits: non-overlapping hits in offset order.
+        labels: labels the rule applies to.
+
+    Returns:
+        The hits without such abbreviation definitions.
+    """
+    out: list[LexiconHit] = []
+    for hit in hits:
+        prev = out[-1] if out else None
+        if (prev is not None and hit.label in labels and prev.label == hit.label
+                and prev.canonical == hit.canonical
+                and _OPEN_PAREN.match(text, prev.end, hit.start)
+                and _CLOSE_PAREN.match(text, hit.end)):
+            continue
+        out.append(hit)
     return out
 
 

@@ -6,33 +6,40 @@ into the note (``text[a.start:a.end] == a.text`` always). The vocabulary is data
 (``rules/medication_attributes.json``, see :mod:`verifiers.medication_lexicon`), matches are
 found by :mod:`verifiers.medication_matches`; this module decides which drug owns each match.
 
-What each attribute covers (span -> ``value``):
+The spans follow the annotation guideline of the demo corpus
+(``evals/data/synthetic/GUIDELINES.md``, n2c2 2018 style). What each attribute covers
+(span -> ``value``):
 
-- ``strength``: amount per administration with its unit, including concentrations and rates:
-  "25mg" -> "25 mg", "1,000 units" -> "1000 units", "5 mg/5 mL", "0.5 mg/kg", "12 g/m2",
-  "60 mg/day" -> "60 mg/day", "20-mg" -> "20 mg". A rate written with "/" stays in the
-  strength because "mg/kg/day" is one dosing instruction; "per day" written apart is a
-  frequency ("DAILY"). A number without a unit right after the name, followed by another
-  attribute or the end of the instruction ("aspirin 81 daily", "Lasix 40 IV"), is a strength
-  with the number alone as value and no ``unit``.
-- ``unit``: a sub-span of the strength holding its unit ("mg", "units", "mEq"). When a drug has
-  no strength but a counted dose ("2 puffs"), ``unit`` is the dose's counting unit ("puff").
-- ``dose``: how many countable units are taken: "2 tabs", "One (1) Tablet", "two tablets"
-  -> "2"; "1-2 puffs" -> "1-2". The span covers count and unit; the form ("tablet") may be
-  reported as well, nested inside it. After a concentration ("100 mg/10 mL"), a measured
-  volume is the dose and keeps its unit: "10 mL" -> "10 mL".
-- ``form``: tablet, capsule, solution, patch, inhaler, injection, drops, cream...
-- ``route``: oral, IV, IM, subcutaneous, SL, PR, inhaled, nebulized, topical, transdermal...
-  Infusions and drips are IV.
-- ``frequency``: BID, TID, QID, DAILY, QHS, QAM, QPM, Q6H, Q4-6H, QOD, WEEKLY, ONCE, STAT...
-- ``duration``: the length only, without its cue: "x 7 days" / "for seven days" -> span
-  "7 days", value "7 days"; "until follow-up" keeps "until" because the phrase needs it;
-  "chronic"/"long-term" count when written before the drug ("chronic lithium therapy").
+- ``strength``: a number with a mass, mEq, % or concentration unit, unit inside the span:
+  "25mg" -> "25 mg", "5 mg/5 mL", "100 units/mL", "0.5 mg/kg", "12 g/m2", "60 mg/day",
+  "21 mg/24 h", "250/50 mcg", "1:10,000"; it stays a strength when it is the amount given
+  ("furosemide 40 mg IV"). A number or combination without a unit right after the name,
+  followed by another attribute or the end of the instruction ("aspirin 81 daily",
+  "carbidopa-levodopa 25/100 1 tab"), is a strength too.
+- ``dose``: the NUMBER alone of an amount counted in units, volumes, administration units or
+  dosage forms, or given as a rate per minute or hour: "20 units" -> "20", "2 L", "2 puffs",
+  "One (1) Tablet" -> "1", "1-2 tabs" -> "1-2", "0.05 mcg/kg/min" -> "0.05". A rate on a
+  patch ("fentanyl 25 mcg/hr patch") is the patch strength instead.
+- ``unit``: the unit word after a dose number: "units", "units/kg/h", "mg/h", "mL", "puffs",
+  "drop", "inhalation". Strengths carry no separate unit.
+- ``form``: dosage form: "tablet", "tabs" (also when counted: "1 [tablet]"), capsule, patch,
+  inhaler, "HFA", "nebs", "pen", cream, "drip", "gtt", "infusion"...
+- ``route``: oral, IV, IM, subcutaneous ("SQ", "under the skin", "via pump"), SL, PR, inhaled,
+  topical, transdermal... "IV bolus" reports "IV".
+- ``frequency``: BID, TID, QID, DAILY, QHS, Q6H, Q4-6H, QOD, WEEKLY, AC/HS; "x1" -> ONCE and
+  "x2" / "x 3 doses" -> a number of doses ("2 DOSES"), not a duration, unless a schedule
+  precedes it ("q12h x 3 doses": the count bounds the course and is the duration).
+- ``duration``: how long, cue included: "x 5 days", "for 2 weeks", "to complete 72 h",
+  "through 3/20", "5-day course", "until follow-up", value the length ("5 days"); "chronic" /
+  "long-term" count when written before the drug ("chronic lithium therapy").
 - ``prn``: "prn", "as needed" -> "true".
-- ``indication``: the phrase after "for", "prn" or "as needed for": "prn nausea" -> "nausea".
+- ``indication``: the phrase after "for", "prn" or "as needed for" ("prn nausea" -> "nausea"),
+  or a short phrase ending a sig line right after its frequency ("take 1 tablet by mouth
+  twice a day atrial fibrillation").
 
 Scope: a drug owns the attributes written after it up to the next drug, the end of the
-sentence, a line break that starts a new list item, or a boundary word ("Disp", "then");
+sentence, a semicolon, a line break that starts a new list item, or a boundary word ("Disp",
+"then", "stopped");
 attributes must follow each other closely (at most ``MAX_GAP_WORDS`` other words between
 them), which keeps prose from lending a lab value to a drug. Attributes written just before
 the drug ("oral prednisone", "25 mg of metoprolol", "a single 200 mg intravenous dose of X")
@@ -46,6 +53,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from dataclasses import replace
 
 from agent.schemas.extraction import MEDICATION_ATTRIBUTES, Attribute
 from verifiers.medication_lexicon import MedicationLexicon, default_lexicon
@@ -56,6 +64,7 @@ MAX_BACKWARD_CHARS = 80
 MAX_FORWARD_CHARS = 250
 MAX_INDICATION_WORDS = 6
 
+_DOSES = " DOSES"  # value suffix of a number of doses ("x2" -> "2 DOSES"), see the rules file
 _VOLUME_UNITS = frozenset({"mL", "L", "tsp", "tbsp"})
 _BACKWARD_ATTRIBUTES = frozenset({"strength", "dose", "route", "form", "frequency", "duration"})
 _SENTENCE_END = (
@@ -64,13 +73,22 @@ _SENTENCE_END = (
 # A line break ends a scope when the next line starts a list item or a new capitalised line;
 # a lower-case continuation is a wrapped line of the same instruction.
 _LINE_BREAK = r"\n(?=[ \t]*(?:\r?\n|[-*#>\u2022\u00b7\u25aa]|\d{1,3}[.)][ \t]|[A-Z]|$))"
-_STOPS = re.compile(f"{_SENTENCE_END}|{_LINE_BREAK}")
+# A semicolon separates list items and clauses ("heparin drip; start apixaban", "allopurinol;
+# monitor for gout flare"); no instruction continues across one.
+_STOPS = re.compile(f"{_SENTENCE_END}|{_LINE_BREAK}|;")
 _ALIAS_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
 _ALIAS_CLOSE = re.compile(r"[ \t]*[)\]]")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _INDICATION_LEAD = re.compile(r"[ \t]*:?[ \t]*(?:(?:a|an|the)[ \t]+)?", re.IGNORECASE)
 _INDICATION_TOKEN = re.compile(r"[ \t]*([A-Za-z0-9][A-Za-z0-9'/+\-]*)")
 _INDICATION_TRAILING = frozenset({"and", "or", "of", "&"})
+# A sig line may end with the indication and no cue ("take 1 tablet by mouth twice a day
+# atrial fibrillation"): up to MAX_TRAILING_INDICATION_WORDS plain words after the frequency
+# or prn, running to the end of the line or sentence.
+MAX_TRAILING_INDICATION_WORDS = 4
+_TRAILING_INDICATION = re.compile(
+    r"[ \t]+([A-Za-z][A-Za-z'\-]*(?:[ \t]+[A-Za-z][A-Za-z'\-]*)*)[ \t]*(?=[.;]?[ \t]*(?:\r?\n|$))"
+)
 
 
 def find_medication_attributes(
@@ -205,6 +223,7 @@ def _forward(
     """Fill ``chosen`` with the attributes after the drug; return phrase attributes."""
     extras: dict[str, tuple[int, int, str]] = {}
     anchor = lo
+    taken: Candidate | None = None  # the last attribute taken
     first = bisect_left(starts, lo)
     last = bisect_right(starts, hi)
     for index in range(first, last):
@@ -227,24 +246,50 @@ def _forward(
         if c.attribute == "cue":
             anchor = max(anchor, extras["indication"][1] if "indication" in extras else c.end)
             continue
-        if c.attribute == "strength" and _is_volume_dose(c, chosen):
-            c = Candidate("dose", c.start, c.end, c.value, c.lead)
+        if c.attribute == "dose" and _is_volume_after_mass(c, chosen):
+            continue
+        if c.attribute == "frequency" and "frequency" in chosen and c.value.endswith(_DOSES):
+            # "q12h x 3 doses": after a schedule, a number of doses bounds the course.
+            c = replace(c, attribute="duration", value=c.value.lower())
         if c.attribute in chosen:
-            if c.attribute == "strength" and c.value != chosen["strength"].value:
-                break  # a second strength starts another instruction (taper, next drug)
+            if c.attribute in ("strength", "dose") and c.value != chosen[c.attribute].value:
+                break  # a second amount starts another instruction (taper, next drug)
         else:
             chosen[c.attribute] = c
         anchor = max(anchor, c.end, extras["indication"][1] if "indication" in extras else 0)
+        taken = c
+    if "indication" not in extras and taken is not None and taken.attribute in ("frequency", "prn"):
+        phrase = _trailing_indication(text, taken.end, hi, lexicon)
+        if phrase:
+            extras["indication"] = phrase
     return extras
 
 
-def _is_volume_dose(c: Candidate, chosen: dict[str, Candidate]) -> bool:
-    """After a concentration ("100 mg/10 mL"), a plain volume ("10 mL") is the amount taken."""
+def _is_volume_after_mass(c: Candidate, chosen: dict[str, Candidate]) -> bool:
+    """After a mass strength the amount is known, so a later volume ("40 mg IV x1 with 900 mL
+    UOP") is an output or balance; after a concentration or percentage ("1:10,000 6 mL",
+    "100 mg/10 mL ... 10 mL") the volume is the dose."""
     strength = chosen.get("strength")
-    return (
-        strength is not None and "/" in (strength.value or "") and "dose" not in chosen
-        and c.unit is not None and c.unit[2] in _VOLUME_UNITS and "/" not in (c.value or "")
-    )
+    if strength is None or c.is_rate or c.unit is None or c.unit_attribute != "unit":
+        return False
+    if any(mark in (strength.value or "") for mark in ("/", "%", ":")):
+        return False
+    return c.unit[2] in _VOLUME_UNITS
+
+
+def _trailing_indication(
+    text: str, pos: int, hi: int, lexicon: MedicationLexicon
+) -> tuple[int, int, str] | None:
+    m = _TRAILING_INDICATION.match(text, pos)
+    # The phrase must end the line inside this drug's scope: past ``hi`` lies the next drug.
+    if not m or m.end(1) > hi:
+        return None
+    words = m.group(1).split()
+    if len(words) > MAX_TRAILING_INDICATION_WORDS or any(
+        lexicon.indication_stop.fullmatch(w.lower()) for w in words
+    ):
+        return None
+    return m.start(1), m.end(1), " ".join(w.lower() for w in words)
 
 
 def _is_bare_strength(
@@ -288,12 +333,21 @@ def _indication(
 def _attributes(
     text: str, chosen: dict[str, Candidate], extras: dict[str, tuple[int, int, str]]
 ) -> dict[str, Attribute]:
+    dose = chosen.get("dose")
+    form = chosen.get("form")
+    if (dose is not None and dose.is_rate and "strength" not in chosen and form is not None
+            and form.value == "patch"):
+        # "fentanyl 25 mcg/hr patch": the release rate is the patch's strength.
+        chosen["strength"] = Candidate("strength", dose.start, dose.end,
+                                       f"{dose.value} {dose.unit[2]}", dose.lead)
+        del chosen["dose"]
+        dose = None
     spans: dict[str, tuple[int, int, str | None]] = {
-        name: (c.start, c.end, c.value) for name, c in chosen.items()
+        name: (*(c.span or (c.start, c.end)), c.value) for name, c in chosen.items()
     }
-    carrier = chosen.get("strength") or chosen.get("dose")
-    if carrier is not None and carrier.unit is not None:
-        spans["unit"] = carrier.unit
+    if dose is not None and dose.unit is not None:
+        # The counted form wins over one written earlier ("5 mg tablet - take 1 [tablet]").
+        spans[dose.unit_attribute] = dose.unit
     spans.update(extras)
     return {
         name: Attribute(start=spans[name][0], end=spans[name][1],

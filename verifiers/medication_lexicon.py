@@ -8,8 +8,13 @@ The file holds one list under the top-level key ``medication_attribute_rules``. 
   the pattern (numbers normalised, e.g. ``q(?P<n><NUM>)h`` -> ``Q{n}H``); no ``value`` means the
   lower-cased matched text. ``direction`` says whether the term may sit after the drug
   (``forward``), before it (``backward``) or both.
-- ``strength_unit``, ``per_unit``, ``time_unit``, ``count_unit``, ``number_word``: vocabulary
-  the structural matchers (strength, dose, duration) are built from.
+- ``strength_unit``, ``dose_unit``, ``per_unit``, ``time_unit``, ``count_unit``,
+  ``number_word``: vocabulary the structural matchers (strength, dose, duration) are built
+  from. A ``strength_unit`` (mass, mEq, %) makes an amount a strength ("25 mg"); a
+  ``dose_unit`` (units, volumes) makes it a dose plus unit ("20 units", "2 L") unless it is a
+  concentration ("100 units/mL"). A ``count_unit`` ("tablets", "puffs") needs ``attribute``:
+  ``form`` when the counted word is a dosage form ("1 [tablet]"), ``unit`` otherwise
+  ("2 [puffs]", "1 [drop]"), following the demo corpus guideline (n2c2 2018 style).
 - ``cue``: words that introduce a duration ("for", "x") or an indication ("for", "to treat").
 - ``stop``: words that end an indication phrase.
 - ``connector``: filler allowed between a drug and attributes written before it
@@ -39,10 +44,13 @@ RULES_FILE = "medication_attributes.json"
 TOP_LEVEL_KEY = "medication_attribute_rules"
 
 RuleKind = Literal[
-    "term", "strength_unit", "per_unit", "time_unit", "count_unit", "number_word",
+    "term", "strength_unit", "dose_unit", "per_unit", "time_unit", "count_unit", "number_word",
     "cue", "stop", "connector", "boundary",
 ]
-_VOCABULARY_KINDS = {"strength_unit", "per_unit", "time_unit", "count_unit", "number_word"}
+_VOCABULARY_KINDS = {
+    "strength_unit", "dose_unit", "per_unit", "time_unit", "count_unit", "number_word",
+}
+_COUNT_ATTRIBUTES = {"form", "unit"}
 # unit and indication are derived from other matches, never matched directly.
 _TERM_ATTRIBUTES = set(MEDICATION_ATTRIBUTES) - {"unit", "indication"}
 _CUE_ATTRIBUTES = {"duration", "indication"}
@@ -84,7 +92,15 @@ class MedicationAttributeRule(BaseModel):
             raise ValueError(f"a cue needs an attribute among {sorted(_CUE_ATTRIBUTES)}")
         if self.kind == "stop" and self.attribute != "indication":
             raise ValueError("a stop entry needs attribute 'indication'")
-        if self.kind in _VOCABULARY_KINDS and (self.value is None or self.attribute is not None):
+        if self.kind == "count_unit":
+            if self.value is None or self.attribute not in _COUNT_ATTRIBUTES:
+                raise ValueError(
+                    f"a count_unit entry needs a value and an attribute among "
+                    f"{sorted(_COUNT_ATTRIBUTES)}"
+                )
+        elif self.kind in _VOCABULARY_KINDS and (
+            self.value is None or self.attribute is not None
+        ):
             raise ValueError(f"a {self.kind} entry needs a value and no attribute")
         if self.kind in {"connector", "boundary"} and (self.value or self.attribute):
             raise ValueError(f"a {self.kind} entry takes only a pattern")
@@ -141,10 +157,12 @@ class MedicationLexicon:
     number: str
     number_range: str
     number_words: Vocabulary
-    strength_units: Vocabulary
+    strength_units: Vocabulary  # every amount unit: strength_unit and dose_unit entries
+    dose_units: Vocabulary
     per_units: Vocabulary
     time_units: Vocabulary
     count_units: Vocabulary
+    count_forms: Vocabulary
     terms: tuple[TermRule, ...]
     terms_combined: re.Pattern[str]
     duration_cue: str
@@ -278,6 +296,10 @@ def load_lexicon(path: Path) -> MedicationLexicon:
         if kind not in by_kind:
             raise RuleFileError(source, f"no {kind!r} entries; the matchers need at least one")
     vocab = {kind: _vocabulary(source, by_kind[kind]) for kind in _VOCABULARY_KINDS}
+    # Amount units: both kinds are matched by one strength grammar; the dose_unit subset
+    # decides which amounts are doses.
+    amount_units = _vocabulary(source, by_kind["strength_unit"] + by_kind["dose_unit"])
+    count_forms = [(i, r) for i, r in by_kind["count_unit"] if r.attribute == "form"]
     for kind in ("cue", "stop", "connector", "boundary"):
         for index, rule in by_kind.get(kind, []):
             _check_regex(source, index, rule.pattern)
@@ -303,10 +325,12 @@ def load_lexicon(path: Path) -> MedicationLexicon:
         number=number,
         number_range=number_range,
         number_words=vocab["number_word"],
-        strength_units=vocab["strength_unit"],
+        strength_units=amount_units,
+        dose_units=vocab["dose_unit"],
         per_units=vocab["per_unit"],
         time_units=vocab["time_unit"],
         count_units=vocab["count_unit"],
+        count_forms=_vocabulary(source, count_forms) if count_forms else Vocabulary("(?!)", ()),
         terms=tuple(terms),
         terms_combined=terms_combined,
         duration_cue=words("cue", "duration"),

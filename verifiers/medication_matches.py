@@ -1,10 +1,17 @@
 """Find every medication attribute match in parts of a note, before linking them to drugs.
 
 A :class:`Candidate` is one match of the lexicon (:mod:`verifiers.medication_lexicon`) or of
-the structural grammar built from it: strengths ("25 mg", "0.5 mg/kg/day"), counted doses
-("2 tabs"), durations ("x 7 days"), bare numbers, indication cues and scope boundaries.
-Overlaps are resolved here (longest match first), so the linker sees disjoint matches, except
-a form nested inside a dose ("2 *tablets*").
+the structural grammar built from it: strengths ("25 mg", "0.5 mg/kg/day", "250/50 mcg",
+"1:10,000"), doses ("2 tabs", "20 units", "8 mg/h", "25 mL"), durations ("x 7 days"), bare
+numbers, indication cues and scope boundaries. Overlaps are resolved here (longest match
+first), so the linker sees disjoint matches.
+
+Amounts follow the demo corpus guideline (n2c2 2018 style): a mass, mEq, % or concentration
+amount is a ``strength`` and keeps its unit inside ("25 mg", "100 units/mL", "21 mg/24 h");
+an amount counted in units, volumes or dosage forms, or given as a rate per minute or hour
+("0.05 mcg/kg/min"), is a ``dose`` whose reported span is the number alone, with the unit
+word reported as ``unit`` ("20 [units]", "2 [puffs]", "8 [mg/h]") or, for dosage forms, as
+``form`` ("1 [tablet]").
 """
 
 from __future__ import annotations
@@ -22,8 +29,20 @@ _PRIORITY = {
         ("strength", "dose", "duration", "frequency", "route", "form", "prn", "cue", "boundary")
     )
 }
-# A length followed by these words is a treatment course ("a 7-day course", "10-day supply").
+# A length followed by these words is a treatment course ("a 7-day course", "10-day supply");
+# the word is part of the duration span, as the cue is ("x 5 days").
 _COURSE_WORDS = r"course|supply|regimen|taper"
+# Per minute or per hour is an infusion rate: the amount given, not a product strength.
+# "mg/day" stays a strength (a daily total), and "mg/24 h" (a patch) names its own period.
+_RATE_TIME_UNITS = frozenset({"minute", "hour"})
+# Combination products: "25/100", "250/50 mcg"; three parts for triple inhalers.
+_COMBINATION = r"\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?){1,2}"
+# Dilutions ("epinephrine 1:10,000"); at least 1:100 so that ratios such as an insulin-to-carb
+# "ICR 1:10" are not read as strengths.
+_RATIO = r"(?<![\d:])1:(?:\d{1,3}(?:,\d{3})+|\d{3,})(?![\d,])"
+# A bare combination right after a name must not read like a date ("warfarin 3/15"): one part
+# above 31 or the first above 12.
+_DATE_LIKE = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/\d{2,4})?")
 # Before a drug, "3 weeks of (oral) ciprofloxacin" is how long it was taken; "within 3 days
 # of" and "16 months of age" are not.
 _LENGTH_OF = r"(?=\s+(?:of|treatment|therapy)\b)(?!\s+of\s+age\b)"
@@ -33,8 +52,10 @@ _LENGTH_OF = r"(?=\s+(?:of|treatment|therapy)\b)(?!\s+of\s+age\b)"
 class Candidate:
     """One match: ``attribute`` is a medication attribute name, "cue" (an indication cue) or
     "boundary"; ``lead`` is where its cue starts ("for" in "for 5 days"); ``unit`` is the
-    sub-span of a strength's or dose's unit with its normalised value; ``is_bare`` marks a
-    number without a unit."""
+    sub-span of a dose's unit word, reported as the attribute ``unit_attribute`` ("unit", or
+    "form" for "tablets"); ``span`` is the reported sub-span when it is shorter than the
+    match (a dose reports its number only); ``is_rate`` marks a dose given per minute or hour;
+    ``is_bare`` marks a number without a unit."""
 
     attribute: str
     start: int
@@ -44,6 +65,9 @@ class Candidate:
     is_forward: bool = True
     is_backward: bool = True
     unit: tuple[int, int, str] | None = None
+    unit_attribute: str = "unit"
+    span: tuple[int, int] | None = None
+    is_rate: bool = False
     is_bare: bool = False
 
 
@@ -52,6 +76,7 @@ class _Grammar:
     """Structural regexes built once from a lexicon."""
 
     strength: re.Pattern[str]
+    ratio: re.Pattern[str]
     denominator: re.Pattern[str]
     dose: re.Pattern[str]
     duration: re.Pattern[str]
@@ -66,8 +91,9 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     num, rng = lexicon.number, lexicon.number_range
     su, per = lexicon.strength_units.alternation, lexicon.per_units.alternation
     time, count = lexicon.time_units.alternation, lexicon.count_units.alternation
-    # "from 25 mg to 50 mg": the old amount is history, not the instruction.
-    before = r"(?<![\w.])(?<!from\s)"
+    # "from 25 mg to 50 mg": the old amount is history, not the instruction; "net -2 L" is a
+    # fluid balance (a minus sign after a space or bracket, unlike the range "1-2 tabs").
+    before = r"(?<![\w.])(?<!from\s)(?<![\s(]-)"
     # "a week", "a single dose" are too vague to be a course length on their own.
     counted = rf"(?!(?:a|an|single)\b){rng}"
     denominator = (
@@ -81,8 +107,9 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     flags = re.IGNORECASE
     return _Grammar(
         strength=re.compile(
-            rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{su})(?![A-Za-z0-9])(?!\s*/\s*dl\b)"
-            rf"(?P<denoms>(?:{plain_denominator})*)", flags),
+            rf"{before}(?P<num>{_COMBINATION}(?=\s*-?\s*(?:{su}))|{rng})\s*-?\s*(?P<unit>{su})"
+            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)", flags),
+        ratio=re.compile(_RATIO),
         denominator=re.compile(denominator, flags),
         dose=re.compile(rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags),
         duration=re.compile(
@@ -91,12 +118,12 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
             rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags),
         course=re.compile(
             rf"{before}(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
-            rf"(?=[\s-]+(?:{_COURSE_WORDS})\b)", flags),
+            rf"[\s-]+(?:{_COURSE_WORDS})\b", flags),
         length_of=re.compile(
             rf"{before}(?<!within\s)(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
             rf"{_LENGTH_OF}", flags),
         bare_number=re.compile(
-            rf"{before}(?P<num>{counted})(?![\w.%/])"
+            rf"{before}(?P<num>{_COMBINATION}|{counted})(?![\w.%/])"
             rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags),
         terms_by_attribute={k: tuple(v) for k, v in terms.items()},
     )
@@ -114,7 +141,7 @@ def find_candidates(
         lexicon: the compiled lexicon.
 
     Returns:
-        Disjoint candidates sorted by start (forms may nest inside doses).
+        Disjoint candidates sorted by start.
     """
     grammar = _grammar(lexicon)
     raw: list[Candidate] = []
@@ -126,18 +153,13 @@ def find_candidates(
         for m in lexicon.boundary.finditer(text, lo, hi):
             raw.append(Candidate("boundary", m.start(), m.end(), None, m.start(),
                                   is_backward=False))
-    # Longest match wins; a form may sit inside a dose ("2 *tablets*").
+    # Longest match wins.
     raw.sort(key=lambda c: (c.lead - c.end, _PRIORITY[c.attribute], c.start))
     taken = bytearray(len(text) + 1)
-    doses: list[Candidate] = []
     kept: list[Candidate] = []
     for c in raw:
         if taken.find(1, c.lead, c.end) == -1:
             taken[c.lead:c.end] = b"\x01" * (c.end - c.lead)
-            kept.append(c)
-            if c.attribute == "dose":
-                doses.append(c)
-        elif c.attribute == "form" and any(d.start <= c.start and c.end <= d.end for d in doses):
             kept.append(c)
     kept.sort(key=lambda c: (c.start, c.end))
     return kept
@@ -145,30 +167,59 @@ def find_candidates(
 
 def _structural(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: MedicationLexicon):
     for m in grammar.strength.finditer(text, lo, hi):
-        unit_value = lexicon.strength_units.normalize(m["unit"])
-        space = "" if unit_value == "%" else " "
-        value = f"{lexicon.normalize_number(m['num'])}{space}{unit_value}"
-        for d in grammar.denominator.finditer(text, m.start("denoms"), m.end("denoms")):
-            unit = (lexicon.per_units.lookup(d["du"]) or lexicon.time_units.lookup(d["du"])
-                    or lexicon.strength_units.normalize(d["du"]))
-            value += "/" + (f"{lexicon.normalize_number(d['dnum'])} " if d["dnum"] else "") + unit
-        yield Candidate("strength", m.start(), m.end(), value, m.start(),
-                         unit=(m.start("unit"), m.end("unit"), unit_value))
+        yield _amount(m, grammar, lexicon)
+    for m in grammar.ratio.finditer(text, lo, hi):
+        yield Candidate("strength", m.start(), m.end(), m.group().replace(",", ""), m.start())
     for m in grammar.dose.finditer(text, lo, hi):
+        unit = m["unit"]
         yield Candidate("dose", m.start(), m.end(), lexicon.normalize_number(m["num"]), m.start(),
-                         unit=(m.start("unit"), m.end("unit"),
-                               lexicon.count_units.normalize(m["unit"])))
+                         unit=(m.start("unit"), m.end("unit"), lexicon.count_units.normalize(unit)),
+                         unit_attribute="form" if lexicon.count_forms.lookup(unit) else "unit",
+                         span=(m.start("num"), m.end("num")))
     for m in grammar.duration.finditer(text, lo, hi):
-        yield Candidate("duration", m.start("span"), m.end("span"), _length(m, lexicon),
-                         m.start(), is_backward=False)
+        yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start(),
+                         is_backward=False)
     for m in grammar.course.finditer(text, lo, hi):
         yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start())
     for m in grammar.bare_number.finditer(text, lo, hi):
-        yield Candidate("strength", m.start(), m.end(), lexicon.normalize_number(m["num"]),
+        number = m["num"]
+        if "/" in number and _DATE_LIKE.fullmatch(number):
+            continue
+        yield Candidate("strength", m.start(), m.end(), _number(number, lexicon),
                          m.start(), is_backward=False, is_bare=True)
     for m in grammar.length_of.finditer(text, lo, hi):
         yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start(),
                          is_forward=False)
+
+
+def _number(text: str, lexicon: MedicationLexicon) -> str:
+    """Normalise a number, keeping combination strengths ("25/100") apart from fractions."""
+    if re.fullmatch(_COMBINATION, text) and not re.fullmatch(r"[1-3]/[2-4]", text):
+        return "/".join(lexicon.normalize_number(part) for part in text.split("/"))
+    return lexicon.normalize_number(text)
+
+
+def _amount(m: re.Match[str], grammar: _Grammar, lexicon: MedicationLexicon) -> Candidate:
+    """A number with an amount unit: a strength, or a dose with its unit (module doc)."""
+    unit_value = lexicon.strength_units.normalize(m["unit"])
+    unit = unit_value
+    is_concentration = is_rate = False
+    for d in grammar.denominator.finditer(m.string, m.start("denoms"), m.end("denoms")):
+        time = lexicon.time_units.lookup(d["du"])
+        per = lexicon.per_units.lookup(d["du"]) or time or lexicon.strength_units.normalize(d["du"])
+        unit += "/" + (f"{lexicon.normalize_number(d['dnum'])} " if d["dnum"] else "") + per
+        # "5 mg/5 mL", "100 units/mL", "21 mg/24 h": a per-volume or per-period amount
+        # describes the product.
+        is_concentration |= bool(d["dnum"]) or bool(lexicon.dose_units.lookup(d["du"]))
+        is_rate |= time in _RATE_TIME_UNITS and not d["dnum"]
+    number = _number(m["num"], lexicon)
+    is_dose = is_rate or (bool(lexicon.dose_units.lookup(m["unit"])) and not is_concentration)
+    if is_dose:
+        return Candidate("dose", m.start(), m.end(), number, m.start(),
+                         unit=(m.start("unit"), m.end(), unit), span=(m.start("num"), m.end("num")),
+                         is_rate=is_rate)
+    space = "" if unit_value == "%" else " "
+    return Candidate("strength", m.start(), m.end(), f"{number}{space}{unit}", m.start())
 
 
 def _length(m: re.Match[str], lexicon: MedicationLexicon) -> str:

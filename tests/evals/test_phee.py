@@ -107,6 +107,49 @@ def test_when_gold_drugs_given_then_parser_attributes_are_scored(sample_path: Pa
         assert report["exact"][label]["tp"] == 1, label
 
 
+def _attribute(text: str, surface: str) -> Attribute:
+    start = text.index(surface)
+    return Attribute(start=start, end=start + len(surface), text=surface)
+
+
+def _phee_spans(text: str, **attributes: Attribute) -> dict[str, list[str]]:
+    drug = Entity(start=0, end=text.index(" "), text=text[:text.index(" ")], type="MEDICATION",
+                  attributes=attributes)
+    out: dict[str, list[str]] = {}
+    for start, end, label in phee.predicted_spans([drug]):
+        out.setdefault(label, []).append(text[start:end])
+    return out
+
+
+# fmt: off
+@pytest.mark.parametrize("text, attributes, expected", [
+    # PHEE Duration has no cue ("for [2 weeks]"); ours keeps it ("for 2 weeks", "x3 days").
+    ("prednisone for 2 weeks", {"duration": "for 2 weeks"}, {"duration": ["2 weeks"]}),
+    ("prednisone daily x3 days", {"duration": "x3 days"}, {"duration": ["3 days"]}),
+    ("prednisone for approximately eight days", {"duration": "for approximately eight days"},
+     {"duration": ["eight days"]}),
+    ("prednisone chronic", {"duration": "chronic"}, {"duration": ["chronic"]}),
+    # PHEE Dosage is the whole amount: our dose number joins its unit or counted form.
+    ("heparin 5000 units SQ", {"dose": "5000", "unit": "units"}, {"dosage": ["5000 units"]}),
+    ("quinine 2 tablets", {"dose": "2", "form": "tablets"},
+     {"dosage": ["2 tablets"], "route": ["tablets"]}),
+    ("quinine 300 mg 2 tablets", {"strength": "300 mg", "dose": "2", "form": "tablets"},
+     {"dosage": ["300 mg"], "route": ["tablets"]}),
+    # "intravenous infusion" is one PHEE Route; our guideline splits route and form.
+    ("vancomycin intravenous infusion", {"route": "intravenous", "form": "infusion"},
+     {"route": ["intravenous infusion"]}),
+    ("vancomycin intravenous over 1 h by infusion", {"route": "intravenous", "form": "infusion"},
+     {"route": ["intravenous", "infusion"]}),
+])
+# fmt: on
+def test_when_attributes_follow_the_guideline_then_phee_spans_are_rebuilt(
+    text: str, attributes: dict[str, str], expected: dict[str, list[str]]
+) -> None:
+    found = _phee_spans(text, **{k: _attribute(text, v) for k, v in attributes.items()})
+    found.pop("drug")
+    assert found == expected
+
+
 # fmt: off
 @pytest.mark.parametrize("line, problem", [
     ("{not json", "not valid JSON"),

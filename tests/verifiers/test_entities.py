@@ -77,7 +77,7 @@ def test_each_assertion_class_is_assigned(entities, text, index, assertion):
     ("acetaminophen", "indication", "pain"),
     ("acetaminophen", "frequency", "q6h"),
     ("ceftriaxone", "route", "IV"),
-    ("ceftriaxone", "duration", "7 days"),
+    ("ceftriaxone", "duration", "x 7 days"),
 ])
 # fmt: on
 def test_medication_attributes_are_linked_to_their_drug(entities, drug, attribute, value_text):
@@ -202,3 +202,18 @@ def test_when_header_has_aside_then_section_is_found(extractor):
 
 def test_when_signature_has_credential_then_no_problem(extractor):
     assert extractor.extract("Electronically signed: Jane Roe, MD 3:45 PM") == []
+
+
+# fmt: off
+@pytest.mark.parametrize("text, span, etype", [
+    ("Vancomycin trough 18 this AM.", "Vancomycin trough", "TEST"),
+    ("Continue fluphenazine decanoate IM monthly.", "fluphenazine decanoate", "MEDICATION"),
+    ("Started pegylated interferon weekly.", "pegylated interferon", "MEDICATION"),
+    ("Home meds: MTX 15 mg weekly.", "MTX", "MEDICATION"),
+    ("Metoprolol tartrate 25 mg BID.", "Metoprolol tartrate", "MEDICATION"),
+])
+# fmt: on
+def test_when_drug_has_salt_prefix_or_assay_word_then_span_and_type_follow(
+    extractor, text, span, etype
+):
+    assert (span, etype) in [(e.text, e.type) for e in extractor.extract(text)]
