@@ -48,6 +48,7 @@ def extract(
     = "-",
     patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
     encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
+    workers: Annotated[int, typer.Option(min=1, help="Processes (each ~0.6 GB RAM)")] = 1,
 ) -> None:
     """Extract problems, medications, tests, procedures and allergies with assertions,
     sections, medication attributes and codes (deterministic, offline)."""
@@ -56,7 +57,8 @@ def extract(
     try:
         settings = _settings()
         report = write_jsonl(
-            extract_notes(notes, settings, patient_id=patient_id, encoding=encoding),
+            extract_notes(notes, settings, patient_id=patient_id, encoding=encoding,
+                          workers=workers),
             out, sys.stdout,
         )
     except ClinicalAgentError as e:

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -16,6 +16,10 @@ from agent.config import Settings
 from agent.errors import InputError
 from agent.notes import iter_notes
 from agent.schemas.extraction import NoteExtraction
+from agent.schemas.notes import Note
+
+# Notes per task sent to a worker: large enough to amortise inter-process transfer.
+_BATCH = 16
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +46,76 @@ def make_extractor(settings: Settings):
 
 
 def extract_notes(notes_path: str | Path, settings: Settings, *, patient_id: str = "unknown",
-                  encoding: str = "utf-8") -> Iterable[NoteExtraction | InputError]:
+                  encoding: str = "utf-8", workers: int = 1,
+                  ) -> Iterator[NoteExtraction | InputError]:
     """Extract every readable note of an input, yielding results and per-note errors.
+
+    Args:
+        notes_path: JSON Lines file, .txt file or folder.
+        settings: extractor settings.
+        patient_id: patient id for .txt inputs.
+        encoding: encoding of .txt inputs.
+        workers: processes to use; each loads its own extractor (~0.6 GB), output order
+            is the input order.
 
     Raises:
         InputError: the input path does not exist or holds nothing at all.
     """
-    extractor = make_extractor(settings)
-    for item in iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
-                           max_chars=settings.max_note_chars):
-        if isinstance(item, InputError):
-            yield item
-        else:
-            yield extractor.extract_note(item)
+    items = iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
+                       max_chars=settings.max_note_chars)
+    if workers <= 1:
+        extractor = make_extractor(settings)
+        for item in items:
+            yield item if isinstance(item, InputError) else extractor.extract_note(item)
+        return
+    yield from _extract_parallel(items, settings, workers)
+
+
+_WORKER_EXTRACTOR = None
+
+
+def _init_worker(settings_json: str) -> None:
+    global _WORKER_EXTRACTOR
+    _WORKER_EXTRACTOR = make_extractor(Settings.model_validate_json(settings_json))
+
+
+def _extract_batch(notes: list[Note]) -> list[NoteExtraction]:
+    return [_WORKER_EXTRACTOR.extract_note(n) for n in notes]
+
+
+def _batches(items: Iterable[Note | InputError], size: int) -> Iterator[list[Note | InputError]]:
+    batch: list[Note | InputError] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _extract_parallel(items: Iterable[Note | InputError], settings: Settings, workers: int,
+                      ) -> Iterator[NoteExtraction | InputError]:
+    """Process pool with a bounded window of batches in flight, results in input order."""
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    window: deque = deque()
+    with ProcessPoolExecutor(workers, initializer=_init_worker,
+                             initargs=(settings.model_dump_json(),)) as pool:
+        for batch in _batches(items, _BATCH):
+            notes = [x for x in batch if not isinstance(x, InputError)]
+            window.append((batch, pool.submit(_extract_batch, notes)))
+            if len(window) >= 2 * workers:
+                yield from _merge(*window.popleft())
+        while window:
+            yield from _merge(*window.popleft())
+
+
+def _merge(batch: list[Note | InputError], future) -> Iterator[NoteExtraction | InputError]:
+    results = iter(future.result())
+    for item in batch:
+        yield item if isinstance(item, InputError) else next(results)
 
 
 def write_jsonl(records: Iterable[NoteExtraction | InputError], out: str | Path | None,

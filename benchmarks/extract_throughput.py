@@ -1,78 +1,88 @@
-"""Throughput and memory of ``extract`` on the demo corpus repeated to >= N notes.
+"""Throughput and memory of ``clinagent extract`` on the demo corpus repeated to >= N notes.
 
-    python benchmarks/extract_throughput.py [--notes 1000] [--processes 1]
+    python benchmarks/extract_throughput.py [--notes 1000] [--workers 1 2]
 
-Prints a table: extractor load time, notes/s, characters/s, entities/s and peak RSS.
+Runs the same code path as the CLI (``agent.pipeline.extract_notes``) and prints a table:
+extractor load time, notes/s, characters/s, entities/s and peak RSS per configuration.
 Not a test: numbers depend on the machine; the target is >= 50 notes/s on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-
-_EXTRACTOR = None
+from pathlib import Path
 
 
-def _init() -> None:
-    global _EXTRACTOR
-    from verifiers.entities import EntityExtractor
-
-    _EXTRACTOR = EntityExtractor()
-
-
-def _work(texts: list[str]) -> int:
-    return sum(len(_EXTRACTOR.extract(t)) for t in texts)
+def _one(notes_path: Path, workers: int) -> dict:
+    """Run in a fresh interpreter so peak RSS and load time are this configuration's own."""
+    code = f"""
+import json, resource, time
+t0 = time.perf_counter()
+from agent.config import Settings
+from agent.pipeline import extract_notes, make_extractor
+settings = Settings()
+if {workers} == 1:
+    make_extractor(settings)
+load = time.perf_counter() - t0
+t1 = time.perf_counter()
+n = ents = 0
+for rec in extract_notes({str(notes_path)!r}, settings, workers={workers}):
+    n += 1
+    ents += len(rec.entities)
+el = time.perf_counter() - t1
+self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+kids_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps(dict(notes=n, entities=ents, load=load, elapsed=el, self_mb=self_mb,
+                      worker_mb=kids_mb)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=1000)
-    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
 
     from evals.synthetic import load_notes
 
-    base = [n.text for n in load_notes()]
-    texts = (base * (args.notes // len(base) + 1))[: max(args.notes, len(base))]
-    chars = sum(map(len, texts))
+    base = load_notes()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "notes.jsonl"
+        chars = 0
+        with path.open("w", encoding="utf-8") as fh:
+            for i in range(max(args.notes, len(base))):
+                n = base[i % len(base)]
+                rec = n.model_dump(exclude={"extra"})
+                rec["note_id"] = f"{n.note_id}-{i}"
+                chars += len(n.text)
+                fh.write(json.dumps(rec) + "\n")
+        rows = []
+        for w in args.workers:
+            t = time.perf_counter()
+            r = _one(path, w)
+            r["wall"] = time.perf_counter() - t
+            rows.append((w, r))
 
-    t0 = time.perf_counter()
-    if args.processes == 1:
-        _init()
-        load_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        n_ents = _work(texts)
-    else:
-        with ProcessPoolExecutor(args.processes, initializer=_init) as pool:
-            list(pool.map(_work, [[base[0]]] * args.processes))  # warm-up = load
-            load_s = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            chunks = [texts[i::args.processes * 8] for i in range(args.processes * 8)]
-            n_ents = sum(pool.map(_work, chunks))
-    elapsed = time.perf_counter() - t1
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-    rows = [
-        ("notes", f"{len(texts)}"),
-        ("processes", f"{args.processes}"),
-        ("avg note chars", f"{chars / len(texts):.0f}"),
-        ("extractor load (s)", f"{load_s:.1f}"),
-        ("extract time (s)", f"{elapsed:.1f}"),
-        ("notes/s", f"{len(texts) / elapsed:.1f}"),
-        ("chars/s", f"{chars / elapsed:,.0f}"),
-        ("entities/s", f"{n_ents / elapsed:,.0f}"),
-        ("peak RSS main (MB)", f"{peak_mb:.0f}"),
-        ("peak RSS worker (MB)", f"{child_mb:.0f}" if args.processes > 1 else "-"),
-    ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'metric':<{width}}  value")
-    print("-" * (width + 12))
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    total = max(args.notes, len(base))
+    print(f"extract throughput: {total} notes (demo corpus repeated), "
+          f"avg {chars / total:.0f} chars/note")
+    header = ("workers", "load s", "extract s", "notes/s", "chars/s", "entities/s",
+              "peak RSS MB (main / per worker)")
+    print("  ".join(f"{h:>10}" for h in header[:-1]) + "  " + header[-1])
+    for w, r in rows:
+        rss = f"{r['self_mb']:.0f}" + (f" / {r['worker_mb']:.0f}" if w > 1 else "")
+        print("  ".join(f"{v:>10}" for v in (
+            w, f"{r['load']:.1f}", f"{r['elapsed']:.1f}", f"{r['notes'] / r['elapsed']:.1f}",
+            f"{chars / r['elapsed']:,.0f}", f"{r['entities'] / r['elapsed']:,.0f}")) + "  " + rss)
 
 
 if __name__ == "__main__":

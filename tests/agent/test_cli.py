@@ -57,3 +57,19 @@ def test_when_txt_file_then_output_goes_to_stdout(tmp_path):
     med = row["entities"][0]
     assert med["section"] == "DISCHARGE_MEDICATIONS"
     assert med["attributes"]["strength"]["text"] == "81 mg"
+
+
+def test_when_workers_is_2_then_output_equals_single_process_in_input_order(tmp_path):
+    lines = [json.dumps({"patient_id": "p", "note_id": f"n{i}",
+                         "text": f"Pt {i}: HTN, on lisinopril {i + 1} mg daily. Denies CP."})
+             for i in range(40)]
+    lines.insert(7, '{"broken": ')
+    notes = _write(tmp_path, lines)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    r1 = runner.invoke(app, ["extract", str(notes), "-o", str(one)])
+    r2 = runner.invoke(app, ["extract", str(notes), "-o", str(two), "--workers", "2"])
+    assert r1.exit_code == r2.exit_code == 1  # the broken line is reported by both
+    assert "line 8" in r2.output
+    assert one.read_text() == two.read_text()
+    assert [json.loads(x)["note_id"] for x in two.read_text().splitlines()] == [
+        f"n{i}" for i in range(40)]
