@@ -73,3 +73,17 @@ def test_when_workers_is_2_then_output_equals_single_process_in_input_order(tmp_
     assert one.read_text() == two.read_text()
     assert [json.loads(x)["note_id"] for x in two.read_text().splitlines()] == [
         f"n{i}" for i in range(40)]
+
+
+def test_when_verbose_then_logs_never_contain_note_text(tmp_path, caplog):
+    secret = "Zebediah Quuxworth MRN 99887766"
+    notes = _write(tmp_path, [
+        json.dumps({"patient_id": "p1", "note_id": "a",
+                    "text": f"Pt {secret} has HTN, on lisinopril 10 mg daily."}),
+        json.dumps({"patient_id": "p1", "note_id": "b", "text": secret, "date": "bad"}),
+    ])
+    caplog.set_level("DEBUG")
+    result = runner.invoke(app, ["-v", "extract", str(notes), "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 1
+    for text in (result.output, caplog.text):
+        assert "Zebediah" not in text and "99887766" not in text

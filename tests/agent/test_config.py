@@ -17,6 +17,15 @@ RRF_ROWS = [
 ]
 
 
+def _invoke_fresh_settings(args: list[str]):
+    """Run the CLI with settings re-read from the (monkeypatched) environment."""
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+
+
 def test_when_nested_env_variable_set_then_setting_is_read(monkeypatch):
     monkeypatch.setenv("CLINAGENT_EXTRACTION__MAX_CODES", "3")
     assert Settings().extraction.max_codes == 3
@@ -36,13 +45,9 @@ def test_when_rxnorm_path_does_not_exist_then_error_names_the_fix(tmp_path):
 
 def test_when_setting_is_invalid_then_cli_exits_2_with_the_setting_name(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINAGENT_EXTRACTION__MAX_CODES", "many")
-    get_settings.cache_clear()
     notes = tmp_path / "n.txt"
     notes.write_text("HTN")
-    try:
-        result = CliRunner().invoke(app, ["extract", str(notes)])
-    finally:
-        get_settings.cache_clear()
+    result = _invoke_fresh_settings(["extract", str(notes)])
     assert result.exit_code == 2
     assert "extraction.max_codes" in result.output
 
@@ -51,13 +56,9 @@ def test_when_rxnorm_file_configured_then_extract_adds_rxnorm_codes(tmp_path, mo
     rrf = tmp_path / "RXNCONSO.RRF"
     rrf.write_text("\n".join(RRF_ROWS) + "\n")
     monkeypatch.setenv("CLINAGENT_EXTRACTION__RXNORM_PATH", str(rrf))
-    get_settings.cache_clear()
     notes = tmp_path / "n.txt"
     notes.write_text("Lasix 40 mg IV daily; metoprolol 25 mg PO BID")
-    try:
-        result = CliRunner().invoke(app, ["extract", str(notes)])
-    finally:
-        get_settings.cache_clear()
+    result = _invoke_fresh_settings(["extract", str(notes)])
     assert result.exit_code == 0, result.output
     ents = json.loads(result.stdout.splitlines()[0])["entities"]
     rx = {e["text"]: [c["code"] for c in e["codes"] if c["system"] == "RXNORM"] for e in ents}
