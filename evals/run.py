@@ -47,14 +47,14 @@ def run_extract(*, out: Path, limit: int | None, data_dir: Path, settings: Setti
     Args:
         out: JSON report path.
         limit: only the first N items of each set (quick runs).
-        data_dir: folder with ``negex/``, ``phee/``, ``codiesp/``.
+        data_dir: folder with ``negex/``, ``phee/``, ``codiesp/``, ``ncbi-disease/``.
         settings: extractor settings.
 
     Returns:
         The report dict.
     """
     from agent.pipeline import make_extractor
-    from evals import codiesp, negex, phee
+    from evals import codiesp, ncbi_disease, negex, phee
 
     t0 = time.perf_counter()
     extractor = make_extractor(settings)
@@ -69,6 +69,9 @@ def run_extract(*, out: Path, limit: int | None, data_dir: Path, settings: Setti
                                  limit=limit),
         "codiesp": lambda: codiesp.run(extractor.extract, data_dir / "codiesp" / "train",
                                        limit=limit),
+        "ncbi_disease": lambda: ncbi_disease.run(
+            extractor.extract, data_dir / "ncbi-disease" / "NCBIdevelopset_corpus.txt",
+            limit=limit),
     }
     for name, fn in sets.items():
         t = time.perf_counter()
@@ -127,6 +130,11 @@ def format_table(results: dict[str, dict]) -> str:
     rows.append(("codiesp", "ICD-10-PCS recall@5 (all / section 0)",
                  f"{_get(cod, 'icd10pcs', 'recall@5')} / "
                  f"{_get(cod, 'icd10pcs_section0', 'recall@5')}"))
+    ncbi = results.get("ncbi_disease", {})
+    rows.append(("ncbi-disease", "PROBLEM F1 exact / overlap",
+                 f"{_get(ncbi, 'exact', 'f1')} / {_get(ncbi, 'overlap', 'f1')}"))
+    rows.append(("ncbi-disease", "PROBLEM overlap precision / recall",
+                 f"{_get(ncbi, 'overlap', 'precision')} / {_get(ncbi, 'overlap', 'recall')}"))
     w1 = max(len(r[0]) for r in rows)
     w2 = max(len(r[1]) for r in rows)
     lines = [f"{'set':<{w1}}  {'metric':<{w2}}  value", "-" * (w1 + w2 + 12)]

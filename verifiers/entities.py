@@ -21,6 +21,7 @@ from spacy.util import filter_spans
 
 from agent.schemas.extraction import Attribute, Code, Entity, NoteExtraction, Provenance
 from agent.schemas.notes import Note
+from verifiers.abbreviation_defs import defined_abbreviation_hits
 from verifiers.assertion import assertion_of
 from verifiers.lexicon import LexiconHit, longest_non_overlapping
 from verifiers.medication_attributes import find_medication_attributes
@@ -184,6 +185,7 @@ class EntityExtractor:
         hits = [h for h in self.vocabularies.find(text)
                 if not any(s <= h.start < e for s, e in headers)]
         hits = longest_non_overlapping([self._widen(text, h) for h in hits])
+        hits = longest_non_overlapping(hits + defined_abbreviation_hits(text, hits))
         spans = []
         for h in hits:
             span = doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")

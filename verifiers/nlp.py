@@ -7,6 +7,7 @@ extractor sets ``doc.ents`` between the sentence splitter and the context compon
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from verifiers.rulefiles import (
     rules_path,
 )
 from verifiers.sentences import set_sentence_starts
+
+# The sectionizer has only regex rules, so its (empty) token Matcher warns on every call.
+warnings.filterwarnings("ignore", message=r"\[W036\]")
 
 CONTEXT_FILE = "context.json"
 SECTIONS_FILE = "sections.json"
