@@ -112,8 +112,8 @@ class EntityExtractor:
         max_codes: int = 5, rxnorm_path: str | Path | None = None,
     ) -> None:
         from verifiers.disease_vocab import disease_lexicon
+        from verifiers.drug_normalizer import DrugNormalizer
         from verifiers.drug_vocab import (
-            DrugNormalizer,
             drug_abbreviations,
             drug_lexicon,
             medication_first_names,

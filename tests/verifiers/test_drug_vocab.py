@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agent.errors import RuleFileError, VocabularyError
+from verifiers.drug_normalizer import DrugNormalizer
 from verifiers.drug_vocab import (
-    DrugNormalizer,
     ExtraDrugName,
     _check_extra_names,
     drug_abbreviations,
