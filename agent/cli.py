@@ -59,14 +59,14 @@ def extract(
         report = write_jsonl(
             extract_notes(notes, settings, patient_id=patient_id, encoding=encoding,
                           workers=workers),
-            out, sys.stdout,
+            out, sys.stdout, source=str(notes),
         )
     except ClinicalAgentError as e:
         _fail(e)
         return
     for err in report.errors:
         typer.echo(f"skipped: {err}", err=True)
-    if report.notes_ok == 0 and not report.errors:
+    if report.notes_ok == 0 and not report.errors:  # empty input written to stdout
         typer.echo(f"error: {notes}: the input holds no notes (empty file). "
                    "Pass a file with at least one note", err=True)
         raise typer.Exit(code=2)

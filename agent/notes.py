@@ -61,7 +61,8 @@ def note_from_record(
     """
     if not isinstance(record, dict):
         raise InputError(source, f"expected a JSON object, got {type(record).__name__}",
-                         line=line, fix="Write one JSON object per line")
+                         line=line, fix="Write one JSON object per line (JSON Lines); a "
+                         "JSON array file can be converted with: jq -c '.[]' FILE")
     for name in ("patient_id", "note_id", "text"):
         if name not in record:
             raise InputError(source, "required field is missing", line=line, field=name,

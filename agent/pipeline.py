@@ -119,7 +119,7 @@ def _merge(batch: list[Note | InputError], future) -> Iterator[NoteExtraction | 
 
 
 def write_jsonl(records: Iterable[NoteExtraction | InputError], out: str | Path | None,
-                stdout: TextIO) -> RunReport:
+                stdout: TextIO, *, source: str = "input") -> RunReport:
     """Write extraction records as JSON Lines; collect input errors in the report.
 
     Output goes to a temporary file renamed into place at the end, so an interrupted run
@@ -149,6 +149,14 @@ def write_jsonl(records: Iterable[NoteExtraction | InputError], out: str | Path 
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 _write(fh)
+            if report.notes_ok == 0 and not report.errors:
+                raise InputError(source, f"the input holds no notes (empty file); nothing "
+                                 f"was written to {out_path}",
+                                 fix="Pass a file with at least one note")
+            # mkstemp creates 0600 files; give the output the user's normal permissions.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, out_path)
         finally:
             if os.path.exists(tmp):

@@ -29,6 +29,7 @@ def test_when_file_has_a_bad_line_then_good_notes_are_written_and_exit_code_is_1
     assert "line 2" in result.output and "malformed JSON" in result.output
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["note_id"] for r in rows] == ["a", "c"]
+    assert out.stat().st_mode & 0o044  # readable like any file the user creates
     assert {e["text"] for e in rows[0]["entities"]} >= {"HTN", "lisinopril"}
     assert rows[0]["provenance"]["producer"]
 
@@ -39,7 +40,8 @@ def test_when_file_is_empty_then_exit_code_2_and_no_output(tmp_path):
     out = tmp_path / "ents.jsonl"
     result = runner.invoke(app, ["extract", str(notes), "-o", str(out)])
     assert result.exit_code == 2 and "no notes" in result.output
-    assert not out.exists() or out.read_text() == ""
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_when_path_is_missing_then_exit_code_2(tmp_path):
