@@ -41,17 +41,23 @@ def defined_abbreviation_hits(text: str, hits: list[LexiconHit]) -> list[Lexicon
         hits: entity hits already found, in offset order.
 
     Returns:
-        New hits (the definitions' own parenthesised short forms included) with the label
-        and canonical concept of the defining entity; callers resolve overlaps.
+        New hits with the label and canonical concept of the defining entity; a problem's
+        parenthesised definition counts as a mention, a drug's does not. Callers resolve
+        overlaps.
     """
     aliases: dict[str, LexiconHit] = {}
+    # A drug written "methotrexate (MTX)" is one mention (one order), as the lexicon
+    # treats a bracketed alias; its definition is not counted again.
+    skip: set[int] = set()
     for h in hits:
         m = _DEF.match(text, h.end)
         if m and _is_short_form_of(m.group(1), text[h.start:h.end]):
             aliases.setdefault(m.group(1), h)
+            if h.label == "MEDICATION":
+                skip.add(m.start(1))
     if not aliases:
         return []
     rx = re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in aliases) + r")(?![\w-])")
     return [LexiconHit(m.start(), m.end(), aliases[m.group(1)].label,
                        aliases[m.group(1)].canonical, "defined-abbreviation")
-            for m in rx.finditer(text)]
+            for m in rx.finditer(text) if m.start() not in skip]

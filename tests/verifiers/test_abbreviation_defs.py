@@ -33,3 +33,9 @@ def test_when_short_form_is_inside_a_longer_token_then_no_hit():
     text = "Atrial fibrillation (AF) noted. AFib and AF-related."
     hits = defined_abbreviation_hits(text, [_hit(text, "Atrial fibrillation")])
     assert [text[h.start:h.end] for h in hits] == ["AF"]
+
+
+def test_when_drug_defines_short_form_then_only_later_uses_are_new_mentions():
+    text = "Methotrexate (MTX) 15 mg weekly; MTX held for AKI."
+    hits = defined_abbreviation_hits(text, [_hit(text, "Methotrexate", "MEDICATION")])
+    assert [(h.start, text[h.start:h.end]) for h in hits] == [(33, "MTX")]
