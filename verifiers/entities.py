@@ -19,14 +19,18 @@ from pathlib import Path
 
 from spacy.util import filter_spans
 
+from agent.errors import RuleFileError
 from agent.schemas.extraction import Attribute, Code, Entity, NoteExtraction, Provenance
 from agent.schemas.notes import Note
 from verifiers.abbreviation_defs import defined_abbreviation_hits
 from verifiers.assertion import assertion_of
 from verifiers.lexicon import LexiconHit, longest_non_overlapping
 from verifiers.medication_attributes import find_medication_attributes
+from verifiers.medication_lexicon import RULES_FILE as MEDICATION_RULES_FILE
+from verifiers.medication_lexicon import load_lexicon
 from verifiers.nlp import build_pipeline
 from verifiers.problem_spans import load_modifiers, widen_problem
+from verifiers.rulefiles import rules_path
 from verifiers.test_results import find_test_value
 from verifiers.vocabularies import build_vocabularies, package_versions
 
@@ -122,6 +126,8 @@ class EntityExtractor:
         from verifiers.icd10pcs import ProcedureCoder
 
         rules = Path(rules_dir) if rules_dir else None
+        if rules is not None:
+            _check_rules_dir(rules)
         self.pipeline = build_pipeline(rules)
         self.vocabularies = build_vocabularies(
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
@@ -129,6 +135,8 @@ class EntityExtractor:
             medication_first=medication_first_names(),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
+        self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))
+                             if rules else None)
         self.max_codes = max_codes
         self._problem_coder = ProblemCoder() if max_codes else None
         self._procedure_coder = ProcedureCoder() if max_codes else None
@@ -230,7 +238,8 @@ class EntityExtractor:
     def _add_attributes(self, text: str, entities: list[Entity]) -> None:
         meds = [e for e in entities if e.type == "MEDICATION"]
         for med, attrs in zip(meds, find_medication_attributes(
-                text, [(m.start, m.end) for m in meds]), strict=True):
+                text, [(m.start, m.end) for m in meds], lexicon=self._med_lexicon),
+                strict=True):
             med.attributes.update(attrs)
         for i, ent in enumerate(entities):
             if ent.type != "TEST":
@@ -277,6 +286,27 @@ class EntityExtractor:
                 normalized, codes = self._drugs.normalize(canonical)
             return normalized, codes
         return {}, []
+
+
+# Rule files a user's rules directory replaces; the vocabulary adjustments (stop-lists,
+# extra drug names, ICD-10 synonyms) are read from the package only.
+OVERRIDABLE_RULE_FILES = ("context.json", "sections.json", "targets.json",
+                          "abbreviation_stoplist.json", "problem_modifiers.json",
+                          MEDICATION_RULES_FILE)
+
+
+def _check_rules_dir(rules: Path) -> None:
+    """Fail loudly instead of silently ignoring a file the user edited."""
+    present = {p.name for p in rules.glob("*.json")}
+    ignored = sorted(present - set(OVERRIDABLE_RULE_FILES))
+    missing = sorted(set(OVERRIDABLE_RULE_FILES) - present)
+    if ignored or missing:
+        raise RuleFileError(
+            str(rules),
+            (f"files that cannot be overridden here: {ignored}; " if ignored else "")
+            + (f"missing files: {missing}" if missing else "")
+            + f". A rules directory holds exactly {list(OVERRIDABLE_RULE_FILES)}"
+            " (copy them from verifiers/rules/)")
 
 
 def _hit_for(span, by_start: dict[int, LexiconHit]) -> LexiconHit | None:

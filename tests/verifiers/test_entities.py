@@ -217,3 +217,33 @@ def test_when_drug_has_salt_prefix_or_assay_word_then_span_and_type_follow(
     extractor, text, span, etype
 ):
     assert (span, etype) in [(e.text, e.type) for e in extractor.extract(text)]
+
+
+def test_when_rules_dir_overrides_targets_then_extraction_uses_it(tmp_path):
+    import json
+    import shutil
+
+    from verifiers.entities import OVERRIDABLE_RULE_FILES, EntityExtractor
+    from verifiers.rulefiles import rules_path
+
+    for name in OVERRIDABLE_RULE_FILES:
+        shutil.copy(rules_path(name), tmp_path / name)
+    targets = json.loads((tmp_path / "targets.json").read_text())
+    targets["target_rules"].append({"literal": "zorbulitis", "category": "PROBLEM"})
+    (tmp_path / "targets.json").write_text(json.dumps(targets))
+    ex = EntityExtractor(rules_dir=tmp_path, max_codes=0)
+    assert [(e.text, e.type) for e in ex.extract("Pt with zorbulitis.")] == [
+        ("zorbulitis", "PROBLEM")]
+
+
+def test_when_rules_dir_holds_a_vocabulary_file_then_error_not_silence(tmp_path):
+    import shutil
+
+    from agent.errors import RuleFileError
+    from verifiers.entities import OVERRIDABLE_RULE_FILES, EntityExtractor
+    from verifiers.rulefiles import rules_path
+
+    for name in OVERRIDABLE_RULE_FILES + ("drug_stoplist.json",):
+        shutil.copy(rules_path(name), tmp_path / name)
+    with pytest.raises(RuleFileError, match="cannot be overridden"):
+        EntityExtractor(rules_dir=tmp_path)
