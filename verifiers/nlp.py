@@ -47,6 +47,14 @@ class ClinicalPipeline:
         return self.context(doc)
 
 
+def _alternation(literals: set[str], *, upper: bool = False) -> str:
+    # Longest first so "past medical history" wins over "history"; any whitespace run may
+    # separate the words.
+    words = [(lit.upper() if upper else lit).rstrip(":").split() for lit in literals]
+    return "|".join(r"\s+".join(re.escape(w) for w in ws)
+                    for ws in sorted(words, key=lambda ws: -len(" ".join(ws))))
+
+
 def _section_rules(entries: list[SectionRuleEntry]):
     """One regex rule per (category, header style).
 
@@ -55,14 +63,12 @@ def _section_rules(entries: list[SectionRuleEntry]):
     """
     from medspacy.section_detection import SectionRule
 
-    groups: dict[tuple[str, bool], list[str]] = {}
+    groups: dict[tuple[str, bool], set[str]] = {}
     for e in entries:
-        words = r"\s+".join(re.escape(w) for w in e.literal.rstrip(":").split())
-        groups.setdefault((e.category, e.bare), []).append(words)
+        groups.setdefault((e.category, e.bare), set()).add(e.literal)
     rules = []
-    for (category, bare), alternatives in groups.items():
-        # Longest first so "past medical history" wins over "history".
-        alt = "|".join(sorted(set(alternatives), key=len, reverse=True))
+    for (category, bare), literals in groups.items():
+        alt = _alternation(literals)
         if bare:
             # Header alone on its line: anchored to line start and end.
             pattern = rf"(?im)^[ \t]*(?:{alt})[ \t]*(?=\r?\n)"
@@ -71,6 +77,14 @@ def _section_rules(entries: list[SectionRuleEntry]):
             pattern = rf"(?im)^[ \t]*(?:{alt})(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:"
         rules.append(SectionRule(literal=f"{category} headers", category=category,
                                  pattern=pattern))
+        if not bare:
+            # Any header in capitals alone on its line is a header too ("RESULTS", "PLAN"):
+            # case-sensitive, so "Plan" or "results" inside prose never match.
+            caps = _alternation(literals, upper=True)
+            rules.append(SectionRule(
+                literal=f"{category} capital headers", category=category,
+                # medspaCy compiles rule regexes with IGNORECASE; (?-i:) turns it off.
+                pattern=rf"(?m)^[ \t]*(?-i:{caps})[ \t]*(?=\r?\n)"))
     return rules
 
 

@@ -34,3 +34,15 @@ def test_sectionizer_uses_single_text_regex_matcher(clinical_pipeline):
     inner = (clinical_pipeline.sectionizer._Sectionizer__matcher
              ._MedspacyMatcher__regex_matcher)
     assert type(inner).__name__ == "SingleTextRegexMatcher"
+
+
+# fmt: off
+@pytest.mark.parametrize("text, expected", [
+    ("RESULTS\nECG normal.\n", [("LABS", "RESULTS")]),
+    ("ASSESSMENT AND PLAN\n1. CHF\n", [("ASSESSMENT_PLAN", "ASSESSMENT AND PLAN")]),
+    ("Results\nare pending.\n", []),
+])
+# fmt: on
+def test_when_header_is_in_capitals_alone_on_its_line_then_section(clinical_pipeline, text,
+                                                                   expected):
+    assert _sections(clinical_pipeline, text) == expected
