@@ -53,6 +53,14 @@ _DRUG_SUFFIX = re.compile(
     r"glargine|lispro|aspart|detemir|degludec|regular|NPH|"
     r"(?:sodium|potassium|calcium)(?!\s+[A-Za-z])))+\b"
 )
+# Recreational substances: social history, unless given as treatment.
+_SUBSTANCES = frozenset({
+    "alcohol", "ethanol", "etoh", "marijuana", "cannabis", "cocaine", "crack cocaine",
+    "heroin", "methamphetamine", "methamphetamines", "tobacco", "cigarettes",
+})
+_SUBSTANCE_USE = re.compile(
+    r"\b(?:use[sd]?|using|abuse|drinks?|drinking|smokes?|smoking|smoked|intake|"
+    r"dependence|use disorder|recreational|illicit|social(?:ly)?|quit)\b", re.IGNORECASE)
 _DRUG_LEVEL = re.compile(r"\s+(?:levels?|trough|peak|concentrations?)\b", re.IGNORECASE)
 # Modifiers that name a different product or class, so they belong to the drug name
 # ("pegylated interferon", "recombinant human G-CSF", "depot neuroleptics",
@@ -210,6 +218,8 @@ class EntityExtractor:
                 continue
             section = span._.section_category or carried_section
             etype = hit.label
+            if etype == "MEDICATION" and _is_substance_use(text, hit, section):
+                continue
             if etype == "MEDICATION" and _is_allergen(text, hit.start, hit.end, section):
                 etype = "ALLERGY"
             entities.append(Entity(
@@ -336,6 +346,21 @@ def _extend_drug(text: str, hit: LexiconHit) -> LexiconHit:
     if (start, end) == (hit.start, hit.end):
         return hit
     return LexiconHit(start, end, hit.label, hit.canonical, hit.source)
+
+
+def _is_substance_use(text: str, hit: LexiconHit, section: str | None) -> bool:
+    """Alcohol, tobacco and street drugs as social history are not medications.
+
+    The same words stay drugs elsewhere ("cocaine-induced vasospasm" in a case report).
+    """
+    if text[hit.start:hit.end].lower() not in _SUBSTANCES:
+        return False
+    if section == "SOCIAL_HISTORY":
+        return True
+    line_start = text.rfind("\n", 0, hit.start) + 1
+    line_end = text.find("\n", hit.end)
+    line = text[line_start:line_end if line_end != -1 else len(text)]
+    return bool(_SUBSTANCE_USE.search(line))
 
 
 def _is_allergen(text: str, start: int, end: int, section: str | None) -> bool:

@@ -83,6 +83,10 @@ class LexiconMatcher:
                 key = variant.lower() if lower else variant
                 if len(key) < min_length:
                     continue
+                if not key[0].isalnum() or not (key[-1].isalnum() or key[-1] in ")+"):
+                    # Inverted vocabulary forms ("alcohol, ethyl" split badly -> "alcohol,")
+                    # would swallow the punctuation of the sentence.
+                    continue
                 if key in automaton:
                     # First vocabulary wins a shared variant; callers list the most
                     # specific vocabulary first.

@@ -86,7 +86,8 @@ def _labunits_tests() -> tuple[Vocab, Vocab]:
         if m:
             for alias in m.group(2).split(","):
                 alias = alias.strip()
-                if len(alias) >= 2 and any(c.isupper() for c in alias):
+                # Two capitals at least: "As" (arsenic) or "Fe" read as English words.
+                if sum(c.isupper() for c in alias) >= 2:
                     abbreviations.setdefault(alias, base)
     return names, abbreviations
 

@@ -252,3 +252,15 @@ def test_when_rules_dir_holds_a_vocabulary_file_then_error_not_silence(tmp_path)
 def test_when_lab_abbreviation_case_differs_then_only_capitals_are_tests(extractor):
     ents = extractor.extract("Cardiac exam normal. ALT 45. Started ACE inhibitor; alt text.")
     assert [(e.text, e.type) for e in ents if e.type == "TEST"] == [("ALT", "TEST")]
+
+
+# fmt: off
+@pytest.mark.parametrize("text, expected", [
+    ("Social History: drinks alcohol, 2 beers a day; smokes tobacco.", []),
+    ("HPI: denies alcohol, tobacco, or drug use.", []),
+    ("Cocaine-induced coronary vasospasm.", [("Cocaine", "MEDICATION")]),
+])
+# fmt: on
+def test_when_substance_is_social_history_then_not_a_medication(extractor, text, expected):
+    assert [(e.text, e.type) for e in extractor.extract(text) if e.type == "MEDICATION"] == (
+        expected)
