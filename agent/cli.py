@@ -10,15 +10,22 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from agent.cli_deid import deid
+from agent.cli_retrieval import eval_retrieval, index, search
 from agent.config import Settings, get_settings
 from agent.errors import ClinicalAgentError, ConfigError
 
 app = typer.Typer(
     name="clinagent", no_args_is_help=True, add_completion=False,
-    help="On-premises clinical notes agent: extraction, evaluation (more commands to come).",
+    help="On-premises clinical notes agent: extraction, de-identification, retrieval, "
+    "evaluation.",
 )
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluation runs (print a table, write JSON).")
 app.add_typer(eval_app, name="eval")
+app.command("deid")(deid)
+app.command("index")(index)
+app.command("search")(search)
+eval_app.command("retrieval")(eval_retrieval)
 
 
 def _settings() -> Settings:
@@ -91,5 +98,25 @@ def eval_extract(
 
     try:
         run_extract(out=out, limit=limit, data_dir=data_dir, settings=_settings())
+    except ClinicalAgentError as e:
+        _fail(e)
+
+
+@eval_app.command("deid")
+def eval_deid(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/deid.json"),
+    data_dir: Annotated[Path, typer.Option(help="Folder with the public dev sets")]
+    = Path("../shared/data"),
+    systems: Annotated[list[str] | None, typer.Option(
+        "--system", help="clinagent, presidio, philter (repeatable; default: all)")] = None,
+) -> None:
+    """De-identification recall/precision/F2 per type, side by side with Presidio and
+    philter-lite (needs the eval extra for philter-lite)."""
+    from evals.deid import run_deid
+
+    try:
+        run_deid(out=out, data_dir=data_dir,
+                 systems=systems or ["clinagent", "presidio", "philter"])
     except ClinicalAgentError as e:
         _fail(e)

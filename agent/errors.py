@@ -92,3 +92,19 @@ class PromptError(ClinicalAgentError):
 
 class VerificationError(ClinicalAgentError):
     """A summary or fact could not be verified (malformed input, unknown note id)."""
+
+
+class RetrievalIndexError(ClinicalAgentError):
+    """An index directory is missing, corrupted, or built with another embedder/chunker.
+
+    Attributes:
+        path: the index directory.
+        problem: what is wrong (ids and counts only, never note text).
+        fix: what to do next.
+    """
+
+    def __init__(self, path: str, problem: str, fix: str) -> None:
+        self.path = path
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"index {path}: {problem}. {fix}")

@@ -7,14 +7,18 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import BaseModel
+
 from agent.config import Settings
 from agent.errors import InputError
 from agent.notes import iter_notes
+from agent.schemas.deid import AuditRecord, DeidResult
 from agent.schemas.extraction import NoteExtraction
 from agent.schemas.notes import Note
 
@@ -118,47 +122,114 @@ def _merge(batch: list[Note | InputError], future) -> Iterator[NoteExtraction | 
         yield item if isinstance(item, InputError) else next(results)
 
 
-def write_jsonl(records: Iterable[NoteExtraction | InputError], out: str | Path | None,
-                stdout: TextIO, *, source: str = "input") -> RunReport:
-    """Write extraction records as JSON Lines; collect input errors in the report.
+@contextmanager
+def atomic_text_file(out: str | Path, *, keep: Callable[[], bool] = lambda: True,
+                     ) -> Iterator[TextIO]:
+    """Open ``out`` for writing through a temporary file renamed into place on success.
 
-    Output goes to a temporary file renamed into place at the end, so an interrupted run
-    never leaves a truncated file that looks complete.
+    An interrupted run never leaves a truncated file that looks complete. ``keep()`` is
+    asked after the body: False (or an exception) discards the temporary file.
+    """
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            yield fh
+        if keep():
+            # mkstemp creates 0600 files; give the output the user's normal permissions.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _count(rec: BaseModel) -> int:
+    items = getattr(rec, "entities", None)
+    return len(items if items is not None else getattr(rec, "phi", []))
+
+
+def write_jsonl(records: Iterable[BaseModel | tuple[BaseModel, BaseModel] | InputError],
+                out: str | Path | None, stdout: TextIO, *, source: str = "input",
+                side_out: str | Path | None = None) -> RunReport:
+    """Write result records as JSON Lines; collect input errors in the report.
+
+    A record may be a pair ``(result, side)``: the side record (e.g. a de-identification
+    audit) goes to ``side_out`` when given. Files are written atomically (see
+    :func:`atomic_text_file`); ``report.entities`` counts each result's entities or PHI.
 
     Raises:
         InputError: the input held no notes at all (empty file).
     """
     report = RunReport()
 
-    def _write(fh: TextIO) -> None:
+    def _line(model: BaseModel) -> str:
+        return json.dumps(model.model_dump(mode="json", exclude_none=False),
+                          ensure_ascii=False) + "\n"
+
+    def _write(fh: TextIO, side: TextIO | None) -> None:
         for rec in records:
             if isinstance(rec, InputError):
                 report.errors.append(rec)
                 continue
-            fh.write(json.dumps(rec.model_dump(mode="json", exclude_none=False),
-                                ensure_ascii=False) + "\n")
+            main, extra = rec if isinstance(rec, tuple) else (rec, None)
+            fh.write(_line(main))
+            if side is not None and extra is not None:
+                side.write(_line(extra))
             report.notes_ok += 1
-            report.entities += len(rec.entities)
+            report.entities += _count(main)
 
-    if out is None or str(out) == "-":
-        _write(stdout)
-    else:
-        out_path = Path(out)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                _write(fh)
-            if report.notes_ok == 0 and not report.errors:
-                raise InputError(source, f"the input holds no notes (empty file); nothing "
-                                 f"was written to {out_path}",
-                                 fix="Pass a file with at least one note")
-            # mkstemp creates 0600 files; give the output the user's normal permissions.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, out_path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    def _nonempty() -> bool:
+        if report.notes_ok == 0 and not report.errors:
+            raise InputError(source, f"the input holds no notes (empty file); nothing "
+                             f"was written to {out}", fix="Pass a file with at least one note")
+        return True
+
+    with ExitStack() as stack:
+        side = (stack.enter_context(atomic_text_file(side_out, keep=_nonempty))
+                if side_out is not None else None)
+        if out is None or str(out) == "-":
+            _write(stdout, side)
+        else:
+            _write(stack.enter_context(atomic_text_file(out, keep=_nonempty)), side)
     return report
+
+
+def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None = None,
+               patient_id: str = "unknown", encoding: str = "utf-8",
+               ) -> Iterator[tuple[DeidResult, AuditRecord] | InputError]:
+    """De-identify every readable note of an input, yielding (result, audit) pairs.
+
+    Consecutive notes of one patient are processed together so that identifiers found in
+    one note are found in the others and surrogates and date shifts stay consistent.
+
+    Args:
+        notes_path: JSON Lines file, .txt file or folder.
+        settings: settings (``settings.deid``: mode, secret, threshold, pack file).
+        mode: ``redact``, ``mask`` or ``surrogate`` (default ``settings.deid.mode``).
+        patient_id: patient id for .txt inputs.
+        encoding: encoding of .txt inputs.
+
+    Raises:
+        ConfigError: surrogate mode without a secret.
+        InputError: the input path does not exist or holds nothing at all.
+    """
+    from agent.deid.batch import PatientDeidentifier
+
+    deid = PatientDeidentifier.from_settings(settings.deid, mode=mode)
+    items = iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
+                       max_chars=settings.max_note_chars)
+    group: list[Note] = []
+    for item in items:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        if group and item.patient_id != group[0].patient_id:
+            yield from deid.run(group)
+            group = []
+        group.append(item)
+    if group:
+        yield from deid.run(group)

@@ -1,0 +1,59 @@
+"""``clinagent deid``: registered in ``agent/cli.py`` as ``app.command()(deid)``."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.errors import ClinicalAgentError
+
+
+class Mode(StrEnum):
+    redact = "redact"
+    mask = "mask"
+    surrogate = "surrogate"
+
+
+def deid(
+    notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output JSON Lines ('-' = stdout)")]
+    = "-",
+    mode: Annotated[Mode | None, typer.Option(
+        help="redact ([NAME]), mask (***) or surrogate (fake values, needs a secret); "
+        "default: CLINAGENT_DEID__MODE or redact")] = None,
+    audit: Annotated[Path | None, typer.Option(
+        help="Write one audit record per note here (JSON Lines, no PHI)")] = None,
+    patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
+) -> None:
+    """De-identify notes: find the HIPAA Safe Harbor identifiers and redact them or replace
+    them with consistent surrogates (dates shifted per patient)."""
+    from agent.cli import _fail, _settings
+    from agent.pipeline import deid_notes, write_jsonl
+
+    try:
+        settings = _settings()
+        report = write_jsonl(
+            deid_notes(notes, settings, mode=mode.value if mode else None,
+                       patient_id=patient_id, encoding=encoding),
+            out, sys.stdout, source=str(notes), side_out=audit,
+        )
+    except ClinicalAgentError as e:
+        _fail(e)
+        return
+    for err in report.errors:
+        typer.echo(f"skipped: {err}", err=True)
+    if report.notes_ok == 0 and not report.errors:  # empty input written to stdout
+        typer.echo(f"error: {notes}: the input holds no notes (empty file). "
+                   "Pass a file with at least one note", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"de-identified {report.entities} PHI span(s) in {report.notes_ok} note(s)"
+               + (f"; {len(report.errors)} note(s) skipped, see above" if report.errors else "")
+               + ("" if out == "-" else f" -> {out}")
+               + (f"; audit -> {audit}" if audit else ""), err=True)
+    if report.errors:
+        raise typer.Exit(code=1)

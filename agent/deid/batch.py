@@ -1,0 +1,114 @@
+"""De-identify one patient's notes together: detect in every note, look for each note's
+confident identifiers in the others, then replace with one surrogate generator."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from importlib.metadata import PackageNotFoundError, version
+
+from agent.deid.anonymize import transform
+from agent.deid.audit import build_audit
+from agent.errors import ConfigError
+from agent.schemas.deid import AuditRecord, DeidResult, PhiSpan
+from agent.schemas.notes import Note
+
+logger = logging.getLogger(__name__)
+
+SECRET_HELP = ("Create a key once and keep it out of version control: "
+               "python -c \"import secrets; print(secrets.token_hex(32))\" > deid.key && "
+               "chmod 600 deid.key, then set CLINAGENT_DEID__SECRET_FILE=deid.key "
+               "(or CLINAGENT_DEID__SECRET). The same key gives the same surrogates and date "
+               "shifts on every run; a new key gives new ones")
+
+
+def _package_version() -> str:
+    try:
+        return version("clinagent")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _note_date(note: Note) -> date | None:
+    if not note.date:
+        return None
+    return date.fromisoformat(note.date[:10])
+
+
+class PatientDeidentifier:
+    """Detector, operators and secret for a run.
+
+    Args:
+        mode: ``redact``, ``mask`` or ``surrogate``.
+        secret: the key (needed for ``surrogate``; optional otherwise, then the audit has no
+            hashes).
+        threshold: minimum PHI score.
+        pack_file: a replacement recognizer pack.
+        operators: per-type operator overrides.
+
+    Raises:
+        ConfigError: surrogate mode without a secret.
+    """
+
+    def __init__(self, *, mode: str = "redact", secret: bytes | None = None,
+                 threshold: float = 0.5, pack_file: str | None = None,
+                 operators: dict[str, str] | None = None) -> None:
+        if (mode == "surrogate" or "surrogate" in (operators or {}).values()) and not secret:
+            raise ConfigError("deid.secret", "surrogate mode needs a secret key and none is "
+                              "configured", SECRET_HELP)
+        from agent.deid.registry import get_detector
+
+        self.mode = mode
+        self.operators = operators
+        self._secret = secret
+        self.threshold = threshold
+        self.detector = get_detector(pack_file)
+        self.version = _package_version()
+
+    @classmethod
+    def from_settings(cls, settings, *, mode: str | None = None) -> PatientDeidentifier:
+        """Build from ``Settings.deid``; ``mode`` overrides the configured one."""
+        return cls(mode=mode or settings.mode, secret=settings.secret_bytes(),
+                   threshold=settings.threshold,
+                   pack_file=str(settings.pack_file) if settings.pack_file else None)
+
+    def detect_patient(self, notes: list[Note]) -> list[list[PhiSpan]]:
+        """PHI spans of each note, with identifiers found elsewhere in the patient's notes."""
+        from agent.deid.registry import PatientMemory, merge_names, resolve_overlaps
+
+        memory = PatientMemory()
+        first = []
+        for note in notes:
+            spans = self.detector.detect(note.text, threshold=self.threshold)
+            self.detector.learn(note.text, spans, memory)
+            first.append(spans)
+        out = []
+        for note, spans in zip(notes, first, strict=True):
+            extra = self.detector.recall_from_memory(note.text, memory,
+                                                     self.detector.supported_types)
+            out.append(merge_names(note.text, resolve_overlaps(spans + extra)))
+        return out
+
+    def run(self, notes: list[Note]) -> Iterator[tuple[DeidResult, AuditRecord]]:
+        """De-identify one patient's notes (in input order)."""
+        from agent.deid.registry import name_dictionaries
+        from agent.deid.surrogates import SurrogateGenerator
+
+        first_names, surnames = name_dictionaries()
+        pools = (sorted(first_names), sorted(surnames))
+        for note, spans in zip(notes, self.detect_patient(notes), strict=True):
+            gen = None
+            if self._secret:
+                gen = SurrogateGenerator(self._secret, note.patient_id, first_names=pools[0],
+                                         surnames=pools[1], reference_date=_note_date(note))
+            text, reps = transform(note.text, spans, mode=self.mode, operators=self.operators,
+                                   surrogates=gen, first_names=first_names)
+            is_shifted = self.mode == "surrogate" and any(s.entity_type == "DATE" for s in spans)
+            audit = build_audit(
+                note_id=note.note_id, patient_id=note.patient_id, text=note.text, spans=spans,
+                replacements=reps, mode=self.mode, secret=self._secret,
+                pack_sha256=self.detector.pack_sha256, package_version=self.version,
+                is_date_shifted=is_shifted)
+            logger.debug("note %s: %d PHI spans", note.note_id, len(spans))
+            yield DeidResult(note_id=note.note_id, text=text, mode=self.mode, phi=reps), audit

@@ -1,0 +1,134 @@
+"""Names found by dictionary alone, where no title, label or relative points at them.
+
+The dictionaries are the US Census lists of the ``names`` package and philter-lite's
+(BSD-3-Clause, installed): about 97,000 first names and 161,000 surnames from many countries,
+and 195,000 words that are not names (English and medical vocabulary). A word counts as a
+name on its own only when it is in a name list and in neither the non-name list nor the
+clinical vocabularies: ``Katrine`` is a name, ``Will``, ``Hope`` and ``Foley`` are not.
+
+Patterns, each with a lower score than evidence-based names:
+
+- a single title-case first name (``Why is Katrine so impulsive?``);
+- a speaker turn at the start of a line (``Halldór: What a wife.``);
+- a list or pair of surnames (``Kónya, Becker and Vasquez``, ``Marrero and Murphy``);
+- a lower-case first name and surname (``follow up with patricia desrosiers``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Protocol
+
+from presidio_analyzer import RecognizerResult
+
+_META = RecognizerResult.RECOGNIZER_NAME_KEY
+_UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
+_LOW = "a-zß-öø-ÿĀ-ž"
+_TITLE = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
+_SINGLE = re.compile(rf"(?<![\w'’.-])(?P<phi>{_TITLE})(?![\w'’-])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?;:\n\"“(>])[ \t]*$")
+_SPEAKER = re.compile(rf"^[ \t>]*(?P<phi>{_TITLE})[ \t]*:[ \t]*[\"“A-Za-z]", re.MULTILINE)
+_SERIES = re.compile(rf"(?<![\w'’-])(?P<phi>{_TITLE}(?:, {_TITLE})*,? (?:and|&) {_TITLE})"
+                     rf"(?![\w'’-])")
+# Zero-width, so that overlapping candidates ("with patricia", "patricia desrosiers") are
+# all seen.
+_LOWER_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>[{_LOW}]{{3,}} (?:[a-z]\. )?[{_LOW}]{{3,}})"
+                         rf"(?![\w-]))")
+
+
+class _NameChecks(Protocol):
+    """What the lexicon patterns need from the name recognizer."""
+
+    lexicon: NameLexicon | None
+    _eponym: re.Pattern
+
+    def is_clinical(self, token: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class NameLexicon:
+    """First names, surnames and non-name words, lower case."""
+
+    first: frozenset[str]
+    last: frozenset[str]
+    common: frozenset[str]
+
+    def is_common(self, word: str) -> bool:
+        return word.lower().removesuffix("'s").removesuffix("’s") in self.common
+
+    def is_first(self, word: str) -> bool:
+        low = word.lower()
+        return low in self.first and low not in self.common
+
+    def is_name(self, word: str) -> bool:
+        """A first name or surname of any list (``last`` holds philter's first names too),
+        also with its accents removed (``Kónya`` is listed as ``konya``)."""
+        low = word.lower()
+        folded = "".join(c for c in unicodedata.normalize("NFKD", low)
+                         if not unicodedata.combining(c))
+        listed = any(w in self.first or w in self.last for w in (low, folded))
+        return listed and low not in self.common and folded not in self.common
+
+
+@lru_cache(maxsize=1)
+def load_name_lexicon() -> NameLexicon:
+    """philter-lite's name and non-name lists plus the US Census names (loaded once)."""
+    import tomllib
+
+    from agent.deid.registry import name_dictionaries
+
+    raw = tomllib.loads(files("philter_lite").joinpath("filters/set.toml").read_text(
+        encoding="utf-8"))
+    census_first, census_last = name_dictionaries()
+    # philter's non-name list leaves out words that are also names somewhere ("love",
+    # "mystery"), so a first name alone must come from the curated Census list; the larger
+    # lists only back words already shaped like a name series.
+    first = {w.lower() for w in census_first}
+    last = ({w.lower() for w in raw["lastnames"]} | {w.lower() for w in raw["firstnames"]}
+            | {w.lower() for w in census_last})
+    return NameLexicon(first=frozenset(first), last=frozenset(last),
+                       common=frozenset(w.lower() for w in raw["nonames"] if w))
+
+
+def _result(start: int, end: int, score: float, how: str) -> RecognizerResult:
+    return RecognizerResult("NAME", start, end, score, recognition_metadata={_META: f"name:{how}"})
+
+
+def lexicon_names(text: str, rec: _NameChecks) -> list[RecognizerResult]:
+    """NAME results found by the dictionaries alone (see the module docstring)."""
+    lex = rec.lexicon
+    if lex is None:
+        return []
+    out: list[RecognizerResult] = []
+
+    def plausible(word: str, end: int) -> bool:
+        return not rec.is_clinical(word) and not rec._eponym.match(text[end:end + 24])
+
+    for m in _SINGLE.finditer(text):
+        word = m.group("phi")
+        # A capital at the start of a sentence or line says nothing ("Grace period ...").
+        if _SENTENCE_START.search(text[max(0, m.start() - 4):m.start()]) or m.start() == 0:
+            continue
+        if lex.is_first(word) and plausible(word, m.end()):
+            out.append(_result(m.start(), m.end(), 0.6, "first_name_dict"))
+    for m in _SPEAKER.finditer(text):
+        word = m.group("phi")
+        if lex.is_name(word) and plausible(word, m.end("phi")):
+            out.append(_result(*m.span("phi"), 0.6, "speaker"))
+    for m in _SERIES.finditer(text):
+        words = list(re.finditer(_TITLE, m.group("phi")))
+        if all(lex.is_name(w.group()) and plausible(w.group(), m.start() + w.end())
+               for w in words):
+            out += [_result(m.start() + w.start(), m.start() + w.end(), 0.6, "name_series")
+                    for w in words]
+    for m in _LOWER_PAIR.finditer(text):
+        words = m.group("phi").split()
+        if (lex.is_first(words[0]) and words[-1].lower() in lex.last
+                and not lex.is_common(words[-1])
+                and not any(rec.is_clinical(w) for w in words)):
+            out.append(_result(*m.span("phi"), 0.6, "lower_case_dict"))
+    return out

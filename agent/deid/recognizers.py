@@ -1,0 +1,491 @@
+"""Clinical PHI recognizers, as Presidio ``EntityRecognizer`` classes.
+
+Pattern recognizers are built from ``recognizers.yaml`` entries; a class named in an entry
+adds a checksum or format check in ``validate_result()`` (NPI Luhn, DEA check digit, SSN
+issuance rules, IPv4 octets). Names, dates and facilities need more than one regex (evidence
+around the span, range checks, clinical look-alikes) and have their own classes, with their
+word lists in the same YAML file. Importing this module imports Presidio; ``agent.deid``
+imports it only when an analyzer is built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from agent.deid.name_lexicon import NameLexicon, lexicon_names
+from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
+
+_META = RecognizerResult.RECOGNIZER_NAME_KEY
+
+
+def _result(entity: str, start: int, end: int, score: float, name: str) -> RecognizerResult:
+    return RecognizerResult(entity, start, end, score, recognition_metadata={_META: name})
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+# ---- pattern recognizers from the pack ---------------------------------------------------
+
+
+class PhiPackPatternRecognizer(EntityRecognizer):
+    """Regular expressions of one pack entry; the ``phi`` group, when present, is the span."""
+
+    def __init__(self, rule: RecognizerRule) -> None:
+        self.rule = rule
+        self._patterns = [
+            (p, re.compile(p.regex, 0 if p.case_sensitive else re.IGNORECASE))
+            for p in rule.patterns
+        ]
+        self._deny = {d.lower() for d in rule.deny_list}
+        super().__init__(supported_entities=self.entities_for(rule), name=rule.name,
+                         supported_language="en")
+
+    @staticmethod
+    def entities_for(rule: RecognizerRule) -> list[str]:
+        return [rule.entity_type]
+
+    def load(self) -> None:
+        """Nothing to load: patterns compile in ``__init__``."""
+
+    def validate_result(self, value: str) -> bool:
+        """Checksum or format check of a matched value (subclasses); True keeps it."""
+        return True
+
+    def entity_of(self, text: str, start: int, end: int) -> str:
+        return self.rule.entity_type
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
+                ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for pattern, rx in self._patterns:
+            for m in rx.finditer(text):
+                start, end = m.span("phi") if "phi" in rx.groupindex else m.span()
+                value = text[start:end]
+                if start == end or value.lower() in self._deny or not self.validate_result(value):
+                    continue
+                results.append(_result(self.entity_of(text, start, end), start, end,
+                                       pattern.score, f"{self.name}:{pattern.name}"))
+        return results
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn check over a digit string (the last digit is the check digit)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+class PhiNpiRecognizer(PhiPackPatternRecognizer):
+    """NPI: 10 digits whose Luhn check over the prefix 80840 holds (CMS NPI standard)."""
+
+    def validate_result(self, value: str) -> bool:
+        return len(value) == 10 and value.isdigit() and luhn_ok("80840" + value)
+
+
+class PhiDeaRecognizer(PhiPackPatternRecognizer):
+    """DEA registration: 2 letters + 7 digits, (d1+d3+d5) + 2(d2+d4+d6) ends in d7."""
+
+    def validate_result(self, value: str) -> bool:
+        digits = value[2:]
+        if len(digits) != 7 or not digits.isdigit():
+            return False
+        d = [int(c) for c in digits]
+        return (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+
+
+class PhiCardRecognizer(PhiPackPatternRecognizer):
+    """Payment card numbers (13-19 digits, Luhn) and IBANs (ISO 13616 mod-97)."""
+
+    def validate_result(self, value: str) -> bool:
+        compact = value.replace(" ", "").replace("-", "")
+        if compact[:2].isalpha():
+            digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+            return 15 <= len(compact) <= 34 and int(digits) % 97 == 1
+        return 13 <= len(compact) <= 19 and compact.isdigit() and luhn_ok(compact)
+
+
+class PhiSsnRecognizer(PhiPackPatternRecognizer):
+    """SSN (and ITIN, also an identifier): never area 000 or 666, group 00, serial 0000."""
+
+    def validate_result(self, value: str) -> bool:
+        digits = re.sub(r"\D", "", value)
+        if len(digits) != 9 or len(set(digits)) == 1 or digits == "123456789":
+            return False
+        return digits[:3] not in ("000", "666") and digits[3:5] != "00" and digits[5:] != "0000"
+
+
+class PhiIpRecognizer(PhiPackPatternRecognizer):
+    """IPv4 with octets <= 255; IPv6 only with a hex letter, '::' or 5+ groups (not times)."""
+
+    def validate_result(self, value: str) -> bool:
+        if "." in value:
+            parts = value.split(".")
+            return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts)
+        groups = value.split(":")
+        if value.count("::") > 1 or any(len(g) > 4 for g in groups):
+            return False
+        return "::" in value or len(groups) >= 5 or bool(re.search(r"[A-Fa-f]", value))
+
+
+class PhiPhoneRecognizer(PhiPackPatternRecognizer):
+    """Phone numbers; a number labelled fax (within the 24 characters before) is a FAX."""
+
+    _FAX = re.compile(r"fax", re.IGNORECASE)
+
+    def validate_result(self, value: str) -> bool:
+        # Loose national groupings match: 7 to 15 digits (E.164 maximum) plus an extension.
+        digits = re.sub(r"(?:x|ext\.?)\s*\d+$", "", value, flags=re.IGNORECASE)
+        return 7 <= sum(c.isdigit() for c in digits) <= 15
+
+    @staticmethod
+    def entities_for(rule: RecognizerRule) -> list[str]:
+        return ["PHONE", "FAX"]
+
+    def entity_of(self, text: str, start: int, end: int) -> str:
+        before = text[max(0, start - 24):start]
+        # Only the label closest to the number counts: "tel 555-..., fax 555-..." .
+        before = re.split(r"[;\n]|\d{4}", before)[-1]
+        return "FAX" if self._FAX.search(before) else "PHONE"
+
+
+PATTERN_CLASSES: dict[str, type[PhiPackPatternRecognizer]] = {
+    "PhiNpiRecognizer": PhiNpiRecognizer, "PhiDeaRecognizer": PhiDeaRecognizer,
+    "PhiSsnRecognizer": PhiSsnRecognizer, "PhiCardRecognizer": PhiCardRecognizer,
+    "PhiIpRecognizer": PhiIpRecognizer,
+    "PhiPhoneRecognizer": PhiPhoneRecognizer,
+}
+
+
+def pattern_recognizer(rule: RecognizerRule) -> PhiPackPatternRecognizer:
+    """The recognizer of one pack entry (its ``class`` or the plain pattern recognizer)."""
+    cls = PATTERN_CLASSES.get(rule.class_ or "", PhiPackPatternRecognizer)
+    return cls(rule)
+
+
+# ---- dates -------------------------------------------------------------------------------
+
+_MONTH_FULL = ("January|February|March|April|May|June|July|August|September|October|"
+               "November|December")
+_MONTH_ABBR = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
+_MONTH = rf"(?:{_MONTH_FULL}|{_MONTH_ABBR})\.?"
+_WEEKDAY = (r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tues|Tue|Wed|"
+            r"Thurs|Thu|Fri|Sat|Sun)\.?,?\s+)?")
+_ORD = r"(?:st|nd|rd|th)?"
+
+
+class PhiDateRecognizer(EntityRecognizer):
+    """Dates more specific than a year, in the formats clinicians write.
+
+    Month/day numbers are range-checked and dropped next to clinical look-alikes listed in
+    the pack (``BiPAP 12/5``, ``strength 5/5``, ``7/10 pain``, ``1/2 tab``).
+    """
+
+    # (name, regex, score, needs a numeric month/day check)
+    PATTERNS: tuple[tuple[str, str, float, bool], ...] = (
+        ("iso", r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b", 0.95, True),
+        ("mdy", _WEEKDAY + r"\b(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+         r"(?![\d/])", 0.95, True),
+        ("md", _WEEKDAY + r"(?<![\d/.])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/]|\.\d|/)", 0.85, True),
+        ("my", r"(?<![\d/.])(?P<m>\d{1,2})/(?P<y>(?:19|20)\d{2})\b", 0.9, True),
+        ("d_mon_y", r"\b\d{1,2}" + _ORD + r"(?:[- ]|\s+of\s+)" + _MONTH
+         + r"(?:(?:[- ]|,\s*)(?:\d{4}|\d{2}\b))?", 0.95, False),
+        ("mon_d_y", _WEEKDAY + r"\b" + _MONTH + r"\s+\d{1,2}" + _ORD + r"\b(?:,?\s+\d{4})?", 0.95,
+         False),
+        ("mon_y", r"\b" + _MONTH + r",?\s+(?:of\s+)?(?:19|20)\d{2}\b", 0.9, False),
+        ("mon_dash_y", r"\b(?:" + _MONTH_ABBR + r")-(?:\d{4}|\d{2})\b", 0.9, False),
+        ("holiday", r"\b(?:Christmas(?:\s+(?:Day|Eve))?|Thanksgiving(?:\s+Day)?|New\s+Year's"
+         r"(?:\s+(?:Day|Eve))?|Easter(?:\s+Sunday)?|Halloween|Independence\s+Day|Labor\s+Day|"
+         r"Memorial\s+Day|Valentine's\s+Day)\b", 0.7, False),
+    )
+    _MONTH_ALONE = re.compile(rf"\b(?:{_MONTH_FULL.replace('May|', '')}|{_MONTH_ABBR}|"
+                              rf"JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
+                              rf"NOVEMBER|DECEMBER)\b")
+    _ORDINAL = re.compile(r"\b(?i:the)\s+(?P<phi>\d{1,2}(?:st|nd|rd|th))\b")
+
+    def __init__(self, rules: DateRules) -> None:
+        self._compiled = [(n, re.compile(rx, re.IGNORECASE if not numeric else 0), s, numeric)
+                          for n, rx, s, numeric in self.PATTERNS]
+        self._deny_before = re.compile(
+            rf"(?:^|[^a-z0-9])(?:{_alternation(w.lower() for w in rules.deny_before)})"
+            r"\s*[:=]?\s*$")
+        self._deny_after = re.compile(
+            rf"^\s*(?:{_alternation(w.lower() for w in rules.deny_after)})(?![a-z])")
+        self._ordinal_deny = re.compile(
+            rf"^\s*(?:{_alternation(w.lower() for w in rules.ordinal_deny_after)})")
+        self._shorthand = frozenset(rules.shorthand)
+        super().__init__(supported_entities=["DATE"], name="date", supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    @staticmethod
+    def _valid_md(m: re.Match) -> bool:
+        groups = m.groupdict()
+        month = int(groups["m"]) if groups.get("m") else 1
+        day = int(groups["d"]) if groups.get("d") else 1
+        return 1 <= month <= 12 and 1 <= day <= 31
+
+    def _look_alike(self, text: str, start: int, end: int) -> bool:
+        before = text[max(0, start - 24):start].lower()
+        after = text[end:end + 14].lower()
+        return bool(self._deny_before.search(before) or self._deny_after.search(after))
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
+                ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for name, rx, score, numeric in self._compiled:
+            for m in rx.finditer(text):
+                start, end = m.span()
+                if numeric and not self._valid_md(m):
+                    continue
+                if name in ("md", "my") and self._look_alike(text, start, end):
+                    continue
+                if (m.group() in self._shorthand
+                        and re.match(r" [A-Za-z]", text[end:end + 2])):
+                    continue
+                if name == "mdy" and m.group("sep") == "." and len(m.group("y")) == 2:
+                    continue  # "1.5.10" is a version or a list of numbers, not a date
+                results.append(_result("DATE", start, end, score, f"date:{name}"))
+        for m in self._MONTH_ALONE.finditer(text):
+            results.append(_result("DATE", m.start(), m.end(), 0.6, "date:month"))
+        for m in self._ORDINAL.finditer(text):
+            if not self._ordinal_deny.search(text[m.end():m.end() + 16].lower()):
+                results.append(_result("DATE", m.start("phi"), m.end("phi"), 0.8,
+                                       "date:ordinal"))
+        return results
+
+
+# ---- names -------------------------------------------------------------------------------
+
+# Latin letters with diacritics count ("Krisztián Szöllösy", "Šárka Ottová"); the Latin
+# Extended-A block mixes cases, so it is allowed on both sides.
+_UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
+_LOW = "a-zß-öø-ÿĀ-ž"
+_CAP = (rf"(?:(?:Mc|Mac|O'|D'|De|Di|La|Le)?[{_UP}][{_LOW}]+(?:'[{_LOW}]+)?"
+        rf"|[{_UP}][{_UP}'’]+)")
+NAME_TOKEN = rf"{_CAP}(?:-{_CAP})*"
+_INIT = r"[A-Z](?:\.|(?![\w&'/-]))"
+_PARTICLE = r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten)"
+# "Wendell T. Pursglove", "A. Grevitt", "Ludwig van Beethoven" (single spaces, one line).
+_FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"
+            rf"(?: (?:{_PARTICLE} )?(?:{NAME_TOKEN}|{_INIT}(?![a-z]))){{0,3}})")
+# "Pursglove, Wendell T.", "TRUELOVE-BAPTISTE, P."
+_INVERTED = rf"{NAME_TOKEN}, (?:{NAME_TOKEN}(?: {_INIT}(?![a-z]))?|{_INIT})"
+_TOKEN_RX = re.compile(rf"{NAME_TOKEN}|{_INIT}")
+_UPPER_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mrs", "miss", "rev"})
+
+
+class PhiNameRecognizer(EntityRecognizer):
+    """Person names from evidence around them, a names dictionary and spaCy PERSON.
+
+    Evidence, strongest first: a title before (``Dr.``), a credential after (``, MD``), a
+    field label (``Attending:``), a relative (``daughter Nadia``), an inverted
+    ``Last, First`` whose first name is in the dictionary, ``First Last`` with a dictionary
+    first name, then spaCy PERSON entities. Words that a clinician writes capitalised for
+    other reasons (section words, eponyms, drug and disease names) are never names on weak
+    evidence; an eponym (``Parkinson's disease``, ``Foley catheter``) never is.
+    """
+
+    def __init__(self, rules: NameRules, *, first_names: frozenset[str],
+                 surnames: frozenset[str], clinical_words: frozenset[str],
+                 lexicon: NameLexicon | None = None) -> None:
+        self.first_names = first_names
+        self.surnames = surnames
+        self.clinical_words = clinical_words
+        self.lexicon = lexicon
+        self.not_names = frozenset(w.lower() for w in rules.not_names)
+        self.allow = frozenset(w.lower() for w in rules.allow_list)
+        # Upper-case variants only for titles that are not clinical abbreviations
+        # ("MR" is mitral regurgitation, "MS" multiple sclerosis).
+        titles = _alternation({*rules.titles, *(t.upper() for t in rules.titles
+                                                 if t.rstrip(".").lower() in _UPPER_TITLES)})
+        self.not_names |= {t.lower().rstrip(".") for t in rules.titles}
+        self.not_names |= {c.lower() for c in rules.credentials}
+        creds = _alternation(rules.credentials)
+        labels = _alternation(rules.labels)
+        relations = _alternation(rules.relations)
+        self._title = re.compile(
+            rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>{_FORWARD})")
+        self._credential = re.compile(
+            rf"(?P<phi>{_INVERTED}|{_FORWARD}),?\s+(?:{creds})(?![A-Za-z])")
+        self._label = re.compile(
+            rf"(?:^|(?<=[\s(|/;,]))(?i:{labels})\s*(?::|-{{1,2}}|\|)?[ \t]*"
+            rf"(?P<phi>{_INVERTED}|{_FORWARD})", re.MULTILINE)
+        self._line_start = re.compile(rf"^[ \t]*(?P<phi>{_INVERTED}|{_FORWARD})(?=\s{{2,}}|\s*$|"
+                                      rf"\s*[|(])", re.MULTILINE)
+        self._relation = re.compile(
+            rf"(?<![A-Za-z])(?i:{relations})(?:'s)?\s*(?:\(|,|:|-|\?)?\s*(?:(?i:is|named)\s+)?"
+            rf"(?P<phi>{_FORWARD})")
+        self._inverted = re.compile(rf"(?P<phi>{_INVERTED})")
+        self._forward = re.compile(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
+        self._eponym = re.compile(
+            rf"^(?:['’]s?)?\s*(?:{_alternation(rules.eponym_heads)})\b", re.IGNORECASE)
+        super().__init__(supported_entities=["NAME"], name="name", supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load: word lists are passed in."""
+
+    # -- token checks
+    def _is_field_word(self, token: str) -> bool:
+        return token.lower().rstrip(".") in self.not_names
+
+    def is_clinical(self, token: str) -> bool:
+        low = token.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
+        return (low in self.not_names or low in self.allow or low in self.clinical_words)
+
+    def _trim(self, text: str, start: int, end: int, *, strong: bool) -> tuple[int, int] | None:
+        """Drop leading/trailing tokens that are not name words; None when nothing is left."""
+        toks = [(m.start() + start, m.end() + start) for m in
+                _TOKEN_RX.finditer(text[start:end])]
+        # A title is evidence enough for an allow-listed word ("Dr. Parkinson"); section
+        # and field words are dropped whatever the evidence.
+        drop = self._is_field_word if strong else self.is_clinical
+        while toks and drop(text[toks[0][0]:toks[0][1]]):
+            toks.pop(0)
+        while toks and drop(text[toks[-1][0]:toks[-1][1]]):
+            toks.pop()
+        if not toks:
+            return None
+        s, e = toks[0][0], toks[-1][1]
+        words = [text[a:b] for a, b in toks if len(text[a:b].rstrip(".")) > 1]
+        if not words:
+            return None
+        if not strong and any(self.is_clinical(w) for w in words):
+            return None
+        if self._eponym.match(text[e:e + 24]) and not strong:
+            return None
+        # An all-capitals token of 2-4 letters alone is an abbreviation, not a name.
+        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4 and not strong:
+            return None
+        return s, e
+
+    def _emit(self, out: list[RecognizerResult], text: str, m: re.Match, score: float,
+              how: str, *, strong: bool) -> None:
+        span = self._trim(text, m.start("phi"), m.end("phi"), strong=strong)
+        if span is not None:
+            out.append(_result("NAME", span[0], span[1], score, f"name:{how}"))
+
+    def _known(self, tokens: list[str]) -> bool:
+        return any(len(t) >= 3 and (self._in_dict(t, self.first_names)
+                                    or self._in_dict(t, self.surnames)) for t in tokens)
+
+    def _in_dict(self, token: str, names: frozenset[str]) -> bool:
+        return token.upper().rstrip(".") in names
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
+                ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in self._title.finditer(text):
+            self._emit(out, text, m, 0.95, "title", strong=True)
+        for m in self._credential.finditer(text):
+            toks = _TOKEN_RX.findall(m.group("phi"))
+            has_comma = text[m.end("phi"):m.end("phi") + 1] == ","
+            if has_comma or len(toks) >= 2 or self._known(toks):
+                self._emit(out, text, m, 0.9, "credential", strong=False)
+        for m in self._label.finditer(text):
+            self._emit(out, text, m, 0.85, "label", strong=False)
+        for m in self._relation.finditer(text):
+            self._emit(out, text, m, 0.85, "relation", strong=False)
+        for m in self._line_start.finditer(text):
+            toks = _TOKEN_RX.findall(m.group("phi"))
+            if any(self._in_dict(t, self.first_names) or self._in_dict(t, self.surnames)
+                   for t in toks if len(t) > 2) and len(toks) >= 2:
+                self._emit(out, text, m, 0.75, "line_start", strong=False)
+        for m in self._inverted.finditer(text):
+            first = m.group("phi").split(", ", 1)[1].split(" ")[0]
+            if self._in_dict(first, self.first_names):
+                self._emit(out, text, m, 0.8, "inverted_dict", strong=False)
+        for m in self._forward.finditer(text):
+            toks = m.group("phi").split(" ")
+            first, last = toks[0], toks[-1]
+            if (len(first) >= 3 and self._in_dict(first, self.first_names) and not first.isupper()
+                    and not last.isupper()):
+                self._emit(out, text, m, 0.75, "first_last_dict", strong=False)
+        if nlp_artifacts is not None:
+            for ent in nlp_artifacts.entities:
+                if ent.label_ != "PERSON" or re.search(r"\d", ent.text):
+                    continue
+                if not all(re.fullmatch(rf"{NAME_TOKEN}|{_INIT}", w.strip(",."))
+                           for w in ent.text.split()):
+                    continue
+                span = self._trim(text, ent.start_char, ent.end_char, strong=False)
+                # spaCy's small model calls many lab and exam abbreviations PERSON ("Cr",
+                # "Abd"): keep a one-word PERSON only when it is a known name.
+                words = _TOKEN_RX.findall(text[span[0]:span[1]]) if span else []
+                if span is not None and (self._known(words) or (
+                        len(words) >= 2 and all(w[:1].isupper() and not w.isupper()
+                                                for w in words))
+                        or self._uncommon_word(words)):
+                    out.append(_result("NAME", span[0], span[1], 0.6, "name:spacy"))
+        if self.lexicon is not None:
+            out += lexicon_names(text, self)
+        return out
+
+    def _uncommon_word(self, words: list[str]) -> bool:
+        """One title-case word that is not an English or clinical word (spaCy PERSON)."""
+        return (self.lexicon is not None and len(words) == 1 and len(words[0]) >= 3
+                and words[0][:1].isupper() and not words[0].isupper()
+                and not self.lexicon.is_common(words[0]) and not self.is_clinical(words[0]))
+
+
+# ---- facilities and places ---------------------------------------------------------------
+
+
+class PhiHospitalRecognizer(EntityRecognizer):
+    """Hospitals, clinics, labs and care facilities: a proper name before a facility word.
+
+    At least one word must be neither generic (``Heart & Vascular Clinic`` is a service) nor
+    a clinical or section word.
+    """
+
+    def __init__(self, rules: HospitalRules, *, not_names: frozenset[str],
+                 clinical_words: frozenset[str]) -> None:
+        word = r"(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}(?:'S)?)"
+        saint = r"(?:(?:St|Mt|Saint|Mount|ST|MT|SAINT|MOUNT)\.?\s+)?"
+        suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper())})
+        self._rx = re.compile(
+            rf"(?P<phi>{saint}{word}"
+            rf"(?:[ \t]+(?:&[ \t]+|and[ \t]+|of[ \t]+|for[ \t]+)?{word}){{0,4}}"
+            rf"[ \t]+(?:{suffixes}))(?![A-Za-z])")
+        self.generic = frozenset(w.lower() for w in rules.generic_words)
+        self.not_names = not_names
+        self.clinical = clinical_words
+        super().__init__(supported_entities=["HOSPITAL"], name="hospital",
+                         supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def _proper(self, word: str) -> bool:
+        if not word[:1].isalpha():
+            return False
+        low = word.lower().rstrip(".").removesuffix("'s")
+        return not (low in self.generic or low in self.not_names or low in self.clinical)
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
+                ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in self._rx.finditer(text):
+            start, end = m.span("phi")
+            words = list(re.finditer(r"\S+", text[start:end]))
+            # Leading section or sentence words ("Discharge to", "Follow-up") are not part of it.
+            while words and (words[0].group().lower() in self.not_names
+                             or words[0].group().lower() in ("to", "at", "from", "the", "&",
+                                                             "and", "of", "for")):
+                words.pop(0)
+            if not words or not any(self._proper(w.group()) for w in words):
+                continue
+            out.append(_result("HOSPITAL", start + words[0].start(), end, 0.85,
+                               "hospital:suffix"))
+        return out

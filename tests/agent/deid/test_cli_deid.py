@@ -1,0 +1,61 @@
+"""``clinagent deid`` as a user runs it (the command is registered on a local app here)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from typer.testing import CliRunner
+
+from agent.cli_deid import deid
+
+runner = CliRunner()
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(deid)
+    app.command("noop")(lambda: None)  # keep subcommand mode so "deid" is a command name
+    return app
+
+
+def _notes(tmp_path, rows):
+    p = tmp_path / "notes.jsonl"
+    p.write_text("\n".join(json.dumps(r) if isinstance(r, dict) else r for r in rows) + "\n")
+    return p
+
+
+def test_when_notes_are_redacted_then_output_and_audit_are_written(tmp_path):
+    notes = _notes(tmp_path, [
+        {"patient_id": "p1", "note_id": "a", "text": "Seen by Dr. Thornbury on 3/15/2026."},
+        '{"patient_id": "p1", "note_id": "b", "text": ',
+        {"patient_id": "p1", "note_id": "c", "text": "No fever. BP 120/80."},
+    ])
+    out, audit = tmp_path / "out.jsonl", tmp_path / "audit.jsonl"
+    result = runner.invoke(_app(), ["deid", str(notes), "-o", str(out), "--audit", str(audit)])
+    assert result.exit_code == 1 and "line 2" in result.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert rows[0]["text"] == "Seen by Dr. [NAME] on [DATE]."
+    assert rows[0]["phi"][0] == {"start": 12, "end": 21, "type": "NAME", "replacement": "[NAME]",
+                                 "new_start": 12, "new_end": 18}
+    assert rows[1]["phi"] == []
+    assert "Thornbury" not in audit.read_text() and len(audit.read_text().splitlines()) == 2
+
+
+def test_when_surrogate_mode_has_no_secret_then_exit_2_and_nothing_written(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLINAGENT_DEID__SECRET", raising=False)
+    monkeypatch.delenv("CLINAGENT_DEID__SECRET_FILE", raising=False)
+    from agent.config import get_settings
+
+    get_settings.cache_clear()
+    notes = _notes(tmp_path, [{"patient_id": "p1", "note_id": "a", "text": "Dr. Smith"}])
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(_app(), ["deid", str(notes), "-o", str(out), "--mode", "surrogate"])
+    assert result.exit_code == 2 and "secret" in result.output and not out.exists()
+
+
+def test_when_file_is_empty_then_exit_2(tmp_path):
+    notes = tmp_path / "empty.jsonl"
+    notes.write_text("")
+    result = runner.invoke(_app(), ["deid", str(notes), "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
