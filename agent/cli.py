@@ -42,6 +42,22 @@ def _fail(err: ClinicalAgentError) -> None:
     raise typer.Exit(code=2)
 
 
+def finish_batch(report, notes: Path, summary: str, out: str, extra: str = "") -> None:
+    """Report a batch run on stderr: skipped lines, the summary; exit 1 if lines were
+    skipped, 2 if the input held no notes at all."""
+    for err in report.errors:
+        typer.echo(f"skipped: {err}", err=True)
+    if report.notes_ok == 0 and not report.errors:  # empty input written to stdout
+        typer.echo(f"error: {notes}: the input holds no notes (empty file). "
+                   "Pass a file with at least one note", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(summary
+               + (f"; {len(report.errors)} note(s) skipped, see above" if report.errors else "")
+               + ("" if out == "-" else f" -> {out}") + extra, err=True)
+    if report.errors:
+        raise typer.Exit(code=1)
+
+
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -71,17 +87,8 @@ def extract(
     except ClinicalAgentError as e:
         _fail(e)
         return
-    for err in report.errors:
-        typer.echo(f"skipped: {err}", err=True)
-    if report.notes_ok == 0 and not report.errors:  # empty input written to stdout
-        typer.echo(f"error: {notes}: the input holds no notes (empty file). "
-                   "Pass a file with at least one note", err=True)
-        raise typer.Exit(code=2)
-    typer.echo(f"extracted {report.entities} entities from {report.notes_ok} note(s)"
-               + (f"; {len(report.errors)} note(s) skipped, see above" if report.errors else "")
-               + ("" if out == "-" else f" -> {out}"), err=True)
-    if report.errors:
-        raise typer.Exit(code=1)
+    finish_batch(report, notes, f"extracted {report.entities} entities from "
+                 f"{report.notes_ok} note(s)", out)
 
 
 @eval_app.command("extract")

@@ -32,7 +32,7 @@ def deid(
 ) -> None:
     """De-identify notes: find the HIPAA Safe Harbor identifiers and redact them or replace
     them with consistent surrogates (dates shifted per patient)."""
-    from agent.cli import _fail, _settings
+    from agent.cli import _fail, _settings, finish_batch
     from agent.pipeline import deid_notes, write_jsonl
 
     try:
@@ -45,15 +45,5 @@ def deid(
     except ClinicalAgentError as e:
         _fail(e)
         return
-    for err in report.errors:
-        typer.echo(f"skipped: {err}", err=True)
-    if report.notes_ok == 0 and not report.errors:  # empty input written to stdout
-        typer.echo(f"error: {notes}: the input holds no notes (empty file). "
-                   "Pass a file with at least one note", err=True)
-        raise typer.Exit(code=2)
-    typer.echo(f"de-identified {report.entities} PHI span(s) in {report.notes_ok} note(s)"
-               + (f"; {len(report.errors)} note(s) skipped, see above" if report.errors else "")
-               + ("" if out == "-" else f" -> {out}")
-               + (f"; audit -> {audit}" if audit else ""), err=True)
-    if report.errors:
-        raise typer.Exit(code=1)
+    finish_batch(report, notes, f"de-identified {report.entities} PHI span(s) in "
+                 f"{report.notes_ok} note(s)", out, f"; audit -> {audit}" if audit else "")
