@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from agent.cli_deid import deid
 from agent.cli_retrieval import eval_retrieval, index, search
-from agent.config import Settings, get_settings
+from agent.config import LLMSettings, Settings, get_settings
 from agent.errors import ClinicalAgentError, ConfigError
 
 app = typer.Typer(
@@ -35,6 +35,23 @@ def _settings() -> Settings:
         first = e.errors()[0]
         raise ConfigError(".".join(map(str, first["loc"])), first["msg"],
                           "Fix the CLINAGENT_* variable or clinagent.env") from e
+
+
+def _llm_settings(settings: Settings, base_url: str | None, model: str | None) -> Settings:
+    """Apply --llm-base-url / --llm-model over ``settings.llm`` (validated again)."""
+    if base_url is None and model is None:
+        return settings
+    if base_url is None or model is None:
+        raise ConfigError("llm", "--llm-base-url and --llm-model go together",
+                          "Pass both (the model is the server's served model name)")
+    data = settings.llm.model_dump()
+    data.update(backend="openai_compat", base_url=base_url, model=model)
+    try:
+        llm = LLMSettings.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ConfigError("llm", first["msg"], "Fix the --llm-* options") from e
+    return settings.model_copy(update={"llm": llm})
 
 
 def _fail(err: ClinicalAgentError) -> None:
@@ -72,18 +89,29 @@ def extract(
     patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
     encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
     workers: Annotated[int, typer.Option(min=1, help="Processes (each ~0.6 GB RAM)")] = 1,
+    llm: Annotated[bool, typer.Option(
+        "--llm", help="Also ask an LLM per chunk and merge (default: local SmolLM2)")] = False,
+    llm_base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible server (vLLM, llama.cpp), e.g. http://127.0.0.1:8000/v1; "
+        "implies --llm")] = None,
+    llm_model: Annotated[str | None, typer.Option(
+        help="Served model name at --llm-base-url")] = None,
 ) -> None:
     """Extract problems, medications, tests, procedures and allergies with assertions,
-    sections, medication attributes and codes (deterministic, offline)."""
-    from agent.pipeline import extract_notes, write_jsonl
+    sections, medication attributes and codes (deterministic, offline). With --llm, LLM
+    entities grounded to exact spans are merged in, each with its provenance."""
+    from agent.pipeline import extract_notes, extract_notes_llm, write_jsonl
 
     try:
         settings = _settings()
-        report = write_jsonl(
-            extract_notes(notes, settings, patient_id=patient_id, encoding=encoding,
-                          workers=workers),
-            out, sys.stdout, source=str(notes),
-        )
+        if llm or llm_base_url or llm_model:
+            settings = _llm_settings(settings, llm_base_url, llm_model)
+            records = extract_notes_llm(notes, settings, patient_id=patient_id,
+                                        encoding=encoding)
+        else:
+            records = extract_notes(notes, settings, patient_id=patient_id, encoding=encoding,
+                                    workers=workers)
+        report = write_jsonl(records, out, sys.stdout, source=str(notes))
     except ClinicalAgentError as e:
         _fail(e)
         return

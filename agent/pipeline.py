@@ -75,6 +75,43 @@ def extract_notes(notes_path: str | Path, settings: Settings, *, patient_id: str
     yield from _extract_parallel(items, settings, workers)
 
 
+def extract_notes_llm(notes_path: str | Path, settings: Settings, *,
+                      patient_id: str = "unknown", encoding: str = "utf-8", backend=None,
+                      ) -> Iterator[BaseModel | InputError]:
+    """LLM extraction merged with the rules (``clinagent extract --llm``), note by note.
+
+    A note that cannot be chunked to fit the model context is reported as an input error
+    (never truncated); a chunk whose replies stay invalid is listed in ``failed_chunks``.
+
+    Args:
+        notes_path: JSON Lines file, .txt file or folder.
+        settings: settings (``settings.llm`` picks and tunes the backend).
+        patient_id: patient id for .txt inputs.
+        encoding: encoding of .txt inputs.
+        backend: a ready :class:`agent.llm.base.ChatBackend` (default: from settings).
+
+    Raises:
+        BackendUnavailable: the server is down (and no fallback) or no local model.
+        InputError: the input path does not exist or holds nothing at all.
+    """
+    from agent.llm_extract import LLMExtractor, make_backend
+
+    llm = settings.llm
+    extractor = LLMExtractor(
+        backend if backend is not None else make_backend(llm), make_extractor(settings),
+        chunk_chars=llm.chunk_chars(), max_retries=llm.max_retries,
+        max_tokens=llm.max_tokens, concurrency=llm.concurrency)
+    for item in iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
+                           max_chars=settings.max_note_chars):
+        if isinstance(item, InputError):
+            yield item
+            continue
+        try:
+            yield extractor.extract_note(item)
+        except InputError as e:
+            yield e
+
+
 _WORKER_EXTRACTOR = None
 
 

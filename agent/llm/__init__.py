@@ -1,0 +1,1 @@
+"""LLM backends (``base``, ``openai_compat``, ``local``) and the structured-output loop."""

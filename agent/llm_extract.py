@@ -1,0 +1,271 @@
+"""LLM entity extraction (``clinagent extract --llm``), grounded and merged with the rules.
+
+Per section chunk the model returns entities with verbatim quotes; each quote is aligned to
+offsets in the note (:mod:`agent.grounding`). Grounded items take assertion, attributes and
+codes from an overlapping deterministic entity; then LLM and rule entities are merged and
+every item says where it came from (``llm``, ``rules`` or ``both``). Nothing is dropped:
+ungrounded quotes stay with ``grounded: false`` and failed chunks are listed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from agent.config import LLMSettings
+from agent.errors import ExtractionFailed, InputError, PromptTooLong
+from agent.grounding import align_quote
+from agent.llm.base import ChatBackend, Completion, GenerationParams
+from agent.llm.structured import generate_structured, prompt_schema
+from agent.schemas.extraction import Entity
+from agent.schemas.llm import ChunkFailure, LLMEntityList, LLMRun, MergedEntity, NoteLLMExtraction
+from agent.schemas.notes import Note
+
+logger = logging.getLogger(__name__)
+
+PRODUCER = "clinagent.agent.llm_extract"
+
+
+def make_backend(settings: LLMSettings) -> ChatBackend:
+    """The backend configured by ``settings`` (with the local fallback if configured).
+
+    Raises:
+        BackendUnavailable: the local backend is asked for but no model is available.
+    """
+    from agent.llm.local import LocalBackend
+
+    if settings.backend == "local":
+        return LocalBackend.from_settings(settings)
+    from agent.llm.openai_compat import OpenAICompatBackend
+
+    fallback = LocalBackend.from_settings(settings) if settings.fallback == "local" else None
+    return OpenAICompatBackend.from_settings(settings, fallback=fallback)
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    section: str | None
+
+
+@dataclass
+class _ChunkResult:
+    span: _Span
+    items: list[MergedEntity] = field(default_factory=list)
+    failure: ChunkFailure | None = None
+    completions: list[Completion] = field(default_factory=list)
+    tokens: tuple[int, int] = (0, 0)
+
+
+def split_span(text: str, span: _Span, max_chars: int, note_id: str) -> list[_Span]:
+    """Cut a span longer than ``max_chars`` at line breaks, else spaces, never mid-word.
+
+    Raises:
+        InputError: a stretch longer than ``max_chars`` has no whitespace to cut at (the
+            note cannot be made to fit the model's context without truncating it).
+    """
+    out: list[_Span] = []
+    start = span.start
+    while span.end - start > max_chars:
+        lo, hi = start + max_chars // 2, start + max_chars
+        cut = text.rfind("\n", lo, hi)
+        if cut == -1:
+            cut = text.rfind(" ", lo, hi)
+        if cut == -1:
+            raise InputError(note_id, f"characters {start}-{span.end} hold no line break or "
+                             f"space within {max_chars} characters, the most that fits the "
+                             "model context; the note is not truncated",
+                             fix="Raise llm.n_ctx (and use a model with a longer context)")
+        out.append(_Span(start, cut, span.section))
+        start = cut + 1
+    out.append(_Span(start, span.end, span.section))
+    return [s for s in out if text[s.start:s.end].strip()]
+
+
+class LLMExtractor:
+    """Asks a backend per chunk and merges its grounded answer with the rule extractor.
+
+    Args:
+        backend: any :class:`~agent.llm.base.ChatBackend`.
+        rules: the deterministic ``verifiers.entities.EntityExtractor`` (also gives the
+            clinical pipeline used for sections and sentences).
+        chunk_chars: the largest chunk sent in one prompt.
+        max_retries: re-asks per chunk after an invalid reply.
+        max_tokens: reply budget per chunk.
+        concurrency: chunks in flight (useful against a server; the local model runs one
+            at a time anyway).
+    """
+
+    def __init__(self, backend: ChatBackend, rules, *, chunk_chars: int = 3000,
+                 max_retries: int = 2, max_tokens: int = 384, concurrency: int = 1) -> None:
+        from prompts import load_prompt
+
+        self.backend = backend
+        self.rules = rules
+        self.chunk_chars = chunk_chars
+        self.max_retries = max_retries
+        self.params = GenerationParams(max_tokens=max_tokens)
+        self.concurrency = concurrency
+        self.prompt = load_prompt("extraction", "entities")
+        self._schema = json.dumps(prompt_schema(LLMEntityList), separators=(",", ":"))
+
+    def chunks(self, note: Note) -> list[_Span]:
+        """Section- and sentence-aware chunks that fit the context (offsets into the note).
+
+        Raises:
+            InputError: a part of the note cannot be split to fit.
+        """
+        from agent.indexing import note_layout
+        from retrieval.chunking import chunk_note
+
+        sections, sentences = note_layout(note.text, self.rules.pipeline)
+        spans: list[_Span] = []
+        for c in chunk_note(note, sections, sentences, max_chars=self.chunk_chars):
+            spans.extend(split_span(note.text, _Span(c.start, c.end, c.section),
+                                    self.chunk_chars, note.note_id))
+        return spans
+
+    def _ask(self, note: Note, span: _Span) -> list[_ChunkResult]:
+        chunk_text = note.text[span.start:span.end]
+        messages = self.prompt.render(section=span.section or "UNKNOWN", text=chunk_text,
+                                      schema=self._schema)
+        try:
+            result = generate_structured(self.backend, messages, LLMEntityList,
+                                         max_retries=self.max_retries, params=self.params)
+        except PromptTooLong as e:
+            # The char-based chunk size was not conservative enough for this text:
+            # halve the chunk (never truncate it).
+            half = max(1, (span.end - span.start) // 2)
+            if half < 50:
+                raise InputError(note.note_id, f"characters {span.start}-{span.end} do not "
+                                 f"fit the model context ({e.n_ctx} tokens) even when split",
+                                 fix="Raise llm.n_ctx or lower llm.max_tokens") from e
+            logger.info("note %s chunk %d-%d over context; splitting", note.note_id,
+                        span.start, span.end)
+            out = []
+            for sub in split_span(note.text, span, half, note.note_id):
+                out.extend(self._ask(note, sub))
+            return out
+        except ExtractionFailed as e:
+            failure = ChunkFailure(start=span.start, end=span.end, section=span.section,
+                                   attempts=e.attempts, error=e.last_error)
+            return [_ChunkResult(span, failure=failure,
+                                 tokens=(e.prompt_tokens, e.completion_tokens))]
+        items = [_ground(item.type, item.quote, note.text, span)
+                 for item in result.value.entities]
+        return [_ChunkResult(span, items=items, completions=result.completions)]
+
+    def extract_note(self, note: Note) -> NoteLLMExtraction:
+        """Extract one note with the LLM and merge with the rule extractor.
+
+        Raises:
+            InputError: the note cannot be chunked to fit the context.
+            BackendUnavailable: the backend is down and no fallback is configured.
+        """
+        started = time.perf_counter()
+        rules_entities = self.rules.extract(note.text)
+        spans = self.chunks(note)
+        if self.concurrency > 1 and len(spans) > 1:
+            with ThreadPoolExecutor(min(self.concurrency, len(spans))) as pool:
+                batches = list(pool.map(lambda s: self._ask(note, s), spans))
+        else:
+            batches = [self._ask(note, s) for s in spans]
+        results = [r for batch in batches for r in batch]
+        completions = [c for r in results for c in r.completions]
+        llm_items = _dedupe([i for r in results for i in r.items])
+        entities = merge(llm_items, rules_entities)
+        backend_used = ",".join(sorted({c.backend for c in completions})) or self.backend.name
+        model = ",".join(sorted({c.model for c in completions})) or self.backend.model
+        run = LLMRun(
+            backend_used=backend_used, model=model, prompt=self.prompt.ref,
+            prompt_sha256=self.prompt.sha256,
+            prompt_tokens=sum(c.prompt_tokens for c in completions)
+            + sum(r.tokens[0] for r in results),
+            completion_tokens=sum(c.completion_tokens for c in completions)
+            + sum(r.tokens[1] for r in results),
+            chunks=len(results),
+            attempts=len(completions) + sum(r.failure.attempts for r in results if r.failure),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        provenance = self.rules.provenance.model_copy(update={
+            "producer": PRODUCER, "backend": backend_used, "model": model,
+            "prompt": f"{self.prompt.ref} sha256:{self.prompt.sha256}"})
+        return NoteLLMExtraction(
+            note_id=note.note_id, patient_id=note.patient_id, entities=entities,
+            failed_chunks=[r.failure for r in results if r.failure], llm=run,
+            provenance=provenance)
+
+
+def _ground(etype: str, quote: str, text: str, span: _Span) -> MergedEntity:
+    chunk = f"{span.start}-{span.end}"
+    found = align_quote(quote, text[span.start:span.end])
+    if found is None:
+        return MergedEntity(type=etype, grounded=False, match="none", match_score=0.0,
+                            provenance="llm", quote=quote, section=span.section, chunk=chunk)
+    start, end = span.start + found.start, span.start + found.end
+    return MergedEntity(type=etype, start=start, end=end, text=text[start:end], grounded=True,
+                        match=found.method, match_score=found.score, provenance="llm",
+                        quote=quote, section=span.section, chunk=chunk)
+
+
+def _dedupe(items: list[MergedEntity]) -> list[MergedEntity]:
+    """Small models repeat themselves: one item per (type, span) or (type, quote)."""
+    seen: set[tuple] = set()
+    out = []
+    for item in items:
+        key = ((item.type, item.start, item.end) if item.grounded
+               else (item.type, (item.quote or "").lower(), item.chunk))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def _overlap(a_start: int, a_end: int, b: Entity) -> int:
+    return max(0, min(a_end, b.end) - max(a_start, b.start))
+
+
+def merge(llm_items: list[MergedEntity], rules: list[Entity]) -> list[MergedEntity]:
+    """Merge grounded LLM items with rule entities.
+
+    An LLM item overlapping a rule entity of the same type is an agreement (``both``) and
+    takes the rule entity's assertion, attributes and codes; one overlapping only another
+    type stays ``llm`` but still takes the assertion and attributes of the largest overlap.
+    Rule entities no LLM item agreed with are kept as ``rules``. Ungrounded LLM items are
+    kept as they are.
+
+    Returns:
+        Grounded entities in offset order, then the ungrounded ones in answer order.
+    """
+    agreed: set[int] = set()
+    out: list[MergedEntity] = []
+    for item in llm_items:
+        if not item.grounded or item.start is None or item.end is None:
+            out.append(item)
+            continue
+        overlaps = sorted(((_overlap(item.start, item.end, r), i) for i, r in enumerate(rules)
+                           if _overlap(item.start, item.end, r) > 0), reverse=True)
+        same = [i for _, i in overlaps if rules[i].type == item.type]
+        best = same[0] if same else (overlaps[0][1] if overlaps else None)
+        if best is None:
+            out.append(item)
+            continue
+        ref = rules[best]
+        update = {"assertion": ref.assertion, "attributes": ref.attributes,
+                  "section": ref.section or item.section}
+        if same:
+            agreed.add(best)
+            update |= {"provenance": "both", "codes": ref.codes}
+        out.append(item.model_copy(update=update))
+    for i, ent in enumerate(rules):
+        if i not in agreed:
+            out.append(MergedEntity(
+                type=ent.type, start=ent.start, end=ent.end, text=ent.text, grounded=True,
+                match="rules", match_score=100.0, provenance="rules", assertion=ent.assertion,
+                section=ent.section, attributes=ent.attributes, codes=ent.codes))
+    grounded = sorted((e for e in out if e.grounded), key=lambda e: (e.start, e.end, e.type))
+    return grounded + [e for e in out if not e.grounded]

