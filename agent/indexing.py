@@ -255,6 +255,10 @@ def index_notes(notes_path: str | Path | None, index_dir: str | Path, settings: 
         for item in iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
                                max_chars=settings.max_note_chars):
             (report.errors if isinstance(item, InputError) else notes).append(item)
+        if not notes and not report.errors:
+            # Same contract as extract and deid: an empty input is a mistake, not a no-op.
+            raise InputError(str(notes_path), "the input holds no notes (empty file); the "
+                             "index was not touched", fix="Pass a file with at least one note")
     if embedder is None:
         embedder = make_embedder(rs)
     index_path = Path(index_dir)

@@ -128,3 +128,17 @@ def test_cli_search_on_missing_index_exits_2_with_a_fix(tmp_path, cli_embedder):
                                  "A", "x"])
     assert result.exit_code == 2
     assert "clinagent index" in result.output
+
+
+def test_when_input_file_is_empty_then_error_and_index_untouched(tmp_path):
+    import pytest
+
+    from agent.config import Settings
+    from agent.errors import InputError
+    from agent.indexing import index_notes
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(InputError, match="no notes"):
+        index_notes(empty, tmp_path / "idx", Settings())
+    assert not (tmp_path / "idx").exists()
