@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from agent.schemas.validators import check_regex
 from verifiers.packaged_data import package_file
 from verifiers.rulefiles import read_rule_file, rules_path
 
@@ -36,15 +37,7 @@ class ProblemModifierRule(BaseModel):
     pattern: str | None = None
     comment: str | None = None
 
-    @field_validator("pattern")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as e:
-                raise ValueError(f"invalid regex: {e}") from e
-        return value
+    _regex = field_validator("pattern")(check_regex)
 
 
 @dataclass(frozen=True)

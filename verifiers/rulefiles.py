@@ -19,21 +19,13 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from agent.errors import RuleFileError
+from agent.schemas.validators import check_regex
 
 ContextCategory = Literal[
     "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY",
     "PSEUDO", "TERMINATE",
 ]
 TokenPattern = list[dict[str, Any]]
-
-
-def _check_regex(value: str | TokenPattern | None) -> str | TokenPattern | None:
-    if isinstance(value, str):
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise ValueError(f"invalid regex: {e}") from e
-    return value
 
 
 class ContextRuleEntry(BaseModel):
@@ -51,7 +43,7 @@ class ContextRuleEntry(BaseModel):
     terminated_by: list[str] | None = None
     comment: str | None = None
 
-    _regex = field_validator("pattern")(_check_regex)
+    _regex = field_validator("pattern")(check_regex)
 
 
 class SectionRuleEntry(BaseModel):
@@ -89,7 +81,7 @@ class TargetRuleEntry(BaseModel):
     case_sensitive: bool = False
     comment: str | None = None
 
-    _regex = field_validator("pattern")(_check_regex)
+    _regex = field_validator("pattern")(check_regex)
 
 
 class AbbreviationStopEntry(BaseModel):

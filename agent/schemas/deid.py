@@ -3,10 +3,11 @@ pack file format."""
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agent.schemas.validators import check_regex
 
 # HIPAA Safe Harbor identifiers that occur in note text, in UPPER_SNAKE (the demo corpus
 # labels; evals map other corpora onto them).
@@ -99,14 +100,7 @@ class PatternRule(BaseModel):
     score: float = Field(gt=0.0, le=1.0)
     case_sensitive: bool = False
 
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise ValueError(f"regex does not compile: {e}") from e
-        return value
+    _regex = field_validator("regex")(check_regex)
 
 
 class RecognizerRule(BaseModel):
