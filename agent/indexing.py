@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +22,6 @@ from agent.schemas.notes import Note
 from agent.schemas.retrieval import Chunk, SearchFilters, SearchHit, SearchMode
 
 logger = logging.getLogger(__name__)
-
-# Long notes are laid out in segments cut at blank lines, as the extractor does, so spaCy
-# memory stays bounded; offsets are shifted back into the note.
-_SEGMENT_CHARS = 5_000
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: stage is "chunking" or "embedding"."""
@@ -55,21 +51,6 @@ def make_embedder(settings: RetrievalSettings):
                                        batch_size=settings.batch_size)
 
 
-def _segments(text: str) -> Iterator[tuple[int, str]]:
-    pos, n = 0, len(text)
-    while pos < n:
-        if n - pos <= _SEGMENT_CHARS:
-            yield pos, text[pos:]
-            return
-        lo, hi = pos + _SEGMENT_CHARS // 2, pos + _SEGMENT_CHARS
-        cut = text.rfind("\n\n", lo, hi)
-        if cut == -1:
-            cut = text.rfind("\n", lo, hi)
-        cut = hi if cut == -1 else cut + 1
-        yield pos, text[pos:cut]
-        pos = cut
-
-
 def note_layout(text: str, pipeline) -> tuple[list, list[tuple[int, int]]]:
     """Section and sentence spans of a note, from the clinical sectionizer and splitter.
 
@@ -82,11 +63,14 @@ def note_layout(text: str, pipeline) -> tuple[list, list[tuple[int, int]]]:
         ``(start, end)`` sentence spans, offsets into ``text``.
     """
     from retrieval.chunking import SectionSpan
+    from verifiers.nlp import segments
 
     sections: list[SectionSpan] = []
     sentences: list[tuple[int, int]] = []
     carried: str | None = None
-    for offset, segment in _segments(text):
+    # Long notes are laid out segment by segment, as the extractor reads them; offsets are
+    # shifted back into the note.
+    for offset, segment in segments(text):
         doc = pipeline.prepare(segment)
         for sec in doc._.sections:
             a, b = sec.section_span

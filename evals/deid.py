@@ -27,7 +27,6 @@ import argparse
 import json
 import logging
 import re
-import subprocess
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evals.metrics import PRF, match_spans
+from evals.run import git_sha
 
 DEV_PATIENTS = ("P001", "P002", "P003", "P004")
 SYNTH_DEV_SIZE = 375
@@ -260,14 +260,6 @@ def score(docs: list[Doc], pred: dict[str, list[tuple[int, int, str]]], *, typed
     return out
 
 
-def _git_sha() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def run_deid(*, out: Path, data_dir: Path, systems: list[str]) -> dict:
     """Run every system on every set; print a table and write the JSON report."""
     demo = demo_docs()
@@ -283,7 +275,7 @@ def run_deid(*, out: Path, data_dir: Path, systems: list[str]) -> dict:
         # Rules were tuned on the first half only; the second half is held out.
         sets["synth_dev"] = synth[:SYNTH_DEV_SIZE]
         sets["synth_heldout"] = synth[SYNTH_DEV_SIZE:]
-    report: dict = {"git_sha": _git_sha(), "systems": {}, "mapping": PRESIDIO_SYNTH_MAP}
+    report: dict = {"git_sha": git_sha(), "systems": {}, "mapping": PRESIDIO_SYNTH_MAP}
     for name in systems:
         t0 = time.perf_counter()
         predict = SYSTEMS[name]()

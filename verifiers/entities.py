@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -28,7 +27,7 @@ from verifiers.lexicon import LexiconHit, longest_non_overlapping
 from verifiers.medication_attributes import find_medication_attributes
 from verifiers.medication_lexicon import RULES_FILE as MEDICATION_RULES_FILE
 from verifiers.medication_lexicon import load_lexicon
-from verifiers.nlp import build_pipeline
+from verifiers.nlp import build_pipeline, segments
 from verifiers.problem_spans import load_modifiers, widen_problem
 from verifiers.rulefiles import rules_path
 from verifiers.test_results import find_test_value
@@ -37,9 +36,6 @@ from verifiers.vocabularies import build_vocabularies, package_versions
 logger = logging.getLogger(__name__)
 
 PRODUCER = "clinagent.verifiers.entities"
-# spaCy work grows with document length; very long notes are processed in segments cut at
-# blank lines (or line ends) so memory stays bounded and nothing is truncated.
-SEGMENT_CHARS = 5_000
 
 # Salt, ester and release words that belong to the drug name ("metoprolol tartrate",
 # "fluphenazine decanoate", "diltiazem ER", "Toprol XL") per the annotation guideline.
@@ -83,24 +79,6 @@ _NEW_STATEMENT = re.compile(
     r"tolerat\w*)\b|[.;]", re.IGNORECASE)
 _TOLERATES = re.compile(r"\btolerat(?:es|ed|ing)\b", re.IGNORECASE)
 _ALLERGY_SECTIONS = {"ALLERGIES"}
-
-
-def _segments(text: str) -> Iterator[tuple[int, str]]:
-    """Split text into pieces of at most ~SEGMENT_CHARS, cutting at blank lines or newlines."""
-    pos = 0
-    n = len(text)
-    while pos < n:
-        if n - pos <= SEGMENT_CHARS:
-            yield pos, text[pos:]
-            return
-        cut = text.rfind("\n\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
-        if cut == -1:
-            cut = text.rfind("\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
-        if cut == -1:
-            cut = text.rfind(" ", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
-        cut = pos + SEGMENT_CHARS if cut == -1 else cut + 1
-        yield pos, text[pos:cut]
-        pos = cut
 
 
 class EntityExtractor:
@@ -185,7 +163,7 @@ class EntityExtractor:
         """
         entities: list[Entity] = []
         carried_section: str | None = None
-        for offset, segment in _segments(text):
+        for offset, segment in segments(text):
             found, carried_section = self._extract_segment(segment, carried_section)
             for ent in found:
                 entities.append(_shift(ent, offset) if offset else ent)

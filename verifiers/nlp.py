@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from verifiers.sentences import set_sentence_starts
 warnings.filterwarnings("ignore", message=r"\[W036\]")
 
 CONTEXT_FILE = "context.json"
+# spaCy work (and ConText's pairing of cues and targets) grows with document length; long
+# notes are processed in segments cut at blank lines (or line ends) so memory and time stay
+# linear and nothing is truncated.
+SEGMENT_CHARS = 5_000
 SECTIONS_FILE = "sections.json"
 
 
@@ -172,3 +177,21 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
         nlp=nlp, sectionizer=sectionizer, context=context,
         rule_hashes={CONTEXT_FILE: file_sha256(ctx_path), SECTIONS_FILE: file_sha256(sec_path)},
     )
+
+
+def segments(text: str) -> Iterator[tuple[int, str]]:
+    """Split text into pieces of at most ~SEGMENT_CHARS, cutting at blank lines or newlines."""
+    pos = 0
+    n = len(text)
+    while pos < n:
+        if n - pos <= SEGMENT_CHARS:
+            yield pos, text[pos:]
+            return
+        cut = text.rfind("\n\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        if cut == -1:
+            cut = text.rfind("\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        if cut == -1:
+            cut = text.rfind(" ", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        cut = pos + SEGMENT_CHARS if cut == -1 else cut + 1
+        yield pos, text[pos:cut]
+        pos = cut
