@@ -179,19 +179,19 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
     )
 
 
-def segments(text: str) -> Iterator[tuple[int, str]]:
-    """Split text into pieces of at most ~SEGMENT_CHARS, cutting at blank lines or newlines."""
+def segments(text: str, max_chars: int = SEGMENT_CHARS) -> Iterator[tuple[int, str]]:
+    """Split text into pieces of at most ~max_chars, cutting at blank lines or newlines."""
     pos = 0
     n = len(text)
     while pos < n:
-        if n - pos <= SEGMENT_CHARS:
+        if n - pos <= max_chars:
             yield pos, text[pos:]
             return
-        cut = text.rfind("\n\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+        cut = text.rfind("\n\n", pos + max_chars // 2, pos + max_chars)
         if cut == -1:
-            cut = text.rfind("\n", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
+            cut = text.rfind("\n", pos + max_chars // 2, pos + max_chars)
         if cut == -1:
-            cut = text.rfind(" ", pos + SEGMENT_CHARS // 2, pos + SEGMENT_CHARS)
-        cut = pos + SEGMENT_CHARS if cut == -1 else cut + 1
+            cut = text.rfind(" ", pos + max_chars // 2, pos + max_chars)
+        cut = pos + max_chars if cut == -1 else cut + 1
         yield pos, text[pos:cut]
         pos = cut

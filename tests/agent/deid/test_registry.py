@@ -68,3 +68,19 @@ def test_when_agent_deid_is_imported_then_presidio_and_spacy_are_not():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_when_note_is_longer_than_one_analysis_then_pieces_keep_exact_offsets(
+    deid_detector, monkeypatch
+):
+    # spaCy refuses texts over 1M characters; long notes are analysed in pieces. A small
+    # piece size exercises the same path cheaply.
+    import agent.deid.registry as registry
+
+    monkeypatch.setattr(registry, "_ANALYZE_MAX_CHARS", 120)
+    line = "Seen by Dr. Wendell Pursglove on 3/14/2026, MRN 55512345.\n"
+    text = line * 6
+    spans = deid_detector.detect(text)
+    found = [(s.entity_type, text[s.start:s.end]) for s in spans]
+    assert found.count(("DATE", "3/14/2026")) == 6
+    assert sum(1 for t, v in found if t == "NAME" and "Pursglove" in v) == 6
