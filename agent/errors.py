@@ -125,3 +125,57 @@ class RetrievalIndexError(ClinicalAgentError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"index {path}: {problem}. {fix}")
+
+
+class AccessError(ClinicalAgentError):
+    """A request of the HTTP service is refused (no or bad API key, missing scope, rate
+    limit, too large, not found, timed out). ``status`` is the HTTP status it maps to.
+
+    Attributes:
+        status: HTTP status code.
+        title: short problem title (RFC 9457 ``title``).
+        detail: what is wrong and what to do next (ids only, never note text).
+    """
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+
+class AuthenticationRequired(AccessError):
+    """No API key, or an unknown / revoked one (HTTP 401)."""
+
+    status = 401
+    title = "Authentication required"
+
+
+class PermissionDenied(AccessError):
+    """The API key lacks the operation or patient scope (HTTP 403; audited)."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(AccessError):
+    """No such patient, note or job (HTTP 404)."""
+
+    status = 404
+    title = "Not found"
+
+
+class RateLimited(AccessError):
+    """The API key sent more requests than ``api.rate_limit_per_minute`` (HTTP 429)."""
+
+    status = 429
+    title = "Too many requests"
+
+
+class RequestTimeout(AccessError):
+    """Synchronous work ran past ``api.request_timeout_s`` (HTTP 504)."""
+
+    status = 504
+    title = "Request timed out"

@@ -1,0 +1,1 @@
+"""The HTTP service (``clinagent serve``): ``create_app(settings)`` in ``agent.api.main``."""

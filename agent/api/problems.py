@@ -1,0 +1,114 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Domain code raises :class:`~agent.errors.ClinicalAgentError` subclasses; this module maps
+each to an HTTP status. Messages of clinagent errors never hold note text; validation
+errors are reported by location and message only, never with the offending value, and an
+unexpected exception is reported by its type.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agent import errors as E
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://clinagent.invalid/problems/"
+
+# (status, title) of the domain errors that are not AccessError subclasses.
+_STATUS: list[tuple[type[E.ClinicalAgentError], int, str]] = [
+    (E.InputError, 422, "Invalid input"),
+    (E.VerificationError, 422, "Cannot verify"),
+    (E.PromptTooLong, 422, "Input too long for the model"),
+    (E.BackendUnavailable, 503, "LLM backend unavailable"),
+    (E.RetrievalIndexError, 503, "Retrieval index unavailable"),
+    (E.ExtractionFailed, 502, "LLM reply invalid"),
+    (E.ConfigError, 500, "Server misconfigured"),
+    (E.PromptError, 500, "Prompt file invalid"),
+    (E.RuleFileError, 500, "Rule file invalid"),
+    (E.VocabularyError, 500, "Vocabulary unavailable"),
+]
+
+
+def _slug(title: str) -> str:
+    return title.lower().replace(" ", "-")
+
+
+def problem(status: int, title: str, detail: str = "", *, instance: str | None = None,
+            headers: dict[str, str] | None = None, **extra) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": TYPE_BASE + _slug(title), "title": title, "status": status,
+            "detail": detail, "instance": instance, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_of(err: E.ClinicalAgentError) -> tuple[int, str]:
+    """HTTP status and title of a domain error."""
+    if isinstance(err, E.AccessError):
+        return err.status, err.title
+    for cls, status, title in _STATUS:
+        if isinstance(err, cls):
+            return status, title
+    return 500, "Internal error"
+
+
+def problem_body(err: E.ClinicalAgentError, instance: str | None = None) -> dict:
+    """The problem+json body of a domain error (for SSE ``error`` events)."""
+    status, title = status_of(err)
+    return {"type": TYPE_BASE + _slug(title), "title": title, "status": status,
+            "detail": str(err), "instance": instance}
+
+
+async def _domain(request: Request, exc: E.ClinicalAgentError) -> JSONResponse:
+    status, title = status_of(exc)
+    headers = None
+    if isinstance(exc, E.AccessError) and exc.retry_after is not None:
+        headers = {"Retry-After": str(exc.retry_after)}
+    if status >= 500:
+        logger.error("%s on %s: %s", type(exc).__name__, _route(request), exc)
+    return problem(status, title, str(exc), instance=request.url.path, headers=headers)
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"loc": [str(x) for x in item.get("loc", ())], "msg": item.get("msg", ""),
+               "type": item.get("type", "")} for item in exc.errors()[:20]]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    detail = f"{'.'.join(first['loc']) or 'body'}: {first['msg']}"
+    return problem(422, "Invalid request", detail + ". Fix the request body (see errors)",
+                   instance=request.url.path, errors=errors)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    titles = {404: "Not found", 405: "Method not allowed"}
+    return problem(exc.status_code, titles.get(exc.status_code, "HTTP error"),
+                   str(exc.detail), instance=request.url.path,
+                   headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Third-party messages may quote input (note text): log the type and frames only.
+    frames = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
+    logger.error("unexpected %s on %s\n%s", type(exc).__name__, _route(request), frames)
+    return problem(500, "Internal error", f"unexpected {type(exc).__name__}; the server log "
+                   "has the stack trace", instance=request.url.path)
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', 'unmatched')}"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(E.ClinicalAgentError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,68 @@
+"""``POST /v1/verify``: check a summary (clinagent JSON, or text written by a person)
+against the patient's stored notes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+
+from fastapi import APIRouter
+
+from agent.api.deps import AccessDep, ServicesDep
+from agent.api.limits import run_cpu
+from agent.api.routes.notes import load_patient_notes
+from agent.api.services import StoreExtractor
+from agent.errors import VerificationError
+from agent.schemas.api import VerifyRequest, VerifyResponse
+
+router = APIRouter(prefix="/v1", tags=["verify"])
+
+_SUFFIX = {"json": ".json", "markdown": ".md", "text": ".txt"}
+
+
+def _format(body: VerifyRequest) -> str:
+    if body.format != "auto":
+        return body.format
+    return "json" if body.summary.lstrip().startswith("{") else "markdown"
+
+
+def verify_text(services, patient_id: str, summary_text: str, fmt: str):
+    """Parse a summary and verify every statement against the patient's notes.
+
+    Raises:
+        NotFound: no stored notes for the patient.
+        VerificationError: the summary cannot be read.
+    """
+    from agent.timeline import build_timeline
+    from agent.verify import read_summary
+    from verifiers.crosscheck import verify_summary
+
+    notes = load_patient_notes(services, patient_id)
+    # read_summary takes a path (the CLI's contract); the file lives only for this call
+    # in a private temporary folder, since the summary may hold PHI.
+    with tempfile.TemporaryDirectory(prefix="clinagent-verify-") as folder:
+        path = os.path.join(folder, "summary" + _SUFFIX[fmt])
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(summary_text)
+        summary = read_summary(path)
+    if summary.patient_id not in (patient_id, "", "unknown") and fmt == "json":
+        raise VerificationError(f"the summary is of patient {summary.patient_id}, the request "
+                                f"names {patient_id}; verify it against its own patient")
+    extractor = StoreExtractor(services)
+    extractions = [extractor.extract_note(n) for n in notes]
+    timeline = build_timeline(notes, extractions)
+    return verify_summary(summary, notes, extractions, timeline=timeline, extractor=extractor)
+
+
+@router.post("/verify", response_model=VerifyResponse)
+async def verify(body: VerifyRequest, access: AccessDep, services: ServicesDep,
+                 ) -> VerifyResponse:
+    """Label every statement SUPPORTED, CONTRADICTED, UNSUPPORTED or NOT_CHECKABLE with the
+    evidence spans (``verify`` scope on the patient). Nothing is removed."""
+    access.require("verify", body.patient_id)
+    summary = await run_cpu(services.settings.api.request_timeout_s, verify_text, services,
+                            body.patient_id, body.summary, _format(body))
+    counts = Counter(s.verification.verdict for s in summary.statements
+                     if s.verification is not None)
+    return VerifyResponse(patient_id=body.patient_id, counts=dict(counts), summary=summary)

@@ -1,0 +1,115 @@
+"""SQLAlchemy 2 models of the store.
+
+Timestamps are ISO 8601 UTC strings (portable across SQLite and PostgreSQL, sortable).
+Note text lives only in ``notes.text`` and in result payloads; audit events hold ids and
+decisions, never text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base; ``Base.metadata`` is Alembic's target."""
+
+
+class NoteRow(Base):
+    """One ingested note (idempotent by ``note_id``)."""
+
+    __tablename__ = "notes"
+
+    note_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    note_type: Mapped[str] = mapped_column(String(200), default="unknown")
+    date: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[str] = mapped_column(String(40))
+
+
+class ExtractionRow(Base):
+    """The extraction of one note version (keyed by the text hash, so edits re-extract)."""
+
+    __tablename__ = "extractions"
+    __table_args__ = (UniqueConstraint("note_id", "text_sha256", name="uq_extraction_note_sha"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    note_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("notes.note_id", ondelete="CASCADE"), index=True)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    producer: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class SummaryRow(Base):
+    """A verified handoff summary (the HandoffSummary JSON with its verifications)."""
+
+    __tablename__ = "summaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class JobRow(Base):
+    """A background job (large handoffs) with its progress."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    summary_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[str] = mapped_column(String(40))
+
+
+class AuditEventRow(Base):
+    """One access decision: who (key id), what (operation), whom (patient id), the outcome.
+
+    Never note text, never the question or the request body.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    operation: Mapped[str] = mapped_column(String(20))
+    patient_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    is_allowed: Mapped[bool] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    route: Mapped[str] = mapped_column(String(200), default="")
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ApiKeyRow(Base):
+    """An API key: only its hash is stored; scopes are operations x patients."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    key_hash: Mapped[str] = mapped_column(String(128))
+    hash_scheme: Mapped[str] = mapped_column(String(20))
+    operations: Mapped[list[str]] = mapped_column(JSON)
+    patients: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(String(40))
+    revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -1,0 +1,216 @@
+"""Repository functions over a session: notes, extractions, summaries, jobs, audit events.
+
+Each function does one thing and leaves the commit to the caller unless it says otherwise,
+so a request's writes commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agent.schemas.extraction import NoteExtraction
+from agent.schemas.notes import Note
+from agent.store.models import AuditEventRow, ExtractionRow, JobRow, NoteRow, SummaryRow
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def text_sha256(text: str) -> str:
+    """Hash of a note text (detects changed notes)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def to_note(row: NoteRow) -> Note:
+    """The domain :class:`Note` of a stored row."""
+    return Note(patient_id=row.patient_id, note_id=row.note_id, note_type=row.note_type,
+                date=row.date, text=row.text, extra=dict(row.extra or {}))
+
+
+# ---- notes ----------------------------------------------------------------------------------
+
+def existing_notes(session: Session, note_ids: list[str]) -> dict[str, NoteRow]:
+    """Stored rows of these note ids (missing ids are absent from the result)."""
+    if not note_ids:
+        return {}
+    rows = session.scalars(select(NoteRow).where(NoteRow.note_id.in_(note_ids)))
+    return {r.note_id: r for r in rows}
+
+
+def upsert_notes(session: Session, notes: list[Note]) -> list[str]:
+    """Insert new notes and replace changed ones (idempotent by ``note_id``).
+
+    A note whose text, patient, type, date and extra fields are unchanged is left alone.
+
+    Returns:
+        One status per note: ``created``, ``updated`` or ``unchanged``.
+    """
+    have = existing_notes(session, [n.note_id for n in notes])
+    stamp = now_iso()
+    out = []
+    for note in notes:
+        sha = text_sha256(note.text)
+        row = have.get(note.note_id)
+        if row is None:
+            row = NoteRow(note_id=note.note_id, patient_id=note.patient_id,
+                          note_type=note.note_type, date=note.date, text=note.text,
+                          extra=dict(note.extra), text_sha256=sha, received_at=stamp,
+                          updated_at=stamp)
+            session.add(row)
+            have[note.note_id] = row
+            out.append("created")
+            continue
+        same = (row.text_sha256 == sha and row.patient_id == note.patient_id
+                and row.note_type == note.note_type and row.date == note.date
+                and dict(row.extra or {}) == dict(note.extra))
+        if same:
+            out.append("unchanged")
+            continue
+        row.patient_id, row.note_type, row.date = note.patient_id, note.note_type, note.date
+        row.text, row.extra, row.text_sha256 = note.text, dict(note.extra), sha
+        row.updated_at = stamp
+        out.append("updated")
+    return out
+
+
+def patient_notes(session: Session, patient_id: str) -> list[NoteRow]:
+    """A patient's notes by date, then note id (undated notes last)."""
+    rows = list(session.scalars(select(NoteRow).where(NoteRow.patient_id == patient_id)))
+    return sorted(rows, key=lambda r: (r.date is None, r.date or "", r.note_id))
+
+
+def patients(session: Session, only: list[str] | None = None) -> list[tuple[str, int, str | None,
+                                                                            str | None]]:
+    """``(patient_id, note count, first date, last date)`` per patient, sorted by id.
+
+    Args:
+        session: the session.
+        only: restrict to these patient ids (None: all).
+    """
+    stmt = select(NoteRow.patient_id, func.count(), func.min(NoteRow.date),
+                  func.max(NoteRow.date)).group_by(NoteRow.patient_id)
+    if only is not None:
+        stmt = stmt.where(NoteRow.patient_id.in_(only))
+    return [tuple(r) for r in session.execute(stmt.order_by(NoteRow.patient_id))]
+
+
+def all_note_hashes(session: Session) -> dict[str, tuple[str, str]]:
+    """``note_id -> (patient_id, text_sha256)`` of every stored note (index reconciling)."""
+    rows = session.execute(select(NoteRow.note_id, NoteRow.patient_id, NoteRow.text_sha256))
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def notes_by_id(session: Session, note_ids: list[str]) -> list[NoteRow]:
+    """Stored rows of these ids, in the order given (unknown ids skipped)."""
+    have = existing_notes(session, note_ids)
+    return [have[i] for i in note_ids if i in have]
+
+
+# ---- extractions -----------------------------------------------------------------------------
+
+def cached_extractions(session: Session, rows: list[NoteRow]) -> dict[str, NoteExtraction]:
+    """Stored extractions of these note versions (by note id; missing ones absent)."""
+    if not rows:
+        return {}
+    want = {r.note_id: r.text_sha256 for r in rows}
+    found = session.scalars(select(ExtractionRow).where(ExtractionRow.note_id.in_(list(want))))
+    return {e.note_id: NoteExtraction.model_validate(e.payload) for e in found
+            if want.get(e.note_id) == e.text_sha256}
+
+
+def save_extraction(session: Session, row: NoteRow, extraction: NoteExtraction) -> None:
+    """Store the extraction of the current version of a note (replacing older versions)."""
+    for old in session.scalars(select(ExtractionRow).where(ExtractionRow.note_id == row.note_id)):
+        session.delete(old)
+    session.flush()
+    session.add(ExtractionRow(note_id=row.note_id, text_sha256=row.text_sha256,
+                              producer=extraction.provenance.producer,
+                              payload=extraction.model_dump(mode="json"), created_at=now_iso()))
+
+
+# ---- summaries --------------------------------------------------------------------------------
+
+def save_summary(session: Session, patient_id: str, mode: str, payload: dict[str, Any],
+                 job_id: str | None = None) -> int:
+    """Store a verified summary; returns its id (flushes)."""
+    row = SummaryRow(patient_id=patient_id, mode=mode, payload=payload, job_id=job_id,
+                     created_at=now_iso())
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def get_summary(session: Session, summary_id: int) -> SummaryRow | None:
+    """A stored summary, or None."""
+    return session.get(SummaryRow, summary_id)
+
+
+# ---- jobs --------------------------------------------------------------------------------------
+
+def create_job(session: Session, kind: str, *, patient_id: str | None, key_id: str | None,
+               params: dict[str, Any]) -> JobRow:
+    """A queued job (flushes)."""
+    stamp = now_iso()
+    row = JobRow(job_id=uuid.uuid4().hex, kind=kind, patient_id=patient_id, key_id=key_id,
+                 status="queued", progress=0.0, stage="queued", params=params,
+                 created_at=stamp, updated_at=stamp)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_job(session: Session, job_id: str, **fields: Any) -> None:
+    """Set fields of a job (status, progress, stage, error, summary_id)."""
+    row = session.get(JobRow, job_id)
+    if row is None:
+        return
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.updated_at = now_iso()
+
+
+def get_job(session: Session, job_id: str) -> JobRow | None:
+    """A job, or None."""
+    return session.get(JobRow, job_id)
+
+
+def fail_interrupted_jobs(session: Session) -> int:
+    """Mark jobs left queued/running by a previous process as failed (they died with it).
+
+    Returns:
+        How many jobs were marked.
+    """
+    rows = list(session.scalars(select(JobRow).where(JobRow.status.in_(("queued", "running")))))
+    for row in rows:
+        row.status = "failed"
+        row.error = "the service restarted while the job ran; submit it again"
+        row.updated_at = now_iso()
+    return len(rows)
+
+
+# ---- audit ----------------------------------------------------------------------------
+
+def record_audit(session: Session, *, key_id: str | None, operation: str,
+                 patient_id: str | None, is_allowed: bool, reason: str = "", route: str = "",
+                 request_id: str = "") -> None:
+    """Append one access decision (ids and outcome only)."""
+    session.add(AuditEventRow(at=now_iso(), key_id=key_id, operation=operation,
+                              patient_id=patient_id, is_allowed=is_allowed, reason=reason[:200],
+                              route=route[:200], request_id=request_id[:64]))
+
+
+def audit_events(session: Session, *, patient_id: str | None = None,
+                 limit: int = 100) -> list[AuditEventRow]:
+    """The latest audit events, newest first (optionally of one patient)."""
+    stmt = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
+    if patient_id is not None:
+        stmt = stmt.where(AuditEventRow.patient_id == patient_id)
+    return list(session.scalars(stmt))
