@@ -67,3 +67,12 @@ def find_phi(deid_detector):
         return [(s.entity_type, text[s.start:s.end]) for s in deid_detector.detect(text)]
 
     return _find
+
+
+@pytest.fixture(scope="session")
+def demo_extractions(extractor):
+    """The demo notes and their deterministic extractions: (notes, {note_id: extraction})."""
+    from evals.synthetic import load_notes
+
+    notes = load_notes()
+    return notes, {n.note_id: extractor.extract_note(n) for n in notes}

@@ -1,0 +1,115 @@
+"""``clinagent verify SUMMARY NOTES``: verify any summary against a patient's notes
+(registered in ``agent/cli.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.errors import ClinicalAgentError, InputError
+from agent.schemas.verification import VERDICTS
+
+
+def verify(
+    summary: Annotated[Path, typer.Argument(
+        help="clinagent handoff JSON, or a Markdown/plain-text summary written by anyone")],
+    notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
+    patient: Annotated[str | None, typer.Option(
+        "--patient", help="patient_id (default: the JSON summary's, or the only patient "
+        "in NOTES)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or md")] = "json",
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file ('-' = stdout)")]
+    = "-",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt note inputs")] = "utf-8",
+) -> None:
+    """Check every statement of a summary against the notes: SUPPORTED, CONTRADICTED (with
+    the reason: negation flip, wrong dose/route/frequency/value, wrong temporality or
+    experiencer, stopped drug as current, ruled-out diagnosis as active), UNSUPPORTED or
+    NOT_CHECKABLE; list omissions (active problems, current meds and changes, allergies,
+    pending items, code status). Nothing is removed. Exit code 1 if anything is
+    CONTRADICTED."""
+    from agent.cli import _fail, _settings
+    from agent.notes import read_notes
+    from agent.pipeline import atomic_text_file, make_extractor
+    from agent.verify import read_summary, verify_patient
+
+    if fmt not in ("json", "md"):
+        _fail(InputError("--format", f"unknown format {fmt!r}", fix="Use json or md"))
+        return
+    try:
+        settings = _settings()
+        batch = read_notes(notes, patient_id=patient or "unknown", encoding=encoding,
+                           max_chars=settings.max_note_chars)
+        found = sorted({n.patient_id for n in batch.notes})
+        parsed = read_summary(summary, patient_id=patient or "unknown")
+        pid = patient or (parsed.patient_id if parsed.mode != "external" else None)
+        if pid is None and len(found) == 1:
+            pid = found[0]
+        mine = [n for n in batch.notes if n.patient_id == pid]
+        if not mine:
+            raise InputError(str(notes), f"no notes of patient {pid!r}; the input holds "
+                             f"{len(found)} patient(s): {', '.join(found[:10])}",
+                             fix="Pass --patient with one of these ids")
+        if parsed.mode == "external":
+            parsed = parsed.model_copy(update={"patient_id": pid,
+                                               "note_ids": [n.note_id for n in mine]})
+        verified = verify_patient(parsed, mine, make_extractor(settings))
+        if fmt == "json":
+            text = verified.model_dump_json(indent=1) + "\n"
+        else:
+            from agent.handoff_render import to_markdown
+
+            text = to_markdown(verified, {n.note_id: n for n in mine})
+    except ClinicalAgentError as e:
+        _fail(e)
+        return
+    for err in batch.errors:
+        typer.echo(f"skipped: {err}", err=True)
+    if out == "-":
+        typer.echo(text, nl=False)
+    else:
+        with atomic_text_file(out) as fh:
+            fh.write(text)
+    counts = {v: 0 for v in VERDICTS}
+    for st in verified.statements:
+        counts[st.verification.verdict] += 1
+    typer.echo(f"{'verdict':<15}{'statements':>10}", err=True)
+    for verdict, n in counts.items():
+        typer.echo(f"{verdict:<15}{n:>10}", err=True)
+    typer.echo(f"{'omissions':<15}{len(verified.omissions):>10}"
+               + ("" if out == "-" else f"  -> {out}"), err=True)
+    if counts["CONTRADICTED"]:
+        raise typer.Exit(code=1)
+
+
+def eval_faithfulness(
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="demo, medec, aci or mts (repeatable; default: all)")] = None,
+    limit: Annotated[int | None, typer.Option(
+        help="Items per public set (default: MEDEC 200, ACI-bench 20, MTS-Dialog 100)")]
+    = None,
+    data_dir: Annotated[Path, typer.Option(help="Folder with the public dev sets")]
+    = Path("../shared/data"),
+    out_dir: Annotated[Path, typer.Option(help="Where faithfulness.json/.html go")]
+    = Path("out/eval"),
+) -> None:
+    """Verifier faithfulness: planted contradictions on the demo corpus, MEDEC-MS error
+    detection, ACI-bench and MTS-Dialog baseline summaries (ROUGE-L, BERTScore-style F1,
+    supported-fact rate of the reference notes). Writes JSON and an HTML report."""
+    from agent.cli import _fail
+    from evals.faithfulness import run
+    from evals.faithfulness_report import headline
+
+    bad = sorted(set(only or []) - {"demo", "medec", "aci", "mts"})
+    if bad:
+        _fail(InputError("--only", f"unknown part(s) {bad}", fix="Use demo, medec, aci, mts"))
+        return
+    try:
+        report = run(only, limit, data_dir, out_dir)
+    except ClinicalAgentError as e:
+        _fail(e)
+        return
+    typer.echo(headline(report))
+    typer.echo(f"-> {out_dir / 'faithfulness.json'}, {out_dir / 'faithfulness.html'}", err=True)

@@ -1,0 +1,260 @@
+"""Per-type comparisons of one claim with its source mentions (used by
+:mod:`verifiers.crosscheck`): drugs (status, dose/route/frequency), problems (assertion,
+experiencer, temporality, ruled out) and tests (values)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from agent.schemas.extraction import Entity
+from agent.schemas.verification import EvidenceSpan
+from verifiers.claims import (
+    Mention,
+    amount_of,
+    assertion_class,
+    attr_value,
+    problem_cues,
+    test_value,
+)
+
+# A statement that names a drug with one of these words speaks of the past ("home
+# medications included aspirin"), so a stopped drug in it is not given as current.
+_PAST_MED = (r"\b(?:home|prior to admission|pta|on admission|at admission|previously|was|were|"
+             r"had been|before|initially|until|ran out)\b")
+
+StatusLookup = Callable[[Entity], str | None]
+
+
+def _span(m: Mention, relation: str) -> EvidenceSpan:
+    return EvidenceSpan(note_id=m.note_id, start=m.entity.start, end=m.entity.end,
+                        relation=relation)  # type: ignore[arg-type]
+
+
+def _describe_drug(m: Mention) -> str:
+    e = m.entity
+    parts = [e.text]
+    for name in ("strength", "dose", "unit", "route", "frequency"):
+        a = e.attributes.get(name)
+        if a is not None:
+            parts.append(a.value or a.text)
+    return " ".join(parts)
+
+
+def latest(mentions: list[Mention]) -> Mention:
+    """The most recent mention (latest note, then latest offset)."""
+    return max(mentions, key=lambda m: (m.order, m.entity.start))
+
+
+class Findings:
+    """Findings of one statement: reasons, details, evidence, unsupported claims."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+        self.details: list[str] = []
+        self.evidence: list[EvidenceSpan] = []
+        self.unsupported: list[str] = []
+
+    def contradict(self, reason: str, detail: str, mentions: Iterable[Mention]) -> None:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        self.details.append(detail)
+        self.evidence.extend(_span(m, "contradicts") for m in mentions)
+
+    def support(self, mentions: Iterable[Mention]) -> None:
+        self.evidence.extend(_span(m, "supports") for m in list(mentions)[:2])
+
+
+def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mention],
+                every: list[Mention], status_of: StatusLookup, res: Findings,
+                claim_status: str | None) -> None:
+    """Check a drug claim: allergy vs medication, negation, stopped drug given as current,
+    a stop nobody wrote, then dose/route/frequency. Findings go to ``res``."""
+    meds = [m for m in scope if m.entity.type == "MEDICATION"]
+    if claim.type == "ALLERGY":
+        allergies = [m for m in scope if m.entity.type == "ALLERGY"]
+        if allergies:
+            res.support(allergies)
+        else:
+            res.unsupported.append(f"{claim.text} (the notes give it as a medication, "
+                                   "not an allergy)")
+        return
+    if not meds:
+        res.unsupported.append(f"{claim.text} (the notes list it only as an allergy)")
+        return
+    said_stopped = claim_status in ("stopped", "held")
+    given = [m for m in meds if m.entity.assertion == "present"]
+    if claim.assertion == "absent" and claim_status is None:
+        if given and (status_of(claim) or latest(given).status) == "active":
+            res.contradict("negation_flip", f"source: {claim.text} is given "
+                           f"({latest(given).note_id}); statement: not given", [latest(given)])
+            return
+    if (claim.assertion == "present" and not said_stopped and not given
+            and all(m.status is None for m in meds)):
+        res.contradict("negation_flip", f"source: {claim.text} not given "
+                       f"({latest(meds).note_id}); statement: given", [latest(meds)])
+        return
+    status = status_of(claim)
+    if status is None:
+        with_status = [m for m in every if m.entity.type == "MEDICATION" and m.status]
+        status = latest(with_status).status if with_status else None
+    is_past = bool(re.search(_PAST_MED, text, re.IGNORECASE))
+    # A drug is given as current when the statement says so ("continue", "on"), sits in the
+    # medication list, or is written as an order (dose or frequency) outside past context.
+    as_current = (claim_status == "active" or section == "medications"
+                  or bool(claim.attributes.keys() & {"strength", "dose", "frequency"}))
+    if (claim.assertion == "present" and status == "stopped" and not said_stopped
+            and not is_past and as_current):
+        stopped = [m for m in every if m.status == "stopped"] or [latest(every)]
+        res.contradict("stopped_drug_as_current",
+                       f"source: {claim.text} stopped ({latest(stopped).note_id}); "
+                       "statement gives it as current", [latest(stopped)])
+        return
+    if claim_status == "stopped" and not any(m.status in ("stopped", "held") for m in every):
+        res.unsupported.append(f"{claim.text} stopped (no note says it was stopped)")
+        return
+    _compare_attributes(claim, meds, res)
+
+
+def _compare_attributes(claim: Entity, meds: list[Mention], res: Findings) -> None:
+    wanted = {"dose": amount_of(claim), "route": attr_value(claim, "route"),
+              "frequency": attr_value(claim, "frequency")}
+    wanted = {k: v for k, v in wanted.items() if v is not None}
+    have = [(m, {"dose": amount_of(m.entity), "route": attr_value(m.entity, "route"),
+                 "frequency": attr_value(m.entity, "frequency")}) for m in meds]
+    # Only attributes some source mention states can be checked.
+    known = [k for k in wanted if any(h[k] is not None for _, h in have)]
+    if not known:
+        res.support(meds)
+        return
+    # One mention must state the dose (when checkable) and agree on everything it states,
+    # so a dose from one order and a route from another do not make a wrong combination
+    # true.
+    full = [m for m, h in have
+            if any(h[k] is not None for k in known)
+            and ("dose" not in known or h["dose"] is not None)
+            and not any(h[k] is not None and h[k] != wanted[k] for k in known)]
+    if full:
+        res.support(full)
+        return
+    wrong = [k for k in known if not any(h[k] == wanted[k] for _, h in have)]
+    if not wrong:
+        scored = [(sum(h[k] is not None and h[k] != wanted[k] for k in known),
+                   -sum(h[k] is not None for k in known), m) for m, h in have]
+        fewest = min(s[:2] for s in scored)
+        best = latest([m for *key, m in scored if tuple(key) == fewest])
+        best_have = next(h for m, h in have if m is best)
+        wrong = [k for k in known if best_have[k] is not None and best_have[k] != wanted[k]]
+        wrong = wrong or [k for k in known if best_have[k] is None]
+    else:
+        with_attr = [m for m, h in have if any(h[k] is not None for k in wrong)]
+        best = latest(with_attr)
+    parts = []
+    for k in wrong:
+        a = claim.attributes.get("strength") if k == "dose" else None
+        a = a or claim.attributes.get(k)
+        parts.append(a.text if a is not None else str(wanted[k]))
+    for k in wrong:
+        res.contradict(f"wrong_{k}", f"source ({best.note_id}): {_describe_drug(best)}; "
+                       f"statement: {claim.text} {' '.join(parts)}", [best])
+
+
+def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Mention],
+                   every: list[Mention], status_of: StatusLookup, res: Findings) -> None:
+    """Check a problem claim's assertion against the mentions: ruled out, negated, family
+    member's, past/resolved or new. Findings go to ``res``."""
+    others = [(c.start, c.end) for c in claims if c.type == "PROBLEM" and c is not claim]
+    is_ruled_out, temporal = problem_cues(text, claim, others)
+    kind = assertion_class(claim, is_ruled_out)
+    if kind == "present" and temporal == "past":
+        kind = "historical"
+    by = {k: [m for m in scope if assertion_class(m.entity, m.is_ruled_out) == k]
+          for k in ("present", "possible", "historical", "absent", "family")}
+    # "hypokalemia, resolved" comes out absent from ConText: it is past, not denied.
+    resolved = [m for m in by["absent"] if m.temporal == "past" and not m.is_ruled_out]
+    by["absent"] = [m for m in by["absent"] if m not in resolved]
+    past = [m for m in by["present"] + by["historical"] if m.temporal == "past"] + resolved
+    current = [m for m in by["present"] if m.temporal != "past"]
+    if kind == "possible":
+        current += by["possible"]
+    chronic = [m for m in by["historical"] if m.temporal != "past"]
+    if kind in ("present", "possible"):
+        ruled_out = status_of(claim) == "ruled_out"
+        last = latest([m for m in every if m.entity.assertion != "family"] or every)
+        if ruled_out or last.is_ruled_out:
+            res.contradict("ruled_out_as_active", f"source: {claim.text} ruled out "
+                           f"({last.note_id}); statement gives it as active", [last])
+        elif current or chronic:
+            res.support(current or chronic)
+        elif past:
+            res.contradict("wrong_temporality", f"source: {claim.text} is past/resolved "
+                           f"({latest(past).note_id}); statement gives it as current",
+                           [latest(past)])
+        elif by["family"]:
+            res.contradict("wrong_experiencer", f"source: {claim.text} is a family member's "
+                           f"({by['family'][0].note_id}); statement gives it to the patient",
+                           by["family"][:1])
+        elif by["absent"]:
+            reason = ("ruled_out_as_active" if any(m.is_ruled_out for m in by["absent"])
+                      else "negation_flip")
+            res.contradict(reason, f"source: {claim.text} absent/denied "
+                           f"({latest(by['absent']).note_id}); statement: present",
+                           [latest(by["absent"])])
+        else:
+            res.unsupported.append(f"{claim.text} (mentioned only as a possibility)")
+    elif kind == "absent":
+        if by["absent"]:
+            res.support(by["absent"])
+        elif current:
+            res.contradict("negation_flip", f"source: {claim.text} present "
+                           f"({latest(current).note_id}); statement: absent",
+                           [latest(current)])
+        else:
+            res.support(scope)
+    elif kind == "historical":
+        patient = by["present"] + by["historical"]
+        if (any(m.temporal == "new" for m in patient)
+                and not any(m.temporal == "past" for m in patient)):
+            res.contradict("wrong_temporality", f"source: {claim.text} is new "
+                           f"({patient[0].note_id}); statement gives it as past", patient[:1])
+        elif patient:
+            res.support(patient)
+        elif by["family"]:
+            res.contradict("wrong_experiencer", f"source: {claim.text} is a family member's "
+                           f"({by['family'][0].note_id}); statement gives it to the patient",
+                           by["family"][:1])
+        elif by["absent"]:
+            res.contradict("negation_flip", f"source: {claim.text} absent/denied "
+                           f"({by['absent'][0].note_id}); statement: present", by["absent"][:1])
+        else:
+            res.support(scope)
+    elif kind == "family":
+        if by["family"]:
+            res.support(by["family"])
+        elif current or chronic:
+            res.contradict("wrong_experiencer", f"source: {claim.text} is the patient's "
+                           f"({(current or chronic)[0].note_id}); statement gives it to a "
+                           "family member", (current or chronic)[:1])
+        else:
+            res.support(scope)
+    else:
+        res.support(scope)
+
+
+def check_test(claim: Entity, scope: list[Mention], res: Findings) -> None:
+    """Check a test claim's value against the mentions' values."""
+    value = test_value(claim)
+    valued = [m for m in scope if test_value(m.entity) is not None]
+    if value is None or not valued:
+        res.support(scope)
+        return
+    same = [m for m in valued if abs(test_value(m.entity) - value) <= 1e-6 + abs(value) * 0.005]
+    if same:
+        res.support(same)
+        return
+    best = latest(valued)
+    res.contradict("wrong_value", f"source ({best.note_id}): {best.entity.text} "
+                   f"{best.entity.attributes['value'].text}; statement: {claim.text} "
+                   f"{claim.attributes['value'].text}", [best])
+
+

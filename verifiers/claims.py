@@ -1,0 +1,363 @@
+"""Claims and source mentions for the verifier (:mod:`verifiers.crosscheck`).
+
+A *claim* is one entity the deterministic extractor finds in a statement (a problem with its
+assertion, a drug with its strength/route/frequency, a test with its value). A *mention* is
+an entity of a source note, with the context cues the extractor does not record: whether the
+drug is stopped, held or active at that point, whether the problem is said to be ruled out,
+resolved/past or new. Both sides are compared by concept (:func:`same_concept`) and by
+normalised attributes (:func:`parse_amount`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.schemas.extraction import Entity
+
+CHECKED_TYPES = frozenset({"PROBLEM", "MEDICATION", "TEST", "ALLERGY", "PROCEDURE"})
+DRUG_TYPES = frozenset({"MEDICATION", "ALLERGY"})
+
+# Drug status cues. "then stop" / "stop after" / "until" announce a planned stop, not a
+# stopped drug (discharge lists write "Prednisone 30 mg daily through 3/20, then stop").
+_STOPPED = re.compile(
+    r"\b(?:stop(?:ped|s)?|discontinu\w*|d/c(?:'?d)?|dc'd|remain(?:s)? off|do not restart|"
+    r"no longer (?:on|taking)|ceased|off)\b", re.IGNORECASE)
+_PLANNED = re.compile(r"\b(?:then|after|until|once|if|when)\b", re.IGNORECASE)
+_HELD = re.compile(r"\b(?:hold(?:ing)?|held|on hold|paused|suspended)\b", re.IGNORECASE)
+_ACTIVE = re.compile(
+    r"\b(?:continue[sd]?|continuing|start(?:ed|s)?|resume[sd]?|restart(?:ed)?|new|"
+    r"increase[sd]?|decrease[sd]?|changed|switched|on|taking|takes|current(?:ly)?|give|"
+    r"given|receiving)\b", re.IGNORECASE)
+# Headings of discharge medication lists ("STOP:", "ON HOLD", "NEW", "CONTINUE").
+_LIST_HEADING = re.compile(
+    r"^\s*(?P<h>STOP(?:PED)?|DISCONTINUED|ON HOLD|HOLD|HELD|NEW|CHANGED|CONTINUE[D]?|"
+    r"RESUME[D]?)\s*:?\s*$", re.IGNORECASE)
+# Ruled-out cues after the problem ("DVT ruled out by duplex", "PE was excluded") or before
+# it ("negative for PE", "no evidence of abscess"). "r/o PE" means *to* rule out: not here.
+_RULED_OUT_AFTER = re.compile(r"\b(?:(?:was |were |is |been )?(?:ruled out|excluded))\b",
+                              re.IGNORECASE)
+_RULED_OUT_BEFORE = re.compile(
+    r"\b(?:ruled out for|negative for|no evidence of|not consistent with)\b", re.IGNORECASE)
+# Past cues precede the problem ("h/o MI", "s/p PCI"); "resolved" follows it
+# ("hypokalemia, resolved"). "increased from prior" compares studies: not a past cue.
+_PAST_BEFORE = re.compile(
+    r"\b(?:h/o|history of|hx of|remote|prior(?! study| exam| imaging)|previous(?:ly)?|s/p|"
+    r"status post|former|past)\b(?!\s+(?:study|exam|imaging))", re.IGNORECASE)
+_PAST_AFTER = re.compile(r"\b(?:resolved|in remission)\b", re.IGNORECASE)
+_PAST = re.compile(_PAST_BEFORE.pattern + "|" + _PAST_AFTER.pattern, re.IGNORECASE)
+_RULED_OUT = re.compile(_RULED_OUT_BEFORE.pattern + r"|\b(?:ruled out|excluded)\b",
+                        re.IGNORECASE)
+# A switch stops the drug it starts from: "switched ceftriaxone IV to cefpodoxime",
+# "changed from IV methylprednisolone to prednisone", "cefepime narrowed to ceftriaxone".
+_SWITCH_BEFORE = re.compile(
+    r"\b(?:switch(?:ed)?|chang(?:ed|e)|transition(?:ed)?|de-?escalat(?:e|ed)|convert(?:ed)?)"
+    r"\s+(?:from\s+)?(?:(?:IV|PO|oral|scheduled|the)\s+)?$", re.IGNORECASE)
+_SWITCH_AFTER = re.compile(
+    r"^(?:\s+\S+){0,3}?\s+(?:was\s+|were\s+)?(?:switched|changed|narrowed|de-?escalated|"
+    r"transitioned|bridged|converted|consolidated)\s+to\b", re.IGNORECASE)
+_TO_NEXT = re.compile(r"^(?:\s+\S+){0,2}?\s+to\b", re.IGNORECASE)
+_NEW_BEFORE = re.compile(r"\b(?:new(?:[- ]onset)?|newly diagnosed|first episode of|"
+                         r"acute(?! on chronic))\b",
+                         re.IGNORECASE)
+_NEW_AFTER = re.compile(r"^[,:;]?\s*(?:-\s*)?(?:new(?:[- ]onset)?|new diagnosis|newly "
+                        r"diagnosed)\b", re.IGNORECASE)
+# How far (characters) a cue may sit from the entity in its clause.
+_CUE_WINDOW = 45
+# A clause ends at ";", "." or a line break. " -- " does not end it: discharge lists
+# write the status after it ("Insulin glargine -- STOPPED").
+_CLAUSE_END = re.compile(r"[;\n]|\.(?!\d)")
+
+_UNIT_FACTORS = {
+    "mg": ("mg", 1.0), "milligram": ("mg", 1.0), "milligrams": ("mg", 1.0),
+    "g": ("mg", 1000.0), "gm": ("mg", 1000.0), "gram": ("mg", 1000.0), "grams": ("mg", 1000.0),
+    "mcg": ("mg", 0.001), "ug": ("mg", 0.001), "µg": ("mg", 0.001),
+    "microgram": ("mg", 0.001), "micrograms": ("mg", 0.001),
+    "unit": ("unit", 1.0), "units": ("unit", 1.0), "u": ("unit", 1.0), "iu": ("unit", 1.0),
+    "meq": ("meq", 1.0), "ml": ("ml", 1.0), "l": ("ml", 1000.0), "%": ("%", 1.0),
+}
+_AMOUNT = re.compile(r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>[a-zA-Zµ%]+)?")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_FREQUENCY_SYNONYMS = {"QD": "DAILY", "Q24H": "DAILY", "QDAY": "DAILY", "NIGHTLY": "QHS",
+                       "Q12H": "BID", "Q8H": "TID", "EVERY 12 HOURS": "BID"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity of a source note with the context cues around it.
+
+    Attributes:
+        note_id: the note.
+        date: the note's date (ISO) or None.
+        order: position of the note in the patient's notes (date order), for "latest".
+        entity: the extracted entity (offsets into the note).
+        status: for drugs: "stopped", "held", "active" or None (no cue).
+        is_ruled_out: the problem is said to be ruled out / excluded.
+        temporal: "past" (resolved, h/o, s/p), "new" (new onset) or None.
+    """
+
+    note_id: str
+    date: str | None
+    order: int
+    entity: Entity
+    status: str | None = None
+    is_ruled_out: bool = False
+    temporal: str | None = None
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around [start, end): up to the nearest ';', '.', line break or ' -- '."""
+    left = 0
+    for m in _CLAUSE_END.finditer(text, max(0, start - 300), start):
+        left = m.end()
+    m = _CLAUSE_END.search(text, end)
+    right = m.start() if m else len(text)
+    return left, right
+
+
+def _near(pattern: re.Pattern[str], text: str, start: int, end: int,
+          blockers: list[tuple[int, int]], where: str = "both") -> re.Match[str] | None:
+    """The cue match nearest the entity within its clause, not behind another entity.
+
+    ``where`` is "before", "after" or "both": on which side of the entity the cue may be.
+    """
+    left, right = _clause(text, start, end)
+    best: tuple[int, re.Match[str]] | None = None
+    for m in pattern.finditer(text, left, right):
+        if start <= m.start() < end:
+            continue
+        if (where == "before" and m.end() > start) or (where == "after" and m.start() < end):
+            continue
+        gap = start - m.end() if m.end() <= start else m.start() - end
+        if gap > _CUE_WINDOW:
+            continue
+        lo, hi = (m.end(), start) if m.end() <= start else (end, m.start())
+        if any(lo <= b0 and b1 <= hi for b0, b1 in blockers):
+            continue
+        # A cue closer to another entity belongs to that one ("aspirin was stopped once
+        # apixaban was started").
+        if any(min(abs(m.start() - b1), abs(b0 - m.end())) < gap for b0, b1 in blockers):
+            continue
+        if best is None or gap < best[0]:
+            best = (gap, m)
+    return best[1] if best else None
+
+
+def _list_heading(text: str, start: int) -> str | None:
+    """The heading of the medication list the line at ``start`` belongs to, if any."""
+    line_start = text.rfind("\n", 0, start) + 1
+    pos = line_start
+    for _ in range(30):
+        if pos <= 0:
+            return None
+        prev_start = text.rfind("\n", 0, pos - 1) + 1
+        line = text[prev_start:pos - 1]
+        m = _LIST_HEADING.match(line)
+        if m:
+            return m.group("h").upper()
+        if not line.strip() or not re.match(r"\s*(?:[-*•]|\d+[.)])", line):
+            return None
+        pos = prev_start
+    return None
+
+
+def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]]) -> str | None:
+    """Whether the note says this drug is stopped, held or active at this mention.
+
+    Args:
+        text: the note text.
+        ent: a MEDICATION entity of the note.
+        blockers: spans of the note's other drug mentions (a cue behind another drug
+            belongs to that drug: "apixaban started; aspirin was stopped").
+
+    Returns:
+        "stopped", "held", "active" or None when the note gives no cue.
+    """
+    line_end = text.find("\n", ent.end)
+    line = text[text.rfind("\n", 0, ent.start) + 1:line_end if line_end != -1 else len(text)]
+    line_start = text.rfind("\n", 0, ent.start) + 1
+    # A list heading governs the item's own drug, not one named in passing on its line
+    # ("STOP: - Aspirin 81 mg (now on apixaban)").
+    is_first = not any(line_start <= b0 < ent.start for b0, _ in blockers)
+    heading = _list_heading(text, ent.start) if is_first else None
+    stop = _near(_STOPPED, text, ent.start, ent.end, blockers)
+    is_planned = False
+    if stop is not None and stop.group().lower() in ("stop", "stops"):
+        after = text[stop.end():stop.end() + 12]
+        before = text[max(0, stop.start() - 8):stop.start()]
+        if _PLANNED.search(after) or _PLANNED.search(before):
+            # "STOP after 7/12", "then stop": current until the planned stop.
+            stop, is_planned = None, True
+    before_text = text[max(0, ent.start - 40):ent.start]
+    after_text = text[ent.end:ent.end + 40]
+    if stop is None and ((_SWITCH_BEFORE.search(before_text) and _TO_NEXT.match(after_text))
+                         or _SWITCH_AFTER.match(after_text)):
+        return "stopped"
+    held = _near(_HELD, text, ent.start, ent.end, blockers)
+    if stop is not None and (held is None or abs(stop.start() - ent.start)
+                             <= abs(held.start() - ent.start)):
+        return "stopped"
+    if held is not None and not re.search(r"\bhold parameters\b", line, re.IGNORECASE):
+        return "held"
+    if heading is not None:
+        if heading.startswith(("STOP", "DISCONTINUED")):
+            return "stopped"
+        if heading in ("ON HOLD", "HOLD", "HELD"):
+            return "held"
+        return "active"
+    if is_planned:
+        return "active"
+    active = _near(_ACTIVE, text, ent.start, ent.end, blockers)
+    if active is not None and re.search(r"\b(?:not|never|no)\s+$",
+                                        text[max(0, active.start() - 8):active.start()],
+                                        re.IGNORECASE):
+        active = None
+    if active is not None:
+        return "active"
+    if ent.assertion == "absent":
+        # "alteplase NOT given": a negated drug has no status, it was never given.
+        return None
+    if ent.section == "DISCHARGE_MEDICATIONS" and is_first:
+        return "active"
+    return None
+
+
+def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]]
+                 ) -> tuple[bool, str | None]:
+    """(is_ruled_out, temporal) of a problem mention from the words of its clause."""
+    # "DVT excluded by duplex" is ruled out even where ConText left it present.
+    ruled_out = (
+        _near(_RULED_OUT_AFTER, text, ent.start, ent.end, blockers, "after") is not None
+        or (ent.assertion == "absent" and _near(_RULED_OUT_BEFORE, text, ent.start, ent.end,
+                                                blockers, "before") is not None))
+    temporal = None
+    if (_near(_PAST_BEFORE, text, ent.start, ent.end, blockers, "before") is not None
+            or _near(_PAST_AFTER, text, ent.start, ent.end, blockers, "after") is not None):
+        temporal = "past"
+    elif (_near(_NEW_BEFORE, text, ent.start, ent.end, blockers, "before") is not None
+          or _NEW_AFTER.match(text[ent.end:ent.end + 40])):
+        temporal = "new"
+    return ruled_out, temporal
+
+
+def make_mentions(note_id: str, date: str | None, order: int, text: str,
+                  entities: list[Entity]) -> list[Mention]:
+    """The checkable entities of one note as :class:`Mention` objects with their cues."""
+    drugs = [(e.start, e.end) for e in entities if e.type in DRUG_TYPES]
+    problems = [(e.start, e.end) for e in entities if e.type == "PROBLEM"]
+    out = []
+    for e in entities:
+        if e.type not in CHECKED_TYPES or e.end > len(text):
+            continue
+        status, ruled_out, temporal = None, False, None
+        if e.type == "MEDICATION":
+            status = drug_status(text, e, [b for b in drugs if b != (e.start, e.end)])
+        elif e.type == "PROBLEM":
+            ruled_out, temporal = problem_cues(
+                text, e, [b for b in problems if b != (e.start, e.end)])
+        out.append(Mention(note_id, date, order, e, status, ruled_out, temporal))
+    return out
+
+
+def names(ent: Entity) -> set[str]:
+    """Lower-case names a concept may be matched by: mention text and canonical name."""
+    out = {ent.text.lower().strip()}
+    canonical = ent.normalized.get("canonical")
+    if isinstance(canonical, str) and canonical:
+        out.add(canonical.lower().strip())
+    return out
+
+
+def _contains_words(a: str, b: str) -> bool:
+    return len(a) >= 4 and re.search(rf"(?<!\w){re.escape(a)}(?!\w)", b) is not None
+
+
+def same_concept(claim: Entity, source: Entity) -> bool:
+    """Whether a statement entity and a source entity name the same thing.
+
+    Drugs match by canonical ingredient (a drug named as an allergen still matches, so a
+    statement can be compared with the allergy list); problems by name, by one name
+    containing the other as whole words ("heart failure" in "acute on chronic heart
+    failure ..."), or by the same top ICD-10-CM code; tests and procedures by name.
+    """
+    if claim.type in DRUG_TYPES:
+        if source.type not in DRUG_TYPES:
+            return False
+        return bool(names(claim) & names(source))
+    if claim.type != source.type:
+        return False
+    a, b = names(claim), names(source)
+    if a & b:
+        return True
+    if claim.type == "PROBLEM":
+        if any(_contains_words(x, y) or _contains_words(y, x) for x in a for y in b):
+            return True
+        if claim.codes and source.codes and claim.codes[0].code == source.codes[0].code \
+                and claim.codes[0].score >= 0.8 and source.codes[0].score >= 0.8:
+            return True
+    return False
+
+
+def parse_amount(value: str | None) -> tuple[float, str] | None:
+    """A strength or dose as (number, base unit): "1 g" -> (1000.0, "mg"), "20 units"."""
+    if not value:
+        return None
+    m = _AMOUNT.search(value.replace(",", ""))
+    if not m:
+        return None
+    num = float(m.group("num"))
+    unit = (m.group("unit") or "").lower()
+    base, factor = _UNIT_FACTORS.get(unit, (unit, 1.0))
+    return round(num * factor, 6), base
+
+
+def amount_of(ent: Entity) -> tuple[float, str] | None:
+    """The amount given of a drug mention: its strength, else dose + unit."""
+    strength = ent.attributes.get("strength")
+    dose = ent.attributes.get("dose")
+    # A concentration ("100 units/mL") is the product, not the amount given.
+    is_concentration = strength is not None and "/ml" in (strength.value or "").lower()
+    if strength is not None and not (is_concentration and dose is not None):
+        return parse_amount(strength.value or strength.text)
+    if dose is not None:
+        unit = ent.attributes.get("unit")
+        return parse_amount(f"{dose.value or dose.text} {unit.value if unit else ''}".strip())
+    return None
+
+
+def attr_value(ent: Entity, name: str) -> str | None:
+    """A normalised attribute value for comparison (frequency synonyms folded)."""
+    a = ent.attributes.get(name)
+    if a is None:
+        return None
+    value = (a.value or a.text).strip().upper()
+    if name == "frequency":
+        value = _FREQUENCY_SYNONYMS.get(value, value)
+    return value
+
+
+def test_value(ent: Entity) -> float | None:
+    """The first number of a test result, or None."""
+    a = ent.attributes.get("value")
+    if a is None:
+        return None
+    m = _NUMBER.search((a.value or a.text).replace(",", ""))
+    return float(m.group()) if m else None
+
+
+def assertion_class(ent: Entity, is_ruled_out: bool = False) -> str:
+    """The assertion compared between statement and source (a ruled-out one is absent)."""
+    return "absent" if is_ruled_out else ent.assertion
+
+
+def statement_cues(text: str) -> dict[str, bool]:
+    """Statement-level cues: does it say a drug is stopped/held, a problem is past?"""
+    return {
+        "says_stopped": bool(_STOPPED.search(text)) and not _PLANNED.search(text),
+        "says_held": bool(_HELD.search(text)),
+        "says_past": bool(_PAST.search(text)),
+        "says_current": bool(re.search(r"\b(?:current(?:ly)?|continue[sd]?|continuing|"
+                                       r"remains? on|still on|active|ongoing|now on|on)\b",
+                                       text, re.IGNORECASE)),
+        "says_ruled_out": bool(_RULED_OUT.search(text)),
+    }

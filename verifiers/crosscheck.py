@@ -1,0 +1,243 @@
+"""The verifier: every summary statement checked against its cited spans and the notes.
+
+A statement is split into claims by the deterministic extractor (problems with their
+assertion, drugs with strength/route/frequency, tests with their value). Each claim is
+compared with the entities of the cited spans; when the statement cites nothing, or the
+cited spans do not mention the claim's concept, with every mention of the concept in the
+patient's notes. The verdict is
+
+- ``CONTRADICTED`` with reason codes (:data:`agent.schemas.verification.ContradictionReason`)
+  when a source mention conflicts with a claim;
+- ``UNSUPPORTED`` when at least one claim is found nowhere in the patient's notes;
+- ``SUPPORTED`` when every claim is found and agrees;
+- ``NOT_CHECKABLE`` when the statement holds no checkable entity.
+
+Nothing is removed: the verdict is attached to the statement. Omissions (timeline facts no
+statement mentions) are in :mod:`verifiers.omissions`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from agent.errors import VerificationError
+from agent.schemas.extraction import Entity, NoteExtraction
+from agent.schemas.notes import Note
+from agent.schemas.summary import Citation, HandoffSummary, PatientTimeline, Statement
+from agent.schemas.verification import Verification
+from verifiers.checks import Findings, StatusLookup, check_drug, check_problem, check_test
+from verifiers.claims import (
+    CHECKED_TYPES,
+    Mention,
+    drug_status,
+    make_mentions,
+    names,
+    same_concept,
+)
+from verifiers.omissions import find_omissions
+
+logger = logging.getLogger(__name__)
+
+
+
+
+class PatientEvidence:
+    """A patient's notes and extractions, indexed as mentions for checking statements.
+
+    Args:
+        notes: the patient's notes (note id -> Note).
+        extractions: their extractions (note id -> NoteExtraction).
+
+    Raises:
+        VerificationError: a note has no extraction.
+    """
+
+    def __init__(self, notes: dict[str, Note], extractions: dict[str, NoteExtraction]) -> None:
+        missing = sorted(set(notes) - set(extractions))
+        if missing:
+            raise VerificationError(
+                f"notes {missing[:5]} have no extraction; extract every note of the patient "
+                "(clinagent extract) before verifying")
+        self.notes = notes
+        ordered = sorted(notes.values(), key=lambda n: (n.date or "", n.note_id))
+        self.mentions: list[Mention] = []
+        self.by_note: dict[str, list[Mention]] = {}
+        for order, note in enumerate(ordered):
+            found = make_mentions(note.note_id, note.date, order, note.text,
+                                  extractions[note.note_id].entities)
+            self.by_note[note.note_id] = found
+            self.mentions.extend(found)
+
+    def cited(self, citations: Iterable[Citation]) -> list[Mention]:
+        """Mentions overlapping the cited spans.
+
+        Raises:
+            VerificationError: a citation names an unknown note or runs past its end.
+        """
+        out: list[Mention] = []
+        for c in citations:
+            note = self.notes.get(c.note_id)
+            if note is None:
+                raise VerificationError(
+                    f"citation note id {c.note_id!r} is not among the {len(self.notes)} notes "
+                    "given; pass the notes the summary was written from")
+            if c.end > len(note.text):
+                raise VerificationError(
+                    f"citation {c.note_id}:{c.start}-{c.end} runs past the end of the note "
+                    f"({len(note.text)} characters); the notes changed since the summary "
+                    "was made")
+            out.extend(m for m in self.by_note[c.note_id]
+                       if m.entity.start < c.end and c.start < m.entity.end)
+        return out
+
+
+def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[Mention], *,
+          section: str | None = None, status_of: StatusLookup | None = None) -> Verification:
+    """Compare the claims of one statement with source mentions.
+
+    Args:
+        claims: entities of the statement (offsets into ``text``).
+        text: the statement.
+        cited: mentions inside the statement's cited spans.
+        patient: every mention of the patient's notes (fallback scope, latest status).
+        section: the statement's handoff section, if any.
+        status_of: timeline status of a claim's concept ("stopped", "ruled_out", ...).
+
+    Returns:
+        The verification of the statement.
+    """
+    status_of = status_of or (lambda _e: None)
+    checked = [c for c in claims if c.type in CHECKED_TYPES and c.assertion != "hypothetical"]
+    if section == "allergies":
+        # In the allergy section a bare drug name is an allergen ("enalapril (cough)").
+        checked = [c.model_copy(update={"type": "ALLERGY"}) if c.type == "MEDICATION" else c
+                   for c in checked]
+    if not checked:
+        return Verification(verdict="NOT_CHECKABLE",
+                            detail="no problem, drug, test, allergy or procedure to check")
+    res = Findings()
+    for claim in checked:
+        every = [m for m in patient if same_concept(claim, m.entity)]
+        scope = [m for m in cited if same_concept(claim, m.entity)] or every
+        if not scope:
+            res.unsupported.append(claim.text)
+            continue
+        if claim.type in ("MEDICATION", "ALLERGY"):
+            drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
+                     and c is not claim]
+            check_drug(claim, text, section, scope, every, status_of, res,
+                        drug_status(text, claim, drugs))
+        elif claim.type == "PROBLEM":
+            check_problem(claim, text, checked, scope, every, status_of, res)
+        elif claim.type == "TEST":
+            check_test(claim, scope, res)
+        elif claim.assertion == "absent" and any(m.entity.assertion == "present"
+                                                 for m in scope):
+            res.contradict("negation_flip", f"source: {claim.text} done; statement: not done",
+                           scope[:1])
+        else:
+            res.support(scope)
+    if res.reasons:
+        verdict, detail = "CONTRADICTED", "; ".join(res.details)
+    elif res.unsupported:
+        verdict = "UNSUPPORTED"
+        detail = "no evidence in the patient's notes for: " + ", ".join(res.unsupported)
+    else:
+        verdict, detail = "SUPPORTED", f"{len(checked)} fact(s) found in the notes"
+    return Verification(verdict=verdict, reasons=res.reasons, detail=detail,  # type: ignore[arg-type]
+                        evidence=res.evidence[:8], checked_facts=len(checked))
+
+
+def _default_extractor(extractor):
+    if extractor is not None:
+        return extractor
+    from verifiers.entities import default_extractor
+
+    return default_extractor()
+
+
+def check_statement(text: str, citations: list[Citation], notes: dict[str, Note],
+                    extractions: dict[str, NoteExtraction], extractor=None, *,
+                    section: str | None = None) -> Verification:
+    """Verify one statement against its citations and the patient's notes.
+
+    Args:
+        text: the statement.
+        citations: its cited spans (may be empty for external statements).
+        notes: the patient's notes by note id.
+        extractions: their extractions by note id.
+        extractor: the deterministic extractor (default: the packaged one).
+        section: the statement's handoff section (medications, active_problems...).
+
+    Returns:
+        The verification.
+
+    Raises:
+        VerificationError: a citation names an unknown note or bad offsets, or a note has
+            no extraction.
+    """
+    evidence = PatientEvidence(notes, extractions)
+    claims = _default_extractor(extractor).extract(text)
+    return judge(claims, text, evidence.cited(citations), evidence.mentions, section=section)
+
+
+def _timeline_status(timeline: PatientTimeline | None) -> StatusLookup:
+    if timeline is None:
+        return lambda _e: None
+    meds = {t.name.lower(): t.status for t in timeline.medications}
+    problems = {t.name.lower(): t.status for t in timeline.problems}
+
+    def status_of(ent: Entity) -> str | None:
+        table = meds if ent.type in ("MEDICATION", "ALLERGY") else problems
+        for name in names(ent):
+            if name in table:
+                return table[name]
+        return None
+
+    return status_of
+
+
+def verify_summary(summary: HandoffSummary, notes: list[Note],
+                   extractions: list[NoteExtraction], timeline: PatientTimeline | None = None,
+                   extractor=None) -> HandoffSummary:
+    """Verify every statement of a summary and report omissions.
+
+    Args:
+        summary: the summary (clinagent's or an external one read by ``agent.verify``).
+        notes: the patient's notes.
+        extractions: the extractions of those notes.
+        timeline: the patient's timeline; enables stopped/ruled-out status from the tracks
+            and the omission report.
+        extractor: the deterministic extractor (default: the packaged one).
+
+    Returns:
+        A copy of the summary with ``verification`` set on every statement (none removed)
+        and ``omissions`` filled when a timeline is given.
+
+    Raises:
+        VerificationError: bad citations or missing extractions.
+    """
+    ex = _default_extractor(extractor)
+    evidence = PatientEvidence({n.note_id: n for n in notes},
+                               {e.note_id: e for e in extractions})
+    status_of = _timeline_status(timeline)
+    statements: list[Statement] = []
+    claims_of: list[list[Entity]] = []
+    for st in summary.statements:
+        claims = ex.extract(st.text)
+        claims_of.append(claims)
+        verification = judge(claims, st.text, evidence.cited(st.citations),
+                             evidence.mentions, section=st.section, status_of=status_of)
+        statements.append(st.model_copy(update={"verification": verification}))
+    omissions = summary.omissions
+    if timeline is not None:
+        sections = {(m.note_id, m.entity.start): m.entity.section for m in evidence.mentions}
+        omissions = find_omissions(timeline, [s.text for s in summary.statements], claims_of,
+                                   sections)
+    counts: dict[str, int] = {}
+    for st in statements:
+        counts[st.verification.verdict] = counts.get(st.verification.verdict, 0) + 1
+    logger.info("verified %d statements of patient summary (%s); %d omissions",
+                len(statements), counts, len(omissions))
+    return summary.model_copy(update={"statements": statements, "omissions": omissions})
