@@ -186,6 +186,70 @@ class LLMSettings(BaseModel):
         return max(200, 3 * (self.n_ctx - self.max_tokens - prompt_overhead_tokens))
 
 
+class SummarySettings(BaseModel):
+    """The handoff summary (``clinagent handoff``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    context_chars: int | None = Field(
+        default=None, ge=200, description="Characters of passages + facts per LLM call at "
+        "each level; None: derived from llm.n_ctx and llm.max_tokens. A level that does not "
+        "fit is split into more calls, never truncated.")
+    max_items_per_section: int = Field(
+        default=12, ge=1, le=200, description="Most statements per I-PASS section in the "
+        "extractive summary (the rest stay in the timeline and are reported as omissions).")
+    max_statements_per_call: int = Field(
+        default=6, ge=1, le=32, description="Most statements the LLM may return per call.")
+
+
+class ApiSettings(BaseModel):
+    """The HTTP service (``clinagent serve``): store, index, limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Field(default=Path("clinagent-data"),
+                           description="Folder for the default SQLite store and the index "
+                           "(created with permissions 0700: it holds PHI).")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user@db/clinagent;"
+        " None: sqlite:///<data_dir>/clinagent.db (WAL, synchronous=FULL).")
+    index_dir: Path | None = Field(default=None,
+                                   description="Retrieval index folder; None: <data_dir>/index.")
+    host: str = Field(default="127.0.0.1", description="Bind address of clinagent serve.")
+    port: int = Field(default=8080, ge=1, le=65535)
+    key_secret: SecretStr | None = Field(
+        default=None, description="Server secret: API keys are stored as HMAC-SHA256 with it "
+        "(None: plain SHA-256 of the 256-bit key).")
+    max_body_bytes: int = Field(default=10_000_000, ge=1_000,
+                                description="Larger request bodies get 413.")
+    rate_limit_per_minute: int = Field(default=600, ge=1,
+                                       description="Requests per API key per minute (429).")
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests allowed at once.")
+    request_timeout_s: float = Field(default=120.0, gt=0,
+                                     description="Synchronous work longer than this: 504.")
+    sync_handoff_max_notes: int = Field(
+        default=12, ge=0, description="Handoffs of patients with more notes run as jobs.")
+    chat_use_llm: bool = Field(default=False, description="Chat answers with the LLM by "
+                               "default (else extractive: the passages' best sentences).")
+    chat_model: str | None = Field(
+        default=None, description="Fixed patient for /v1/chat/completions (model name "
+        "ignored); None: the model name 'clinagent:<patient_id>' selects the patient.")
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description="CORS allowed origins; empty: CORS off.")
+    auto_migrate: bool = Field(default=True,
+                               description="Upgrade the database schema at startup.")
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'clinagent.db'}"
+
+    def resolved_index_dir(self) -> Path:
+        """The index folder, defaulting to ``data_dir/index``."""
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+
 class Settings(BaseSettings):
     """All clinagent settings.
 
@@ -205,6 +269,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     deid: DeidSettings = Field(default_factory=DeidSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

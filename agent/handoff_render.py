@@ -1,0 +1,93 @@
+"""Markdown rendering of a handoff summary (``clinagent handoff --format md``)."""
+
+from __future__ import annotations
+
+from agent.schemas.notes import Note
+from agent.schemas.summary import Citation, HandoffSummary, Statement
+
+SECTION_TITLES = {
+    "illness_severity": "I - Illness severity",
+    "patient_summary": "P - Patient summary",
+    "active_problems": "Active problems",
+    "medications": "Current medications and changes",
+    "allergies": "Allergies",
+    "pending": "Pending results",
+    "action_list": "A - Action list",
+    "situation_awareness": "S - Situation awareness and contingencies",
+}
+_FLAG = {"CONTRADICTED": "⚠ CONTRADICTED", "UNSUPPORTED": "⚠ UNSUPPORTED",
+         "NOT_CHECKABLE": "· not checkable"}
+
+
+def _flag(st: Statement) -> str:
+    v = st.verification
+    if v is None:
+        return " _(not verified)_"
+    if v.verdict == "SUPPORTED":
+        return ""
+    label = _FLAG[v.verdict]
+    reason = ", ".join(v.reasons)
+    detail = "; ".join(x for x in (reason, v.detail) if x)
+    return f" **{label}**" + (f": {detail}" if detail else "")
+
+
+def _source_line(n: int, c: Citation, notes: dict[str, Note] | None) -> str:
+    where = f"{c.note_id} [{c.start}:{c.end}]"
+    note = (notes or {}).get(c.note_id)
+    if note is None:
+        return f"[{n}] {where}"
+    quote = " ".join(note.text[c.start:c.end].split())
+    if len(quote) > 160:
+        quote = quote[:157] + "..."
+    meta = ", ".join(x for x in (note.note_type, note.date) if x)
+    return f"[{n}] {where} ({meta}): \"{quote}\""
+
+
+def to_markdown(summary: HandoffSummary, notes: dict[str, Note] | None = None) -> str:
+    """The summary as Markdown: I-PASS headings, each statement with ``[n]`` citation
+    markers and its verification flag inline, sources, then omissions and run flags.
+
+    Args:
+        summary: a (verified) handoff summary.
+        notes: note id -> note, to quote the cited spans under "Sources"; without it the
+            sources list note ids and offsets only.
+
+    Returns:
+        Markdown text.
+    """
+    lines = [f"# Handoff: patient {summary.patient_id}", "",
+             f"Mode: {summary.mode}. Notes: {', '.join(summary.note_ids)}. "
+             f"Generated {summary.generated_at} by {summary.provenance.producer} "
+             f"{summary.provenance.package_version}"
+             + (f", backend {summary.provenance.backend}" if summary.provenance.backend
+                else "")
+             + (f", model {summary.provenance.model}" if summary.provenance.model else "")
+             + (f", prompts {summary.provenance.prompt}" if summary.provenance.prompt
+                else "") + "."]
+    for flag in summary.flags:
+        lines += ["", f"> ⚠ {flag}"]
+    numbers: dict[tuple[str, int, int], int] = {}
+    for section, title in SECTION_TITLES.items():
+        items = [s for s in summary.statements if s.section == section]
+        if not items:
+            continue
+        lines += ["", f"## {title}", ""]
+        for st in items:
+            marks = []
+            for c in st.citations:
+                key = (c.note_id, c.start, c.end)
+                numbers.setdefault(key, len(numbers) + 1)
+                marks.append(f"[{numbers[key]}]")
+            cite = " " + "".join(marks) if marks else " _(no citation)_"
+            lines.append(f"- {st.text}{cite}{_flag(st)}")
+    if summary.omissions:
+        lines += ["", "## Not mentioned in this summary (from the timeline)", ""]
+        for om in summary.omissions:
+            where = ", ".join(f"{c.note_id} [{c.start}:{c.end}]" for c in om.citations[:3])
+            lines.append(f"- {om.kind.replace('_', ' ')}: {om.text} ({where})")
+    if numbers:
+        lines += ["", "## Sources", ""]
+        for (note_id, start, end), n in numbers.items():
+            lines.append(_source_line(n, Citation(note_id=note_id, start=start, end=end),
+                                      notes))
+    return "\n".join(lines) + "\n"
