@@ -65,6 +65,10 @@ class Findings:
         self.evidence.extend(_span(m, "supports") for m in list(mentions)[:2])
 
 
+_SAYS_NOW = re.compile(r"\b(?:current(?:ly)?|continue[sd]?|continuing|remains? on|still on|"
+                       r"now on|at discharge|discharged on|going home on)\b", re.IGNORECASE)
+
+
 def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mention],
                 every: list[Mention], status_of: StatusLookup, res: Findings,
                 claim_status: str | None) -> None:
@@ -103,6 +107,10 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
     # medication list, or is written as an order (dose or frequency) outside past context.
     as_current = (claim_status == "active" or section == "medications"
                   or bool(claim.attributes.keys() & {"strength", "dose", "frequency"}))
+    # The patient summary tells the course ("admitted ... on warfarin", "septic shock
+    # requiring norepinephrine"): a drug there is current only when the sentence says so.
+    if section == "patient_summary" and not _SAYS_NOW.search(text):
+        as_current = False
     if (claim.assertion == "present" and status == "stopped" and not said_stopped
             and not is_past and as_current):
         stopped = [m for m in every if m.status == "stopped"] or [latest(every)]

@@ -60,6 +60,9 @@ _NON_DRUG_MESH_TREES = (
 # MeSH lists pharmacological effects as entry terms of the drug class ("diuretic effect",
 # "serotoninergic effects"); in text these describe an effect, not a medication.
 _EFFECT_WORD = re.compile(r"\beffects?\b")
+# Brand/code names made of a common word and a number ("AT 10" dihydrotachysterol, "IS 5 mn",
+# "HD 85") match ordinary note text such as "resumed at 10 mg" or "is 5 mm".
+_WORD_NUMBER = re.compile(r"^(a|an|at|is|in|on|to|of|for|by|per|as|up|no|or|and|s|hd)\s+\d")
 # "X agents" / "X drugs" class names are written as the bare plural in notes
 # ("antiretrovirals", "vasopressors"); only adjective/agent-noun stems are pluralised so
 # that "serotonin agents" does not yield "serotonins".
@@ -166,11 +169,11 @@ def drug_terms() -> dict[str, DrugTerm]:
     tables = _tables()
     stop = _stoplist()
     kept = {v: t for v, t in tables.variants.items()
-            if v not in stop and not _EFFECT_WORD.search(v)
+            if v not in stop and not _EFFECT_WORD.search(v) and not _WORD_NUMBER.match(v)
             and not _is_non_drug_biomolecule(tables.canonical_data.get(t.canonical, {}))}
     generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data)}
     for variant, canonical in generated.items():
-        if variant not in stop:
+        if variant not in stop and not _WORD_NUMBER.match(variant):
             kept.setdefault(variant, DrugTerm(canonical, False))
     for entry in tables.extra:
         if not entry.is_case_sensitive:

@@ -99,6 +99,8 @@ def test_when_rxnorm_file_has_wrong_layout_then_vocabulary_error(tmp_path):
     "organic cation transporter 2",    # transporter
     "leukotriene receptor",            # receptor
     "fetal hemoglobin",
+    "at 10",                           # brand "AT 10": "resumed at 10 mg" is not a drug
+    "is 5 mn",
 ])
 # fmt: on
 def test_when_variant_is_an_effect_or_non_drug_biomolecule_then_not_in_lexicon(variant):
