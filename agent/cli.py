@@ -11,7 +11,11 @@ import typer
 from pydantic import ValidationError
 
 from agent.cli_deid import deid
+from agent.cli_fhir import fhir
+from agent.cli_handoff import handoff
 from agent.cli_retrieval import eval_retrieval, index, search
+from agent.cli_serve import db_app, keys_app, serve
+from agent.cli_verify import eval_faithfulness, verify
 from agent.config import LLMSettings, Settings, get_settings
 from agent.errors import ClinicalAgentError, ConfigError
 
@@ -25,7 +29,14 @@ app.add_typer(eval_app, name="eval")
 app.command("deid")(deid)
 app.command("index")(index)
 app.command("search")(search)
+app.command("serve")(serve)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+app.command("fhir")(fhir)
+app.command("handoff")(handoff)
+app.command("verify")(verify)
 eval_app.command("retrieval")(eval_retrieval)
+eval_app.command("faithfulness")(eval_faithfulness)
 
 
 def _settings() -> Settings:
@@ -88,7 +99,8 @@ def extract(
     = "-",
     patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
     encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
-    workers: Annotated[int, typer.Option(min=1, help="Processes (each ~0.6 GB RAM)")] = 1,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes (each ~0.6 GB RAM; not with --llm)")] = 1,
     llm: Annotated[bool, typer.Option(
         "--llm", help="Also ask an LLM per chunk and merge (default: local SmolLM2)")] = False,
     llm_base_url: Annotated[str | None, typer.Option(
@@ -105,6 +117,14 @@ def extract(
     try:
         settings = _settings()
         if llm or llm_base_url or llm_model:
+            if workers > 1:
+                # Each process would load its own copy of the local model (or open its
+                # own pool of server connections on top of llm.concurrency).
+                raise ConfigError(
+                    "workers", "--workers cannot be combined with --llm: every worker "
+                    "process would load its own LLM",
+                    "Drop --workers; against a server, chunks already run in parallel "
+                    "(raise CLINAGENT_LLM__CONCURRENCY, default 4)")
             settings = _llm_settings(settings, llm_base_url, llm_model)
             records = extract_notes_llm(notes, settings, patient_id=patient_id,
                                         encoding=encoding)

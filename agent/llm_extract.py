@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from agent.config import LLMSettings
-from agent.errors import ExtractionFailed, InputError, PromptTooLong
+from agent.errors import ConfigError, ExtractionFailed, InputError, PromptTooLong
 from agent.grounding import align_quote
 from agent.llm.base import ChatBackend, Completion, GenerationParams
 from agent.llm.structured import generate_structured, prompt_schema
@@ -45,11 +45,30 @@ def make_backend(settings: LLMSettings) -> ChatBackend:
     return OpenAICompatBackend.from_settings(settings, fallback=fallback)
 
 
+# Consecutive section chunks are merged up to this size (and never past the context-derived
+# chunk_chars): one call per ~25 lines instead of one per section. The bound is the answer's
+# capacity: the demo gold holds ~26 mentions per 1,000 characters and a reply carries at
+# most MAX_ENTITIES_PER_CHUNK items, so larger chunks would cap recall for a capable model.
+MERGE_CHARS = 1000
+MIN_CHUNK_CHARS = 50
+
+
 @dataclass
 class _Span:
     start: int
     end: int
     section: str | None
+    # Every section the chunk covers, in order (several once small sections are merged).
+    sections: tuple[str | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.sections:
+            self.sections = (self.section,)
+
+    @property
+    def label(self) -> str:
+        """The section name(s) shown to the model and in failures."""
+        return ", ".join(s or "UNKNOWN" for s in self.sections)
 
 
 @dataclass
@@ -80,10 +99,30 @@ def split_span(text: str, span: _Span, max_chars: int, note_id: str) -> list[_Sp
                              f"space within {max_chars} characters, the most that fits the "
                              "model context; the note is not truncated",
                              fix="Raise llm.n_ctx (and use a model with a longer context)")
-        out.append(_Span(start, cut, span.section))
+        out.append(_Span(start, cut, span.section, span.sections))
         start = cut + 1
-    out.append(_Span(start, span.end, span.section))
+    out.append(_Span(start, span.end, span.section, span.sections))
     return [s for s in out if text[s.start:s.end].strip()]
+
+
+def merge_spans(spans: list[_Span], max_chars: int) -> list[_Span]:
+    """Merge consecutive chunks while the merged chunk stays within ``max_chars``.
+
+    Chunks are whole sections or whole-sentence pieces of one section, so a merged chunk
+    is cut only at section (or sentence) boundaries. A merged chunk's ``section`` is the
+    common section, or None when it spans several (``sections`` lists them).
+    """
+    out: list[_Span] = []
+    for span in spans:
+        prev = out[-1] if out else None
+        if prev is not None and span.start >= prev.end and span.end - prev.start <= max_chars:
+            sections = prev.sections + tuple(s for s in span.sections
+                                             if s not in prev.sections)
+            out[-1] = _Span(prev.start, span.end,
+                            prev.section if len(sections) == 1 else None, sections)
+        else:
+            out.append(span)
+    return out
 
 
 class LLMExtractor:
@@ -93,7 +132,9 @@ class LLMExtractor:
         backend: any :class:`~agent.llm.base.ChatBackend`.
         rules: the deterministic ``verifiers.entities.EntityExtractor`` (also gives the
             clinical pipeline used for sections and sentences).
-        chunk_chars: the largest chunk sent in one prompt.
+        chunk_chars: the largest chunk that fits the model context (a hard limit).
+        merge_chars: consecutive small sections are merged into chunks up to this size
+            (capped by ``chunk_chars``).
         max_retries: re-asks per chunk after an invalid reply.
         max_tokens: reply budget per chunk.
         concurrency: chunks in flight (useful against a server; the local model runs one
@@ -101,12 +142,20 @@ class LLMExtractor:
     """
 
     def __init__(self, backend: ChatBackend, rules, *, chunk_chars: int = 3000,
-                 max_retries: int = 2, max_tokens: int = 384, concurrency: int = 1) -> None:
+                 merge_chars: int = MERGE_CHARS, max_retries: int = 2, max_tokens: int = 384,
+                 concurrency: int = 1) -> None:
+        from agent.llm.structured import structured_output_ref
         from prompts import load_prompt
 
         self.backend = backend
         self.rules = rules
         self.chunk_chars = chunk_chars
+        if merge_chars < MIN_CHUNK_CHARS or chunk_chars < MIN_CHUNK_CHARS:
+            raise ConfigError("llm chunk size", f"chunks of {min(merge_chars, chunk_chars)} "
+                              "characters are too small to hold a sentence",
+                              f"Use at least {MIN_CHUNK_CHARS} (raise llm.n_ctx)")
+        self.merge_chars = min(merge_chars, chunk_chars)
+        self.structured = structured_output_ref()
         self.max_retries = max_retries
         self.params = GenerationParams(max_tokens=max_tokens)
         self.concurrency = concurrency
@@ -114,7 +163,8 @@ class LLMExtractor:
         self._schema = json.dumps(prompt_schema(LLMEntityList), separators=(",", ":"))
 
     def chunks(self, note: Note) -> list[_Span]:
-        """Section- and sentence-aware chunks that fit the context (offsets into the note).
+        """Section- and sentence-aware chunks that fit the context (offsets into the note):
+        long sections are cut at sentences, small consecutive ones merged.
 
         Raises:
             InputError: a part of the note cannot be split to fit.
@@ -124,14 +174,14 @@ class LLMExtractor:
 
         sections, sentences = note_layout(note.text, self.rules.pipeline)
         spans: list[_Span] = []
-        for c in chunk_note(note, sections, sentences, max_chars=self.chunk_chars):
+        for c in chunk_note(note, sections, sentences, max_chars=self.merge_chars):
             spans.extend(split_span(note.text, _Span(c.start, c.end, c.section),
                                     self.chunk_chars, note.note_id))
-        return spans
+        return merge_spans(spans, self.merge_chars)
 
     def _ask(self, note: Note, span: _Span) -> list[_ChunkResult]:
         chunk_text = note.text[span.start:span.end]
-        messages = self.prompt.render(section=span.section or "UNKNOWN", text=chunk_text,
+        messages = self.prompt.render(section=span.label, text=chunk_text,
                                       schema=self._schema)
         try:
             result = generate_structured(self.backend, messages, LLMEntityList,
@@ -151,13 +201,32 @@ class LLMExtractor:
                 out.extend(self._ask(note, sub))
             return out
         except ExtractionFailed as e:
-            failure = ChunkFailure(start=span.start, end=span.end, section=span.section,
+            failure = ChunkFailure(start=span.start, end=span.end, section=span.label,
                                    attempts=e.attempts, error=e.last_error)
             return [_ChunkResult(span, failure=failure,
                                  tokens=(e.prompt_tokens, e.completion_tokens))]
         items = [_ground(item.type, item.quote, note.text, span)
                  for item in result.value.entities]
         return [_ChunkResult(span, items=items, completions=result.completions)]
+
+    def _assert_llm_only(self, note: Note, entities: list[MergedEntity],
+                         ) -> list[MergedEntity]:
+        """Give grounded LLM items that no rule entity overlaps the assertion and section
+        the rules would give that span (same ConText cues and section rules)."""
+        from verifiers.assertion import assert_spans
+
+        todo = [i for i, e in enumerate(entities)
+                if e.grounded and e.assertion is None and e.start is not None]
+        if not todo:
+            return entities
+        found = assert_spans(self.rules.pipeline, note.text,
+                             [(entities[i].start, entities[i].end, entities[i].type)
+                              for i in todo])
+        out = list(entities)
+        for i, (assertion, section) in zip(todo, found, strict=True):
+            out[i] = entities[i].model_copy(update={
+                "assertion": assertion, "section": section or entities[i].section})
+        return out
 
     def extract_note(self, note: Note) -> NoteLLMExtraction:
         """Extract one note with the LLM and merge with the rule extractor.
@@ -177,12 +246,12 @@ class LLMExtractor:
         results = [r for batch in batches for r in batch]
         completions = [c for r in results for c in r.completions]
         llm_items = _dedupe([i for r in results for i in r.items])
-        entities = merge(llm_items, rules_entities)
+        entities = self._assert_llm_only(note, merge(llm_items, rules_entities))
         backend_used = ",".join(sorted({c.backend for c in completions})) or self.backend.name
         model = ",".join(sorted({c.model for c in completions})) or self.backend.model
         run = LLMRun(
             backend_used=backend_used, model=model, prompt=self.prompt.ref,
-            prompt_sha256=self.prompt.sha256,
+            prompt_sha256=self.prompt.sha256, structured_output=self.structured,
             prompt_tokens=sum(c.prompt_tokens for c in completions)
             + sum(r.tokens[0] for r in results),
             completion_tokens=sum(c.completion_tokens for c in completions)

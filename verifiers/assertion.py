@@ -307,3 +307,58 @@ def assertions_of(doc: Doc, spans: Iterable[Span] | None = None) -> list[str]:
     """
     targets = doc.ents if spans is None else spans
     return [assertion_of(span, span.label_) for span in targets]
+
+
+def assert_spans(pipeline, text: str, targets: list[tuple[int, int, str]],
+                 ) -> list[tuple[str, str | None]]:
+    """Assertion status and section of arbitrary character spans of a note.
+
+    For mentions found by something other than the lexicons (an LLM's grounded quote): the
+    same sectionizer, ConText cues and precedence as :func:`assertion_of`, so such a
+    mention is asserted exactly as the rule extractor would assert it.
+
+    Args:
+        pipeline: a ``verifiers.nlp.ClinicalPipeline``.
+        text: the whole note text (long notes are read in the extractor's segments, with
+            the section carried across segment boundaries).
+        targets: ``(start, end, entity_type)`` offsets into ``text``; they may overlap.
+
+    Returns:
+        One ``(assertion, section)`` per target, in the order given; the section is None
+        when the mention lies before any section header.
+    """
+    from verifiers.nlp import segments
+
+    results: list[tuple[str, str | None] | None] = [None] * len(targets)
+    if not targets:
+        return []
+    pending = sorted(range(len(targets)), key=lambda i: targets[i][0])
+    carried: str | None = None
+    for offset, segment in segments(text):
+        seg_end = offset + len(segment)
+        here = [i for i in pending if results[i] is None and targets[i][0] < seg_end]
+        if here:
+            # ConText finds every cue of the doc whatever its targets; active_modifiers
+            # then scopes the cues against each span, so no doc.ents are needed.
+            doc = pipeline.annotate(pipeline.prepare(segment))
+            for i in here:
+                start, end, etype = targets[i]
+                a = max(0, start - offset)
+                b = max(a + 1, min(end, seg_end) - offset)
+                span = doc.char_span(a, b, label=etype, alignment_mode="expand")
+                if span is None or not len(span):
+                    results[i] = ("present", carried)
+                    continue
+                results[i] = (assertion_of(span, etype), span._.section_category or carried)
+            carried = _last_section(doc, carried)
+        elif any(results[i] is None for i in pending):
+            carried = _last_section(pipeline.prepare(segment), carried)
+        if all(r is not None for r in results):
+            break
+    return [r if r is not None else ("present", carried) for r in results]
+
+
+def _last_section(doc: Doc, carried: str | None) -> str | None:
+    """The section a doc ends in; a segment without headers continues the one carried
+    (medspaCy gives such a segment one section whose category is None)."""
+    return (doc._.sections[-1].category if doc._.sections else None) or carried

@@ -205,7 +205,8 @@ class EntityExtractor:
                 assertion=assertion_of(span, etype), section=section,
                 normalized={"canonical": hit.canonical, "vocabulary": hit.source},
             ))
-        last_section = doc._.sections[-1].category if doc._.sections else carried_section
+        # A segment with no header of its own continues the section carried into it.
+        last_section = (doc._.sections[-1].category if doc._.sections else None) or carried_section
         self._add_attributes(text, entities)
         for ent in entities:
             self._add_codes(ent)

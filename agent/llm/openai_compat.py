@@ -1,8 +1,10 @@
 """Backend for any OpenAI-compatible server: vLLM in production, llama.cpp's server in CI.
 
 Structured output goes through ``response_format`` (vLLM >= 0.12 semantics; the removed
-``guided_json`` field is never sent). llama.cpp's server rejects ``json_schema`` and takes
-``{"type": "json_object", "schema": ...}`` instead, hence ``json_mode``.
+``guided_json`` field is never sent); the schema comes from instructor's request in
+:mod:`agent.llm.structured`, which calls :meth:`OpenAICompatBackend.generate`. llama.cpp's
+server rejects ``json_schema`` and takes ``{"type": "json_object", "schema": ...}``
+instead, hence ``json_mode``.
 """
 
 from __future__ import annotations

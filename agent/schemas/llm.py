@@ -103,6 +103,9 @@ class LLMRun(BaseModel):
     model: str
     prompt: str = Field(description="prompt id@version")
     prompt_sha256: str
+    structured_output: str | None = Field(
+        default=None, description="what validated and re-asked the replies, e.g. "
+        "'instructor 1.17.0 json_schema_mode'")
     prompt_tokens: int = 0
     completion_tokens: int = 0
     chunks: int = 0

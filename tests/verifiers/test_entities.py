@@ -264,3 +264,13 @@ def test_when_lab_abbreviation_case_differs_then_only_capitals_are_tests(extract
 def test_when_substance_is_social_history_then_not_a_medication(extractor, text, expected):
     assert [(e.text, e.type) for e in extractor.extract(text) if e.type == "MEDICATION"] == (
         expected)
+
+
+def test_when_a_section_spans_several_segments_then_later_mentions_keep_it(extractor):
+    # Notes over SEGMENT_CHARS are processed in pieces; a piece with no header of its own
+    # belongs to the section carried from the piece before.
+    filler = "Patient resting comfortably, vitals reviewed.\n" * 300
+    text = "Assessment and plan:\n" + filler + "Denies chest pain.\n"
+    pain = [e for e in extractor.extract(text) if e.text == "chest pain"]
+    assert pain and pain[0].section == "ASSESSMENT_PLAN"
+    assert pain[0].assertion == "absent"

@@ -16,7 +16,8 @@ from agent.llm.base import Completion
 
 
 class FakeBackend:
-    """Replays queued replies: a string is the reply text, an exception is raised."""
+    """Replays queued replies: a string is the reply text, a Completion is returned as it
+    is, an exception is raised. Records the messages, schema and params of every call."""
 
     name = "fake"
     model = "fake-model"
@@ -25,6 +26,7 @@ class FakeBackend:
         self.queue: deque = deque()
         self.calls: list[list[dict[str, str]]] = []
         self.schemas: list[dict | None] = []
+        self.params: list = []
 
     def enqueue(self, *items) -> FakeBackend:
         self.queue.extend(items)
@@ -33,11 +35,14 @@ class FakeBackend:
     def generate(self, messages, *, json_schema=None, params=None) -> Completion:
         self.calls.append(list(messages))
         self.schemas.append(json_schema)
+        self.params.append(params)
         if not self.queue:
             raise AssertionError("FakeBackend: no queued reply left")
         item = self.queue.popleft()
         if isinstance(item, BaseException):
             raise item
+        if isinstance(item, Completion):
+            return item
         return Completion(text=item, prompt_tokens=10, completion_tokens=5,
                           backend=self.name, model=self.model, finish_reason="stop")
 

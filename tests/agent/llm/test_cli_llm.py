@@ -52,3 +52,16 @@ def test_when_fallback_local_without_local_model_then_settings_rejected():
 def test_when_openai_compat_without_model_then_settings_rejected():
     with pytest.raises(ValidationError, match="needs llm.base_url and llm.model"):
         LLMSettings(backend="openai_compat", base_url="http://x/v1")
+
+
+@pytest.mark.parametrize("llm_args", [["--llm"], ["--llm-base-url", "http://127.0.0.1:9/v1",
+                                                   "--llm-model", "m"]])
+def test_when_workers_with_llm_then_exit_2_saying_why_and_nothing_written(tmp_path,
+                                                                          llm_args):
+    out = tmp_path / "out.jsonl"
+    res = _invoke(["extract", str(_note_file(tmp_path)), "--workers", "2", *llm_args,
+                   "-o", str(out)])
+    assert res.exit_code == 2
+    assert "--workers cannot be combined with --llm" in res.output
+    assert "CLINAGENT_LLM__CONCURRENCY" in res.output
+    assert not out.exists()

@@ -33,15 +33,16 @@ def test_when_input_missing_then_prompt_error():
 
 def test_when_undeclared_input_given_then_prompt_error():
     with pytest.raises(PromptError, match="undeclared"):
-        load_prompt("structured", "reask").render(error="e", note="x")
+        load_prompt("extraction", "entities").render(section="HPI", text="x", schema="{}",
+                                                     note="x")
 
 
 def test_when_template_uses_undefined_variable_then_prompt_error():
-    base = load_prompt("structured", "reask")
-    broken = LoadedPrompt(base.template.model_copy(update={"user": "{{ error }} {{ nope }}"}),
+    base = load_prompt("extraction", "entities")
+    broken = LoadedPrompt(base.template.model_copy(update={"user": "{{ text }} {{ nope }}"}),
                           base.sha256, base.path)
     with pytest.raises(PromptError, match="nope"):
-        broken.render(error="e")
+        broken.render(section="HPI", text="x", schema="{}")
 
 
 def test_when_prompt_file_unknown_then_prompt_error():
