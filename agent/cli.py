@@ -17,7 +17,7 @@ from agent.cli_retrieval import eval_retrieval, index, search
 from agent.cli_serve import db_app, keys_app, serve
 from agent.cli_verify import eval_faithfulness, verify
 from agent.config import LLMSettings, Settings, get_settings
-from agent.errors import ClinicalAgentError, ConfigError
+from agent.errors import ClinicalAgentError, ConfigError, InputError
 
 app = typer.Typer(
     name="clinagent", no_args_is_help=True, add_completion=False,
@@ -68,6 +68,36 @@ def _llm_settings(settings: Settings, base_url: str | None, model: str | None) -
 def _fail(err: ClinicalAgentError) -> None:
     typer.echo(f"error: {err}", err=True)
     raise typer.Exit(code=2)
+
+
+def patient_notes(batch, patient: str | None, source: Path) -> list:
+    """The notes of ``patient`` in a read batch.
+
+    Raises:
+        InputError: the input holds no note of that patient (patient ids are not printed:
+            they may be MRNs).
+    """
+    mine = [n for n in batch.notes if n.patient_id == patient]
+    if not mine:
+        count = len({n.patient_id for n in batch.notes})
+        raise InputError(str(source), f"no notes of the requested patient; the input holds "
+                         f"{count} other patient(s)",
+                         fix="Pass --patient with a patient_id that occurs in the input")
+    return mine
+
+
+def write_text_output(text: str, out: str, batch) -> None:
+    """Report the batch's skipped lines on stderr and write ``text`` to ``out`` ('-' =
+    stdout; a file is written atomically)."""
+    from agent.pipeline import atomic_text_file
+
+    for err in batch.errors:
+        typer.echo(f"skipped: {err}", err=True)
+    if out == "-":
+        typer.echo(text, nl=False)
+    else:
+        with atomic_text_file(out) as fh:
+            fh.write(text)
 
 
 def finish_batch(report, notes: Path, summary: str, out: str, extra: str = "") -> None:

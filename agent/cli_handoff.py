@@ -33,10 +33,9 @@ def handoff(
     active problems, current medications with their changes, allergies, pending results,
     action list, situation awareness. Every statement cites note id + offsets and carries
     the verifier's verdict; omissions are listed. Works offline (extractive) by default."""
-    from agent.cli import _fail, _llm_settings, _settings
+    from agent.cli import _fail, _llm_settings, _settings, patient_notes, write_text_output
     from agent.handoff import handoff_for_patient
     from agent.notes import read_notes
-    from agent.pipeline import atomic_text_file
 
     if fmt not in ("md", "json", "fhir"):
         _fail(InputError("--format", f"unknown format {fmt!r}", fix="Use md, json or fhir"))
@@ -48,13 +47,7 @@ def handoff(
             settings = _llm_settings(settings, llm_base_url, llm_model)
         batch = read_notes(notes, patient_id=patient, encoding=encoding,
                            max_chars=settings.max_note_chars)
-        mine = [n for n in batch.notes if n.patient_id == patient]
-        if not mine:
-            found = sorted({n.patient_id for n in batch.notes})
-            raise InputError(str(notes), f"no notes of patient {patient!r}; the input holds "
-                             f"{len(found)} patient(s)" + (f": {', '.join(found[:10])}"
-                                                           if found else ""),
-                             fix="Pass --patient with one of these ids")
+        mine = patient_notes(batch, patient, notes)
         summary = handoff_for_patient(mine, settings, use_llm=use_llm)
         if fmt == "md":
             from agent.handoff_render import to_markdown
@@ -70,13 +63,7 @@ def handoff(
     except ClinicalAgentError as e:
         _fail(e)
         return
-    for err in batch.errors:
-        typer.echo(f"skipped: {err}", err=True)
-    if out == "-":
-        typer.echo(text, nl=False)
-    else:
-        with atomic_text_file(out) as fh:
-            fh.write(text)
+    write_text_output(text, out, batch)
     verdicts: dict[str, int] = {}
     for st in summary.statements:
         key = st.verification.verdict if st.verification else "UNVERIFIED"

@@ -30,9 +30,9 @@ def verify(
     NOT_CHECKABLE; list omissions (active problems, current meds and changes, allergies,
     pending items, code status). Nothing is removed. Exit code 1 if anything is
     CONTRADICTED."""
-    from agent.cli import _fail, _settings
+    from agent.cli import _fail, _settings, patient_notes, write_text_output
     from agent.notes import read_notes
-    from agent.pipeline import atomic_text_file, make_extractor
+    from agent.pipeline import make_extractor
     from agent.verify import read_summary, verify_patient
 
     if fmt not in ("json", "md"):
@@ -47,11 +47,7 @@ def verify(
         pid = patient or (parsed.patient_id if parsed.mode != "external" else None)
         if pid is None and len(found) == 1:
             pid = found[0]
-        mine = [n for n in batch.notes if n.patient_id == pid]
-        if not mine:
-            raise InputError(str(notes), f"no notes of patient {pid!r}; the input holds "
-                             f"{len(found)} patient(s): {', '.join(found[:10])}",
-                             fix="Pass --patient with one of these ids")
+        mine = patient_notes(batch, pid, notes)
         if parsed.mode == "external":
             parsed = parsed.model_copy(update={"patient_id": pid,
                                                "note_ids": [n.note_id for n in mine]})
@@ -65,13 +61,7 @@ def verify(
     except ClinicalAgentError as e:
         _fail(e)
         return
-    for err in batch.errors:
-        typer.echo(f"skipped: {err}", err=True)
-    if out == "-":
-        typer.echo(text, nl=False)
-    else:
-        with atomic_text_file(out) as fh:
-            fh.write(text)
+    write_text_output(text, out, batch)
     counts = {v: 0 for v in VERDICTS}
     for st in verified.statements:
         counts[st.verification.verdict] += 1

@@ -147,13 +147,32 @@ def read_summary(path: str | Path, *, patient_id: str = "unknown",
     except UnicodeDecodeError as e:
         raise InputError(str(p), f"not valid UTF-8 (byte {e.start})",
                          fix="Re-encode the summary as UTF-8") from e
+    return parse_summary(text, source=str(p), is_json=p.suffix.lower() == ".json",
+                         patient_id=patient_id, note_ids=note_ids)
+
+
+def parse_summary(text: str, *, source: str = "summary", is_json: bool | None = None,
+                  patient_id: str = "unknown",
+                  note_ids: list[str] | None = None) -> HandoffSummary:
+    """Parse a summary given as text (the API's posted summary; :func:`read_summary`).
+
+    Args:
+        text: clinagent handoff JSON, or Markdown / plain text.
+        source: what to call the input in errors (a path or "request").
+        is_json: force JSON parsing; None = JSON when the text starts with "{".
+        patient_id: patient id given to a text summary.
+        note_ids: note ids recorded on a text summary.
+
+    Raises:
+        InputError: empty, bad JSON, not a handoff, or no statement found.
+    """
     if not text.strip():
-        raise InputError(str(p), "the summary is empty", fix="Pass a non-empty summary")
-    if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        raise InputError(source, "the summary is empty", fix="Pass a non-empty summary")
+    if is_json or (is_json is None and text.lstrip().startswith("{")):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise InputError(str(p), f"malformed JSON ({e.msg} at line {e.lineno} column "
+            raise InputError(source, f"malformed JSON ({e.msg} at line {e.lineno} column "
                              f"{e.colno})", fix="Pass the output of clinagent handoff "
                              "--format json, or a .md/.txt summary") from e
         try:
@@ -161,12 +180,12 @@ def read_summary(path: str | Path, *, patient_id: str = "unknown",
         except ValidationError as e:
             first = e.errors()[0]
             where = ".".join(map(str, first["loc"])) or "(top level)"
-            raise InputError(str(p), f"not a clinagent handoff summary: {first['msg']}",
+            raise InputError(source, f"not a clinagent handoff summary: {first['msg']}",
                              field=where, fix="Pass the output of clinagent handoff "
                              "--format json, or a .md/.txt summary") from e
     summary = summary_from_text(text, patient_id, note_ids or [])
     if not summary.statements:
-        raise InputError(str(p), "no statement found in the summary",
+        raise InputError(source, "no statement found in the summary",
                          fix="Write one statement per line or sentence")
     return summary
 

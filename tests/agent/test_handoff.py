@@ -95,4 +95,5 @@ def test_cli_json_each_statement_has_citation_objects(tmp_path):
         assert st["citations"] and set(st["citations"][0]) == {"note_id", "start", "end"}
         assert st["verification"]["verdict"]
     missing = CliRunner().invoke(app, ["handoff", str(src), "--patient", "NOPE"])
-    assert missing.exit_code == 2 and "no notes of patient 'NOPE'" in missing.output
+    assert missing.exit_code == 2 and "no notes of the requested patient" in missing.output
+    assert "P00" not in missing.output  # other patients' ids are never listed

@@ -102,4 +102,5 @@ def test_when_cli_patient_unknown_then_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["verify", str(path), "evals/data/synthetic/notes.jsonl",
                                       "--patient", "P999"])
     assert result.exit_code == 2
-    assert "P999" in result.output and "--patient" in result.output
+    assert "no notes of the requested patient" in result.output
+    assert "--patient" in result.output and "P001" not in result.output

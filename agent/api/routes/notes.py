@@ -143,7 +143,7 @@ def list_notes(patient_id: str, access: AccessDep, services: ServicesDep,
     with services.sessions() as session:
         rows = repo.patient_notes(session, patient_id)
     if not rows:
-        raise NotFound(f"no notes of patient {patient_id} are stored; ingest them with "
+        raise NotFound("no notes of this patient are stored; ingest them with "
                        "POST /v1/notes")
     return PatientNotesResponse(patient_id=patient_id, notes=[
         NoteOut(patient_id=r.patient_id, note_id=r.note_id, note_type=r.note_type,
@@ -160,6 +160,6 @@ def load_patient_notes(services, patient_id: str):
     with services.sessions() as session:
         rows = repo.patient_notes(session, patient_id)
     if not rows:
-        raise NotFound(f"no notes of patient {patient_id} are stored; ingest them with "
+        raise NotFound("no notes of this patient are stored; ingest them with "
                        "POST /v1/notes")
     return [repo.to_note(r) for r in rows]

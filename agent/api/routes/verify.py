@@ -3,8 +3,6 @@ against the patient's stored notes."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 
 from fastapi import APIRouter
@@ -17,8 +15,6 @@ from agent.errors import VerificationError
 from agent.schemas.api import VerifyRequest, VerifyResponse
 
 router = APIRouter(prefix="/v1", tags=["verify"])
-
-_SUFFIX = {"json": ".json", "markdown": ".md", "text": ".txt"}
 
 
 def _format(body: VerifyRequest) -> str:
@@ -35,20 +31,14 @@ def verify_text(services, patient_id: str, summary_text: str, fmt: str):
         VerificationError: the summary cannot be read.
     """
     from agent.timeline import build_timeline
-    from agent.verify import read_summary
+    from agent.verify import parse_summary
     from verifiers.crosscheck import verify_summary
 
     notes = load_patient_notes(services, patient_id)
-    # read_summary takes a path (the CLI's contract); the file lives only for this call
-    # in a private temporary folder, since the summary may hold PHI.
-    with tempfile.TemporaryDirectory(prefix="clinagent-verify-") as folder:
-        path = os.path.join(folder, "summary" + _SUFFIX[fmt])
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(summary_text)
-        summary = read_summary(path)
+    summary = parse_summary(summary_text, source="request", is_json=fmt == "json")
     if summary.patient_id not in (patient_id, "", "unknown") and fmt == "json":
-        raise VerificationError(f"the summary is of patient {summary.patient_id}, the request "
-                                f"names {patient_id}; verify it against its own patient")
+        raise VerificationError("the summary's patient_id differs from the request's; "
+                                "verify it against its own patient")
     extractor = StoreExtractor(services)
     extractions = [extractor.extract_note(n) for n in notes]
     timeline = build_timeline(notes, extractions)
