@@ -3,6 +3,8 @@ keys, interrupted jobs."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from agent.errors import ConfigError
@@ -12,21 +14,45 @@ from agent.store.engine import make_engine, make_sessionmaker, upgrade
 from agent.store.keys import create_key, verify_key
 
 
+# A PostgreSQL database the tests may empty (.ci/run creates one); without it the
+# PostgreSQL runs are skipped.
+POSTGRES_URL = os.environ.get("CLINAGENT_TEST_POSTGRES_URL")
+
+
+def _empty_postgres(url: str):
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path}/db/clinagent.db")
+    elif POSTGRES_URL is None:
+        pytest.skip("no PostgreSQL: set CLINAGENT_TEST_POSTGRES_URL (see .ci/run)")
+    else:
+        eng = _empty_postgres(POSTGRES_URL)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture
-def sessions(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/db/clinagent.db")
+def sessions(engine):
     upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+    return make_sessionmaker(engine)
 
 
-def test_migrations_match_models_and_are_idempotent(tmp_path):
+def test_migrations_match_models_and_are_idempotent(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     from agent.store.models import Base
 
-    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
     assert upgrade(engine) == "0001_initial"
     assert upgrade(engine) == "0001_initial"
     with engine.connect() as conn:
@@ -59,7 +85,7 @@ def test_upsert_is_idempotent_by_note_id(sessions):
         assert repo.patients(s) == [("P1", 1, "2026-03-14", "2026-03-14")]
 
 
-def test_keys_are_stored_hashed_and_scoped(sessions, tmp_path):
+def test_keys_are_stored_hashed_and_scoped(sessions, engine, tmp_path):
     with sessions() as s:
         key, row = create_key(s, name="ward", operations=["read,chat"], patients=["P1"],
                               secret=b"server-secret")
@@ -70,7 +96,8 @@ def test_keys_are_stored_hashed_and_scoped(sessions, tmp_path):
         assert who.may_see("P1") and not who.may_see("P2")
         assert verify_key(s, key, None) is None  # the secret is needed
         assert verify_key(s, key[:-1] + "x", b"server-secret") is None
-    assert key.encode() not in (tmp_path / "db" / "clinagent.db").read_bytes()
+    if engine.dialect.name == "sqlite":
+        assert key.encode() not in (tmp_path / "db" / "clinagent.db").read_bytes()
 
 
 @pytest.mark.parametrize("ops, patients", [(["fly"], ["*"]), (["read"], []), ([], ["P1"])])
