@@ -245,8 +245,7 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
             flags += more
             mode, model = "llm", backend.model
         except BackendUnavailable as e:
-            logger.warning("chat for patient %s: LLM backend unavailable; extractive answer",
-                           patient_id)
+            logger.warning("chat: LLM backend unavailable; extractive answer")
             flags.append("LLM backend unreachable: extractive answer")
             calls.append(LLMCallRecord(level="chat", scope=patient_id, prompt=prompt_ref,
                                        attempts=0, error=type(e).__name__))

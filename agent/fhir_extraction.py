@@ -326,8 +326,8 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
         outcome = {"resourceType": "OperationOutcome", "issue": issues}
         entries.append(entry(full_url("excluded", patient_id, now),
                              validated(outcome, version, what=f"patient {patient_id}")))
-    logger.info("FHIR %s bundle for patient %s: %d resources, %d mentions not exported",
-                version, patient_id, len(resources), len(issues))
+    logger.info("FHIR %s bundle: %d resources, %d mentions not exported",
+                version, len(resources), len(issues))
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": now,
               "identifier": {"system": "urn:ietf:rfc:3986",
                              "value": full_url("bundle", patient_id, now)},

@@ -87,7 +87,8 @@ def handoff_for_patient(notes: list[Note], settings: Settings, *, use_llm: bool 
             vocabularies=extractions[0].provenance.vocabularies if extractions else {}),
     )
     verified = verify_summary(summary, ordered, extractions, timeline, extractor=ex)
-    logger.info("handoff of %s: %d statements (%s), %d omissions", verified.patient_id,
+    # Patient ids may be MRNs: logs give counts only.
+    logger.info("handoff: %d statements (%s), %d omissions",
                 len(verified.statements), mode, len(verified.omissions))
     return verified
 

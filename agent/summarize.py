@@ -310,6 +310,5 @@ def extractive_statements(notes: list[Note], timeline: PatientTimeline, *,
     _allergies(b, timeline)
     _pending_and_actions(b, timeline, max_items)
     _situation(b, timeline, ordered, max_items // 2, rules_dir)
-    logger.info("extractive handoff of %s: %d statements", timeline.patient_id,
-                len(b.statements))
+    logger.info("extractive handoff: %d statements", len(b.statements))
     return b.statements

@@ -363,7 +363,7 @@ def build_timeline(notes: list[Note], extractions: list[NoteExtraction], *,
         problems=build_problems(ordered, by_id, rules_dir),
         items=build_items(ordered, by_id, rules_dir),
     )
-    logger.info("timeline of %s: %d notes, %d medications, %d problems, %d items",
-                timeline.patient_id, len(ordered), len(timeline.medications),
+    logger.info("timeline: %d notes, %d medications, %d problems, %d items",
+                len(ordered), len(timeline.medications),
                 len(timeline.problems), len(timeline.items))
     return timeline

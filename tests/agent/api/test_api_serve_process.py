@@ -159,3 +159,5 @@ def test_full_session_writes_no_phi_to_logs(server, demo):
     leaked = sorted(v for v in _phi_values()
                     if re.search(r"(?<![\w])" + re.escape(v) + r"(?![\w])", logs))
     assert leaked == []
+    # Patient ids are often MRNs: logs and metrics carry route templates and counts only.
+    assert sorted(set(re.findall(r"\bP00\d\b", logs))) == []
