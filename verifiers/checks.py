@@ -118,7 +118,10 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
                        f"source: {claim.text} stopped ({latest(stopped).note_id}); "
                        "statement gives it as current", [latest(stopped)])
         return
-    if claim_status == "stopped" and not any(m.status in ("stopped", "held") for m in every):
+    # A stop the timeline reconciled (e.g. "switched to oral clindamycin", far from the
+    # drug's name) counts as written, though no single mention carries the cue.
+    if (claim_status == "stopped" and status not in ("stopped", "held")
+            and not any(m.status in ("stopped", "held") for m in every)):
         res.unsupported.append(f"{claim.text} stopped (no note says it was stopped)")
         return
     _compare_attributes(claim, meds, res)

@@ -114,3 +114,22 @@ def test_when_summary_verified_then_every_statement_kept_and_omissions_listed(
     assert all(o.citations for o in out.omissions)
     # Aspirin is mentioned, so its stop is not reported as omitted.
     assert not any(o.text.lower().startswith("aspirin") for o in out.omissions)
+
+
+def test_when_timeline_reconciled_a_stop_then_stopped_statement_is_supported(
+        demo_extractions, extractor):
+    # P007-05: "Treated with vancomycin IV (7/9-7/11) ... switched to oral clindamycin":
+    # no mention carries a stop cue next to the drug, the timeline infers it from the switch.
+    from agent.timeline import build_timeline
+
+    notes, extractions = _patient(demo_extractions, "P007")
+    timeline = build_timeline(list(notes.values()), list(extractions.values()))
+    assert {m.name.lower(): m.status for m in timeline.medications}.get("vancomycin") == "stopped"
+    summary = HandoffSummary(
+        patient_id="P007", generated_at="2026-07-12T12:00:00+00:00", mode="external",
+        note_ids=list(notes), provenance=extractor.provenance, statements=[
+            Statement(id="s1", section="medications", text="Vancomycin IV was stopped.",
+                      origin="external")])
+    out = verify_summary(summary, list(notes.values()), list(extractions.values()),
+                         timeline=timeline, extractor=extractor)
+    assert out.statements[0].verification.verdict == "SUPPORTED"
