@@ -95,8 +95,12 @@ def _severity(b: _Builder, notes: list[Note], rules_dir: str | None) -> None:
         else:
             level = next(x for x in _SEVERITY_ORDER if x in found)
         a, e = found[level]
-        b.add("illness_severity", f"{level.capitalize()}: {note.text[a:e]}",
-              [_cite(note, a, e)])
+        said = note.text[a:e]
+        if "stable" not in said.lower() and "discharge summary" in said.lower():
+            # The only cue is the title of a discharge summary: say what it means rather
+            # than repeat a header (which often names the hospital).
+            said = f"discharged ({note.note_type.replace('_', ' ')}, {note.date or 'undated'})"
+        b.add("illness_severity", f"{level.capitalize()}: {said}", [_cite(note, a, e)])
         return
 
 
