@@ -2,7 +2,82 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
 import pytest
+
+
+class ServerProcesses:
+    """Starts real server processes (clinagent serve, llama_cpp.server, vLLM) for tests and
+    stops them: one way to wait for readiness and to shut down, whatever the server."""
+
+    def __init__(self) -> None:
+        self._running: list[subprocess.Popen] = []
+
+    @staticmethod
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def start(self, cmd: list[str], ready_url: str, *, log: Path, timeout_s: float = 180,
+              what: str = "server", **popen) -> subprocess.Popen:
+        """Start ``cmd`` (its output to ``log``, in its own process group) and return once
+        ``ready_url`` answers 200; fail the test with the log's tail if it exits or times out."""
+        with open(log, "ab") as sink:
+            proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT,
+                                    start_new_session=True, **popen)
+        self._running.append(proc)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{what} exited with code {proc.returncode}:\n{_tail(log)}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as reply:
+                    if reply.status == 200:
+                        return proc
+            except OSError:  # refused while starting (URLError and HTTPError are OSErrors)
+                pass
+            if time.monotonic() > deadline:
+                self.stop(proc)
+                pytest.fail(f"{what} not ready within {timeout_s:.0f} s:\n{_tail(log)}")
+            time.sleep(0.5)
+
+    @staticmethod
+    def stop(proc: subprocess.Popen, timeout_s: float = 30) -> None:
+        """Terminate the process group (servers such as vLLM spawn workers), then kill."""
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop_all(self) -> None:
+        for proc in self._running:
+            self.stop(proc)
+
+
+def _tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
+
+
+@pytest.fixture(scope="session")
+def servers():
+    """:class:`ServerProcesses`; every server still running is stopped at the end."""
+    procs = ServerProcesses()
+    yield procs
+    procs.stop_all()
 
 
 @pytest.fixture(scope="session")

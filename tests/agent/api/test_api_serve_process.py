@@ -8,10 +8,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,15 +18,12 @@ import pytest
 CLI = str(Path(sys.executable).with_name("clinagent"))
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
-    def __init__(self, folder: Path) -> None:
+    """One ``clinagent serve`` data folder, started, killed and restarted by the tests."""
+
+    def __init__(self, folder: Path, servers) -> None:
         self.folder = folder
+        self.servers = servers
         self.env = {**os.environ, "CLINAGENT_API__DATA_DIR": str(folder / "data"),
                     "CLINAGENT_API__RATE_LIMIT_PER_MINUTE": "100000",
                     "CLINAGENT_API__RATE_LIMIT_BURST": "10000"}
@@ -37,45 +32,26 @@ class Server:
         self.url = ""
 
     def start(self) -> None:
-        port = _port()
+        port = self.servers.free_port()
         self.url = f"http://127.0.0.1:{port}"
-        log = self.folder / f"serve-{len(self.logs)}.log"
-        self.logs.append(log)
-        fh = log.open("wb")
-        self.proc = subprocess.Popen([CLI, "-v", "serve", "--port", str(port)],
-                                     cwd=self.folder, env=self.env, stdout=fh,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"clinagent serve exited with {self.proc.returncode}: "
-                            + log.read_text(errors="replace")[-2000:])
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        pytest.fail("clinagent serve not ready within 180 s")
+        self.logs.append(self.folder / f"serve-{len(self.logs)}.log")
+        self.proc = self.servers.start([CLI, "-v", "serve", "--port", str(port)],
+                                       self.url + "/readyz", log=self.logs[-1],
+                                       what="clinagent serve", cwd=self.folder, env=self.env)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            self.servers.stop(self.proc)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, servers):
     folder = tmp_path_factory.mktemp("serve")
-    srv = Server(folder)
+    srv = Server(folder, servers)
     out = subprocess.run([CLI, "keys", "create", "--scope", "*", "--patient", "*",
                           "--name", "test", "--format", "json"], cwd=folder, env=srv.env,
                          capture_output=True, text=True, check=True)

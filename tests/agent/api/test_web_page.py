@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,12 +35,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _clinagent() -> list[str]:
     script = Path(sys.executable).with_name("clinagent")
     return [str(script)] if script.exists() else [sys.executable, "-c",
@@ -55,8 +47,7 @@ def _demo_notes() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[dict]:
-    """A running ``clinagent serve`` with P001's notes and a key for it."""
+def server(tmp_path_factory, servers) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("web")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINAGENT_")}
     # Two notes at most run synchronously: P001's six go through a job the page polls.
@@ -67,36 +58,19 @@ def server(tmp_path_factory) -> Iterator[dict]:
                             cwd=folder, env=env, capture_output=True, text=True, timeout=120)
     assert minted.returncode == 0, minted.stderr
     key = json.loads(minted.stdout)["key"]
-    port = _free_port()
-    log = (folder / "serve.log").open("w")
-    proc = subprocess.Popen([*_clinagent(), "serve", "--port", str(port)], cwd=folder, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    port = servers.free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (folder / "serve.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "clinagent serve did not start in 120 s"
-            time.sleep(0.5)
-        notes = _demo_notes()
-        ingest = httpx.post(f"{base}/v1/notes", json={"notes": notes}, timeout=300,
-                            headers={"Authorization": f"Bearer {key}"})
-        assert ingest.status_code == 200, ingest.text
-        assert ingest.json()["accepted"] == len(notes)
-        yield {"base": base, "key": key, "notes": {n["note_id"]: n for n in notes},
-               "log": folder / "serve.log"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    proc = servers.start([*_clinagent(), "serve", "--port", str(port)], base + "/healthz",
+                         log=folder / "serve.log", timeout_s=120, what="clinagent serve",
+                         cwd=folder, env=env)
+    notes = _demo_notes()
+    ingest = httpx.post(f"{base}/v1/notes", json={"notes": notes}, timeout=300,
+                        headers={"Authorization": f"Bearer {key}"})
+    assert ingest.status_code == 200, ingest.text
+    assert ingest.json()["accepted"] == len(notes)
+    yield {"base": base, "key": key, "notes": {n["note_id"]: n for n in notes},
+           "log": folder / "serve.log"}
+    servers.stop(proc, timeout_s=20)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections import deque
 
 import pytest
@@ -52,16 +47,10 @@ def fake_backend() -> FakeBackend:
     return FakeBackend()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def unused_port() -> int:
+def unused_port(servers) -> int:
     """A TCP port on 127.0.0.1 with nothing listening."""
-    return free_port()
+    return servers.free_port()
 
 
 @pytest.fixture(scope="session")
@@ -85,35 +74,17 @@ def local_backend(smollm2_gguf):
 
 
 @pytest.fixture(scope="session")
-def llama_server(smollm2_gguf):
+def llama_server(smollm2_gguf, servers, tmp_path_factory):
     """A real ``python -m llama_cpp.server`` on 127.0.0.1 (base URL), stopped at the end."""
     pytest.importorskip("llama_cpp.server")
     pytest.importorskip("uvicorn")
-    port = free_port()
-    proc = subprocess.Popen(
+    port = servers.free_port()
+    base = f"http://127.0.0.1:{port}/v1"
+    proc = servers.start(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf),
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
          "--n_threads", "2", "--model_alias", "smollm2-135m"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with code {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
-                    break
-            except OSError:  # refused while starting; URLError is an OSError
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server not ready within 120 s")
-            time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        base + "/models", log=tmp_path_factory.mktemp("llama-server") / "server.log",
+        timeout_s=120, what="llama_cpp.server")
+    yield base
+    servers.stop(proc)

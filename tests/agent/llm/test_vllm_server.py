@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -54,11 +51,6 @@ def _vllm_python() -> Path | None:
     return path if path.is_file() else None
 
 
-def _tail(path: Path, n: int = 30) -> str:
-    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
-    return "\n".join(lines[-n:])
-
-
 @pytest.fixture(scope="session")
 def vllm_model_dir(smollm2_gguf, tmp_path_factory):
     """The SmolLM2 GGUF converted for vLLM (reused when already converted)."""
@@ -78,47 +70,24 @@ def vllm_model_dir(smollm2_gguf, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def vllm_server(vllm_model_dir, tmp_path_factory):
+def vllm_server(vllm_model_dir, servers, tmp_path_factory):
     """``python -m vllm.entrypoints.openai.api_server`` on a free port; yields the base URL
-    and stops the server's whole process group at the end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("vllm-log") / "server.log"
+    and stops the server's whole process group (it spawns the engine core) at the end."""
+    port = servers.free_port()
+    base = f"http://127.0.0.1:{port}/v1"
     # Without VLLM_CPU_KVCACHE_SPACE (GiB) vLLM reserves ~17 GiB for its KV cache.
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
-    with open(log, "wb") as sink:
-        proc = subprocess.Popen(
-            [str(_vllm_python()), "-m", "vllm.entrypoints.openai.api_server",
-             "--model", str(vllm_model_dir), "--served-model-name", SERVED_NAME,
-             "--host", "127.0.0.1", "--port", str(port), "--dtype", "bfloat16",
-             "--max-model-len", "4096", "--enforce-eager"],
-            stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     started = time.monotonic()
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"vllm exited with code {proc.returncode}:\n{_tail(log)}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
-                    break
-            except OSError:  # refused while loading
-                pass
-            if time.monotonic() - started > START_TIMEOUT_S:
-                pytest.fail(f"vllm not ready within {START_TIMEOUT_S} s:\n{_tail(log)}")
-            time.sleep(1)
-        sys.stderr.write(f"vllm ready in {time.monotonic() - started:.0f} s\n")
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        # The API server spawns the engine core: stop the process group it leads.
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
+    proc = servers.start(
+        [str(_vllm_python()), "-m", "vllm.entrypoints.openai.api_server",
+         "--model", str(vllm_model_dir), "--served-model-name", SERVED_NAME,
+         "--host", "127.0.0.1", "--port", str(port), "--dtype", "bfloat16",
+         "--max-model-len", "4096", "--enforce-eager"],
+        base + "/models", log=tmp_path_factory.mktemp("vllm-log") / "server.log",
+        timeout_s=START_TIMEOUT_S, what="vllm", env=env)
+    sys.stderr.write(f"vllm ready in {time.monotonic() - started:.0f} s\n")
+    yield base
+    servers.stop(proc)
 
 
 def test_when_vllm_asked_through_instructor_then_schema_valid_json(vllm_server):

@@ -13,7 +13,6 @@ from agent.store import repository as repo
 from agent.store.engine import make_engine, make_sessionmaker, upgrade
 from agent.store.keys import create_key, verify_key
 
-
 # A PostgreSQL database the tests may empty (.ci/run creates one); without it the
 # PostgreSQL runs are skipped.
 POSTGRES_URL = os.environ.get("CLINAGENT_TEST_POSTGRES_URL")
