@@ -113,8 +113,8 @@ def _with_llm(notes, timeline, extractive, settings, backend, rules_dir):
     except BackendUnavailable as e:
         logger.warning("LLM backend unavailable (%s); the handoff is extractive",
                        type(e).__name__)
-        flags.append("LLM backend unreachable: extractive summary "
-                     f"({str(e)[:200]})")
+        # The error names the URL and the fix, never note text: keep it whole.
+        flags.append(f"LLM backend unreachable: extractive summary ({e})")
         return extractive, "extractive", flags, [], "rules", None, None
     calls = summarizer.calls
     failed = sum(1 for c in calls if c.error)
