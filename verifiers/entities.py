@@ -52,7 +52,7 @@ _DRUG_SUFFIX = re.compile(
 # Recreational substances: social history, unless given as treatment.
 _SUBSTANCES = frozenset({
     "alcohol", "ethanol", "etoh", "marijuana", "cannabis", "cocaine", "crack cocaine",
-    "heroin", "methamphetamine", "methamphetamines", "tobacco", "cigarettes",
+    "heroin", "methamphetamine", "methamphetamines", "tobacco", "cigarettes", "nicotine",
 })
 _SUBSTANCE_USE = re.compile(
     r"\b(?:use[sd]?|using|abuse|drinks?|drinking|smokes?|smoking|smoked|intake|"

@@ -274,3 +274,15 @@ def test_when_a_section_spans_several_segments_then_later_mentions_keep_it(extra
     pain = [e for e in extractor.extract(text) if e.text == "chest pain"]
     assert pain and pain[0].section == "ASSESSMENT_PLAN"
     assert pain[0].assertion == "absent"
+
+
+# fmt: off
+@pytest.mark.parametrize("text, expected", [
+    ("- Nicotine 21 mg patch daily -- NEW", ["Nicotine"]),   # replacement therapy: a drug
+    ("Nicotine gum 2 mg q2h PRN cravings.", ["Nicotine gum"]),
+    ("SOCIAL HISTORY:\nNicotine use: 1 ppd x 40 years.", []),  # substance use: not a drug
+])
+# fmt: on
+def test_when_nicotine_is_written_then_drug_only_as_treatment(extractor, text, expected):
+    meds = [e.text for e in extractor.extract(text) if e.type == "MEDICATION"]
+    assert meds == expected
