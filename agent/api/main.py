@@ -20,6 +20,7 @@ from agent.api.routes import (
     chat,
     deid,
     extract,
+    fhir,
     handoff,
     health,
     jobs,
@@ -75,7 +76,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute,
                                          settings.api.rate_limit_burst)
     problems.install(app)
-    for module in (health, notes, extract, deid, verify, handoff, jobs, chat, openai_chat):
+    for module in (health, notes, extract, deid, verify, handoff, jobs, chat, openai_chat,
+                   fhir):
         app.include_router(module.router)
     if settings.api.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
