@@ -272,12 +272,12 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
                             version: str) -> dict[str, Any]:
     """Implementation of :func:`agent.fhir.extraction_bundle` (version already checked)."""
     if not extractions:
-        raise InputError(f"patient {patient_id}", "no extraction records to convert",
+        raise InputError("extractions", "no extraction records to convert",
                          fix="Pass the `clinagent extract` output of this patient's notes")
     for record in extractions:
         if record.patient_id not in (None, patient_id):
             raise InputError(f"note {record.note_id}",
-                             f"belongs to another patient than {patient_id!r}",
+                             "belongs to another patient than the one requested",
                              fix="Pass only this patient's records (clinagent fhir --patient "
                              "filters a multi-patient file)")
     now = instant()
@@ -373,7 +373,7 @@ def read_extractions(path: str | Path, patient_id: str) -> list[NoteExtraction]:
             if record.patient_id == patient_id:
                 records.append(record)
     if not records:
-        raise InputError(str(source), f"no record of patient {patient_id!r} (the file holds "
-                         f"{len(patients)} patient(s))",
+        raise InputError(str(source), "no record of the requested patient (the file holds "
+                         f"{len(patients)} other patient(s))",
                          fix="Check --patient against the patient_id of the notes")
     return records

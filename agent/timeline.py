@@ -345,8 +345,8 @@ def build_timeline(notes: list[Note], extractions: list[NoteExtraction], *,
         raise InputError("notes", "no notes were given", fix="Pass the patient's notes")
     patients = sorted({n.patient_id for n in notes})
     if len(patients) > 1:
-        raise InputError("notes", f"notes of {len(patients)} patients were given "
-                         f"({', '.join(patients[:5])})", fix="Pass one patient's notes")
+        raise InputError("notes", f"notes of {len(patients)} patients were given",
+                         fix="Pass one patient's notes")
     ids = {n.note_id for n in notes}
     by_id = {}
     for ext in extractions:
