@@ -126,7 +126,7 @@ def search(
                    f"lexical={_fmt(hit.lexical_score)}")
         typer.echo("   " + hit.text.replace("\n", "\n   "))
     if not hits:
-        typer.echo(f"no results for patient {patient}", err=True)
+        typer.echo("no results for this patient", err=True)
 
 
 def _fmt(value: float | None) -> str:

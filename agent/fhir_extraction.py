@@ -284,7 +284,7 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
     patient_url = full_url("patient", patient_id)
     patient_ref = {"reference": patient_url}
     entries = [entry(patient_url, validated(patient_resource(patient_id), version,
-                                            what=f"patient {patient_id}"))]
+                                            what="extraction bundle"))]
     devices: dict[str, str] = {}
     resources: list[dict[str, Any]] = []
     provenances: list[dict[str, Any]] = []
@@ -325,14 +325,14 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
     if issues:
         outcome = {"resourceType": "OperationOutcome", "issue": issues}
         entries.append(entry(full_url("excluded", patient_id, now),
-                             validated(outcome, version, what=f"patient {patient_id}")))
+                             validated(outcome, version, what="extraction bundle")))
     logger.info("FHIR %s bundle: %d resources, %d mentions not exported",
                 version, len(resources), len(issues))
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": now,
               "identifier": {"system": "urn:ietf:rfc:3986",
                              "value": full_url("bundle", patient_id, now)},
               "entry": entries}
-    return validated(bundle, version, what=f"patient {patient_id}")
+    return validated(bundle, version, what="extraction bundle")
 
 
 def read_extractions(path: str | Path, patient_id: str) -> list[NoteExtraction]:
