@@ -372,6 +372,9 @@ def read_extractions(path: str | Path, patient_id: str) -> list[NoteExtraction]:
             patients.add(record.patient_id)
             if record.patient_id == patient_id:
                 records.append(record)
+    if not patients:
+        raise InputError(str(source), "the file holds no extraction record (empty file)",
+                         fix="Pass the output of `clinagent extract`")
     if not records:
         raise InputError(str(source), "no record of the requested patient (the file holds "
                          f"{len(patients)} other patient(s))",

@@ -429,3 +429,14 @@ def test_when_real_demo_handoff_is_exported_then_every_statement_keeps_citations
         ET.fromstring(sub["text"]["div"])
         if statement.verification is not None:
             assert statement.verification.verdict in sub["text"]["div"]
+
+
+def test_when_extract_file_is_empty_then_cli_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    empty = tmp_path / "extract.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["fhir", str(empty), "--patient", "P001"])
+    assert result.exit_code == 2 and "no extraction record (empty file)" in result.output
