@@ -30,19 +30,15 @@ def verify_text(services, patient_id: str, summary_text: str, fmt: str):
         NotFound: no stored notes for the patient.
         VerificationError: the summary cannot be read.
     """
-    from agent.timeline import build_timeline
-    from agent.verify import parse_summary
-    from verifiers.crosscheck import verify_summary
+    from agent.verify import parse_summary, verify_patient
 
     notes = load_patient_notes(services, patient_id)
     summary = parse_summary(summary_text, source="request", is_json=fmt == "json")
     if summary.patient_id not in (patient_id, "", "unknown") and fmt == "json":
         raise VerificationError("the summary's patient_id differs from the request's; "
                                 "verify it against its own patient")
-    extractor = StoreExtractor(services)
-    extractions = [extractor.extract_note(n) for n in notes]
-    timeline = build_timeline(notes, extractions)
-    return verify_summary(summary, notes, extractions, timeline=timeline, extractor=extractor)
+    # The CLI's use case; the store's extractor serves cached extractions.
+    return verify_patient(summary, notes, StoreExtractor(services))
 
 
 @router.post("/verify", response_model=VerifyResponse)
