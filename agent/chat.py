@@ -16,7 +16,6 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from agent.config import Settings
@@ -25,6 +24,7 @@ from agent.schemas.chat import AnswerSentence, ChatAnswer, LLMAnswer, Passage
 from agent.schemas.extraction import NoteExtraction, Provenance
 from agent.schemas.notes import Note
 from agent.schemas.summary import Citation, LLMCallRecord
+from agent.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +35,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 ChatEvent = tuple[str, Any]
 """``("passages", list[Passage])``, ``("sentence", AnswerSentence)``, ``("done", ChatAnswer)``."""
-
-
-def _package_version() -> str:
-    try:
-        return version("clinagent")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -274,7 +267,7 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
     if bad:
         flags.append(f"sentence(s) {', '.join(map(str, bad))} not supported by the notes: "
                      "see their verification")
-    provenance = Provenance(producer=PRODUCER, package_version=_package_version(),
+    provenance = Provenance(producer=PRODUCER, package_version=package_version(),
                             backend=backend_used, model=model, prompt=prompt_ref)
     yield "done", ChatAnswer(patient_id=patient_id, mode=mode,
                              answer=" ".join(s.text for s in verified), sentences=verified,

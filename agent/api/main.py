@@ -30,6 +30,7 @@ from agent.api.routes import (
 )
 from agent.api.services import Services
 from agent.config import Settings
+from agent.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +69,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         finally:
             svc.close()
 
-    from agent.chat import _package_version
-
-    app = FastAPI(title="clinagent", version=_package_version(), description=_DESCRIPTION,
+    app = FastAPI(title="clinagent", version=package_version(), description=_DESCRIPTION,
                   lifespan=lifespan)
     app.state.metrics = Metrics()
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date
-from importlib.metadata import PackageNotFoundError, version
 
 from agent.deid.anonymize import transform
 from agent.deid.audit import build_audit
 from agent.errors import ConfigError
 from agent.schemas.deid import AuditRecord, DeidResult, PhiSpan
 from agent.schemas.notes import Note
+from agent.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +21,6 @@ SECRET_HELP = ("Create a key once and keep it out of version control: "
                "chmod 600 deid.key, then set CLINAGENT_DEID__SECRET_FILE=deid.key "
                "(or CLINAGENT_DEID__SECRET). The same key gives the same surrogates and date "
                "shifts on every run; a new key gives new ones")
-
-
-def _package_version() -> str:
-    try:
-        return version("clinagent")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def _note_date(note: Note) -> date | None:
@@ -64,7 +57,7 @@ class PatientDeidentifier:
         self._secret = secret
         self.threshold = threshold
         self.detector = get_detector(pack_file)
-        self.version = _package_version()
+        self.version = package_version()
 
     @classmethod
     def from_settings(cls, settings, *, mode: str | None = None) -> PatientDeidentifier:

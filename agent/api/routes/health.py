@@ -12,20 +12,15 @@ from agent.api.limits import run_cpu
 from agent.errors import ClinicalAgentError
 from agent.schemas.api import CheckResult, HealthResponse, ReadyResponse
 from agent.store.engine import current_revision, ping
+from agent.version import package_version
 
 router = APIRouter(tags=["health"])
-
-
-def _version() -> str:
-    from agent.chat import _package_version
-
-    return _package_version()
 
 
 @router.get("/healthz", response_model=HealthResponse)
 async def healthz() -> HealthResponse:
     """The process is up (answers even while models work in the thread pool)."""
-    return HealthResponse(version=_version())
+    return HealthResponse(version=package_version())
 
 
 def _checks(services) -> dict[str, CheckResult]:
