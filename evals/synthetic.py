@@ -103,8 +103,8 @@ def _label_key(label: str) -> str:
     return " ".join(_ASIDE_RE.sub(" ", label).lower().split())
 
 
-@lru_cache(maxsize=1)
-def section_headers() -> dict[str, str]:
+@lru_cache(maxsize=4)
+def section_headers(corpus: str | None = None) -> dict[str, str]:
     """Header label -> section, from ``source/sections.json`` (``{"section_headers": ...}``).
 
     A line is a header when its text before the first colon, or the whole line, is a label
@@ -115,7 +115,7 @@ def section_headers() -> dict[str, str]:
         RuleFileError: unknown top-level key, a section not in UPPER_SNAKE, or a label that
             is not normalised or is listed twice.
     """
-    path = data_dir().joinpath("source").joinpath(SECTIONS_FILE)
+    path = data_dir(corpus).joinpath("source").joinpath(SECTIONS_FILE)
     raw = json.loads(path.read_text(encoding="utf-8"))
     if set(raw) != {"section_headers"}:
         raise RuleFileError(SECTIONS_FILE, "the only top-level key is 'section_headers'")
@@ -131,12 +131,13 @@ def section_headers() -> dict[str, str]:
     return table
 
 
-def section_of(line: str) -> str | None:
+def section_of(line: str, corpus: str | None = None) -> str | None:
     """The section a header line opens, or None when the line is not a known header."""
+    headers = section_headers(corpus)
     m = _LABEL_RE.match(line)
-    if m and (sec := section_headers().get(_label_key(m.group(1)))):
+    if m and (sec := headers.get(_label_key(m.group(1)))):
         return sec
-    return section_headers().get(_label_key(line.strip().rstrip(":")))
+    return headers.get(_label_key(line.strip().rstrip(":")))
 
 
 def _parse_line(line: str, source: str, lineno: int) -> tuple[str, list[_Raw]]:
@@ -189,7 +190,8 @@ def _parse_header(line: str, source: str, lineno: int) -> dict[str, str]:
     return {f: fields[f] for f in _HEADER_FIELDS}
 
 
-def _build_note(header: dict[str, str], lines: list[tuple[int, str]], source: str) -> GoldNote:
+def _build_note(header: dict[str, str], lines: list[tuple[int, str]], source: str,
+                corpus: str | None = None) -> GoldNote:
     while lines and not lines[0][1].strip():
         lines.pop(0)
     while lines and not lines[-1][1].strip():
@@ -200,7 +202,7 @@ def _build_note(header: dict[str, str], lines: list[tuple[int, str]], source: st
     section: str | None = None
     for lineno, src in lines:
         plain, line_raws = _parse_line(src.rstrip(), source, lineno)
-        section = section_of(plain) or section
+        section = section_of(plain, corpus) or section
         for r in line_raws:
             r.start, r.end, r.section = r.start + offset, r.end + offset, section
         raws.extend(line_raws)
@@ -264,12 +266,13 @@ def _build_note(header: dict[str, str], lines: list[tuple[int, str]], source: st
     return gold
 
 
-def parse_source(source: str, content: str) -> list[GoldNote]:
+def parse_source(source: str, content: str, corpus: str | None = None) -> list[GoldNote]:
     """Parse one marked-up source file into notes with gold labels.
 
     Args:
         source: the file name, used in error messages.
         content: the file's text.
+        corpus: the corpus folder whose ``source/sections.json`` applies (None = demo).
 
     Returns:
         The notes of the file in file order.
@@ -285,7 +288,7 @@ def parse_source(source: str, content: str) -> list[GoldNote]:
             continue
         if line.startswith(_NOTE_START):
             if header is not None:
-                notes.append(_build_note(header, lines, source))
+                notes.append(_build_note(header, lines, source, corpus))
             header, lines = _parse_header(line, source, lineno), []
         elif header is None:
             if line.strip():
@@ -293,15 +296,17 @@ def parse_source(source: str, content: str) -> list[GoldNote]:
         else:
             lines.append((lineno, line))
     if header is not None:
-        notes.append(_build_note(header, lines, source))
+        notes.append(_build_note(header, lines, source, corpus))
     return notes
 
 
-def build_corpus(sources: Iterable[tuple[str, str]]) -> list[GoldNote]:
+def build_corpus(sources: Iterable[tuple[str, str]],
+                 corpus: str | None = None) -> list[GoldNote]:
     """Parse all sources and check cross-note consistency.
 
     Args:
         sources: ``(file name, content)`` pairs; notes keep this order.
+        corpus: the corpus folder (None = the packaged demo corpus).
 
     Returns:
         Every note of every source.
@@ -313,7 +318,7 @@ def build_corpus(sources: Iterable[tuple[str, str]]) -> list[GoldNote]:
     corpus: list[GoldNote] = []
     seen: set[str] = set()
     for name, content in sources:
-        notes = parse_source(name, content)
+        notes = parse_source(name, content, corpus)
         if len({n.note["patient_id"] for n in notes}) > 1:
             raise InputError(name, "one source file holds one patient")
         dates = [n.note["date"] for n in notes]
@@ -340,8 +345,11 @@ def render(corpus: list[GoldNote]) -> dict[str, str]:
     }
 
 
-def data_dir() -> Traversable:
-    """The packaged ``evals/data/synthetic`` folder."""
+def data_dir(corpus: str | None = None) -> Traversable:
+    """A corpus folder: ``corpus`` if given (e.g. a frozen test corpus), else the packaged
+    ``evals/data/synthetic`` demo corpus."""
+    if corpus is not None:
+        return Path(corpus)
     root = files("evals")
     if not root.joinpath("synthetic.py").is_file():
         # pytest's default import mode puts tests/ on sys.path, where tests/evals (no
@@ -353,32 +361,32 @@ def data_dir() -> Traversable:
 
 
 def read_sources(folder: Traversable | None = None) -> list[tuple[str, str]]:
-    """Read every ``*.txt`` source, sorted by file name."""
+    """Read every ``*.txt`` source of a ``source/`` folder, sorted by file name."""
     folder = folder or data_dir().joinpath("source")
     return [(p.name, p.read_text(encoding="utf-8"))
             for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".txt")]
 
 
-def _read_jsonl(name: str) -> list[dict]:
+def _read_jsonl(name: str, corpus: str | None = None) -> list[dict]:
     return [json.loads(line) for line in
-            data_dir().joinpath(name).read_text(encoding="utf-8").splitlines() if line]
+            data_dir(corpus).joinpath(name).read_text(encoding="utf-8").splitlines() if line]
 
 
-def load_notes() -> list[Note]:
+def load_notes(corpus: str | None = None) -> list[Note]:
     """Load the built synthetic notes, in corpus order."""
-    return [Note(**row) for row in _read_jsonl("notes.jsonl")]
+    return [Note(**row) for row in _read_jsonl("notes.jsonl", corpus)]
 
 
-def load_gold_entities() -> dict[str, list[Entity]]:
+def load_gold_entities(corpus: str | None = None) -> dict[str, list[Entity]]:
     """Load the gold entities, keyed by note id (every note has a key)."""
     return {row["note_id"]: [Entity.model_validate(e) for e in row["entities"]]
-            for row in _read_jsonl("gold_entities.jsonl")}
+            for row in _read_jsonl("gold_entities.jsonl", corpus)}
 
 
-def load_gold_phi() -> dict[str, list[GoldPhi]]:
+def load_gold_phi(corpus: str | None = None) -> dict[str, list[GoldPhi]]:
     """Load the gold PHI spans, keyed by note id (every note has a key)."""
     return {row["note_id"]: [GoldPhi(**p) for p in row["phi"]]
-            for row in _read_jsonl("gold_phi.jsonl")}
+            for row in _read_jsonl("gold_phi.jsonl", corpus)}
 
 
 def offset_errors(rendered: dict[str, str]) -> list[str]:
@@ -406,10 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.synthetic", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["build", "check", "stats", "lint"])
+    parser.add_argument("--corpus", default=None,
+                        help="corpus folder holding source/ (default: the demo corpus)")
     args = parser.parse_args(argv)
-    corpus = build_corpus(read_sources())
+    out = Path(str(data_dir(args.corpus)))
+    corpus = build_corpus(read_sources(out / "source"), args.corpus)
     rendered = render(corpus)
-    out = Path(str(data_dir()))
     if args.command == "build":
         for name, content in rendered.items():
             (out / name).write_text(content, encoding="utf-8")
