@@ -13,45 +13,29 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from agent.config import Settings
 from agent.errors import BackendUnavailable, ExtractionFailed, InputError
+from agent.extract.batch import make_extractor
+from agent.patient import PatientRecord
+from agent.rules import rules_for
 from agent.schemas.chat import AnswerSentence, ChatAnswer, LLMAnswer, Passage
 from agent.schemas.extraction import NoteExtraction, Provenance
+from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
 from agent.schemas.summary import Citation, LLMCallRecord
 from agent.version import package_version
+from retrieval.lexical import tokenize
 
 logger = logging.getLogger(__name__)
 
 PRODUCER = "clinagent.agent.chat"
 EXTRACTIVE_SENTENCES = 3
-# Sentence ends: ., ! or ? before whitespace, or a line break (notes are line-oriented).
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
 ChatEvent = tuple[str, Any]
 """``("passages", list[Passage])``, ``("sentence", AnswerSentence)``, ``("done", ChatAnswer)``."""
-
-
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """``(start, end)`` of the sentences of ``text`` (whitespace trimmed), shifted by
-    ``offset``."""
-    spans = []
-    pos = 0
-    for m in [*_SENTENCE_END.finditer(text), None]:
-        end = m.start() if m is not None else len(text)
-        piece = text[pos:end]
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece.rstrip())
-        if trail > lead:
-            spans.append((offset + pos + lead, offset + pos + trail))
-        if m is not None:
-            pos = m.end()
-    return spans
 
 
 def retrieve(question: str, notes: list[Note], settings: Settings, *, retriever=None,
@@ -76,7 +60,10 @@ def retrieve(question: str, notes: list[Note], settings: Settings, *, retriever=
         return [Passage(passage_id=f"P{i}", note_id=h.note_id, start=h.start, end=h.end,
                         text=h.text, section=h.section, note_type=h.note_type, date=h.date,
                         score=h.score) for i, h in enumerate(hits, start=1)]
+    # Deferred: faiss and the embedder stack, only when chat ranks without a retriever.
     from agent.indexing import chunk_notes
+
+    # Deferred: bm25s, only when ranking without a retriever.
     from retrieval.lexical import LexicalScorer
 
     pipeline = getattr(extractor, "pipeline", None)
@@ -94,29 +81,29 @@ def retrieve(question: str, notes: list[Note], settings: Settings, *, retriever=
 
 
 def _overlap(a: set[str], text: str) -> int:
-    from retrieval.lexical import tokenize
-
     return len(a & set(tokenize(text)))
 
 
-def best_sentence(passage: Passage, words: set[str]) -> tuple[int, int, int]:
+def best_sentence(passage: Passage, words: set[str], layout: NoteLayout,
+                  ) -> tuple[int, int, int]:
     """``(overlap, start, end)`` of the passage sentence sharing most words (note offsets;
-    the first sentence on ties)."""
+    the first sentence on ties). Sentences are the note's layout sentences, the ones the
+    handoff cites."""
     best = (-1, passage.start, passage.end)
-    for s, e in sentence_spans(passage.text, passage.start):
+    for s, e in layout.sentences_in(passage.start, passage.end):
         score = _overlap(words, passage.text[s - passage.start:e - passage.start])
         if score > best[0]:
             best = (score, s, e)
     return best
 
 
-def _extractive(question: str, passages: list[Passage]) -> list[AnswerSentence]:
-    from retrieval.lexical import tokenize
-
+def _extractive(question: str, passages: list[Passage],
+                layouts: dict[str, NoteLayout]) -> list[AnswerSentence]:
     words = set(tokenize(question))
     out: list[AnswerSentence] = []
     seen: set[tuple[str, int, int]] = set()
-    best = [(p, *best_sentence(p, words)) for p in passages[:EXTRACTIVE_SENTENCES]]
+    best = [(p, *best_sentence(p, words, layouts[p.note_id]))
+            for p in passages[:EXTRACTIVE_SENTENCES]]
     # A sentence sharing no word with the question (a header, a signature) is only used
     # when no passage has a better one: dense retrieval may rank such passages high.
     if any(overlap > 0 for _, overlap, _, _ in best):
@@ -133,13 +120,21 @@ def _extractive(question: str, passages: list[Passage]) -> list[AnswerSentence]:
     return out
 
 
-def _llm_answer(question: str, passages: list[Passage], settings: Settings, backend,
+def _llm_answer(question: str, passages: list[Passage], layouts: dict[str, NoteLayout],
+                settings: Settings, backend,
                 ) -> tuple[list[AnswerSentence], LLMCallRecord, list[str], str]:
     """Ask the model; map its passage ids to citations. Returns sentences, the call
     record, flags and the backend that answered."""
+    # Deferred: imported with its heavier neighbours (instructor), only on this path.
     from agent.llm.base import GenerationParams
+
+    # Deferred: instructor, only in LLM mode.
     from agent.llm.structured import generate_structured, prompt_schema
+
+    # Deferred: jinja2 templates, only in LLM mode.
     from prompts import load_prompt
+
+    # Deferred: bm25s, only when ranking without a retriever.
     from retrieval.lexical import tokenize
 
     prompt = load_prompt("chat", "answer")
@@ -170,7 +165,7 @@ def _llm_answer(question: str, passages: list[Passage], settings: Settings, back
                 flags.append(f"answer sentence {i} cites unknown passage id {pid[:10]!r}; "
                              "it is kept without that citation")
                 continue
-            overlap, s, e = best_sentence(p, words)
+            overlap, s, e = best_sentence(p, words, layouts[p.note_id])
             # Narrow the citation to the sentence the answer rests on when one clearly
             # matches; else the whole passage is the evidence.
             if overlap <= 0:
@@ -184,16 +179,6 @@ def _llm_answer(question: str, passages: list[Passage], settings: Settings, back
     if not sentences:
         flags.append("the model found no answer in the retrieved passages")
     return sentences, record, flags, result.completions[-1].backend
-
-
-def _verify(sentences: list[AnswerSentence], notes: dict[str, Note],
-            extractions: dict[str, NoteExtraction], extractor) -> Iterator[AnswerSentence]:
-    from verifiers.crosscheck import check_statement
-
-    for sentence in sentences:
-        verification = check_statement(sentence.text, sentence.citations, notes, extractions,
-                                       extractor=extractor)
-        yield sentence.model_copy(update={"verification": verification})
 
 
 def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend=None,
@@ -210,9 +195,11 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
         raise InputError("chat", "the notes belong to several patients",
                          fix="Pass the notes of one patient")
     if extractor is None:
-        from agent.pipeline import make_extractor
-
         extractor = make_extractor(settings)
+    # The verifier weighs the cited spans against everything the patient's notes say:
+    # the same preparation (order, layouts, timeline) as the handoff.
+    patient = PatientRecord.prepare(notes, extractor, rules_for(settings),
+                                    extractions=list((extractions or {}).values()))
     passages = retrieve(question, notes, settings, retriever=retriever, extractor=extractor,
                         k=k)
     yield "passages", passages
@@ -224,15 +211,18 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
         flags.append("no passage of the patient's notes matches the question")
         sentences = []
     elif use_llm:
+        # Deferred: jinja2 templates, only in LLM mode.
         from prompts import load_prompt
 
         prompt_ref = load_prompt("chat", "answer").ref
         try:
             if backend is None:
-                from agent.llm_extract import make_backend
+                # Deferred: the LLM backends (openai client, llama.cpp), only in LLM mode.
+                from agent.extract.llm import make_backend
 
                 backend = make_backend(settings.llm)
-            sentences, record, more, backend_used = _llm_answer(question, passages, settings,
+            sentences, record, more, backend_used = _llm_answer(question, passages, patient.layouts,
+                                                                settings,
                                                                 backend)
             calls.append(record.model_copy(update={"scope": patient_id}))
             flags += more
@@ -249,16 +239,12 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
                                        completion_tokens=e.completion_tokens,
                                        error=e.last_error[:300]))
     if sentences is None:
-        sentences = _extractive(question, passages)
-    by_id = {n.note_id: n for n in notes}
-    extractions = dict(extractions or {})
-    # The verifier weighs the cited spans against everything the patient's notes say, so
-    # every note needs its extraction.
-    for note in notes:
-        if note.note_id not in extractions:
-            extractions[note.note_id] = extractor.extract_note(note)
+        sentences = _extractive(question, passages, patient.layouts)
     verified = []
-    for sentence in _verify(sentences, by_id, extractions, extractor):
+    for answer in sentences:
+        # Checked exactly as a handoff statement: same evidence, same timeline status.
+        sentence = answer.model_copy(update={"verification": patient.check(
+            answer.text, answer.citations)})
         verified.append(sentence)
         yield "sentence", sentence
     bad = [i for i, s in enumerate(verified, start=1)

@@ -202,6 +202,24 @@ class SummarySettings(BaseModel):
         default=6, ge=1, le=32, description="Most statements the LLM may return per call.")
 
 
+class EvalSettings(BaseModel):
+    """The evaluation runs (``clinagent eval``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path | None = Field(
+        default=None, description="Folder with the public dev sets (negex/, phee/, codiesp/, "
+        "ncbi-disease/, presidio-synth/, medec-ms/, aci-bench/, mts-dialog/); --data-dir "
+        "overrides it. None: the evals that read these sets ask for one.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder; fix the path or unset the setting")
+        return value
+
+
 class ApiSettings(BaseModel):
     """The HTTP service (``clinagent serve``): store, index, limits."""
 
@@ -271,6 +289,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

@@ -2,7 +2,7 @@
 search one patient's notes.
 
 This module is where sections and sentences are computed (with the clinical pipeline of
-``verifiers.nlp``) and handed to ``retrieval.chunking`` as plain spans, so ``retrieval``
+``agent.nlp.pipeline``) and handed to ``retrieval.chunking`` as plain spans, so ``retrieval``
 stays independent of ``verifiers``.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from agent.config import RetrievalSettings, Settings
 from agent.errors import InputError, RetrievalIndexError
 from agent.notes import iter_notes
+from agent.rules import rules_for
 from agent.schemas.notes import Note
 from agent.schemas.retrieval import Chunk, SearchFilters, SearchHit, SearchMode
 
@@ -45,6 +46,7 @@ class IndexReport:
 
 def make_embedder(settings: RetrievalSettings):
     """The configured embedder (loads the model: seconds)."""
+    # Deferred: torch / sentence-transformers: heavy, only when embedding.
     from retrieval.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(settings.model_path, device=settings.device,
@@ -56,14 +58,17 @@ def note_layout(text: str, pipeline) -> tuple[list, list[tuple[int, int]]]:
 
     Args:
         text: the note text.
-        pipeline: a ``verifiers.nlp.ClinicalPipeline``.
+        pipeline: a ``agent.nlp.pipeline.ClinicalPipeline``.
 
     Returns:
         ``(sections, sentences)``: :class:`retrieval.chunking.SectionSpan` list and
         ``(start, end)`` sentence spans, offsets into ``text``.
     """
+    # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
+    from agent.nlp.pipeline import segments
+
+    # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
     from retrieval.chunking import SectionSpan
-    from verifiers.nlp import segments
 
     sections: list[SectionSpan] = []
     sentences: list[tuple[int, int]] = []
@@ -90,10 +95,12 @@ def note_layout(text: str, pipeline) -> tuple[list, list[tuple[int, int]]]:
 def chunk_notes(notes: list[Note], settings: RetrievalSettings, pipeline=None,
                 ) -> dict[str, list[Chunk]]:
     """Chunk notes along sections and sentences (note_id -> chunks)."""
+    # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
     from retrieval.chunking import chunk_note
 
     if pipeline is None:
-        from verifiers.nlp import build_pipeline
+        # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
+        from agent.nlp.pipeline import build_pipeline
 
         pipeline = build_pipeline()
     out = {}
@@ -115,7 +122,10 @@ def open_index(index_dir: str | Path, settings: RetrievalSettings, embedder, *,
     Raises:
         RetrievalIndexError: missing, corrupted or mismatched index.
     """
+    # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
     from retrieval.chunking import chunker_id
+
+    # Deferred: faiss: heavy, only when an index is opened.
     from retrieval.index import VectorIndex
 
     kwargs = dict(embedder_id=embedder.model_id, dimension=embedder.dimension,
@@ -162,9 +172,11 @@ def add_notes(index, notes: list[Note], settings: RetrievalSettings, embedder, *
     chunks_by_note: dict[str, list[Chunk]] = {}
     if todo:
         if pipeline is None:
-            from verifiers.nlp import build_pipeline
+            # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
+            from agent.nlp.pipeline import build_pipeline
 
             pipeline = build_pipeline()
+        # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
         from retrieval.chunking import chunk_note
 
         for i, note in enumerate(todo, start=1):
@@ -175,6 +187,7 @@ def add_notes(index, notes: list[Note], settings: RetrievalSettings, embedder, *
                 progress("chunking", i, len(todo))
     all_chunks = [c for n in todo for c in chunks_by_note[n.note_id]]
     if all_chunks:
+        # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
         from retrieval.chunking import embedding_text
 
         done = 0
@@ -247,6 +260,7 @@ def index_notes(notes_path: str | Path | None, index_dir: str | Path, settings: 
         embedder = make_embedder(rs)
     index_path = Path(index_dir)
     if rebuild and index_path.exists():
+        # Deferred: faiss: heavy, only when an index is opened.
         from retrieval.index import MANIFEST
 
         if not (index_path / MANIFEST).exists() and any(index_path.iterdir()):
@@ -262,6 +276,11 @@ def index_notes(notes_path: str | Path | None, index_dir: str | Path, settings: 
         else:
             logger.warning("note %s is not in the index; nothing deleted", note_id)
 
+    if pipeline is None and notes:
+        # Chunk with the configured sections (a user's rules folder), as extraction does.
+        from agent.nlp.pipeline import build_pipeline  # medspaCy: heavy, only when indexing
+
+        pipeline = build_pipeline(rules_for(settings).dir)
     add_notes(index, notes, rs, embedder, pipeline=pipeline, progress=progress,
               report=report)
     manifest = index.save()
@@ -308,6 +327,7 @@ def search_index(index_dir: str | Path, query: str, *, patient_id: str, settings
     Raises:
         RetrievalIndexError: missing, corrupted or mismatched index.
     """
+    # Deferred: faiss and the embedder: heavy, only when searching.
     from retrieval.retriever import Retriever
 
     rs = settings.retrieval

@@ -17,7 +17,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent.errors import InputError
-from agent.schemas.extraction import Provenance
+from agent.patient import PatientRecord
+from agent.rules import Rules
+from agent.schemas.extraction import Extractor, Provenance
 from agent.schemas.notes import Note
 from agent.schemas.summary import HANDOFF_SECTIONS, HandoffSummary, Statement
 
@@ -190,24 +192,20 @@ def parse_summary(text: str, *, source: str = "summary", is_json: bool | None = 
     return summary
 
 
-def verify_patient(summary: HandoffSummary, notes: list[Note], extractor) -> HandoffSummary:
-    """Extract the notes, build the timeline and verify the summary against them.
+def verify_patient(summary: HandoffSummary, notes: list[Note], extractor: Extractor,
+                   rules: Rules) -> HandoffSummary:
+    """Prepare the patient (extract, lay out, timeline) and verify the summary.
 
     Args:
         summary: the summary to check.
         notes: the patient's notes.
         extractor: the deterministic extractor.
+        rules: the rule set (the same one the handoff uses).
 
     Returns:
         The verified summary (verdict on every statement, omissions from the timeline).
     """
-    from agent.timeline import build_timeline
-    from verifiers.crosscheck import verify_summary
-
-    extractions = [extractor.extract_note(n) for n in notes]
-    timeline = build_timeline(notes, extractions)
-    verified = verify_summary(summary, notes, extractions, timeline=timeline,
-                              extractor=extractor)
+    verified = PatientRecord.prepare(notes, extractor, rules).verify(summary)
     logger.info("verified %d statements against %d notes", len(verified.statements),
                 len(notes))
     return verified

@@ -2,7 +2,7 @@
 
     python benchmarks/extract_throughput.py [--notes 1000] [--workers 1 2]
 
-Runs the same code path as the CLI (``agent.pipeline.extract_notes``) and prints a table:
+Runs the same code path as the CLI (``agent.extract.batch.extract_notes``) and prints a table:
 extractor load time, notes/s, characters/s, entities/s and peak RSS per configuration.
 Not a test: numbers depend on the machine; the target is >= 50 notes/s on 2 cores.
 """
@@ -24,7 +24,7 @@ def _one(notes_path: Path, workers: int) -> dict:
 import json, resource, time
 t0 = time.perf_counter()
 from agent.config import Settings
-from agent.pipeline import extract_notes, make_extractor
+from agent.extract.batch import extract_notes, make_extractor
 settings = Settings()
 if {workers} == 1:
     make_extractor(settings)

@@ -52,8 +52,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from agent.config import LLMSettings, Settings
-    from agent.handoff import handoff_for_patient
-    from agent.pipeline import make_extractor
+    from agent.extract.batch import make_extractor
+    from agent.handoff.build import handoff_for_patient
 
     settings = Settings()
     notes = build_patient(args.notes)
@@ -78,7 +78,7 @@ def main() -> None:
         llm_settings = settings.model_copy(update={
             "llm": LLMSettings.model_validate({**settings.llm.model_dump(), **fields})})
         subset = notes[: args.llm_notes] if args.llm_notes else notes
-        from agent.llm_extract import make_backend
+        from agent.llm.factory import make_backend
 
         t0 = time.perf_counter()
         backend = make_backend(llm_settings.llm)

@@ -36,11 +36,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from agent.config import LLMSettings
+    from agent.extract.llm import LLMExtractor
     from agent.llm.base import GenerationParams
+    from agent.llm.factory import make_backend
     from agent.llm.structured import structured_output_ref
-    from agent.llm_extract import LLMExtractor, make_backend
+    from agent.nlp.entities import EntityExtractor
     from agent.notes import iter_notes
-    from verifiers.entities import EntityExtractor
 
     fields = {"n_ctx": args.n_ctx, "max_tokens": args.max_tokens, "json_mode": args.json_mode}
     if args.base_url:

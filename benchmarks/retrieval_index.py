@@ -39,11 +39,11 @@ def _pct(times: list[float]) -> tuple[float, float]:
 def part_real(n_chunks: int, n_queries: int) -> None:
     from agent.config import Settings
     from agent.indexing import chunk_notes, make_embedder
+    from agent.nlp.pipeline import build_pipeline
     from evals.synthetic import load_gold_entities, load_notes
     from retrieval.chunking import embedding_text
     from retrieval.index import VectorIndex
     from retrieval.retriever import Retriever
-    from verifiers.nlp import build_pipeline
 
     settings = Settings().retrieval
     notes = load_notes()

@@ -10,7 +10,7 @@ Layout expected under ``data_dir``: ``text_files_en/<doc>.txt``, ``trainD.tsv`` 
 ``trainP.tsv`` (``doc<TAB>code``, lower-case codes).
 
 Run the development baseline (MeSH dictionary matcher + ProblemCoder) with
-``python -m evals.codiesp /work/shared/data/codiesp/train [limit]``.
+``python -m evals.codiesp DATA_DIR/codiesp/train [limit]``.
 """
 
 from __future__ import annotations
@@ -190,11 +190,11 @@ def run(extract_fn: ExtractFn, data_dir: str | Path, limit: int | None = None) -
 
 
 if __name__ == "__main__":
-    # Development baseline only: the product extractor is verifiers.entities.
+    # Development baseline only: the product extractor is agent.nlp.entities.
     import ahocorasick
 
-    from verifiers.disease_vocab import disease_lexicon
-    from verifiers.icd10cm import ProblemCoder
+    from agent.nlp.vocab.diseases import disease_lexicon
+    from agent.nlp.vocab.icd10cm import ProblemCoder
 
     coder = ProblemCoder()
     t_load = time.perf_counter()
@@ -236,7 +236,9 @@ if __name__ == "__main__":
             out.append(Entity(start=s, end=e, text=mention, type="PROBLEM", codes=cache[key]))
         return out
 
-    data = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data/codiesp/train"
+    if len(sys.argv) < 2:
+        sys.exit("usage: python -m evals.codiesp <data-dir>/codiesp/train [LIMIT]")
+    data = sys.argv[1]
     lim = int(sys.argv[2]) if len(sys.argv) > 2 else None
     result = run(dev_extract, data, lim)
     result["load_seconds"] = round(load_s, 2)

@@ -2,17 +2,19 @@
 
 Usage::
 
-    python -m evals.deid [--data-dir ../shared/data] [--out evals/reports/deid.json]
+    clinagent eval deid [--data-dir DIR] [--out evals/reports/deid.json] [--system NAME]...
+    python -m evals.deid [--data-dir DIR] [--out evals/reports/deid.json]
                          [--systems clinagent,presidio,philter]
 
 Sets:
 - demo gold (``evals/data/synthetic``), split into dev (P001-P004, used for tuning) and
   held-out (P005-P007) patients, and all pooled;
 - presidio-synth (``<data-dir>/presidio-synth/synth_dev.json``, general-domain synthetic
-  PII), with its types mapped onto ours (``PRESIDIO_SYNTH_MAP``; the types HIPAA does not
-  list, and years, times, weekdays, countries, states and ages under 90, are ignored: a
-  prediction on them counts neither way); split into synth_dev (first 375, used for tuning)
-  and synth_heldout.
+  PII; ``<data-dir>`` is ``--data-dir`` or ``CLINAGENT_EVAL__DATA_DIR``, and the set is
+  skipped when neither is given), with its types mapped onto ours (``PRESIDIO_SYNTH_MAP``;
+  the types HIPAA does not list, and years, times, weekdays, countries, states and ages
+  under 90, are ignored: a prediction on them counts neither way); split into synth_dev
+  (first 375, used for tuning) and synth_heldout.
 
 Scores (same scorer for every system): span level (a gold span is found when a predicted
 span overlaps it, each prediction used once; typed per identifier type for clinagent and
@@ -33,8 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.config import Settings
+from agent.deid.batch import PatientDeidentifier
+from agent.deid.detector import get_detector
+from agent.deid.lexicons import country_names, state_names
+from agent.schemas.notes import Note
 from evals.metrics import PRF, match_spans
 from evals.run import git_sha
+from evals.synthetic import load_gold_phi, load_notes
 
 DEV_PATIENTS = ("P001", "P002", "P003", "P004")
 SYNTH_DEV_SIZE = 375
@@ -65,8 +73,6 @@ class Doc:
 
 
 def demo_docs() -> list[Doc]:
-    from evals.synthetic import load_gold_phi, load_notes
-
     gold = load_gold_phi()
     return [Doc(n.note_id, n.patient_id, n.text,
                 [(g.start, g.end, g.type) for g in gold.get(n.note_id, [])], date=n.date)
@@ -74,8 +80,6 @@ def demo_docs() -> list[Doc]:
 
 
 def _regions() -> frozenset[str]:
-    from agent.deid.registry import country_names, state_names
-
     return country_names() | state_names()
 
 
@@ -119,9 +123,6 @@ Predictor = Callable[[list[Doc]], dict[str, list[tuple[int, int, str]]]]
 
 
 def clinagent_system() -> Predictor:
-    from agent.deid.batch import PatientDeidentifier
-    from agent.schemas.notes import Note
-
     deid = PatientDeidentifier(mode="redact")
 
     def predict(docs: list[Doc]) -> dict[str, list[tuple[int, int, str]]]:
@@ -260,16 +261,27 @@ def score(docs: list[Doc], pred: dict[str, list[tuple[int, int, str]]], *, typed
     return out
 
 
-def run_deid(*, out: Path, data_dir: Path, systems: list[str]) -> dict:
-    """Run every system on every set; print a table and write the JSON report."""
+def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
+    """Run every system on every set; print a table and write the JSON report.
+
+    Args:
+        out: JSON report path.
+        data_dir: folder with the public dev sets (``presidio-synth/``); None runs the demo
+            sets only.
+        systems: names in :data:`SYSTEMS`.
+
+    Returns:
+        The report dict.
+    """
     demo = demo_docs()
     sets = {
         "demo_all": demo,
         "demo_dev": [d for d in demo if d.patient_id in DEV_PATIENTS],
         "demo_heldout": [d for d in demo if d.patient_id not in DEV_PATIENTS],
     }
-    synth_path = data_dir / "presidio-synth" / "synth_dev.json"
-    if synth_path.exists():
+    if data_dir is None:
+        print("presidio-synth skipped: pass --data-dir or set CLINAGENT_EVAL__DATA_DIR")
+    elif (data_dir / "presidio-synth" / "synth_dev.json").exists():
         synth = presidio_synth_docs(data_dir)
         sets["presidio_synth"] = synth
         # Rules were tuned on the first half only; the second half is held out.
@@ -292,8 +304,6 @@ def run_deid(*, out: Path, data_dir: Path, systems: list[str]) -> dict:
             sys_report["sets"][set_name] = res
         report["systems"][name] = sys_report
     if "clinagent" in report["systems"]:
-        from agent.deid.registry import get_detector
-
         report["pack_sha256"] = get_detector().pack_sha256
     _print(report)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -321,11 +331,13 @@ def _print(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="public dev sets (default: CLINAGENT_EVAL__DATA_DIR)")
     ap.add_argument("--out", type=Path, default=Path("evals/reports/deid.json"))
     ap.add_argument("--systems", default="clinagent,presidio,philter")
     args = ap.parse_args(argv)
-    run_deid(out=args.out, data_dir=args.data_dir, systems=args.systems.split(","))
+    data_dir = args.data_dir if args.data_dir is not None else Settings().eval.data_dir
+    run_deid(out=args.out, data_dir=data_dir, systems=args.systems.split(","))
 
 
 if __name__ == "__main__":

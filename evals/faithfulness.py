@@ -1,11 +1,12 @@
 """Faithfulness evaluation of the verifier (``clinagent eval faithfulness``).
 
-    python -m evals.faithfulness [--only demo|medec|aci|mts] [--limit N] [--out-dir DIR]
+    python -m evals.faithfulness [--only demo|medec|aci|mts] [--limit N] [--data-dir DIR]
+                                 [--out-dir DIR]
 
 - **demo**: the planted-contradiction corpus (``evals/verifier_cases.py``) verified the way
   ``clinagent verify`` does (timeline-aware): detection rate of planted errors, false-flag
   rate on correct statements, reason accuracy, per kind; plus ``evals.handoff`` (gold recall
-  and traps of the extractive handoff) when that module is present.
+  and traps of the extractive handoff).
 - **medec**: MEDEC-MS validation texts. Each sentence is verified against the *other*
   sentences of the same text (the text is both source and claim); a sentence is flagged when
   CONTRADICTED (strict) or CONTRADICTED/UNSUPPORTED (loose). Text-level error detection and
@@ -28,12 +29,22 @@ import re
 import sys
 import time
 from collections import Counter
-from importlib.metadata import version
 from pathlib import Path
 
-from agent.schemas.extraction import Attribute, Entity
+from agent.config import Settings
+from agent.nlp.entities import default_extractor
+from agent.nlp.layout import sentence_spans
+from agent.patient import PatientRecord
+from agent.rules import Rules
+from agent.schemas.extraction import Attribute, Entity, Extractor
 from agent.schemas.summary import Citation, HandoffSummary, Statement
-from evals.run import DEFAULT_DATA, git_sha
+from agent.schemas.summary_rules import CueSet
+from agent.version import package_version
+from evals import handoff as handoff_eval
+from evals.faithfulness_report import bertscore_fn, headline, write_html
+from evals.run import data_dir_of, git_sha
+from evals.synthetic import load_notes
+from evals.verifier_cases import load_cases
 from verifiers.claims import make_mentions
 from verifiers.crosscheck import judge
 
@@ -41,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 FLAGGED = ("CONTRADICTED", "UNSUPPORTED")
 DEFAULT_LIMITS = {"medec": 200, "aci": 20, "mts": 100}
-_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -97,21 +107,24 @@ def _shifted(ent: Entity, offset: int) -> Entity:
                                   "attributes": attrs})
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence-like spans of a text (split at . ! ? and line breaks)."""
-    return [(m.start(), m.end()) for m in _SENT.finditer(text) if m.group().strip()]
+def mentions_of(name: str, text: str, entities: list[Entity], extractor: Extractor,
+                cues: CueSet) -> list:
+    """The verifier's mentions of a whole text (a dialogue, a MEDEC text)."""
+    return make_mentions(name, None, 0, text, entities, cues, extractor.layout(text, entities))
 
 
 def verify_against_rest(text: str, entities: list[Entity], spans: list[tuple[int, int]],
+                        extractor: Extractor, cues: CueSet,
                         source_mentions: list | None = None) -> list[str]:
     """Verdict of each span's claims against the entities outside it (or given mentions)."""
-    mentions = make_mentions("text", None, 0, text, entities)
+    mentions = mentions_of("text", text, entities, extractor, cues)
     verdicts = []
     for s, e in spans:
         claims = [_shifted(x, s) for x in entities if s <= x.start and x.end <= e]
         source = source_mentions if source_mentions is not None else [
             m for m in mentions if not (s <= m.entity.start < e)]
-        verdicts.append(judge(claims, text[s:e], [], source).verdict)
+        verdicts.append(judge(claims, text[s:e], [], source, cues=cues,
+                              layout=extractor.layout(text[s:e], claims)).verdict)
     return verdicts
 
 
@@ -120,17 +133,12 @@ def verify_against_rest(text: str, entities: list[Entity], spans: list[tuple[int
 
 def run_demo(extractor) -> dict:
     """Planted-contradiction corpus through verify_summary with the timeline."""
-    from agent.timeline import build_timeline
-    from evals.synthetic import load_notes
-    from evals.verifier_cases import load_cases
-    from verifiers.crosscheck import verify_summary
-
     notes = load_notes()
     cases = load_cases()
     rows = []
     for pid in sorted({c["patient_id"] for c in cases}):
         mine = [n for n in notes if n.patient_id == pid]
-        extractions = [extractor.extract_note(n) for n in mine]
+        record = PatientRecord.prepare(mine, extractor, Rules.load())
         group = [c for c in cases if c["patient_id"] == pid]
         summary = HandoffSummary(
             patient_id=pid, generated_at="2026-01-01T00:00:00+00:00", mode="external",
@@ -139,9 +147,7 @@ def run_demo(extractor) -> dict:
                 id=c["case_id"], section=c["section"], text=c["statement"], origin="external",
                 citations=[Citation(note_id=x["note_id"], start=x["start"], end=x["end"])
                            for x in c["citations"]]) for c in group])
-        verified = verify_summary(summary, mine, extractions,
-                                  timeline=build_timeline(mine, extractions),
-                                  extractor=extractor)
+        verified = record.verify(summary)
         for c, st in zip(group, verified.statements, strict=True):
             rows.append({**{k: c[k] for k in ("case_id", "kind", "is_error", "expected_reason",
                                                "statement")},
@@ -150,12 +156,7 @@ def run_demo(extractor) -> dict:
                          "detail": st.verification.detail})
     result = planted_scores(rows)
     result["misses"] = [r for r in rows if (r["verdict"] in FLAGGED) != r["is_error"]]
-    try:
-        from evals import handoff as handoff_eval
-    except ImportError:
-        result["handoff"] = "not available (evals.handoff missing)"
-    else:
-        result["handoff"] = handoff_eval.run(None)
+    result["handoff"] = handoff_eval.run(None)
     return result
 
 
@@ -182,7 +183,8 @@ def run_medec(extractor, data_dir: Path, limit: int | None) -> dict:
         for p in parts:
             spans.append((len(text), len(text) + len(p)))
             text += p + "\n"
-        result = verify_against_rest(text, extractor.extract(text), spans)
+        result = verify_against_rest(text, extractor.extract(text), spans, extractor,
+                                     Rules.load().cues)
         verdicts.update(result)
         is_error = row["Error Flag"] == "1"
         gold_id = int(row["Error Sentence ID"]) if is_error else -1
@@ -254,9 +256,11 @@ def run_dialogue_set(name: str, pairs: list[tuple[str, str]], extractor, scorer)
         rouge_l.append(rouge.score(reference, hyp)["rougeL"].fmeasure)
         hyps.append(hyp)
         refs.append(reference)
-        source = make_mentions("dialogue", None, 0, dialogue, d_entities)
+        cues = Rules.load().cues
+        source = mentions_of("dialogue", dialogue, d_entities, extractor, cues)
         verdicts.update(verify_against_rest(reference, extractor.extract(reference),
-                                            sentence_spans(reference), source))
+                                            sentence_spans(reference), extractor, cues,
+                                            source))
     checkable = sum(n for v, n in verdicts.items() if v != "NOT_CHECKABLE")
     return {
         "set": name, "n": len(pairs),
@@ -276,15 +280,25 @@ def _read_csv(path: Path) -> list[dict]:
 
 
 def run(only: list[str] | None = None, limit: int | None = None,
-        data_dir: Path = DEFAULT_DATA, out_dir: Path = Path("out/eval")) -> dict:
-    """Run the selected parts, write JSON and HTML, return the report."""
-    from evals.faithfulness_report import bertscore_fn, write_html
-    from verifiers.entities import default_extractor
+        data_dir: Path | None = None, out_dir: Path = Path("out/eval")) -> dict:
+    """Run the selected parts, write JSON and HTML, return the report.
+
+    Args:
+        only: parts to run (default: all).
+        limit: items per public set (default: :data:`DEFAULT_LIMITS`).
+        data_dir: folder with the public dev sets; needed by medec, aci and mts.
+        out_dir: where faithfulness.json and faithfulness.html go.
+
+    Raises:
+        ConfigError: a public set is asked for and ``data_dir`` is None.
+    """
 
     parts = only or ["demo", "medec", "aci", "mts"]
+    if set(parts) - {"demo"}:
+        data_dir = data_dir_of(data_dir)
     t0 = time.perf_counter()
     extractor = default_extractor()
-    report: dict = {"git_sha": git_sha(), "package_version": version("clinagent"),
+    report: dict = {"git_sha": git_sha(), "package_version": package_version(),
                     "producer": "evals.faithfulness", "extractor": extractor.provenance
                     .model_dump(exclude={"vocabularies"}), "limits": {}, "seconds": {}}
     scorer, report["bertscore_model"] = bertscore_fn() if {"aci", "mts"} & set(parts) \
@@ -321,12 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.faithfulness")
     ap.add_argument("--only", action="append", choices=["demo", "medec", "aci", "mts"])
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="public dev sets (default: CLINAGENT_EVAL__DATA_DIR)")
     ap.add_argument("--out-dir", type=Path, default=Path("out/eval"))
     args = ap.parse_args(argv)
-    report = run(args.only, args.limit, args.data_dir, args.out_dir)
-    from evals.faithfulness_report import headline
-
+    data_dir = args.data_dir if args.data_dir is not None else Settings().eval.data_dir
+    report = run(args.only, args.limit, data_dir, args.out_dir)
     sys.stdout.write(headline(report) + "\n")
     return 0
 

@@ -16,6 +16,8 @@ import json
 import logging
 import re
 
+from retrieval.embedder import SentenceTransformerEmbedder
+
 logger = logging.getLogger(__name__)
 
 _SENT = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
@@ -25,8 +27,6 @@ def bertscore_fn():
     """(scorer, description): scorer(hyps, refs) -> mean P/R/F1, or (None, why not)."""
     try:
         import numpy as np
-
-        from retrieval.embedder import SentenceTransformerEmbedder
     except ImportError as e:
         return None, f"not available: {e}"
     try:

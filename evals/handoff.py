@@ -6,8 +6,8 @@
 - **traps stated as true**: a trap is stated when a statement of the section where it
   would be a claim names it without any word that negates or qualifies it.
 
-``python -m evals.handoff`` runs the extractive handoff of the 7 demo patients, prints a
-table and writes ``evals/reports/handoff.json``.
+``clinagent eval handoff [--llm]`` (or ``python -m evals.handoff``) runs the handoff of
+the 7 demo patients, prints a table and writes ``evals/reports/handoff.json``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ import sys
 import time
 from pathlib import Path
 
+from agent.config import Settings
+from agent.extract.batch import make_extractor
+from agent.handoff.build import handoff_for_patient
 from agent.schemas.handoff_gold import GoldFact, GoldHandoff, GoldTrap
 from agent.schemas.summary import HandoffSummary, Statement
+from evals.run import git_sha
+from evals.synthetic import data_dir, load_notes
 
 SECTIONS_OF = {
     "problem": ("active_problems", "patient_summary"),
@@ -58,8 +63,6 @@ NEGATING = (r"\b(?:held|hold|stopped|stop|discontinued|avoid|not on the|do not|n
 def load_gold(path: str | Path | None = None) -> list[GoldHandoff]:
     """The gold handoff of each demo patient (packaged file by default)."""
     if path is None:
-        from evals.synthetic import data_dir
-
         text = data_dir().joinpath("gold_handoff.jsonl").read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
@@ -128,15 +131,18 @@ def score_summary(summary: HandoffSummary, gold: GoldHandoff) -> dict:
             "statements": len(summary.statements), "uncited": uncited, "verdicts": verdicts}
 
 
-def run(out: Path | None, *, use_llm: bool = False) -> dict:
-    """Run the handoff of every gold patient, score it, print a table, write JSON."""
-    from agent.config import Settings
-    from agent.handoff import handoff_for_patient
-    from agent.pipeline import make_extractor
-    from evals.run import git_sha
-    from evals.synthetic import load_notes
+def run(out: Path | None, *, use_llm: bool = False, settings: Settings | None = None) -> dict:
+    """Run the handoff of every gold patient, score it, print a table, write JSON.
 
-    settings = Settings()
+    Args:
+        out: JSON report path (None: do not write).
+        use_llm: hierarchical LLM mode instead of the extractive handoff.
+        settings: extractor, LLM and summary settings (default: from the environment).
+
+    Returns:
+        The report dict.
+    """
+    settings = settings if settings is not None else Settings()
     extractor = make_extractor(settings)
     notes = load_notes()
     rows = []
@@ -172,7 +178,8 @@ def run(out: Path | None, *, use_llm: bool = False) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m evals.handoff [--out PATH] [--llm]``."""
+    """``python -m evals.handoff [--out PATH] [--llm]``, the same run as
+    ``clinagent eval handoff``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("evals/reports/handoff.json"))
     parser.add_argument("--llm", action="store_true", help="hierarchical LLM mode")

@@ -5,7 +5,7 @@ PubMed abstracts, offsets into ``title + " " + abstract``. Every gold mention ty
 (SpecificDisease, DiseaseClass, Modifier, CompositeMention) counts as a problem. Scored with
 the exact and overlap span matching of ``evals/metrics.py``.
 
-    python -m evals.ncbi_disease [PATH] [LIMIT]
+    python -m evals.ncbi_disease PATH [LIMIT]
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 from agent.errors import InputError
 from agent.schemas.extraction import Entity
 from evals.metrics import PRF, match_spans
-
-DEFAULT_PATH = Path("../shared/data/ncbi-disease/NCBIdevelopset_corpus.txt")
 
 
 @dataclass
@@ -61,7 +59,7 @@ def load(path: Path, limit: int | None = None) -> list[Abstract]:
     return out[:limit] if limit else out
 
 
-def run(extract_fn: Callable[[str], list[Entity]], path: Path = DEFAULT_PATH,
+def run(extract_fn: Callable[[str], list[Entity]], path: Path,
         limit: int | None = None) -> dict[str, object]:
     """Score PROBLEM entities against the gold disease mentions.
 
@@ -79,9 +77,12 @@ def run(extract_fn: Callable[[str], list[Entity]], path: Path = DEFAULT_PATH,
 
 
 if __name__ == "__main__":
-    from verifiers.entities import EntityExtractor
+    from agent.nlp.entities import EntityExtractor
 
     args = sys.argv[1:]
-    result = run(EntityExtractor().extract, Path(args[0]) if args else DEFAULT_PATH,
+    if not args:
+        sys.exit("usage: python -m evals.ncbi_disease PATH [LIMIT]  "
+                 "(PATH: <data-dir>/ncbi-disease/NCBIdevelopset_corpus.txt)")
+    result = run(EntityExtractor().extract, Path(args[0]),
                  int(args[1]) if len(args) > 1 else None)
     print(result)

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import InputError
+from agent.nlp.assertion import context_flags
+from agent.nlp.pipeline import build_pipeline
 from evals.metrics import PRF, accuracy
-from verifiers.assertion import context_flags
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,11 @@ def load(path: str | Path) -> list[NegexPair]:
 def predict_negated(pipeline: Any, pair: NegexPair) -> bool:
     """Whether the pipeline's ConText marks the pair's concept as negated.
 
-    Uses :func:`verifiers.assertion.context_flags`, the same view of the modifiers the
+    Uses :func:`agent.nlp.assertion.context_flags`, the same view of the modifiers the
     product's assertion step uses (cues nested inside the concept are ignored).
 
     Args:
-        pipeline: a ``verifiers.nlp.ClinicalPipeline``.
+        pipeline: a ``agent.nlp.pipeline.ClinicalPipeline``.
         pair: a pair whose concept was found (``start`` is not None).
 
     Returns:
@@ -217,7 +218,7 @@ def run(
     """Evaluate ConText negation on the NegEx annotations.
 
     Args:
-        pipeline: a ``verifiers.nlp.ClinicalPipeline``.
+        pipeline: a ``agent.nlp.pipeline.ClinicalPipeline``.
         path: the NegEx TSV file.
         limit: evaluate only the first ``limit`` pairs (after the report filter).
         reports: evaluate only pairs whose report number is in this range, e.g.
@@ -252,8 +253,6 @@ def main(argv: list[str]) -> int:
 
     Usage: ``python -m evals.negex PATH/Annotations-1-60.txt [RULES_DIR]``.
     """
-    from verifiers.nlp import build_pipeline
-
     if not argv:
         print("usage: python -m evals.negex ANNOTATIONS_TSV [RULES_DIR]", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ fragment of a discontinuous argument is its own gold span, because the fragments
 separate values ("1400 mg or 30 mg kg-1").
 
 How our MEDICATION entities map to PHEE labels. Our spans follow the demo corpus guideline
-(n2c2 2018 style, see :mod:`verifiers.medication_attributes`), which splits amounts and keeps
+(n2c2 2018 style, see :mod:`agent.nlp.medication.attributes`), which splits amounts and keeps
 cues that PHEE leaves out; the mapping rebuilds PHEE's spans so that like is compared with like:
 
 - ``drug``: the entity span.
@@ -34,8 +34,9 @@ cues that PHEE leaves out; the mapping rebuilds PHEE's spans so that like is com
   (``cue`` entries for duration) are cut off. Lengths without a cue ("chronic", "5-day
   course") are compared as they are.
 
-Run ``python -m evals.phee --drugs gold`` to score the attribute parser alone (gold drug spans
-are given) or ``--drugs entities`` to score the full entity extractor.
+Run ``python -m evals.phee --path <data-dir>/phee/dev.json --drugs gold`` to score the
+attribute parser alone (gold drug spans are given) or ``--drugs entities`` to score the full
+entity extractor.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.errors import InputError
+from agent.nlp.medication.lexicon import default_lexicon
 from agent.schemas.extraction import Attribute, Entity
 from evals.metrics import PRF, SpanTuple, per_label
 
-DEFAULT_PATH = Path("/work/shared/data/phee/dev.json")
 LABELS: tuple[str, ...] = ("drug", "dosage", "route", "frequency", "duration")
 _PHEE_LABELS = {
     "Drug": "drug", "Dosage": "dosage", "Route": "route", "Freq": "frequency",
@@ -71,7 +72,7 @@ class PheeSentence:
     spans: tuple[SpanTuple, ...]
 
 
-def load(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> list[PheeSentence]:
+def load(path: str | Path, limit: int | None = None) -> list[PheeSentence]:
     """Read PHEE JSON Lines into sentences with gold ``(start, end, label)`` spans.
 
     Args:
@@ -176,8 +177,6 @@ def _dosage(attributes: dict[str, Attribute]) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=1)
 def _duration_cue() -> re.Pattern[str]:
-    from verifiers.medication_lexicon import default_lexicon
-
     return re.compile(rf"(?:{default_lexicon().duration_cue})\s*", re.IGNORECASE)
 
 
@@ -188,7 +187,7 @@ def _without_cue(duration: Attribute) -> tuple[int, int]:
     return duration.start, duration.end
 
 
-def run(extract_fn: ExtractFn, path: str | Path = DEFAULT_PATH, limit: int | None = None) -> dict:
+def run(extract_fn: ExtractFn, path: str | Path, limit: int | None = None) -> dict:
     """Score an extractor on PHEE medication arguments.
 
     Args:
@@ -227,7 +226,7 @@ def gold_drug_extract_fn(
     Args:
         sentences: loaded PHEE sentences; texts not among them get no entities.
         find_attributes: ``(text, drug_spans) -> attributes per drug``, e.g.
-            :func:`verifiers.medication_attributes.find_medication_attributes`.
+            :func:`agent.nlp.medication.attributes.find_medication_attributes`.
 
     Returns:
         The extract function.
@@ -255,17 +254,17 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", default=str(DEFAULT_PATH))
+    parser.add_argument("--path", required=True, help="the PHEE dev.json file")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--drugs", choices=("gold", "entities"), default="gold",
-                        help="gold drug spans, or verifiers.entities.EntityExtractor")
+                        help="gold drug spans, or agent.nlp.entities.EntityExtractor")
     args = parser.parse_args()
     if args.drugs == "gold":
-        from verifiers.medication_attributes import find_medication_attributes
+        from agent.nlp.medication.attributes import find_medication_attributes
 
         extract_fn = gold_drug_extract_fn(load(args.path, args.limit), find_medication_attributes)
     else:
-        from verifiers.entities import EntityExtractor
+        from agent.nlp.entities import EntityExtractor
 
         extract_fn = EntityExtractor().extract
     print(json.dumps(run(extract_fn, args.path, args.limit), indent=2))

@@ -38,6 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.config import Settings
+from agent.extract.batch import make_extractor
+from agent.indexing import build_index, make_embedder
+from evals.run import git_sha
+from evals.synthetic import load_gold_entities, load_notes
+from retrieval.retriever import Retriever
 
 MODES = ("dense", "lexical", "hybrid")
 KS = (1, 3, 5, 10)
@@ -163,12 +168,6 @@ def run_retrieval(*, out: Path | None, settings: Settings, index_dir: Path | Non
     Returns:
         The report dict.
     """
-    from agent.indexing import build_index, make_embedder
-    from agent.pipeline import make_extractor
-    from evals.run import git_sha
-    from evals.synthetic import load_gold_entities, load_notes
-    from retrieval.retriever import Retriever
-
     t0 = time.perf_counter()
     notes = load_notes()
     gold = load_gold_entities()

@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 
 from agent.config import Settings
-
-DEFAULT_DATA = Path("../shared/data")
+from agent.errors import ConfigError
+from agent.extract.batch import make_extractor
+from evals import codiesp, ncbi_disease, phee
+from evals.entity_scoring import score_documents
+from evals.synthetic import load_gold_entities, load_notes
 
 
 def git_sha() -> str:
@@ -30,10 +33,22 @@ def git_sha() -> str:
         return "unknown"
 
 
-def _demo(extractor, limit: int | None) -> dict:
-    from evals.entity_scoring import score_documents
-    from evals.synthetic import load_gold_entities, load_notes
+def data_dir_of(data_dir: Path | None, settings: Settings | None = None) -> Path:
+    """The folder with the public dev sets: ``data_dir`` (the ``--data-dir`` option), else
+    the ``eval.data_dir`` setting. There is no default: the sets live outside the package.
 
+    Raises:
+        ConfigError: neither is given (names the option and the variable).
+    """
+    found = data_dir if data_dir is not None or settings is None else settings.eval.data_dir
+    if found is None:
+        raise ConfigError("eval.data_dir", "no folder with the public dev sets was given",
+                          "Pass --data-dir DIR or set CLINAGENT_EVAL__DATA_DIR "
+                          "(the folder holding negex/, phee/, codiesp/, ...)")
+    return found
+
+
+def _demo(extractor, limit: int | None) -> dict:
     notes = load_notes()[:limit] if limit else load_notes()
     gold = load_gold_entities()
     pred = {n.note_id: extractor.extract(n.text) for n in notes}
@@ -53,8 +68,8 @@ def run_extract(*, out: Path, limit: int | None, data_dir: Path, settings: Setti
     Returns:
         The report dict.
     """
-    from agent.pipeline import make_extractor
-    from evals import codiesp, ncbi_disease, negex, phee
+    # evals.negex imports the spaCy/medspaCy pipeline (agent.nlp.assertion) at import time.
+    from evals import negex
 
     t0 = time.perf_counter()
     extractor = make_extractor(settings)
@@ -148,9 +163,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("task", choices=["extract"])
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("evals/reports/extract.json"))
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="public dev sets (default: CLINAGENT_EVAL__DATA_DIR)")
     args = parser.parse_args(argv)
-    run_extract(out=args.out, limit=args.limit, data_dir=args.data_dir, settings=Settings())
+    settings = Settings()
+    run_extract(out=args.out, limit=args.limit,
+                data_dir=data_dir_of(args.data_dir, settings), settings=settings)
 
 
 if __name__ == "__main__":

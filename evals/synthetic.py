@@ -40,6 +40,7 @@ from pathlib import Path
 from agent.errors import InputError, RuleFileError
 from agent.schemas.extraction import ASSERTIONS, ENTITY_TYPES, MEDICATION_ATTRIBUTES, Entity
 from agent.schemas.notes import Note
+from evals.synthetic_report import lint, stats
 
 PHI_TYPES: tuple[str, ...] = (
     "NAME", "DATE", "AGE", "PHONE", "FAX", "EMAIL", "SSN", "MRN", "HEALTH_PLAN", "ACCOUNT",
@@ -315,7 +316,7 @@ def build_corpus(sources: Iterable[tuple[str, str]],
         InputError: bad markup, a duplicated note id, a file mixing patients, or notes of a
             patient out of date order.
     """
-    corpus: list[GoldNote] = []
+    out: list[GoldNote] = []
     seen: set[str] = set()
     for name, content in sources:
         notes = parse_source(name, content, corpus)
@@ -328,8 +329,8 @@ def build_corpus(sources: Iterable[tuple[str, str]],
             if n.note["note_id"] in seen:
                 raise InputError(name, f"duplicate note_id {n.note['note_id']!r}")
             seen.add(n.note["note_id"])
-        corpus.extend(notes)
-    return corpus
+        out.extend(notes)
+    return out
 
 
 def render(corpus: list[GoldNote]) -> dict[str, str]:
@@ -437,13 +438,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"ok: {len(corpus)} notes, offsets verified")
     elif args.command == "lint":
-        from evals.synthetic_report import lint
-
-        for hint in lint(corpus):
+        for hint in lint(corpus, section_of):
             print(hint)
     else:
-        from evals.synthetic_report import stats
-
         print(json.dumps(stats(corpus), indent=2))
     return 0
 

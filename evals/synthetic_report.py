@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from evals.synthetic import GoldNote, section_of
+if TYPE_CHECKING:  # the corpus module runs these reports: a runtime import would be a cycle
+    from evals.synthetic import GoldNote
 
 
 def stats(corpus: list[GoldNote]) -> dict[str, dict[str, int]]:
@@ -32,12 +35,17 @@ def stats(corpus: list[GoldNote]) -> dict[str, dict[str, int]]:
 _HEADERISH_RE = re.compile(r"^([A-Z][A-Za-z /&()'\-]{0,40}):")
 
 
-def lint(corpus: list[GoldNote]) -> list[str]:
+def lint(corpus: list[GoldNote], section_of: Callable[[str], str | None]) -> list[str]:
     """Authoring hints: unlabelled repeats of labelled surfaces, and unmapped header-like lines.
 
     Label-every-mention is the rule most easily broken by hand; a surface labelled in one
     note but left bare elsewhere is usually a miss. Hints are not errors (a surface can be
     a non-clinical word in another place), so they are reviewed, not enforced.
+
+    Args:
+        corpus: the parsed corpus.
+        section_of: the corpus's header rule (``evals.synthetic.section_of``): a line's
+            section, or None when the line is not a mapped header.
     """
     surfaces = {e["text"] for n in corpus for e in n.entities}
     # Short surfaces ("K", "Mg", "AF") only match in their labelled case: "mg" is a unit.

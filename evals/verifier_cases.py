@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from agent.errors import InputError
+from agent.notes import read_notes
 from agent.schemas.notes import Note
 
 OUT = Path(__file__).parent / "data" / "synthetic" / "verifier_cases.jsonl"
@@ -475,8 +476,6 @@ def _render(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``build`` rewrites the JSONL; ``check`` exits 1 when it is stale."""
-    from agent.notes import read_notes
-
     args = sys.argv[1:] if argv is None else argv
     notes = {n.note_id: n for n in read_notes(NOTES).notes}
     rendered = _render(build_cases(notes))

@@ -83,7 +83,7 @@ def servers():
 @pytest.fixture(scope="session")
 def extractor():
     """The deterministic extractor with packaged rules and vocabularies."""
-    from verifiers.entities import EntityExtractor
+    from agent.nlp.entities import EntityExtractor
 
     return EntityExtractor()
 
@@ -129,7 +129,7 @@ def fake_embedder():
 @pytest.fixture(scope="session")
 def deid_detector():
     """The PHI detector (Presidio analyzer + clinical recognizer pack), built once."""
-    from agent.deid.registry import get_detector
+    from agent.deid.detector import get_detector
 
     return get_detector()
 
@@ -151,3 +151,23 @@ def demo_extractions(extractor):
 
     notes = load_notes()
     return notes, {n.note_id: extractor.extract_note(n) for n in notes}
+
+
+@pytest.fixture(scope="session")
+def demo_record(demo_extractions, extractor):
+    """``demo_record(pid)``: the prepared ``PatientRecord`` of a demo patient (cached)."""
+    from agent.patient import PatientRecord
+    from agent.rules import Rules
+
+    notes, extractions = demo_extractions
+    cache = {}
+
+    def record(pid: str):
+        if pid not in cache:
+            mine = [n for n in notes if n.patient_id == pid]
+            cache[pid] = PatientRecord.prepare(mine, extractor, Rules.load(),
+                                               extractions=[extractions[n.note_id]
+                                                            for n in mine])
+        return cache[pid]
+
+    return record

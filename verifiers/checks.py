@@ -4,10 +4,10 @@ experiencer, temporality, ruled out) and tests (values)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
 from agent.schemas.extraction import Entity
+from agent.schemas.summary_rules import CueSet
 from agent.schemas.verification import EvidenceSpan
 from verifiers.claims import (
     Mention,
@@ -17,11 +17,6 @@ from verifiers.claims import (
     problem_cues,
     test_value,
 )
-
-# A statement that names a drug with one of these words speaks of the past ("home
-# medications included aspirin"), so a stopped drug in it is not given as current.
-_PAST_MED = (r"\b(?:home|prior to admission|pta|on admission|at admission|previously|was|were|"
-             r"had been|before|initially|until|ran out)\b")
 
 StatusLookup = Callable[[Entity], str | None]
 
@@ -65,13 +60,9 @@ class Findings:
         self.evidence.extend(_span(m, "supports") for m in list(mentions)[:2])
 
 
-_SAYS_NOW = re.compile(r"\b(?:current(?:ly)?|continue[sd]?|continuing|remains? on|still on|"
-                       r"now on|at discharge|discharged on|going home on)\b", re.IGNORECASE)
-
-
 def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mention],
-                every: list[Mention], status_of: StatusLookup, res: Findings,
-                claim_status: str | None) -> None:
+               every: list[Mention], status_of: StatusLookup, res: Findings,
+               claim_status: str | None, cues: CueSet) -> None:
     """Check a drug claim: allergy vs medication, negation, stopped drug given as current,
     a stop nobody wrote, then dose/route/frequency. Findings go to ``res``."""
     meds = [m for m in scope if m.entity.type == "MEDICATION"]
@@ -102,14 +93,16 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
     if status is None:
         with_status = [m for m in every if m.entity.type == "MEDICATION" and m.status]
         status = latest(with_status).status if with_status else None
-    is_past = bool(re.search(_PAST_MED, text, re.IGNORECASE))
+    # A statement that names a drug with a past word speaks of the past ("home
+    # medications included aspirin"), so a stopped drug in it is not given as current.
+    is_past = cues.says("past_medication", text)
     # A drug is given as current when the statement says so ("continue", "on"), sits in the
     # medication list, or is written as an order (dose or frequency) outside past context.
     as_current = (claim_status == "active" or section == "medications"
                   or bool(claim.attributes.keys() & {"strength", "dose", "frequency"}))
     # The patient summary tells the course ("admitted ... on warfarin", "septic shock
     # requiring norepinephrine"): a drug there is current only when the sentence says so.
-    if section == "patient_summary" and not _SAYS_NOW.search(text):
+    if section == "patient_summary" and not cues.says("says_now", text):
         as_current = False
     if (claim.assertion == "present" and status == "stopped" and not said_stopped
             and not is_past and as_current):
@@ -171,11 +164,12 @@ def _compare_attributes(claim: Entity, meds: list[Mention], res: Findings) -> No
 
 
 def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Mention],
-                   every: list[Mention], status_of: StatusLookup, res: Findings) -> None:
+                  every: list[Mention], status_of: StatusLookup, res: Findings,
+                  cues: CueSet, clause: tuple[int, int]) -> None:
     """Check a problem claim's assertion against the mentions: ruled out, negated, family
     member's, past/resolved or new. Findings go to ``res``."""
     others = [(c.start, c.end) for c in claims if c.type == "PROBLEM" and c is not claim]
-    is_ruled_out, temporal = problem_cues(text, claim, others)
+    is_ruled_out, temporal = problem_cues(text, claim, others, cues, clause)
     kind = assertion_class(claim, is_ruled_out)
     if kind == "present" and temporal == "past":
         kind = "historical"

@@ -14,59 +14,17 @@ import re
 from dataclasses import dataclass
 
 from agent.schemas.extraction import Entity
+from agent.schemas.layout import NoteLayout
+from agent.schemas.summary_rules import CueSet
 
 CHECKED_TYPES = frozenset({"PROBLEM", "MEDICATION", "TEST", "ALLERGY", "PROCEDURE"})
 DRUG_TYPES = frozenset({"MEDICATION", "ALLERGY"})
 
-# Drug status cues. "then stop" / "stop after" / "until" announce a planned stop, not a
-# stopped drug (discharge lists write "Prednisone 30 mg daily through 3/20, then stop").
-_STOPPED = re.compile(
-    r"\b(?:stop(?:ped|s)?|discontinu\w*|d/c(?:'?d)?|dc'd|remain(?:s)? off|do not restart|"
-    r"no longer (?:on|taking)|ceased|off)\b", re.IGNORECASE)
-_PLANNED = re.compile(r"\b(?:then|after|until|once|if|when)\b", re.IGNORECASE)
-_HELD = re.compile(r"\b(?:hold(?:ing)?|held|on hold|paused|suspended)\b", re.IGNORECASE)
-_ACTIVE = re.compile(
-    r"\b(?:continue[sd]?|continuing|start(?:ed|s)?|resume[sd]?|restart(?:ed)?|new|"
-    r"increase[sd]?|decrease[sd]?|changed|switched|on|taking|takes|current(?:ly)?|give|"
-    r"given|receiving)\b", re.IGNORECASE)
-# Headings of discharge medication lists ("STOP:", "ON HOLD", "NEW", "CONTINUE").
-_LIST_HEADING = re.compile(
-    r"^\s*(?P<h>STOP(?:PED)?|DISCONTINUED|ON HOLD|HOLD|HELD|NEW|CHANGED|CONTINUE[D]?|"
-    r"RESUME[D]?)\s*:?\s*$", re.IGNORECASE)
-# Ruled-out cues after the problem ("DVT ruled out by duplex", "PE was excluded") or before
-# it ("negative for PE", "no evidence of abscess"). "r/o PE" means *to* rule out: not here.
-_RULED_OUT_AFTER = re.compile(r"\b(?:(?:was |were |is |been )?(?:ruled out|excluded))\b",
-                              re.IGNORECASE)
-_RULED_OUT_BEFORE = re.compile(
-    r"\b(?:ruled out for|negative for|no evidence of|not consistent with)\b", re.IGNORECASE)
-# Past cues precede the problem ("h/o MI", "s/p PCI"); "resolved" follows it
-# ("hypokalemia, resolved"). "increased from prior" compares studies: not a past cue.
-_PAST_BEFORE = re.compile(
-    r"\b(?:h/o|history of|hx of|remote|prior(?! study| exam| imaging)|previous(?:ly)?|s/p|"
-    r"status post|former|past)\b(?!\s+(?:study|exam|imaging))", re.IGNORECASE)
-_PAST_AFTER = re.compile(r"\b(?:resolved|in remission)\b", re.IGNORECASE)
-_PAST = re.compile(_PAST_BEFORE.pattern + "|" + _PAST_AFTER.pattern, re.IGNORECASE)
-_RULED_OUT = re.compile(_RULED_OUT_BEFORE.pattern + r"|\b(?:ruled out|excluded)\b",
-                        re.IGNORECASE)
-# A switch stops the drug it starts from: "switched ceftriaxone IV to cefpodoxime",
-# "changed from IV methylprednisolone to prednisone", "cefepime narrowed to ceftriaxone".
-_SWITCH_BEFORE = re.compile(
-    r"\b(?:switch(?:ed)?|chang(?:ed|e)|transition(?:ed)?|de-?escalat(?:e|ed)|convert(?:ed)?)"
-    r"\s+(?:from\s+)?(?:(?:IV|PO|oral|scheduled|the)\s+)?$", re.IGNORECASE)
-_SWITCH_AFTER = re.compile(
-    r"^(?:\s+\S+){0,3}?\s+(?:was\s+|were\s+)?(?:switched|changed|narrowed|de-?escalated|"
-    r"transitioned|bridged|converted|consolidated)\s+to\b", re.IGNORECASE)
-_TO_NEXT = re.compile(r"^(?:\s+\S+){0,2}?\s+to\b", re.IGNORECASE)
-_NEW_BEFORE = re.compile(r"\b(?:new(?:[- ]onset)?|newly diagnosed|first episode of|"
-                         r"acute(?! on chronic))\b",
-                         re.IGNORECASE)
-_NEW_AFTER = re.compile(r"^[,:;]?\s*(?:-\s*)?(?:new(?:[- ]onset)?|new diagnosis|newly "
-                        r"diagnosed)\b", re.IGNORECASE)
-# How far (characters) a cue may sit from the entity in its clause.
-_CUE_WINDOW = 45
-# A clause ends at ";", "." or a line break. " -- " does not end it: discharge lists
-# write the status after it ("Insulin glargine -- STOPPED").
-_CLAUSE_END = re.compile(r"[;\n]|\.(?!\d)")
+# Drug status, ruled-out, past and new cues, switches and list headings are data: kinds
+# drug_status, stop_condition, negation_before, switch_phrase, medication_list,
+# problem_ruled_out, problem_past, problem_new, says_current of agent/rules/cues.json, the
+# same file the timeline reads (handed in as a CueSet).
+_BULLET_LINE = re.compile(r"\s*(?:[-*•]|\d+[.)])")
 
 _UNIT_FACTORS = {
     "mg": ("mg", 1.0), "milligram": ("mg", 1.0), "milligrams": ("mg", 1.0),
@@ -105,31 +63,31 @@ class Mention:
     temporal: str | None = None
 
 
-def _clause(text: str, start: int, end: int) -> tuple[int, int]:
-    """The clause around [start, end): up to the nearest ';', '.', line break or ' -- '."""
-    left = 0
-    for m in _CLAUSE_END.finditer(text, max(0, start - 300), start):
-        left = m.end()
-    m = _CLAUSE_END.search(text, end)
-    right = m.start() if m else len(text)
-    return left, right
+Clause = tuple[int, int]
 
 
-def _near(pattern: re.Pattern[str], text: str, start: int, end: int,
-          blockers: list[tuple[int, int]], where: str = "both") -> re.Match[str] | None:
-    """The cue match nearest the entity within its clause, not behind another entity.
+def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clause,
+          blockers: list[tuple[int, int]], where: str = "both",
+          label: str | None = None) -> re.Match[str] | None:
+    """The cue of ``kind`` nearest the entity within its clause, not behind another entity.
 
-    ``where`` is "before", "after" or "both": on which side of the entity the cue may be.
+    ``where`` is "before", "after" or "both": on which side of the entity the cue may be
+    (and, for "before"/"after", only the rules written for that side). The rules' window
+    (characters) bounds the distance.
     """
-    left, right = _clause(text, start, end)
+    rx = cues.regex(kind, label=label, position=None if where == "both" else where)
+    if rx is None:
+        return None
+    left, right = clause
+    window = cues.window(kind) or (right - left)
     best: tuple[int, re.Match[str]] | None = None
-    for m in pattern.finditer(text, left, right):
+    for m in rx.finditer(text, left, right):
         if start <= m.start() < end:
             continue
         if (where == "before" and m.end() > start) or (where == "after" and m.start() < end):
             continue
         gap = start - m.end() if m.end() <= start else m.start() - end
-        if gap > _CUE_WINDOW:
+        if gap > window:
             continue
         lo, hi = (m.end(), start) if m.end() <= start else (end, m.start())
         if any(lo <= b0 and b1 <= hi for b0, b1 in blockers):
@@ -143,8 +101,8 @@ def _near(pattern: re.Pattern[str], text: str, start: int, end: int,
     return best[1] if best else None
 
 
-def _list_heading(text: str, start: int) -> str | None:
-    """The heading of the medication list the line at ``start`` belongs to, if any."""
+def _list_heading(text: str, start: int, cues: CueSet) -> str | None:
+    """The heading label of the medication list the line at ``start`` belongs to, if any."""
     line_start = text.rfind("\n", 0, start) + 1
     pos = line_start
     for _ in range(30):
@@ -152,16 +110,25 @@ def _list_heading(text: str, start: int) -> str | None:
             return None
         prev_start = text.rfind("\n", 0, pos - 1) + 1
         line = text[prev_start:pos - 1]
-        m = _LIST_HEADING.match(line)
-        if m:
-            return m.group("h").upper()
-        if not line.strip() or not re.match(r"\s*(?:[-*•]|\d+[.)])", line):
+        found = cues.find("medication_list", text, prev_start, pos - 1)
+        if found:
+            return found[0].label
+        if not line.strip() or not _BULLET_LINE.match(line):
             return None
         pos = prev_start
     return None
 
 
-def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]]) -> str | None:
+def _anchored(cues: CueSet, kind: str, label: str, position: str, text: str) -> bool:
+    """Whether a rule anchored at a mention's edge ("^ ... to", "... from $") matches the
+    text right after (or before) it."""
+    rx = cues.regex(kind, label=label, position=position)
+    return rx is not None and (rx.match(text) if position == "after" else rx.search(text)) \
+        is not None
+
+
+def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
+                clause: Clause) -> str | None:
     """Whether the note says this drug is stopped, held or active at this mention.
 
     Args:
@@ -169,48 +136,55 @@ def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]]) -> str 
         ent: a MEDICATION entity of the note.
         blockers: spans of the note's other drug mentions (a cue behind another drug
             belongs to that drug: "apixaban started; aspirin was stopped").
+        cues: the cue rules.
+        clause: the clause holding the mention (from the note's layout).
 
     Returns:
         "stopped", "held", "active" or None when the note gives no cue.
     """
     line_end = text.find("\n", ent.end)
-    line = text[text.rfind("\n", 0, ent.start) + 1:line_end if line_end != -1 else len(text)]
     line_start = text.rfind("\n", 0, ent.start) + 1
+    line_stop = line_end if line_end != -1 else len(text)
     # A list heading governs the item's own drug, not one named in passing on its line
     # ("STOP: - Aspirin 81 mg (now on apixaban)").
     is_first = not any(line_start <= b0 < ent.start for b0, _ in blockers)
-    heading = _list_heading(text, ent.start) if is_first else None
-    stop = _near(_STOPPED, text, ent.start, ent.end, blockers)
+    heading = _list_heading(text, ent.start, cues) if is_first else None
+    stop = _near(cues, "drug_status", text, ent.start, ent.end, clause, blockers,
+                 label="stopped")
     is_planned = False
     if stop is not None and stop.group().lower() in ("stop", "stops"):
         after = text[stop.end():stop.end() + 12]
         before = text[max(0, stop.start() - 8):stop.start()]
-        if _PLANNED.search(after) or _PLANNED.search(before):
+        if cues.says("stop_condition", after) or cues.says("stop_condition", before):
             # "STOP after 7/12", "then stop": current until the planned stop.
             stop, is_planned = None, True
     before_text = text[max(0, ent.start - 40):ent.start]
     after_text = text[ent.end:ent.end + 40]
-    if stop is None and ((_SWITCH_BEFORE.search(before_text) and _TO_NEXT.match(after_text))
-                         or _SWITCH_AFTER.match(after_text)):
+    if stop is None and (
+            (_anchored(cues, "switch_phrase", "from", "before", before_text)
+             and _anchored(cues, "switch_phrase", "to_next", "after", after_text))
+            or _anchored(cues, "switch_phrase", "from", "after", after_text)):
         return "stopped"
-    held = _near(_HELD, text, ent.start, ent.end, blockers)
+    held = _near(cues, "drug_status", text, ent.start, ent.end, clause, blockers,
+                 label="held")
     if stop is not None and (held is None or abs(stop.start() - ent.start)
                              <= abs(held.start() - ent.start)):
         return "stopped"
-    if held is not None and not re.search(r"\bhold parameters\b", line, re.IGNORECASE):
+    if held is not None and not cues.says("drug_status", text[line_start:line_stop],
+                                          label="hold_parameters"):
         return "held"
     if heading is not None:
-        if heading.startswith(("STOP", "DISCONTINUED")):
+        if heading == "stopped":
             return "stopped"
-        if heading in ("ON HOLD", "HOLD", "HELD"):
+        if heading == "held":
             return "held"
         return "active"
     if is_planned:
         return "active"
-    active = _near(_ACTIVE, text, ent.start, ent.end, blockers)
-    if active is not None and re.search(r"\b(?:not|never|no)\s+$",
-                                        text[max(0, active.start() - 8):active.start()],
-                                        re.IGNORECASE):
+    active = _near(cues, "drug_status", text, ent.start, ent.end, clause, blockers,
+                   label="active")
+    if active is not None and cues.says(
+            "negation_before", text[max(0, active.start() - 8):active.start()]):
         active = None
     if active is not None:
         return "active"
@@ -222,26 +196,26 @@ def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]]) -> str 
     return None
 
 
-def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]]
-                 ) -> tuple[bool, str | None]:
+def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
+                 clause: Clause) -> tuple[bool, str | None]:
     """(is_ruled_out, temporal) of a problem mention from the words of its clause."""
+    def near(kind: str, where: str) -> bool:
+        return _near(cues, kind, text, ent.start, ent.end, clause, blockers, where) is not None
+
     # "DVT excluded by duplex" is ruled out even where ConText left it present.
-    ruled_out = (
-        _near(_RULED_OUT_AFTER, text, ent.start, ent.end, blockers, "after") is not None
-        or (ent.assertion == "absent" and _near(_RULED_OUT_BEFORE, text, ent.start, ent.end,
-                                                blockers, "before") is not None))
+    ruled_out = near("problem_ruled_out", "after") or (
+        ent.assertion == "absent" and near("problem_ruled_out", "before"))
     temporal = None
-    if (_near(_PAST_BEFORE, text, ent.start, ent.end, blockers, "before") is not None
-            or _near(_PAST_AFTER, text, ent.start, ent.end, blockers, "after") is not None):
+    if near("problem_past", "before") or near("problem_past", "after"):
         temporal = "past"
-    elif (_near(_NEW_BEFORE, text, ent.start, ent.end, blockers, "before") is not None
-          or _NEW_AFTER.match(text[ent.end:ent.end + 40])):
+    elif near("problem_new", "before") or _anchored(cues, "problem_new", "new", "after",
+                                                    text[ent.end:ent.end + 40]):
         temporal = "new"
     return ruled_out, temporal
 
 
 def make_mentions(note_id: str, date: str | None, order: int, text: str,
-                  entities: list[Entity]) -> list[Mention]:
+                  entities: list[Entity], cues: CueSet, layout: NoteLayout) -> list[Mention]:
     """The checkable entities of one note as :class:`Mention` objects with their cues."""
     drugs = [(e.start, e.end) for e in entities if e.type in DRUG_TYPES]
     problems = [(e.start, e.end) for e in entities if e.type == "PROBLEM"]
@@ -250,11 +224,13 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
         if e.type not in CHECKED_TYPES or e.end > len(text):
             continue
         status, ruled_out, temporal = None, False, None
+        clause = layout.clause_around(e.start, e.end)
         if e.type == "MEDICATION":
-            status = drug_status(text, e, [b for b in drugs if b != (e.start, e.end)])
+            status = drug_status(text, e, [b for b in drugs if b != (e.start, e.end)], cues,
+                                 clause)
         elif e.type == "PROBLEM":
             ruled_out, temporal = problem_cues(
-                text, e, [b for b in problems if b != (e.start, e.end)])
+                text, e, [b for b in problems if b != (e.start, e.end)], cues, clause)
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal))
     return out
 
@@ -350,14 +326,13 @@ def assertion_class(ent: Entity, is_ruled_out: bool = False) -> str:
     return "absent" if is_ruled_out else ent.assertion
 
 
-def statement_cues(text: str) -> dict[str, bool]:
+def statement_cues(text: str, cues: CueSet) -> dict[str, bool]:
     """Statement-level cues: does it say a drug is stopped/held, a problem is past?"""
     return {
-        "says_stopped": bool(_STOPPED.search(text)) and not _PLANNED.search(text),
-        "says_held": bool(_HELD.search(text)),
-        "says_past": bool(_PAST.search(text)),
-        "says_current": bool(re.search(r"\b(?:current(?:ly)?|continue[sd]?|continuing|"
-                                       r"remains? on|still on|active|ongoing|now on|on)\b",
-                                       text, re.IGNORECASE)),
-        "says_ruled_out": bool(_RULED_OUT.search(text)),
+        "says_stopped": (cues.says("drug_status", text, label="stopped")
+                         and not cues.says("stop_condition", text)),
+        "says_held": cues.says("drug_status", text, label="held"),
+        "says_past": cues.says("problem_past", text),
+        "says_current": cues.says("says_current", text),
+        "says_ruled_out": cues.says("problem_ruled_out", text),
     }

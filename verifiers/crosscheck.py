@@ -22,9 +22,11 @@ import logging
 from collections.abc import Iterable
 
 from agent.errors import VerificationError
-from agent.schemas.extraction import Entity, NoteExtraction
-from agent.schemas.notes import Note
+from agent.schemas.extraction import Entity, Extractor, NoteExtraction
+from agent.schemas.layout import NoteLayout
+from agent.schemas.notes import Note, sort_notes
 from agent.schemas.summary import Citation, HandoffSummary, PatientTimeline, Statement
+from agent.schemas.summary_rules import CueSet, SectionRoles
 from agent.schemas.verification import Verification
 from verifiers.checks import Findings, StatusLookup, check_drug, check_problem, check_test
 from verifiers.claims import (
@@ -40,32 +42,43 @@ from verifiers.omissions import find_omissions
 logger = logging.getLogger(__name__)
 
 
-
-
 class PatientEvidence:
     """A patient's notes and extractions, indexed as mentions for checking statements.
 
+    Built once per patient (``agent.patient.PatientRecord.evidence``) and reused for every
+    statement, handoff and chat alike.
+
     Args:
-        notes: the patient's notes (note id -> Note).
-        extractions: their extractions (note id -> NoteExtraction).
+        notes: the patient's notes.
+        extractions: their extractions, each with its layout.
+        cues: the cue rules (the timeline's).
 
     Raises:
-        VerificationError: a note has no extraction.
+        VerificationError: a note has no extraction or no layout.
     """
 
-    def __init__(self, notes: dict[str, Note], extractions: dict[str, NoteExtraction]) -> None:
-        missing = sorted(set(notes) - set(extractions))
+    def __init__(self, notes: list[Note], extractions: list[NoteExtraction],
+                 cues: CueSet) -> None:
+        by_id = {e.note_id: e for e in extractions}
+        missing = sorted({n.note_id for n in notes} - set(by_id))
         if missing:
             raise VerificationError(
-                f"notes {missing[:5]} have no extraction; extract every note of the patient "
-                "(clinagent extract) before verifying")
-        self.notes = notes
-        ordered = sorted(notes.values(), key=lambda n: (n.date or "", n.note_id))
+                f"{len(missing)} note(s) have no extraction; extract every note of the "
+                "patient (clinagent extract) before verifying")
+        if any(by_id[n.note_id].layout is None for n in notes):
+            raise VerificationError(
+                "an extraction has no layout; prepare the patient with "
+                "agent.patient.PatientRecord.prepare (it lays out every note)")
+        self.notes = {n.note_id: n for n in notes}
+        self.cues = cues
         self.mentions: list[Mention] = []
         self.by_note: dict[str, list[Mention]] = {}
-        for order, note in enumerate(ordered):
-            found = make_mentions(note.note_id, note.date, order, note.text,
-                                  extractions[note.note_id].entities)
+        # The one note order (agent.schemas.notes.sort_notes): "latest" is the same note
+        # for the verifier, the timeline and the store.
+        for order, note in enumerate(sort_notes(notes)):
+            ext = by_id[note.note_id]
+            found = make_mentions(note.note_id, note.date, order, note.text, ext.entities,
+                                  cues, ext.layout)
             self.by_note[note.note_id] = found
             self.mentions.extend(found)
 
@@ -93,7 +106,8 @@ class PatientEvidence:
 
 
 def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[Mention], *,
-          section: str | None = None, status_of: StatusLookup | None = None) -> Verification:
+          cues: CueSet, layout: NoteLayout, section: str | None = None,
+          status_of: StatusLookup | None = None) -> Verification:
     """Compare the claims of one statement with source mentions.
 
     Args:
@@ -101,6 +115,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         text: the statement.
         cited: mentions inside the statement's cited spans.
         patient: every mention of the patient's notes (fallback scope, latest status).
+        cues: the cue rules.
+        layout: the statement's layout (its clauses scope its own cue words).
         section: the statement's handoff section, if any.
         status_of: timeline status of a claim's concept ("stopped", "ruled_out", ...).
 
@@ -126,10 +142,12 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
                      and c is not claim]
+            clause = layout.clause_around(claim.start, claim.end)
             check_drug(claim, text, section, scope, every, status_of, res,
-                        drug_status(text, claim, drugs))
+                       drug_status(text, claim, drugs, cues, clause), cues)
         elif claim.type == "PROBLEM":
-            check_problem(claim, text, checked, scope, every, status_of, res)
+            check_problem(claim, text, checked, scope, every, status_of, res, cues,
+                          layout.clause_around(claim.start, claim.end))
         elif claim.type == "TEST":
             check_test(claim, scope, res)
         elif claim.assertion == "absent" and any(m.entity.assertion == "present"
@@ -149,37 +167,32 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                         evidence=res.evidence[:8], checked_facts=len(checked))
 
 
-def _default_extractor(extractor):
-    if extractor is not None:
-        return extractor
-    from verifiers.entities import default_extractor
+def check_statement(text: str, citations: list[Citation], evidence: PatientEvidence,
+                    extractor: Extractor, *, section: str | None = None,
+                    timeline: PatientTimeline | None = None) -> Verification:
+    """Verify one statement against its citations, the patient's notes and timeline.
 
-    return default_extractor()
-
-
-def check_statement(text: str, citations: list[Citation], notes: dict[str, Note],
-                    extractions: dict[str, NoteExtraction], extractor=None, *,
-                    section: str | None = None) -> Verification:
-    """Verify one statement against its citations and the patient's notes.
+    The one statement check: handoff summaries, external summaries and chat answers all
+    come here, with the same evidence and timeline status.
 
     Args:
         text: the statement.
         citations: its cited spans (may be empty for external statements).
-        notes: the patient's notes by note id.
-        extractions: their extractions by note id.
-        extractor: the deterministic extractor (default: the packaged one).
+        evidence: the patient's indexed mentions (built once per patient).
+        extractor: the entity extractor (the statement's claims and layout).
         section: the statement's handoff section (medications, active_problems...).
+        timeline: the patient's timeline (stopped / ruled-out status of each concept).
 
     Returns:
         The verification.
 
     Raises:
-        VerificationError: a citation names an unknown note or bad offsets, or a note has
-            no extraction.
+        VerificationError: a citation names an unknown note or bad offsets.
     """
-    evidence = PatientEvidence(notes, extractions)
-    claims = _default_extractor(extractor).extract(text)
-    return judge(claims, text, evidence.cited(citations), evidence.mentions, section=section)
+    claims = extractor.extract(text)
+    return judge(claims, text, evidence.cited(citations), evidence.mentions,
+                 cues=evidence.cues, layout=extractor.layout(text, claims), section=section,
+                 status_of=_timeline_status(timeline))
 
 
 def _timeline_status(timeline: PatientTimeline | None) -> StatusLookup:
@@ -198,43 +211,42 @@ def _timeline_status(timeline: PatientTimeline | None) -> StatusLookup:
     return status_of
 
 
-def verify_summary(summary: HandoffSummary, notes: list[Note],
-                   extractions: list[NoteExtraction], timeline: PatientTimeline | None = None,
-                   extractor=None) -> HandoffSummary:
+def verify_summary(summary: HandoffSummary, evidence: PatientEvidence,
+                   extractor: Extractor, timeline: PatientTimeline | None = None,
+                   roles: SectionRoles | None = None) -> HandoffSummary:
     """Verify every statement of a summary and report omissions.
 
     Args:
         summary: the summary (clinagent's or an external one read by ``agent.verify``).
-        notes: the patient's notes.
-        extractions: the extractions of those notes.
+        evidence: the patient's indexed mentions.
+        extractor: the entity extractor (statements' claims and layouts).
         timeline: the patient's timeline; enables stopped/ruled-out status from the tracks
             and the omission report.
-        extractor: the deterministic extractor (default: the packaged one).
+        roles: section roles (which sections name problems to manage, for omissions).
 
     Returns:
         A copy of the summary with ``verification`` set on every statement (none removed)
         and ``omissions`` filled when a timeline is given.
 
     Raises:
-        VerificationError: bad citations or missing extractions.
+        VerificationError: bad citations.
     """
-    ex = _default_extractor(extractor)
-    evidence = PatientEvidence({n.note_id: n for n in notes},
-                               {e.note_id: e for e in extractions})
-    status_of = _timeline_status(timeline)
     statements: list[Statement] = []
     claims_of: list[list[Entity]] = []
     for st in summary.statements:
-        claims = ex.extract(st.text)
+        claims = extractor.extract(st.text)
         claims_of.append(claims)
         verification = judge(claims, st.text, evidence.cited(st.citations),
-                             evidence.mentions, section=st.section, status_of=status_of)
+                             evidence.mentions, cues=evidence.cues,
+                             layout=extractor.layout(st.text, claims), section=st.section,
+                             status_of=_timeline_status(timeline))
         statements.append(st.model_copy(update={"verification": verification}))
     omissions = summary.omissions
     if timeline is not None:
         sections = {(m.note_id, m.entity.start): m.entity.section for m in evidence.mentions}
         omissions = find_omissions(timeline, [s.text for s in summary.statements], claims_of,
-                                   sections)
+                                   evidence.cues, sections,
+                                   roles.sections("problem_list") if roles else None)
     counts: dict[str, int] = {}
     for st in statements:
         counts[st.verification.verdict] = counts.get(st.verification.verdict, 0) + 1

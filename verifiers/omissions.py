@@ -13,13 +13,8 @@ import re
 
 from agent.schemas.extraction import Entity
 from agent.schemas.summary import Citation, Omission, PatientTimeline, TimelineEvent
+from agent.schemas.summary_rules import CueSet
 
-_CODE_WORDS = re.compile(r"\b(?:full code|dnr|dni|dnar|comfort care|code status|"
-                         r"do not resuscitate|do not intubate|molst|polst)\b", re.IGNORECASE)
-# Sections where a clinician names a problem as one to manage; a symptom only listed in the
-# HPI or exam is not reported as omitted.
-PROBLEM_SECTIONS = frozenset({"ASSESSMENT_PLAN", "DISCHARGE_DIAGNOSES", "IMPRESSION",
-                              "PROBLEM_LIST", "REASON_FOR_CONSULT"})
 _STOPWORDS = frozenset({"the", "and", "for", "with", "from", "of", "to", "on", "in", "at",
                         "pending", "results", "result", "final", "repeat", "none"})
 
@@ -39,16 +34,20 @@ def _event_citations(events: list[TimelineEvent]) -> list[Citation]:
 
 
 def find_omissions(timeline: PatientTimeline, texts: list[str],
-                   claims: list[list[Entity]],
-                   sections: dict[tuple[str, int], str | None] | None = None) -> list[Omission]:
+                   claims: list[list[Entity]], cues: CueSet,
+                   sections: dict[tuple[str, int], str | None] | None = None,
+                   problem_sections: frozenset[str] | None = None) -> list[Omission]:
     """Timeline facts that none of the statements mentions.
 
     Args:
         timeline: the patient's timeline.
         texts: the statements' texts.
         claims: per statement, the entities the extractor found in it.
-        sections: (note id, entity start) -> section of the source entities; when given,
-            only problems named in an assessment, impression or diagnosis list count.
+        cues: the cue rules (code status words).
+        sections: (note id, entity start) -> section of the source entities.
+        problem_sections: with ``sections``, only problems named in these sections count
+            (the ``problem_list`` role: where a clinician names a problem to manage; a
+            symptom only listed in the HPI or exam is not reported as omitted).
 
     Returns:
         One omission per unmentioned fact, with the timeline's citations.
@@ -82,8 +81,8 @@ def find_omissions(timeline: PatientTimeline, texts: list[str],
     for problem in timeline.problems:
         if problem.status != "active":
             continue
-        if sections is not None and not any(
-                sections.get((e.citation.note_id, e.citation.start)) in PROBLEM_SECTIONS
+        if sections is not None and problem_sections is not None and not any(
+                sections.get((e.citation.note_id, e.citation.start)) in problem_sections
                 for e in problem.events):
             continue
         name = problem.name.lower()
@@ -106,7 +105,7 @@ def find_omissions(timeline: PatientTimeline, texts: list[str],
                 continue
             out.append(Omission(kind="pending", text=item.text, citations=item.citations))
         elif item.kind == "code_status":
-            if any(_CODE_WORDS.search(t) for t in lowered):
+            if any(cues.says("code_status_words", t) for t in lowered):
                 continue
             out.append(Omission(kind="code_status", text=item.text, citations=item.citations))
     return out

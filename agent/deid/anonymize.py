@@ -37,7 +37,7 @@ def transform(text: str, spans: list[PhiSpan], *, mode: str = "redact",
               surrogates: SurrogateGenerator | None = None,
               first_names: frozenset[str] = frozenset(),
               ) -> tuple[str, list[PhiReplacement]]:
-    """Replace every span; spans must not overlap (``registry.detect`` guarantees it).
+    """Replace every span; spans must not overlap (``detector.detect`` guarantees it).
 
     Args:
         text: the original text.

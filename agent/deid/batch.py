@@ -9,6 +9,9 @@ from datetime import date
 
 from agent.deid.anonymize import transform
 from agent.deid.audit import build_audit
+from agent.deid.detector import PatientMemory, get_detector, merge_names, resolve_overlaps
+from agent.deid.lexicons import name_dictionaries
+from agent.deid.surrogates import SurrogateGenerator
 from agent.errors import ConfigError
 from agent.schemas.deid import AuditRecord, DeidResult, PhiSpan
 from agent.schemas.notes import Note
@@ -50,8 +53,6 @@ class PatientDeidentifier:
         if (mode == "surrogate" or "surrogate" in (operators or {}).values()) and not secret:
             raise ConfigError("deid.secret", "surrogate mode needs a secret key and none is "
                               "configured", SECRET_HELP)
-        from agent.deid.registry import get_detector
-
         self.mode = mode
         self.operators = operators
         self._secret = secret
@@ -68,8 +69,6 @@ class PatientDeidentifier:
 
     def detect_patient(self, notes: list[Note]) -> list[list[PhiSpan]]:
         """PHI spans of each note, with identifiers found elsewhere in the patient's notes."""
-        from agent.deid.registry import PatientMemory, merge_names, resolve_overlaps
-
         memory = PatientMemory()
         first = []
         for note in notes:
@@ -85,9 +84,6 @@ class PatientDeidentifier:
 
     def run(self, notes: list[Note]) -> Iterator[tuple[DeidResult, AuditRecord]]:
         """De-identify one patient's notes (in input order)."""
-        from agent.deid.registry import name_dictionaries
-        from agent.deid.surrogates import SurrogateGenerator
-
         first_names, surnames = name_dictionaries()
         pools = (sorted(first_names), sorted(surnames))
         for note, spans in zip(notes, self.detect_patient(notes), strict=True):

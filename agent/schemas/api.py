@@ -35,9 +35,6 @@ from agent.schemas.deid import AuditRecord, DeidMode, PhiReplacement
 from agent.schemas.extraction import NoteExtraction
 from agent.schemas.summary import HandoffSummary
 
-Operation = Literal["read", "write", "extract", "deid", "verify", "handoff", "chat", "admin"]
-OPERATIONS: tuple[str, ...] = ("read", "write", "extract", "deid", "verify", "handoff", "chat",
-                               "admin")
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 HandoffFormat = Literal["json", "markdown", "fhir"]
 

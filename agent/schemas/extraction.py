@@ -6,9 +6,12 @@ Every entity and attribute carries character offsets into the ORIGINAL note text
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agent.schemas.layout import NoteLayout
+from agent.schemas.notes import Note
 
 EntityType = Literal["PROBLEM", "MEDICATION", "TEST", "PROCEDURE", "ALLERGY", "ANATOMY"]
 ENTITY_TYPES: tuple[str, ...] = ("PROBLEM", "MEDICATION", "TEST", "PROCEDURE", "ALLERGY", "ANATOMY")
@@ -100,3 +103,29 @@ class NoteExtraction(BaseModel):
     patient_id: str | None = None
     entities: list[Entity]
     provenance: Provenance
+    # Lines with sections, sentences and clauses, computed with the entities (None in
+    # records written before layouts existed; the patient preparation fills it in).
+    layout: NoteLayout | None = None
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """What the timeline, the verifier, chat and the API need of an entity extractor.
+
+    Implemented by the rules extractor (``agent.nlp.entities.EntityExtractor``), the
+    LLM-merged extractor's rules side and the store-cached extractor of the service
+    (``agent.api.services.StoreExtractor``). The verifier is handed one: it never builds
+    its own.
+    """
+
+    def extract(self, text: str) -> list[Entity]:
+        """Entities of a text (offsets into it)."""
+        ...
+
+    def extract_note(self, note: Note) -> NoteExtraction:
+        """The extraction record of a note, layout included."""
+        ...
+
+    def layout(self, text: str, entities: list[Entity]) -> NoteLayout:
+        """The layout of a text (lines with sections, sentences, clauses)."""
+        ...

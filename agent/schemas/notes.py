@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -29,3 +31,18 @@ class Note(BaseModel):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         return value
+
+
+def note_order(note: Note | Any) -> tuple[bool, str, str]:
+    """The one order of a patient's notes: by date, undated notes last, ties by note id.
+
+    Used by the timeline, the verifier ("latest mention") and the store, so they agree on
+    which note is the latest whatever order the notes arrived in. Takes anything with
+    ``date`` and ``note_id`` (a stored note row too).
+    """
+    return (note.date is None, note.date or "", note.note_id)
+
+
+def sort_notes(notes: list[Note]) -> list[Note]:
+    """Notes in :func:`note_order`."""
+    return sorted(notes, key=note_order)

@@ -103,7 +103,7 @@ class NoteRef(BaseModel):
 
 
 class PatientTimeline(BaseModel):
-    """All of one patient's notes reconciled into tracks (``agent.timeline``)."""
+    """All of one patient's notes reconciled into tracks (``agent.handoff.timeline``)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,4 +1,4 @@
-"""Field validators shared by the rule-file models (verifiers/ rules, the de-id pack)."""
+"""Field validators shared by the rule-file models (agent/rules/, the de-id pack)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.errors import ConfigError
-from agent.schemas.api import OPERATIONS
+from agent.schemas.access import OPERATIONS
 from agent.store.models import ApiKeyRow
 from agent.store.repository import now_iso
 

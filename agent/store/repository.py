@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.schemas.extraction import NoteExtraction
-from agent.schemas.notes import Note
+from agent.schemas.notes import Note, note_order
 from agent.store.models import AuditEventRow, ExtractionRow, JobRow, NoteRow, SummaryRow
 
 
@@ -82,9 +82,10 @@ def upsert_notes(session: Session, notes: list[Note]) -> list[str]:
 
 
 def patient_notes(session: Session, patient_id: str) -> list[NoteRow]:
-    """A patient's notes by date, then note id (undated notes last)."""
+    """A patient's notes in the one note order (:func:`agent.schemas.notes.note_order`: by
+    date, undated notes last, ties by note id)."""
     rows = list(session.scalars(select(NoteRow).where(NoteRow.patient_id == patient_id)))
-    return sorted(rows, key=lambda r: (r.date is None, r.date or "", r.note_id))
+    return sorted(rows, key=note_order)
 
 
 def patients(session: Session, only: list[str] | None = None) -> list[tuple[str, int, str | None,

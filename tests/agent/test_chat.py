@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from agent.chat import answer_question, sentence_spans
+from agent.chat import answer_question
 from agent.config import Settings
 from agent.errors import InputError
 from agent.llm.base import Completion
+from agent.nlp.layout import sentence_spans
 from agent.notes import read_notes
 
 

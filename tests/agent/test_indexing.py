@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agent.cli_retrieval import index, search
+from agent.cli.retrieval import index, search
 from agent.config import Settings
 from agent.errors import RetrievalIndexError
 from agent.indexing import build_index, index_notes, search_index

@@ -74,10 +74,13 @@ def test_when_handoff_json_then_read_back_unchanged(tmp_path, extractor):
 
 def test_when_cli_verifies_human_summary_then_flags_and_exit_code(tmp_path, monkeypatch,
                                                                    extractor):
-    import agent.pipeline
+    import importlib
+
     from agent.cli import app
 
-    monkeypatch.setattr(agent.pipeline, "make_extractor", lambda settings: extractor)
+    # The module, not the `verify` command function that agent.cli re-exports.
+    monkeypatch.setattr(importlib.import_module("agent.cli.verify"), "make_extractor",
+                        lambda settings: extractor)
     path = tmp_path / "handoff.md"
     path.write_text(HUMAN_MD, encoding="utf-8")
     out = tmp_path / "verified.json"

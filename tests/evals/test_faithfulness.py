@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.rules import Rules
 from evals.faithfulness import (
     binary_scores,
     extractive_baseline,
@@ -65,17 +66,14 @@ def test_corpus_file_is_up_to_date():
 
 
 def test_when_planted_corpus_verified_then_detection_high_and_false_flags_low(
-        demo_extractions, extractor):
+        demo_extractions, demo_record, extractor):
     from agent.schemas.summary import Citation, HandoffSummary, Statement
-    from agent.timeline import build_timeline
-    from verifiers.crosscheck import verify_summary
 
     notes, extractions = demo_extractions
     cases = load_cases()
     rows = []
     for pid in sorted({c["patient_id"] for c in cases}):
         mine = [n for n in notes if n.patient_id == pid]
-        ext = [extractions[n.note_id] for n in mine]
         group = [c for c in cases if c["patient_id"] == pid]
         summary = HandoffSummary(
             patient_id=pid, generated_at="2026-01-01T00:00:00+00:00", mode="external",
@@ -85,8 +83,7 @@ def test_when_planted_corpus_verified_then_detection_high_and_false_flags_low(
                                       Citation(note_id=x["note_id"], start=x["start"],
                                                end=x["end"]) for x in c["citations"]])
                         for c in group])
-        out = verify_summary(summary, mine, ext, timeline=build_timeline(mine, ext),
-                             extractor=extractor)
+        out = demo_record(pid).verify(summary)
         assert len(out.statements) == len(group)
         rows += [{**c, "verdict": s.verification.verdict, "reasons": s.verification.reasons}
                  for c, s in zip(group, out.statements, strict=True)]
@@ -100,7 +97,8 @@ def test_when_sentence_contradicts_the_rest_of_the_text_then_flagged(extractor):
     text = ("The patient denies chest pain.\nHe takes furosemide 40 mg PO daily.\n"
             "He reports chest pain since this morning.\nContinue furosemide 80 mg PO daily.\n")
     spans = sentence_spans(text)
-    verdicts = verify_against_rest(text, extractor.extract(text), spans)
+    verdicts = verify_against_rest(text, extractor.extract(text), spans, extractor,
+                                   Rules.load().cues)
     assert verdicts[2] == "CONTRADICTED"
     assert verdicts[3] == "CONTRADICTED"
 

@@ -1,7 +1,7 @@
 """Tests of the PHEE loader and scorer on a tiny synthetic sample.
 
 The full-dev-set regression (``-m slow``) finds drugs with the drug_named_entity_recognition
-dictionary, a stand-in until ``verifiers.entities`` exists; it lives here, not in library code.
+dictionary, a stand-in until ``agent.nlp.entities`` exists; it lives here, not in library code.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from agent.errors import InputError
+from agent.nlp.medication.attributes import find_medication_attributes
 from agent.schemas.extraction import Attribute, Entity
 from evals import phee
-from verifiers.medication_attributes import find_medication_attributes
 
 # Synthetic sentences in PHEE's layout: argument texts and starts are lists of lists.
 _S1 = "He was given oral prednisone 60 mg/day for 2 weeks."

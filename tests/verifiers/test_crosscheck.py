@@ -6,7 +6,6 @@ import pytest
 
 from agent.errors import VerificationError
 from agent.schemas.summary import Citation, HandoffSummary, Statement
-from verifiers.crosscheck import check_statement, verify_summary
 
 
 def _patient(demo_extractions, pid):
@@ -56,10 +55,9 @@ def _cite(notes, note_id, quote):
 ])
 # fmt: on
 def test_when_statement_checked_then_verdict_and_reason(
-        demo_extractions, extractor, pid, statement, note_id, quote, section, verdict, reason):
-    notes, extractions = _patient(demo_extractions, pid)
-    v = check_statement(statement, [_cite(notes, note_id, quote)], notes, extractions,
-                        extractor, section=section)
+        demo_extractions, demo_record, pid, statement, note_id, quote, section, verdict, reason):
+    notes, _ = _patient(demo_extractions, pid)
+    v = demo_record(pid).check(statement, [_cite(notes, note_id, quote)], section=section)
     assert v.verdict == verdict, v.detail
     if reason:
         assert reason in v.reasons
@@ -69,30 +67,22 @@ def test_when_statement_checked_then_verdict_and_reason(
         assert v.reasons == []
 
 
-def test_when_uncited_statement_names_unknown_drug_then_unsupported(demo_extractions,
-                                                                     extractor):
-    notes, extractions = _patient(demo_extractions, "P003")
-    v = check_statement("Chronic atrial fibrillation on warfarin.", [], notes, extractions,
-                        extractor)
+def test_when_uncited_statement_names_unknown_drug_then_unsupported(demo_record):
+    v = demo_record("P003").check("Chronic atrial fibrillation on warfarin.", [])
     assert v.verdict == "UNSUPPORTED"
     assert "warfarin" in v.detail
 
 
-def test_when_citation_names_unknown_note_then_error_without_text(demo_extractions, extractor):
-    notes, extractions = _patient(demo_extractions, "P001")
+def test_when_citation_names_unknown_note_then_error_without_text(demo_record):
+    record = demo_record("P001")
     with pytest.raises(VerificationError, match="P999-01"):
-        check_statement("Aspirin 81 mg daily.", [Citation(note_id="P999-01", start=0, end=5)],
-                        notes, extractions, extractor)
+        record.check("Aspirin 81 mg daily.", [Citation(note_id="P999-01", start=0, end=5)])
     with pytest.raises(VerificationError, match="runs past the end"):
-        check_statement("Aspirin 81 mg daily.",
-                        [Citation(note_id="P001-01", start=0, end=10**6)],
-                        notes, extractions, extractor)
+        record.check("Aspirin 81 mg daily.", [Citation(note_id="P001-01", start=0, end=10**6)])
 
 
 def test_when_summary_verified_then_every_statement_kept_and_omissions_listed(
-        demo_extractions, extractor):
-    from agent.timeline import build_timeline
-
+        demo_extractions, demo_record, extractor):
     notes, extractions = _patient(demo_extractions, "P001")
     summary = HandoffSummary(
         patient_id="P001", generated_at="2026-03-18T12:00:00+00:00", mode="external",
@@ -102,9 +92,7 @@ def test_when_summary_verified_then_every_statement_kept_and_omissions_listed(
             Statement(id="s2", section="patient_summary", text="Stable overnight.",
                       origin="external"),
         ])
-    timeline = build_timeline(list(notes.values()), list(extractions.values()))
-    out = verify_summary(summary, list(notes.values()), list(extractions.values()),
-                         timeline=timeline, extractor=extractor)
+    out = demo_record("P001").verify(summary)
     assert [s.id for s in out.statements] == ["s1", "s2"]
     assert out.statements[0].verification.verdict == "CONTRADICTED"
     assert out.statements[1].verification.verdict == "NOT_CHECKABLE"
@@ -117,19 +105,17 @@ def test_when_summary_verified_then_every_statement_kept_and_omissions_listed(
 
 
 def test_when_timeline_reconciled_a_stop_then_stopped_statement_is_supported(
-        demo_extractions, extractor):
+        demo_extractions, demo_record, extractor):
     # P007-05: "Treated with vancomycin IV (7/9-7/11) ... switched to oral clindamycin":
     # no mention carries a stop cue next to the drug, the timeline infers it from the switch.
-    from agent.timeline import build_timeline
-
-    notes, extractions = _patient(demo_extractions, "P007")
-    timeline = build_timeline(list(notes.values()), list(extractions.values()))
+    notes, _ = _patient(demo_extractions, "P007")
+    record = demo_record("P007")
+    timeline = record.timeline
     assert {m.name.lower(): m.status for m in timeline.medications}.get("vancomycin") == "stopped"
     summary = HandoffSummary(
         patient_id="P007", generated_at="2026-07-12T12:00:00+00:00", mode="external",
         note_ids=list(notes), provenance=extractor.provenance, statements=[
             Statement(id="s1", section="medications", text="Vancomycin IV was stopped.",
                       origin="external")])
-    out = verify_summary(summary, list(notes.values()), list(extractions.values()),
-                         timeline=timeline, extractor=extractor)
+    out = record.verify(summary)
     assert out.statements[0].verification.verdict == "SUPPORTED"

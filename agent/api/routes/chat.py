@@ -11,45 +11,16 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from agent.api.chat_service import answer, chat_events
 from agent.api.deps import AccessDep, BackendDep, ServicesDep
 from agent.api.limits import run_cpu
 from agent.api.problems import problem_body
-from agent.api.routes.notes import load_patient_notes
-from agent.api.services import Services, StoreExtractor
+from agent.api.services import load_patient_notes
 from agent.errors import ClinicalAgentError
 from agent.schemas.api import ChatRequest, ChatResponse
-from agent.schemas.chat import ChatAnswer
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["chat"])
-
-
-def chat_events(services: Services, patient_id: str, question: str, *, use_llm: bool,
-                backend, k: int, metrics=None) -> Iterator[tuple[str, object]]:
-    """The chat steps for one stored patient (see ``agent.chat.iter_answer``)."""
-    from agent.chat import iter_answer
-
-    notes = load_patient_notes(services, patient_id)
-    for kind, payload in iter_answer(question, notes, services.settings, backend=backend,
-                                     retriever=services.search_retriever(),
-                                     extractor=StoreExtractor(services), use_llm=use_llm,
-                                     k=k):
-        if kind == "done" and metrics is not None:
-            for s in payload.sentences:
-                if s.verification is not None:
-                    metrics.verdicts.labels(s.verification.verdict).inc()
-        yield kind, payload
-
-
-def answer(services: Services, patient_id: str, question: str, *, use_llm: bool, backend,
-           k: int, metrics=None) -> ChatAnswer:
-    """The whole answer (non-streaming)."""
-    result = None
-    for kind, payload in chat_events(services, patient_id, question, use_llm=use_llm,
-                                     backend=backend, k=k, metrics=metrics):
-        if kind == "done":
-            result = payload
-    return result
 
 
 def _sse(event: str, data) -> str:

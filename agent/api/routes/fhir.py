@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from agent.api.deps import AccessDep, ServicesDep
 from agent.api.limits import run_cpu
-from agent.api.routes.notes import load_patient_notes
-from agent.api.services import StoreExtractor
+from agent.api.services import StoreExtractor, load_patient_notes
+from agent.fhir import extraction_bundle
 
 router = APIRouter(prefix="/v1", tags=["fhir"])
 
@@ -27,8 +27,6 @@ async def patient_fhir(patient_id: str, access: AccessDep, services: ServicesDep
     notes = load_patient_notes(services, patient_id)
 
     def _run() -> dict:
-        from agent.fhir import extraction_bundle
-
         extractor = StoreExtractor(services)
         return extraction_bundle([extractor.extract_note(n) for n in notes], patient_id,
                                  version)

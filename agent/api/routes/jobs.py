@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from agent.api.deps import AccessDep, ServicesDep
-from agent.api.routes.handoff import job_response
+from agent.api.handoff_service import job_response
 from agent.errors import NotFound
 from agent.schemas.api import JobResponse
 from agent.store import repository as repo

@@ -149,17 +149,3 @@ def list_notes(patient_id: str, access: AccessDep, services: ServicesDep,
         NoteOut(patient_id=r.patient_id, note_id=r.note_id, note_type=r.note_type,
                 date=r.date, text=r.text, extra=dict(r.extra or {}),
                 text_sha256=r.text_sha256, received_at=r.received_at) for r in rows])
-
-
-def load_patient_notes(services, patient_id: str):
-    """The patient's stored notes as domain notes.
-
-    Raises:
-        NotFound: no notes are stored for the patient.
-    """
-    with services.sessions() as session:
-        rows = repo.patient_notes(session, patient_id)
-    if not rows:
-        raise NotFound("no notes of this patient are stored; ingest them with "
-                       "POST /v1/notes")
-    return [repo.to_note(r) for r in rows]

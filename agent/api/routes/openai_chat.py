@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from agent.api.chat_service import answer, chat_events
 from agent.api.deps import AccessDep, BackendDep, ServicesDep
 from agent.api.limits import run_cpu
 from agent.api.problems import problem_body
-from agent.api.routes.chat import answer, chat_events
+from agent.api.services import load_patient_notes
 from agent.errors import ClinicalAgentError, InputError, NotFound
 from agent.schemas.api import (
     ChatCompletionChoice,
@@ -137,8 +138,6 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, access
     cid = "chatcmpl-" + uuid.uuid4().hex[:24]
     timeout = services.settings.api.request_timeout_s
     if body.stream:
-        from agent.api.routes.notes import load_patient_notes
-
         await run_cpu(timeout, load_patient_notes, services, patient_id)
         events = chat_events(services, patient_id, question, use_llm=use_llm,
                              backend=backend, k=5, metrics=metrics)

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 
 from agent.api.deps import AccessDep, ServicesDep
 from agent.api.limits import run_cpu
-from agent.api.routes.notes import load_patient_notes
-from agent.api.services import StoreExtractor
+from agent.api.services import StoreExtractor, load_patient_notes
 from agent.errors import VerificationError
+from agent.rules import rules_for
 from agent.schemas.api import VerifyRequest, VerifyResponse
+from agent.verify import parse_summary, verify_patient
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
@@ -30,15 +31,14 @@ def verify_text(services, patient_id: str, summary_text: str, fmt: str):
         NotFound: no stored notes for the patient.
         VerificationError: the summary cannot be read.
     """
-    from agent.verify import parse_summary, verify_patient
-
     notes = load_patient_notes(services, patient_id)
     summary = parse_summary(summary_text, source="request", is_json=fmt == "json")
     if summary.patient_id not in (patient_id, "", "unknown") and fmt == "json":
         raise VerificationError("the summary's patient_id differs from the request's; "
                                 "verify it against its own patient")
     # The CLI's use case; the store's extractor serves cached extractions.
-    return verify_patient(summary, notes, StoreExtractor(services))
+    return verify_patient(summary, notes, StoreExtractor(services),
+                          rules_for(services.settings))
 
 
 @router.post("/verify", response_model=VerifyResponse)

@@ -10,7 +10,7 @@ import pytest
 from agent.api.deps import get_backend
 from agent.errors import BackendUnavailable
 
-pytest.importorskip("agent.handoff")
+pytest.importorskip("agent.handoff.build")
 
 
 class DownBackend:

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.process
+
 CLI = str(Path(sys.executable).with_name("clinagent"))
 
 

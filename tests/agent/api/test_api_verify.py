@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("agent.verify")
-pytest.importorskip("agent.timeline")
+pytest.importorskip("agent.handoff.timeline")
 
 
 def test_markdown_summary_gets_a_verdict_per_statement(api):

@@ -29,6 +29,7 @@ VERDICT = re.compile(r"^(SUPPORTED|UNSUPPORTED|NOT_CHECKABLE|NOT VERIFIED|CONTRA
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.process,
     pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
                        reason="needs Debian's chromium and chromium-driver "
                        "(/usr/bin/chromium, /usr/bin/chromedriver)"),

@@ -7,7 +7,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from agent.cli_deid import deid
+from agent.cli.deid import deid
 
 runner = CliRunner()
 

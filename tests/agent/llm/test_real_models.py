@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from pydantic import Field
 
+from agent.extract.llm import LLMExtractor
 from agent.llm.base import GenerationParams
 from agent.llm.structured import generate_structured
-from agent.llm_extract import LLMExtractor
 from agent.schemas.llm import LLMEntityItem, LLMEntityList
 from agent.schemas.notes import Note
 from prompts import load_prompt
@@ -61,6 +61,7 @@ def test_when_local_note_extracted_then_every_entity_grounded_or_flagged(local_b
     assert out.entities or out.failed_chunks
 
 
+@pytest.mark.process
 def test_when_llama_cpp_server_asked_then_schema_valid_json(llama_server):
     from agent.llm.openai_compat import OpenAICompatBackend
 

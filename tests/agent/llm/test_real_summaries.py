@@ -42,7 +42,7 @@ def _check_citations(statements, notes_by_id):
 
 def test_when_handoff_written_by_real_model_then_calls_recorded_and_statements_cited_or_flagged(
         local_backend, extractor):
-    from agent.handoff import handoff_for_patient
+    from agent.handoff.build import handoff_for_patient
 
     notes = _short_notes()
     settings = Settings(llm={"n_ctx": 2048, "max_tokens": 256})

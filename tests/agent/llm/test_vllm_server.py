@@ -32,7 +32,7 @@ from agent.llm.base import GenerationParams
 from agent.llm.structured import generate_structured, prompt_schema
 from agent.schemas.llm import LLMEntityItem, LLMEntityList
 
-pytestmark = pytest.mark.vllm
+pytestmark = [pytest.mark.vllm, pytest.mark.process]
 
 REPO = Path(__file__).resolve().parents[3]
 SERVED_NAME = "smollm2-135m"

@@ -1,0 +1,126 @@
+"""``clinagent eval <name>``: every evaluation run. Each command is a thin layer over its
+``evals`` module, whose ``python -m evals.<module>`` entry point calls the same function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import fail, llm_settings, load_settings
+from agent.errors import ClinicalAgentError, InputError
+from evals.deid import run_deid
+from evals.faithfulness_report import headline
+from evals.retrieval import run_retrieval
+from evals.run import data_dir_of, run_extract
+
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluation runs (print a table, write JSON).")
+
+DataDirOption = Annotated[Path | None, typer.Option(
+    help="Folder with the public dev sets (default: CLINAGENT_EVAL__DATA_DIR)")]
+
+
+@eval_app.command("extract")
+def eval_extract(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/extract.json"),
+    limit: Annotated[int | None, typer.Option(help="Use only the first N items per set")]
+    = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Score the extractor on the demo gold, NegEx, PHEE and CodiESP."""
+    try:
+        settings = load_settings()
+        run_extract(out=out, limit=limit, data_dir=data_dir_of(data_dir, settings),
+                    settings=settings)
+    except ClinicalAgentError as e:
+        fail(e)
+
+
+@eval_app.command("deid")
+def eval_deid(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/deid.json"),
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Folder with the public dev sets (default: CLINAGENT_EVAL__DATA_DIR; without "
+        "either, the presidio-synth set is skipped)")] = None,
+    systems: Annotated[list[str] | None, typer.Option(
+        "--system", help="clinagent, presidio, philter (repeatable; default: all)")] = None,
+) -> None:
+    """De-identification recall/precision/F2 per type, side by side with Presidio and
+    philter-lite (needs the eval extra for philter-lite)."""
+    try:
+        settings = load_settings()
+        run_deid(out=out, data_dir=data_dir if data_dir is not None else settings.eval.data_dir,
+                 systems=systems or ["clinagent", "presidio", "philter"])
+    except ClinicalAgentError as e:
+        fail(e)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/retrieval.json"),
+) -> None:
+    """Recall@k and MRR of dense, lexical and hybrid search on the demo corpus facts."""
+    try:
+        run_retrieval(out=out, settings=load_settings())
+    except ClinicalAgentError as e:
+        fail(e)
+
+
+@eval_app.command("faithfulness")
+def eval_faithfulness(
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="demo, medec, aci or mts (repeatable; default: all)")] = None,
+    limit: Annotated[int | None, typer.Option(
+        help="Items per public set (default: MEDEC 200, ACI-bench 20, MTS-Dialog 100)")]
+    = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Folder with the public dev sets (default: CLINAGENT_EVAL__DATA_DIR; not "
+        "needed by --only demo)")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where faithfulness.json/.html go")]
+    = Path("out/eval"),
+) -> None:
+    """Verifier faithfulness: planted contradictions on the demo corpus, MEDEC-MS error
+    detection, ACI-bench and MTS-Dialog baseline summaries (ROUGE-L, BERTScore-style F1,
+    supported-fact rate of the reference notes). Writes JSON and an HTML report."""
+    # evals.faithfulness loads the spaCy/medspaCy pipeline (the handoff timeline) at import.
+    from evals.faithfulness import run as run_faithfulness
+
+    bad = sorted(set(only or []) - {"demo", "medec", "aci", "mts"})
+    if bad:
+        fail(InputError("--only", f"unknown part(s) {bad}", fix="Use demo, medec, aci, mts"))
+    try:
+        settings = load_settings()
+        report = run_faithfulness(
+            only, limit, data_dir if data_dir is not None else settings.eval.data_dir, out_dir)
+    except ClinicalAgentError as e:
+        fail(e)
+    typer.echo(headline(report))
+    typer.echo(f"-> {out_dir / 'faithfulness.json'}, {out_dir / 'faithfulness.html'}", err=True)
+
+
+@eval_app.command("handoff")
+def eval_handoff(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/handoff.json"),
+    llm: Annotated[bool, typer.Option(
+        "--llm", help="Hierarchical LLM summaries (default backend: local SmolLM2) instead "
+        "of the extractive handoff")] = False,
+    llm_base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; implies --llm")]
+    = None,
+    llm_model: Annotated[str | None, typer.Option(
+        help="Served model name at --llm-base-url")] = None,
+) -> None:
+    """Handoff gold fact recall and traps stated as true, over the 7 demo patients."""
+    # evals.handoff loads the spaCy/medspaCy pipeline (agent.handoff) at import time.
+    from evals.handoff import run as run_handoff
+
+    try:
+        settings = llm_settings(load_settings(), llm_base_url, llm_model)
+        run_handoff(out, use_llm=bool(llm or llm_base_url or llm_model), settings=settings)
+    except ClinicalAgentError as e:
+        fail(e)

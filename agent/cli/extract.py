@@ -1,0 +1,57 @@
+"""``clinagent extract``: notes -> entities as JSON Lines, a thin layer over
+``agent.extract.batch``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import fail, finish_batch, llm_settings, load_settings
+from agent.errors import ClinicalAgentError, ConfigError
+from agent.extract.batch import extract_notes, extract_notes_llm, write_jsonl
+
+
+def extract(
+    notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Output JSON Lines ('-' = stdout)")]
+    = "-",
+    patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
+    workers: Annotated[int, typer.Option(
+        min=1, help="Processes (each ~0.6 GB RAM; not with --llm)")] = 1,
+    llm: Annotated[bool, typer.Option(
+        "--llm", help="Also ask an LLM per chunk and merge (default: local SmolLM2)")] = False,
+    llm_base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible server (vLLM, llama.cpp), e.g. http://127.0.0.1:8000/v1; "
+        "implies --llm")] = None,
+    llm_model: Annotated[str | None, typer.Option(
+        help="Served model name at --llm-base-url")] = None,
+) -> None:
+    """Extract problems, medications, tests, procedures and allergies with assertions,
+    sections, medication attributes and codes (deterministic, offline). With --llm, LLM
+    entities grounded to exact spans are merged in, each with its provenance."""
+    try:
+        settings = load_settings()
+        if llm or llm_base_url or llm_model:
+            if workers > 1:
+                # Each process would load its own copy of the local model (or open its
+                # own pool of server connections on top of llm.concurrency).
+                raise ConfigError(
+                    "workers", "--workers cannot be combined with --llm: every worker "
+                    "process would load its own LLM",
+                    "Drop --workers; against a server, chunks already run in parallel "
+                    "(raise CLINAGENT_LLM__CONCURRENCY, default 4)")
+            settings = llm_settings(settings, llm_base_url, llm_model)
+            records = extract_notes_llm(notes, settings, patient_id=patient_id,
+                                        encoding=encoding)
+        else:
+            records = extract_notes(notes, settings, patient_id=patient_id, encoding=encoding,
+                                    workers=workers)
+        report = write_jsonl(records, out, sys.stdout, source=str(notes))
+    except ClinicalAgentError as e:
+        fail(e)
+    finish_batch(report, notes, f"extracted {report.entities} entities from "
+                 f"{report.notes_ok} note(s)", out)

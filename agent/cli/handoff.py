@@ -1,0 +1,83 @@
+"""``clinagent handoff``: one patient's notes -> a verified I-PASS handoff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import (
+    fail,
+    llm_settings,
+    load_settings,
+    patient_notes,
+    write_text_output,
+)
+from agent.errors import ClinicalAgentError, InputError
+from agent.fhir import handoff_composition
+from agent.handoff.render import to_markdown
+from agent.notes import read_notes
+
+
+def handoff(
+    notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
+    patient: Annotated[str, typer.Option("--patient", help="patient_id to summarize")],
+    fmt: Annotated[str, typer.Option("--format", help="md, json or fhir (a FHIR R5 "
+                                     "document Bundle with the Composition)")] = "md",
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file ('-' = stdout)")]
+    = "-",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
+    llm: Annotated[bool, typer.Option(
+        "--llm", help="Write the narrative sections with the hierarchical LLM summary "
+        "(default backend: local SmolLM2); falls back to extractive if it is down")] = False,
+    llm_base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; implies --llm")]
+    = None,
+    llm_model: Annotated[str | None, typer.Option(
+        help="Served model name at --llm-base-url")] = None,
+) -> None:
+    """Write the I-PASS handoff summary of one patient: illness severity, patient summary,
+    active problems, current medications with their changes, allergies, pending results,
+    action list, situation awareness. Every statement cites note id + offsets and carries
+    the verifier's verdict; omissions are listed. Works offline (extractive) by default."""
+    # agent.handoff loads the spaCy/medspaCy pipeline (note layout) at import time.
+    from agent.handoff.build import handoff_for_patient
+
+    if fmt not in ("md", "json", "fhir"):
+        fail(InputError("--format", f"unknown format {fmt!r}", fix="Use md, json or fhir"))
+        return
+    try:
+        settings = load_settings()
+        use_llm = bool(llm or llm_base_url or llm_model)
+        if use_llm:
+            settings = llm_settings(settings, llm_base_url, llm_model)
+        batch = read_notes(notes, patient_id=patient, encoding=encoding,
+                           max_chars=settings.max_note_chars)
+        mine = patient_notes(batch, patient, notes)
+        summary = handoff_for_patient(mine, settings, use_llm=use_llm)
+        if fmt == "md":
+            text = to_markdown(summary, {n.note_id: n for n in mine})
+        elif fmt == "json":
+            text = summary.model_dump_json(indent=1) + "\n"
+        else:
+            text = json.dumps(handoff_composition(summary), indent=1,
+                              ensure_ascii=False) + "\n"
+    except ClinicalAgentError as e:
+        fail(e)
+        return
+    write_text_output(text, out, batch)
+    verdicts: dict[str, int] = {}
+    for st in summary.statements:
+        key = st.verification.verdict if st.verification else "UNVERIFIED"
+        verdicts[key] = verdicts.get(key, 0) + 1
+    typer.echo(f"handoff of {patient}: {len(summary.statements)} statements from "
+               f"{len(mine)} note(s) ({summary.mode}); "
+               + ", ".join(f"{n} {k}" for k, n in sorted(verdicts.items()))
+               + f"; {len(summary.omissions)} omission(s)"
+               + ("" if out == "-" else f" -> {out}"), err=True)
+    for flag in summary.flags:
+        typer.echo(f"warning: {flag}", err=True)
+    if batch.errors:
+        raise typer.Exit(code=1)

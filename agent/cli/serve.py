@@ -1,0 +1,137 @@
+"""``clinagent serve``, ``clinagent keys create|list|revoke`` and ``clinagent db upgrade``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import fail, load_settings
+from agent.errors import ClinicalAgentError
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service (hashed at rest).")
+db_app = typer.Typer(no_args_is_help=True, help="The service's database.")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: api.host, "
+                                             "127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: api.port, 8080)")] = None,
+) -> None:
+    """Run the HTTP service (one worker: models are loaded once and shared). OpenAPI docs at
+    /docs; every /v1 endpoint needs an API key (clinagent keys create)."""
+    import uvicorn
+
+    # The service stack (FastAPI, SQLAlchemy, every route; ~0.6 s) loads only for `serve`.
+    from agent.api.main import create_app
+
+    try:
+        settings = load_settings()
+        app = create_app(settings)
+    except ClinicalAgentError as e:
+        fail(e)
+    # The service's own access log names route templates; uvicorn's would log raw paths,
+    # whose patient ids may be MRNs.
+    for name in ("agent", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    uvicorn.run(app, host=host or settings.api.host, port=port or settings.api.port,
+                workers=1, access_log=False, log_config=None, timeout_graceful_shutdown=10)
+
+
+def _store():
+    # SQLAlchemy (the store) loads only for the commands that open it.
+    from agent.store.engine import make_engine, make_sessionmaker, upgrade
+
+    settings = load_settings()
+    engine = make_engine(settings.api.resolved_database_url())
+    if settings.api.auto_migrate:
+        upgrade(engine)
+    secret = settings.api.key_secret
+    return make_sessionmaker(engine), (secret.get_secret_value().encode("utf-8")
+                                       if secret is not None else None)
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[list[str], typer.Option(
+        "--scope", help="Operations: read, write, extract, deid, verify, handoff, chat, admin "
+        "or * (all but admin); repeatable or comma-separated")],
+    patient: Annotated[list[str], typer.Option(
+        "--patient", help="Patient ids the key may access, or '*' for all; repeatable")],
+    name: Annotated[str, typer.Option(help="A label for the key (who or what uses it)")] = "",
+    output_format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """Mint an API key. The key is printed once; only its hash is stored."""
+    # SQLAlchemy (the store) loads only for the commands that open it.
+    from agent.store.keys import create_key
+
+    try:
+        sessions, secret = _store()
+        with sessions() as session:
+            key, row = create_key(session, name=name, operations=scope, patients=patient,
+                                  secret=secret)
+            session.commit()
+    except ClinicalAgentError as e:
+        fail(e)
+    if output_format == "json":
+        typer.echo(json.dumps({"key": key, "key_id": row.key_id, "operations": row.operations,
+                               "patients": row.patients}))
+        return
+    typer.echo(key)
+    typer.echo(f"key id {row.key_id}: operations {', '.join(row.operations)}; patients "
+               f"{', '.join(row.patients)}. Store the key now: it cannot be shown again.",
+               err=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (id, name, scopes, created, revoked); never the keys."""
+    # SQLAlchemy (the store) loads only for the commands that open it.
+    from agent.store.keys import list_keys
+
+    try:
+        sessions, _ = _store()
+        with sessions() as session:
+            rows = list_keys(session)
+    except ClinicalAgentError as e:
+        fail(e)
+    for r in rows:
+        typer.echo(f"{r.key_id}\t{r.name or '-'}\t{','.join(r.operations)}\t"
+                   f"{','.join(r.patients)}\t{r.created_at}\t"
+                   f"{'revoked ' + r.revoked_at if r.revoked_at else 'active'}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (ck_<id>_...)")]) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    # SQLAlchemy (the store) loads only for the commands that open it.
+    from agent.store.keys import revoke_key
+
+    try:
+        sessions, _ = _store()
+        with sessions() as session:
+            found = revoke_key(session, key_id)
+            session.commit()
+    except ClinicalAgentError as e:
+        fail(e)
+    if not found:
+        typer.echo(f"error: no key {key_id}; see clinagent keys list", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"revoked {key_id}", err=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+               ) -> None:
+    """Migrate the database schema (the service also does this at startup)."""
+    # SQLAlchemy (the store) loads only for the commands that open it.
+    from agent.store.engine import make_engine, upgrade
+
+    try:
+        engine = make_engine(load_settings().api.resolved_database_url())
+        current = upgrade(engine, revision)
+    except ClinicalAgentError as e:
+        fail(e)
+    typer.echo(f"database at revision {current}", err=True)

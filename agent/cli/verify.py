@@ -1,0 +1,76 @@
+"""``clinagent verify SUMMARY NOTES``: verify any summary against a patient's notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli.common import fail, load_settings, patient_notes, write_text_output
+from agent.errors import ClinicalAgentError, InputError
+from agent.extract.batch import make_extractor
+from agent.handoff.render import to_markdown
+from agent.notes import read_notes
+from agent.rules import rules_for
+from agent.schemas.verification import VERDICTS
+
+
+def verify(
+    summary: Annotated[Path, typer.Argument(
+        help="clinagent handoff JSON, or a Markdown/plain-text summary written by anyone")],
+    notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
+    patient: Annotated[str | None, typer.Option(
+        "--patient", help="patient_id (default: the JSON summary's, or the only patient "
+        "in NOTES)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or md")] = "json",
+    out: Annotated[str, typer.Option("--out", "-o", help="Output file ('-' = stdout)")]
+    = "-",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt note inputs")] = "utf-8",
+) -> None:
+    """Check every statement of a summary against the notes: SUPPORTED, CONTRADICTED (with
+    the reason: negation flip, wrong dose/route/frequency/value, wrong temporality or
+    experiencer, stopped drug as current, ruled-out diagnosis as active), UNSUPPORTED or
+    NOT_CHECKABLE; list omissions (active problems, current meds and changes, allergies,
+    pending items, code status). Nothing is removed. Exit code 1 if anything is
+    CONTRADICTED."""
+    # agent.verify loads the spaCy/medspaCy pipeline (note layout, timeline) at import time.
+    from agent.verify import read_summary, verify_patient
+
+    if fmt not in ("json", "md"):
+        fail(InputError("--format", f"unknown format {fmt!r}", fix="Use json or md"))
+        return
+    try:
+        settings = load_settings()
+        batch = read_notes(notes, patient_id=patient or "unknown", encoding=encoding,
+                           max_chars=settings.max_note_chars)
+        found = sorted({n.patient_id for n in batch.notes})
+        parsed = read_summary(summary, patient_id=patient or "unknown")
+        pid = patient or (parsed.patient_id if parsed.mode != "external" else None)
+        if pid is None and len(found) == 1:
+            pid = found[0]
+        mine = patient_notes(batch, pid, notes)
+        if parsed.mode == "external":
+            parsed = parsed.model_copy(update={"patient_id": pid,
+                                               "note_ids": [n.note_id for n in mine]})
+        verified = verify_patient(parsed, mine, make_extractor(settings),
+                                  rules_for(settings))
+        if fmt == "json":
+            text = verified.model_dump_json(indent=1) + "\n"
+        else:
+            text = to_markdown(verified, {n.note_id: n for n in mine})
+    except ClinicalAgentError as e:
+        fail(e)
+        return
+    write_text_output(text, out, batch)
+    counts = {v: 0 for v in VERDICTS}
+    for st in verified.statements:
+        counts[st.verification.verdict] += 1
+    typer.echo(f"{'verdict':<15}{'statements':>10}", err=True)
+    for verdict, n in counts.items():
+        typer.echo(f"{verdict:<15}{n:>10}", err=True)
+    typer.echo(f"{'omissions':<15}{len(verified.omissions):>10}"
+               + ("" if out == "-" else f"  -> {out}"), err=True)
+    if counts["CONTRADICTED"]:
+        raise typer.Exit(code=1)
+

@@ -1,0 +1,1 @@
+"""Extraction use cases: batch extraction with workers, LLM extraction, grounding."""

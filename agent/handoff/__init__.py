@@ -1,0 +1,1 @@
+"""Patient timeline, extractive and hierarchical (LLM) I-PASS handoff summaries, rendering."""

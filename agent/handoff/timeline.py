@@ -1,0 +1,353 @@
+"""The patient timeline: a patient's notes in date order, entities reconciled across notes.
+
+Medications are tracked by canonical ingredient: every mention becomes an event (started,
+continued, dose changed, held, resumed, stopped, or only mentioned), read from the note
+section (home list, discharge list and its "NEW:" / "STOP:" sub-headers, plan) and the cue
+words around the drug in its clause (``agent/rules/cues.json``), with the note's layout
+(lines, sections, clauses) computed once with its extraction. Problems,
+allergies, pending results, to-dos, code status and family history are built in
+:mod:`agent.handoff.timeline_items`. Every event and item cites the note span it rests on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from agent.errors import InputError
+from agent.handoff.timeline_items import build_items, build_problems
+from agent.nlp.layout import note_layout
+from agent.rules import Rules
+from agent.schemas.extraction import Entity, NoteExtraction
+from agent.schemas.layout import LineSpan
+from agent.schemas.notes import Note, sort_notes
+from agent.schemas.summary import (
+    Citation,
+    MedicationTrack,
+    NoteRef,
+    PatientTimeline,
+    TimelineEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+# Equivalent frequencies, so "q24h" -> "daily" is not a dose change.
+_SAME_FREQUENCY = {"Q24H": "DAILY", "Q12H": "BID", "QD": "DAILY"}
+_STATUS_OF = {"started": "active", "continued": "active", "dose_changed": "active",
+              "resumed": "active", "held": "held", "stopped": "stopped"}
+_LIST_GAP = re.compile(r"^[\s,/&+]*(?:(?:and|or)\s*)?[\s,/&+]*$", re.IGNORECASE)
+_FORM_SUFFIX = re.compile(r"\s+(?:patch|tablets?|tabs?|capsules?|cream|ointment|pen|drip|"
+                          r"gtt|infusion|inhaler|hfa|neb|nebs|odt|er|xl)$")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def entities_in(entities: list[Entity], start: int, end: int) -> list[Entity]:
+    """Entities lying inside ``[start, end)``, in text order."""
+    return sorted((e for e in entities if e.start >= start and e.end <= end),
+                  key=lambda e: e.start)
+
+
+def is_drug(ent: Entity) -> bool:
+    """A medication mention naming a drug, not a class ("diuretics", "NSAIDs")."""
+    if ent.type != "MEDICATION":
+        return False
+    # Class terms are coded only in MeSH pharmacological actions (D0...), never DrugBank.
+    return not (ent.codes and all(c.system == "MESH" for c in ent.codes))
+
+
+def drug_key(ent: Entity) -> str:
+    """Tracking key of a drug mention: its canonical ingredient, else its lower-case text."""
+    canonical = ent.normalized.get("canonical")
+    key = str(canonical).lower() if canonical else ent.text.lower()
+    # "nicotine patch" and "nicotine" are one drug; the form is an attribute.
+    return _FORM_SUFFIX.sub("", key) or key
+
+
+def regimen(ent: Entity) -> str:
+    """The dose, route and frequency stated with a mention, e.g. '40 mg oral DAILY'."""
+    parts = []
+    for name in ("strength", "dose", "route", "frequency"):
+        attr = ent.attributes.get(name)
+        if attr is not None:
+            value = attr.value or attr.text
+            if name == "dose" and "strength" in ent.attributes:
+                continue
+            parts.append(value)
+    return " ".join(parts)
+
+
+def mention_span(ent: Entity, note_id: str) -> Citation:
+    """A citation covering the drug name and its attributes."""
+    end = max([ent.end, *(a.end for a in ent.attributes.values())])
+    return Citation(note_id=note_id, start=ent.start, end=end)
+
+
+@dataclass
+class _Mention:
+    ent: Entity
+    change: str
+    detail: str | None = None
+
+
+def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, int],
+             rules: Rules) -> str | None:
+    """The cue of a mention: the last one after it in its clause, else the nearest before.
+
+    A negated mention ("lisinopril was held and resumed at a reduced dose") takes only
+    stop/hold/resume cues: the extractor negates drugs that are held or stopped.
+    """
+    allowed = {"stopped", "held", "resumed", "continued"} if ent.assertion == "absent" \
+        else None
+    for window, position in ((after, "after"), (before, "before")):
+        cues = [c for c in rules.cues.find("medication", text, *window, position=position)
+                if allowed is None or c.label in allowed]
+        if cues:
+            return "avoid" if _is_avoid(text, cues[-1]) else cues[-1].label
+    return None
+
+
+def _is_avoid(text: str, cue) -> bool:
+    return text[cue.start:cue.end].lower().startswith("avoid")
+
+
+def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: list[Entity],
+                     list_label: str | None, rules: Rules) -> list[_Mention]:
+    """Read the change of each drug of one clause from the cues around it."""
+    text = note.text
+    out: list[_Mention] = []
+    prev_cue: str | None = None
+    for i, ent in enumerate(drugs):
+        lo = drugs[i - 1].end if i else start
+        hi = drugs[i + 1].start if i + 1 < len(drugs) else end
+        cue = _cue_for(text, ent, (lo, ent.start), (ent.end, hi), rules)
+        if cue is None and i and _LIST_GAP.match(text[lo:ent.start]):
+            cue = prev_cue  # "Holding warfarin, aspirin, naproxen"
+        # A switch: in "switched X (IV) to Y" X is left and Y, after 'to', is taken.
+        switches = rules.cues.find("switch", text, start, hi)
+        to = rules.cues.regex("switch_target")
+        to_after = to.search(text, ent.end, hi) if to and i + 1 < len(drugs) else None
+        # ... unless the drug after 'to' is only planned ("consolidate to X when stable").
+        if switches and to_after and switches[0].start < to_after.start() and \
+                drugs[i + 1].assertion not in ("hypothetical", "possible"):
+            cue = "switch_from"
+        elif any(s.end <= ent.start for s in switches) and to and to.search(text, lo, ent.start):
+            cue = "switch_to"
+        if i == 0 and list_label is not None and cue is None:
+            cue = list_label
+        # A change stated with a condition ("resume amlodipine tomorrow if SBP > 130")
+        # has not happened yet.
+        if cue not in (None, "continued", "switch_from", "switch_to") and \
+                rules.cues.find("condition", text, start, end):
+            cue = "planned"
+        prev_cue = cue
+        out.append(_Mention(ent, *_change(ent, cue, piece.section, text, hi, rules)))
+    # "Switch from furosemide IV to furosemide PO": one drug, one dose/route change.
+    taken = {drug_key(m.ent) for m in out if m.detail == "switched to"}
+    merged = []
+    for m in out:
+        if m.detail == "switched" and drug_key(m.ent) in taken:
+            continue
+        if m.detail == "switched to" and any(
+                x.detail == "switched" and drug_key(x.ent) == drug_key(m.ent) for x in out):
+            m = _Mention(m.ent, "dose_changed", "switched")
+        merged.append(m)
+    return merged
+
+
+def _change(ent: Entity, cue: str | None, section: str | None, text: str, hi: int,
+            rules: Rules) -> tuple[str, str | None]:
+    """The change a mention states, before reconciliation with the drug's history."""
+    if ent.assertion in ("hypothetical", "possible"):
+        return "mentioned", "planned or conditional"
+    if ent.assertion == "historical":
+        return "mentioned", "history"
+    # Follow-up lines and instructions talk about later ("timing of adalimumab restart").
+    if rules.roles.has(section, "future"):
+        return "mentioned", "instruction or follow-up"
+    if cue == "switch_from":
+        return "stopped", "switched"
+    if cue == "switch_to":
+        return "started", "switched to"
+    if cue == "avoid":
+        return "stopped", "avoid"
+    if cue == "planned":
+        return "mentioned", "planned or conditional"
+    if ent.assertion == "absent":
+        if cue in ("stopped", "held", "resumed", "continued"):
+            return cue, None
+        return "mentioned", "not given"
+    single = (ent.attributes.get("frequency") is not None
+              and ent.attributes["frequency"].value == "ONCE") or bool(
+        rules.cues.find("single_dose", text, ent.end, hi))
+    if cue is not None:
+        if cue in ("started", "continued") and single:
+            return "mentioned", "single dose"
+        return cue, None
+    if section == "MEDICATIONS":
+        return "continued", "home/admission medication"
+    if section == "DISCHARGE_MEDICATIONS":
+        return "new_or_continued", "discharge medication"
+    if single:
+        return "mentioned", "single dose"
+    # History, course and findings narrate: without a cue word a drug there is no change.
+    if rules.roles.has(section, "narrative"):
+        return "mentioned", None
+    return "new_or_continued", None
+
+
+def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[_Mention]:
+    """Every drug mention of one note with the change it states."""
+    drugs = [e for e in extraction.entities if is_drug(e) and e.assertion != "family"
+             and not rules.roles.has(e.section, "skip_medications")]
+    if not drugs:
+        return []
+    out: list[_Mention] = []
+    list_label: str | None = None
+    layout = note_layout(note, extraction, rules.headers)
+    for piece in layout.lines:
+        if piece.section != "DISCHARGE_MEDICATIONS":
+            list_label = None
+        header = rules.cues.find("medication_list", note.text, piece.start, piece.end)
+        if header and piece.section in ("DISCHARGE_MEDICATIONS", "MEDICATIONS"):
+            list_label = header[0].label
+            continue
+        for k, (a, b) in enumerate(layout.clauses_in(piece.start, piece.end)):
+            in_clause = entities_in(drugs, a, b)
+            if in_clause:
+                # The sub-header applies to the item's drug (first of the line) only.
+                label = list_label if k == 0 else None
+                out.extend(_clause_mentions(note, piece, a, b, in_clause, label, rules))
+    return out
+
+
+def _regimen_parts(ent: Entity) -> dict[str, str]:
+    out = {name: (ent.attributes[name].value or ent.attributes[name].text)
+           for name in ("strength", "route", "frequency") if name in ent.attributes}
+    if "frequency" in out:
+        out["frequency"] = _SAME_FREQUENCY.get(out["frequency"].upper(), out["frequency"])
+    return out
+
+
+def _differs(before: dict[str, str], now: dict[str, str]) -> bool:
+    """A regimen differs when a part stated in both differs (a mention that omits the
+    route does not change the route; "250/50 mcg" and "250/50" are one strength)."""
+    def norm(key: str, value: str) -> str:
+        return "/".join(_NUMBER.findall(value)) if key == "strength" else value
+
+    return "strength" in now and any(
+        before.get(k) is not None and norm(k, before[k]) != norm(k, v) for k, v in now.items())
+
+
+def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
+    """Turn a stated change into an event given the drug's history, update the track."""
+    ent, change, detail = mention.ent, mention.change, mention.detail
+    status = track["status"]
+    now = _regimen_parts(ent)
+    before = track["regimen"]
+    if detail == "home/admission medication" and status in ("held", "stopped"):
+        # A home list restated after the drug was held does not restart it.
+        change, detail = "mentioned", detail
+    if change == "new_or_continued":
+        # Without a cue word a held or stopped drug is only mentioned, not restarted.
+        change = {"unknown": "started", "active": "continued"}.get(status, "mentioned")
+    if change in ("started", "continued") and status == "held":
+        change = "resumed"
+    if change == "started" and status == "active":
+        change = "continued"
+    if change == "continued" and status in ("unknown", "stopped") and detail is None:
+        change = "started"
+    if change == "stopped" and detail == "avoid" and status not in ("active", "held"):
+        change, detail = "mentioned", "avoid"
+    changed = _differs(before, now)
+    if change in ("continued", "started", "resumed") and status == "active" and changed:
+        change = "dose_changed"
+    if change == "dose_changed" and changed:
+        detail = f"{' '.join(before.values())} -> {' '.join(now.values())}"
+    event = TimelineEvent(note_id=note.note_id, date=note.date, change=change,
+                          detail=detail or regimen(ent) or None,
+                          citation=mention_span(ent, note.note_id))
+    if change in _STATUS_OF:
+        track["status"] = _STATUS_OF[change]
+        track["last_change"] = change
+        if "strength" in now:
+            track["regimen"] = now
+            track["ent"] = ent
+        elif track["ent"] is None:
+            track["ent"] = ent
+    return event
+
+
+def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
+                      rules: Rules) -> list[MedicationTrack]:
+    """Medication tracks, one per canonical drug, in order of first mention."""
+    tracks: dict[str, dict] = {}
+    for note in notes:
+        ext = extractions.get(note.note_id)
+        if ext is None:
+            continue
+        for mention in note_mentions(note, ext, rules):
+            key = drug_key(mention.ent)
+            track = tracks.setdefault(key, {"status": "unknown", "regimen": {}, "ent": None,
+                                            "last_change": "mentioned", "events": []})
+            track["events"].append(_reconcile(track, mention, note))
+    out = []
+    for key, t in tracks.items():
+        ent: Entity | None = t["ent"]
+        attrs = ent.attributes if ent is not None else {}
+        dose = attrs.get("strength") or attrs.get("dose")
+        out.append(MedicationTrack(
+            name=key, status=t["status"],
+            dose=(dose.value or dose.text) if dose else None,
+            route=(attrs["route"].value or attrs["route"].text) if "route" in attrs else None,
+            frequency=(attrs["frequency"].value or attrs["frequency"].text)
+            if "frequency" in attrs else None,
+            prn="prn" in attrs,
+            indication=(attrs["indication"].text if "indication" in attrs else None),
+            last_change=t["last_change"], events=t["events"]))
+    return out
+
+
+def build_timeline(notes: list[Note], extractions: list[NoteExtraction],
+                   rules: Rules | None = None) -> PatientTimeline:
+    """Reconcile one patient's notes into medication and problem tracks and items.
+
+    Args:
+        notes: all notes of one patient (any order; put in :func:`sort_notes` order here).
+        extractions: the deterministic extraction of each note (matched by note id).
+        rules: the rule set (None = packaged).
+
+    Returns:
+        The timeline; every event and item cites note id + offsets.
+
+    Raises:
+        InputError: no notes, notes of several patients, or an extraction whose note id
+            is not among the notes.
+    """
+    rules = rules or Rules.load()
+    if not notes:
+        raise InputError("notes", "no notes were given", fix="Pass the patient's notes")
+    patients = sorted({n.patient_id for n in notes})
+    if len(patients) > 1:
+        raise InputError("notes", f"notes of {len(patients)} patients were given",
+                         fix="Pass one patient's notes")
+    ids = {n.note_id for n in notes}
+    by_id = {}
+    for ext in extractions:
+        if ext.note_id not in ids:
+            raise InputError("extractions", f"extraction of note {ext.note_id!r} has no "
+                             "matching note", fix="Pass the extractions of these notes")
+        by_id[ext.note_id] = ext
+    ordered = sort_notes(notes)
+    timeline = PatientTimeline(
+        patient_id=patients[0],
+        notes=[NoteRef(note_id=n.note_id, note_type=n.note_type, date=n.date)
+               for n in ordered],
+        medications=build_medications(ordered, by_id, rules),
+        problems=build_problems(ordered, by_id, rules),
+        items=build_items(ordered, by_id, rules),
+    )
+    logger.info("timeline: %d notes, %d medications, %d problems, %d items",
+                len(ordered), len(timeline.medications),
+                len(timeline.problems), len(timeline.items))
+    return timeline

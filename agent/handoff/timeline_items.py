@@ -1,0 +1,175 @@
+"""Problems, allergies, pending results, to-dos, code status and family history of the
+patient timeline (:func:`agent.handoff.timeline.build_timeline`)."""
+
+from __future__ import annotations
+
+import re
+
+from agent.nlp.layout import note_layout
+from agent.rules import Rules
+from agent.schemas.extraction import Entity, NoteExtraction
+from agent.schemas.notes import Note
+from agent.schemas.summary import Citation, ProblemTrack, TimelineEvent, TimelineItem
+
+_CODE_STATUS_TEXT = {"full_code": "Full code", "dnr": "DNR", "dnr_dni": "DNR/DNI",
+                     "comfort": "Comfort care"}
+_REACTION = re.compile(r"\s*(?:\(([^)\n]{1,40})\)|(?:->|--|-)\s*([A-Za-z][A-Za-z ]{1,30}))")
+# Allergen spellings that name one substance class ("PCN" and "penicillin").
+_ALLERGEN_KEY = {"pcn": "penicillin", "sulfonamides": "sulfa", "sulfonamide": "sulfa"}
+# States a later event may not override: a possible diagnosis does not undo a confirmed
+# or ruled-out one; a history mention does not undo anything.
+_WEAK = {"possible": {"active", "ruled_out", "resolved"},
+         "absent": {"active", "ruled_out", "resolved"},
+         "historical": {"active", "ruled_out", "resolved", "possible"}}
+
+
+def problem_key(ent: Entity) -> str:
+    """Problems group by ICD-10-CM category (I50.23 and I50.9 are one heart failure),
+    else by lower-case canonical text."""
+    icd = [c for c in ent.codes if c.system == "ICD-10-CM"]
+    if icd:
+        return icd[0].code[:3]
+    return str(ent.normalized.get("canonical") or ent.text).lower()
+
+
+def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
+                    rules: Rules) -> str | None:
+    start, end = clause
+    cues = rules.cues.find("problem", text, ent.end, end)
+    label = cues[0].label if cues else None
+    if ent.assertion == "present":
+        whole = rules.cues.find("problem", text, start, end)
+        if any(c.label == "possible" for c in whole):
+            return "possible"
+        return {"resolved": "resolved", "ruled_out": "ruled_out"}.get(label, "active")
+    if ent.assertion == "absent":
+        if label == "resolved":
+            return "resolved"
+        if any(c.label == "ruled_out" for c in rules.cues.find("problem", text, start, end)):
+            return "ruled_out"
+        # "No obstruction" in an impression: absent, but not a work-up that ruled it out
+        # ("CTA negative for PE" in an assessment rules it out; "denies chest pain" in the
+        # HPI is only a pertinent negative).
+        return "absent" if rules.roles.has(ent.section, "rule_out") else None
+    if ent.assertion == "possible":
+        return "possible"
+    if ent.assertion == "historical":
+        return "historical"
+    return None  # hypothetical ("monitor for gout flare") and family are not problems
+
+
+def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
+                   rules: Rules) -> list[ProblemTrack]:
+    """Problem tracks (patient's own), in order of first mention."""
+    tracks: dict[str, dict] = {}
+    for note in notes:
+        ext = extractions.get(note.note_id)
+        layout = note_layout(note, ext, rules.headers)
+        for ent in (ext.entities if ext else []):
+            # Exam findings, ROS, labs and imaging findings are evidence, not problems of
+            # the list: only diagnostic sections name diagnoses of this stay.
+            if ent.type != "PROBLEM" or not rules.roles.has(ent.section, "diagnostic"):
+                continue
+            status = _problem_status(ent, note.text, layout.clause_around(ent.start, ent.end),
+                                     rules)
+            if status is None:
+                continue
+            t = tracks.setdefault(problem_key(ent), {"status": None, "events": [],
+                                                     "name": ent.text, "codes": []})
+            t["events"].append(TimelineEvent(
+                note_id=note.note_id, date=note.date, change=status, detail=ent.section,
+                citation=Citation(note_id=note.note_id, start=ent.start, end=ent.end)))
+            if status == "absent" and t["status"] == "possible":
+                t["status"] = "ruled_out"
+            elif t["status"] is None or t["status"] not in _WEAK.get(status, set()):
+                t["status"] = status
+            if status == "active" and ent.section in ("DISCHARGE_DIAGNOSES",
+                                                      "ASSESSMENT_PLAN"):
+                t["name"] = ent.text
+            for code in ent.codes[:1]:
+                if code.system == "ICD-10-CM" and code.code not in t["codes"]:
+                    t["codes"].append(code.code)
+    # A problem only ever seen absent, or absent after being suspected, is ruled out.
+    return [ProblemTrack(name=t["name"], codes=t["codes"], events=t["events"],
+                         status="ruled_out" if t["status"] == "absent" else t["status"])
+            for t in tracks.values()]
+
+
+def _allergies(note: Note, ext: NoteExtraction | None) -> list[TimelineItem]:
+    out = []
+    for ent in (ext.entities if ext else []):
+        if ent.type != "ALLERGY" or ent.assertion not in ("present", "historical") or \
+                ent.section != "ALLERGIES":
+            continue
+        line_start = note.text.rfind("\n", 0, ent.start) + 1
+        before = note.text[line_start:ent.start]
+        if before.count("(") > before.count(")"):
+            continue  # "PCN -- anaphylaxis (required epinephrine)": part of a reaction
+        m = _REACTION.match(note.text, ent.end)
+        reaction = (m.group(1) or m.group(2)).strip() if m else None
+        end = m.end() if m else ent.end
+        out.append(TimelineItem(kind="allergy", text=ent.text, detail=reaction,
+                                citations=[Citation(note_id=note.note_id, start=ent.start,
+                                                    end=end)]))
+    return out
+
+
+def _cite(note: Note, a: int, b: int) -> list[Citation]:
+    return [Citation(note_id=note.note_id, start=a, end=b)]
+
+
+def _line_items(note: Note, ext: NoteExtraction | None, rules: Rules) -> list[TimelineItem]:
+    """Allergy 'none' statements, pending results, to-dos and code status of one note."""
+    out: list[TimelineItem] = []
+    text = note.text
+    layout = note_layout(note, ext, rules.headers)
+    for piece in layout.lines:
+        line = text[piece.start:piece.end]
+        if piece.section == "ALLERGIES" or line.lower().startswith("allergies"):
+            for m in rules.cues.find("allergy_none", text, piece.start, piece.end)[:1]:
+                out.append(TimelineItem(kind="allergy", text="No known drug allergies",
+                                        citations=_cite(note, m.start, m.end)))
+        for cue in rules.cues.find("code_status", text, piece.start, piece.end)[:1]:
+            out.append(TimelineItem(kind="code_status", text=_CODE_STATUS_TEXT[cue.label],
+                                    detail=cue.label, citations=_cite(note, cue.start,
+                                                                      cue.end)))
+        for a, b in layout.sentences_in(piece.start, piece.end):
+            pending = rules.cues.find("pending", text, a, b)
+            if pending or piece.section == "PENDING_RESULTS":
+                none = any(c.label == "none" for c in pending)
+                out.append(TimelineItem(kind="pending", text=text[a:b],
+                                        detail="none" if none else None,
+                                        citations=_cite(note, a, b)))
+            elif rules.roles.has(piece.section, "todo") and (
+                    rules.cues.find("todo", text, a, b)
+                    or (piece.section == "FOLLOW_UP" and text[piece.start] in "-*•")):
+                out.append(TimelineItem(kind="todo", text=text[a:b],
+                                        detail=piece.section, citations=_cite(note, a, b)))
+    return out
+
+
+def build_items(notes: list[Note], extractions: dict[str, NoteExtraction],
+                rules: Rules) -> list[TimelineItem]:
+    """Allergies (deduplicated by substance), pending results, to-dos, code status and
+    family history, in note order."""
+    out: list[TimelineItem] = []
+    seen_allergy: set[str] = set()
+    for note in notes:
+        ext = extractions.get(note.note_id)
+        for item in _allergies(note, ext):
+            key = _ALLERGEN_KEY.get(item.text.lower().split()[0], item.text.lower().split()[0])
+            if key not in seen_allergy:
+                seen_allergy.add(key)
+                out.append(item)
+        for item in _line_items(note, ext, rules):
+            if item.kind == "allergy":
+                if item.text.lower() in seen_allergy:
+                    continue
+                seen_allergy.add(item.text.lower())
+            out.append(item)
+        for ent in (ext.entities if ext else []):
+            if ent.type == "PROBLEM" and ent.assertion == "family":
+                out.append(TimelineItem(kind="family_history", text=ent.text,
+                                        detail="family history",
+                                        citations=_cite(note, ent.start, ent.end)))
+    return out

@@ -1,0 +1,365 @@
+"""Assertion status of an entity mention from ConText modifiers and the note section.
+
+ConText (``agent/rules/context.json``) marks each target with zero or more modifiers;
+the sectionizer (``agent/rules/sections.json``) gives its section. This module folds
+both into ONE of the six ``Assertion`` values of ``agent.schemas.extraction``, following
+the corpus guideline (``evals/data/synthetic/GUIDELINES.md``, section 4).
+
+Precedence, strongest first (the first that applies wins):
+
+1. ``absent`` for a negated family statement: "No FHx of VTE", "denies family history of
+   colon cancer" deny the condition in the family; the guideline puts absent first.
+2. ``family``: a relative's condition ("Mother with breast cancer") or anything in a
+   FAMILY_HISTORY section.
+3. ``hypothetical``: conditional, future or planned ("return if chest pain", "consider
+   starting metoprolol", "monitor for bleeding", "BMP in AM", "DVT ppx"). It wins over
+   negation: in "resume warfarin if no rebleeding" and "if Cr > 2.2 will hold furosemide"
+   the negation lies inside the condition, so nothing is denied yet.
+4. ``absent``: negated ("no h/o MI", "denies fever", "not on aspirin"), and for
+   medications held, stopped, discontinued or avoided ("HOLD lisinopril", "aspirin
+   stopped"). Negation beats history, so "no h/o X" is absent, not historical; except for
+   a drug with a history cue ("previously on HCTZ, stopped for hyponatremia"): taken
+   before and not now is what historical means for a medication.
+5. ``possible``: hedged ("r/o PE", "h/o possible seizure", "PE felt unlikely").
+   Uncertainty beats history: "h/o possible X" is possible.
+6. ``historical``: a history cue ("h/o", "s/p", "prior", "previously on") or a PMH/PSH
+   section; the section applies to problems, procedures and tests only, because a drug
+   listed on a PMH line ("Crohn's disease on adalimumab") is a current medication.
+7. ``present``: everything else.
+
+Section rules beyond those above: in an ALLERGIES section the allergen stays present (an
+allergy is a standing property of the patient) while a PROBLEM is the past reaction
+("PCN (hives)") and is historical; negation still applies ("Allergies: none"). Tests and
+procedures in DISCHARGE_INSTRUCTIONS and FOLLOW_UP are future ("CBC on 4/10"); problems
+there rely on the cues ("return if"), because the section also restates the diagnoses
+treated. Studies in a radiology COMPARISON section are prior studies (historical). A
+finding whose word denies the condition ("afebrile") is absent. A TEST directly followed
+by a value ("repeat troponin 41") has a result, so plan cues around it ("repeat", "q6h")
+do not make it hypothetical.
+
+Cue scope, on top of ConText's sentence scope:
+
+- medspaCy only skips a modifier that straddles a target's boundary; a cue lying wholly
+  inside the target span ("lungs show no opacities" as one concept) still modified it.
+  Such nested cues are part of the concept's wording and are ignored here.
+- A cue inside parentheses stays there: in "amoxicillin (hives as a child), adhesive
+  (dermatitis)" "child" does not reach "dermatitis", nor "(now on apixaban)" the drug
+  before it. A cue outside may still reach into them ("denies symptoms (fever, chills)").
+- A colon after a cue's own target starts a new statement: in "Low suspicion for ACS:
+  troponin flat" the hedge is about ACS, not troponin. A cue that labels the list after
+  it ("Denies: fever", "Negative for the following: ...") keeps its scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+FAMILY_SECTIONS = frozenset({"FAMILY_HISTORY"})
+HISTORY_SECTIONS = frozenset({"PMH", "PSH"})
+ALLERGY_SECTIONS = frozenset({"ALLERGIES"})
+# Follow-up and discharge instructions: tests and procedures named there are still to come.
+PLAN_AHEAD_SECTIONS = frozenset({"DISCHARGE_INSTRUCTIONS", "FOLLOW_UP"})
+# A radiology COMPARISON section names prior studies.
+PRIOR_STUDY_SECTIONS = frozenset({"COMPARISON"})
+# Findings whose word itself denies the condition ("afebrile" = no fever; guideline: absent).
+# The cue is inside the target, so ConText cannot see it.
+NEGATIVE_FINDINGS = frozenset({"afebrile", "apyrexial", "asymptomatic"})
+# Entity types a past-history section makes historical (not MEDICATION: see the docstring).
+HISTORY_SECTION_TYPES = frozenset({"PROBLEM", "PROCEDURE", "TEST"})
+PLAN_AHEAD_TYPES = frozenset({"PROCEDURE", "TEST"})
+# A TEST followed by one of these has been resulted ("troponin negative", "Cr 1.9").
+RESULT_WORDS = frozenset({
+    "negative", "positive", "normal", "abnormal", "unremarkable", "pending", "neg", "pos",
+    "wnl", "elevated", "low", "high", "flat", "stable", "showed", "shows", "revealed",
+    "was", "were", "is", "are", "of", "=",
+})
+# Colon search stops here: a cue this far before the colon is no longer its label.
+_LABEL_TOKENS = 3
+
+# ConText category -> ContextFlags field; categories not listed (PSEUDO, TERMINATE) never
+# modify a target.
+CATEGORY_FLAGS = {
+    "NEGATED_EXISTENCE": "is_negated",
+    "POSSIBLE_EXISTENCE": "is_possible",
+    "HISTORICAL": "is_historical",
+    "HYPOTHETICAL": "is_hypothetical",
+    "FAMILY": "is_family",
+}
+
+
+@dataclass(frozen=True)
+class ContextFlags:
+    """Which ConText categories modify a target (nested and out-of-scope cues excluded)."""
+
+    is_negated: bool = False
+    is_possible: bool = False
+    is_historical: bool = False
+    is_hypothetical: bool = False
+    is_family: bool = False
+
+
+def active_modifiers(span: Span) -> list:
+    """The ConText modifiers of a target that really reach it.
+
+    The scope is recomputed from the doc's ConText graph instead of read from
+    ``span._.modifiers``: medspaCy 1.3.1 limits scopes with ``tuple_overlaps``, which misses
+    a scope lying strictly inside another, so once one terminator has cut a backward cue's
+    scope, nearer terminators are ignored ("given the symptoms ... rectal exam which was
+    heme-negative" negated the symptoms). Here a cue reaches a target in its sentence, on
+    its side(s), within ``max_scope``, of an allowed type, with no terminator (TERMINATE or a
+    ``terminated_by`` category) between them. Same-category cues do not cut each other:
+    ConText does that only to avoid duplicate edges, and it let a cue dropped below (in
+    parentheses) hide the one before it ("-ve for bleeding (occult nor overt), anemia").
+
+    Also dropped: cues lying inside the span itself, cues enclosed in parentheses that close
+    (or open) between cue and target, and cues whose own target is closed by a colon before
+    this one (see the module docstring).
+
+    Args:
+        span: an entity span of a doc annotated by ``ClinicalPipeline.annotate``.
+
+    Returns:
+        ``ConTextModifier`` objects whose cue reaches the span, in ConText's order.
+    """
+    doc = span.doc
+    graph = doc._.context_graph
+    if graph is None:
+        return []
+    sent = doc[span.start].sent
+    label = span.label_.upper()
+    cues = [m for m in graph.modifiers if sent.start <= m.modifier_span[0] < sent.end]
+    kept = []
+    for modifier in cues:
+        direction = modifier.direction.upper()
+        if direction in ("TERMINATE", "PSEUDO") or not modifier.allows(label):
+            continue
+        start, end = modifier.modifier_span
+        if start < span.end and span.start < end:
+            continue  # nested in the target, or straddling its boundary
+        max_scope = modifier.max_scope
+        if end <= span.start:
+            if direction not in ("FORWARD", "BIDIRECTIONAL") or (
+                    max_scope is not None and span.start >= end + max_scope):
+                continue
+            if _is_terminated(modifier, cues, end, span.start) or _cue_is_closed_before(
+                    doc, end, span.start):
+                continue
+        else:
+            if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
+                    max_scope is not None and span.end <= start - max_scope):
+                continue
+            if _is_terminated(modifier, cues, span.end, start) or _cue_is_closed_after(
+                    doc, span.end, start):
+                continue
+        kept.append(modifier)
+    return kept
+
+
+def _is_terminated(modifier, cues: list, lo: int, hi: int) -> bool:
+    """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``."""
+    stops = modifier.rule.terminated_by
+    for other in cues:
+        start, end = other.modifier_span
+        if lo <= start and end <= hi and (
+                other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
+            return True
+    return False
+
+
+def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
+    """A forward cue ending at ``cue_end`` cannot reach a target starting at ``target_start``.
+
+    True when a ")" closes a parenthesis the cue sits in, or when a colon lies between them
+    that does not label the cue (an entity, or more than a few tokens, before it).
+    """
+    depth = 0
+    for k in range(cue_end, target_start):
+        opens, closes, is_colon = _punctuation(doc[k].text)
+        depth += opens - closes
+        if depth < 0:
+            return True
+        if is_colon and k - cue_end > 0 and (
+                k - cue_end > _LABEL_TOKENS
+                or any(cue_end <= e.start and e.end <= k for e in doc.ents)):
+            return True
+    return False
+
+
+def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int) -> bool:
+    """A backward cue starting at ``cue_start`` cannot reach a target ending at ``target_end``.
+
+    True when the cue sits in a parenthesis opened after the target ("aspirin (now on
+    apixaban)"), or when a colon separates them that is not right before the cue.
+    """
+    depth = 0
+    for k in range(cue_start - 1, target_end - 1, -1):
+        opens, closes, is_colon = _punctuation(doc[k].text)
+        depth += closes - opens
+        if depth < 0:
+            return True
+        if is_colon and cue_start - k > 1:
+            return True
+    return False
+
+
+def _punctuation(text: str) -> tuple[int, int, bool]:
+    """Opening and closing parentheses in a punctuation token, and whether it has a colon.
+
+    spaCy keeps some runs together ("):" after "(Dr. Ames)"), so the token is inspected, not
+    compared.
+    """
+    if len(text) > 3 or any(c.isalnum() for c in text):
+        return 0, 0, False
+    return text.count("("), text.count(")"), ":" in text
+
+
+def context_flags(span: Span) -> ContextFlags:
+    """ConText categories of a target as booleans.
+
+    Args:
+        span: an annotated entity span.
+
+    Returns:
+        The flags of the categories of :func:`active_modifiers`.
+    """
+    found = {
+        CATEGORY_FLAGS[m.category.upper()]
+        for m in active_modifiers(span)
+        if m.category.upper() in CATEGORY_FLAGS
+    }
+    return ContextFlags(**dict.fromkeys(found, True))
+
+
+def has_result(span: Span) -> bool:
+    """Whether a TEST mention is directly followed by its result ("Cr 1.9", "UA negative").
+
+    Args:
+        span: an entity span.
+
+    Returns:
+        True when the next token is a number or a result word.
+    """
+    doc = span.doc
+    k = span.end
+    while k < len(doc) and doc[k].is_space:
+        k += 1
+    if k >= len(doc) or doc[k].is_sent_start:
+        return False
+    nxt = doc[k]
+    return nxt.like_num or nxt.text[:1].isdigit() or nxt.lower_ in RESULT_WORDS
+
+
+def assertion_of(span: Span, entity_type: str) -> str:
+    """Assertion status of one entity mention.
+
+    Args:
+        span: an entity span of a doc annotated by ``ClinicalPipeline.annotate`` (sections
+            and ConText have run).
+        entity_type: the entity's ``EntityType`` (``PROBLEM``, ``MEDICATION``...). ConText
+            rules restricted with ``allowed_types`` already used ``span.label_``; the type
+            here only drives the section rules.
+
+    Returns:
+        One of ``present, absent, possible, hypothetical, historical, family``, chosen by
+        the precedence in the module docstring.
+    """
+    flags = context_flags(span)
+    section = getattr(span._, "section_category", None)
+    is_resulted_test = entity_type == "TEST" and has_result(span)
+    if flags.is_family or section in FAMILY_SECTIONS:
+        return "absent" if flags.is_negated else "family"
+    if flags.is_hypothetical and not is_resulted_test:
+        return "hypothetical"
+    if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
+        return "absent"
+    if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical):
+        return "absent"
+    if flags.is_possible:
+        return "possible"
+    if section in ALLERGY_SECTIONS and entity_type in ("ALLERGY", "MEDICATION"):
+        return "present"
+    if section in ALLERGY_SECTIONS and entity_type == "PROBLEM":
+        return "historical"
+    if section in PLAN_AHEAD_SECTIONS and entity_type in PLAN_AHEAD_TYPES \
+            and not is_resulted_test:
+        return "hypothetical"
+    if section in PRIOR_STUDY_SECTIONS and entity_type in PLAN_AHEAD_TYPES:
+        return "historical"
+    if flags.is_historical or (
+            section in HISTORY_SECTIONS and entity_type in HISTORY_SECTION_TYPES):
+        return "historical"
+    return "present"
+
+
+def assertions_of(doc: Doc, spans: Iterable[Span] | None = None) -> list[str]:
+    """Assertion status of every entity of an annotated doc, in order.
+
+    Args:
+        doc: a doc annotated by ``ClinicalPipeline.annotate``.
+        spans: the targets to classify; None uses ``doc.ents``. Each span's ``label_`` is
+            taken as its entity type.
+
+    Returns:
+        One assertion per span, in the order given.
+    """
+    targets = doc.ents if spans is None else spans
+    return [assertion_of(span, span.label_) for span in targets]
+
+
+def assert_spans(pipeline, text: str, targets: list[tuple[int, int, str]],
+                 ) -> list[tuple[str, str | None]]:
+    """Assertion status and section of arbitrary character spans of a note.
+
+    For mentions found by something other than the lexicons (an LLM's grounded quote): the
+    same sectionizer, ConText cues and precedence as :func:`assertion_of`, so such a
+    mention is asserted exactly as the rule extractor would assert it.
+
+    Args:
+        pipeline: a ``agent.nlp.pipeline.ClinicalPipeline``.
+        text: the whole note text (long notes are read in the extractor's segments, with
+            the section carried across segment boundaries).
+        targets: ``(start, end, entity_type)`` offsets into ``text``; they may overlap.
+
+    Returns:
+        One ``(assertion, section)`` per target, in the order given; the section is None
+        when the mention lies before any section header.
+    """
+    # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
+    from agent.nlp.pipeline import segments
+
+    results: list[tuple[str, str | None] | None] = [None] * len(targets)
+    if not targets:
+        return []
+    pending = sorted(range(len(targets)), key=lambda i: targets[i][0])
+    carried: str | None = None
+    for offset, segment in segments(text):
+        seg_end = offset + len(segment)
+        here = [i for i in pending if results[i] is None and targets[i][0] < seg_end]
+        if here:
+            # ConText finds every cue of the doc whatever its targets; active_modifiers
+            # then scopes the cues against each span, so no doc.ents are needed.
+            doc = pipeline.annotate(pipeline.prepare(segment))
+            for i in here:
+                start, end, etype = targets[i]
+                a = max(0, start - offset)
+                b = max(a + 1, min(end, seg_end) - offset)
+                span = doc.char_span(a, b, label=etype, alignment_mode="expand")
+                if span is None or not len(span):
+                    results[i] = ("present", carried)
+                    continue
+                results[i] = (assertion_of(span, etype), span._.section_category or carried)
+            carried = _last_section(doc, carried)
+        elif any(results[i] is None for i in pending):
+            carried = _last_section(pipeline.prepare(segment), carried)
+        if all(r is not None for r in results):
+            break
+    return [r if r is not None else ("present", carried) for r in results]
+
+
+def _last_section(doc: Doc, carried: str | None) -> str | None:
+    """The section a doc ends in; a segment without headers continues the one carried
+    (medspaCy gives such a segment one section whose category is None)."""
+    return (doc._.sections[-1].category if doc._.sections else None) or carried

@@ -1,0 +1,1 @@
+"""Medication attributes (strength, dose, route, frequency, ...) linked to drug mentions."""

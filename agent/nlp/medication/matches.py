@@ -1,0 +1,255 @@
+"""Find every medication attribute match in parts of a note, before linking them to drugs.
+
+A :class:`Candidate` is one match of the lexicon (:mod:`agent.nlp.medication.lexicon`) or of
+the structural grammar built from it: strengths ("25 mg", "0.5 mg/kg/day", "250/50 mcg",
+"1:10,000"), doses ("2 tabs", "20 units", "8 mg/h", "25 mL"), durations ("x 7 days"), bare
+numbers, indication cues and scope boundaries. Overlaps are resolved here (longest match
+first), so the linker sees disjoint matches.
+
+Amounts follow the demo corpus guideline (n2c2 2018 style): a mass, mEq, % or concentration
+amount is a ``strength`` and keeps its unit inside ("25 mg", "100 units/mL", "21 mg/24 h");
+an amount counted in units, volumes or dosage forms, or given as a rate per minute or hour
+("0.05 mcg/kg/min"), is a ``dose`` whose reported span is the number alone, with the unit
+word reported as ``unit`` ("20 [units]", "2 [puffs]", "8 [mg/h]") or, for dosage forms, as
+``form`` ("1 [tablet]").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from string import Formatter
+
+from agent.nlp.medication.lexicon import MedicationLexicon
+
+# Tie-break between overlapping matches of equal length.
+_PRIORITY = {
+    name: rank for rank, name in enumerate(
+        ("strength", "dose", "duration", "frequency", "route", "form", "prn", "cue", "boundary")
+    )
+}
+# A length followed by these words is a treatment course ("a 7-day course", "10-day supply");
+# the word is part of the duration span, as the cue is ("x 5 days").
+_COURSE_WORDS = r"course|supply|regimen|taper"
+# Per minute or per hour is an infusion rate: the amount given, not a product strength.
+# "mg/day" stays a strength (a daily total), and "mg/24 h" (a patch) names its own period.
+_RATE_TIME_UNITS = frozenset({"minute", "hour"})
+# Combination products: "25/100", "250/50 mcg"; three parts for triple inhalers.
+_COMBINATION = r"\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?){1,2}"
+# Dilutions ("epinephrine 1:10,000"); at least 1:100 so that ratios such as an insulin-to-carb
+# "ICR 1:10" are not read as strengths.
+_RATIO = r"(?<![\d:])1:(?:\d{1,3}(?:,\d{3})+|\d{3,})(?![\d,])"
+# A bare combination right after a name must not read like a date ("warfarin 3/15"): one part
+# above 31 or the first above 12.
+_DATE_LIKE = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/\d{2,4})?")
+# Before a drug, "3 weeks of (oral) ciprofloxacin" is how long it was taken; "within 3 days
+# of" and "16 months of age" are not.
+_LENGTH_OF = r"(?=\s+(?:of|treatment|therapy)\b)(?!\s+of\s+age\b)"
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One match: ``attribute`` is a medication attribute name, "cue" (an indication cue) or
+    "boundary"; ``lead`` is where its cue starts ("for" in "for 5 days"); ``unit`` is the
+    sub-span of a dose's unit word, reported as the attribute ``unit_attribute`` ("unit", or
+    "form" for "tablets"); ``span`` is the reported sub-span when it is shorter than the
+    match (a dose reports its number only); ``is_rate`` marks a dose given per minute or hour;
+    ``is_bare`` marks a number without a unit."""
+
+    attribute: str
+    start: int
+    end: int
+    value: str | None
+    lead: int
+    is_forward: bool = True
+    is_backward: bool = True
+    unit: tuple[int, int, str] | None = None
+    unit_attribute: str = "unit"
+    span: tuple[int, int] | None = None
+    is_rate: bool = False
+    is_bare: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class _Grammar:
+    """Structural regexes built once from a lexicon."""
+
+    strength: re.Pattern[str]
+    ratio: re.Pattern[str]
+    denominator: re.Pattern[str]
+    dose: re.Pattern[str]
+    duration: re.Pattern[str]
+    course: re.Pattern[str]
+    length_of: re.Pattern[str]
+    bare_number: re.Pattern[str]
+    terms_by_attribute: dict[str, tuple]
+
+
+@lru_cache(maxsize=8)
+def _grammar(lexicon: MedicationLexicon) -> _Grammar:
+    num, rng = lexicon.number, lexicon.number_range
+    su, per = lexicon.strength_units.alternation, lexicon.per_units.alternation
+    time, count = lexicon.time_units.alternation, lexicon.count_units.alternation
+    # "from 25 mg to 50 mg": the old amount is history, not the instruction; "net -2 L" is a
+    # fluid balance (a minus sign after a space or bracket, unlike the range "1-2 tabs").
+    before = r"(?<![\w.])(?<!from\s)(?<![\s(]-)"
+    # "a week", "a single dose" are too vague to be a course length on their own.
+    counted = rf"(?!(?:a|an|single)\b){rng}"
+    denominator = (
+        rf"(?:\s*/\s*(?:(?P<dnum>{num})\s*)?|\s+per\s+(?=(?:{per})(?![A-Za-z]))|\s+(?=[a-z]+-1))"
+        rf"(?P<du>{per}|{time}|{su})(?:-1)?(?![A-Za-z0-9])"
+    )
+    plain_denominator = re.sub(r"\(\?P<\w+>", "(?:", denominator)
+    terms: dict[str, list] = {}
+    for term in lexicon.terms:
+        terms.setdefault(term.attribute, []).append(term)
+    flags = re.IGNORECASE
+    return _Grammar(
+        strength=re.compile(
+            rf"{before}(?P<num>{_COMBINATION}(?=\s*-?\s*(?:{su}))|{rng})\s*-?\s*(?P<unit>{su})"
+            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)", flags),
+        ratio=re.compile(_RATIO),
+        denominator=re.compile(denominator, flags),
+        dose=re.compile(rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags),
+        duration=re.compile(
+            rf"(?<![A-Za-z0-9])(?P<cue>{lexicon.duration_cue})\s*"
+            rf"(?P<span>(?P<num>{rng})(?:\s+(?:more|additional|further))?\s*-?\s*"
+            rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags),
+        course=re.compile(
+            rf"{before}(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
+            rf"[\s-]+(?:{_COURSE_WORDS})\b", flags),
+        length_of=re.compile(
+            rf"{before}(?<!within\s)(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
+            rf"{_LENGTH_OF}", flags),
+        bare_number=re.compile(
+            rf"{before}(?P<num>{_COMBINATION}|{counted})(?![\w.%/])"
+            rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags),
+        terms_by_attribute={k: tuple(v) for k, v in terms.items()},
+    )
+
+
+
+def find_candidates(
+    text: str, regions: list[tuple[int, int]], lexicon: MedicationLexicon
+) -> list[Candidate]:
+    """Find the matches inside ``regions``, resolve overlaps, sort by position.
+
+    Args:
+        text: the note text.
+        regions: disjoint, sorted ``(start, end)`` windows to scan.
+        lexicon: the compiled lexicon.
+
+    Returns:
+        Disjoint candidates sorted by start.
+    """
+    grammar = _grammar(lexicon)
+    raw: list[Candidate] = []
+    for lo, hi in regions:
+        raw.extend(_structural(text, lo, hi, grammar, lexicon))
+        raw.extend(_terms(text, lo, hi, grammar, lexicon))
+        for m in lexicon.indication_cue.finditer(text, lo, hi):
+            raw.append(Candidate("cue", m.start(), m.end(), None, m.start(), is_backward=False))
+        for m in lexicon.boundary.finditer(text, lo, hi):
+            raw.append(Candidate("boundary", m.start(), m.end(), None, m.start(),
+                                  is_backward=False))
+    # Longest match wins.
+    raw.sort(key=lambda c: (c.lead - c.end, _PRIORITY[c.attribute], c.start))
+    taken = bytearray(len(text) + 1)
+    kept: list[Candidate] = []
+    for c in raw:
+        if taken.find(1, c.lead, c.end) == -1:
+            taken[c.lead:c.end] = b"\x01" * (c.end - c.lead)
+            kept.append(c)
+    kept.sort(key=lambda c: (c.start, c.end))
+    return kept
+
+
+def _structural(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: MedicationLexicon):
+    for m in grammar.strength.finditer(text, lo, hi):
+        yield _amount(m, grammar, lexicon)
+    for m in grammar.ratio.finditer(text, lo, hi):
+        yield Candidate("strength", m.start(), m.end(), m.group().replace(",", ""), m.start())
+    for m in grammar.dose.finditer(text, lo, hi):
+        unit = m["unit"]
+        yield Candidate("dose", m.start(), m.end(), lexicon.normalize_number(m["num"]), m.start(),
+                         unit=(m.start("unit"), m.end("unit"), lexicon.count_units.normalize(unit)),
+                         unit_attribute="form" if lexicon.count_forms.lookup(unit) else "unit",
+                         span=(m.start("num"), m.end("num")))
+    for m in grammar.duration.finditer(text, lo, hi):
+        yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start(),
+                         is_backward=False)
+    for m in grammar.course.finditer(text, lo, hi):
+        yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start())
+    for m in grammar.bare_number.finditer(text, lo, hi):
+        number = m["num"]
+        if "/" in number and _DATE_LIKE.fullmatch(number):
+            continue
+        yield Candidate("strength", m.start(), m.end(), _number(number, lexicon),
+                         m.start(), is_backward=False, is_bare=True)
+    for m in grammar.length_of.finditer(text, lo, hi):
+        yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start(),
+                         is_forward=False)
+
+
+def _number(text: str, lexicon: MedicationLexicon) -> str:
+    """Normalise a number, keeping combination strengths ("25/100") apart from fractions."""
+    if re.fullmatch(_COMBINATION, text) and not re.fullmatch(r"[1-3]/[2-4]", text):
+        return "/".join(lexicon.normalize_number(part) for part in text.split("/"))
+    return lexicon.normalize_number(text)
+
+
+def _amount(m: re.Match[str], grammar: _Grammar, lexicon: MedicationLexicon) -> Candidate:
+    """A number with an amount unit: a strength, or a dose with its unit (module doc)."""
+    unit_value = lexicon.strength_units.normalize(m["unit"])
+    unit = unit_value
+    is_concentration = is_rate = False
+    for d in grammar.denominator.finditer(m.string, m.start("denoms"), m.end("denoms")):
+        time = lexicon.time_units.lookup(d["du"])
+        per = lexicon.per_units.lookup(d["du"]) or time or lexicon.strength_units.normalize(d["du"])
+        unit += "/" + (f"{lexicon.normalize_number(d['dnum'])} " if d["dnum"] else "") + per
+        # "5 mg/5 mL", "100 units/mL", "21 mg/24 h": a per-volume or per-period amount
+        # describes the product.
+        is_concentration |= bool(d["dnum"]) or bool(lexicon.dose_units.lookup(d["du"]))
+        is_rate |= time in _RATE_TIME_UNITS and not d["dnum"]
+    number = _number(m["num"], lexicon)
+    is_dose = is_rate or (bool(lexicon.dose_units.lookup(m["unit"])) and not is_concentration)
+    if is_dose:
+        return Candidate("dose", m.start(), m.end(), number, m.start(),
+                         unit=(m.start("unit"), m.end(), unit), span=(m.start("num"), m.end("num")),
+                         is_rate=is_rate)
+    space = "" if unit_value == "%" else " "
+    return Candidate("strength", m.start(), m.end(), f"{number}{space}{unit}", m.start())
+
+
+def _length(m: re.Match[str], lexicon: MedicationLexicon) -> str:
+    number = lexicon.normalize_number(m["num"])
+    unit = lexicon.time_units.normalize(m["unit"])
+    return f"{number} {unit}" + ("" if number == "1" else "s")
+
+
+def _terms(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: MedicationLexicon):
+    for m in lexicon.terms_combined.finditer(text, lo, hi):
+        first = lexicon.term_by_group[m.lastgroup]
+        best, best_match = first, None
+        # Alternation is leftmost-first: re-try the attribute's entries for the longest one.
+        for term in grammar.terms_by_attribute[first.attribute]:
+            tm = term.regex.match(text, m.start(), hi)
+            if tm and (best_match is None or tm.end() > best_match.end()):
+                best, best_match = term, tm
+        if best_match is None:
+            continue
+        yield Candidate(best.attribute, best_match.start(), best_match.end(),
+                         _term_value(best.value, best_match, lexicon), best_match.start(),
+                         is_forward=best.is_forward, is_backward=best.is_backward)
+
+
+def _term_value(template: str | None, m: re.Match[str], lexicon: MedicationLexicon) -> str:
+    if template is None:
+        return " ".join(m.group().lower().split())
+    fields = {f for _, f, _, _ in Formatter().parse(template) if f}
+    return template.format(**{
+        f: lexicon.normalize_number(m[f]) if m[f] else "" for f in fields
+    })
+
+

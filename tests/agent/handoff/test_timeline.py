@@ -1,0 +1,122 @@
+"""The patient timeline: medication changes, problem status and items, each cited."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.errors import InputError, RuleFileError
+from agent.handoff.timeline import build_timeline
+from agent.rules import Rules
+from agent.schemas.notes import Note
+
+HP = """HISTORY OF PRESENT ILLNESS:
+70 yo man admitted with heart failure. Denies chest pain.
+
+Medications on admission:
+1. Lisinopril 20 mg PO daily
+2. Aspirin 81 mg PO daily
+3. Furosemide 20 mg PO daily
+
+Family History: Mother with breast cancer.
+
+Assessment and Plan:
+1. Heart failure - Furosemide 40 mg IV BID.
+2. AKI - HOLD lisinopril while diuresing.
+3. r/o PE - CTA chest in AM.
+Code status: Full code.
+"""
+PROGRESS = """Assessment and Plan:
+1. AKI - improving. Stop aspirin.
+2. CTA negative for PE.
+"""
+DISCHARGE = """DISCHARGE SUMMARY
+Discharge Medications:
+CHANGED:
+- Lisinopril 10 mg PO daily (DECREASED from 20 mg)
+- Furosemide 40 mg PO daily
+STOP:
+- Aspirin 81 mg
+
+Pending Results: echo report pending.
+"""
+
+
+@pytest.fixture(scope="module")
+def story(extractor):
+    notes = [Note(patient_id="T1", note_id="n1", note_type="history_and_physical",
+                  date="2026-01-01", text=HP),
+             Note(patient_id="T1", note_id="n3", note_type="discharge_summary",
+                  date="2026-01-03", text=DISCHARGE),
+             Note(patient_id="T1", note_id="n2", note_type="progress_note",
+                  date="2026-01-02", text=PROGRESS)]
+    return notes, build_timeline(notes, [extractor.extract_note(n) for n in notes])
+
+
+def _track(timeline, name):
+    return next(m for m in timeline.medications if m.name == name)
+
+
+def test_when_drug_held_then_restarted_lower_then_track_active_at_new_dose(story):
+    _, tl = story
+    lisinopril = _track(tl, "lisinopril")
+    changes = [e.change for e in lisinopril.events]
+    assert "held" in changes and changes[-1] in ("dose_changed", "resumed")
+    assert lisinopril.status == "active" and lisinopril.dose == "10 mg"
+
+
+def test_when_drug_stopped_then_status_stopped_and_discharge_stop_list_agrees(story):
+    _, tl = story
+    aspirin = _track(tl, "aspirin")
+    assert aspirin.status == "stopped"
+    assert [e.note_id for e in aspirin.events if e.change == "stopped"] == ["n2", "n3"]
+
+
+def test_notes_are_ordered_by_date_whatever_the_input_order(story):
+    _, tl = story
+    assert [n.note_id for n in tl.notes] == ["n1", "n2", "n3"]
+
+
+def test_every_event_and_item_cites_the_note_text(story):
+    notes, tl = story
+    text = {n.note_id: n.text for n in notes}
+    cites = [e.citation for m in tl.medications for e in m.events]
+    cites += [e.citation for p in tl.problems for e in p.events]
+    cites += [c for i in tl.items for c in i.citations]
+    assert cites
+    for c in cites:
+        assert 0 <= c.start < c.end <= len(text[c.note_id])
+    furosemide = _track(tl, "furosemide")
+    first = furosemide.events[0].citation
+    assert text[first.note_id][first.start:first.end].startswith("Furosemide 20 mg")
+
+
+def test_suspected_then_negative_problem_is_ruled_out(story):
+    _, tl = story
+    pe = next(p for p in tl.problems if p.codes and p.codes[0].startswith("I26"))
+    assert pe.status == "ruled_out"
+
+
+def test_family_history_is_an_item_not_a_problem_and_code_status_found(story):
+    _, tl = story
+    assert not any("breast" in p.name.lower() for p in tl.problems)
+    kinds = {(i.kind, i.text) for i in tl.items}
+    assert ("family_history", "breast cancer") in kinds
+    assert ("code_status", "Full code") in kinds
+    assert any(i.kind == "pending" and "echo" in i.text for i in tl.items)
+
+
+def test_when_notes_of_two_patients_then_input_error(extractor):
+    notes = [Note(patient_id="A", note_id="a", text="x"),
+             Note(patient_id="B", note_id="b", text="y")]
+    with pytest.raises(InputError, match="2 patients"):
+        build_timeline(notes, [])
+
+
+def test_when_cue_file_has_bad_label_then_rule_file_error_names_entry(tmp_path):
+    (tmp_path / "cues.json").write_text(json.dumps({"cue_rules": [
+        {"kind": "medication", "label": "held", "pattern": "hold"},
+        {"kind": "medication", "label": "paused", "pattern": "pause"}]}))
+    with pytest.raises(RuleFileError, match="entry 1"):
+        Rules(tmp_path)
