@@ -20,6 +20,7 @@ from typing import Any
 from agent.config import Settings
 from agent.errors import BackendUnavailable, ExtractionFailed, InputError
 from agent.extract.batch import make_extractor
+from agent.llm.factory import make_backend
 from agent.patient import PatientRecord
 from agent.rules import rules_for
 from agent.schemas.chat import AnswerSentence, ChatAnswer, LLMAnswer, Passage
@@ -217,9 +218,6 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
         prompt_ref = load_prompt("chat", "answer").ref
         try:
             if backend is None:
-                # Deferred: the LLM backends (openai client, llama.cpp), only in LLM mode.
-                from agent.extract.llm import make_backend
-
                 backend = make_backend(settings.llm)
             sentences, record, more, backend_used = _llm_answer(question, passages, patient.layouts,
                                                                 settings,

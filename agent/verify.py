@@ -11,7 +11,6 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -22,6 +21,7 @@ from agent.rules import Rules
 from agent.schemas.extraction import Extractor, Provenance
 from agent.schemas.notes import Note
 from agent.schemas.summary import HANDOFF_SECTIONS, HandoffSummary, Statement
+from agent.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def summary_from_text(text: str, patient_id: str, note_ids: list[str]) -> Handof
     return HandoffSummary(
         patient_id=patient_id, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         mode="external", note_ids=note_ids, statements=statements,
-        provenance=Provenance(producer=PRODUCER, package_version=version("clinagent"),
+        provenance=Provenance(producer=PRODUCER, package_version=package_version(),
                               backend="external"))
 
 

@@ -19,7 +19,6 @@ from agent.errors import ConfigError, ExtractionFailed, InputError, PromptTooLon
 from agent.extract.grounding import align_quote
 from agent.indexing import note_layout
 from agent.llm.base import ChatBackend, Completion, GenerationParams
-from agent.llm.factory import make_backend as make_backend  # see the note below
 from agent.llm.structured import generate_structured, prompt_schema, structured_output_ref
 from agent.schemas.extraction import Entity
 from agent.schemas.llm import ChunkFailure, LLMEntityList, LLMRun, MergedEntity, NoteLLMExtraction
@@ -28,8 +27,6 @@ from prompts import load_prompt
 from retrieval.chunking import chunk_note
 
 logger = logging.getLogger(__name__)
-# make_backend lives in agent.llm.factory; the re-export above only serves agent/chat.py and
-# agent/handoff/build.py until they import it from there. Delete it then.
 
 PRODUCER = "clinagent.agent.llm_extract"
 
@@ -205,7 +202,7 @@ class LLMExtractor:
             return entities
         found = assert_spans(self.rules.pipeline, note.text,
                              [(entities[i].start, entities[i].end, entities[i].type)
-                              for i in todo])
+                              for i in todo], self.rules.rules.roles)
         out = list(entities)
         for i, (assertion, section) in zip(todo, found, strict=True):
             out[i] = entities[i].model_copy(update={

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from importlib.metadata import version
 
 from agent.config import Settings
 from agent.errors import BackendUnavailable, InputError
 from agent.extract.batch import make_extractor
 from agent.handoff.extractive import extractive_statements
 from agent.llm.base import ChatBackend
+from agent.llm.factory import make_backend
 from agent.patient import PatientRecord
 from agent.rules import rules_for
 from agent.schemas.extraction import Extractor, Provenance
 from agent.schemas.notes import Note
 from agent.schemas.summary import HANDOFF_SECTIONS, HandoffSummary, Statement
+from agent.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def handoff_for_patient(notes: list[Note], settings: Settings, *, use_llm: bool 
         mode=mode, note_ids=[n.note_id for n in ordered], statements=_order(statements),
         flags=flags, llm_calls=calls,
         provenance=Provenance(
-            producer=PRODUCER, package_version=version("clinagent"), backend=backend_name,
+            producer=PRODUCER, package_version=package_version(), backend=backend_name,
             model=model_name, prompt=prompt_ref,
             rules_sha256=record.rules.provenance(),
             vocabularies=extractions[0].provenance.vocabularies if extractions else {}),
@@ -101,9 +102,6 @@ def _with_llm(record: PatientRecord, extractive: list[Statement], settings: Sett
     flags: list[str] = []
     try:
         if backend is None:
-            # Deferred: the LLM backends (openai client, llama.cpp), only in LLM mode.
-            from agent.extract.llm import make_backend
-
             backend = make_backend(settings.llm)
         summarizer = HierarchicalSummarizer(
             backend, budget=_budget(settings),

@@ -57,13 +57,9 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
-FAMILY_SECTIONS = frozenset({"FAMILY_HISTORY"})
-HISTORY_SECTIONS = frozenset({"PMH", "PSH"})
-ALLERGY_SECTIONS = frozenset({"ALLERGIES"})
-# Follow-up and discharge instructions: tests and procedures named there are still to come.
-PLAN_AHEAD_SECTIONS = frozenset({"DISCHARGE_INSTRUCTIONS", "FOLLOW_UP"})
-# A radiology COMPARISON section names prior studies.
-PRIOR_STUDY_SECTIONS = frozenset({"COMPARISON"})
+from agent.rules import Rules
+from agent.schemas.summary_rules import SectionRoles
+
 # Findings whose word itself denies the condition ("afebrile" = no fever; guideline: absent).
 # The cue is inside the target, so ConText cannot see it.
 NEGATIVE_FINDINGS = frozenset({"afebrile", "apyrexial", "asymptomatic"})
@@ -252,7 +248,7 @@ def has_result(span: Span) -> bool:
     return nxt.like_num or nxt.text[:1].isdigit() or nxt.lower_ in RESULT_WORDS
 
 
-def assertion_of(span: Span, entity_type: str) -> str:
+def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None) -> str:
     """Assertion status of one entity mention.
 
     Args:
@@ -261,15 +257,19 @@ def assertion_of(span: Span, entity_type: str) -> str:
         entity_type: the entity's ``EntityType`` (``PROBLEM``, ``MEDICATION``...). ConText
             rules restricted with ``allowed_types`` already used ``span.label_``; the type
             here only drives the section rules.
+        roles: section roles of the rule set (``family``, ``history``, ``allergy``,
+            ``plan_ahead``: follow-up and instructions name tests still to come,
+            ``prior_study``: a radiology COMPARISON names prior studies); None = packaged.
 
     Returns:
         One of ``present, absent, possible, hypothetical, historical, family``, chosen by
         the precedence in the module docstring.
     """
+    roles = roles or Rules.load().roles
     flags = context_flags(span)
     section = getattr(span._, "section_category", None)
     is_resulted_test = entity_type == "TEST" and has_result(span)
-    if flags.is_family or section in FAMILY_SECTIONS:
+    if flags.is_family or roles.has(section, "family"):
         return "absent" if flags.is_negated else "family"
     if flags.is_hypothetical and not is_resulted_test:
         return "hypothetical"
@@ -279,22 +279,23 @@ def assertion_of(span: Span, entity_type: str) -> str:
         return "absent"
     if flags.is_possible:
         return "possible"
-    if section in ALLERGY_SECTIONS and entity_type in ("ALLERGY", "MEDICATION"):
+    if roles.has(section, "allergy") and entity_type in ("ALLERGY", "MEDICATION"):
         return "present"
-    if section in ALLERGY_SECTIONS and entity_type == "PROBLEM":
+    if roles.has(section, "allergy") and entity_type == "PROBLEM":
         return "historical"
-    if section in PLAN_AHEAD_SECTIONS and entity_type in PLAN_AHEAD_TYPES \
+    if roles.has(section, "plan_ahead") and entity_type in PLAN_AHEAD_TYPES \
             and not is_resulted_test:
         return "hypothetical"
-    if section in PRIOR_STUDY_SECTIONS and entity_type in PLAN_AHEAD_TYPES:
+    if roles.has(section, "prior_study") and entity_type in PLAN_AHEAD_TYPES:
         return "historical"
     if flags.is_historical or (
-            section in HISTORY_SECTIONS and entity_type in HISTORY_SECTION_TYPES):
+            roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES):
         return "historical"
     return "present"
 
 
-def assertions_of(doc: Doc, spans: Iterable[Span] | None = None) -> list[str]:
+def assertions_of(doc: Doc, spans: Iterable[Span] | None = None,
+                  roles: SectionRoles | None = None) -> list[str]:
     """Assertion status of every entity of an annotated doc, in order.
 
     Args:
@@ -306,11 +307,11 @@ def assertions_of(doc: Doc, spans: Iterable[Span] | None = None) -> list[str]:
         One assertion per span, in the order given.
     """
     targets = doc.ents if spans is None else spans
-    return [assertion_of(span, span.label_) for span in targets]
+    return [assertion_of(span, span.label_, roles) for span in targets]
 
 
 def assert_spans(pipeline, text: str, targets: list[tuple[int, int, str]],
-                 ) -> list[tuple[str, str | None]]:
+                 roles: SectionRoles | None = None) -> list[tuple[str, str | None]]:
     """Assertion status and section of arbitrary character spans of a note.
 
     For mentions found by something other than the lexicons (an LLM's grounded quote): the
@@ -350,7 +351,8 @@ def assert_spans(pipeline, text: str, targets: list[tuple[int, int, str]],
                 if span is None or not len(span):
                     results[i] = ("present", carried)
                     continue
-                results[i] = (assertion_of(span, etype), span._.section_category or carried)
+                results[i] = (assertion_of(span, etype, roles),
+                              span._.section_category or carried)
             carried = _last_section(doc, carried)
         elif any(results[i] is None for i in pending):
             carried = _last_section(pipeline.prepare(segment), carried)

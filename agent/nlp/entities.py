@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from importlib.metadata import version
 from pathlib import Path
 
 from spacy.util import filter_spans
@@ -35,6 +34,7 @@ from agent.rules.files import rules_path
 from agent.schemas.extraction import Attribute, Code, Entity, NoteExtraction, Provenance
 from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
+from agent.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,6 @@ _NEW_STATEMENT = re.compile(
     r"\b(?:takes?|taking|on|given|started|continues?|continued|but|however|prescribed|"
     r"tolerat\w*)\b|[.;]", re.IGNORECASE)
 _TOLERATES = re.compile(r"\btolerat(?:es|ed|ing)\b", re.IGNORECASE)
-_ALLERGY_SECTIONS = {"ALLERGIES"}
 
 
 class EntityExtractor:
@@ -143,7 +142,7 @@ class EntityExtractor:
         self._code_cache: dict[tuple[str, str], tuple[dict, list[Code]]] = {}
         self._provenance = Provenance(
             producer=PRODUCER,
-            package_version=version("clinagent"),
+            package_version=package_version(),
             backend="rules",
             rules_sha256=";".join(
                 f"{k}={v[:12]}" for k, v in sorted(
@@ -223,7 +222,7 @@ class EntityExtractor:
                 etype = "ALLERGY"
             entities.append(Entity(
                 start=hit.start, end=hit.end, text=text[hit.start:hit.end], type=etype,
-                assertion=assertion_of(span, etype), section=section,
+                assertion=assertion_of(span, etype, self.rules.roles), section=section,
                 normalized={"canonical": hit.canonical, "vocabulary": hit.source},
             ))
         # A segment with no header of its own continues the section carried into it.
@@ -378,7 +377,7 @@ def _is_allergen(text: str, start: int, end: int, section: str | None) -> bool:
         return False
     if _ALLERGY_AFTER.match(text, end):
         return True
-    if section in _ALLERGY_SECTIONS:
+    if section == "ALLERGIES":
         return True
     prefix = text[max(line_start, start - 60):start]
     cues = list(_ALLERGY_CUE.finditer(prefix))
