@@ -40,6 +40,7 @@ STATUS_WORDS = {
     "stopped": ("stopped", "stop", "discontinued"),
     "resolved": ("resolved",),
     "ruled_out": ("ruled out", "negative", "excluded"),
+    "historical": ("history", "h/o", "prior", "past"),
 }
 CHANGE_WORDS = {
     "started": ("started", "new", "start"),
@@ -53,11 +54,16 @@ TRAP_SECTIONS = {
     "problem_active": ("active_problems",),
     "family_as_patient": ("active_problems",),
     "negated_as_present": ("active_problems",),
+    "resolved_as_active": ("active_problems",),
+    "planned_as_done": ("patient_summary", "active_problems", "medications"),
 }
 # A statement with one of these words does not assert the trap.
 NEGATING = (r"\b(?:held|hold|stopped|stop|discontinued|avoid|not on the|do not|not given|"
             r"ruled out|negative|excluded|resolved|denies|no|unlikely|possible|family|"
             r"mother|father|sister|brother|daughter|son)\b")
+# A planned thing is not stated as done by a statement that says it is planned.
+PLANNED = (r"\b(?:plan|planned|will|recommended|consider|deferred|pending|scheduled|"
+           r"outpatient|to be)\b")
 
 
 def load_gold(path: str | Path | None = None) -> list[GoldHandoff]:
@@ -106,7 +112,9 @@ def trap_stated(trap: GoldTrap, statements: list[Statement]) -> Statement | None
     rx = _names(trap.name, trap.aliases)
     for st in statements:
         if st.section in TRAP_SECTIONS[trap.kind] and rx.search(st.text) and \
-                not re.search(NEGATING, st.text, re.IGNORECASE):
+                not re.search(NEGATING, st.text, re.IGNORECASE) and not (
+                    trap.kind == "planned_as_done"
+                    and re.search(PLANNED, st.text, re.IGNORECASE)):
             return st
     return None
 

@@ -161,11 +161,12 @@ class EntityExtractor:
 
     def extract_note(self, note: Note) -> NoteExtraction:
         """Extract one note into the output record of ``clinagent extract`` (entities and
-        the note's layout)."""
-        entities = self.extract(note.text)
+        the note's layout, from the same sentence split ConText used)."""
+        entities, sentences = self._extract(note.text)
         return NoteExtraction(note_id=note.note_id, patient_id=note.patient_id,
                               entities=entities, provenance=self._provenance,
-                              layout=self.layout(note.text, entities))
+                              layout=layout_note(note.text, entities, self.rules.headers,
+                                                 sentences=sentences))
 
     def layout(self, text: str, entities: list[Entity]) -> NoteLayout:
         """Lines with sections, sentences and clauses of a text (the entities place the
@@ -181,18 +182,25 @@ class EntityExtractor:
         Returns:
             Entities in offset order, with offsets into ``text``.
         """
+        return self._extract(text)[0]
+
+    def _extract(self, text: str) -> tuple[list[Entity], list[tuple[int, int]]]:
+        """Entities and the pipeline's raw sentence spans (offsets into ``text``)."""
         entities: list[Entity] = []
+        sentences: list[tuple[int, int]] = []
         carried_section: str | None = None
         for offset, segment in segments(text):
-            found, carried_section = self._extract_segment(segment, carried_section)
+            found, carried_section, sents = self._extract_segment(segment, carried_section)
             for ent in found:
                 entities.append(_shift(ent, offset) if offset else ent)
-        return entities
+            sentences.extend((offset + a, offset + b) for a, b in sents)
+        return entities, sentences
 
     def _extract_segment(
         self, text: str, carried_section: str | None
-    ) -> tuple[list[Entity], str | None]:
+    ) -> tuple[list[Entity], str | None, list[tuple[int, int]]]:
         doc = self.pipeline.prepare(text)
+        sentences = [(sent.start_char, sent.end_char) for sent in doc.sents]
         # Section.title_span is a (start, end) token range.
         headers = [(doc[a:b].start_char, doc[a:b].end_char) for a, b in
                    (s.title_span for s in doc._.sections if s.title_span is not None)]
@@ -230,7 +238,7 @@ class EntityExtractor:
         self._add_attributes(text, entities)
         for ent in entities:
             self._add_codes(ent)
-        return entities, last_section
+        return entities, last_section, sentences
 
     def _widen(self, text: str, hit: LexiconHit) -> LexiconHit:
         if hit.label == "MEDICATION":

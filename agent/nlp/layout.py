@@ -211,11 +211,20 @@ def lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str, raw: list[tuple[int, int]] | None = None,
+                   ) -> list[tuple[int, int]]:
     """Sentences of any clinical text (a note, a reference note, a statement), cut at line
-    breaks too, trimmed of bullets and list numbers."""
-    doc = set_sentence_starts(_tokenizer().make_doc(text))
-    sents = [(s.start_char, s.end_char) for s in doc.sents]
+    breaks too, trimmed of bullets and list numbers.
+
+    Args:
+        text: the text.
+        raw: sentence spans :func:`set_sentence_starts` already gave for ``text`` (the
+            extractor's pipeline did); None splits the text here.
+    """
+    if raw is None:
+        doc = set_sentence_starts(_tokenizer().make_doc(text))
+        raw = [(s.start_char, s.end_char) for s in doc.sents]
+    sents = raw
     out: list[tuple[int, int]] = []
     for a, b in lines(text):
         for s, e in sents:
@@ -301,26 +310,31 @@ def line_sections(text: str, entities: Iterable[Entity],
             current = header
         elif i in by_line:
             current = by_line[i]
-        out.append(LineSpan(start=a, end=b, section=current))
+        out.append(LineSpan.model_construct(start=a, end=b, section=current))
     return out
 
 
-def layout_note(text: str, entities: Iterable[Entity], headers: dict[str, str]) -> NoteLayout:
+def layout_note(text: str, entities: Iterable[Entity], headers: dict[str, str], *,
+                sentences: list[tuple[int, int]] | None = None) -> NoteLayout:
     """The layout of a note: lines with sections, sentences and clauses.
 
     Args:
         text: the note text.
         entities: the note's extracted entities (their sections place the lines).
         headers: header label -> section, from the rule set.
+        sentences: the raw sentence spans of :func:`set_sentence_starts` when the caller
+            has them (the extractor), so the note is not split twice.
 
     Returns:
         The layout; every span is an offset range into ``text``.
     """
-    sentences = sentence_spans(text)
-    return NoteLayout(
+    spans = sentence_spans(text, sentences)
+    # Spans are built here from trusted offsets: skip pydantic validation (hot path of
+    # every extraction).
+    return NoteLayout.model_construct(
         lines=line_sections(text, entities, headers),
-        sentences=[TextSpan(start=a, end=b) for a, b in sentences],
-        clauses=[TextSpan(start=a, end=b) for a, b in _clauses(text, sentences)])
+        sentences=[TextSpan.model_construct(start=a, end=b) for a, b in spans],
+        clauses=[TextSpan.model_construct(start=a, end=b) for a, b in _clauses(text, spans)])
 
 
 def note_layout(note: Note, extraction: NoteExtraction | None,

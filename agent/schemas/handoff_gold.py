@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 GoldKind = Literal["problem", "medication", "allergy", "pending", "code_status"]
 TrapKind = Literal["medication_current", "problem_active", "family_as_patient",
-                   "negated_as_present"]
+                   "negated_as_present", "resolved_as_active", "planned_as_done"]
 
 
 class GoldFact(BaseModel):
@@ -22,7 +22,8 @@ class GoldFact(BaseModel):
     kind: GoldKind
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
-    status: Literal["active", "held", "stopped", "resolved", "ruled_out"] | None = None
+    status: Literal["active", "held", "stopped", "resolved", "ruled_out",
+                    "historical"] | None = None
     dose: str | None = None
     change: Literal["started", "dose_changed", "held", "resumed", "stopped"] | None = None
     note_id: str

@@ -71,3 +71,18 @@ def test_when_text_is_long_then_every_token_has_a_boundary_flag(tokenizer):
     doc = set_sentence_starts(tokenizer.make_doc(text))
     assert doc[0].is_sent_start
     assert sum(1 for _ in doc.sents) == 2000
+
+
+def test_when_extractor_lays_out_a_note_then_same_layout_as_splitting_the_text_alone(
+        extractor):
+    # The extractor reuses its pipeline's sentences; the layout must equal the one any
+    # other caller computes from the text (one splitter).
+    from agent.nlp.layout import layout_note
+    from evals.synthetic import load_notes
+
+    for note in load_notes()[:12]:
+        ext = extractor.extract_note(note)
+        alone = layout_note(note.text, ext.entities, extractor.rules.headers)
+        assert ext.layout.model_dump() == alone.model_dump(), note.note_id
+        for span in ext.layout.sentences:
+            assert note.text[span.start:span.end].strip() == note.text[span.start:span.end]
