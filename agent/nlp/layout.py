@@ -224,19 +224,21 @@ def sentence_spans(text: str, raw: list[tuple[int, int]] | None = None,
     if raw is None:
         doc = set_sentence_starts(_tokenizer().make_doc(text))
         raw = [(s.start_char, s.end_char) for s in doc.sents]
-    sents = raw
     out: list[tuple[int, int]] = []
+    # Lines and sentences are both in text order: walk them together (linear).
+    k = 0
     for a, b in lines(text):
-        for s, e in sents:
-            lo, hi = max(s, a), min(e, b)
-            if hi <= lo:
-                continue
-            lo, hi = _trim(text, lo, hi)
+        while k < len(raw) and raw[k][1] <= a:
+            k += 1
+        j = k
+        while j < len(raw) and raw[j][0] < b:
+            lo, hi = _trim(text, max(raw[j][0], a), min(raw[j][1], b))
             m = _LEAD_MARKER.match(text, lo, hi)
             if m and m.end() < hi:
                 lo = m.end()
             if hi > lo:
                 out.append((lo, hi))
+            j += 1
     return out
 
 
