@@ -51,8 +51,9 @@ class Findings:
         self.unsupported: list[str] = []
 
     def contradict(self, reason: str, detail: str, mentions: Iterable[Mention]) -> None:
-        if reason not in self.reasons:
-            self.reasons.append(reason)
+        if reason in self.reasons:
+            return  # one detail per reason: the first check that found it says why
+        self.reasons.append(reason)
         self.details.append(detail)
         self.evidence.extend(_span(m, "contradicts") for m in mentions)
 
@@ -62,7 +63,8 @@ class Findings:
 
 def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mention],
                every: list[Mention], status_of: StatusLookup, res: Findings,
-               claim_status: str | None, cues: CueSet) -> None:
+               claim_status: str | None, cues: CueSet,
+               regimen_now: dict[str, object] | None = None) -> None:
     """Check a drug claim: allergy vs medication, negation, stopped drug given as current,
     a stop nobody wrote, then dose/route/frequency. Findings go to ``res``."""
     meds = [m for m in scope if m.entity.type == "MEDICATION"]
@@ -117,15 +119,20 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
             and not any(m.status in ("stopped", "held") for m in every)):
         res.unsupported.append(f"{claim.text} stopped (no note says it was stopped)")
         return
-    _compare_attributes(claim, meds, res)
+    _compare_attributes(claim, meds, res, regimen_now)
 
 
-def _compare_attributes(claim: Entity, meds: list[Mention], res: Findings) -> None:
+def _compare_attributes(claim: Entity, meds: list[Mention], res: Findings,
+                        regimen_now: dict[str, object] | None = None) -> None:
     wanted = {"dose": amount_of(claim), "route": attr_value(claim, "route"),
               "frequency": attr_value(claim, "frequency")}
     wanted = {k: v for k, v in wanted.items() if v is not None}
     have = [(m, {"dose": amount_of(m.entity), "route": attr_value(m.entity, "route"),
                  "frequency": attr_value(m.entity, "frequency")}) for m in meds]
+    if regimen_now and meds:
+        # The timeline's regimen now (an arrow's new dose: "6.25 mg -> 12.5 mg") is a
+        # source regimen too, cited at the drug's latest mention.
+        have.append((latest(meds), regimen_now))
     # Only attributes some source mention states can be checked.
     known = [k for k in wanted if any(h[k] is not None for _, h in have)]
     if not known:

@@ -36,7 +36,7 @@ _UNIT_FACTORS = {
 }
 _AMOUNT = re.compile(r"(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>[a-zA-Zµ%]+)?")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_FREQUENCY_SYNONYMS = {"QD": "DAILY", "Q24H": "DAILY", "QDAY": "DAILY", "NIGHTLY": "QHS",
+FREQUENCY_SYNONYMS = {"QD": "DAILY", "Q24H": "DAILY", "QDAY": "DAILY", "NIGHTLY": "QHS",
                        "Q12H": "BID", "Q8H": "TID", "EVERY 12 HOURS": "BID"}
 
 
@@ -308,7 +308,7 @@ def attr_value(ent: Entity, name: str) -> str | None:
         return None
     value = (a.value or a.text).strip().upper()
     if name == "frequency":
-        value = _FREQUENCY_SYNONYMS.get(value, value)
+        value = FREQUENCY_SYNONYMS.get(value, value)
     return value
 
 

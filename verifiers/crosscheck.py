@@ -25,17 +25,34 @@ from agent.errors import VerificationError
 from agent.schemas.extraction import Entity, Extractor, NoteExtraction
 from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note, sort_notes
-from agent.schemas.summary import Citation, HandoffSummary, PatientTimeline, Statement
+from agent.schemas.summary import (
+    Citation,
+    HandoffSummary,
+    MedicationTrack,
+    PatientTimeline,
+    Statement,
+)
 from agent.schemas.summary_rules import CueSet, SectionRoles
 from agent.schemas.verification import Verification
 from verifiers.checks import Findings, StatusLookup, check_drug, check_problem, check_test
 from verifiers.claims import (
     CHECKED_TYPES,
+    FREQUENCY_SYNONYMS,
     Mention,
     drug_status,
     make_mentions,
     names,
+    parse_amount,
     same_concept,
+)
+from verifiers.events import (
+    Track,
+    TrackLookup,
+    bind_events,
+    check_current_regimen,
+    check_drug_events,
+    check_other_events,
+    check_problem_events,
 )
 from verifiers.omissions import find_omissions
 
@@ -107,7 +124,8 @@ class PatientEvidence:
 
 def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[Mention], *,
           cues: CueSet, layout: NoteLayout, section: str | None = None,
-          status_of: StatusLookup | None = None) -> Verification:
+          status_of: StatusLookup | None = None, track_of: TrackLookup | None = None,
+          pending: list[str] | None = None) -> Verification:
     """Compare the claims of one statement with source mentions.
 
     Args:
@@ -119,11 +137,19 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         layout: the statement's layout (its clauses scope its own cue words).
         section: the statement's handoff section, if any.
         status_of: timeline status of a claim's concept ("stopped", "ruled_out", ...).
+        track_of: the timeline track of a claim's concept (events, regimen now); its status
+            is used when ``status_of`` is not given.
+        pending: the timeline's pending-result sentences (a test "pending" is checked
+            against them).
 
     Returns:
         The verification of the statement.
     """
-    status_of = status_of or (lambda _e: None)
+    track_of = track_of or (lambda _e: None)
+    if status_of is None:
+        def status_of(ent: Entity) -> str | None:
+            track = track_of(ent)
+            return track.status if track is not None else None
     checked = [c for c in claims if c.type in CHECKED_TYPES and c.assertion != "hypothetical"]
     if section == "allergies":
         # In the allergy section a bare drug name is an allergen ("enalapril (cough)").
@@ -133,18 +159,24 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
     res = Findings()
-    for claim in checked:
+    events = bind_events(checked, text, layout, cues)
+    last_note = max(patient, key=lambda m: m.order).note_id if patient else None
+    is_past = cues.says("past_medication", text)
+    for i, claim in enumerate(checked):
         every = [m for m in patient if same_concept(claim, m.entity)]
         scope = [m for m in cited if same_concept(claim, m.entity)] or every
         if not scope:
             res.unsupported.append(claim.text)
             continue
+        _check_events(claim, events[i], track_of(claim), scope, every, last_note, section,
+                      is_past, res, pending)
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
                      and c is not claim]
             clause = layout.clause_around(claim.start, claim.end)
             check_drug(claim, text, section, scope, every, status_of, res,
-                       drug_status(text, claim, drugs, cues, clause), cues)
+                       drug_status(text, claim, drugs, cues, clause), cues,
+                       regimen_now(track_of(claim)))
         elif claim.type == "PROBLEM":
             check_problem(claim, text, checked, scope, every, status_of, res, cues,
                           layout.clause_around(claim.start, claim.end))
@@ -165,6 +197,34 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         verdict, detail = "SUPPORTED", f"{len(checked)} fact(s) found in the notes"
     return Verification(verdict=verdict, reasons=res.reasons, detail=detail,  # type: ignore[arg-type]
                         evidence=res.evidence[:8], checked_facts=len(checked))
+
+
+def regimen_now(track: Track | None) -> dict[str, object] | None:
+    """The timeline's current regimen of a drug in the verifier's comparable form."""
+    if not isinstance(track, MedicationTrack) or not track.dose:
+        return None
+    frequency = track.frequency.upper() if track.frequency else None
+    return {"dose": parse_amount(track.dose),
+            "route": track.route.upper() if track.route else None,
+            "frequency": FREQUENCY_SYNONYMS.get(frequency, frequency) if frequency else None}
+
+
+def _check_events(claim: Entity, events: set[str], track: Track | None, scope: list[Mention],
+                  every: list[Mention], last_note: str | None, section: str | None,
+                  is_past: bool, res: Findings, pending: list[str] | None) -> None:
+    """The statement's event words for one claim (see :mod:`verifiers.events`)."""
+    if claim.type == "MEDICATION":
+        meds = [m for m in every if m.entity.type == "MEDICATION"]
+        if events:
+            check_drug_events(claim, events, track, meds, res)
+        changing = events & {"started", "stopped", "held", "resumed", "increased",
+                             "decreased", "given", "planned"}
+        if not is_past and not changing and (section == "medications" or events):
+            check_current_regimen(claim, track, meds, res)
+    elif claim.type == "PROBLEM" and events:
+        check_problem_events(claim, events, track, every, res)
+    elif claim.type in ("PROCEDURE", "TEST") and events:
+        check_other_events(claim, events, scope, every, last_note, res, pending)
 
 
 def check_statement(text: str, citations: list[Citation], evidence: PatientEvidence,
@@ -192,23 +252,37 @@ def check_statement(text: str, citations: list[Citation], evidence: PatientEvide
     claims = extractor.extract(text)
     return judge(claims, text, evidence.cited(citations), evidence.mentions,
                  cues=evidence.cues, layout=extractor.layout(text, claims), section=section,
-                 status_of=_timeline_status(timeline))
+                 track_of=_timeline_tracks(timeline), pending=_pending(timeline))
 
 
-def _timeline_status(timeline: PatientTimeline | None) -> StatusLookup:
+def _pending(timeline: PatientTimeline | None) -> list[str]:
+    """The timeline's pending-result sentences, lower case."""
+    if timeline is None:
+        return []
+    return [i.text.lower() for i in timeline.items if i.kind == "pending"]
+
+
+def _timeline_tracks(timeline: PatientTimeline | None) -> TrackLookup:
+    """The timeline track of a claim's concept: drugs by canonical name, problems by name
+    or by ICD-10-CM category."""
     if timeline is None:
         return lambda _e: None
-    meds = {t.name.lower(): t.status for t in timeline.medications}
-    problems = {t.name.lower(): t.status for t in timeline.problems}
+    meds = {t.name.lower(): t for t in timeline.medications}
+    problems = {t.name.lower(): t for t in timeline.problems}
+    by_code = {c[:3]: t for t in timeline.problems for c in t.codes[:1]}
 
-    def status_of(ent: Entity) -> str | None:
+    def track_of(ent: Entity) -> Track | None:
         table = meds if ent.type in ("MEDICATION", "ALLERGY") else problems
         for name in names(ent):
             if name in table:
                 return table[name]
+        if ent.type == "PROBLEM":
+            for code in ent.codes[:1]:
+                if code.system == "ICD-10-CM" and code.score >= 0.8 and code.code[:3] in by_code:
+                    return by_code[code.code[:3]]
         return None
 
-    return status_of
+    return track_of
 
 
 def verify_summary(summary: HandoffSummary, evidence: PatientEvidence,
@@ -239,7 +313,7 @@ def verify_summary(summary: HandoffSummary, evidence: PatientEvidence,
         verification = judge(claims, st.text, evidence.cited(st.citations),
                              evidence.mentions, cues=evidence.cues,
                              layout=extractor.layout(st.text, claims), section=st.section,
-                             status_of=_timeline_status(timeline))
+                             track_of=_timeline_tracks(timeline), pending=_pending(timeline))
         statements.append(st.model_copy(update={"verification": verification}))
     omissions = summary.omissions
     if timeline is not None:

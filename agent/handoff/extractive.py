@@ -174,6 +174,13 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
                  key=lambda e: e.citation.end - e.citation.start)
     c = latest.citation
     name = notes[c.note_id].text[c.start:c.end] if c.note_id in notes else m.name
+    text = notes[c.note_id].text if c.note_id in notes else ""
+    rest = text[c.end:text.find("\n", c.end) if "\n" in text[c.end:] else len(text)]
+    if m.dose and m.dose.split()[0] not in name and any(a in rest for a in ("->", "→", "=>")):
+        # The cited mention carries the old amount ("6.25 mg BID -> 12.5 mg BID"): state
+        # the regimen the timeline holds now.
+        drug = name.split()[0] if name.split() else m.name
+        name = " ".join(x for x in (drug, m.dose, m.route, m.frequency) if x)
     changes = []
     for e in m.events:
         # A run of the same change restated in later notes is one change.

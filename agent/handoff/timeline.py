@@ -40,6 +40,9 @@ _LIST_GAP = re.compile(r"^[\s,/&+]*(?:(?:and|or)\s*)?[\s,/&+]*$", re.IGNORECASE)
 _FORM_SUFFIX = re.compile(r"\s+(?:patch|tablets?|tabs?|capsules?|cream|ointment|pen|drip|"
                           r"gtt|infusion|inhaler|hfa|neb|nebs|odt|er|xl)$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# "6.25 mg BID -> 12.5 mg BID", "20 → 40 mg": the amount after the arrow is the new one.
+_ARROW_STRENGTH = re.compile(r"(?:->|→|=>)\s*(\d+(?:\.\d+)?\s*(?:mg|mcg|g|units?|mEq|mL)\b)",
+                             re.IGNORECASE)
 
 
 def entities_in(entities: list[Entity], start: int, end: int) -> list[Entity]:
@@ -88,6 +91,9 @@ class _Mention:
     ent: Entity
     change: str
     detail: str | None = None
+    # The strength after an arrow on the mention's clause ("6.25 mg BID -> 12.5 mg BID"):
+    # the regimen now, where the extractor linked the old one to the drug.
+    new_strength: str | None = None
 
 
 def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, int],
@@ -141,7 +147,9 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
                 rules.cues.find("condition", text, start, end):
             cue = "planned"
         prev_cue = cue
-        out.append(_Mention(ent, *_change(ent, cue, piece.section, text, hi, rules)))
+        arrow = _ARROW_STRENGTH.search(text, ent.end, hi)
+        out.append(_Mention(ent, *_change(ent, cue, piece.section, text, hi, rules),
+                            new_strength=" ".join(arrow.group(1).split()) if arrow else None))
     # "Switch from furosemide IV to furosemide PO": one drug, one dose/route change.
     taken = {drug_key(m.ent) for m in out if m.detail == "switched to"}
     merged = []
@@ -184,12 +192,13 @@ def _change(ent: Entity, cue: str | None, section: str | None, text: str, hi: in
         if cue in ("started", "continued") and single:
             return "mentioned", "single dose"
         return cue, None
+    # A single dose in a list ("Olanzapine - single dose 4/2") is not a medication taken.
+    if single:
+        return "mentioned", "single dose"
     if section == "MEDICATIONS":
         return "continued", "home/admission medication"
     if section == "DISCHARGE_MEDICATIONS":
         return "new_or_continued", "discharge medication"
-    if single:
-        return "mentioned", "single dose"
     # History, course and findings narrate: without a cue word a drug there is no change.
     if rules.roles.has(section, "narrative"):
         return "mentioned", None
@@ -212,13 +221,38 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
         if header and piece.section in ("DISCHARGE_MEDICATIONS", "MEDICATIONS"):
             list_label = header[0].label
             continue
+        last: _Mention | None = None
         for k, (a, b) in enumerate(layout.clauses_in(piece.start, piece.end)):
             in_clause = entities_in(drugs, a, b)
             if in_clause:
                 # The sub-header applies to the item's drug (first of the line) only.
                 label = list_label if k == 0 else None
-                out.extend(_clause_mentions(note, piece, a, b, in_clause, label, rules))
+                found = _clause_mentions(note, piece, a, b, in_clause, label, rules)
+                out.extend(found)
+                last = found[-1] if found else last
+            elif last is not None:
+                # A clause of the same list item with a status word and no drug goes on
+                # about the item's drug: "Rivaroxaban - held 4/1-4/4; RESUMED 4/4".
+                later = _continued(note.text, a, b, last, piece, rules)
+                if later is not None:
+                    out.append(later)
+                    last = later
     return out
+
+
+def _continued(text: str, start: int, end: int, last: _Mention, piece: LineSpan,
+               rules: Rules) -> _Mention | None:
+    """The change a drug-less clause states about the drug of the clause before it."""
+    if rules.cues.find("condition", text, start, end):
+        return None  # "...; hold if SBP < 100": not a change yet
+    cues = [c for c in rules.cues.find("medication", text, start, end)
+            if c.label in ("stopped", "held", "resumed", "dose_changed")]
+    if not cues:
+        return None
+    change, detail = _change(last.ent, cues[-1].label, piece.section, text, end, rules)
+    if change == "mentioned":
+        return None
+    return _Mention(last.ent, change, detail, last.new_strength)
 
 
 def _regimen_parts(ent: Entity) -> dict[str, str]:
@@ -244,6 +278,8 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
     ent, change, detail = mention.ent, mention.change, mention.detail
     status = track["status"]
     now = _regimen_parts(ent)
+    if mention.new_strength:
+        now["strength"] = mention.new_strength
     before = track["regimen"]
     if detail == "home/admission medication" and status in ("held", "stopped"):
         # A home list restated after the drug was held does not restart it.
@@ -296,9 +332,10 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
         ent: Entity | None = t["ent"]
         attrs = ent.attributes if ent is not None else {}
         dose = attrs.get("strength") or attrs.get("dose")
+        # The regimen's strength (an arrow's new amount included) over the mention's.
+        amount = t["regimen"].get("strength") or ((dose.value or dose.text) if dose else None)
         out.append(MedicationTrack(
-            name=key, status=t["status"],
-            dose=(dose.value or dose.text) if dose else None,
+            name=key, status=t["status"], dose=amount,
             route=(attrs["route"].value or attrs["route"].text) if "route" in attrs else None,
             frequency=(attrs["frequency"].value or attrs["frequency"].text)
             if "frequency" in attrs else None,

@@ -267,11 +267,22 @@ def _clauses(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int
     return out
 
 
+def header_section(label: str, headers: dict[str, str]) -> str | None:
+    """The section a header label opens: the label itself, or the first of slash-joined
+    labels ("ALLERGIES / INTOLERANCES" opens ALLERGIES), as the sectionizer reads them."""
+    key = label.strip().lower()
+    if key in headers:
+        return headers[key]
+    if "/" in key:
+        return headers.get(key.split("/", 1)[0].strip())
+    return None
+
+
 def header_end(text: str, start: int, end: int, headers: dict[str, str]) -> int:
     """Where the text of ``text[start:end]`` begins after a leading known header label and
     its colon ("HPI: 74M ..." -> the offset of "74M"); ``start`` when there is none."""
     m = _LABEL.match(text, start, end)
-    if m is None or headers.get(m.group(1).strip().lower()) is None:
+    if m is None or header_section(m.group(1), headers) is None:
         return start
     colon = text.find(":", m.start(1), end)
     if colon == -1:
@@ -307,7 +318,7 @@ def line_sections(text: str, entities: Iterable[Entity],
     current: str | None = None
     for i, (a, b) in enumerate(spans):
         label = _LABEL.match(text[a:b])
-        header = headers.get(label.group(1).strip().lower()) if label else None
+        header = header_section(label.group(1), headers) if label else None
         if header is not None:
             current = header
         elif i in by_line:

@@ -78,8 +78,11 @@ def _section_rules(entries: list[SectionRuleEntry]):
             # Header alone on its line: anchored to line start and end.
             pattern = rf"(?im)^[ \t]*(?:{alt})[ \t]*(?=\r?\n)"
         else:
-            # "Home meds (pt's list):" - a short parenthetical may sit before the colon.
-            pattern = rf"(?im)^[ \t]*(?:{alt})(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:"
+            # "Home meds (pt's list):" - a short parenthetical may sit before the colon;
+            # "ALLERGIES / INTOLERANCES:" - a header joined to a second label by a slash
+            # opens the first label's section.
+            pattern = (rf"(?im)^[ \t]*(?:{alt})(?:[ \t]*/[ \t]*[a-z][a-z &-]{{0,30}}?)?"
+                       rf"(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:")
         rules.append(SectionRule(literal=f"{category} headers", category=category,
                                  pattern=pattern))
         if not bare:

@@ -39,6 +39,7 @@ CueKind = Literal[
     "code_status",
     "code_status_words",  # any mention of the code status
     "allergy_none",      # NKDA
+    "claim_event",       # what a statement says happened: started, stopped, increased, ...
     "contingency",       # "if ... then / call / notify" sentences
     "todo",              # follow-up and to-do sentences
     "pending",           # pending results
@@ -68,6 +69,9 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "code_status": ("full_code", "dnr", "dnr_dni", "comfort"),
     "code_status_words": ("mention",),
     "allergy_none": ("none",),
+    "claim_event": ("started", "stopped", "held", "resumed", "increased", "decreased",
+                    "continued", "given", "developed", "ruled_out", "resolved", "planned",
+                    "pending"),
     "contingency": ("contingency",),
     "todo": ("todo",),
     "pending": ("pending", "none"),

@@ -19,6 +19,11 @@ ContradictionReason = Literal[
     "stopped_drug_as_current",
     "ruled_out_as_active",
     "wrong_value",              # a test result that differs from the source
+    "event_contradicted",       # the notes say the stated event did not happen / the opposite
+    "wrong_time",               # true once, no longer: held then resumed, extubated, resolved
+    "wrong_direction",          # a dose change the other way (increased vs decreased)
+    "planned_as_done",          # only planned, recommended or discussed; stated as done
+    "wrong_certainty",          # possible or ruled out, stated as established
 ]
 
 

@@ -1,0 +1,290 @@
+"""Claims, not mentions: what a statement says HAPPENED to a drug, problem, procedure or
+test, checked against the patient's timeline and mentions.
+
+A statement's event words (cue kind ``claim_event`` of ``agent/rules/cues.json``: started,
+stopped, held, resumed, increased, decreased, continued / remains / at discharge, given /
+underwent, developed, ruled out, resolved, planned, pending) bind to the nearest claim of
+their clause that such an event can happen to. Each bound event needs its own evidence:
+
+- backed by the timeline or the mentions -> the claim part is supported;
+- the notes say otherwise (held then resumed, only planned, ruled out, the dose went the
+  other way, a single dose) -> CONTRADICTED with a reason a clinician reads;
+- nothing either way -> UNSUPPORTED: the drug or problem is in the notes but not the event.
+
+A mention of the concept alone never makes an event SUPPORTED (a false "verified" is worse
+than "not checked").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from agent.schemas.extraction import Entity
+from agent.schemas.layout import NoteLayout
+from agent.schemas.summary import MedicationTrack, ProblemTrack
+from agent.schemas.summary_rules import CueSet
+from verifiers.checks import Findings, latest
+from verifiers.claims import Mention, amount_of, parse_amount
+
+Track = MedicationTrack | ProblemTrack
+TrackLookup = Callable[[Entity], Track | None]
+
+# Which events each kind of claim can undergo (an event word binds to the nearest claim
+# it applies to: in "apixaban started for AF", "started" is the drug's).
+APPLIES = {
+    "MEDICATION": {"started", "stopped", "held", "resumed", "increased", "decreased",
+                   "continued", "given", "planned"},
+    "PROBLEM": {"developed", "ruled_out", "resolved", "continued"},
+    "PROCEDURE": {"given", "started", "planned", "continued", "stopped"},
+    "TEST": {"given", "planned", "pending"},
+}
+ALLERGY_EVENTS: set[str] = set()
+
+
+def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
+                cues: CueSet) -> dict[int, set[str]]:
+    """Claim index -> the event labels of its clause bound to it."""
+    out: dict[int, set[str]] = {i: set() for i in range(len(claims))}
+    seen: set[tuple[int, int]] = set()
+    for claim in claims:
+        clause = layout.clause_around(claim.start, claim.end)
+        if clause in seen:
+            continue
+        seen.add(clause)
+        here = [i for i, c in enumerate(claims)
+                if clause[0] <= c.start and c.end <= clause[1]]
+        for cue in cues.find("claim_event", text, *clause):
+            able = [i for i in here if cue.label in APPLIES.get(claims[i].type, set())]
+            if not able:
+                continue
+            nearest = min(able, key=lambda i: min(abs(cue.start - claims[i].end),
+                                                  abs(claims[i].start - cue.end)))
+            out[nearest].add(cue.label)
+    return out
+
+
+def _has(track: Track | None, change: str) -> bool:
+    return track is not None and any(e.change == change for e in track.events)
+
+
+def _direction(detail: str | None) -> str | None:
+    """'6.25 mg oral BID -> 12.5 mg BID' -> 'increased' (amounts compared), else None."""
+    if not detail or "->" not in detail:
+        return None
+    before, after = (parse_amount(x) for x in detail.split("->", 1))
+    if before is None or after is None or before[1] != after[1] or before[0] == after[0]:
+        return None
+    return "increased" if after[0] > before[0] else "decreased"
+
+
+def check_drug_events(claim: Entity, events: set[str], track: Track | None,
+                      meds: list[Mention], res: Findings) -> None:
+    """Each event a statement gives a drug, against its timeline track and mentions."""
+    name = claim.text
+    status = track.status if isinstance(track, MedicationTrack) else None
+    cite = [latest(meds)] if meds else []
+    if events & {"started", "stopped", "resumed", "increased", "decreased"}:
+        # "stopped; a pen is kept at home", "increased, continues": the change is the claim.
+        events = events - {"continued"}
+    if {"held", "continued"} <= events:
+        # "remains on hold": held now.
+        events = events - {"held", "continued"}
+        if status == "held":
+            res.support(cite)
+        elif _has(track, "held") and status == "active":
+            res.contradict("wrong_time", f"source: {name} was held, then resumed; statement "
+                           "gives it as still on hold", cite)
+        elif status == "stopped":
+            res.contradict("wrong_time", f"source: {name} was stopped; statement gives it "
+                           "as on hold", cite)
+        else:
+            res.unsupported.append(f"{name} on hold (no note says it is held now)")
+    for event in sorted(events):
+        if event == "started":
+            if _has(track, "started") or _has(track, "resumed"):
+                res.support(cite)
+            elif meds and all(m.entity.assertion in ("hypothetical", "possible") for m in meds):
+                res.contradict("planned_as_done", f"source: {name} is only planned or "
+                               "recommended; statement says it was started", cite)
+            else:
+                res.unsupported.append(f"{name} started (no note says it was started)")
+        elif event == "stopped":
+            if status == "stopped" or _has(track, "stopped"):
+                res.support(cite)
+            elif _has(track, "held") and status == "active":
+                res.contradict("event_contradicted", f"source: {name} was held and resumed, "
+                               "not stopped", cite)
+            else:
+                res.unsupported.append(f"{name} stopped (no note says it was stopped)")
+        elif event == "held":
+            if _has(track, "held") or status == "held":
+                res.support(cite)
+            else:
+                res.unsupported.append(f"{name} held (no note says it was held)")
+        elif event == "resumed":
+            if _has(track, "resumed"):
+                res.support(cite)
+            else:
+                res.unsupported.append(f"{name} resumed (no note says it was resumed)")
+        elif event in ("increased", "decreased"):
+            directions = {_direction(e.detail) for e in (track.events if track else [])
+                          if e.change == "dose_changed"} - {None}
+            if event in directions:
+                res.support(cite)
+            elif directions:
+                res.contradict("wrong_direction", f"source: the {name} dose was "
+                               f"{' and '.join(sorted(directions))}; statement: {event}", cite)
+            else:
+                res.unsupported.append(f"{name} {event} (no note gives that dose change)")
+        elif event == "continued":
+            if status == "active":
+                res.support(cite)
+            elif status == "held":
+                res.contradict("wrong_time", f"source: {name} is on hold; statement gives "
+                               "it as continued", cite)
+            elif status == "stopped":
+                res.contradict("stopped_drug_as_current", f"source: {name} was stopped; "
+                               "statement gives it as current", cite)
+            elif track is not None and any(e.detail == "single dose" for e in track.events):
+                res.contradict("event_contradicted", f"source: {name} was a single dose, "
+                               "not continued", cite)
+            else:
+                res.unsupported.append(f"{name} continued (no note gives it as current)")
+        elif event == "given":
+            _given(name, meds, res)
+        elif event == "planned":
+            if any(m.entity.assertion in ("hypothetical", "possible") for m in meds) or (
+                    track is not None and any(e.detail == "planned or conditional"
+                                              for e in track.events)):
+                res.support(cite)
+            else:
+                res.unsupported.append(f"{name} planned (no note gives it as planned)")
+
+
+def _given(name: str, scope: list[Mention], res: Findings) -> None:
+    done = [m for m in scope if m.entity.assertion in ("present", "historical")]
+    if done:
+        res.support(done)
+    elif scope and all(m.entity.assertion in ("hypothetical", "possible") for m in scope):
+        res.contradict("planned_as_done", f"source: {name} was only planned, recommended "
+                       "or discussed; statement says it was done", [latest(scope)])
+    elif scope and all(m.entity.assertion == "absent" for m in scope):
+        res.contradict("event_contradicted", f"source: {name} was not done or not given",
+                       [latest(scope)])
+    else:
+        res.unsupported.append(f"{name} (no note says it was done or given)")
+
+
+def check_problem_events(claim: Entity, events: set[str], track: Track | None,
+                         every: list[Mention], res: Findings) -> None:
+    """Each event a statement gives a problem, against its track and mentions."""
+    name = claim.text
+    status = track.status if isinstance(track, ProblemTrack) else None
+    own = [m for m in every if m.entity.assertion != "family"]
+    cite = [latest(own)] if own else []
+    for event in sorted(events):
+        if event == "developed":
+            present = [m for m in own if m.entity.assertion == "present"
+                       and not m.is_ruled_out]
+            if status == "ruled_out" or (own and all(m.is_ruled_out for m in own)):
+                res.contradict("event_contradicted", f"source: {name} was ruled out; "
+                               "statement says it developed", cite)
+            elif present:
+                res.support(present)
+            elif own and all(m.entity.assertion == "possible" for m in own):
+                res.contradict("wrong_certainty", f"source: {name} was only suspected; "
+                               "statement gives it as established", cite)
+            else:
+                res.unsupported.append(f"{name} developed (no note says it developed)")
+        elif event == "resolved":
+            if status == "resolved" or any(m.temporal == "past" for m in own):
+                res.support(cite)
+            elif status == "ruled_out":
+                res.contradict("event_contradicted", f"source: {name} was considered and "
+                               "ruled out, never present; statement says it resolved", cite)
+            else:
+                res.unsupported.append(f"{name} resolved (no note says it resolved)")
+        elif event == "ruled_out":
+            if status == "ruled_out" or any(m.is_ruled_out for m in own):
+                res.support(cite)
+            # A present diagnosis stated as ruled out is caught by the assertion check.
+        elif event == "continued":
+            if status == "active":
+                res.support(cite)
+            elif status == "resolved":
+                res.contradict("wrong_time", f"source: {name} resolved; statement gives it "
+                               "as ongoing", cite)
+            elif status != "ruled_out":
+                res.unsupported.append(f"{name} ongoing (no note gives it as active now)")
+
+
+def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
+                       every: list[Mention], last_note: str | None, res: Findings,
+                       pending: list[str] | None = None) -> None:
+    """Events of procedures, devices and tests: done, planned, still in place, pending.
+
+    ``pending`` holds the timeline's pending-result sentences (lower case)."""
+    name = claim.text
+    listed = any(re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", p)
+                 for p in pending or [])
+    for event in sorted(events):
+        if event in ("given", "started"):
+            _given(name, scope or every, res)
+        elif event == "planned":
+            if any(m.entity.assertion in ("hypothetical", "possible") for m in every):
+                res.support([m for m in every if m.entity.assertion == "hypothetical"][:1])
+            else:
+                res.unsupported.append(f"{name} planned (no note gives it as planned)")
+        elif event == "continued":
+            # "remains intubated": true only if the last note still has it in place.
+            now = [m for m in every if m.note_id == last_note
+                   and m.entity.assertion == "present"]
+            if now:
+                res.support(now)
+            else:
+                res.unsupported.append(f"{name} still in place (the last note does not "
+                                       "say so)")
+        elif event == "pending":
+            valued = [m for m in every if m.entity.attributes.get("value") is not None]
+            last = latest(valued) if valued else None
+            value = (last.entity.attributes["value"].text.lower() if last else "")
+            if last is not None and not listed and "pending" not in value \
+                    and "sent" not in value:
+                res.contradict("event_contradicted", f"source ({last.note_id}): {name} "
+                               f"resulted ({last.entity.attributes['value'].text}); "
+                               "statement gives it as pending", [last])
+            elif listed or last is not None or any(m.entity.assertion == "hypothetical"
+                                                   for m in every):
+                res.support([last] if last else every[:1])
+            else:
+                res.unsupported.append(f"{name} pending (no note says it is pending)")
+        elif event == "stopped":
+            res.unsupported.append(f"{name} stopped or removed (not checked in the notes)")
+
+
+def check_current_regimen(claim: Entity, track: Track | None, meds: list[Mention],
+                          res: Findings) -> None:
+    """A drug given as taken now must have the regimen the timeline holds now: a dose or
+    frequency from an earlier note (the pre-admission list, before a change) is wrong."""
+    if not isinstance(track, MedicationTrack) or track.status != "active":
+        return
+    wanted = amount_of_claim(claim)
+    # A concentration ("100 units/mL") is the product, not the amount taken.
+    now = parse_amount(track.dose) if track.dose and "/" not in track.dose else None
+    if wanted is not None and now is not None and wanted[1] == now[1] and wanted != now:
+        older = [m for m in meds if amount_of_mention(m) == wanted]
+        if older:
+            res.contradict("wrong_dose", f"source: {claim.text} is now {track.dose} "
+                           f"({latest(older).note_id} gave the earlier dose); statement: "
+                           f"the earlier dose", [latest(older)])
+
+
+def amount_of_claim(claim: Entity) -> tuple[float, str] | None:
+    """The amount a claim states (its strength, else dose + unit)."""
+    return amount_of(claim)
+
+
+def amount_of_mention(m: Mention) -> tuple[float, str] | None:
+    """The amount of a drug mention."""
+    return amount_of(m.entity)
