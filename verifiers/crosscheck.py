@@ -45,6 +45,7 @@ from verifiers.claims import (
     parse_amount,
     same_concept,
 )
+from verifiers.coverage import gate
 from verifiers.events import (
     Track,
     TrackLookup,
@@ -87,6 +88,7 @@ class PatientEvidence:
                 "an extraction has no layout; prepare the patient with "
                 "agent.patient.PatientRecord.prepare (it lays out every note)")
         self.notes = {n.note_id: n for n in notes}
+        self.layouts = {n.note_id: by_id[n.note_id].layout for n in notes}
         self.cues = cues
         self.mentions: list[Mention] = []
         self.by_note: dict[str, list[Mention]] = {}
@@ -159,7 +161,10 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
     res = Findings()
-    events = bind_events(checked, text, layout, cues)
+    checked = [_switch_target_present(c, text, cues) for c in checked]
+    events, unbound = bind_events(checked, text, layout, cues)
+    res.unsupported.extend(f"'{word}' (said of nothing the notes can confirm)"
+                           for word in unbound)
     last_note = max(patient, key=lambda m: m.order).note_id if patient else None
     is_past = cues.says("past_medication", text)
     for i, claim in enumerate(checked):
@@ -199,6 +204,15 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                         evidence=res.evidence[:8], checked_facts=len(checked))
 
 
+def _switch_target_present(claim: Entity, text: str, cues: CueSet) -> Entity:
+    """The drug a switch goes to is taken ("stopped, replaced by rosuvastatin"): the stop
+    word's negation scope does not reach across the switch."""
+    if claim.type == "MEDICATION" and claim.assertion == "absent" and cues.says(
+            "switch_phrase", text[max(0, claim.start - 40):claim.start], label="to_target"):
+        return claim.model_copy(update={"assertion": "present"})
+    return claim
+
+
 def regimen_now(track: Track | None) -> dict[str, object] | None:
     """The timeline's current regimen of a drug in the verifier's comparable form."""
     if not isinstance(track, MedicationTrack) or not track.dose:
@@ -213,13 +227,22 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
                   every: list[Mention], last_note: str | None, section: str | None,
                   is_past: bool, res: Findings, pending: list[str] | None) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`)."""
+    if claim.assertion == "absent":
+        # "Thrombolysis was not given", "not continued": a denied event is the assertion
+        # check's; held / stopped (which the extractor also reads as absent) stay events.
+        events = events - {"given", "started", "developed", "resumed"}
+        if "held" not in events:  # "remains on hold" is still held now
+            events = events - {"continued"}
     if claim.type == "MEDICATION":
         meds = [m for m in every if m.entity.type == "MEDICATION"]
         if events:
             check_drug_events(claim, events, track, meds, res)
         changing = events & {"started", "stopped", "held", "resumed", "increased",
                              "decreased", "given", "planned"}
-        if not is_past and not changing and (section == "medications" or events):
+        # Given as taken now: in the medication list, with "continued / remains / on", or
+        # written as an order (dose, frequency).
+        as_order = bool(claim.attributes.keys() & {"strength", "dose", "frequency"})
+        if not is_past and not changing and (section == "medications" or events or as_order):
             check_current_regimen(claim, track, meds, res)
     elif claim.type == "PROBLEM" and events:
         check_problem_events(claim, events, track, every, res)
@@ -250,9 +273,11 @@ def check_statement(text: str, citations: list[Citation], evidence: PatientEvide
         VerificationError: a citation names an unknown note or bad offsets.
     """
     claims = extractor.extract(text)
-    return judge(claims, text, evidence.cited(citations), evidence.mentions,
-                 cues=evidence.cues, layout=extractor.layout(text, claims), section=section,
-                 track_of=_timeline_tracks(timeline), pending=_pending(timeline))
+    verification = judge(claims, text, evidence.cited(citations), evidence.mentions,
+                         cues=evidence.cues, layout=extractor.layout(text, claims),
+                         section=section, track_of=_timeline_tracks(timeline),
+                         pending=_pending(timeline))
+    return gate(verification, text, claims, evidence)
 
 
 def _pending(timeline: PatientTimeline | None) -> list[str]:
@@ -307,13 +332,15 @@ def verify_summary(summary: HandoffSummary, evidence: PatientEvidence,
     """
     statements: list[Statement] = []
     claims_of: list[list[Entity]] = []
+    tracks, pending = _timeline_tracks(timeline), _pending(timeline)
     for st in summary.statements:
         claims = extractor.extract(st.text)
         claims_of.append(claims)
-        verification = judge(claims, st.text, evidence.cited(st.citations),
-                             evidence.mentions, cues=evidence.cues,
-                             layout=extractor.layout(st.text, claims), section=st.section,
-                             track_of=_timeline_tracks(timeline), pending=_pending(timeline))
+        verification = gate(
+            judge(claims, st.text, evidence.cited(st.citations), evidence.mentions,
+                  cues=evidence.cues, layout=extractor.layout(st.text, claims),
+                  section=st.section, track_of=tracks, pending=pending),
+            st.text, claims, evidence)
         statements.append(st.model_copy(update={"verification": verification}))
     omissions = summary.omissions
     if timeline is not None:

@@ -43,9 +43,11 @@ ALLERGY_EVENTS: set[str] = set()
 
 
 def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
-                cues: CueSet) -> dict[int, set[str]]:
-    """Claim index -> the event labels of its clause bound to it."""
+                cues: CueSet) -> tuple[dict[int, set[str]], list[str]]:
+    """Claim index -> the event labels of its clause bound to it, and the event words that
+    bind to no claim (the statement says something the verifier cannot check)."""
     out: dict[int, set[str]] = {i: set() for i in range(len(claims))}
+    unbound: list[str] = []
     seen: set[tuple[int, int]] = set()
     for claim in claims:
         clause = layout.clause_around(claim.start, claim.end)
@@ -57,11 +59,12 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
         for cue in cues.find("claim_event", text, *clause):
             able = [i for i in here if cue.label in APPLIES.get(claims[i].type, set())]
             if not able:
+                unbound.append(text[cue.start:cue.end])
                 continue
             nearest = min(able, key=lambda i: min(abs(cue.start - claims[i].end),
                                                   abs(claims[i].start - cue.end)))
             out[nearest].add(cue.label)
-    return out
+    return out, unbound
 
 
 def _has(track: Track | None, change: str) -> bool:

@@ -40,6 +40,7 @@ CueKind = Literal[
     "code_status_words",  # any mention of the code status
     "allergy_none",      # NKDA
     "claim_event",       # what a statement says happened: started, stopped, increased, ...
+    "filler_word",       # function and framing words a statement needs no evidence for
     "contingency",       # "if ... then / call / notify" sentences
     "todo",              # follow-up and to-do sentences
     "pending",           # pending results
@@ -52,7 +53,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "medication_list": ("started", "stopped", "held", "resumed", "dose_changed", "continued"),
     "switch": ("switch",),
     "switch_target": ("to",),
-    "switch_phrase": ("from", "to_next"),
+    "switch_phrase": ("from", "to_next", "to_target"),
     "single_dose": ("single_dose",),
     "problem": ("resolved", "ruled_out", "active", "possible"),
     "problem_ruled_out": ("ruled_out",),
@@ -69,6 +70,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "code_status": ("full_code", "dnr", "dnr_dni", "comfort"),
     "code_status_words": ("mention",),
     "allergy_none": ("none",),
+    "filler_word": ("filler",),
     "claim_event": ("started", "stopped", "held", "resumed", "increased", "decreased",
                     "continued", "given", "developed", "ruled_out", "resolved", "planned",
                     "pending"),

@@ -1,0 +1,104 @@
+"""Claims, not mentions: the R2 reproducer of issue 12 (invented text) and medication-list
+layouts in several styles, checked end to end (timeline, extractive handoff, verifier)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.config import Settings
+from agent.handoff.build import handoff_for_patient
+from agent.patient import PatientRecord
+from agent.rules import Rules
+from agent.schemas.notes import Note
+from agent.verify import parse_summary
+
+R2 = [
+    Note(patient_id="R2", note_id="R2-N1", note_type="history_and_physical", date="2026-04-01",
+         text="HISTORY AND PHYSICAL\nHOME MEDICATIONS\n- Carvedilol 6.25 mg PO BID\n"
+              "- Rivaroxaban 20 mg PO daily\n- Valsartan 80 mg PO daily\n"
+              "- Pravastatin 40 mg PO nightly\n\nALLERGIES: Sulfa - rash\n"),
+    Note(patient_id="R2", note_id="R2-N2", note_type="discharge_summary", date="2026-04-05",
+         text="DISCHARGE SUMMARY\nMEDICATION CHANGES\n"
+              "- Carvedilol INCREASED 6.25 mg BID -> 12.5 mg PO BID (4/3)\n"
+              "- Rivaroxaban 20 mg PO daily - held 4/1-4/4 for procedure; RESUMED the evening "
+              "of 4/4.\n"
+              "- Valsartan 40 mg PO daily - CHANGED (was 80 mg daily)\n"
+              "- Rosuvastatin 20 mg PO nightly - NEW (replaces pravastatin)\n"
+              "- Olanzapine - single dose 4/2; not continued\n"
+              "STOPPED (inpatient only)\n- Cefepime (completed 4/4)\n\n"
+              "ALLERGIES / INTOLERANCES: Hydromorphone - pruritus; Tramadol - nausea\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r2(extractor):
+    return PatientRecord.prepare(R2, extractor, Rules.load())
+
+
+def _verdicts(record, text):
+    summary = record.verify(parse_summary(text, patient_id="R2"))
+    return {s.text: s.verification for s in summary.statements}
+
+
+def test_r2_handoff_lists_only_current_drugs_at_their_current_dose(extractor):
+    summary = handoff_for_patient(R2, Settings(), extractor=extractor)
+    meds = [s.text for s in summary.statements if s.section == "medications"]
+    current = [t for t in meds if ": current" in t]
+    names = " ".join(t.split(":")[0].lower() for t in current)
+    for absent in ("pravastatin", "olanzapine", "cefepime", "hydromorphone", "tramadol"):
+        assert absent not in names, current
+    assert any(t.lower().startswith("carvedilol 12.5 mg") for t in current), current
+    assert any(t.lower().startswith("rivaroxaban") and "resumed" in t for t in current)
+    allergies = " ".join(s.text for s in summary.statements if s.section == "allergies")
+    assert "Hydromorphone" in allergies and "Tramadol" in allergies
+    assert not any(s.verification.verdict == "CONTRADICTED" for s in summary.statements)
+
+
+# fmt: off
+@pytest.mark.parametrize("statement, verdict, reason", [
+    ("Carvedilol 6.25 mg BID.", "CONTRADICTED", "wrong_dose"),
+    ("Rivaroxaban remains on hold.", "CONTRADICTED", "wrong_time"),
+    ("Valsartan 80 mg daily continued.", "CONTRADICTED", "wrong_dose"),
+    ("Pravastatin is continued.", "CONTRADICTED", "stopped_drug_as_current"),
+    ("Patient is on scheduled olanzapine.", "CONTRADICTED", None),
+    ("Carvedilol was decreased.", "CONTRADICTED", "wrong_direction"),
+    ("Rivaroxaban was discontinued.", "CONTRADICTED", "event_contradicted"),
+    ("Carvedilol was increased to 12.5 mg BID.", "SUPPORTED", None),
+    ("Rivaroxaban was held for the procedure and resumed.", "SUPPORTED", None),
+    ("Pravastatin stopped, replaced by rosuvastatin 20 mg nightly.", "SUPPORTED", None),
+    ("Valsartan 40 mg daily.", "SUPPORTED", None),
+    ("Cefepime was completed.", "SUPPORTED", None),
+])
+# fmt: on
+def test_r2_statements_get_the_claims_verdict(r2, statement, verdict, reason):
+    got = _verdicts(r2, statement)[statement]
+    assert got.verdict == verdict, got.detail
+    if reason:
+        assert reason in got.reasons, got.detail
+
+
+def test_a_mention_without_its_event_is_never_supported(r2):
+    # The drugs are in the notes; these events are not.
+    for text in ("Apixaban was started.", "Valsartan was uptitrated.",
+                 "Sulfa allergy resolved.", "Carvedilol was started."):
+        got = _verdicts(r2, text)[text]
+        assert got.verdict != "SUPPORTED", (text, got.detail)
+
+
+# fmt: off
+@pytest.mark.parametrize("text", [
+    "DISCHARGE MEDICATIONS\nCONTINUE:\n- Metoprolol 25 mg PO BID\nSTOP:\n- Aspirin 81 mg daily\n",
+    "Discharge meds / changes:\nMetoprolol 25 mg PO BID - continue\nAspirin 81 mg daily - STOPPED\n",
+    "DISCHARGE MEDICATIONS:\n| Drug | Dose | Status |\n| Metoprolol | 25 mg BID | continue |\n"
+    "| Aspirin | 81 mg daily | STOPPED |\n",
+    "Discharge medications:\n- Metoprolol 25 mg PO BID\n- Aspirin 81 mg daily (DISCONTINUED)\n",
+])
+# fmt: on
+def test_stopped_drug_is_not_current_in_any_list_layout(extractor, text):
+    notes = [Note(patient_id="L", note_id="L-1", date="2026-05-01",
+                  text="Home medications:\n- Metoprolol 25 mg PO BID\n- Aspirin 81 mg daily\n"),
+             Note(patient_id="L", note_id="L-2", date="2026-05-03", text=text)]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    status = {t.name: t.status for t in record.timeline.medications}
+    assert status.get("aspirin") == "stopped", status
+    assert status.get("metoprolol") == "active", status

@@ -1,0 +1,91 @@
+"""The last gate before a green badge: every content word of a SUPPORTED statement must be
+found in the sentences its evidence sits in.
+
+The claim checks confirm what they model (the concept, its assertion, dose, events). A
+statement can say more ("... at the bedside", "... for the sister", "discharged on tube
+feeds"): a word the evidence sentences do not contain is an unchecked part, and an
+unchecked part makes the statement UNSUPPORTED, never SUPPORTED. Words inside the claims'
+own spans and attributes, inside checked cue words and function words ("filler_word" cues
+of ``agent/rules/cues.json``) are not asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from agent.schemas.extraction import Entity
+from agent.schemas.layout import NoteLayout
+from agent.schemas.notes import Note
+from agent.schemas.summary_rules import CueSet
+from agent.schemas.verification import Verification
+from verifiers.claims import Mention
+
+if TYPE_CHECKING:  # typing only: crosscheck imports this module
+    from verifiers.crosscheck import PatientEvidence
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+# Cue kinds whose words the claim checks already weighed.
+CHECKED_KINDS = ("claim_event", "switch_phrase", "drug_status", "says_current", "says_now",
+                 "problem_past", "problem_ruled_out", "problem_new", "past_medication",
+                 "stop_condition", "filler_word")
+# Words compare by their first letters, so "increase"/"increased" and "resume"/"resuming"
+# are one word.
+_STEM = 5
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:_STEM]
+
+
+def unchecked_words(text: str, claims: list[Entity], cues: CueSet) -> list[str]:
+    """Content words of a statement outside its claims, attributes and checked cues."""
+    covered: list[tuple[int, int]] = []
+    for c in claims:
+        covered.append((c.start, c.end))
+        covered.extend((a.start, a.end) for a in c.attributes.values())
+    for kind in CHECKED_KINDS:
+        covered.extend((m.start, m.end) for m in cues.find(kind, text, 0, len(text)))
+    return [m.group() for m in _WORD.finditer(text)
+            if not any(a <= m.start() and m.end() <= b for a, b in covered)]
+
+
+def evidence_words(verification: Verification, notes: dict[str, Note],
+                   layouts: dict[str, NoteLayout],
+                   mentions: dict[str, list[Mention]]) -> set[str]:
+    """Stems of the words of the lines holding the supporting evidence spans, and the
+    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice")."""
+    out: set[str] = set()
+    for span in verification.evidence:
+        note = notes.get(span.note_id)
+        layout = layouts.get(span.note_id)
+        if note is None or layout is None or span.relation != "supports":
+            continue
+        lo, hi = span.start, span.end
+        for line in layout.lines:
+            if line.start <= span.end and span.start <= line.end:
+                lo, hi = min(lo, line.start), max(hi, line.end)
+        out.update(_stem(w) for w in _WORD.findall(note.text[lo:hi]))
+        for m in mentions.get(span.note_id, []):
+            if lo <= m.entity.start < hi:
+                for a in m.entity.attributes.values():
+                    out.update(_stem(w) for w in _WORD.findall(a.value or ""))
+    return out
+
+
+def gate(verification: Verification, text: str, claims: list[Entity],
+         evidence: PatientEvidence) -> Verification:
+    """A SUPPORTED verdict stays only when its evidence lines contain every content word of
+    the statement; else UNSUPPORTED, naming the words no evidence line holds."""
+    if verification.verdict != "SUPPORTED":
+        return verification
+    have = evidence_words(verification, evidence.notes, evidence.layouts, evidence.by_note)
+    missing = [w for w in unchecked_words(text, claims, evidence.cues)
+               if _stem(w) not in have]
+    if not missing:
+        return verification
+    shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
+    return verification.model_copy(update={
+        "verdict": "UNSUPPORTED",
+        "detail": f"partly supported: {verification.detail}; not found in the cited "
+                  f"evidence: {shown}"})
