@@ -42,9 +42,17 @@ CORPORA = ("multinote_a", "multinote_b")
 FLAGGED = ("CONTRADICTED", "UNSUPPORTED")
 
 
+DEV_CORPORA = ("dev/multinote_dev",)
+
+
 def corpus_dir(name: str) -> Path:
-    """The packaged folder of a frozen corpus."""
-    return Path(str(files("evals").joinpath("data").joinpath("frozen").joinpath(name)))
+    """The packaged folder of a corpus: ``multinote_a`` (frozen) or ``dev/multinote_dev``
+    (development: tuned on, reported as such)."""
+    root = files("evals").joinpath("data")
+    parts = name.split("/") if "/" in name else ["frozen", name]
+    for part in parts:
+        root = root.joinpath(part)
+    return Path(str(root))
 
 
 def load_gold(name: str) -> list[dict]:
@@ -79,7 +87,7 @@ def verifier_scores(rows: list[dict]) -> dict:
     }
 
 
-def run_corpus(name: str, settings: Settings, extractor) -> dict:
+def run_corpus(name: str, settings: Settings, extractor, *, show: bool = False) -> dict:
     """Verifier and extractive handoff scores of one frozen corpus."""
     notes = load_notes(str(corpus_dir(name)))
     rules = rules_for(settings)
@@ -100,6 +108,13 @@ def run_corpus(name: str, settings: Settings, extractor) -> dict:
         for s, st in zip(gold["statements"], verified.statements, strict=True):
             rows.append({"is_error": s["is_error"], "error_kind": s.get("error_kind"),
                          "verdict": st.verification.verdict})
+            wrong = (st.verification.verdict == "CONTRADICTED") if not s["is_error"] else (
+                st.verification.verdict not in FLAGGED)
+            if show and wrong:
+                # Development corpora only: the misses, to read while tuning.
+                sys.stdout.write(f"MISS {s['id']} error={s['is_error']} "
+                                 f"{st.verification.verdict} {st.verification.reasons} | "
+                                 f"{s['statement']} | {st.verification.detail[:160]}\n")
         handoff = handoff_for_patient(mine, settings, extractor=extractor)
         parsed = GoldHandoff.model_validate({k: gold[k] for k in
                                              ("patient_id", "facts", "traps")})
@@ -144,12 +159,15 @@ def format_report(report: dict) -> str:
 
 
 def run(out: Path | None, *, corpora: tuple[str, ...] = CORPORA,
-        settings: Settings | None = None) -> dict:
-    """Score every frozen corpus, print the table and write the JSON report."""
+        settings: Settings | None = None, dev: bool = False) -> dict:
+    """Score the frozen corpora (or, with ``dev``, the development corpus, whose misses
+    are printed), print the table and write the JSON report."""
     settings = settings if settings is not None else Settings()
     extractor = make_extractor(settings)
-    report = {"git_sha": git_sha(), "frozen": True,
-              "corpora": {name: run_corpus(name, settings, extractor) for name in corpora}}
+    corpora = DEV_CORPORA if dev else corpora
+    report = {"git_sha": git_sha(), "frozen": not dev,
+              "corpora": {name: run_corpus(name, settings, extractor, show=dev)
+                          for name in corpora}}
     sys.stdout.write(format_report(report) + "\n")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m evals.frozen [--out PATH]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("evals/reports/frozen.json"))
+    parser.add_argument("--dev", action="store_true",
+                        help="the development corpus instead (tuned on; misses printed)")
     args = parser.parse_args(argv)
-    run(args.out)
+    run(args.out, dev=args.dev)
     return 0
 
 

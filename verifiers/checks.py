@@ -178,7 +178,9 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     others = [(c.start, c.end) for c in claims if c.type == "PROBLEM" and c is not claim]
     is_ruled_out, temporal = problem_cues(text, claim, others, cues, clause)
     kind = assertion_class(claim, is_ruled_out)
-    if kind == "present" and temporal == "past":
+    # "Hypokalemia resolved": ConText may read "resolved" as a negation; the statement
+    # says the problem was there and is past, not that it never was.
+    if kind in ("present", "absent") and temporal == "past":
         kind = "historical"
     by = {k: [m for m in scope if assertion_class(m.entity, m.is_ruled_out) == k]
           for k in ("present", "possible", "historical", "absent", "family")}

@@ -52,6 +52,8 @@ class Mention:
         status: for drugs: "stopped", "held", "active" or None (no cue).
         is_ruled_out: the problem is said to be ruled out / excluded.
         temporal: "past" (resolved, h/o, s/p), "new" (new onset) or None.
+        is_planned: its clause plans, recommends, discusses or defers it ("outpatient TIPS
+            evaluation", "digoxin was discussed"): named, not done.
     """
 
     note_id: str
@@ -61,6 +63,7 @@ class Mention:
     status: str | None = None
     is_ruled_out: bool = False
     temporal: str | None = None
+    is_planned: bool = False
 
 
 Clause = tuple[int, int]
@@ -184,7 +187,8 @@ def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: C
     active = _near(cues, "drug_status", text, ent.start, ent.end, clause, blockers,
                    label="active")
     if active is not None and cues.says(
-            "negation_before", text[max(0, active.start() - 8):active.start()]):
+            "negation_before", text[max(0, active.start() - 8):active.start()],
+            label="negated"):
         active = None
     if active is not None:
         return "active"
@@ -223,6 +227,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
     for e in entities:
         if e.type not in CHECKED_TYPES or e.end > len(text):
             continue
+        if e.assertion == "absent" and cues.says(
+                "negation_before", text[max(0, e.start - 40):e.start], label="no_more"):
+            # "no further antibiotics": none beyond those given, not that none were.
+            e = e.model_copy(update={"assertion": "present"})
         status, ruled_out, temporal = None, False, None
         clause = layout.clause_around(e.start, e.end)
         if e.type == "MEDICATION":
@@ -231,7 +239,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
         elif e.type == "PROBLEM":
             ruled_out, temporal = problem_cues(
                 text, e, [b for b in problems if b != (e.start, e.end)], cues, clause)
-        out.append(Mention(note_id, date, order, e, status, ruled_out, temporal))
+        planned = bool(cues.find("claim_event", text, *clause) and any(
+            c.label == "planned" for c in cues.find("claim_event", text, *clause))) or bool(
+            cues.find("todo", text, *clause))
+        out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned))
     return out
 
 

@@ -77,6 +77,8 @@ def gate(verification: Verification, text: str, claims: list[Entity],
          evidence: PatientEvidence) -> Verification:
     """A SUPPORTED verdict stays only when its evidence lines contain every content word of
     the statement; else UNSUPPORTED, naming the words no evidence line holds."""
+    if verification.verdict == "NOT_CHECKABLE":
+        return _uncheckable(verification, text, evidence)
     if verification.verdict != "SUPPORTED":
         return verification
     have = evidence_words(verification, evidence.notes, evidence.layouts, evidence.by_note)
@@ -89,3 +91,29 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         "verdict": "UNSUPPORTED",
         "detail": f"partly supported: {verification.detail}; not found in the cited "
                   f"evidence: {shown}"})
+
+
+def _uncheckable(verification: Verification, text: str,
+                 evidence: PatientEvidence) -> Verification:
+    """A statement with no claim the extractor finds stays NOT_CHECKABLE only when its
+    words are all in the patient's notes; words no note holds make it UNSUPPORTED (it says
+    something the notes never mention: "A primary-prevention ICD was implanted")."""
+    words = unchecked_words(text, [], evidence.cues)
+    have = patient_words(evidence)
+    missing = [w for w in words if _stem(w) not in have]
+    if not missing:
+        return verification
+    shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
+    return verification.model_copy(update={
+        "verdict": "UNSUPPORTED",
+        "detail": f"no checkable fact, and no note mentions: {shown}"})
+
+
+def patient_words(evidence: PatientEvidence) -> set[str]:
+    """Stems of every word of the patient's notes (computed once per evidence index)."""
+    cached = getattr(evidence, "_word_stems", None)
+    if cached is None:
+        cached = {_stem(w) for note in evidence.notes.values()
+                  for w in _WORD.findall(note.text)}
+        evidence._word_stems = cached  # type: ignore[attr-defined]
+    return cached

@@ -161,12 +161,13 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
     res = Findings()
-    checked = [_switch_target_present(c, text, cues) for c in checked]
+    checked = [_reread_negation(c, text, cues) for c in checked]
     events, unbound = bind_events(checked, text, layout, cues)
     res.unsupported.extend(f"'{word}' (said of nothing the notes can confirm)"
                            for word in unbound)
     last_note = max(patient, key=lambda m: m.order).note_id if patient else None
-    is_past = cues.says("past_medication", text)
+    # "home medications included ...", "prior to admission": not the regimen now.
+    is_past = cues.says("past_medication", text, label="past")
     for i, claim in enumerate(checked):
         every = [m for m in patient if same_concept(claim, m.entity)]
         scope = [m for m in cited if same_concept(claim, m.entity)] or every
@@ -204,11 +205,15 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                         evidence=res.evidence[:8], checked_facts=len(checked))
 
 
-def _switch_target_present(claim: Entity, text: str, cues: CueSet) -> Entity:
-    """The drug a switch goes to is taken ("stopped, replaced by rosuvastatin"): the stop
-    word's negation scope does not reach across the switch."""
-    if claim.type == "MEDICATION" and claim.assertion == "absent" and cues.says(
-            "switch_phrase", text[max(0, claim.start - 40):claim.start], label="to_target"):
+def _reread_negation(claim: Entity, text: str, cues: CueSet) -> Entity:
+    """Negations that do not deny the claim: the drug a switch goes to is taken ("stopped,
+    replaced by rosuvastatin": the stop word's scope does not reach across the switch), and
+    "no further transfusion" says none beyond those given, not that none was."""
+    if claim.assertion != "absent":
+        return claim
+    before = text[max(0, claim.start - 40):claim.start]
+    if (claim.type == "MEDICATION" and cues.says("switch_phrase", before, label="to_target")) \
+            or cues.says("negation_before", before, label="no_more"):
         return claim.model_copy(update={"assertion": "present"})
     return claim
 
@@ -237,8 +242,9 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
         meds = [m for m in every if m.entity.type == "MEDICATION"]
         if events:
             check_drug_events(claim, events, track, meds, res)
-        changing = events & {"started", "stopped", "held", "resumed", "increased",
-                             "decreased", "given", "planned"}
+        # "resumed at discharge" states the regimen now too.
+        changing = events & {"started", "stopped", "held", "increased", "decreased",
+                             "given", "planned"}
         # Given as taken now: in the medication list, with "continued / remains / on", or
         # written as an order (dose, frequency).
         as_order = bool(claim.attributes.keys() & {"strength", "dose", "frequency"})

@@ -25,7 +25,7 @@ from agent.schemas.layout import NoteLayout
 from agent.schemas.summary import MedicationTrack, ProblemTrack
 from agent.schemas.summary_rules import CueSet
 from verifiers.checks import Findings, latest
-from verifiers.claims import Mention, amount_of, parse_amount
+from verifiers.claims import FREQUENCY_SYNONYMS, Mention, amount_of, attr_value, parse_amount
 
 Track = MedicationTrack | ProblemTrack
 TrackLookup = Callable[[Entity], Track | None]
@@ -57,6 +57,9 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
         here = [i for i, c in enumerate(claims)
                 if clause[0] <= c.start and c.end <= clause[1]]
         for cue in cues.find("claim_event", text, *clause):
+            if cues.says("negation_before", text[max(0, cue.start - 8):cue.start],
+                         label="negated"):
+                continue  # "not given", "never started": a denied event, not a claim of one
             able = [i for i in here if cue.label in APPLIES.get(claims[i].type, set())]
             if not able:
                 unbound.append(text[cue.start:cue.end])
@@ -155,7 +158,15 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} continued (no note gives it as current)")
         elif event == "given":
-            _given(name, meds, res)
+            freq = claim.attributes.get("frequency")
+            schedule = (freq.value or freq.text).upper() if freq else None
+            if schedule and schedule != "ONCE" and track is not None and any(
+                    e.detail == "single dose" for e in track.events) and not any(
+                    e.change in ("started", "continued", "resumed") for e in track.events):
+                res.contradict("wrong_frequency", f"source: {name} was a single dose; "
+                               f"statement gives it {freq.text}", cite)
+            else:
+                _given(name, meds, res)
         elif event == "planned":
             if any(m.entity.assertion in ("hypothetical", "possible") for m in meds) or (
                     track is not None and any(e.detail == "planned or conditional"
@@ -166,10 +177,13 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
 
 
 def _given(name: str, scope: list[Mention], res: Findings) -> None:
-    done = [m for m in scope if m.entity.assertion in ("present", "historical")]
+    done = [m for m in scope if m.entity.assertion in ("present", "historical")
+            and not m.is_planned]
     if done:
         res.support(done)
-    elif scope and all(m.entity.assertion in ("hypothetical", "possible") for m in scope):
+    elif scope and all(m.entity.assertion in ("hypothetical", "possible") or m.is_planned
+                       for m in scope if m.entity.assertion != "absent") and any(
+            m.entity.assertion != "absent" for m in scope):
         res.contradict("planned_as_done", f"source: {name} was only planned, recommended "
                        "or discussed; statement says it was done", [latest(scope)])
     elif scope and all(m.entity.assertion == "absent" for m in scope):
@@ -281,6 +295,15 @@ def check_current_regimen(claim: Entity, track: Track | None, meds: list[Mention
             res.contradict("wrong_dose", f"source: {claim.text} is now {track.dose} "
                            f"({latest(older).note_id} gave the earlier dose); statement: "
                            f"the earlier dose", [latest(older)])
+    said = attr_value(claim, "frequency")
+    if said and track.frequency:
+        current = track.frequency.upper()
+        current = FREQUENCY_SYNONYMS.get(current, current)
+        older = [m for m in meds if attr_value(m.entity, "frequency") == said]
+        if said != current and older:
+            res.contradict("wrong_frequency", f"source: {claim.text} is now {track.frequency} "
+                           f"({latest(older).note_id} gave the earlier schedule)",
+                           [latest(older)])
 
 
 def amount_of_claim(claim: Entity) -> tuple[float, str] | None:

@@ -50,7 +50,11 @@ def _cite(notes, note_id, quote):
      "Negative for pulmonary embolism.", "patient_summary", "SUPPORTED", None),
     ("P001", "Started warfarin 5 mg daily.", "P001-04", "start apixaban 5 mg PO BID",
      "medications", "UNSUPPORTED", None),
+    # No claim to check and words no note holds ("meeting"): not verified, said so.
     ("P001", "Family meeting held with his wife.", "P001-02", "Code status: Full",
+     "patient_summary", "UNSUPPORTED", None),
+    # No claim to check, every word in the notes: not checkable.
+    ("P001", "Code status: Full.", "P001-02", "Code status: Full",
      "patient_summary", "NOT_CHECKABLE", None),
 ])
 # fmt: on
@@ -95,7 +99,8 @@ def test_when_summary_verified_then_every_statement_kept_and_omissions_listed(
     out = demo_record("P001").verify(summary)
     assert [s.id for s in out.statements] == ["s1", "s2"]
     assert out.statements[0].verification.verdict == "CONTRADICTED"
-    assert out.statements[1].verification.verdict == "NOT_CHECKABLE"
+    # No claim, and no note says "overnight": not verified, and said so.
+    assert out.statements[1].verification.verdict == "UNSUPPORTED"
     omitted = {(o.kind, o.text.split(" ")[0].lower()) for o in out.omissions}
     assert ("medication", "apixaban") in omitted
     assert ("allergy", "enalapril") in omitted
