@@ -12,11 +12,15 @@ import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from agent.errors import InputError
 from agent.patient import PatientRecord
+
+if TYPE_CHECKING:  # typing only: the judge pulls in the LLM stack, loaded on request
+    from agent.judge import LLMJudge
 from agent.rules import Rules
 from agent.schemas.extraction import Extractor, Provenance
 from agent.schemas.notes import Note
@@ -193,7 +197,7 @@ def parse_summary(text: str, *, source: str = "summary", is_json: bool | None = 
 
 
 def verify_patient(summary: HandoffSummary, notes: list[Note], extractor: Extractor,
-                   rules: Rules) -> HandoffSummary:
+                   rules: Rules, *, judge: LLMJudge | None = None) -> HandoffSummary:
     """Prepare the patient (extract, lay out, timeline) and verify the summary.
 
     Args:
@@ -201,11 +205,16 @@ def verify_patient(summary: HandoffSummary, notes: list[Note], extractor: Extrac
         notes: the patient's notes.
         extractor: the deterministic extractor.
         rules: the rule set (the same one the handoff uses).
+        judge: an LLM judge for a second opinion per statement (see :mod:`agent.judge`:
+            it can lower a verdict, never raise one).
 
     Returns:
         The verified summary (verdict on every statement, omissions from the timeline).
     """
-    verified = PatientRecord.prepare(notes, extractor, rules).verify(summary)
+    record = PatientRecord.prepare(notes, extractor, rules)
+    verified = record.verify(summary)
+    if judge is not None:
+        verified = judge.review(record, verified)
     logger.info("verified %d statements against %d notes", len(verified.statements),
                 len(notes))
     return verified

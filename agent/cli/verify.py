@@ -7,10 +7,17 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import fail, load_settings, patient_notes, write_text_output
+from agent.cli.common import (
+    fail,
+    llm_settings,
+    load_settings,
+    patient_notes,
+    write_text_output,
+)
 from agent.errors import ClinicalAgentError, InputError
 from agent.extract.batch import make_extractor
 from agent.handoff.render import to_markdown
+from agent.llm.factory import make_backend
 from agent.notes import read_notes
 from agent.rules import rules_for
 from agent.schemas.verification import VERDICTS
@@ -27,6 +34,14 @@ def verify(
     out: Annotated[str, typer.Option("--out", "-o", help="Output file ('-' = stdout)")]
     = "-",
     encoding: Annotated[str, typer.Option(help="Encoding of .txt note inputs")] = "utf-8",
+    judge: Annotated[bool, typer.Option(
+        "--judge", help="Add an LLM's second opinion per statement (default backend: local "
+        "SmolLM2; labelled as a model opinion; it can lower a verdict, never raise one)")]
+    = False,
+    llm_base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible server for --judge, e.g. http://127.0.0.1:8000/v1")] = None,
+    llm_model: Annotated[str | None, typer.Option(
+        help="Served model name at --llm-base-url")] = None,
 ) -> None:
     """Check every statement of a summary against the notes: SUPPORTED, CONTRADICTED (with
     the reason: negation flip, wrong dose/route/frequency/value, wrong temporality or
@@ -53,8 +68,16 @@ def verify(
         if parsed.mode == "external":
             parsed = parsed.model_copy(update={"patient_id": pid,
                                                "note_ids": [n.note_id for n in mine]})
+        model_judge = None
+        if judge or llm_base_url or llm_model:
+            # Deferred: the LLM stack (instructor, the backend), only with --judge.
+            from agent.judge import LLMJudge
+
+            settings = llm_settings(settings, llm_base_url, llm_model)
+            model_judge = LLMJudge(make_backend(settings.llm),
+                                   max_retries=settings.llm.max_retries)
         verified = verify_patient(parsed, mine, make_extractor(settings),
-                                  rules_for(settings))
+                                  rules_for(settings), judge=model_judge)
         if fmt == "json":
             text = verified.model_dump_json(indent=1) + "\n"
         else:

@@ -23,12 +23,18 @@ def _flag(st: Statement) -> str:
     v = st.verification
     if v is None:
         return " _(not verified)_"
+    opinion = ""
+    if v.model_opinion is not None:
+        # A model's opinion is shown as one, never as a verification.
+        o = v.model_opinion
+        opinion = (f" _(model opinion, {o.model or o.backend}: {o.label}"
+                   + (f" - {o.reason}" if o.reason else "") + ")_")
     if v.verdict == "SUPPORTED":
-        return ""
+        return opinion
     label = _FLAG[v.verdict]
     reason = ", ".join(v.reasons)
     detail = "; ".join(x for x in (reason, v.detail) if x)
-    return f" **{label}**" + (f": {detail}" if detail else "")
+    return f" **{label}**" + (f": {detail}" if detail else "") + opinion
 
 
 def _source_line(n: int, c: Citation, notes: dict[str, Note] | None) -> str:

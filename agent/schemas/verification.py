@@ -38,6 +38,22 @@ class EvidenceSpan(BaseModel):
     relation: Literal["supports", "contradicts", "related"]
 
 
+class ModelOpinion(BaseModel):
+    """An LLM's second opinion on a statement (``clinagent verify --judge``): a model's
+    opinion, not a verification. It can lower the rule verdict, never raise it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Literal["entailed", "contradicted", "not_enough_info", "failed"]
+    reason: str = ""
+    evidence: list[EvidenceSpan] = Field(default_factory=list)
+    backend: str | None = None
+    model: str | None = None
+    prompt: str | None = Field(default=None, description="prompt id@version")
+    changed_verdict: bool = Field(default=False, description="the opinion lowered the "
+                                  "rule verdict (SUPPORTED -> UNSUPPORTED)")
+
+
 class Verification(BaseModel):
     """The verdict on one statement. ``reasons`` is empty unless CONTRADICTED."""
 
@@ -50,3 +66,15 @@ class Verification(BaseModel):
     evidence: list[EvidenceSpan] = Field(default_factory=list)
     checked_facts: int = Field(default=0, ge=0,
                                description="entities of the statement that were checked")
+    model_opinion: ModelOpinion | None = Field(
+        default=None, description="an optional LLM second opinion (labelled as such)")
+
+
+class LLMJudgement(BaseModel):
+    """What the judge model must return (untrusted; validated by the structured loop)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Literal["entailed", "contradicted", "not_enough_info"]
+    passage_ids: list[str] = Field(default_factory=list, max_length=6)
+    reason: str = Field(default="", max_length=300)
