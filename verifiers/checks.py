@@ -81,7 +81,9 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
         return
     said_stopped = claim_status in ("stopped", "held")
     given = [m for m in meds if m.entity.assertion == "present"]
-    if claim.assertion == "absent" and claim_status is None:
+    is_past = cues.says("past_medication", text)
+    if claim.assertion == "absent" and claim_status is None and not is_past:
+        # "ran out of his home furosemide before admission" speaks of then, not now.
         if given and (status_of(claim) or latest(given).status) == "active":
             res.contradict("negation_flip", f"source: {claim.text} is given "
                            f"({latest(given).note_id}); statement: not given", [latest(given)])
@@ -97,7 +99,6 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
         status = latest(with_status).status if with_status else None
     # A statement that names a drug with a past word speaks of the past ("home
     # medications included aspirin"), so a stopped drug in it is not given as current.
-    is_past = cues.says("past_medication", text)
     # A drug is given as current when the statement says so ("continue", "on"), sits in the
     # medication list, or is written as an order (dose or frequency) outside past context.
     as_current = (claim_status == "active" or section == "medications"

@@ -167,7 +167,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                            for word in unbound)
     last_note = max(patient, key=lambda m: m.order).note_id if patient else None
     # "home medications included ...", "prior to admission": not the regimen now.
-    is_past = cues.says("past_medication", text, label="past")
+    is_past = cues.says("past_medication", text, label="past") or (
+        cues.says("time_anchor", text) and not cues.says("says_now", text))
     for i, claim in enumerate(checked):
         every = [m for m in patient if same_concept(claim, m.entity)]
         scope = [m for m in cited if same_concept(claim, m.entity)] or every

@@ -124,3 +124,22 @@ def eval_handoff(
         run_handoff(out, use_llm=bool(llm or llm_base_url or llm_model), settings=settings)
     except ClinicalAgentError as e:
         fail(e)
+
+
+@eval_app.command("frozen")
+def eval_frozen(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
+    = Path("evals/reports/frozen.json"),
+    dev: Annotated[bool, typer.Option(
+        "--dev", help="The development corpus instead (tuned on; its misses are printed)")]
+    = False,
+) -> None:
+    """Verifier and extractive handoff on the frozen unseen corpora (evals/data/frozen:
+    written blind, never tuned on; aggregate numbers only), or on the dev corpus."""
+    # evals.frozen loads the spaCy/medspaCy pipeline (agent.handoff) at import time.
+    from evals.frozen import run as run_frozen
+
+    try:
+        run_frozen(out, settings=load_settings(), dev=dev)
+    except ClinicalAgentError as e:
+        fail(e)

@@ -182,7 +182,12 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
         drug = name.split()[0] if name.split() else m.name
         name = " ".join(x for x in (drug, m.dose, m.route, m.frequency) if x)
     changes = []
+    # Several changes read in one note are one step: the last one says where it ended
+    # ("stopped; started" on one discharge day reads as its final state).
+    last_of_note = {e.note_id: e for e in m.events if e.change in _CHANGE_TEXT}
     for e in m.events:
+        if e.change in _CHANGE_TEXT and last_of_note.get(e.note_id) is not e:
+            continue
         # A run of the same change restated in later notes is one change.
         repeat = changes and changes[-1].change == e.change and not (
             e.change == "dose_changed" and "->" in (e.detail or ""))

@@ -285,8 +285,13 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
         # A home list restated after the drug was held does not restart it.
         change, detail = "mentioned", detail
     if change == "new_or_continued":
-        # Without a cue word a held or stopped drug is only mentioned, not restarted.
-        change = {"unknown": "started", "active": "continued"}.get(status, "mentioned")
+        # Without a cue word a held or stopped drug is only mentioned, not restarted...
+        # except on a discharge medication list, which lists what the patient goes home
+        # on ("furosemide gtt stopped 2/11" ... discharge list "Furosemide 40 mg PO daily").
+        restart = {"stopped": "started", "held": "resumed"} \
+            if detail == "discharge medication" else {}
+        change = {"unknown": "started", "active": "continued", **restart}.get(status,
+                                                                           "mentioned")
     if change in ("started", "continued") and status == "held":
         change = "resumed"
     if change == "started" and status == "active":

@@ -35,6 +35,7 @@ CueKind = Literal[
     "says_current",      # a statement giving a fact as current
     "past_medication",   # a statement speaking of earlier medication ("home", "previously")
     "condition",         # "if" / "when": a change that has not happened yet
+    "time_anchor",       # "on 2/11", "on POD 2", "in the ED": a dated moment, not now
     "severity",          # I-PASS illness severity cues
     "code_status",
     "code_status_words",  # any mention of the code status
@@ -66,6 +67,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "says_current": ("current",),
     "past_medication": ("past", "past_tense"),
     "condition": ("conditional",),
+    "time_anchor": ("dated",),
     "severity": ("unstable", "watcher", "stable"),
     "code_status": ("full_code", "dnr", "dnr_dni", "comfort"),
     "code_status_words": ("mention",),
