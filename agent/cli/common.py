@@ -4,7 +4,7 @@ the output file."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +14,12 @@ from agent.errors import ClinicalAgentError, ConfigError, InputError
 from agent.extract.batch import RunReport, atomic_text_file
 from agent.notes import NoteBatch
 from agent.schemas.notes import Note
+
+# The LLM server options every LLM-capable command takes (one spelling, one help text).
+LLMBaseUrl = Annotated[str | None, typer.Option(
+    help="OpenAI-compatible server (vLLM, llama.cpp), e.g. http://127.0.0.1:8000/v1; "
+    "implies the LLM mode of the command")]
+LLMModel = Annotated[str | None, typer.Option(help="Served model name at --llm-base-url")]
 
 
 def load_settings() -> Settings:

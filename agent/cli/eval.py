@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import fail, llm_settings, load_settings
+from agent.cli.common import LLMBaseUrl, LLMModel, fail, llm_settings, load_settings
 from agent.errors import ClinicalAgentError, InputError
 from evals.deid import run_deid
 from evals.faithfulness_report import headline
@@ -109,11 +109,8 @@ def eval_handoff(
     llm: Annotated[bool, typer.Option(
         "--llm", help="Hierarchical LLM summaries (default backend: local SmolLM2) instead "
         "of the extractive handoff")] = False,
-    llm_base_url: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; implies --llm")]
-    = None,
-    llm_model: Annotated[str | None, typer.Option(
-        help="Served model name at --llm-base-url")] = None,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
 ) -> None:
     """Handoff gold fact recall and traps stated as true, over the 7 demo patients."""
     # evals.handoff loads the spaCy/medspaCy pipeline (agent.handoff) at import time.

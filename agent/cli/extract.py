@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.common import fail, finish_batch, llm_settings, load_settings
+from agent.cli.common import LLMBaseUrl, LLMModel, fail, finish_batch, llm_settings, load_settings
 from agent.errors import ClinicalAgentError, ConfigError
 from agent.extract.batch import extract_notes, extract_notes_llm, write_jsonl
 
@@ -24,11 +24,8 @@ def extract(
         min=1, help="Processes (each ~0.6 GB RAM; not with --llm)")] = 1,
     llm: Annotated[bool, typer.Option(
         "--llm", help="Also ask an LLM per chunk and merge (default: local SmolLM2)")] = False,
-    llm_base_url: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible server (vLLM, llama.cpp), e.g. http://127.0.0.1:8000/v1; "
-        "implies --llm")] = None,
-    llm_model: Annotated[str | None, typer.Option(
-        help="Served model name at --llm-base-url")] = None,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
 ) -> None:
     """Extract problems, medications, tests, procedures and allergies with assertions,
     sections, medication attributes and codes (deterministic, offline). With --llm, LLM

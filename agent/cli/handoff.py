@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import (
+    LLMBaseUrl,
+    LLMModel,
     fail,
     llm_settings,
     load_settings,
@@ -32,11 +34,8 @@ def handoff(
     llm: Annotated[bool, typer.Option(
         "--llm", help="Write the narrative sections with the hierarchical LLM summary "
         "(default backend: local SmolLM2); falls back to extractive if it is down")] = False,
-    llm_base_url: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; implies --llm")]
-    = None,
-    llm_model: Annotated[str | None, typer.Option(
-        help="Served model name at --llm-base-url")] = None,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
 ) -> None:
     """Write the I-PASS handoff summary of one patient: illness severity, patient summary,
     active problems, current medications with their changes, allergies, pending results,

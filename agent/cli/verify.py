@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import (
+    LLMBaseUrl,
+    LLMModel,
     fail,
     llm_settings,
     load_settings,
@@ -38,10 +40,8 @@ def verify(
         "--judge", help="Add an LLM's second opinion per statement (default backend: local "
         "SmolLM2; labelled as a model opinion; it can lower a verdict, never raise one)")]
     = False,
-    llm_base_url: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible server for --judge, e.g. http://127.0.0.1:8000/v1")] = None,
-    llm_model: Annotated[str | None, typer.Option(
-        help="Served model name at --llm-base-url")] = None,
+    llm_base_url: LLMBaseUrl = None,
+    llm_model: LLMModel = None,
 ) -> None:
     """Check every statement of a summary against the notes: SUPPORTED, CONTRADICTED (with
     the reason: negation flip, wrong dose/route/frequency/value, wrong temporality or
