@@ -48,7 +48,7 @@ _LABEL_LINE = re.compile(r"^\s*(?:\*\*|__)?(?P<h>[A-Za-z][A-Za-z /&()-]{1,40}?)(
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
 _MD_INLINE = re.compile(r"(\*\*|__|`|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%\]])[.!?](?=\s+[A-Z])")
+_SUMMARY_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%\]])[.!?](?=\s+[A-Z])")
 
 
 def section_for(heading: str) -> str | None:
@@ -69,7 +69,7 @@ def _clean(line: str) -> str:
 
 
 def _sentences(paragraph: str) -> list[str]:
-    marked = _SENTENCE_END.sub(lambda m: m.group() + "\n", paragraph)
+    marked = _SUMMARY_SENTENCE_END.sub(lambda m: m.group() + "\n", paragraph)
     return [p.strip() for p in marked.split("\n") if p.strip()]
 
 

@@ -67,7 +67,10 @@ MAX_INDICATION_WORDS = 6
 _DOSES = " DOSES"  # value suffix of a number of doses ("x2" -> "2 DOSES"), see the rules file
 _VOLUME_UNITS = frozenset({"mL", "L", "tsp", "tbsp"})
 _BACKWARD_ATTRIBUTES = frozenset({"strength", "dose", "route", "form", "frequency", "duration"})
-_SENTENCE_END = (
+# Where an attribute's scope ends (not a sentence splitter: the nearest stop after a drug
+# name, searched on raw text as the attribute finder walks it; the note's sentences are
+# agent/nlp/layout.py's).
+_SCOPE_PERIOD = (
     r"(?<![A-Za-z]\.[A-Za-z])[.!?](?=[ \t]*(?:\r?\n|$)|\s+[A-Z0-9(\[\u2022*-])"
 )
 # A line break ends a scope when the next line starts a list item or a new capitalised line;
@@ -75,7 +78,7 @@ _SENTENCE_END = (
 _LINE_BREAK = r"\n(?=[ \t]*(?:\r?\n|[-*#>\u2022\u00b7\u25aa]|\d{1,3}[.)][ \t]|[A-Z]|$))"
 # A semicolon separates list items and clauses ("heparin drip; start apixaban", "allopurinol;
 # monitor for gout flare"); no instruction continues across one.
-_STOPS = re.compile(f"{_SENTENCE_END}|{_LINE_BREAK}|;")
+_STOPS = re.compile(f"{_SCOPE_PERIOD}|{_LINE_BREAK}|;")
 _ALIAS_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
 _ALIAS_CLOSE = re.compile(r"[ \t]*[)\]]")
 _WORD = re.compile(r"[A-Za-z0-9]+")
