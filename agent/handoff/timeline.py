@@ -332,6 +332,9 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
             track = tracks.setdefault(key, {"status": "unknown", "regimen": {}, "ent": None,
                                             "last_change": "mentioned", "events": []})
             track["events"].append(_reconcile(track, mention, note))
+        if "discharge" in (note.note_type or ""):
+            for track in tracks.values():
+                track["discharge"] = track["status"]
     out = []
     for key, t in tracks.items():
         ent: Entity | None = t["ent"]
@@ -346,7 +349,8 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
             if "frequency" in attrs else None,
             prn="prn" in attrs,
             indication=(attrs["indication"].text if "indication" in attrs else None),
-            last_change=t["last_change"], events=t["events"]))
+            last_change=t["last_change"], events=t["events"],
+            discharge_status=t.get("discharge")))
     return out
 
 

@@ -68,6 +68,9 @@ class MedicationTrack(BaseModel):
     indication: str | None = None
     last_change: MedicationChange = "mentioned"
     events: list[TimelineEvent] = Field(min_length=1)
+    discharge_status: MedicationStatus | None = Field(
+        default=None, description="the status after the (last) discharge summary, when the "
+        "record has one: what the patient goes home on; `status` is at the last note")
 
 
 class ProblemTrack(BaseModel):
