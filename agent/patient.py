@@ -84,7 +84,8 @@ class PatientRecord:
     @cached_property
     def evidence(self) -> PatientEvidence:
         """The verifier's index of every checkable mention (built once per record)."""
-        return PatientEvidence(self.notes, self.extractions, self.rules.cues)
+        return PatientEvidence(self.notes, self.extractions, self.rules.cues,
+                               self.rules.roles)
 
     def verify(self, summary: HandoffSummary) -> HandoffSummary:
         """Verify every statement of a summary (ours or external) and list omissions."""

@@ -25,6 +25,8 @@ DRUG_TYPES = frozenset({"MEDICATION", "ALLERGY"})
 # problem_ruled_out, problem_past, problem_new, says_current of agent/rules/cues.json, the
 # same file the timeline reads (handed in as a CueSet).
 _BULLET_LINE = re.compile(r"\s*(?:[-*•]|\d+[.)])")
+# Between items of one list: separators and conjunctions only (a shape, not a cue).
+_LIST_SEPARATORS = re.compile(r"(?:[\s,/&+]|\band\b|\bor\b|\bnor\b)*", re.IGNORECASE)
 
 _UNIT_FACTORS = {
     "mg": ("mg", 1.0), "milligram": ("mg", 1.0), "milligrams": ("mg", 1.0),
@@ -93,15 +95,30 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
         if gap > window:
             continue
         lo, hi = (m.end(), start) if m.end() <= start else (end, m.start())
-        if any(lo <= b0 and b1 <= hi for b0, b1 in blockers):
+        between = [(b0, b1) for b0, b1 in blockers if lo <= b0 and b1 <= hi]
+        if between and _is_list(text, lo, hi, between):
+            # "Leak and abscess were ruled out": the cue is the whole list's.
+            between = []
+        if between:
             continue
         # A cue closer to another entity belongs to that one ("aspirin was stopped once
-        # apixaban was started").
-        if any(min(abs(m.start() - b1), abs(b0 - m.end())) < gap for b0, b1 in blockers):
+        # apixaban was started"), unless they stand in one list with this entity.
+        near = [(b0, b1) for b0, b1 in blockers
+                if min(abs(m.start() - b1), abs(b0 - m.end())) < gap]
+        if near and not all(_is_list(text, *((end, b0) if b0 >= end else (b1, start)), [])
+                            for b0, b1 in near):
             continue
         if best is None or gap < best[0]:
             best = (gap, m)
     return best[1] if best else None
+
+
+def _is_list(text: str, lo: int, hi: int, items: list[tuple[int, int]]) -> bool:
+    """Whether ``text[lo:hi]`` holds only list items and separators ("A, B and C")."""
+    gap = text[lo:hi]
+    for b0, b1 in sorted(items, reverse=True):
+        gap = gap[:b0 - lo] + " " + gap[b1 - lo:]
+    return _LIST_SEPARATORS.fullmatch(gap) is not None
 
 
 def _list_heading(text: str, start: int, cues: CueSet) -> str | None:
@@ -219,8 +236,12 @@ def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: 
 
 
 def make_mentions(note_id: str, date: str | None, order: int, text: str,
-                  entities: list[Entity], cues: CueSet, layout: NoteLayout) -> list[Mention]:
-    """The checkable entities of one note as :class:`Mention` objects with their cues."""
+                  entities: list[Entity], cues: CueSet, layout: NoteLayout,
+                  future_sections: frozenset[str] = frozenset()) -> list[Mention]:
+    """The checkable entities of one note as :class:`Mention` objects with their cues.
+
+    ``future_sections`` (the ``future`` section role: follow-up, instructions) hold what is
+    still to come: a mention there is planned, not done."""
     drugs = [(e.start, e.end) for e in entities if e.type in DRUG_TYPES]
     problems = [(e.start, e.end) for e in entities if e.type == "PROBLEM"]
     out = []
@@ -239,9 +260,11 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
         elif e.type == "PROBLEM":
             ruled_out, temporal = problem_cues(
                 text, e, [b for b in problems if b != (e.start, e.end)], cues, clause)
-        planned = bool(cues.find("claim_event", text, *clause) and any(
-            c.label == "planned" for c in cues.find("claim_event", text, *clause))) or bool(
-            cues.find("todo", text, *clause))
+        planned = (e.section in future_sections
+                   or any(c.label == "planned"
+                          for c in cues.find("claim_event", text, *clause))
+                   or bool(cues.find("todo", text, *clause))
+                   or bool(cues.find("condition", text, *clause)))
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned))
     return out
 

@@ -70,13 +70,14 @@ class PatientEvidence:
         notes: the patient's notes.
         extractions: their extractions, each with its layout.
         cues: the cue rules (the timeline's).
+        roles: the section roles (which sections speak of what is still to come).
 
     Raises:
         VerificationError: a note has no extraction or no layout.
     """
 
     def __init__(self, notes: list[Note], extractions: list[NoteExtraction],
-                 cues: CueSet) -> None:
+                 cues: CueSet, roles: SectionRoles | None = None) -> None:
         by_id = {e.note_id: e for e in extractions}
         missing = sorted({n.note_id for n in notes} - set(by_id))
         if missing:
@@ -97,7 +98,8 @@ class PatientEvidence:
         for order, note in enumerate(sort_notes(notes)):
             ext = by_id[note.note_id]
             found = make_mentions(note.note_id, note.date, order, note.text, ext.entities,
-                                  cues, ext.layout)
+                                  cues, ext.layout,
+                                  roles.sections("future") if roles else frozenset())
             self.by_note[note.note_id] = found
             self.mentions.extend(found)
 
@@ -168,7 +170,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     last_note = max(patient, key=lambda m: m.order).note_id if patient else None
     # "home medications included ...", "prior to admission": not the regimen now.
     is_past = cues.says("past_medication", text, label="past") or (
-        cues.says("time_anchor", text) and not cues.says("says_now", text))
+        cues.says("time_anchor", text, label="dated") and not cues.says("says_now", text))
+    at_discharge = cues.says("time_anchor", text, label="discharge")
     for i, claim in enumerate(checked):
         every = [m for m in patient if same_concept(claim, m.entity)]
         scope = [m for m in cited if same_concept(claim, m.entity)] or every
@@ -176,7 +179,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             res.unsupported.append(claim.text)
             continue
         _check_events(claim, events[i], track_of(claim), scope, every, last_note, section,
-                      is_past, res, pending)
+                      is_past, res, pending, at_discharge)
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
                      and c is not claim]
@@ -231,18 +234,19 @@ def regimen_now(track: Track | None) -> dict[str, object] | None:
 
 def _check_events(claim: Entity, events: set[str], track: Track | None, scope: list[Mention],
                   every: list[Mention], last_note: str | None, section: str | None,
-                  is_past: bool, res: Findings, pending: list[str] | None) -> None:
+                  is_past: bool, res: Findings, pending: list[str] | None,
+                  at_discharge: bool = False) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`)."""
     if claim.assertion == "absent":
         # "Thrombolysis was not given", "not continued": a denied event is the assertion
         # check's; held / stopped (which the extractor also reads as absent) stay events.
-        events = events - {"given", "started", "developed", "resumed"}
+        events = events - {"given", "started", "developed"}
         if "held" not in events:  # "remains on hold" is still held now
             events = events - {"continued"}
     if claim.type == "MEDICATION":
         meds = [m for m in every if m.entity.type == "MEDICATION"]
         if events:
-            check_drug_events(claim, events, track, meds, res)
+            check_drug_events(claim, events, track, meds, res, at_discharge=at_discharge)
         # "resumed at discharge" states the regimen now too.
         changing = events & {"started", "stopped", "held", "increased", "decreased",
                              "given", "planned"}

@@ -28,6 +28,8 @@ from verifiers.checks import Findings, latest
 from verifiers.claims import FREQUENCY_SYNONYMS, Mention, amount_of, attr_value, parse_amount
 
 Track = MedicationTrack | ProblemTrack
+# What may stand between two items of one list: commas, slashes, "and", "or" (a shape).
+COORDINATION = re.compile(r"[\s,/&+]*(?:(?:and|or|nor|plus)[\s,/&+]*)?", re.IGNORECASE)
 TrackLookup = Callable[[Entity], Track | None]
 
 # Which events each kind of claim can undergo (an event word binds to the nearest claim
@@ -67,7 +69,22 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
             nearest = min(able, key=lambda i: min(abs(cue.start - claims[i].end),
                                                   abs(claims[i].start - cue.end)))
             out[nearest].add(cue.label)
+            # "continues ceftriaxone and metronidazole": a coordinated list shares it.
+            for i in able:
+                if i != nearest and _coordinated(text, claims[i], claims[nearest], claims):
+                    out[i].add(cue.label)
     return out, unbound
+
+
+def _coordinated(text: str, a: Entity, b: Entity, claims: list[Entity]) -> bool:
+    """Whether two claims stand in one list ("A and B", "A, B or C"): only other claims,
+    commas, slashes and conjunctions lie between them."""
+    lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    gap = text[lo:hi]
+    for c in claims:
+        if lo <= c.start and c.end <= hi:
+            gap = gap.replace(c.text, " ")
+    return COORDINATION.fullmatch(gap) is not None
 
 
 def _has(track: Track | None, change: str) -> bool:
@@ -85,14 +102,19 @@ def _direction(detail: str | None) -> str | None:
 
 
 def check_drug_events(claim: Entity, events: set[str], track: Track | None,
-                      meds: list[Mention], res: Findings) -> None:
-    """Each event a statement gives a drug, against its timeline track and mentions."""
+                      meds: list[Mention], res: Findings, *, at_discharge: bool = False,
+                      ) -> None:
+    """Each event a statement gives a drug, against its timeline track and mentions.
+    ``at_discharge``: the statement speaks of what the patient goes home on."""
     name = claim.text
     status = track.status if isinstance(track, MedicationTrack) else None
     cite = [latest(meds)] if meds else []
     if events & {"started", "stopped", "resumed", "increased", "decreased"}:
         # "stopped; a pen is kept at home", "increased, continues": the change is the claim.
         events = events - {"continued"}
+    if "resumed" in events and "continued" in events:
+        # "held, resumed, and remains at 81 mg": taken now.
+        events = events - {"held"}
     if {"held", "continued"} <= events:
         # "remains on hold": held now.
         events = events - {"held", "continued"}
@@ -144,7 +166,11 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} {event} (no note gives that dose change)")
         elif event == "continued":
-            if status == "active":
+            if at_discharge and isinstance(track, MedicationTrack) \
+                    and track.on_discharge_list is False:
+                res.contradict("event_contradicted", f"source: {name} is not on the "
+                               "discharge medication list", cite)
+            elif status == "active":
                 res.support(cite)
             elif status == "held":
                 res.contradict("wrong_time", f"source: {name} is on hold; statement gives "
@@ -177,8 +203,9 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
 
 
 def _given(name: str, scope: list[Mention], res: Findings) -> None:
-    done = [m for m in scope if m.entity.assertion in ("present", "historical")
-            and not m.is_planned]
+    # Done now, not only named in the history ("colonoscopy 2019" is not "performed
+    # during this admission"); a history mention leaves the statement unsupported.
+    done = [m for m in scope if m.entity.assertion == "present" and not m.is_planned]
     if done:
         res.support(done)
     elif scope and all(m.entity.assertion in ("hypothetical", "possible") or m.is_planned

@@ -106,8 +106,10 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
     allowed = {"stopped", "held", "resumed", "continued"} if ent.assertion == "absent" \
         else None
     for window, position in ((after, "after"), (before, "before")):
+        # "not restarted", "never started": a denied change is no change.
         cues = [c for c in rules.cues.find("medication", text, *window, position=position)
-                if allowed is None or c.label in allowed]
+                if (allowed is None or c.label in allowed) and not rules.cues.says(
+                    "negation_before", text[max(0, c.start - 8):c.start], label="negated")]
         if cues:
             return "avoid" if _is_avoid(text, cues[-1]) else cues[-1].label
     return None
@@ -222,11 +224,13 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
             list_label = header[0].label
             continue
         last: _Mention | None = None
+        inline = _inline_label(note.text, piece, rules)
         for k, (a, b) in enumerate(layout.clauses_in(piece.start, piece.end)):
             in_clause = entities_in(drugs, a, b)
             if in_clause:
-                # The sub-header applies to the item's drug (first of the line) only.
-                label = list_label if k == 0 else None
+                # The sub-header applies to the item's drug (first of the line) only; an
+                # inline label ("- STOPPED: phenytoin; pantoprazole, insulin") to the item.
+                label = inline or (list_label if k == 0 else None)
                 found = _clause_mentions(note, piece, a, b, in_clause, label, rules)
                 out.extend(found)
                 last = found[-1] if found else last
@@ -238,6 +242,18 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
                     out.append(later)
                     last = later
     return out
+
+
+def _inline_label(text: str, piece: LineSpan, rules: Rules) -> str | None:
+    """The list label a line opens with before a colon ("- STOPPED: ...", "HOLD: ...")."""
+    colon = text.find(":", piece.start, piece.end)
+    if colon == -1 or colon - piece.start > 40:
+        return None
+    start = piece.start
+    while start < colon and text[start] in " \t-*•":
+        start += 1
+    found = rules.cues.find("medication_list", text[:colon], start, colon)
+    return found[0].label if found and found[0].start == start else None
 
 
 def _continued(text: str, start: int, end: int, last: _Mention, piece: LineSpan,
@@ -333,8 +349,15 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
                                             "last_change": "mentioned", "events": []})
             track["events"].append(_reconcile(track, mention, note))
         if "discharge" in (note.note_type or ""):
-            for track in tracks.values():
+            listed = {drug_key(e) for e in ext.entities
+                      if is_drug(e) and e.section == "DISCHARGE_MEDICATIONS"
+                      and e.assertion != "absent"}
+            for key, track in tracks.items():
                 track["discharge"] = track["status"]
+                # With a discharge medication list, a drug absent from it is not taken
+                # at home (an inpatient PRN, a finished course).
+                track["on_list"] = (key in listed and track["status"] != "stopped") \
+                    if listed else None
     out = []
     for key, t in tracks.items():
         ent: Entity | None = t["ent"]
@@ -350,7 +373,7 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
             prn="prn" in attrs,
             indication=(attrs["indication"].text if "indication" in attrs else None),
             last_change=t["last_change"], events=t["events"],
-            discharge_status=t.get("discharge")))
+            discharge_status=t.get("discharge"), on_discharge_list=t.get("on_list")))
     return out
 
 

@@ -71,6 +71,9 @@ class MedicationTrack(BaseModel):
     discharge_status: MedicationStatus | None = Field(
         default=None, description="the status after the (last) discharge summary, when the "
         "record has one: what the patient goes home on; `status` is at the last note")
+    on_discharge_list: bool | None = Field(
+        default=None, description="named on the discharge medication list (None: the record "
+        "has no discharge list)")
 
 
 class ProblemTrack(BaseModel):

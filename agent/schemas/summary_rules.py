@@ -67,7 +67,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "says_current": ("current",),
     "past_medication": ("past", "past_tense"),
     "condition": ("conditional",),
-    "time_anchor": ("dated",),
+    "time_anchor": ("dated", "discharge"),
     "severity": ("unstable", "watcher", "stable"),
     "code_status": ("full_code", "dnr", "dnr_dni", "comfort"),
     "code_status_words": ("mention",),
