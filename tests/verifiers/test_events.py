@@ -88,7 +88,8 @@ def test_a_mention_without_its_event_is_never_supported(r2):
 # fmt: off
 @pytest.mark.parametrize("text", [
     "DISCHARGE MEDICATIONS\nCONTINUE:\n- Metoprolol 25 mg PO BID\nSTOP:\n- Aspirin 81 mg daily\n",
-    "Discharge meds / changes:\nMetoprolol 25 mg PO BID - continue\nAspirin 81 mg daily - STOPPED\n",
+    "Discharge meds / changes:\nMetoprolol 25 mg PO BID - continue\n"
+    "Aspirin 81 mg daily - STOPPED\n",
     "DISCHARGE MEDICATIONS:\n| Drug | Dose | Status |\n| Metoprolol | 25 mg BID | continue |\n"
     "| Aspirin | 81 mg daily | STOPPED |\n",
     "Discharge medications:\n- Metoprolol 25 mg PO BID\n- Aspirin 81 mg daily (DISCONTINUED)\n",
