@@ -41,7 +41,6 @@ APPLIES = {
     "PROCEDURE": {"given", "started", "planned", "continued", "stopped"},
     "TEST": {"given", "planned", "pending"},
 }
-ALLERGY_EVENTS: set[str] = set()
 
 
 def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
@@ -313,11 +312,11 @@ def check_current_regimen(claim: Entity, track: Track | None, meds: list[Mention
     frequency from an earlier note (the pre-admission list, before a change) is wrong."""
     if not isinstance(track, MedicationTrack) or track.status != "active":
         return
-    wanted = amount_of_claim(claim)
+    wanted = amount_of(claim)
     # A concentration ("100 units/mL") is the product, not the amount taken.
     now = parse_amount(track.dose) if track.dose and "/" not in track.dose else None
     if wanted is not None and now is not None and wanted[1] == now[1] and wanted != now:
-        older = [m for m in meds if amount_of_mention(m) == wanted]
+        older = [m for m in meds if amount_of(m.entity) == wanted]
         if older:
             res.contradict("wrong_dose", f"source: {claim.text} is now {track.dose} "
                            f"({latest(older).note_id} gave the earlier dose); statement: "
@@ -331,13 +330,3 @@ def check_current_regimen(claim: Entity, track: Track | None, meds: list[Mention
             res.contradict("wrong_frequency", f"source: {claim.text} is now {track.frequency} "
                            f"({latest(older).note_id} gave the earlier schedule)",
                            [latest(older)])
-
-
-def amount_of_claim(claim: Entity) -> tuple[float, str] | None:
-    """The amount a claim states (its strength, else dose + unit)."""
-    return amount_of(claim)
-
-
-def amount_of_mention(m: Mention) -> tuple[float, str] | None:
-    """The amount of a drug mention."""
-    return amount_of(m.entity)
