@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # typing only: crosscheck imports this module
     from verifiers.crosscheck import PatientEvidence
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
 # Cue kinds whose words the claim checks already weighed.
 CHECKED_KINDS = ("claim_event", "switch_phrase", "drug_status", "says_current", "says_now",
                  "problem_past", "problem_ruled_out", "problem_new", "past_medication",
@@ -95,18 +97,30 @@ def gate(verification: Verification, text: str, claims: list[Entity],
 
 def _uncheckable(verification: Verification, text: str,
                  evidence: PatientEvidence) -> Verification:
-    """A statement with no claim the extractor finds stays NOT_CHECKABLE only when its
-    words are all in the patient's notes; words no note holds make it UNSUPPORTED (it says
-    something the notes never mention: "A primary-prevention ICD was implanted")."""
+    """A statement with no claim the extractor finds stays NOT_CHECKABLE only when it says
+    nothing checkable we failed to check: its words and numbers are all in the patient's
+    notes ("A primary-prevention ICD was implanted" is UNSUPPORTED when no note says
+    "implanted"; "About 50 cm was resected" when no note says 50)."""
     words = unchecked_words(text, [], evidence.cues)
     have = patient_words(evidence)
     missing = [w for w in words if _stem(w) not in have]
+    undated = _DATE.sub(" ", text)  # dates are written many ways: not compared as numbers
+    missing += [n for n in _NUMBER.findall(undated) if n not in patient_numbers(evidence)]
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
     return verification.model_copy(update={
         "verdict": "UNSUPPORTED",
-        "detail": f"no checkable fact, and no note mentions: {shown}"})
+        "detail": f"no checkable fact for what it states ({shown}): not confirmed"})
+
+
+def patient_numbers(evidence: PatientEvidence) -> set[str]:
+    """Every number written in the patient's notes (computed once per evidence index)."""
+    cached = getattr(evidence, "_numbers", None)
+    if cached is None:
+        cached = {n for note in evidence.notes.values() for n in _NUMBER.findall(note.text)}
+        evidence._numbers = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def patient_words(evidence: PatientEvidence) -> set[str]:

@@ -172,6 +172,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     is_past = cues.says("past_medication", text, label="past") or (
         cues.says("time_anchor", text, label="dated") and not cues.says("says_now", text))
     at_discharge = cues.says("time_anchor", text, label="discharge")
+    says_now = cues.says("says_now", text)
+    past_tense = cues.says("past_medication", text, label="past_tense")
     for i, claim in enumerate(checked):
         every = [m for m in patient if same_concept(claim, m.entity)]
         scope = [m for m in cited if same_concept(claim, m.entity)] or every
@@ -179,7 +181,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             res.unsupported.append(claim.text)
             continue
         _check_events(claim, events[i], track_of(claim), scope, every, last_note, section,
-                      is_past, res, pending, at_discharge)
+                      is_past, res, pending, at_discharge, says_now, past_tense)
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
                      and c is not claim]
@@ -235,7 +237,8 @@ def regimen_now(track: Track | None) -> dict[str, object] | None:
 def _check_events(claim: Entity, events: set[str], track: Track | None, scope: list[Mention],
                   every: list[Mention], last_note: str | None, section: str | None,
                   is_past: bool, res: Findings, pending: list[str] | None,
-                  at_discharge: bool = False) -> None:
+                  at_discharge: bool = False, says_now: bool = False,
+                  past_tense: bool = False) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`)."""
     if claim.assertion == "absent":
         # "Thrombolysis was not given", "not continued": a denied event is the assertion
@@ -253,7 +256,12 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
         # Given as taken now: in the medication list, with "continued / remains / on", or
         # written as an order (dose, frequency).
         as_order = bool(claim.attributes.keys() & {"strength", "dose", "frequency"})
-        if not is_past and not changing and (section == "medications" or events or as_order):
+        # A sentence telling the course in the past tense ("was diuresed with furosemide
+        # 40 mg IV BID") gives the regimen now only when it says so ("was continued",
+        # "currently"). Section-independent, so chat and handoff judge it alike.
+        course = past_tense and not says_now and "continued" not in events
+        if not is_past and not course and not changing and (
+                section == "medications" or events or as_order):
             check_current_regimen(claim, track, meds, res)
     elif claim.type == "PROBLEM" and events:
         check_problem_events(claim, events, track, every, res)

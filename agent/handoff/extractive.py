@@ -243,7 +243,7 @@ def _medications(b: _Builder, tl: PatientTimeline, notes: dict[str, Note], limit
         shown += 1
     if inpatient_only:
         names = ", ".join(m.name for m in inpatient_only)
-        b.add("medications", f"Given in hospital, not on the latest medication list: {names}",
+        b.add("medications", f"Medications of the hospital stay not on the latest medication list: {names}",
               [m.events[-1].citation for m in inpatient_only])
 
 
