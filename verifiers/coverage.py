@@ -12,6 +12,7 @@ of ``agent/rules/cues.json``) are not asked for.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from agent.schemas.extraction import Entity
@@ -102,10 +103,10 @@ def _uncheckable(verification: Verification, text: str,
     notes ("A primary-prevention ICD was implanted" is UNSUPPORTED when no note says
     "implanted"; "About 50 cm was resected" when no note says 50)."""
     words = unchecked_words(text, [], evidence.cues)
-    have = patient_words(evidence)
+    have = evidence.word_stems
     missing = [w for w in words if _stem(w) not in have]
     undated = _DATE.sub(" ", text)  # dates are written many ways: not compared as numbers
-    missing += [n for n in _NUMBER.findall(undated) if n not in patient_numbers(evidence)]
+    missing += [n for n in _NUMBER.findall(undated) if n not in evidence.numbers]
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
@@ -114,20 +115,11 @@ def _uncheckable(verification: Verification, text: str,
         "detail": f"no checkable fact for what it states ({shown}): not confirmed"})
 
 
-def patient_numbers(evidence: PatientEvidence) -> set[str]:
-    """Every number written in the patient's notes (computed once per evidence index)."""
-    cached = getattr(evidence, "_numbers", None)
-    if cached is None:
-        cached = {n for note in evidence.notes.values() for n in _NUMBER.findall(note.text)}
-        evidence._numbers = cached  # type: ignore[attr-defined]
-    return cached
+def word_stems(texts: Iterable[str]) -> set[str]:
+    """Stems of every word of some texts (the patient's notes: built once per patient)."""
+    return {_stem(w) for text in texts for w in _WORD.findall(text)}
 
 
-def patient_words(evidence: PatientEvidence) -> set[str]:
-    """Stems of every word of the patient's notes (computed once per evidence index)."""
-    cached = getattr(evidence, "_word_stems", None)
-    if cached is None:
-        cached = {_stem(w) for note in evidence.notes.values()
-                  for w in _WORD.findall(note.text)}
-        evidence._word_stems = cached  # type: ignore[attr-defined]
-    return cached
+def numbers(texts: Iterable[str]) -> set[str]:
+    """Every number written in some texts."""
+    return {n for text in texts for n in _NUMBER.findall(text)}

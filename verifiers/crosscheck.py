@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import cached_property
 
 from agent.errors import VerificationError
 from agent.schemas.extraction import Entity, Extractor, NoteExtraction
@@ -45,7 +46,7 @@ from verifiers.claims import (
     parse_amount,
     same_concept,
 )
-from verifiers.coverage import gate
+from verifiers.coverage import gate, numbers, word_stems
 from verifiers.events import (
     Track,
     TrackLookup,
@@ -102,6 +103,16 @@ class PatientEvidence:
                                   roles.sections("future") if roles else frozenset())
             self.by_note[note.note_id] = found
             self.mentions.extend(found)
+
+    @cached_property
+    def word_stems(self) -> set[str]:
+        """Stems of every word of the patient's notes (the coverage gate's vocabulary)."""
+        return word_stems(n.text for n in self.notes.values())
+
+    @cached_property
+    def numbers(self) -> set[str]:
+        """Every number written in the patient's notes."""
+        return numbers(n.text for n in self.notes.values())
 
     def cited(self, citations: Iterable[Citation]) -> list[Mention]:
         """Mentions overlapping the cited spans.
@@ -175,12 +186,13 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     says_now = cues.says("says_now", text)
     past_tense = cues.says("past_medication", text, label="past_tense")
     for i, claim in enumerate(checked):
+        track = track_of(claim)
         every = [m for m in patient if same_concept(claim, m.entity)]
         scope = [m for m in cited if same_concept(claim, m.entity)] or every
         if not scope:
             res.unsupported.append(claim.text)
             continue
-        _check_events(claim, events[i], track_of(claim), scope, every, last_note, section,
+        _check_events(claim, events[i], track, scope, every, last_note, section,
                       is_past, res, pending, at_discharge, says_now, past_tense)
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
@@ -188,7 +200,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             clause = layout.clause_around(claim.start, claim.end)
             check_drug(claim, text, section, scope, every, status_of, res,
                        drug_status(text, claim, drugs, cues, clause), cues,
-                       regimen_now(track_of(claim)))
+                       regimen_now(track))
         elif claim.type == "PROBLEM":
             check_problem(claim, text, checked, scope, every, status_of, res, cues,
                           layout.clause_around(claim.start, claim.end))
@@ -292,10 +304,17 @@ def check_statement(text: str, citations: list[Citation], evidence: PatientEvide
         VerificationError: a citation names an unknown note or bad offsets.
     """
     claims = extractor.extract(text)
+    return _verify(text, claims, citations, section, evidence, extractor,
+                   _timeline_tracks(timeline), _pending(timeline))
+
+
+def _verify(text: str, claims: list[Entity], citations: list[Citation], section: str | None,
+            evidence: PatientEvidence, extractor: Extractor, tracks: TrackLookup,
+            pending: list[str]) -> Verification:
+    """The claim checks, then the coverage gate: one statement, any caller."""
     verification = judge(claims, text, evidence.cited(citations), evidence.mentions,
                          cues=evidence.cues, layout=extractor.layout(text, claims),
-                         section=section, track_of=_timeline_tracks(timeline),
-                         pending=_pending(timeline))
+                         section=section, track_of=tracks, pending=pending)
     return gate(verification, text, claims, evidence)
 
 
@@ -355,11 +374,8 @@ def verify_summary(summary: HandoffSummary, evidence: PatientEvidence,
     for st in summary.statements:
         claims = extractor.extract(st.text)
         claims_of.append(claims)
-        verification = gate(
-            judge(claims, st.text, evidence.cited(st.citations), evidence.mentions,
-                  cues=evidence.cues, layout=extractor.layout(st.text, claims),
-                  section=st.section, track_of=tracks, pending=pending),
-            st.text, claims, evidence)
+        verification = _verify(st.text, claims, st.citations, st.section, evidence,
+                               extractor, tracks, pending)
         statements.append(st.model_copy(update={"verification": verification}))
     omissions = summary.omissions
     if timeline is not None:

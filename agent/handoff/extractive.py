@@ -175,7 +175,8 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
     c = latest.citation
     name = notes[c.note_id].text[c.start:c.end] if c.note_id in notes else m.name
     text = notes[c.note_id].text if c.note_id in notes else ""
-    rest = text[c.end:text.find("\n", c.end) if "\n" in text[c.end:] else len(text)]
+    line_end = text.find("\n", c.end)
+    rest = text[c.end:line_end if line_end != -1 else len(text)]
     if m.dose and m.dose.split()[0] not in name and any(a in rest for a in ("->", "→", "=>")):
         # The cited mention carries the old amount ("6.25 mg BID -> 12.5 mg BID"): state
         # the regimen the timeline holds now.
@@ -243,7 +244,8 @@ def _medications(b: _Builder, tl: PatientTimeline, notes: dict[str, Note], limit
         shown += 1
     if inpatient_only:
         names = ", ".join(m.name for m in inpatient_only)
-        b.add("medications", f"Medications of the hospital stay not on the latest medication list: {names}",
+        b.add("medications",
+              f"Medications of the hospital stay not on the latest medication list: {names}",
               [m.events[-1].citation for m in inpatient_only])
 
 
