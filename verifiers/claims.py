@@ -11,6 +11,7 @@ normalised attributes (:func:`parse_amount`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from agent.schemas.extraction import Entity
@@ -242,8 +243,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
 
     ``future_sections`` (the ``future`` section role: follow-up, instructions) hold what is
     still to come: a mention there is planned, not done."""
-    drugs = [(e.start, e.end) for e in entities if e.type in DRUG_TYPES]
-    problems = [(e.start, e.end) for e in entities if e.type == "PROBLEM"]
+    drugs = sorted((e.start, e.end) for e in entities if e.type in DRUG_TYPES)
+    problems = sorted((e.start, e.end) for e in entities if e.type == "PROBLEM")
+    windows = [cues.window(k) for k in ("drug_status", "problem_ruled_out", "problem_past",
+                                        "problem_new")]
     out = []
     for e in entities:
         if e.type not in CHECKED_TYPES or e.end > len(text):
@@ -254,18 +257,39 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             e = e.model_copy(update={"assertion": "present"})
         status, ruled_out, temporal = None, False, None
         clause = layout.clause_around(e.start, e.end)
+        # Only entities near the mention's line and clause can block or own its cues: a cue
+        # lies in the clause and counts within its window of the mention.
+        line_start = text.rfind("\n", 0, e.start) + 1
+        line_end = text.find("\n", e.end)
+        lo = min(clause[0], line_start)
+        hi = max(clause[1], line_end if line_end != -1 else len(text))
+        margin = max((w if w is not None else hi - lo) for w in windows)
         if e.type == "MEDICATION":
-            status = drug_status(text, e, [b for b in drugs if b != (e.start, e.end)], cues,
+            status = drug_status(text, e, _nearby(drugs, e, lo - margin, hi + margin), cues,
                                  clause)
         elif e.type == "PROBLEM":
             ruled_out, temporal = problem_cues(
-                text, e, [b for b in problems if b != (e.start, e.end)], cues, clause)
+                text, e, _nearby(problems, e, lo - margin, hi + margin), cues, clause)
         planned = (e.section in future_sections
                    or any(c.label == "planned"
                           for c in cues.find("claim_event", text, *clause))
                    or bool(cues.find("todo", text, *clause))
                    or bool(cues.find("condition", text, *clause)))
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned))
+    return out
+
+
+def _nearby(spans: list[tuple[int, int]], ent: Entity, lo: int, hi: int,
+            ) -> list[tuple[int, int]]:
+    """The spans (sorted by start) other than ``ent`` that reach into ``[lo, hi)``."""
+    # Entity names are short: a span starting 200 characters before lo cannot reach it.
+    i = bisect_left(spans, (lo - 200, 0))
+    out = []
+    for b in spans[i:]:
+        if b[0] >= hi:
+            break
+        if b[1] > lo and b != (ent.start, ent.end):
+            out.append(b)
     return out
 
 

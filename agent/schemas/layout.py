@@ -6,6 +6,7 @@ line sits in one section and a cue in one clause for all of them."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,30 +43,46 @@ class NoteLayout(BaseModel):
     sentences: list[TextSpan]
     clauses: list[TextSpan]
 
+    # Start offsets, computed once per layout: lookups are bisections, not scans (a note of
+    # thousands of mentions asks for thousands of clauses).
+    @cached_property
+    def line_starts(self) -> list[int]:
+        return [s.start for s in self.lines]
+
+    @cached_property
+    def sentence_starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
+
+    @cached_property
+    def clause_starts(self) -> list[int]:
+        return [s.start for s in self.clauses]
+
     def sentences_in(self, start: int, end: int) -> list[tuple[int, int]]:
         """Sentences lying inside ``[start, end)`` as ``(start, end)`` pairs."""
-        return _inside(self.sentences, start, end)
+        return _inside(self.sentences, self.sentence_starts, start, end)
 
     def clauses_in(self, start: int, end: int) -> list[tuple[int, int]]:
         """Clauses lying inside ``[start, end)`` as ``(start, end)`` pairs."""
-        return _inside(self.clauses, start, end)
+        return _inside(self.clauses, self.clause_starts, start, end)
 
     def clause_around(self, start: int, end: int) -> tuple[int, int]:
         """The clause holding ``[start, end)`` (or the line when no clause holds it)."""
-        for span in (self.clauses, self.lines):
-            i = bisect_right([s.start for s in span], start) - 1
+        for span, starts in ((self.clauses, self.clause_starts),
+                             (self.lines, self.line_starts)):
+            i = bisect_right(starts, start) - 1
             if i >= 0 and span[i].start <= start and end <= span[i].end:
                 return span[i].start, span[i].end
         return start, end
 
     def section_at(self, offset: int) -> str | None:
         """The section of the line holding ``offset`` (the line above for a blank line)."""
-        i = bisect_right([s.start for s in self.lines], offset) - 1
+        i = bisect_right(self.line_starts, offset) - 1
         return self.lines[i].section if i >= 0 else None
 
 
-def _inside(spans: list[TextSpan], start: int, end: int) -> list[tuple[int, int]]:
-    i = bisect_right([s.start for s in spans], start - 1)
+def _inside(spans: list[TextSpan], starts: list[int], start: int, end: int,
+            ) -> list[tuple[int, int]]:
+    i = bisect_right(starts, start - 1)
     out = []
     for s in spans[i:]:
         if s.start >= end:
