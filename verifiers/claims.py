@@ -257,6 +257,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             e = e.model_copy(update={"assertion": "present"})
         status, ruled_out, temporal = None, False, None
         clause = layout.clause_around(e.start, e.end)
+        if e.type in ("PROCEDURE", "TEST") and e.assertion == "present" and \
+                _dated_before(text, e.end, min(clause[1], e.end + 30), date):
+            # "Last colonoscopy 2023" in a 2026 note: done before this stay, not during it.
+            e = e.model_copy(update={"assertion": "historical"})
         # Only entities near the mention's line and clause can block or own its cues: a cue
         # lies in the clause and counts within its window of the mention.
         line_start = text.rfind("\n", 0, e.start) + 1
@@ -277,6 +281,17 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                    or bool(cues.find("condition", text, *clause)))
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned))
     return out
+
+
+_YEAR = re.compile(r"(?<![\d/.-])(?:19|20)\d{2}(?![\d/.-])")
+
+
+def _dated_before(text: str, start: int, end: int, note_date: str | None) -> bool:
+    """Whether a bare year right after a mention is earlier than the note's year."""
+    if not note_date or end <= start:
+        return False
+    m = _YEAR.search(text, start, end)
+    return m is not None and m.group() < note_date[:4]
 
 
 def _nearby(spans: list[tuple[int, int]], ent: Entity, lo: int, hi: int,

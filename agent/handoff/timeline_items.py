@@ -32,11 +32,23 @@ def problem_key(ent: Entity) -> str:
     return str(ent.normalized.get("canonical") or ent.text).lower()
 
 
+# A resolution word outranks an activity word said of the same problem ("status
+# epilepticus, new onset -- resolved": "new" dates the onset, "resolved" is the state).
+_STATUS_RANK = {"ruled_out": 0, "resolved": 1, "possible": 2, "active": 3}
+
+
 def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
-                    rules: Rules) -> str | None:
+                    rules: Rules, next_problem: int | None = None) -> str | None:
+    """The status one mention gives its problem (None: the mention says nothing of the
+    patient's problem list, e.g. a pertinent negative or a relative's diagnosis)."""
     start, end = clause
-    cues = rules.cues.find("problem", text, ent.end, end)
-    label = cues[0].label if cues else None
+    # The status words after a problem speak of it up to the next problem of the clause
+    # ("AKI resolved, new effusion": "new" is the effusion's).
+    stop = min(end, next_problem) if next_problem is not None and next_problem > ent.end \
+        else end
+    cues = rules.cues.find("problem", text, ent.end, stop)
+    label = min((c.label for c in cues), key=lambda x: _STATUS_RANK.get(x, 9)) \
+        if cues else None
     if ent.assertion == "present":
         whole = rules.cues.find("problem", text, start, end)
         if any(c.label == "possible" for c in whole):
@@ -65,20 +77,30 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
     for note in notes:
         ext = extractions.get(note.note_id)
         layout = note_layout(note, ext, rules.headers)
-        for ent in (ext.entities if ext else []):
+        problems = [e for e in (ext.entities if ext else []) if e.type == "PROBLEM"]
+        for i, ent in enumerate(problems):
             # Exam findings, ROS, labs and imaging findings are evidence, not problems of
             # the list: only diagnostic sections name diagnoses of this stay.
-            if ent.type != "PROBLEM" or not rules.roles.has(ent.section, "diagnostic"):
+            if not rules.roles.has(ent.section, "diagnostic"):
                 continue
+            following = next((e.start for e in problems[i + 1:] if e.start >= ent.end), None)
             status = _problem_status(ent, note.text, layout.clause_around(ent.start, ent.end),
-                                     rules)
+                                     rules, following)
             if status is None:
                 continue
             t = tracks.setdefault(problem_key(ent), {"status": None, "events": [],
-                                                     "name": ent.text, "codes": []})
+                                                     "name": ent.text, "codes": [],
+                                                     "settled_in": None})
             t["events"].append(TimelineEvent(
                 note_id=note.note_id, date=note.date, change=status, detail=ent.section,
                 citation=Citation(note_id=note.note_id, start=ent.start, end=ent.end)))
+            if status in ("resolved", "ruled_out"):
+                t["settled_in"] = note.note_id
+            elif status == "active" and t["settled_in"] == note.note_id and not \
+                    rules.cues.find("problem", note.text, ent.end, ent.end + 40):
+                # A bare mention later in the note that said it resolved or was ruled out
+                # ("seizure at onset" in the course) narrates, it does not reopen it.
+                continue
             if status == "absent" and t["status"] == "possible":
                 t["status"] = "ruled_out"
             elif t["status"] is None or t["status"] not in _WEAK.get(status, set()):
