@@ -42,7 +42,7 @@ CORPORA = ("multinote_a", "multinote_b")
 FLAGGED = ("CONTRADICTED", "UNSUPPORTED")
 
 
-DEV_CORPORA = ("dev/multinote_dev", "dev/multinote_dev2")
+DEV_CORPORA = ("dev/multinote_dev", "dev/multinote_dev2", "dev/multinote_dev3")
 
 
 def corpus_dir(name: str) -> Path:

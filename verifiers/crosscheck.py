@@ -175,6 +175,12 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                             detail="no problem, drug, test, allergy or procedure to check")
     res = Findings()
     checked = [_reread_negation(c, text, cues) for c in checked]
+    # "the SNF physician will restart it for weight gain or edema": the conditions a
+    # planned contingency names are not findings of the patient.
+    checked = [c for c in checked if not _in_contingency(c, text, cues, layout)]
+    if not checked:
+        return Verification(verdict="NOT_CHECKABLE",
+                            detail="only conditions of a plan: nothing the notes can confirm")
     events, unbound = bind_events(checked, text, layout, cues)
     res.unsupported.extend(f"'{word}' (said of nothing the notes can confirm)"
                            for word in unbound)
@@ -185,6 +191,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     at_discharge = cues.says("time_anchor", text, label="discharge")
     says_now = cues.says("says_now", text)
     past_tense = cues.says("past_medication", text, label="past_tense")
+    schedule = cues.says("statement_scope", text, label="schedule")
     for i, claim in enumerate(checked):
         track = track_of(claim)
         every = [m for m in patient if same_concept(claim, m.entity)]
@@ -193,7 +200,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             res.unsupported.append(claim.text)
             continue
         _check_events(claim, events[i], track, scope, every, last_note, section,
-                      is_past, res, pending, at_discharge, says_now, past_tense)
+                      is_past, res, pending, at_discharge, says_now, past_tense, schedule)
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
                      and c is not claim]
@@ -205,7 +212,11 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             check_problem(claim, text, checked, scope, every, status_of, res, cues,
                           layout.clause_around(claim.start, claim.end))
         elif claim.type == "TEST":
-            check_test(claim, scope, res)
+            if _is_threshold(claim, text, cues):
+                # "stop once the INR is 2.0 or higher": a target, not a result.
+                res.support(scope)
+            else:
+                check_test(claim, scope, res)
         elif claim.assertion == "absent" and any(m.entity.assertion == "present"
                                                  for m in scope):
             res.contradict("negation_flip", f"source: {claim.text} done; statement: not done",
@@ -221,6 +232,28 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         verdict, detail = "SUPPORTED", f"{len(checked)} fact(s) found in the notes"
     return Verification(verdict=verdict, reasons=res.reasons, detail=detail,  # type: ignore[arg-type]
                         evidence=res.evidence[:8], checked_facts=len(checked))
+
+
+def _in_contingency(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:
+    """A problem named after a modal contingency of its clause ("will restart it for
+    weight gain over 1 kg or edema", "call if fever")."""
+    if claim.type != "PROBLEM":
+        return False
+    lo, hi = layout.clause_around(claim.start, claim.end)
+    before = text[lo:claim.start]
+    if cues.says("condition", before):
+        return True
+    return cues.says("statement_scope", before, label="modal") and any(
+        c.start < claim.start for c in cues.find("contingency", text, lo, hi))
+
+
+def _is_threshold(claim: Entity, text: str, cues: CueSet) -> bool:
+    """Whether a test's value in a statement is a threshold or target, not a result."""
+    value = claim.attributes.get("value")
+    if value is None:
+        return False
+    near = text[max(0, claim.start - 20):min(len(text), value.end + 20)]
+    return cues.says("statement_scope", near, label="threshold")
 
 
 def _reread_negation(claim: Entity, text: str, cues: CueSet) -> Entity:
@@ -250,7 +283,7 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
                   every: list[Mention], last_note: str | None, section: str | None,
                   is_past: bool, res: Findings, pending: list[str] | None,
                   at_discharge: bool = False, says_now: bool = False,
-                  past_tense: bool = False) -> None:
+                  past_tense: bool = False, schedule: bool = False) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`)."""
     if claim.assertion == "absent":
         # "Thrombolysis was not given", "not continued": a denied event is the assertion
@@ -271,7 +304,9 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
         # A sentence telling the course in the past tense ("was diuresed with furosemide
         # 40 mg IV BID") gives the regimen now only when it says so ("was continued",
         # "currently"). Section-independent, so chat and handoff judge it alike.
-        course = past_tense and not says_now and "continued" not in events
+        # A dose schedule ("40 mg, then tapers through 30, 20 and 10 mg") is more than
+        # the regimen now.
+        course = (past_tense and not says_now and "continued" not in events) or schedule
         if not is_past and not course and not changing and (
                 section == "medications" or events or as_order):
             check_current_regimen(claim, track, meds, res)

@@ -127,8 +127,15 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                            "as on hold", cite)
         else:
             res.unsupported.append(f"{name} on hold (no note says it is held now)")
+    never = _never_taken(track)
     for event in sorted(events):
-        if event == "started":
+        if event in ("started", "given") and never is not None:
+            # Every note names the drug only as planned, deferred or not given.
+            reason = "planned_as_done" if never == "planned" else "event_contradicted"
+            said = "only planned or recommended" if never == "planned" else "not given"
+            res.contradict(reason, f"source: {name} was {said}; statement says it was "
+                           f"{'started' if event == 'started' else 'given'}", cite)
+        elif event == "started":
             if _has(track, "started") or _has(track, "resumed"):
                 res.support(cite)
             elif meds and all(m.entity.assertion in ("hypothetical", "possible") for m in meds):
@@ -199,6 +206,21 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                 res.support(cite)
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
+
+
+_NOT_TAKEN = {"not given": "not_given", "not started": "not_given",
+              "planned or conditional": "planned",
+              "instruction or follow-up": "planned"}
+
+
+def _never_taken(track: Track | None) -> str | None:
+    """``not_given`` / ``planned`` when every event of a drug's track names it without
+    giving it (denied, planned, in the follow-up), else None."""
+    if not isinstance(track, MedicationTrack) or not track.events or any(
+            e.change != "mentioned" or e.detail not in _NOT_TAKEN for e in track.events):
+        return None
+    kinds = {_NOT_TAKEN[e.detail] for e in track.events}
+    return "not_given" if "not_given" in kinds else "planned"
 
 
 def _given(name: str, scope: list[Mention], res: Findings) -> None:

@@ -106,13 +106,31 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
     allowed = {"stopped", "held", "resumed", "continued"} if ent.assertion == "absent" \
         else None
     for window, position in ((after, "after"), (before, "before")):
-        # "not restarted", "never started": a denied change is no change.
-        cues = [c for c in rules.cues.find("medication", text, *window, position=position)
-                if (allowed is None or c.label in allowed) and not rules.cues.says(
-                    "negation_before", text[max(0, c.start - 8):c.start], label="negated")]
+        found = [c for c in rules.cues.find("medication", text, *window, position=position)
+                 if allowed is None or c.label in allowed]
+        # "not restarted", "never started": a denied change is no change, and a denied
+        # start ("quetiapine discussed -> NOT started") says the drug was not given.
+        cues = [c for c in found if not rules.cues.says(
+            "negation_before", text[max(0, c.start - 8):c.start], label="negated")]
+        # A status in parentheses is an aside on the history ("RESUMED 2/13 (HOLD
+        # 2/10-2/12)"): the word outside them is the drug's status.
+        outside = [c for c in cues if not _aside(text, c.start, ent)]
+        cues = outside or cues
         if cues:
             return "avoid" if _is_avoid(text, cues[-1]) else cues[-1].label
+        if any(c.label == "started" for c in found):
+            return "not_given"
     return None
+
+
+def _aside(text: str, at: int, ent: Entity) -> bool:
+    """Whether offset ``at`` lies inside parentheses that do not also hold the mention."""
+    open_ = text.rfind("(", text.rfind("\n", 0, at) + 1, at)
+    if open_ == -1 or text.rfind(")", open_, at) != -1:
+        return False
+    close = text.find(")", at)
+    close = len(text) if close == -1 else close
+    return not (open_ < ent.start and ent.end <= close)
 
 
 def _is_avoid(text: str, cue) -> bool:
@@ -139,14 +157,18 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
         if switches and to_after and switches[0].start < to_after.start() and \
                 drugs[i + 1].assertion not in ("hypothetical", "possible"):
             cue = "switch_from"
-        elif any(s.end <= ent.start for s in switches) and to and to.search(text, lo, ent.start):
-            cue = "switch_to"
+        elif any(s.end <= ent.start for s in switches) and to and \
+                to.search(text, lo, ent.start):
+            # "Switch to apixaban discussed -> deferred": a switch not made.
+            later = rules.cues.find("medication", text, ent.end, hi, position="after")
+            cue = "planned" if any(c.label == "planned" for c in later) else "switch_to"
         if i == 0 and list_label is not None and cue is None:
             cue = list_label
-        # A change stated with a condition ("resume amlodipine tomorrow if SBP > 130")
-        # has not happened yet.
-        if cue not in (None, "continued", "switch_from", "switch_to") and \
-                rules.cues.find("condition", text, start, end):
+        # A change stated with a condition ("resume amlodipine tomorrow if SBP > 130",
+        # "if >= 160/110 x2 -> labetalol IV") has not happened yet.
+        if cue not in ("continued", "switch_from", "not_given", "single_dose") and (
+                rules.cues.find("condition", text, start, end) if cue is not None
+                else rules.cues.find("condition", text, start, ent.start)):
             cue = "planned"
         prev_cue = cue
         arrow = _ARROW_STRENGTH.search(text, ent.end, hi)
@@ -183,6 +205,11 @@ def _change(ent: Entity, cue: str | None, section: str | None, text: str, hi: in
         return "stopped", "avoid"
     if cue == "planned":
         return "mentioned", "planned or conditional"
+    if cue == "not_given":
+        # Said in words ("NOT started", "Not started: ..."), unlike a negated mention.
+        return "mentioned", "not started"
+    if cue == "single_dose":
+        return "mentioned", "single dose"
     if ent.assertion == "absent":
         if cue in ("stopped", "held", "resumed", "continued"):
             return cue, None
@@ -335,6 +362,25 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
     return event
 
 
+_NOT_TAKEN = {"not given", "not started", "single dose", "planned or conditional",
+              "instruction or follow-up"}
+
+
+def _not_taken_at_discharge(track: dict, note_id: str) -> None:
+    """A drug the discharge summary names only as not given, a single dose, planned or for
+    follow-up ("Not started: quetiapine", "Single doses only: vitamin K") is not taken at
+    discharge, whatever an earlier note started."""
+    here = [e for e in track["events"] if e.note_id == note_id]
+    if track["status"] != "active" or not here or any(
+            e.change != "mentioned" or e.detail not in _NOT_TAKEN for e in here):
+        return
+    if not any(e.detail in ("not started", "single dose") for e in here):
+        return
+    given = any(e.change in _STATUS_OF for e in track["events"])
+    track["status"] = "stopped" if given else "unknown"
+    track["last_change"] = "stopped" if given else "mentioned"
+
+
 def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
                       rules: Rules) -> list[MedicationTrack]:
     """Medication tracks, one per canonical drug, in order of first mention."""
@@ -349,6 +395,8 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
                                             "last_change": "mentioned", "events": []})
             track["events"].append(_reconcile(track, mention, note))
         if "discharge" in (note.note_type or ""):
+            for track in tracks.values():
+                _not_taken_at_discharge(track, note.note_id)
             listed = {drug_key(e) for e in ext.entities
                       if is_drug(e) and e.section == "DISCHARGE_MEDICATIONS"
                       and e.assertion != "absent"}

@@ -45,13 +45,15 @@ CueKind = Literal[
     "contingency",       # "if ... then / call / notify" sentences
     "todo",              # follow-up and to-do sentences
     "pending",           # pending results
+    "statement_scope",   # verifier: a dose schedule, a test threshold, a modal verb
 ]
 
 # The labels each kind may carry; anything else is a rule-file error.
 CUE_LABELS: dict[str, tuple[str, ...]] = {
     "medication": ("started", "stopped", "held", "resumed", "dose_changed", "continued",
                    "planned"),
-    "medication_list": ("started", "stopped", "held", "resumed", "dose_changed", "continued"),
+    "medication_list": ("started", "stopped", "held", "resumed", "dose_changed", "continued",
+                        "not_given", "single_dose"),
     "switch": ("switch",),
     "switch_target": ("to",),
     "switch_phrase": ("from", "to_next", "to_target"),
@@ -77,6 +79,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
                     "continued", "given", "developed", "ruled_out", "resolved", "planned",
                     "pending"),
     "contingency": ("contingency",),
+    "statement_scope": ("schedule", "threshold", "modal"),
     "todo": ("todo",),
     "pending": ("pending", "none"),
 }
