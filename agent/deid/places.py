@@ -179,3 +179,159 @@ class PhiGeoNerRecognizer(EntityRecognizer):
                 continue
             out.append(_result("CITY", ent.start_char, ent.end_char, 0.55, "city:spacy"))
         return out
+
+
+# A care preposition, then a capitalised phrase: where a patient was seen, admitted, sent.
+_SLOT_WORD = (r"(?:(?:St|Mt|Ft|Med|Hosp|Ctr|Univ)\.|[A-Z][a-z]+(?:['’]s)?(?![\w’'])"
+              r"|[A-Z]{2,6}(?:['’]s)?(?![\w’']))")
+_FACILITY_NOUN = (r"(?:downtown\s+|main\s+|outpatient\s+)?(?:clinic|facility|branch|office|center|"
+                  r"centre|hospital|hosp\.?|med(?:ical)?\.?\s+c(?:en)?te?r\.?|med\.?|er|ed|campus|"
+                  r"practice|urgent\s+care|location|site|rehab|nursing\s+home)")
+
+
+_CARE_VERB = re.compile(
+    r"\b(?:seen|treated|admitted|presented|presenting|transferred|transfer|followed|evaluated|"
+    r"assessed|reviewed|operated|observed|visited|visit|discharged|referred|ref'd|diagnosed|"
+    r"hospitali[sz]ed|managed|examined|consulted|surgery|checked in|appointment|appt|seen by|"
+    r"records?|care|sent|went|came|moved|lives?|living|resides?|works?)\b[^.;\n]*$",
+    re.IGNORECASE)
+_FUNCTION_WORDS = frozenset({"on", "in", "at", "for", "and", "with", "to", "from", "last", "since",
+                             "where", "who", "which", "during", "before", "after", "by", "via",
+                             "or", "under", "until", "recently", "previously", "earlier"})
+
+
+class PhiCareSlotRecognizer(EntityRecognizer):
+    """Facilities and towns named without a facility word, by the slot they stand in.
+
+    ``seen at Cedar Sinai on 3/10``, ``admitted to Stanford``, ``transferred from UCMC``,
+    ``seen in San Fran``, ``our Dallas clinic``: a capitalised phrase (proper words,
+    acronyms, ``St.``/``Mt.``) right after ``at``/``to``/``from``/``in``, with an optional
+    facility noun after it. The phrase is a town when the gazetteer knows it and no
+    facility noun follows, else a facility. Vetoes: section, unit, service and clinical
+    words (``transferred to MICU``, ``switched to Keflex``), months and days, titles
+    (``referred to Dr. Lee`` is a name's), states and countries. Text written in capitals
+    has no capitalised phrases to find: the slot is not used there (the gazetteers are).
+    """
+
+    _RX = re.compile(
+        rf"(?:(?<![A-Za-z])(?:at|to|from|in|into|near)[ \t]+(?:the[ \t]+|our[ \t]+|an?[ \t]+)?"
+        rf"|@[ \t]*"
+        rf"|(?P<our>our|their|the)[ \t]+)"
+        rf"(?P<phi>{_SLOT_WORD}(?:(?:[ \t]+(?:&[ \t]+|of[ \t]+|and[ \t]+)?|-){_SLOT_WORD}){{0,4}})"
+        rf"(?P<noun>[ \t]+{_FACILITY_NOUN}\b)?")
+
+    def __init__(self, *, skip_words: frozenset[str], regions: frozenset[str],
+                 places: frozenset[str], titles: frozenset[str]) -> None:
+        self.skip = skip_words
+        self.regions = regions
+        self.places = places
+        self.titles = titles
+        super().__init__(supported_entities=["HOSPITAL", "CITY"], name="care_slot",
+                         supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def _vetoed(self, words: list[str]) -> bool:
+        first = words[0].lower().rstrip(".")
+        if first in self.titles:
+            return True
+        # Every word generic or clinical: a unit, a service, a drug, a month.
+        return all(w.lower().rstrip(".").removesuffix("'s").removesuffix("’s") in self.skip
+                   or w == "&" for w in words)
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
+                ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        if _mostly_capitals(text):
+            return out
+        for m in self._RX.finditer(text):
+            start, end = m.span("phi")
+            words = re.findall(r"[^\s-]+", text[start:end])
+            surface = " ".join(words).lower()
+            if self._vetoed(words) or surface in self.regions:
+                continue
+            noun = m.group("noun")
+            if m.group("our") and noun is None:
+                continue  # "our Dallas clinic" needs its facility noun
+            if noun is None and surface not in self.places and all(
+                    w.isupper() for w in words) and not _CARE_VERB.search(
+                    text, max(0, start - 45), start):
+                # An abbreviation alone ("PCI to LAD", "in AF") needs a care verb before it
+                # ("seen at UCSF", "transferred from UCMC"), a facility noun or a town.
+                continue
+            if noun is None and len(words) == 1 and words[0].isupper():
+                # An acronym alone after a preposition: a facility ("seen at UCSF") unless
+                # a lower-case word follows it ("allergic to ACE inhibitors").
+                after = re.match(r"[ \t]+([a-z]+)", text[end:end + 20])
+                if after and after.group(1) not in _FUNCTION_WORDS:
+                    continue
+            elif noun is None and surface in self.places:
+                out.append(_result("CITY", start, end, 0.7, "care_slot:town"))
+                continue
+            if noun is not None:
+                end = m.end("noun")
+            # With its facility noun the slot is surer than a town inside it.
+            # With its facility noun, or longer than a town inside it ("New York
+            # Presbyterian"), the slot is surer than the town.
+            out.append(_result("HOSPITAL", start, end,
+                               0.75 if noun else 0.72 if len(words) > 1 else 0.65,
+                               "care_slot:facility_noun" if noun else "care_slot:facility"))
+        return out
+
+
+class PhiGazetteerRecognizer(EntityRecognizer):
+    """Towns of two or three capitalised words that the gazetteer knows ("San Francisco",
+    "New York City", "Los Angeles"), anywhere; one-word towns only before a state
+    ("Fairfield, CT"). A first name followed by a surname ("Mary Esther") is left to the
+    name recognizer unless a state follows."""
+
+    _RUN = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t-][A-Z][a-z]+){1,2}(?![A-Za-z])")
+    _ONE_BEFORE_STATE = re.compile(r"(?<![A-Za-z])(?P<phi>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
+                                   r",?[ \t]+(?P<st>[A-Z]{2})(?![A-Za-z])")
+
+    def __init__(self, *, places: frozenset[str], skip_words: frozenset[str],
+                 state_codes: frozenset[str], first_names: frozenset[str]) -> None:
+        self.places = places
+        self.skip = skip_words
+        self.state_codes = state_codes
+        self.first_names = first_names
+        super().__init__(supported_entities=["CITY"], name="gazetteer", supported_language="en")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
+                ) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        for m in self._RUN.finditer(text):
+            words = re.split(r"[ \t-]", m.group())
+            # Longest known town inside the run ("Los Angeles" in "Los Angeles County").
+            for n in range(len(words), 1, -1):
+                for i in range(len(words) - n + 1):
+                    name = " ".join(words[i:i + n]).lower()
+                    if name not in self.places or all(w.lower() in self.skip
+                                                      for w in words[i:i + n]):
+                        continue
+                    if words[i].upper() in self.first_names and n == 2:
+                        continue  # "Mary Esther": a person more often than a town
+                    a = m.start() + len(" ".join(words[:i])) + (1 if i else 0)
+                    out.append(_result("CITY", a, a + len(name), 0.7, "gazetteer:town"))
+                    break
+                else:
+                    continue
+                break
+        for m in self._ONE_BEFORE_STATE.finditer(text):
+            if m.group("st").lower() not in self.state_codes:
+                continue
+            name = m.group("phi").lower()
+            if name in self.places and name not in self.skip:
+                out.append(_result("CITY", m.start("phi"), m.end("phi"), 0.8,
+                                   "gazetteer:town_state"))
+        return out
+
+
+def _mostly_capitals(text: str) -> bool:
+    """Whether a text is written in capitals (nursing notes, old systems)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)

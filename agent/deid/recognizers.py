@@ -116,13 +116,12 @@ class PhiCardRecognizer(PhiPackPatternRecognizer):
 
 
 class PhiSsnRecognizer(PhiPackPatternRecognizer):
-    """SSN (and ITIN, also an identifier): never area 000 or 666, group 00, serial 0000."""
+    """SSN-shaped numbers (3-2-4 digits), valid or not: an invalid area (000, 666, 9xx) is
+    still somebody's written identifier, and a leak if left (Safe Harbor removes the
+    number as written, not only numbers the SSA could have issued)."""
 
     def validate_result(self, value: str) -> bool:
-        digits = re.sub(r"\D", "", value)
-        if len(digits) != 9 or len(set(digits)) == 1 or digits == "123456789":
-            return False
-        return digits[:3] not in ("000", "666") and digits[3:5] != "00" and digits[5:] != "0000"
+        return len(re.sub(r"\D", "", value)) == 9
 
 
 class PhiIpRecognizer(PhiPackPatternRecognizer):
@@ -200,8 +199,10 @@ class PhiDateRecognizer(EntityRecognizer):
         ("my", r"(?<![\d/.])(?P<m>\d{1,2})/(?P<y>(?:19|20)\d{2})\b", 0.9, True),
         ("d_mon_y", r"\b\d{1,2}" + _ORD + r"(?:[- ]|\s+of\s+)" + _MONTH
          + r"(?:(?:[- ]|,\s*)(?:\d{4}|\d{2}\b))?", 0.95, False),
-        ("mon_d_y", _WEEKDAY + r"\b" + _MONTH + r"\s+\d{1,2}" + _ORD + r"\b(?:,?\s+\d{4})?", 0.95,
-         False),
+        ("mon_d_y", _WEEKDAY + r"\b" + _MONTH + r"\s+\d{1,2}" + _ORD
+         + r"\b(?:,?\s+(?:\d{4}|['’]\d{2}\b))?", 0.95, False),
+        # "Nov '23": a month and a short year.
+        ("mon_apos_y", r"\b" + _MONTH + r",?\s+['’]\d{2}\b", 0.9, False),
         ("mon_y", r"\b" + _MONTH + r",?\s+(?:of\s+)?(?:19|20)\d{2}\b", 0.9, False),
         ("mon_dash_y", r"\b(?:" + _MONTH_ABBR + r")-(?:\d{4}|\d{2})\b", 0.9, False),
         ("holiday", r"\b(?:Christmas(?:\s+(?:Day|Eve))?|Thanksgiving(?:\s+Day)?|New\s+Year's"
@@ -329,6 +330,11 @@ class PhiNameRecognizer(EntityRecognizer):
             rf"(?P<phi>{_FORWARD})")
         self._inverted = re.compile(rf"(?P<phi>{_INVERTED})")
         self._forward = re.compile(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
+        self._first_initial = re.compile(
+            rf"(?<![\w.])(?P<phi>(?P<first>{NAME_TOKEN}) [A-Z](?:\.|(?=['’]s\b)|(?![\w&'/-])))")
+        self._title_initial = re.compile(
+            rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>[A-Z]\.(?:\s?[A-Z]\.)?)"
+            rf"(?!\s*{NAME_TOKEN})")
         self._eponym = re.compile(
             rf"^(?:['’]s?)?\s*(?:{_alternation(rules.eponym_heads)})\b", re.IGNORECASE)
         super().__init__(supported_entities=["NAME"], name="name", supported_language="en")
@@ -403,15 +409,26 @@ class PhiNameRecognizer(EntityRecognizer):
                    for t in toks if len(t) > 2) and len(toks) >= 2:
                 self._emit(out, text, m, 0.75, "line_start", strong=False)
         for m in self._inverted.finditer(text):
-            first = m.group("phi").split(", ", 1)[1].split(" ")[0]
-            if self._in_dict(first, self.first_names):
+            last, rest = m.group("phi").split(", ", 1)
+            first = rest.split(" ")[0]
+            # "with CKD, John Williams": a clinical word or an abbreviation before the comma
+            # is the end of a phrase, not a surname.
+            # "New York, April 2023": a month after the comma is a date, not a first name.
+            if self._in_dict(first, self.first_names) and not self._phrase_word(last) \
+                    and first.lower() not in self.not_names:
                 self._emit(out, text, m, 0.8, "inverted_dict", strong=False)
         for m in self._forward.finditer(text):
             toks = m.group("phi").split(" ")
             first, last = toks[0], toks[-1]
-            if (len(first) >= 3 and self._in_dict(first, self.first_names) and not first.isupper()
+            if (len(first) >= 3 and self._first_name(first) and not first.isupper()
                     and not last.isupper()):
                 self._emit(out, text, m, 0.75, "first_last_dict", strong=False)
+        for m in self._first_initial.finditer(text):
+            # "Sam J.", "John D", "Paul M's case": a dictionary first name and an initial.
+            if self._first_name(m.group("first")) and not self.is_clinical(m.group("first")):
+                self._emit(out, text, m, 0.75, "first_initial", strong=False)
+        for m in self._title_initial.finditer(text):
+            out.append(_result("NAME", m.start("phi"), m.end("phi"), 0.9, "name:title_initial"))
         if nlp_artifacts is not None:
             for ent in nlp_artifacts.entities:
                 if ent.label_ != "PERSON" or re.search(r"\d", ent.text):
@@ -432,6 +449,18 @@ class PhiNameRecognizer(EntityRecognizer):
             out += lexicon_names(text, self)
         return out
 
+    def _first_name(self, token: str) -> bool:
+        """A dictionary first name, hyphenated ones by their parts ("Anne-Marie")."""
+        return self._in_dict(token, self.first_names) or (
+            "-" in token and all(self._in_dict(p, self.first_names)
+                                 for p in token.split("-") if p))
+
+    def _phrase_word(self, word: str) -> bool:
+        """A word that ends a clinical phrase rather than starting a name."""
+        return (self.is_clinical(word) or (word.isupper() and len(word) <= 5)
+                or (self.lexicon is not None and self.lexicon.is_common(word)
+                    and not self._in_dict(word, self.surnames)))
+
     def _uncommon_word(self, words: list[str]) -> bool:
         """One title-case word that is not an English or clinical word (spaCy PERSON)."""
         return (self.lexicon is not None and len(words) == 1 and len(words[0]) >= 3
@@ -440,6 +469,11 @@ class PhiNameRecognizer(EntityRecognizer):
 
 
 # ---- facilities and places ---------------------------------------------------------------
+
+
+_PLACE_PREFIXES = frozenset({"new", "north", "south", "east", "west", "st", "saint", "mt",
+                             "mount", "san", "santa", "los", "las", "fort", "port", "lake",
+                             "grand", "upper", "lower", "central"})
 
 
 class PhiHospitalRecognizer(EntityRecognizer):
@@ -451,7 +485,7 @@ class PhiHospitalRecognizer(EntityRecognizer):
 
     def __init__(self, rules: HospitalRules, *, not_names: frozenset[str],
                  clinical_words: frozenset[str]) -> None:
-        word = r"(?:[A-Z][a-z]+(?:'s)?|[A-Z]{2,}(?:'S)?)"
+        word = r"(?:[A-Z][a-z]+(?:['’]s)?(?:-[A-Z][a-z]+(?:['’]s)?)*|[A-Z]{2,}(?:['’]S)?)"
         saint = r"(?:(?:St|Mt|Saint|Mount|ST|MT|SAINT|MOUNT)\.?\s+)?"
         suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper())})
         self._rx = re.compile(
@@ -480,9 +514,12 @@ class PhiHospitalRecognizer(EntityRecognizer):
             start, end = m.span("phi")
             words = list(re.finditer(r"\S+", text[start:end]))
             # Leading section or sentence words ("Discharge to", "Follow-up") are not part of it.
-            while words and (words[0].group().lower() in self.not_names
-                             or words[0].group().lower() in ("to", "at", "from", "the", "&",
-                                                             "and", "of", "for")):
+            # ... but "New", "North", "St." begin place names ("New York Presbyterian").
+            while words and (words[0].group().lower() in ("to", "at", "from", "the", "&",
+                                                          "and", "of", "for")
+                             or (words[0].group().lower() in self.not_names
+                                 and words[0].group().lower().rstrip(".")
+                                 not in _PLACE_PREFIXES)):
                 words.pop(0)
             if not words or not any(self._proper(w.group()) for w in words):
                 continue

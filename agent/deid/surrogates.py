@@ -26,6 +26,10 @@ MAX_SHIFT_DAYS = 365
 _CITY_ENDINGS = ("field", "ton", "wood", "dale", "ford", "brook", "ville", "haven")
 
 
+_TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev",
+                     "sr", "sister", "fr", "father", "nurse"})
+
+
 def keyed_hash(secret: bytes, *parts: str) -> bytes:
     """HMAC-SHA256 of the parts (joined with a separator that cannot occur in them)."""
     return hmac.new(secret, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
@@ -102,6 +106,8 @@ class SurrogateGenerator:
         return "".join(out)
 
     def name_word(self, word: str, first_names: frozenset[str]) -> str:
+        if word.rstrip(".").lower() in _TITLES:
+            return word  # "Dr. Patel" -> "Dr. Okafor": the title is kept, the name replaced
         if len(word.rstrip(".")) <= 1:  # an initial
             letter = chr(ord("A") + self._int("initial", word[0].upper()) % 26)
             return _like(letter, word[0]) + word[1:]

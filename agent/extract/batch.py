@@ -242,8 +242,9 @@ def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None =
                ) -> Iterator[tuple[DeidResult, AuditRecord] | InputError]:
     """De-identify every readable note of an input, yielding (result, audit) pairs.
 
-    Consecutive notes of one patient are processed together so that identifiers found in
-    one note are found in the others and surrogates and date shifts stay consistent.
+    All notes of one patient are processed together, wherever they stand in the input, so
+    that identifiers found in one note are found in the others, the spans do not depend on
+    the input order, and surrogates and date shifts stay consistent.
 
     Args:
         notes_path: JSON Lines file, .txt file or folder.
@@ -257,16 +258,19 @@ def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None =
         InputError: the input path does not exist or holds nothing at all.
     """
     deid = PatientDeidentifier.from_settings(settings.deid, mode=mode)
-    items = iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
-                       max_chars=settings.max_note_chars)
-    group: list[Note] = []
-    for item in items:
-        if isinstance(item, InputError):
-            yield item
-            continue
-        if group and item.patient_id != group[0].patient_id:
-            yield from deid.run(group)
-            group = []
-        group.append(item)
-    if group:
-        yield from deid.run(group)
+    items = list(iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
+                            max_chars=settings.max_note_chars))
+    # Every note of a patient is read with all the others, wherever it stands in the input
+    # (an identifier found in one note is looked for in all): the same spans whatever the
+    # order. Output keeps the input order, unreadable lines in their place.
+    by_patient: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, InputError):
+            by_patient.setdefault(item.patient_id, []).append(i)
+    done: dict[int, tuple[DeidResult, AuditRecord]] = {}
+    for indexes in by_patient.values():
+        group = [items[i] for i in indexes]
+        for i, pair in zip(indexes, deid.run(group), strict=True):  # type: ignore[arg-type]
+            done[i] = pair
+    for i, item in enumerate(items):
+        yield item if isinstance(item, InputError) else done[i]

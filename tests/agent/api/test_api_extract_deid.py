@@ -42,3 +42,20 @@ def test_deid_surrogate_without_secret_is_a_clear_error(api):
     r = api.client.post("/v1/deid", json={"text": TEXT, "mode": "surrogate"},
                         headers=api.admin)
     assert r.status_code == 500 and "secret" in r.json()["detail"]
+
+
+def test_deid_reads_the_posted_note_with_the_patients_stored_notes(api):
+    # The same result as the CLI, which reads a patient's notes together: a surname found
+    # behind a label in a stored note is found alone in the posted text.
+    header = {"patient_id": "P001", "note_id": "ctx-header", "date": "2026-03-01",
+              "text": "Patient: Oswin Ravensholt  MRN 4471-2290\nSeen for follow-up."}
+    assert api.client.post("/v1/notes", json={"notes": [header]},
+                           headers=api.admin).status_code == 200
+    text = "Ravensholt tolerated diet and walked the hall."
+    alone = api.client.post("/v1/deid", json={"text": text, "mode": "redact"},
+                            headers=api.admin).json()
+    with_patient = api.client.post("/v1/deid", json={"text": text, "mode": "redact",
+                                                     "patient_id": "P001"},
+                                   headers=api.admin).json()
+    assert "Ravensholt" in alone["text"]
+    assert "Ravensholt" not in with_patient["text"] and with_patient["note_id"] == "adhoc"

@@ -43,4 +43,4 @@ def test_when_word_is_clinical_or_common_then_no_name(find_phi, text):
 
 def test_when_title_precedes_eponym_then_it_is_a_name(find_phi):
     found = _names(find_phi("Seen by Dr. Parkinson for Parkinson's disease."))
-    assert found == ["Parkinson"]
+    assert found == ["Dr. Parkinson"]  # the title goes with the name

@@ -40,5 +40,8 @@ def test_when_dea_check_digit_is_wrong_then_no_result(find_phi):
     assert not [p for p in find_phi("DEA BH3390213") if p[0] == "LICENSE"]
 
 
-def test_when_ssn_area_is_000_or_666_then_no_ssn(find_phi):
-    assert not [p for p in find_phi("ref 000-12-3456 and 666-12-3456") if p[0] == "SSN"]
+def test_when_ssn_area_is_invalid_then_the_written_number_is_still_an_ssn(find_phi):
+    # Safe Harbor removes the number as written: an SSN the SSA could not have issued
+    # (area 000, 666, 9xx) still identifies whoever wrote it down.
+    found = find_phi("numbers 666-12-3456 and 900-12-3456, SSN 987 65 4321")
+    assert found == [("SSN", "666-12-3456"), ("SSN", "900-12-3456"), ("SSN", "987 65 4321")]

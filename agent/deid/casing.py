@@ -1,0 +1,87 @@
+"""Case robustness: lines written in capitals or in lower case are read in a recased copy.
+
+Names, towns and facilities are found by their capital letters; an ALL-CAPS nursing note
+has capitals everywhere and a lower-case triage note or portal message has none. Such a line
+is recased before detection, word by word, with the same length (offsets do not move):
+
+- a common English word or a clinical word is written in lower case ("TRANSFERRED FROM"
+  -> "transferred from");
+- a short section, unit or service word stays an abbreviation ("HCP", "PICC", "ED");
+- a facility or place word is capitalised ("WEST", "CARE", "HOSPITAL") so the facility
+  recognizers see the name it ends;
+- every other word is capitalised as a proper noun candidate ("MERCY" -> "Mercy",
+  "ferreira" -> "Ferreira").
+
+So the name dictionaries, the gazetteers and the clinical vetoes decide, not the casing.
+The detectors then run on the recased copy; the spans map back one to one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+# A line is recased when it has at least this many letters in words of two or more.
+_MIN_LETTERS = 12
+
+
+@dataclass(frozen=True)
+class Recaser:
+    """The word lists that decide how a word of a one-case line is written.
+
+    Attributes:
+        common: common English words (lower case).
+        clinical: clinical, section and field words (lower case).
+        place_words: facility and place words that end a facility name, titles, months
+            and weekdays: words written capitalised whatever the line (lower case).
+    """
+
+    common: frozenset[str]
+    clinical: frozenset[str]
+    place_words: frozenset[str]
+    towns: frozenset[str] = frozenset()
+
+    def recase(self, text: str) -> str:
+        """The text with its one-case lines recased (same length); mixed-case lines and
+        lines too short to judge are left as written."""
+        lines = text.split("\n")
+        return "\n".join(self._line(line) if one_case(line) else line for line in lines)
+
+    def _line(self, line: str) -> str:
+        out = _WORD.sub(lambda m: self._word(m.group()), line)
+        # Towns of two or three common words ("FALL RIVER", "new bedford") are proper.
+        words = list(_WORD.finditer(out))
+        for n in (3, 2):
+            for i in range(len(words) - n + 1):
+                run = words[i:i + n]
+                gap_ok = all(out[a.end():b.start()] == " " for a, b in zip(run, run[1:],
+                                                                          strict=False))
+                if gap_ok and " ".join(w.group().lower() for w in run) in self.towns:
+                    for w in run:
+                        out = out[:w.start()] + w.group()[:1].upper() + out[w.start() + 1:]
+        return out
+
+    def _word(self, word: str) -> str:
+        low = word.lower()
+        bare = low.removesuffix("'s").removesuffix("’s")
+        if len(bare) <= 1:
+            return word
+        if bare in self.place_words:
+            return word[:1].upper() + low[1:]
+        if bare in self.common:
+            return low
+        if bare in self.clinical:
+            # "HCP", "PICC", "pcp": abbreviations stay (or become) capitals.
+            return word.upper() if len(bare) <= 4 else low
+        return word[:1].upper() + low[1:]
+
+
+def one_case(line: str) -> bool:
+    """Whether a line is written in capitals only or in lower case only."""
+    letters = [c for w in _WORD.findall(line) if len(w) >= 2 for c in w if c.isalpha()]
+    if len(letters) < _MIN_LETTERS:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    # Lower case must be strict: a sentence-case line has few capitals too.
+    return upper == 0 or upper >= 0.9 * len(letters)

@@ -1,0 +1,108 @@
+"""De-identification mechanisms for text in styles the recognizers were not written on:
+one-case lines, facilities and towns without cue words, SSN shapes, labelled ids with
+letters, titles, and independence from the order of the input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.deid.casing import Recaser, one_case
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("PT RESTING, WIFE AT BEDSIDE, VSS OVERNIGHT.", True),
+    ("spoke w/ son about the plan, he agrees with it", True),
+    ("Patient resting comfortably, wife at bedside.", False),
+    ("BP 120/80", False),  # too short to judge
+])
+def test_when_a_line_is_written_in_one_case_then_it_is_recased(line, expected):
+    assert one_case(line) is expected
+
+
+def test_when_recased_then_length_is_kept_and_words_follow_the_lists():
+    recaser = Recaser(common=frozenset({"from", "transferred", "after", "a", "fall"}),
+                      clinical=frozenset({"picc", "copd"}),
+                      place_words=frozenset({"west", "dr"}))
+    text = "TRANSFERRED FROM HALLORAN WEST AFTER A FALL, PICC IN PLACE PER DR OYELARAN."
+    out = recaser.recase(text)
+    assert len(out) == len(text)
+    assert out.startswith("transferred from Halloran West after A fall, PICC")
+    assert "Dr Oyelaran" in out
+
+
+@pytest.mark.parametrize(("text", "phi"), [
+    ("PT TRANSFERRED FROM HALLORAN WEST REHAB AFTER A FALL. DAUGHTER ROSALIND OKEKE CALLED. "
+     "PLAN D/C TO SISTER'S HOME IN BATON ROUGE.", ["HALLORAN WEST REHAB", "ROSALIND OKEKE",
+                                                  "BATON ROUGE"]),
+    ("msg from pt: hi dr oyelaran its rosalind, can i come in tomorrow? i am staying in "
+     "baton rouge this week", ["dr oyelaran", "rosalind", "baton rouge"]),
+])
+def test_when_text_is_in_one_case_then_names_and_places_are_found(find_phi, text, phi):
+    found = [surface for _, surface in find_phi(text)]
+    for value in phi:
+        assert any(value in f for f in found), (value, found)
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("She was admitted to Halloran Ridge on 3/2 for sepsis.", "Halloran Ridge"),
+    ("Records were faxed from Bexley Vale.", "Bexley Vale"),
+    ("He was seen at UCMC last week.", "UCMC"),
+    ("Follow up at our Tucson clinic in 2 weeks.", "Tucson clinic"),
+    ("Moved here from Baton Rouge last year.", "Baton Rouge"),
+    ("Lives in Tacoma, WA with her son.", "Tacoma, WA"),
+])
+def test_when_a_place_has_no_cue_word_then_its_slot_or_the_gazetteer_finds_it(find_phi, text,
+                                                                              place):
+    assert place in [surface for _, surface in find_phi(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "Transferred to MICU overnight.",
+    "s/p PCI to LAD in 2019, now in AF with RVR.",
+    "Switched to Keflex for cellulitis.",
+    "Follow up in Heart & Vascular Clinic.",
+    "Discharged to Home with services.",
+    "Traveled to Mexico last spring.",
+])
+def test_when_the_slot_holds_a_unit_drug_or_country_then_it_is_not_a_place(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] in ("HOSPITAL", "CITY")] == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("MRN: 55210QZ", "55210QZ"),
+    ("MRN #TR-448120", "TR-448120"),
+    ("Medicaid ID MCD-44-019-22", "MCD-44-019-22"),
+    ("(Insurance: QXB118274)", "QXB118274"),
+    ("Case ID: 20-44817", "20-44817"),
+    ("SSN 912-44-0187", "912-44-0187"),
+])
+def test_when_an_id_has_letters_or_an_unissued_shape_then_it_is_found(find_phi, text, value):
+    assert value in [surface for _, surface in find_phi(text)]
+
+
+def test_when_a_name_has_a_title_then_the_title_goes_with_it(find_phi):
+    assert ("NAME", "Mrs. Okafor-Lind") in find_phi("Mrs. Okafor-Lind was seen today.")
+    assert ("NAME", "Dr. K.") in find_phi("Discussed with Dr. K. at noon.")
+
+
+def test_when_notes_are_shuffled_then_the_same_spans_are_found(tmp_path):
+    # A surname found behind a label in one note is found alone in the patient's other
+    # notes, whether or not the notes are consecutive in the input.
+    from agent.config import Settings
+    from agent.extract.batch import deid_notes
+
+    notes = [
+        {"patient_id": "A", "note_id": "a1", "text": "Patient: Oswin Ravensholt\nAdmitted."},
+        {"patient_id": "B", "note_id": "b1", "text": "Pt doing well, no complaints today."},
+        {"patient_id": "A", "note_id": "a2", "text": "Ravensholt walked the hall today."},
+    ]
+    runs = []
+    for order in (notes, notes[::-1], [notes[1], notes[0], notes[2]]):
+        path = tmp_path / f"notes{len(runs)}.jsonl"
+        path.write_text("\n".join(json.dumps(n) for n in order), encoding="utf-8")
+        results = {r.note_id: r.text for r, _ in deid_notes(path, Settings())}
+        runs.append(results)
+    assert runs[0] == runs[1] == runs[2]
+    assert "Ravensholt" not in runs[0]["a2"]
