@@ -170,6 +170,14 @@ def corpus_docs(folder: Path) -> list[Doc]:
     return docs
 
 
+def _mostly_one_case(text: str) -> bool:
+    """Whether most of a note's judged lines are written in one case."""
+    from agent.deid.casing import one_case
+
+    lines = [ln for ln in text.splitlines() if sum(c.isalpha() for c in ln) >= 12]
+    return bool(lines) and sum(one_case(ln) for ln in lines) > len(lines) / 2
+
+
 def presidio_synth_docs(data_dir: Path) -> list[Doc]:
     path = data_dir / "presidio-synth" / "synth_dev.json"
     rows = json.loads(path.read_text(encoding="utf-8"))
@@ -377,6 +385,9 @@ def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
                          ("frozen_deid", data / "frozen" / "deid")):
         if (folder / "notes.jsonl").exists():
             sets[name] = corpus_docs(folder)
+            # The notes written mostly in one case (ALL-CAPS nursing notes, lower-case
+            # messages), chosen by the same test the detector uses, not by name.
+            sets[f"{name}_1case"] = [d for d in sets[name] if _mostly_one_case(d.text)]
     report: dict = {"git_sha": git_sha(), "systems": {}, "mapping": PRESIDIO_SYNTH_MAP,
                     "conventions": CONVENTIONS}
     for name in systems:

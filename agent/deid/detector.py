@@ -103,7 +103,9 @@ class Detector:
                 # a country never is.
                 regions=country_names() | (state_names() - world_places()),
                 places=towns,
-                titles=frozenset(t.lower().rstrip(".") for t in self.pack.names.titles)),
+                titles=frozenset(t.lower().rstrip(".") for t in self.pack.names.titles),
+                suffix_words=frozenset({"hospital", "general", "clinic", "health", "medical",
+                                        "center", "centre", "infirmary", "memorial"})),
             places.PhiGazetteerRecognizer(
                 places=towns - country_names(), skip_words=skip,
                 state_codes=frozenset(x for x in state_names() if len(x) == 2),

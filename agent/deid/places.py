@@ -193,7 +193,7 @@ _CARE_VERB = re.compile(
     r"\b(?:seen|treated|admitted|presented|presenting|transferred|transfer|followed|evaluated|"
     r"assessed|reviewed|operated|observed|visited|visit|discharged|referred|ref'd|diagnosed|"
     r"hospitali[sz]ed|managed|examined|consulted|surgery|checked in|appointment|appt|seen by|"
-    r"records?|care|sent|went|came|moved|lives?|living|resides?|works?)\b[^.;\n]*$",
+    r"records?|care|sent|went|came|moved|lives?|living|resides?|works?)\b[^;\n]*$",
     re.IGNORECASE)
 _FUNCTION_WORDS = frozenset({"on", "in", "at", "for", "and", "with", "to", "from", "last", "since",
                              "where", "who", "which", "during", "before", "after", "by", "via",
@@ -221,8 +221,10 @@ class PhiCareSlotRecognizer(EntityRecognizer):
         rf"(?P<noun>[ \t]+{_FACILITY_NOUN}\b)?")
 
     def __init__(self, *, skip_words: frozenset[str], regions: frozenset[str],
-                 places: frozenset[str], titles: frozenset[str]) -> None:
+                 places: frozenset[str], titles: frozenset[str],
+                 suffix_words: frozenset[str] = frozenset()) -> None:
         self.skip = skip_words
+        self.suffix_words = suffix_words
         self.regions = regions
         self.places = places
         self.titles = titles
@@ -249,7 +251,12 @@ class PhiCareSlotRecognizer(EntityRecognizer):
             start, end = m.span("phi")
             words = re.findall(r"[^\s-]+", text[start:end])
             surface = " ".join(words).lower()
-            if self._vetoed(words) or surface in self.regions:
+            head = text[max(0, m.start() - 1):start].strip().lower()
+            if surface in self.regions or (self._vetoed(words) and not (
+                    len(words) >= 2 and words[-1].lower() in self.suffix_words
+                    and head.split()[:1] in (["at"], ["to"], ["from"]))):
+                # Service words alone name no facility ("in Heart & Vascular Clinic"), but
+                # "admitted to City Hospital", "at County General" do.
                 continue
             noun = m.group("noun")
             if m.group("our") and noun is None:

@@ -235,7 +235,11 @@ class PhiDateRecognizer(EntityRecognizer):
         groups = m.groupdict()
         month = int(groups["m"]) if groups.get("m") else 1
         day = int(groups["d"]) if groups.get("d") else 1
-        return 1 <= month <= 12 and 1 <= day <= 31
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return True
+        # Day first with a four-digit year ("28/04/2026", records from abroad).
+        return bool(groups.get("y")) and len(groups["y"]) == 4 and groups.get("d") is not None \
+            and 1 <= day <= 12 and 13 <= month <= 31
 
     def _look_alike(self, text: str, start: int, end: int) -> bool:
         before = text[max(0, start - 24):start].lower()
