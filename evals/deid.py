@@ -14,13 +14,20 @@ Sets:
   skipped when neither is given), with its types mapped onto ours (``PRESIDIO_SYNTH_MAP``;
   the types HIPAA does not list, and years, times, weekdays, countries, states and ages
   under 90, are ignored: a prediction on them counts neither way); split into synth_dev
-  (first 375, used for tuning) and synth_heldout.
+  (first 375, used for tuning) and synth_heldout;
+- ASQ-PHI dev half (``<data-dir>/asq-phi-dev/queries_dev.txt``, tuned on): one doc per
+  query, values located with ``str.find``; relative dates and bare years ignored;
+- ``evals/data/dev/deid_dev`` (unseen styles, tuned on) and ``evals/data/frozen/deid``
+  (never tuned on), gold bare years ignored; each with a ``_1case`` subset (notes written
+  mostly in one case, by the detector's own test).
 
 Scores (same scorer for every system): span level (a gold span is found when a predicted
 span overlaps it, each prediction used once; typed per identifier type for clinagent and
 type-blind "any PHI" pooled for all) and token level (word tokens of gold spans covered by
 any prediction; predicted tokens outside gold are false positives), with recall, precision
-and F2. Speed: notes/second of detection after loading, on this machine.
+and F2; ``cover R``, the leak-proof recall (a value counts only when every letter and digit
+of it lies inside predictions: ASQ-PHI's rule); hard negatives altered. Speed:
+notes/second of detection after loading, on this machine.
 """
 
 from __future__ import annotations
