@@ -24,6 +24,9 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 # A line is recased when it has at least this many letters in words of two or more.
 _MIN_LETTERS = 12
+_SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
+_STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
+_FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class Recaser:
     clinical: frozenset[str]
     place_words: frozenset[str]
     towns: frozenset[str] = frozenset()
+    state_codes: frozenset[str] = frozenset()
+    first_names: frozenset[str] = frozenset()
 
     def recase(self, text: str) -> str:
         """The text with its one-case lines recased (same length); mixed-case lines and
@@ -60,7 +65,15 @@ class Recaser:
                 if gap_ok and " ".join(w.group().lower() for w in run) in self.towns:
                     for w in run:
                         out = out[:w.start()] + w.group()[:1].upper() + out[w.start() + 1:]
-        return out
+        # The word after "St." / "Mount" names the place ("ST. JUDE'S" -> "St. Jude's").
+        out = _SAINT_NEXT.sub(lambda m: m.group(1) + m.group(2).upper(), out)
+        # A state code before a ZIP code ("NORWOOD OH 45212") is a state code.
+        out = _STATE_ZIP.sub(lambda m: m.group(1).upper() if m.group(1).lower()
+                             in self.state_codes else m.group(1), out)
+        # A first name that is also a common word, before a proper word ("ana Ferreira").
+        return _FIRST_BEFORE.sub(lambda m: (m.group(1)[:1].upper() + m.group(1)[1:])
+                                 if m.group(1).upper() in self.first_names else m.group(1),
+                                 out)
 
     def _word(self, word: str) -> str:
         low = word.lower()

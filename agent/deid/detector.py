@@ -120,7 +120,9 @@ class Detector:
             clinical=(self.names.not_names | self.names.allow | clinical) - suffix_words,
             place_words=frozenset(suffix_words | _PLACE_WORDS | _CALENDAR_WORDS | {
                 t.lower().rstrip(".") for t in self.pack.names.titles}),
-            towns=frozenset(t for t in world_places() if " " in t))
+            towns=frozenset(t for t in world_places() if " " in t),
+            state_codes=frozenset(x for x in state_names() if len(x) == 2),
+            first_names=first)
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 
@@ -233,7 +235,10 @@ def merge_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 
 # Words that end or begin facility and place names, capitalised in a one-case line.
-_PLACE_WORDS = frozenset({"north", "south", "east", "west", "saint", "mount", "general",
+_PLACE_WORDS = frozenset({"north", "south", "east", "west", "saint", "mount", "st", "mt", "ft",
+                          "general", "street", "avenue", "ave", "road", "rd", "lane", "ln",
+                          "drive", "boulevard", "blvd", "court", "ct", "place", "pl",
+                          "highway", "hwy", "parkway", "pkwy", "circle", "terrace",
                           "memorial", "regional", "county", "valley", "gardens", "heights",
                           "university", "community", "rehab", "manor", "village"})
 _CALENDAR_WORDS = frozenset({
