@@ -26,6 +26,9 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _MIN_LETTERS = 12
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
+_INITIAL = re.compile(r"(?<![\w.])([a-z])(?=\.\s+[A-Z])")
+_AFTER_TITLE = re.compile(
+    r"\b((?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{3,})\b")
 _FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
 
 
@@ -46,6 +49,8 @@ class Recaser:
     towns: frozenset[str] = frozenset()
     state_codes: frozenset[str] = frozenset()
     first_names: frozenset[str] = frozenset()
+    upper_words: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
 
     def recase(self, text: str) -> str:
         """The text with its one-case lines recased (same length); mixed-case lines and
@@ -70,6 +75,13 @@ class Recaser:
         # A state code before a ZIP code ("NORWOOD OH 45212") is a state code.
         out = _STATE_ZIP.sub(lambda m: m.group(1).upper() if m.group(1).lower()
                              in self.state_codes else m.group(1), out)
+        # An initial before a proper word ("g. Asante") is a capital.
+        out = _INITIAL.sub(lambda m: m.group(1).upper(), out)
+        # After a title, a word in the name dictionaries is a name even when it is also a
+        # common word ("Dr Philippa wexford" -> "Dr Philippa Wexford").
+        out = _AFTER_TITLE.sub(lambda m: m.group(1) + (
+            m.group(2)[:1].upper() + m.group(2)[1:]
+            if m.group(2).upper() in self.names else m.group(2)), out)
         # A first name that is also a common word, before a proper word ("ana Ferreira").
         return _FIRST_BEFORE.sub(lambda m: (m.group(1)[:1].upper() + m.group(1)[1:])
                                  if m.group(1).upper() in self.first_names else m.group(1),
@@ -80,6 +92,8 @@ class Recaser:
         bare = low.removesuffix("'s").removesuffix("’s")
         if len(bare) <= 1:
             return word
+        if bare in self.upper_words:
+            return word.upper()  # credentials: "rn" -> "RN"
         if bare in self.place_words:
             return word[:1].upper() + low[1:]
         if bare in self.common:

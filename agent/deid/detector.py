@@ -122,7 +122,9 @@ class Detector:
                 t.lower().rstrip(".") for t in self.pack.names.titles}),
             towns=frozenset(t for t in world_places() if " " in t),
             state_codes=frozenset(x for x in state_names() if len(x) == 2),
-            first_names=first)
+            first_names=first, names=first | last,
+            upper_words=frozenset(c.lower().rstrip(".") for c in self.pack.names.credentials
+                                  if "." not in c.rstrip(".")))
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 

@@ -334,6 +334,15 @@ class PhiNameRecognizer(EntityRecognizer):
             rf"(?P<phi>{_FORWARD})")
         self._inverted = re.compile(rf"(?P<phi>{_INVERTED})")
         self._forward = re.compile(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
+        # "hi ana,", "thanks, Lindsay", "- lindsay" (messages): a greeting or sign-off.
+        self._greeting = re.compile(
+            r"(?:\b(?i:hi|hello|hey|dear|thanks|thank\s+you|regards|cheers)[ \t]*,?[ \t]+"
+            r"|^[ \t]*[-–—][ \t]*)(?P<phi>[A-Za-z][a-z'’-]{2,})(?=[ \t]*(?:[,.!\n]|$))",
+            re.MULTILINE)
+        # "labs for J. Amundsen", "notes for Anselm Greco": a person a query is about.
+        self._about = re.compile(
+            rf"\b(?i:for|re:?|regarding|about)[ \t]+(?P<phi>(?:{_INIT} )?{NAME_TOKEN}"
+            rf"(?: {NAME_TOKEN})?)(?![\w'’])")
         self._first_initial = re.compile(
             rf"(?<![\w.])(?P<phi>(?P<first>{NAME_TOKEN}) [A-Z](?:\.|(?=['’]s\b)|(?![\w&'/-])))")
         self._title_initial = re.compile(
@@ -431,6 +440,17 @@ class PhiNameRecognizer(EntityRecognizer):
             # "Sam J.", "John D", "Paul M's case": a dictionary first name and an initial.
             if self._first_name(m.group("first")) and not self.is_clinical(m.group("first")):
                 self._emit(out, text, m, 0.75, "first_initial", strong=False)
+        for m in self._greeting.finditer(text):
+            if self._first_name(m.group("phi")):
+                out.append(_result("NAME", m.start("phi"), m.end("phi"), 0.8, "name:greeting"))
+        for m in self._about.finditer(text):
+            toks = _TOKEN_RX.findall(m.group("phi"))
+            words = [t for t in toks if len(t.rstrip(".")) > 1]
+            # Both words unknown to English and to the clinic ("for Anselm Greco"), or an
+            # initial and a surname ("for J. Amundsen").
+            if words and not any(self._phrase_word(w) or w.isupper() for w in words) and (
+                    len(toks) >= 2):
+                self._emit(out, text, m, 0.7, "about", strong=False)
         for m in self._title_initial.finditer(text):
             out.append(_result("NAME", m.start("phi"), m.end("phi"), 0.9, "name:title_initial"))
         if nlp_artifacts is not None:

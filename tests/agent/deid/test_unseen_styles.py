@@ -106,3 +106,24 @@ def test_when_notes_are_shuffled_then_the_same_spans_are_found(tmp_path):
         runs.append(results)
     assert runs[0] == runs[1] == runs[2]
     assert "Ravensholt" not in runs[0]["a2"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("hi rosalind, your results are back.", "rosalind"),
+    ("call the clinic line if worse.\n- margaret", "margaret"),
+    ("trend of creatinine for Ottoline Braskamp since May?", "Ottoline Braskamp"),
+    ("echo report for K. Vandermeulen from last week", "K. Vandermeulen"),
+    ("WOUND CARE REINFORCED WITH PT AND DAUGHTER. T. OYELARAN-BISHOP, RN", "T. OYELARAN-BISHOP"),
+])
+def test_when_a_message_or_query_names_a_person_without_a_label_then_it_is_found(
+        find_phi, text, name):
+    assert ("NAME", name) in find_phi(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Admitted for Heart Failure exacerbation.",
+    "hi, thanks for the update.",
+    "Plan for Monday Morning rounds.",
+])
+def test_when_the_words_after_for_or_a_greeting_are_not_names_then_none(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] == "NAME"] == []
