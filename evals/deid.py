@@ -45,6 +45,7 @@ from pathlib import Path
 
 from agent.config import Settings
 from agent.deid.batch import PatientDeidentifier
+from agent.deid.casing import one_case
 from agent.deid.detector import get_detector
 from agent.deid.lexicons import country_names, state_names
 from agent.schemas.notes import Note
@@ -179,7 +180,6 @@ def corpus_docs(folder: Path) -> list[Doc]:
 
 def _mostly_one_case(text: str) -> bool:
     """Whether most of a note's judged lines are written in one case."""
-    from agent.deid.casing import one_case
 
     lines = [ln for ln in text.splitlines() if sum(c.isalpha() for c in ln) >= 12]
     return bool(lines) and sum(one_case(ln) for ln in lines) > len(lines) / 2
