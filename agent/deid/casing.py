@@ -24,6 +24,11 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 # A line is recased when it has at least this many letters in words of two or more.
 _MIN_LETTERS = 12
+# Common nouns for places that some town is also named after ("from airport").
+_PLACE_NOUNS = frozenset({"airport", "station", "downtown", "uptown", "harbor", "harbour", "beach",
+                          "park", "village", "center", "centre", "plaza", "school", "church",
+                          "home", "lake", "river", "valley", "bridge", "market", "office"})
+_PLACE_PREPS = frozenset({"in", "from", "near", "to", "at"})
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
 _INITIAL = re.compile(r"(?<![\w.])([a-z])(?=\.\s+[A-Z])")
@@ -47,6 +52,7 @@ class Recaser:
     clinical: frozenset[str]
     place_words: frozenset[str]
     towns: frozenset[str] = frozenset()
+    local_towns: frozenset[str] = frozenset()
     state_codes: frozenset[str] = frozenset()
     first_names: frozenset[str] = frozenset()
     upper_words: frozenset[str] = frozenset()
@@ -60,14 +66,26 @@ class Recaser:
 
     def _line(self, line: str) -> str:
         out = _WORD.sub(lambda m: self._word(m.group()), line)
-        # Towns of two or three common words ("FALL RIVER", "new bedford") are proper.
+        # Towns written in common words are proper: cities of the world anywhere ("FALL
+        # RIVER", "new bedford"), smaller towns after a place preposition ("IN BLUE ASH",
+        # "in fargo").
         words = list(_WORD.finditer(out))
-        for n in (3, 2):
+        for n in (3, 2, 1):
             for i in range(len(words) - n + 1):
                 run = words[i:i + n]
                 gap_ok = all(out[a.end():b.start()] == " " for a, b in zip(run, run[1:],
                                                                           strict=False))
-                if gap_ok and " ".join(w.group().lower() for w in run) in self.towns:
+                name = " ".join(w.group().lower() for w in run)
+                after_prep = i > 0 and words[i - 1].group().lower() in _PLACE_PREPS \
+                    and out[words[i - 1].end():run[0].start()] == " "
+                # One common word after "to" is a verb or a place word too often
+                # ("TO MONITOR", "FROM AIRPORT"): alone, only a city of the world after
+                # in / from / near counts.
+                known = (n > 1 and (name in self.towns or (
+                    after_prep and name in self.local_towns))) or (
+                    n == 1 and after_prep and name in self.towns and name not in _PLACE_NOUNS
+                    and words[i - 1].group().lower() in ("in", "from", "near"))
+                if gap_ok and known:
                     for w in run:
                         out = out[:w.start()] + w.group()[:1].upper() + out[w.start() + 1:]
         # The word after "St." / "Mount" names the place ("ST. JUDE'S" -> "St. Jude's").

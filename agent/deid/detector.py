@@ -120,7 +120,8 @@ class Detector:
             clinical=(self.names.not_names | self.names.allow | clinical) - suffix_words,
             place_words=frozenset(suffix_words | _PLACE_WORDS | _CALENDAR_WORDS | {
                 t.lower().rstrip(".") for t in self.pack.names.titles}),
-            towns=frozenset(t for t in world_places() if " " in t),
+            towns=frozenset(t for t in world_places() if " " in t or len(t) >= 5),
+            local_towns=frozenset(t for t in city_names() if len(t) >= 5) - state_names(),
             state_codes=frozenset(x for x in state_names() if len(x) == 2),
             first_names=first, names=first | last,
             upper_words=frozenset(c.lower().rstrip(".") for c in self.pack.names.credentials

@@ -195,6 +195,8 @@ _CARE_VERB = re.compile(
     r"hospitali[sz]ed|managed|examined|consulted|surgery|checked in|appointment|appt|seen by|"
     r"records?|care|sent|went|came|moved|lives?|living|resides?|works?)\b[^;\n]*$",
     re.IGNORECASE)
+# Hospital abbreviations end in a facility letter pair ("UCMC", "NSHC", "DPVH").
+_FACILITY_ACRONYM = re.compile(r"[A-Z]{1,4}(?:MC|HC|VH|MH|CH|GH|VA)")
 _FUNCTION_WORDS = frozenset({"on", "in", "at", "for", "and", "with", "to", "from", "last", "since",
                              "where", "who", "which", "during", "before", "after", "by", "via",
                              "or", "under", "until", "recently", "previously", "earlier"})
@@ -263,7 +265,8 @@ class PhiCareSlotRecognizer(EntityRecognizer):
                 continue  # "our Dallas clinic" needs its facility noun
             if noun is None and surface not in self.places and all(
                     w.isupper() for w in words) and not _CARE_VERB.search(
-                    text, max(0, start - 45), start):
+                    text, max(0, start - 45), start) and not _FACILITY_ACRONYM.fullmatch(
+                    words[-1]):
                 # An abbreviation alone ("PCI to LAD", "in AF") needs a care verb before it
                 # ("seen at UCSF", "transferred from UCMC"), a facility noun or a town.
                 continue

@@ -127,3 +127,18 @@ def test_when_a_message_or_query_names_a_person_without_a_label_then_it_is_found
 ])
 def test_when_the_words_after_for_or_a_greeting_are_not_names_then_none(find_phi, text):
     assert [p for p in find_phi(text) if p[0] == "NAME"] == []
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("Prior EGD 2021 at KRVH: gastritis, no ulcer.", "KRVH"),
+    ("she is staying with her aunt in spokane this week so cant come in", "spokane"),
+    ("DAUGHTER LIVES IN GRAND JUNCTION, WILL VISIT SATURDAY.", "GRAND JUNCTION"),
+])
+def test_when_a_town_or_hospital_abbreviation_has_no_capitals_to_go_by_then_it_is_found(
+        find_phi, text, place):
+    assert place in [surface for _, surface in find_phi(text)]
+
+
+def test_when_a_common_place_noun_follows_from_then_it_is_not_a_town(find_phi):
+    text = "SON ARRIVED FROM AIRPORT AT NOON, WIFE WENT HOME TO REST FOR THE NIGHT."
+    assert [p for p in find_phi(text) if p[0] == "CITY"] == []
