@@ -77,6 +77,7 @@ def test_when_the_slot_holds_a_unit_drug_or_country_then_it_is_not_a_place(find_
     ("(Insurance: QXB118274)", "QXB118274"),
     ("Case ID: 20-44817", "20-44817"),
     ("SSN 912-44-0187", "912-44-0187"),
+    ("card on file, 912 44 0187", "912 44 0187"),
 ])
 def test_when_an_id_has_letters_or_an_unissued_shape_then_it_is_found(find_phi, text, value):
     assert value in [surface for _, surface in find_phi(text)]
