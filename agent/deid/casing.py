@@ -32,6 +32,12 @@ _PLACE_PREPS = frozenset({"in", "from", "near", "to", "at"})
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
 _INITIAL = re.compile(r"(?<![\w.])([a-z])(?=\.\s+[A-Z])")
+_INITIAL_AFTER = re.compile(r"(\b[A-Z][a-z]+[ \t])([a-z])(?=[ \t]*(?:[.,]|$|[ \t]{2}))",
+                            re.MULTILINE)
+_HYPHEN_PART = re.compile(r"(\b[A-Z][a-z]+-)([a-z])")
+_TITLE_NEXT = re.compile(r"\b((?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)\.?[ \t]+)([a-z]{3,})\b")
+_NOT_AFTER_TITLE = frozenset({"and", "the", "for", "who", "was", "will", "has", "had", "his",
+                              "her", "saw", "says", "said", "note", "office", "team", "visit"})
 _AFTER_TITLE = re.compile(
     r"\b((?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{3,})\b")
 _FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
@@ -93,8 +99,17 @@ class Recaser:
         # A state code before a ZIP code ("NORWOOD OH 45212") is a state code.
         out = _STATE_ZIP.sub(lambda m: m.group(1).upper() if m.group(1).lower()
                              in self.state_codes else m.group(1), out)
-        # An initial before a proper word ("g. Asante") is a capital.
+        # An initial before a proper word ("g. Asante") or after one ("Eulalia m") is a
+        # capital; so is the part after the hyphen of a capitalised word ("Vasquez-moore").
         out = _INITIAL.sub(lambda m: m.group(1).upper(), out)
+        out = _INITIAL_AFTER.sub(lambda m: m.group(1) + m.group(2).upper(), out)
+        out = _HYPHEN_PART.sub(lambda m: m.group(1) + m.group(2).upper(), out)
+        # The word right after a title is a name unless it is a function word or a verb
+        # form ("dr wexford reviewed it" -> "Dr Wexford reviewed it").
+        out = _TITLE_NEXT.sub(lambda m: m.group(1) + (
+            m.group(2) if m.group(2).lower() in _NOT_AFTER_TITLE
+            or m.group(2).endswith(("ed", "ing", "ly"))
+            else m.group(2)[:1].upper() + m.group(2)[1:]), out)
         # After a title, a word in the name dictionaries is a name even when it is also a
         # common word ("Dr Philippa wexford" -> "Dr Philippa Wexford").
         out = _AFTER_TITLE.sub(lambda m: m.group(1) + (

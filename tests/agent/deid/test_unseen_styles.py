@@ -143,3 +143,14 @@ def test_when_a_town_or_hospital_abbreviation_has_no_capitals_to_go_by_then_it_i
 def test_when_a_common_place_noun_follows_from_then_it_is_not_a_town(find_phi):
     text = "SON ARRIVED FROM AIRPORT AT NOON, WIFE WENT HOME TO REST FOR THE NIGHT."
     assert [p for p in find_phi(text) if p[0] == "CITY"] == []
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("thanks for the photo. dr halvorsrud reviewed it and we can see you today.",
+     "dr halvorsrud"),
+    ("admit 1/25/2026 00:41   brennan-hoyt, marisol k   mrn 00441", "brennan-hoyt, marisol k"),
+    ("PCP DR OTTOLINE BRASKAMP-NYE NOTIFIED OF THE ADMISSION.", "DR OTTOLINE BRASKAMP-NYE"),
+])
+def test_when_a_one_case_line_holds_titles_initials_or_hyphens_then_the_whole_name_is_found(
+        find_phi, text, name):
+    assert ("NAME", name) in find_phi(text)
