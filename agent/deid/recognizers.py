@@ -515,7 +515,7 @@ class PhiHospitalRecognizer(EntityRecognizer):
         self._rx = re.compile(
             rf"(?P<phi>{saint}{word}"
             rf"(?:[ \t]+(?:&[ \t]+|and[ \t]+|of[ \t]+|for[ \t]+)?{word}){{0,4}}"
-            rf"[ \t]+(?:{suffixes}))(?![A-Za-z])")
+            rf"[ \t]+(?:{suffixes})(?:[ \t]+(?:&|and)[ \t]+(?:{suffixes}))?)(?![A-Za-z])")
         self.generic = frozenset(w.lower() for w in rules.generic_words)
         self.not_names = not_names
         self.clinical = clinical_words
