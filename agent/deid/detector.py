@@ -79,9 +79,11 @@ class Detector:
         clinical = clinical_words()
         self.names = rec.PhiNameRecognizer(self.pack.names, first_names=first, surnames=last,
                                         clinical_words=clinical, lexicon=load_name_lexicon())
+        towns = city_names() | world_places()
         self.hospitals = rec.PhiHospitalRecognizer(self.pack.hospitals,
                                                 not_names=self.names.not_names | self.names.allow,
-                                                clinical_words=clinical)
+                                                clinical_words=clinical,
+                                                towns=towns - state_names() - country_names())
         recognizers = [rec.pattern_recognizer(r) for r in self.pack.recognizers]
         recognizers += [
             rec.PhiDateRecognizer(self.pack.dates), self.names, self.hospitals,
@@ -93,7 +95,6 @@ class Detector:
                 skip_words=self.names.not_names | self.names.allow | clinical,
                 regions=state_names() | country_names()),
         ]
-        towns = city_names() | world_places()
         skip = self.names.not_names | self.names.allow | clinical
         recognizers += [
             places.PhiCareSlotRecognizer(

@@ -507,8 +507,11 @@ class PhiHospitalRecognizer(EntityRecognizer):
     a clinical or section word.
     """
 
+    _TOWN_AFTER = re.compile(r"[ \t]+(?:of[ \t]+)?([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)(?![A-Za-z])")
+
     def __init__(self, rules: HospitalRules, *, not_names: frozenset[str],
-                 clinical_words: frozenset[str]) -> None:
+                 clinical_words: frozenset[str], towns: frozenset[str] = frozenset()) -> None:
+        self.towns = towns
         word = r"(?:[A-Z][a-z]+(?:['’]s)?(?:-[A-Z][a-z]+(?:['’]s)?)*|[A-Z]{2,}(?:['’]S)?)"
         saint = r"(?:(?:St|Mt|Saint|Mount|ST|MT|SAINT|MOUNT)\.?\s+)?"
         suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper())})
@@ -547,6 +550,11 @@ class PhiHospitalRecognizer(EntityRecognizer):
                 words.pop(0)
             if not words or not any(self._proper(w.group()) for w in words):
                 continue
+            # "Children's Hospital Boston", "Children's Hospital of Philadelphia": the town
+            # after the facility word is part of its name.
+            town = self._TOWN_AFTER.match(text, end)
+            if town is not None and town.group(1).lower() in self.towns:
+                end = town.end()
             out.append(_result("HOSPITAL", start + words[0].start(), end, 0.85,
                                "hospital:suffix"))
         return out

@@ -52,6 +52,7 @@ def test_when_text_is_in_one_case_then_names_and_places_are_found(find_phi, text
     ("Follow up at our Tucson clinic in 2 weeks.", "Tucson clinic"),
     ("Moved here from Baton Rouge last year.", "Baton Rouge"),
     ("Lives in Tacoma, WA with her son.", "Tacoma, WA"),
+    ("Transferred from Shriners Hospital Spokane overnight.", "Shriners Hospital Spokane"),
 ])
 def test_when_a_place_has_no_cue_word_then_its_slot_or_the_gazetteer_finds_it(find_phi, text,
                                                                               place):
@@ -154,3 +155,9 @@ def test_when_a_common_place_noun_follows_from_then_it_is_not_a_town(find_phi):
 def test_when_a_one_case_line_holds_titles_initials_or_hyphens_then_the_whole_name_is_found(
         find_phi, text, name):
     assert ("NAME", name) in find_phi(text)
+
+
+def test_when_a_name_contains_a_label_word_then_no_label_is_read_inside_it(find_phi):
+    # "Vin" in "Vincent" is not the VIN label, "Tag" in "Tagliaferro" not a plate tag.
+    found = find_phi("Seen at St. Vincent Hospital on 4/12 by Vincent Tagliaferro.")
+    assert [p for p in found if p[0] == "VEHICLE"] == []
