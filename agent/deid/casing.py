@@ -28,6 +28,15 @@ _MIN_LETTERS = 12
 _PLACE_NOUNS = frozenset({"airport", "station", "downtown", "uptown", "harbor", "harbour", "beach",
                           "park", "village", "center", "centre", "plaza", "school", "church",
                           "home", "lake", "river", "valley", "bridge", "market", "office"})
+_STREET_WORDS = re.compile(
+    r"(\b\d{1,6}[ \t]+)((?:[A-Za-z][a-z]+[ \t]+){1,4})"
+    r"((?i:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Pl|"
+    r"Highway|Hwy|Parkway|Pkwy|Circle|Terrace|Way)\b)")
+# Words a number counts (a dose, a duration): never a street name after a house number.
+_COUNTED = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years",
+                      "hour", "hours", "tab", "tabs", "tablet", "tablets", "cap", "caps", "mg",
+                      "times", "units", "doses", "dose", "puffs", "drops", "story", "stories",
+                      "floor", "steps", "minutes", "min", "ml", "cc", "kg", "lb", "lbs"})
 _PLACE_PREPS = frozenset({"in", "from", "near", "to", "at"})
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
@@ -94,6 +103,9 @@ class Recaser:
                 if gap_ok and known:
                     for w in run:
                         out = out[:w.start()] + w.group()[:1].upper() + out[w.start() + 1:]
+        # The words between a house number and a street suffix name the street ("480
+        # faunce corner Rd" -> "480 Faunce Corner Rd").
+        out = _STREET_WORDS.sub(self._street, out)
         # The word after "St." / "Mount" names the place ("ST. JUDE'S" -> "St. Jude's").
         out = _SAINT_NEXT.sub(lambda m: m.group(1) + m.group(2).upper(), out)
         # A state code before a ZIP code ("NORWOOD OH 45212") is a state code.
@@ -119,6 +131,13 @@ class Recaser:
         return _FIRST_BEFORE.sub(lambda m: (m.group(1)[:1].upper() + m.group(1)[1:])
                                  if m.group(1).upper() in self.first_names else m.group(1),
                                  out)
+
+    @staticmethod
+    def _street(m: re.Match[str]) -> str:
+        words = m.group(2).lower().split()
+        if any(w in _COUNTED for w in words):
+            return m.group()  # "5 DAYS ST...": a count, not a house number
+        return m.group(1) + m.group(2).title() + m.group(3)[:1].upper() + m.group(3)[1:].lower()
 
     def _word(self, word: str) -> str:
         low = word.lower()

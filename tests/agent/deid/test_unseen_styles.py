@@ -161,3 +161,16 @@ def test_when_a_name_contains_a_label_word_then_no_label_is_read_inside_it(find_
     # "Vin" in "Vincent" is not the VIN label, "Tag" in "Tagliaferro" not a plate tag.
     found = find_phi("Seen at St. Vincent Hospital on 4/12 by Vincent Tagliaferro.")
     assert [p for p in found if p[0] == "VEHICLE"] == []
+
+
+@pytest.mark.parametrize(("text", "street"), [
+    ("mail to 212 willow creek rd, apt 3, then call her", "212 willow creek rd"),
+    ("Park in the garage on Brantley Ave. Then take the elevator.", "Brantley Ave."),
+])
+def test_when_a_street_has_no_capitals_or_no_number_then_it_is_found(find_phi, text, street):
+    assert ("STREET_ADDRESS", street) in find_phi(text)
+
+
+def test_when_a_count_precedes_a_street_suffix_shape_then_it_is_not_a_street(find_phi):
+    found = find_phi("GIVE 2 TABS BY MOUTH TWICE A DAY WITH FOOD FOR 5 DAYS ST")
+    assert [p for p in found if p[0] == "STREET_ADDRESS"] == []
