@@ -197,6 +197,9 @@ _CARE_VERB = re.compile(
     re.IGNORECASE)
 # Hospital abbreviations end in a facility letter pair ("UCMC", "NSHC", "DPVH").
 _FACILITY_ACRONYM = re.compile(r"[A-Z]{1,4}(?:MC|HC|VH|MH|CH|GH|VA)")
+_NOT_FACILITY_HEADS = frozenset({"study", "studies", "trial", "trials", "registry", "cohort",
+                                 "criteria", "score", "scale", "guidelines", "guideline",
+                                 "protocol", "classification", "index", "questionnaire"})
 _FUNCTION_WORDS = frozenset({"on", "in", "at", "for", "and", "with", "to", "from", "last", "since",
                              "where", "who", "which", "during", "before", "after", "by", "via",
                              "or", "under", "until", "recently", "previously", "earlier"})
@@ -260,6 +263,8 @@ class PhiCareSlotRecognizer(EntityRecognizer):
                 # Service words alone name no facility ("in Heart & Vascular Clinic"), but
                 # "admitted to City Hospital", "at County General" do.
                 continue
+            if words[-1].lower() in _NOT_FACILITY_HEADS:
+                continue  # "in the Framingham Heart Study": a study, a trial, a score
             noun = m.group("noun")
             if m.group("our") and noun is None:
                 continue  # "our Dallas clinic" needs its facility noun

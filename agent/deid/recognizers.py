@@ -348,8 +348,10 @@ class PhiNameRecognizer(EntityRecognizer):
         self._title_initial = re.compile(
             rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>[A-Z]\.(?:\s?[A-Z]\.)?)"
             rf"(?!\s*{NAME_TOKEN})")
+        # "Parkinson's disease", and "Lou Gehrig's disease" (a first word before the eponym).
         self._eponym = re.compile(
-            rf"^(?:['’]s?)?\s*(?:{_alternation(rules.eponym_heads)})\b", re.IGNORECASE)
+            rf"^(?:\s+[A-Z][a-z]+)?(?:['’]s?)?\s*(?:{_alternation(rules.eponym_heads)})\b",
+            re.IGNORECASE)
         super().__init__(supported_entities=["NAME"], name="name", supported_language="en")
 
     def load(self) -> None:

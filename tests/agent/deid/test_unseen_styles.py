@@ -174,3 +174,11 @@ def test_when_a_street_has_no_capitals_or_no_number_then_it_is_found(find_phi, t
 def test_when_a_count_precedes_a_street_suffix_shape_then_it_is_not_a_street(find_phi):
     found = find_phi("GIVE 2 TABS BY MOUTH TWICE A DAY WITH FOOD FOR 5 DAYS ST")
     assert [p for p in found if p[0] == "STREET_ADDRESS"] == []
+
+
+@pytest.mark.parametrize("text", [
+    "prognosis for a man diagnosed with Lou Gehrig’s disease last year",
+    "outcomes reported in the Framingham Heart Study for women over 60",
+])
+def test_when_an_eponym_or_a_study_is_named_then_it_is_no_identifier(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] in ("NAME", "HOSPITAL")] == []
