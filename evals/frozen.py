@@ -42,7 +42,8 @@ CORPORA = ("multinote_a", "multinote_b")
 FLAGGED = ("CONTRADICTED", "UNSUPPORTED")
 
 
-DEV_CORPORA = ("dev/multinote_dev", "dev/multinote_dev2", "dev/multinote_dev3")
+DEV_CORPORA = ("dev/multinote_dev", "dev/multinote_dev2", "dev/multinote_dev3",
+               "dev/multinote_dev4")
 
 
 def corpus_dir(name: str) -> Path:

@@ -19,6 +19,7 @@ statement mentions) are in :mod:`verifiers.omissions`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from functools import cached_property
 
@@ -256,10 +257,19 @@ def _is_threshold(claim: Entity, text: str, cues: CueSet) -> bool:
     return cues.says("statement_scope", near, label="threshold")
 
 
+_CONSIDERED = re.compile(r"\s+(?:was|were|had been)\s+(?:\w+\s+)?(?:considered|suspected|"
+                         r"entertained|evaluated|worked up|raised)\b", re.IGNORECASE)
+
+
 def _reread_negation(claim: Entity, text: str, cues: CueSet) -> Entity:
     """Negations that do not deny the claim: the drug a switch goes to is taken ("stopped,
     replaced by rosuvastatin": the stop word's scope does not reach across the switch), and
     "no further transfusion" says none beyond those given, not that none was."""
+    if claim.type == "PROBLEM" and claim.assertion != "absent" and _CONSIDERED.match(
+            text, claim.end) and cues.says("problem_ruled_out", text[claim.end:]):
+        # "Typhlitis was considered for RLQ pain and ruled out on CT": the subject of the
+        # work-up is the one ruled out, whatever problem the work-up was for.
+        return claim.model_copy(update={"assertion": "absent"})
     if claim.assertion != "absent":
         return claim
     before = text[max(0, claim.start - 40):claim.start]

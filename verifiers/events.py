@@ -31,6 +31,10 @@ Track = MedicationTrack | ProblemTrack
 # What may stand between two items of one list: commas, slashes, "and", "or" (a shape).
 COORDINATION = re.compile(r"[\s,/&+]*(?:(?:and|or|nor|plus)[\s,/&+]*)?", re.IGNORECASE)
 TrackLookup = Callable[[Entity], Track | None]
+# "Blood cultures pending" is the test's; in "the glucose monitor has not been started yet
+# because insurance approval is pending" the pending thing is another noun: a test's
+# "pending" must stand within a few words of it.
+_PENDING_REACH = 30
 
 # Which events each kind of claim can undergo (an event word binds to the nearest claim
 # it applies to: in "apixaban started for AF", "started" is the drug's).
@@ -61,7 +65,8 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
             if cues.says("negation_before", text[max(0, cue.start - 8):cue.start],
                          label="negated"):
                 continue  # "not given", "never started": a denied event, not a claim of one
-            able = [i for i in here if cue.label in APPLIES.get(claims[i].type, set())]
+            able = [i for i in here if cue.label in APPLIES.get(claims[i].type, set())
+                    and (cue.label != "pending" or _gap(cue, claims[i]) <= _PENDING_REACH)]
             if not able:
                 unbound.append(text[cue.start:cue.end])
                 continue
@@ -73,6 +78,10 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
                 if i != nearest and _coordinated(text, claims[i], claims[nearest], claims):
                     out[i].add(cue.label)
     return out, unbound
+
+
+def _gap(cue, claim: Entity) -> int:
+    return max(cue.start - claim.end, claim.start - cue.end, 0)
 
 
 def _coordinated(text: str, a: Entity, b: Entity, claims: list[Entity]) -> bool:

@@ -34,6 +34,8 @@ def problem_key(ent: Entity) -> str:
 
 # A resolution word outranks an activity word said of the same problem ("status
 # epilepticus, new onset -- resolved": "new" dates the onset, "resolved" is the state).
+_WORKUP_FOR = re.compile(r"\b(?:considered|suspected|evaluated|work-?up|worked up|r/o|rule out)"
+                         r"\s+for\s+(?:\S+\s+){0,2}$", re.IGNORECASE)
 _STATUS_RANK = {"ruled_out": 0, "resolved": 1, "possible": 2, "active": 3}
 
 
@@ -42,6 +44,10 @@ def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
     """The status one mention gives its problem (None: the mention says nothing of the
     patient's problem list, e.g. a pertinent negative or a relative's diagnosis)."""
     start, end = clause
+    if _WORKUP_FOR.search(text, max(start, ent.start - 40), ent.start):
+        # "Cerebral edema: considered for hr-6 headache -> excluded": the headache is what
+        # the work-up was for, not what it excluded.
+        return "active" if ent.assertion == "present" else None
     # The status words after a problem speak of it up to the next problem of the clause
     # ("AKI resolved, new effusion": "new" is the effusion's).
     stop = min(end, next_problem) if next_problem is not None and next_problem > ent.end \
