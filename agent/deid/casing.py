@@ -37,6 +37,7 @@ _COUNTED = frozenset({"day", "days", "week", "weeks", "month", "months", "year",
                       "hour", "hours", "tab", "tabs", "tablet", "tablets", "cap", "caps", "mg",
                       "times", "units", "doses", "dose", "puffs", "drops", "story", "stories",
                       "floor", "steps", "minutes", "min", "ml", "cc", "kg", "lb", "lbs"})
+_ZIP_AFTER = re.compile(r",?[ \t]+\d{5}(?:-\d{4})?\b")
 _PLACE_PREPS = frozenset({"in", "from", "near", "to", "at"})
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
@@ -91,15 +92,17 @@ class Recaser:
                 gap_ok = all(out[a.end():b.start()] == " " for a, b in zip(run, run[1:],
                                                                           strict=False))
                 name = " ".join(w.group().lower() for w in run)
-                after_prep = i > 0 and words[i - 1].group().lower() in _PLACE_PREPS \
-                    and out[words[i - 1].end():run[0].start()] == " "
+                after_prep = (i > 0 and words[i - 1].group().lower() in _PLACE_PREPS
+                              and out[words[i - 1].end():run[0].start()] == " ") or bool(
+                    _ZIP_AFTER.match(out, run[-1].end()))  # "CINCINNATI 45242"
                 # One common word after "to" is a verb or a place word too often
                 # ("TO MONITOR", "FROM AIRPORT"): alone, only a city of the world after
                 # in / from / near counts.
                 known = (n > 1 and (name in self.towns or (
                     after_prep and name in self.local_towns))) or (
                     n == 1 and after_prep and name in self.towns and name not in _PLACE_NOUNS
-                    and words[i - 1].group().lower() in ("in", "from", "near"))
+                    and (_ZIP_AFTER.match(out, run[-1].end()) is not None
+                         or words[i - 1].group().lower() in ("in", "from", "near")))
                 if gap_ok and known:
                     for w in run:
                         out = out[:w.start()] + w.group()[:1].upper() + out[w.start() + 1:]

@@ -219,7 +219,8 @@ class PhiCareSlotRecognizer(EntityRecognizer):
     """
 
     _RX = re.compile(
-        rf"(?:(?<![A-Za-z])(?:at|to|from|in|into|near)[ \t]+(?:the[ \t]+|our[ \t]+|an?[ \t]+)?"
+        rf"(?:(?<![A-Za-z])(?:at|to|from|in|into|near|From|At)[ \t]+"
+        rf"(?:the[ \t]+|our[ \t]+|an?[ \t]+)?"
         rf"|@[ \t]*"
         rf"|(?P<our>our|their|the)[ \t]+)"
         rf"(?P<phi>{_SLOT_WORD}(?:(?:[ \t]+(?:&[ \t]+|of[ \t]+|and[ \t]+)?|-){_SLOT_WORD}){{0,4}})"
