@@ -45,11 +45,12 @@ _INITIAL = re.compile(r"(?<![\w.])([a-z])(?=\.\s+[A-Z])")
 _INITIAL_AFTER = re.compile(r"(\b[A-Z][a-z]+[ \t])([a-z])(?=[ \t]*(?:[.,]|$|[ \t]{2}))",
                             re.MULTILINE)
 _HYPHEN_PART = re.compile(r"(\b[A-Z][a-z]+-)([a-z])")
-_TITLE_NEXT = re.compile(r"\b((?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)\.?[ \t]+)([a-z]{3,})\b")
+# Titles a one-case line writes before a name.
+_TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)"
+_TITLE_NEXT = re.compile(rf"\b({_TITLE}\.?[ \t]+)([a-z]{{3,}})\b")
 _NOT_AFTER_TITLE = frozenset({"and", "the", "for", "who", "was", "will", "has", "had", "his",
                               "her", "saw", "says", "said", "note", "office", "team", "visit"})
-_AFTER_TITLE = re.compile(
-    r"\b((?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{3,})\b")
+_AFTER_TITLE = re.compile(rf"\b({_TITLE}\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{{3,}})\b")
 _FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
 
 
@@ -86,26 +87,33 @@ class Recaser:
         # RIVER", "new bedford"), smaller towns after a place preposition ("IN BLUE ASH",
         # "in fargo").
         words = list(_WORD.finditer(out))
+        capital: list[int] = []  # offsets of first letters to write in capitals
         for n in (3, 2, 1):
             for i in range(len(words) - n + 1):
                 run = words[i:i + n]
-                gap_ok = all(out[a.end():b.start()] == " " for a, b in zip(run, run[1:],
-                                                                          strict=False))
+                if any(out[a.end():b.start()] != " " for a, b in zip(run, run[1:],
+                                                                    strict=False)):
+                    continue
                 name = " ".join(w.group().lower() for w in run)
-                after_prep = (i > 0 and words[i - 1].group().lower() in _PLACE_PREPS
-                              and out[words[i - 1].end():run[0].start()] == " ") or bool(
-                    _ZIP_AFTER.match(out, run[-1].end()))  # "CINCINNATI 45242"
-                # One common word after "to" is a verb or a place word too often
-                # ("TO MONITOR", "FROM AIRPORT"): alone, only a city of the world after
-                # in / from / near counts.
-                known = (n > 1 and (name in self.towns or (
-                    after_prep and name in self.local_towns))) or (
-                    n == 1 and after_prep and name in self.towns and name not in _PLACE_NOUNS
-                    and (_ZIP_AFTER.match(out, run[-1].end()) is not None
-                         or words[i - 1].group().lower() in ("in", "from", "near")))
-                if gap_ok and known:
-                    for w in run:
-                        out = out[:w.start()] + w.group()[:1].upper() + out[w.start() + 1:]
+                prep = words[i - 1].group().lower() \
+                    if i and out[words[i - 1].end():run[0].start()] == " " else None
+                zip_after = _ZIP_AFTER.match(out, run[-1].end()) is not None  # "CINCINNATI 45242"
+                if n > 1:
+                    known = name in self.towns or (
+                        (prep in _PLACE_PREPS or zip_after) and name in self.local_towns)
+                else:
+                    # One common word after "to" is a verb or a place word too often ("TO
+                    # MONITOR", "FROM AIRPORT"): alone, only a city of the world after in /
+                    # from / near or before a ZIP code counts.
+                    known = name in self.towns and name not in _PLACE_NOUNS and (
+                        zip_after or prep in ("in", "from", "near"))
+                if known:
+                    capital.extend(w.start() for w in run)
+        if capital:
+            chars = list(out)
+            for at in capital:
+                chars[at] = chars[at].upper()
+            out = "".join(chars)
         # The words between a house number and a street suffix name the street ("480
         # faunce corner Rd" -> "480 Faunce Corner Rd").
         out = _STREET_WORDS.sub(self._street, out)
@@ -123,15 +131,13 @@ class Recaser:
         # form ("dr wexford reviewed it" -> "Dr Wexford reviewed it").
         out = _TITLE_NEXT.sub(lambda m: m.group(1) + (
             m.group(2) if m.group(2).lower() in _NOT_AFTER_TITLE
-            or m.group(2).endswith(("ed", "ing", "ly"))
-            else m.group(2)[:1].upper() + m.group(2)[1:]), out)
+            or m.group(2).endswith(("ed", "ing", "ly")) else _cap(m.group(2))), out)
         # After a title, a word in the name dictionaries is a name even when it is also a
         # common word ("Dr Philippa wexford" -> "Dr Philippa Wexford").
         out = _AFTER_TITLE.sub(lambda m: m.group(1) + (
-            m.group(2)[:1].upper() + m.group(2)[1:]
-            if m.group(2).upper() in self.names else m.group(2)), out)
+            _cap(m.group(2)) if m.group(2).upper() in self.names else m.group(2)), out)
         # A first name that is also a common word, before a proper word ("ana Ferreira").
-        return _FIRST_BEFORE.sub(lambda m: (m.group(1)[:1].upper() + m.group(1)[1:])
+        return _FIRST_BEFORE.sub(lambda m: _cap(m.group(1))
                                  if m.group(1).upper() in self.first_names else m.group(1),
                                  out)
 
@@ -157,6 +163,11 @@ class Recaser:
             # "HCP", "PICC", "pcp": abbreviations stay (or become) capitals.
             return word.upper() if len(bare) <= 4 else low
         return word[:1].upper() + low[1:]
+
+
+def _cap(word: str) -> str:
+    """The word with its first letter in capitals, the rest as written."""
+    return word[:1].upper() + word[1:]
 
 
 def one_case(line: str) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from agent.deid.casing import Recaser, one_case
 from agent.deid.lexicons import (
+    PERSON_TITLES,
     city_names,
     clinical_words,
     country_names,
@@ -281,8 +282,8 @@ def finish_spans(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     return join_places(text, with_titles(text, merge_names(text, spans)))
 
 
-_TITLE_BEFORE = re.compile(r"(?:\b(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Rev|Sr|Sister|"
-                           r"Fr|Father|Nurse)\.?[ \t]+)$", re.IGNORECASE)
+_TITLE_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(sorted(PERSON_TITLES))})\.?[ \t]+)$",
+                           re.IGNORECASE)
 
 
 def with_titles(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:

@@ -11,6 +11,11 @@ from importlib.resources import files
 from agent.nlp.vocab.diseases import disease_lexicon
 from agent.nlp.vocab.drugs import drug_lexicon
 
+# Titles written before a person's name; they go with the name when it is masked and are
+# kept when it is replaced ("Dr. Patel" -> "[NAME]", or "Dr. Okafor" in surrogate mode).
+PERSON_TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor",
+                           "rev", "sr", "sister", "fr", "father", "nurse"})
+
 
 @lru_cache(maxsize=1)
 def name_dictionaries() -> tuple[frozenset[str], frozenset[str]]:

@@ -15,6 +15,7 @@ import re
 from datetime import date
 
 from agent.deid.dates import shift_date
+from agent.deid.lexicons import PERSON_TITLES
 
 # HIPAA Safe Harbor: 3-digit ZIP prefixes with 20,000 people or fewer (2000 Census) become 000.
 RESTRICTED_ZIP3 = frozenset({
@@ -26,8 +27,6 @@ MAX_SHIFT_DAYS = 365
 _CITY_ENDINGS = ("field", "ton", "wood", "dale", "ford", "brook", "ville", "haven")
 
 
-_TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev",
-                     "sr", "sister", "fr", "father", "nurse"})
 
 
 def keyed_hash(secret: bytes, *parts: str) -> bytes:
@@ -106,7 +105,7 @@ class SurrogateGenerator:
         return "".join(out)
 
     def name_word(self, word: str, first_names: frozenset[str]) -> str:
-        if word.rstrip(".").lower() in _TITLES:
+        if word.rstrip(".").lower() in PERSON_TITLES:
             return word  # "Dr. Patel" -> "Dr. Okafor": the title is kept, the name replaced
         if len(word.rstrip(".")) <= 1:  # an initial
             letter = chr(ord("A") + self._int("initial", word[0].upper()) % 26)
