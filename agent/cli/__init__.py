@@ -8,6 +8,7 @@ Each command lives in its own module of this package (``extract``, ``deid``, ``h
 from __future__ import annotations
 
 import logging
+import signal
 from typing import Annotated
 
 import typer
@@ -43,3 +44,11 @@ app.command("extract")(extract)
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # A run stopped by SIGTERM (a scheduler's time limit, ``timeout``) unwinds like
+    # Ctrl-C, so half-written temporary outputs are removed instead of left behind.
+    # ``serve`` replaces this with uvicorn's own graceful-shutdown handler.
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

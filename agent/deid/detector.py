@@ -13,6 +13,7 @@ Everything heavy (Presidio, spaCy, vocabularies) loads on first use, never at im
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass, field
@@ -218,11 +219,20 @@ class Detector:
 
 def resolve_overlaps(spans: list[PhiSpan]) -> list[PhiSpan]:
     """Keep non-overlapping spans: higher score first, then the longer span."""
+    # Kept spans never overlap, so sorted by start their ends are sorted too: one
+    # bisect finds the only neighbours a new span could touch (a long note has
+    # thousands of spans; a pairwise check made de-id quadratic in note length).
+    starts: list[int] = []
     kept: list[PhiSpan] = []
     for s in sorted(spans, key=lambda x: (-x.score, -(x.end - x.start), x.start)):
-        if all(s.end <= k.start or s.start >= k.end for k in kept):
-            kept.append(s)
-    return sorted(kept, key=lambda x: x.start)
+        i = bisect.bisect_left(starts, s.start)
+        if i > 0 and kept[i - 1].end > s.start:
+            continue
+        if i < len(kept) and kept[i].start < s.end:
+            continue
+        starts.insert(i, s.start)
+        kept.insert(i, s)
+    return kept
 
 
 def merge_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -60,3 +61,25 @@ def test_when_file_is_empty_then_exit_2(tmp_path):
     notes.write_text("")
     result = runner.invoke(_app(), ["deid", str(notes), "-o", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
+
+
+@pytest.mark.process
+def test_when_run_is_stopped_by_sigterm_then_no_partial_file_is_left(tmp_path):
+    # A scheduler's time limit sends SIGTERM; the temporary output must not stay behind.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    notes = _notes(tmp_path, [{"note_id": f"n{i}", "patient_id": "p",
+                               "text": "Seen at Halloran West Rehab. " * 4000} for i in range(8)])
+    out = tmp_path / "out" / "deid.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "deid", str(notes), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.parent.glob(".*.tmp")):
+        time.sleep(0.1)
+    assert list(out.parent.glob(".*.tmp")), "the run never opened its temporary output"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert not out.exists() and not list(out.parent.glob(".*.tmp"))

@@ -54,3 +54,34 @@ def test_when_note_is_longer_than_one_analysis_then_pieces_keep_exact_offsets(
     found = [(s.entity_type, text[s.start:s.end]) for s in spans]
     assert found.count(("DATE", "3/14/2026")) == 6
     assert sum(1 for t, v in found if t == "NAME" and "Pursglove" in v) == 6
+
+
+def test_when_spans_overlap_then_the_sweep_keeps_what_the_pairwise_rule_keeps():
+    # resolve_overlaps uses a bisect sweep (linear in a long note); the rule it must keep
+    # is the plain one: best score, then longest, then earliest, never two overlapping.
+    import random
+
+    from agent.deid.detector import resolve_overlaps
+    from agent.schemas.deid import PhiSpan
+
+    def pairwise(spans):
+        kept = []
+        for s in sorted(spans, key=lambda x: (-x.score, -(x.end - x.start), x.start)):
+            if all(s.end <= k.start or s.start >= k.end for k in kept):
+                kept.append(s)
+        return sorted(kept, key=lambda x: x.start)
+
+    rng = random.Random(7)
+    for _ in range(200):
+        spans = []
+        for _ in range(rng.randint(0, 30)):
+            a = rng.randint(0, 120)
+            spans.append(PhiSpan(entity_type="NAME", start=a, end=a + rng.randint(1, 15),
+                                 score=rng.choice([0.5, 0.85, 0.9]), recognizer="t"))
+        assert resolve_overlaps(spans) == pairwise(spans)
+
+
+def test_when_note_is_long_and_dense_then_every_span_is_found(deid_detector):
+    text = "Seen at Halloran West Rehab. " * 3000
+    spans = deid_detector.detect(text)
+    assert len(spans) == 3000
