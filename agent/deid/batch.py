@@ -9,7 +9,7 @@ from datetime import date
 
 from agent.deid.anonymize import transform
 from agent.deid.audit import build_audit
-from agent.deid.detector import PatientMemory, finish_spans, get_detector, resolve_overlaps
+from agent.deid.detector import PatientMemory, get_detector
 from agent.deid.lexicons import name_dictionaries
 from agent.deid.surrogates import SurrogateGenerator
 from agent.errors import ConfigError
@@ -77,9 +77,7 @@ class PatientDeidentifier:
             first.append(spans)
         out = []
         for note, spans in zip(notes, first, strict=True):
-            extra = self.detector.recall_from_memory(note.text, memory,
-                                                     self.detector.supported_types)
-            out.append(finish_spans(note.text, resolve_overlaps(spans + extra)))
+            out.append(self.detector.with_memory(note.text, spans, memory))
         return out
 
     def run(self, notes: list[Note]) -> Iterator[tuple[DeidResult, AuditRecord]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 # A line is recased when it has at least this many letters in words of two or more.
@@ -52,6 +53,19 @@ _NOT_AFTER_TITLE = frozenset({"and", "the", "for", "who", "was", "will", "has", 
                               "her", "saw", "says", "said", "note", "office", "team", "visit"})
 _AFTER_TITLE = re.compile(rf"\b({_TITLE}\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{{3,}})\b")
 _FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
+# "tri-County": a compound with one capitalised part is one proper word.
+_COMPOUND = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)+\b")
+# Words that begin a phrase before a facility noun without naming the facility ("at the
+# local urgent care", "sent to outside hospital", "chronic pain clinic").
+_LEAD_STOP = frozenset({
+    "a", "an", "the", "at", "to", "from", "in", "into", "of", "for", "with", "by", "per",
+    "via", "on", "and", "or", "our", "her", "his", "their", "my", "your", "its", "this",
+    "that", "these", "those", "is", "was", "are", "were", "be", "been", "pt", "patient",
+    "local", "nearest", "nearby", "outside", "another", "other", "same", "prior",
+    "previous", "new", "old", "any", "no", "home", "call", "see", "seen", "sent", "go",
+    "went", "lives", "living", "discharged", "transfer", "transferred", "admitted", "back",
+    "walk-in", "free", "acute", "chronic", "adult", "pediatric", "peds", "outpatient",
+    "inpatient", "hospital", "clinic", "office", "er", "ed", "urgent", "main"})
 
 
 @dataclass(frozen=True)
@@ -74,12 +88,32 @@ class Recaser:
     first_names: frozenset[str] = frozenset()
     upper_words: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
+    # Facility nouns ("assisted living", "home infusion", "clinic") and the words that
+    # never begin a facility's name before them (clinical vocabulary).
+    facility_heads: frozenset[str] = frozenset()
+    lead_stop: frozenset[str] = frozenset()
+
+    @cached_property
+    def _facility_lead(self) -> re.Pattern[str] | None:
+        if not self.facility_heads:
+            return None
+        heads = "|".join(re.escape(h) for h in sorted(self.facility_heads, key=len,
+                                                       reverse=True))
+        return re.compile(rf"(?<![\w'’-])((?:[A-Za-z][A-Za-z'’-]* ){{1,3}})(?=(?i:{heads})\b)")
 
     def recase(self, text: str) -> str:
         """The text with its one-case lines recased (same length); mixed-case lines and
         lines too short to judge are left as written."""
         lines = text.split("\n")
-        return "\n".join(self._line(line) if one_case(line) else line for line in lines)
+        judged = [one_case(line) for line in lines]
+        # A line too short to judge ("k. oduya rn", "PT: SMITH") is read like the note
+        # around it: recased when it is in one case itself and most judged lines are.
+        long_lines = [j for line, j in zip(lines, judged, strict=True) if _letters(line)
+                      >= _MIN_LETTERS]
+        note_one_case = bool(long_lines) and sum(long_lines) * 2 > len(long_lines)
+        return "\n".join(
+            self._line(line) if j or (note_one_case and _short_one_case(line)) else line
+            for line, j in zip(lines, judged, strict=True))
 
     def _line(self, line: str) -> str:
         out = _WORD.sub(lambda m: self._word(m.group()), line)
@@ -127,6 +161,14 @@ class Recaser:
         out = _INITIAL.sub(lambda m: m.group(1).upper(), out)
         out = _INITIAL_AFTER.sub(lambda m: m.group(1) + m.group(2).upper(), out)
         out = _HYPHEN_PART.sub(lambda m: m.group(1) + m.group(2).upper(), out)
+        out = _COMPOUND.sub(lambda m: "-".join(_cap(p) for p in m.group().split("-"))
+                            if any(p[:1].isupper() for p in m.group().split("-")[1:])
+                            else m.group(), out)
+        # The words a line writes before a facility noun name the facility ("lives at
+        # whispering pines assisted living", "BLUEGRASS HOME INFUSION"), back to the first
+        # function or clinical word.
+        if self._facility_lead is not None:
+            out = self._facility_lead.sub(self._lead, out)
         # The word right after a title is a name unless it is a function word or a verb
         # form ("dr wexford reviewed it" -> "Dr Wexford reviewed it").
         out = _TITLE_NEXT.sub(lambda m: m.group(1) + (
@@ -140,6 +182,29 @@ class Recaser:
         return _FIRST_BEFORE.sub(lambda m: _cap(m.group(1))
                                  if m.group(1).upper() in self.first_names else m.group(1),
                                  out)
+
+    def _lead(self, m: re.Match[str]) -> str:
+        words = m.group(1).split(" ")
+        tail = words.pop()  # the separator before the facility noun ("" after the split)
+        kept: list[str] = []
+        for word in reversed(words):
+            low = word.lower().removesuffix("'s").removesuffix("’s")
+            if (not word or low in _LEAD_STOP or low in self.lead_stop
+                    or low in self.clinical or low.endswith("ed")
+                    or self._abbreviates(low)):
+                break
+            kept.append(word)
+        n = len(words) - len(kept)
+        return " ".join(words[:n] + [_cap(w) for w in reversed(kept)] + [tail])
+
+    def _abbreviates(self, word: str) -> bool:
+        """A clipped facility or service word ("gen surg clinic", "peds", "ortho")."""
+        return len(word) >= 3 and any(w.startswith(word) and w != word
+                                      for w in self._service_words)
+
+    @cached_property
+    def _service_words(self) -> tuple[str, ...]:
+        return tuple(w for w in self.place_words | self.clinical if len(w) >= 5)
 
     @staticmethod
     def _street(m: re.Match[str]) -> str:
@@ -168,6 +233,17 @@ class Recaser:
 def _cap(word: str) -> str:
     """The word with its first letter in capitals, the rest as written."""
     return word[:1].upper() + word[1:]
+
+
+def _letters(line: str) -> int:
+    return sum(len(w) for w in _WORD.findall(line) if len(w) >= 2)
+
+
+def _short_one_case(line: str) -> bool:
+    """A short line with letters in one case only."""
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 2 and (all(c.islower() for c in letters)
+                                  or all(c.isupper() for c in letters))
 
 
 def one_case(line: str) -> bool:

@@ -26,6 +26,7 @@ from agent.deid.lexicons import (
     city_names,
     clinical_words,
     country_names,
+    disease_words,
     name_dictionaries,
     state_names,
     world_places,
@@ -42,6 +43,7 @@ DEFAULT_THRESHOLD = 0.5
 # Identifier types whose confident mentions are looked for again in the patient's notes.
 _LEARNED_TYPES = frozenset(PHI_TYPES) - {"DATE", "AGE", "ZIP"}
 _LEARN_MIN_SCORE = 0.8
+_NOT_IN_ACRONYM = frozenset({"&", "and", "of", "the", "de", "del", "for", "at"})
 
 
 @dataclass
@@ -128,7 +130,12 @@ class Detector:
             state_codes=frozenset(x for x in state_names() if len(x) == 2),
             first_names=first, names=first | last,
             upper_words=frozenset(c.lower().rstrip(".") for c in self.pack.names.credentials
-                                  if "." not in c.rstrip(".")))
+                                  if "." not in c.rstrip(".")),
+            facility_heads=frozenset(x.lower() for x in self.pack.hospitals.suffixes
+                                     if x.lower() in _FACILITY_HEADS),
+            # Words of disease names ("chronic", "heart failure") begin a service, not
+            # a facility's name; place and facility words may begin one.
+            lead_stop=disease_words() - suffix_words - _PLACE_WORDS)
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 
@@ -160,9 +167,17 @@ class Detector:
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))
                       for r in results if r.entity_type in wanted]
         spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(text[s.start:s.end])]
+        spans = towns_in_facilities(spans)
         if memory is not None:
-            spans += self.recall_from_memory(text, memory, wanted)
+            return self.with_memory(text, spans, memory, wanted)
         return finish_spans(text, resolve_overlaps(spans))
+
+    def with_memory(self, text: str, spans: list[PhiSpan], memory: PatientMemory,
+                    wanted: frozenset[str] | None = None) -> list[PhiSpan]:
+        """``spans`` of ``text`` with the patient's remembered identifiers added, resolved
+        and finished (the second pass of patient-level detection)."""
+        remembered = self.recall_from_memory(text, memory, wanted or self.supported_types)
+        return finish_spans(text, resolve_overlaps(spans + prefer_longer(spans, remembered)))
 
     def _is_place(self, surface: str) -> bool:
         """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab")."""
@@ -186,6 +201,12 @@ class Detector:
                             memory.add(part, "NAME")
             elif s.entity_type == "HOSPITAL":
                 words = surface.split()
+                # "Narragansett Bay Medical Center" is "NBMC" in the next note.
+                acronym = "".join(w[0] for w in words if w.lower() not in _NOT_IN_ACRONYM
+                                  and w[0].isalpha())
+                if (len(acronym) >= 3 and not self.names.is_clinical(acronym)
+                        and acronym.lower() not in self.recaser.common):
+                    memory.add(acronym, "HOSPITAL")
                 while len(words) > 1:
                     words.pop()
                     if self.hospitals._proper(words[-1]):
@@ -215,6 +236,43 @@ class Detector:
             raise ConfigError("deid.entities", f"no recognizer for {', '.join(missing)}",
                               f"Use types from: {', '.join(sorted(self.supported_types))}")
         return frozenset(entities)
+
+
+def towns_in_facilities(spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Without the towns a facility's name holds: "resident of Maple Hollow Assisted
+    Living" is a facility, not the town "Maple Hollow Assisted"."""
+    facilities = sorted((s.start, s.end) for s in spans if s.entity_type == "HOSPITAL")
+    if not facilities:
+        return spans
+    starts = [a for a, _ in facilities]
+    out = []
+    for s in spans:
+        if s.entity_type == "CITY":
+            i = bisect.bisect_right(starts, s.start) - 1
+            near = facilities[max(0, i):i + 2]
+            if any(a <= s.start and s.end < b or (s.start < a < s.end < b) for a, b in near):
+                continue
+        out.append(s)
+    return out
+
+
+def prefer_longer(found: list[PhiSpan], remembered: list[PhiSpan]) -> list[PhiSpan]:
+    """Memory spans, each raised to the best score of a shorter span of the same type it
+    contains: the patient's full facility or name ("Three Rivers Visiting Nurses") wins over
+    the part one note's recognizers saw ("Rivers Visiting Nurses")."""
+    by_start = sorted(found, key=lambda x: x.start)
+    starts = [x.start for x in by_start]
+    out = []
+    for m in remembered:
+        i = bisect.bisect_left(starts, m.start)
+        best = m.score
+        while i < len(by_start) and by_start[i].start < m.end:
+            f = by_start[i]
+            if f.entity_type == m.entity_type and f.end <= m.end:
+                best = max(best, f.score)
+            i += 1
+        out.append(m if best == m.score else m.model_copy(update={"score": best}))
+    return out
 
 
 def resolve_overlaps(spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -256,6 +314,16 @@ _PLACE_WORDS = frozenset({"north", "south", "east", "west", "saint", "mount", "s
                           "highway", "hwy", "parkway", "pkwy", "circle", "terrace",
                           "memorial", "regional", "county", "valley", "gardens", "heights",
                           "university", "community", "rehab", "manor", "village"})
+# Facility nouns a one-case line writes a facility's name before (agent.deid.casing); the
+# pack's shorter suffixes ("Center", "Health", "Drug") end ordinary phrases too often.
+_FACILITY_HEADS = frozenset({
+    "hospital", "medical center", "medical centre", "clinic", "health center",
+    "assisted living", "nursing home", "nursing facility", "skilled nursing facility",
+    "rehabilitation center", "rehab center", "home infusion", "home health", "home care",
+    "hospice", "urgent care", "pharmacy", "surgical associates", "transitional care",
+    "visiting nurses", "visiting nurse association", "memorial", "infirmary",
+    "dialysis center", "cancer center", "surgery center", "imaging center", "senior living",
+    "retirement community", "manor", "gardens", "family medicine", "primary care"})
 _CALENDAR_WORDS = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
     "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february", "march",
@@ -264,6 +332,9 @@ _CALENDAR_WORDS = frozenset({
 # ", MN", ", Texas", "NORWOOD OH 45212": the state after a town or facility goes with it.
 _STATE_AFTER = re.compile(r"(?:,[ \t]*(?:[A-Z]{2}|[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
                           r"|[ \t]+[A-Z]{2}(?=[ \t]+\d{5}\b))(?![A-Za-z])")
+_PLACE_PREFIX_BEFORE = re.compile(r"(?<![\w.])(?i:Mt|Mount|St|Saint|Ft|Fort|Pt|Port)\.?[ \t]$")
+
+
 def _line_at(text: str, at: int) -> str:
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at)
@@ -276,6 +347,11 @@ def join_places(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     states = state_names()
     out: list[PhiSpan] = []
     for s in spans:
+        if s.entity_type == "CITY":
+            # "Mt. Lebanon", "Fort Wayne": the prefix is part of the town's name.
+            p = _PLACE_PREFIX_BEFORE.search(text, max(0, s.start - 8), s.start)
+            if p is not None:
+                s = s.model_copy(update={"start": p.start()})
         if s.entity_type in ("CITY", "HOSPITAL"):
             m = _STATE_AFTER.match(text, s.end)
             if m is not None and m.group().strip(", \t").lower() in states:

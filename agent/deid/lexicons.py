@@ -43,6 +43,13 @@ def clinical_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def disease_words() -> frozenset[str]:
+    """Every word of the disease vocabulary's terms (lower case): "chronic", "failure"."""
+    return frozenset(w for term in disease_lexicon() for w in re.findall(r"[a-z][a-z'-]+",
+                                                                        term.lower()))
+
+
+@lru_cache(maxsize=1)
 def state_names() -> frozenset[str]:
     """US state and territory names and postal codes (``us`` package), lower case."""
     import us

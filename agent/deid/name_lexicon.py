@@ -11,7 +11,10 @@ Patterns, each with a lower score than evidence-based names:
 - a single title-case first name (``Why is Katrine so impulsive?``);
 - a speaker turn at the start of a line (``Halldór: What a wife.``);
 - a list or pair of surnames (``Kónya, Becker and Vasquez``, ``Marrero and Murphy``);
-- a lower-case first name and surname (``follow up with patricia desrosiers``).
+- a lower-case first name and surname (``follow up with patricia desrosiers``);
+- a title-case pair, also at the start of a sentence, whose words are both listed names
+  (``Tomomi Nishiyama lives at ...``), or a pair around a middle initial with one listed
+  name and no English or clinical word (``Faina D. Yefremova``, ``Ravil G Yefimov``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?;:\n\"“(>])[ \t]*$")
 _SPEAKER = re.compile(rf"^[ \t>]*(?P<phi>{_TITLE})[ \t]*:[ \t]*[\"“A-Za-z]", re.MULTILINE)
 _SERIES = re.compile(rf"(?<![\w'’-])(?P<phi>{_TITLE}(?:, {_TITLE})*,? (?:and|&) {_TITLE})"
                      rf"(?![\w'’-])")
+# Zero-width like _LOWER_PAIR: "Tomomi Nishiyama", "Faina D. Yefremova", "Ravil G Yefimov".
+_TITLE_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>(?P<a>{_TITLE}) (?P<i>[{_UP}]\.? )?"
+                         rf"(?P<b>{_TITLE}))(?![\w-]))")
 # Zero-width, so that overlapping candidates ("with patricia", "patricia desrosiers") are
 # all seen.
 _LOWER_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>[{_LOW}]{{3,}} (?:[a-z]\. )?[{_LOW}]{{3,}})"
@@ -124,6 +130,15 @@ def lexicon_names(text: str, rec: _NameChecks) -> list[RecognizerResult]:
                for w in words):
             out += [_result(m.start() + w.start(), m.start() + w.end(), 0.6, "name_series")
                     for w in words]
+    for m in _TITLE_PAIR.finditer(text):
+        a, b = m.group("a"), m.group("b")
+        if any(lex.is_common(w) or not plausible(w, m.end("phi")) for w in (a, b)):
+            continue
+        # Both words listed, or a middle initial (a shape English prose rarely makes)
+        # and one listed word.
+        if (lex.is_name(a) and lex.is_name(b)) or (
+                m.group("i") and (lex.is_name(a) or lex.is_name(b))):
+            out.append(_result(*m.span("phi"), 0.6, "name_pair"))
     for m in _LOWER_PAIR.finditer(text):
         words = m.group("phi").split()
         if (lex.is_first(words[0]) and words[-1].lower() in lex.last

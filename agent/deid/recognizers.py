@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from agent.deid.lexicons import disease_words
 from agent.deid.name_lexicon import NameLexicon, lexicon_names
 from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
 
@@ -332,6 +333,10 @@ class PhiNameRecognizer(EntityRecognizer):
         self._relation = re.compile(
             rf"(?<![A-Za-z])(?i:{relations})(?:'s)?\s*(?:\(|,|:|-|\?)?\s*(?:(?i:is|named)\s+)?"
             rf"(?P<phi>{_FORWARD})")
+        # "Rosa Aldana (sister)", 'asking for "Glo" (wife)': the relation written after.
+        self._relation_after = re.compile(
+            rf"(?<![\w'’])(?P<q>[\"“])?(?P<phi>{_FORWARD}|(?<=[\"“])[a-z][a-z'’-]+)"
+            rf"(?(q)[\"”])[ \t]*\((?i:{relations})\)")
         self._inverted = re.compile(rf"(?P<phi>{_INVERTED})")
         self._forward = re.compile(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
         # "hi ana,", "thanks, Lindsay", "- lindsay" (messages): a greeting or sign-off.
@@ -418,6 +423,18 @@ class PhiNameRecognizer(EntityRecognizer):
             self._emit(out, text, m, 0.85, "label", strong=False)
         for m in self._relation.finditer(text):
             self._emit(out, text, m, 0.85, "relation", strong=False)
+        for m in self._relation_after.finditer(text):
+            # A family history writes conditions the same way ("Diabetes (father)").
+            toks = [t for t in _TOKEN_RX.findall(m.group("phi")) if len(t.rstrip(".")) > 1]
+            # A quoted word before a relation is what the patient calls them ("Bex").
+            toks = toks or [m.group("phi")]
+            if toks and not any(t.lower() in disease_words() or (
+                    self.lexicon is not None and self.lexicon.is_common(t) and not m.group("q")
+                    and not self._first_name(t)) for t in toks):
+                if m.group("phi").islower():  # a quoted nickname: nothing to trim
+                    out.append(_result("NAME", *m.span("phi"), 0.85, "name:relation_after"))
+                else:
+                    self._emit(out, text, m, 0.85, "relation_after", strong=False)
         for m in self._line_start.finditer(text):
             toks = _TOKEN_RX.findall(m.group("phi"))
             if any(self._in_dict(t, self.first_names) or self._in_dict(t, self.surnames)

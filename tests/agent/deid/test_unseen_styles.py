@@ -182,3 +182,71 @@ def test_when_a_count_precedes_a_street_suffix_shape_then_it_is_not_a_street(fin
 ])
 def test_when_an_eponym_or_a_study_is_named_then_it_is_no_identifier(find_phi, text):
     assert [p for p in find_phi(text) if p[0] in ("NAME", "HOSPITAL")] == []
+
+
+@pytest.mark.parametrize(("text", "facility"), [
+    ("RESIDENT OF MAPLE HOLLOW ASSISTED LIVING SINCE JUNE, FAMILY VISITS DAILY.",
+     "MAPLE HOLLOW ASSISTED LIVING"),
+    ("refills sent to brookfield commons pharmacy, she will pick them up after work today",
+     "brookfield commons pharmacy"),
+    ("F/U WITH QUAD-CITY ORTHOPAEDICS IN 2 WEEKS FOR WOUND CHECK AND XRAY.",
+     "QUAD-CITY ORTHOPAEDICS"),
+])
+def test_when_a_one_case_line_names_a_facility_then_the_words_before_its_noun_go_with_it(
+        find_phi, text, facility):
+    assert facility in [surface for etype, surface in find_phi(text) if etype == "HOSPITAL"]
+
+
+@pytest.mark.parametrize("text", [
+    "PT TO FOLLOW UP IN CHRONIC PAIN CLINIC AND THE LOCAL URGENT CARE IF WORSE.",
+    "dispo: admit gen surg, pt aware and agrees with the plan of care today",
+])
+def test_when_a_one_case_line_names_a_service_then_no_facility_is_made_of_it(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] == "HOSPITAL"] == []
+
+
+def test_when_a_short_line_sits_in_a_lower_case_note_then_it_is_read_in_that_case(find_phi):
+    text = ("pt resting, pain controlled on current regimen, ambulating in hall with walker\n"
+            "plan: continue current meds and reassess in the morning\n"
+            "m. quarshie rn")
+    assert "m. quarshie" in [surface for _, surface in find_phi(text)]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ('AWAKE, ASKING FOR "BEX" (DAUGHTER) OVERNIGHT, REORIENTED X2.', "BEX"),
+    ("Emergency contact: call Oduya Mensah (brother) any time.", "Oduya Mensah"),
+])
+def test_when_a_relation_is_written_after_a_name_then_the_name_is_found(find_phi, text, name):
+    assert name in [surface for etype, surface in find_phi(text) if etype == "NAME"]
+
+
+def test_when_a_family_history_writes_a_condition_before_a_relation_then_it_is_no_name(find_phi):
+    text = "FHx: Lymphoma (father), Asthma (sister), Pain (mother)."
+    assert [p for p in find_phi(text) if p[0] == "NAME"] == []
+
+
+def test_when_a_town_has_a_prefix_then_the_prefix_is_part_of_it(find_phi):
+    assert "Mt. Vernon, WA" in [s for _, s in find_phi("She moved to Mt. Vernon, WA last year.")]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Tomasz Wierzbicki called back about the results.", "Tomasz Wierzbicki"),
+    ("Letter co-signed by Ingeborg K. Solvang and the team.", "Ingeborg K. Solvang"),
+])
+def test_when_a_pair_of_listed_names_stands_anywhere_then_it_is_a_name(find_phi, text, name):
+    assert name in [surface for etype, surface in find_phi(text) if etype == "NAME"]
+
+
+def test_when_a_facility_was_named_in_full_then_its_initials_are_found_in_other_notes():
+    from agent.deid.batch import PatientDeidentifier
+    from agent.schemas.notes import Note
+
+    # (Initials that are a clinical abbreviation, "PVH", are never learned.)
+    notes = [Note(patient_id="p", note_id="a", text="Admitted to Kessling Ridge Medical Center."),
+             Note(patient_id="p", note_id="b", text="Returned to KRMC ED on day 3."),
+             Note(patient_id="p", note_id="c",
+                  text="KESSLING RIDGE MEDICAL CENTER RECORDS RECEIVED, REVIEWED WITH MD.")]
+    spans = PatientDeidentifier(mode="redact").detect_patient(notes)
+    assert [n.text[s.start:s.end] for n, ss in zip(notes, spans, strict=True) for s in ss
+            if s.entity_type == "HOSPITAL"] == ["Kessling Ridge Medical Center", "KRMC",
+                                                 "KESSLING RIDGE MEDICAL CENTER"]
