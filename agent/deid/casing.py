@@ -94,6 +94,12 @@ class Recaser:
     lead_stop: frozenset[str] = frozenset()
 
     @cached_property
+    def _facility_heads(self) -> re.Pattern[str]:
+        heads = "|".join(re.escape(h) for h in sorted(self.facility_heads, key=len,
+                                                       reverse=True))
+        return re.compile(rf"(?<![\w'’-])(?i:{heads})(?![\w'’-])")
+
+    @cached_property
     def _facility_lead(self) -> re.Pattern[str] | None:
         if not self.facility_heads:
             return None
@@ -168,6 +174,8 @@ class Recaser:
         # whispering pines assisted living", "BLUEGRASS HOME INFUSION"), back to the first
         # function or clinical word.
         if self._facility_lead is not None:
+            out = self._facility_heads.sub(lambda m: _WORD.sub(lambda w: _cap(w.group()),
+                                                               m.group()), out)
             out = self._facility_lead.sub(self._lead, out)
         # The word right after a title is a name unless it is a function word or a verb
         # form ("dr wexford reviewed it" -> "Dr Wexford reviewed it").
@@ -204,7 +212,9 @@ class Recaser:
 
     @cached_property
     def _service_words(self) -> tuple[str, ...]:
-        return tuple(w for w in self.place_words | self.clinical if len(w) >= 5)
+        # Facility and service words only: a common word is rarely the start of one
+        # ("bay" is not clipped from anything here; "surg" is from "surgery").
+        return tuple(w for w in self.place_words if len(w) >= 5)
 
     @staticmethod
     def _street(m: re.Match[str]) -> str:

@@ -116,6 +116,7 @@ class Detector:
                 state_codes=frozenset(x for x in state_names() if len(x) == 2),
                 first_names=first),
         ]
+        self._towns_after = towns - state_names() - country_names()
         self._not_places = self.names.not_names | self.names.allow | clinical
         suffix_words = {w.lower().rstrip(".") for x in [*self.pack.hospitals.suffixes,
                                                         *self.pack.hospitals.generic_words]
@@ -170,14 +171,46 @@ class Detector:
         spans = towns_in_facilities(spans)
         if memory is not None:
             return self.with_memory(text, spans, memory, wanted)
-        return finish_spans(text, resolve_overlaps(spans))
+        return self._finish(text, spans, wanted)
 
     def with_memory(self, text: str, spans: list[PhiSpan], memory: PatientMemory,
                     wanted: frozenset[str] | None = None) -> list[PhiSpan]:
         """``spans`` of ``text`` with the patient's remembered identifiers added, resolved
         and finished (the second pass of patient-level detection)."""
-        remembered = self.recall_from_memory(text, memory, wanted or self.supported_types)
-        return finish_spans(text, resolve_overlaps(spans + prefer_longer(spans, remembered)))
+        wanted = wanted or self.supported_types
+        remembered = self.recall_from_memory(text, memory, wanted)
+        return self._finish(text, spans + prefer_longer(spans, remembered), wanted)
+
+    def _finish(self, text: str, spans: list[PhiSpan], wanted: frozenset[str]) -> list[PhiSpan]:
+        spans = resolve_overlaps(spans)
+        if "CITY" in wanted:
+            spans = resolve_overlaps(spans + self._towns_after_places(text, spans))
+        return finish_spans(text, spans)
+
+    def _towns_after_places(self, text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+        """A known town written right after a facility, street or town ("Mula-Mutha Cardiac
+        Centre, Pune", "Kothrud, Pune", "Mercy Bluff Hospital (Davenport)"): the place
+        before says what the word is, so one-word towns count here."""
+        out = []
+        for s in spans:
+            if s.entity_type not in ("HOSPITAL", "STREET_ADDRESS", "CITY"):
+                continue
+            m = _TOWN_AFTER_PLACE.match(text, s.end)
+            if m is None:
+                continue
+            words = m.group("town").split()
+            for n in range(len(words), 0, -1):
+                name = " ".join(words[:n])
+                a = m.start("town")
+                # The town must end the phrase ("(Davenport)", ", Pune 411038"), not begin
+                # one ("(LONG TERM CARE, ...").
+                if not _TOWN_END.match(text, a + len(name)):
+                    continue
+                if name.lower() in self._towns_after and self._is_place(name):
+                    out.append(PhiSpan(entity_type="CITY", start=a, end=a + len(name),
+                                       score=0.7, recognizer="gazetteer:after_place"))
+                    break
+        return out
 
     def _is_place(self, surface: str) -> bool:
         """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab")."""
@@ -323,7 +356,11 @@ _FACILITY_HEADS = frozenset({
     "hospice", "urgent care", "pharmacy", "surgical associates", "transitional care",
     "visiting nurses", "visiting nurse association", "memorial", "infirmary",
     "dialysis center", "cancer center", "surgery center", "imaging center", "senior living",
-    "retirement community", "manor", "gardens", "family medicine", "primary care"})
+    "retirement community", "manor", "gardens", "family medicine", "primary care",
+    "funeral home", "medical supply", "credit union", "counseling", "middle school",
+    "high school", "elementary school", "academy", "adult day health", "adult day care",
+    "behavioral health", "palliative care", "rehab", "nrsg & rehab", "health & rehab",
+    "nursing & rehabilitation", "snf"})
 _CALENDAR_WORDS = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
     "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february", "march",
@@ -332,6 +369,10 @@ _CALENDAR_WORDS = frozenset({
 # ", MN", ", Texas", "NORWOOD OH 45212": the state after a town or facility goes with it.
 _STATE_AFTER = re.compile(r"(?:,[ \t]*(?:[A-Z]{2}|[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
                           r"|[ \t]+[A-Z]{2}(?=[ \t]+\d{5}\b))(?![A-Za-z])")
+_TOWN_AFTER_PLACE = re.compile(
+    r"(?:,[ \t]*|[ \t]*\([ \t]*)(?P<town>[A-ZÀ-ÖØ-Þ][\w'’-]*(?:[ \t](?:(?:de|du|del|la|le)[ \t])?"
+    r"[A-ZÀ-ÖØ-Þ][\w'’-]*){0,2})")
+_TOWN_END = re.compile(r"[ \t]*(?:[),;.(\n]|$|\d{5}|[A-Z]{2}\b)")
 _PLACE_PREFIX_BEFORE = re.compile(r"(?<![\w.])(?i:Mt|Mount|St|Saint|Ft|Fort|Pt|Port)\.?[ \t]$")
 
 
@@ -365,11 +406,35 @@ def join_places(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 def finish_spans(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     """The last steps over resolved spans: one person per name, titles with names, one
     place per place."""
-    return join_places(text, with_titles(text, merge_names(text, spans)))
+    return ages_after_names(text, join_places(text, with_titles(text, merge_names(text,
+                                                                                  spans))))
+
+
+# "husband Leo (92)", "father Giuseppe Marchetti, 94,": an age written after a person.
+_AGE_AFTER = re.compile(r"(?:,[ \t]*|[ \t]*\([ \t]*)(?P<age>9\d|1[01]\d)(?=[ \t]*[),;.]|[ \t]"
+                        r"+(?:y/?o|yrs?|years)\b)")
+
+
+def ages_after_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Add an age over 89 written right after a name: a HIPAA identifier of its own."""
+    out: list[PhiSpan] = []
+    for i, s in enumerate(spans):
+        out.append(s)
+        if s.entity_type != "NAME":
+            continue
+        m = _AGE_AFTER.match(text, s.end)
+        nxt = spans[i + 1].start if i + 1 < len(spans) else len(text)
+        if m is not None and m.end("age") <= nxt:
+            out.append(PhiSpan(entity_type="AGE", start=m.start("age"), end=m.end("age"),
+                               score=0.8, recognizer="age:after_name"))
+    return out
 
 
 _TITLE_BEFORE = re.compile(rf"(?:\b(?:{'|'.join(sorted(PERSON_TITLES))})\.?[ \t]+)$",
                            re.IGNORECASE)
+
+
+_RELATION_TITLES = frozenset({"father", "sister", "mother", "brother", "nurse"})
 
 
 def with_titles(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -379,6 +444,10 @@ def with_titles(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     for s in spans:
         if s.entity_type == "NAME":
             m = _TITLE_BEFORE.search(text, max(0, s.start - 12), s.start)
+            # "father", "sister" in lower case are relatives, not a priest or a nun.
+            if m is not None and m.group().strip(" \t.").lower() in _RELATION_TITLES \
+                    and m.group()[:1].islower():
+                m = None
             if m is not None and (not out or out[-1].end <= m.start()):
                 s = s.model_copy(update={"start": m.start()})
         out.append(s)

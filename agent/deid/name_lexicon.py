@@ -14,7 +14,8 @@ Patterns, each with a lower score than evidence-based names:
 - a lower-case first name and surname (``follow up with patricia desrosiers``);
 - a title-case pair, also at the start of a sentence, whose words are both listed names
   (``Tomomi Nishiyama lives at ...``), or a pair around a middle initial with one listed
-  name and no English or clinical word (``Faina D. Yefremova``, ``Ravil G Yefimov``).
+  name and no English or clinical word (``Faina D. Yefremova``, ``Ravil G Yefimov``);
+- a quoted nickname between two name words with one listed (``Rosalind "Roz" Achterberg``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ _SERIES = re.compile(rf"(?<![\w'’-])(?P<phi>{_TITLE}(?:, {_TITLE})*,? (?:and|&
 # Zero-width like _LOWER_PAIR: "Tomomi Nishiyama", "Faina D. Yefremova", "Ravil G Yefimov".
 _TITLE_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>(?P<a>{_TITLE}) (?P<i>[{_UP}]\.? )?"
                          rf"(?P<b>{_TITLE}))(?![\w-]))")
+_NICKNAMED = re.compile(rf"(?<![\w'’.-])(?P<phi>(?P<a>{_TITLE}) [\"“](?P<n>[{_UP}{_LOW}]+)[\"”] "
+                        rf"(?P<b>{_TITLE}))(?![\w-])", re.IGNORECASE)
 # Zero-width, so that overlapping candidates ("with patricia", "patricia desrosiers") are
 # all seen.
 _LOWER_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>[{_LOW}]{{3,}} (?:[a-z]\. )?[{_LOW}]{{3,}})"
@@ -139,6 +142,11 @@ def lexicon_names(text: str, rec: _NameChecks) -> list[RecognizerResult]:
         if (lex.is_name(a) and lex.is_name(b)) or (
                 m.group("i") and (lex.is_name(a) or lex.is_name(b))):
             out.append(_result(*m.span("phi"), 0.6, "name_pair"))
+    for m in _NICKNAMED.finditer(text):
+        a, b = m.group("a"), m.group("b")
+        if (lex.is_name(a) or lex.is_name(b) or lex.is_first(a)) and all(
+                plausible(w, m.end("phi")) for w in (a, b)):
+            out.append(_result(*m.span("phi"), 0.9, "nicknamed"))
     for m in _LOWER_PAIR.finditer(text):
         words = m.group("phi").split()
         if (lex.is_first(words[0]) and words[-1].lower() in lex.last

@@ -281,7 +281,7 @@ _LOW = "a-zß-öø-ÿĀ-ž"
 _CAP = (rf"(?:(?:Mc|Mac|O'|D'|De|Di|La|Le)?[{_UP}][{_LOW}]+(?:'[{_LOW}]+)?"
         rf"|[{_UP}][{_UP}'’]+)")
 NAME_TOKEN = rf"{_CAP}(?:-{_CAP})*"
-_INIT = r"[A-Z](?:\.|(?![\w&'/-]))"
+_INIT = r"[A-Z](?:\.(?:[A-Z]\.)?|(?![\w&'/-]))"  # "T.", "T", "J.P."
 _PARTICLE = r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten)"
 # "Wendell T. Pursglove", "A. Grevitt", "Ludwig van Beethoven" (single spaces, one line).
 _FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"

@@ -164,7 +164,9 @@ def test_when_a_name_contains_a_label_word_then_no_label_is_read_inside_it(find_
 
 
 @pytest.mark.parametrize(("text", "street"), [
-    ("mail to 212 willow creek rd, apt 3, then call her", "212 willow creek rd"),
+    # The flat or suite goes with the street, whatever its case.
+    ("mail to 212 willow creek rd, apt 3, then call her", "212 willow creek rd, apt 3"),
+    ("SEND TO 40 N. 3RD AVE, SUITE 210 BY FRIDAY", "40 N. 3RD AVE, SUITE 210"),
     ("Park in the garage on Brantley Ave. Then take the elevator.", "Brantley Ave."),
 ])
 def test_when_a_street_has_no_capitals_or_no_number_then_it_is_found(find_phi, text, street):
@@ -250,3 +252,32 @@ def test_when_a_facility_was_named_in_full_then_its_initials_are_found_in_other_
     assert [n.text[s.start:s.end] for n, ss in zip(notes, spans, strict=True) for s in ss
             if s.entity_type == "HOSPITAL"] == ["Kessling Ridge Medical Center", "KRMC",
                                                  "KESSLING RIDGE MEDICAL CENTER"]
+
+
+@pytest.mark.parametrize(("text", "value", "etype"), [
+    ('Pt: Marguerite "Daisy" Oyelowo, DOB 2/3/1941', 'Marguerite "Daisy" Oyelowo', "NAME"),
+    ("lives with husband Anselm (93) who drives", "93", "AGE"),
+    ("daughter Corliss Vantongeren, 91, signs the forms", "91", "AGE"),
+    ("Records from Velloor Heart Centre, Kottayam. Echo attached.", "Kottayam", "CITY"),
+    ("admitted to Brackwater Behavioral Hospital (Davenport) overnight", "Davenport", "CITY"),
+    ("Wheelchair delivered by Tillery Medical Supply on Monday.", "Tillery Medical Supply",
+     "HOSPITAL"),
+    ("ARRANGEMENTS WITH HOLLOWAY & SONS FUNERAL HOME, FAMILY AWARE.",
+     "HOLLOWAY & SONS FUNERAL HOME", "HOSPITAL"),
+    ("scanned consent filed as DOC-25-1107-0042 in media tab", "DOC-25-1107-0042", "ID"),
+    ("Travel cover QPX/2025/LN/0077123 confirmed by phone.", "QPX/2025/LN/0077123", "ID"),
+    ("lives at 1710 Calle Membrillo with her niece", "1710 Calle Membrillo", "STREET_ADDRESS"),
+])
+def test_when_unseen_shapes_hold_an_identifier_then_it_is_found(find_phi, text, value, etype):
+    assert (etype, value) in find_phi(text)
+
+
+@pytest.mark.parametrize("text", [
+    "glucose 150s-190s overnight, insulin 7a/11a/3p, dose 500-1000mg q6h",
+    "ICD-10-CM E11.9, COVID-19 negative, BRCA1 and HER2 pending, C5-C6 fusion",
+    "FHx: mother, 92 at death; father (90s) with dementia",
+    "SENT IN FROM BROOKSIDE (LONG TERM CARE) PER EMS",
+])
+def test_when_clinical_shorthand_looks_like_a_shape_then_it_is_no_identifier(find_phi, text):
+    found = find_phi(text)
+    assert [p for p in found if p[0] in ("ID", "AGE") or p == ("CITY", "LONG")] == []
