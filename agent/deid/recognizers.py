@@ -333,6 +333,10 @@ class PhiNameRecognizer(EntityRecognizer):
         self._relation = re.compile(
             rf"(?<![A-Za-z])(?i:{relations})(?:'s)?\s*(?:\(|,|:|-|\?)?\s*(?:(?i:is|named)\s+)?"
             rf"(?P<phi>{_FORWARD})")
+        # 'goes by "Peg"', 'prefers "Bud"': the name a patient is called by.
+        self._called = re.compile(
+            r"\b(?i:goes\s+by|prefers(?:\s+to\s+be\s+called)?|called|aka|a\.k\.a\.|nicknamed|"
+            r"known\s+as)\s+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
         # "Rosa Aldana (sister)", 'asking for "Glo" (wife)': the relation written after.
         self._relation_after = re.compile(
             rf"(?<![\w'’])(?P<q>[\"“])?(?P<phi>{_FORWARD}|(?<=[\"“])[a-z][a-z'’-]+)"
@@ -423,6 +427,9 @@ class PhiNameRecognizer(EntityRecognizer):
             self._emit(out, text, m, 0.85, "label", strong=False)
         for m in self._relation.finditer(text):
             self._emit(out, text, m, 0.85, "relation", strong=False)
+        for m in self._called.finditer(text):
+            if not self.is_clinical(m.group("phi")):
+                out.append(_result("NAME", *m.span("phi"), 0.85, "name:called"))
         for m in self._relation_after.finditer(text):
             # A family history writes conditions the same way ("Diabetes (father)").
             toks = [t for t in _TOKEN_RX.findall(m.group("phi")) if len(t.rstrip(".")) > 1]
@@ -537,7 +544,15 @@ class PhiHospitalRecognizer(EntityRecognizer):
         self._rx = re.compile(
             rf"(?P<phi>{saint}{word}"
             rf"(?:[ \t]+(?:&[ \t]+|and[ \t]+|of[ \t]+|for[ \t]+)?{word}){{0,4}}"
-            rf"[ \t]+(?:{suffixes})(?:[ \t]+(?:&|and)[ \t]+(?:{suffixes}))?)(?![A-Za-z])")
+            rf"[ \t]+(?:{suffixes})(?:[ \t]+(?:&|and)[ \t]+(?:{suffixes}))?"
+            rf"(?:[ \t]+(?:Services|SERVICES|Group|GROUP|Partners|PARTNERS|Network|NETWORK))?)"
+            rf"(?![A-Za-z])")
+        # "St. Barnaby's", "Mount Sinai's" alone: a saint's or mount's possessive names a
+        # hospital, church or school (not "St. John's wort").
+        self._saint = re.compile(
+            r"(?<![A-Za-z])(?P<phi>(?:St|Saint|Mt|Mount|ST|SAINT|MT|MOUNT)\.?[ \t]+"
+            r"[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?['’]s)(?![ \t]+(?i:wort|dance|fire|disease)\b)"
+            r"(?![\w'’])")
         self.generic = frozenset(w.lower() for w in rules.generic_words)
         self.not_names = not_names
         self.clinical = clinical_words
@@ -576,4 +591,6 @@ class PhiHospitalRecognizer(EntityRecognizer):
                 end = town.end()
             out.append(_result("HOSPITAL", start + words[0].start(), end, 0.85,
                                "hospital:suffix"))
+        out += [_result("HOSPITAL", *m.span("phi"), 0.8, "hospital:saint")
+                for m in self._saint.finditer(text)]
         return out

@@ -281,3 +281,20 @@ def test_when_unseen_shapes_hold_an_identifier_then_it_is_found(find_phi, text, 
 def test_when_clinical_shorthand_looks_like_a_shape_then_it_is_no_identifier(find_phi, text):
     found = find_phi(text)
     assert [p for p in found if p[0] in ("ID", "AGE") or p == ("CITY", "LONG")] == []
+
+
+@pytest.mark.parametrize(("text", "value", "etype"), [
+    ("READMITTED FROM ST. ODILIA'S IN FARGO, FAMILY AT BEDSIDE", "ST. ODILIA'S", "HOSPITAL"),
+    ('88 YO M, GOES BY "BUDDY", FROM HOME WITH WIFE', "BUDDY", "NAME"),
+    ("spoke with mrs. noreen o'dwyer at length about the plan today", "mrs. noreen o'dwyer",
+     "NAME"),
+    ("CALL DAUGHTER AT +44 (0)20 7946 0321 AFTER 6PM", "+44 (0)20 7946 0321", "PHONE"),
+    ("Moved from Sao Paulo last year with her family.", "Sao Paulo", "CITY"),
+])
+def test_when_saints_nicknames_apostrophes_and_intl_numbers_appear_then_they_are_found(
+        find_phi, text, value, etype):
+    assert (etype, value) in find_phi(text)
+
+
+def test_when_a_saint_names_a_herb_then_it_is_no_facility(find_phi):
+    assert find_phi("Takes St. John's wort and melatonin at night.") == []
