@@ -16,8 +16,9 @@ from pathlib import Path
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.extract.batch import make_extractor
-from evals import codiesp, ncbi_disease, phee
+from evals import codiesp, extract_corpora, ncbi_disease, phee
 from evals.entity_scoring import score_documents
+from evals.medspacy_baseline import MedspacyBaseline
 from evals.synthetic import load_gold_entities, load_notes
 
 
@@ -84,6 +85,9 @@ def run_extract(*, out: Path, limit: int | None, data_dir: Path, settings: Setti
                                  limit=limit),
         "codiesp": lambda: codiesp.run(extractor.extract, data_dir / "codiesp" / "train",
                                        limit=limit),
+        # The project's own corpora: frozen (never tuned on), dev (tuned on) and demo,
+        # each with the medspaCy + dictionary anchor on the same notes.
+        "own_corpora": lambda: extract_corpora.run(extractor, baseline=MedspacyBaseline()),
         "ncbi_disease": lambda: ncbi_disease.run(
             extractor.extract, data_dir / "ncbi-disease" / "NCBIdevelopset_corpus.txt",
             limit=limit),
@@ -104,6 +108,8 @@ def run_extract(*, out: Path, limit: int | None, data_dir: Path, settings: Setti
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     print(format_table(results))
+    print("\nOwn corpora (frozen: written blind, never tuned on; dev: tuned on; demo):")
+    print(extract_corpora.format_rows(results["own_corpora"]))
     print(f"\nreport: {out}")
     return report
 
