@@ -9,7 +9,8 @@
 Every set is scored for the extractor and for the medspaCy + dictionary anchor
 (:mod:`evals.medspacy_baseline`) with the same scorer: MEDICATION+PROBLEM overlap F1 (what
 the anchor can label), PROCEDURE overlap F1, all-type overlap F1 and assertion accuracy.
-``python -m evals.extract_corpora [--show-misses dev]`` prints the table (and the dev misses).
+``python -m evals.extract_corpora [--tuning] [--show-misses]`` prints the table (``--tuning``:
+dev and demo only, for a tuning loop) or the dev corpora's misses.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def corpus_path(group: str, name: str) -> str | None:
     return str(Path(str(files("evals").joinpath("data"))) / group / name)
 
 
-def _sets() -> list[tuple[str, str, str | None]]:
-    return ([("frozen", n, corpus_path("frozen", n)) for n in FROZEN]
+def _sets(*, frozen: bool = True) -> list[tuple[str, str, str | None]]:
+    return ([("frozen", n, corpus_path("frozen", n)) for n in FROZEN if frozen]
             + [("dev", n, corpus_path("dev", n)) for n in DEV]
             + [("demo", "demo", None)])
 
@@ -63,15 +64,16 @@ def score_set(extract, corpus: str | None) -> dict:
     }
 
 
-def run(extractor, *, baseline=None) -> dict:
-    """Scores per set for the extractor (and the anchor when given)."""
+def run(extractor, *, baseline=None, frozen: bool = True) -> dict:
+    """Scores per set for the extractor (and the anchor when given); ``frozen=False``
+    leaves the frozen sets out (the tuning loop never looks at them)."""
     systems = {"clinagent": extractor.extract}
     if baseline is not None:
         systems["medspacy_dict"] = baseline.extract
     out: dict[str, dict] = {}
     for system, extract in systems.items():
         rows = {}
-        for group, name, corpus in _sets():
+        for group, name, corpus in _sets(frozen=frozen):
             rows[f"{group}:{name}"] = score_set(extract, corpus)
         out[system] = rows
     return out
@@ -125,12 +127,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show-misses", action="store_true",
                     help="print the dev corpora's misses (never the frozen corpora's)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--tuning", action="store_true",
+                    help="dev and demo only: what a tuning loop may look at")
     args = ap.parse_args(argv)
     extractor = make_extractor(Settings())
     if args.show_misses:
         show_misses(extractor)
         return
-    report = run(extractor, baseline=None if args.no_baseline else MedspacyBaseline())
+    report = run(extractor, baseline=None if args.no_baseline else MedspacyBaseline(),
+                 frozen=not args.tuning)
     print(format_rows(report))
 
 
