@@ -119,6 +119,7 @@ def show_misses(extractor, names: tuple[str, ...] = DEV) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Deferred: the extractor's vocabularies and spaCy/medspaCy load with the command only.
     from agent.config import Settings
     from agent.extract.batch import make_extractor
     from evals.medspacy_baseline import MedspacyBaseline

@@ -30,7 +30,10 @@ class MedspacyBaseline:
         from loguru import logger
         from spacy.matcher import PhraseMatcher
 
+        # Deferred: the dictionaries (pickles of 170k variants) load with the anchor only.
         from agent.nlp.vocab.diseases import disease_lexicon
+
+        # Deferred: the dictionaries load with the anchor only.
         from agent.nlp.vocab.drugs import drug_lexicon
 
         logger.disable("PyRuSH")  # it logs every token at DEBUG

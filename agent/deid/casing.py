@@ -43,8 +43,10 @@ _PLACE_PREPS = frozenset({"in", "from", "near", "to", "at"})
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
 _INITIAL = re.compile(r"(?<![\w.])([a-z])(?=\.\s+[A-Z])")
-_INITIAL_AFTER = re.compile(r"(\b[A-Z][a-z]+[ \t])([a-z])(?=[ \t]*(?:[.,]|$|[ \t]{2}))",
-                            re.MULTILINE)
+# "Eulalia m", "Kateri s NP": an initial after a name, before punctuation, a gap, the end of
+# the line or a credential.
+_INITIAL_AFTER = re.compile(r"(\b[A-Z][a-z]+[ \t])([a-z])(?=[ \t]*(?:[.,]|$|[ \t]{2}|"
+                            r"[ \t]+[A-Z]{2,}\b))", re.MULTILINE)
 # "O'hare" -> "O'Hare", "D'angelo" -> "D'Angelo".
 _APOSTROPHE_NAME = re.compile(r"\b([OD]['’])([a-z])")
 _HYPHEN_PART = re.compile(r"(\b[A-Z][a-z]+-)([a-z])")

@@ -326,13 +326,18 @@ def resolve_overlaps(spans: list[PhiSpan]) -> list[PhiSpan]:
     return kept
 
 
+_NICKNAME_GAP = re.compile(r" [\"“][A-Za-z][A-Za-z'’-]{0,15}[\"”] ")
+
+
 def merge_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
-    """Join NAME spans separated only by a space or ``", "`` on one line (one person)."""
+    """Join NAME spans separated only by a space, ``", "`` or a quoted nickname on one line
+    (one person: ``Dr. Felipe "Phil" Archuleta``)."""
     out: list[PhiSpan] = []
     for s in spans:
         prev = out[-1] if out else None
         if (prev is not None and prev.entity_type == s.entity_type == "NAME"
-                and text[prev.end:s.start] in (" ", ", ")):
+                and (text[prev.end:s.start] in (" ", ", ")
+                     or _NICKNAME_GAP.fullmatch(text, prev.end, s.start))):
             out[-1] = PhiSpan(entity_type="NAME", start=prev.start, end=s.end,
                               score=max(prev.score, s.score), recognizer=prev.recognizer)
         else:

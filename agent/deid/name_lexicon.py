@@ -15,7 +15,9 @@ Patterns, each with a lower score than evidence-based names:
 - a title-case pair, also at the start of a sentence, whose words are both listed names
   (``Tomomi Nishiyama lives at ...``), or a pair around a middle initial with one listed
   name and no English or clinical word (``Faina D. Yefremova``, ``Ravil G Yefimov``);
-- a quoted nickname between two name words with one listed (``Rosalind "Roz" Achterberg``).
+- a quoted nickname between two name words with one listed (``Rosalind "Roz" Achterberg``);
+- an initial and a surname that is no English or clinical word (``T. Engqvist``), and an
+  inverted pair of listed names (``Okafor, Chukwuemeka``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ _TITLE_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>(?P<a>{_TITLE}) (?P<i>[{_U
                          rf"(?P<b>{_TITLE}))(?![\w-]))")
 _NICKNAMED = re.compile(rf"(?<![\w'’.-])(?P<phi>(?P<a>{_TITLE}) [\"“](?P<n>[{_UP}{_LOW}]+)[\"”] "
                         rf"(?P<b>{_TITLE}))(?![\w-])", re.IGNORECASE)
+_INITIAL_SURNAME = re.compile(rf"(?<![\w'’.-])(?P<phi>[{_UP}]\. ?(?P<b>{_TITLE}))(?![\w'’-])")
+_INVERTED_PAIR = re.compile(rf"(?<![\w'’.-])(?P<phi>(?P<a>{_TITLE}), (?P<b>{_TITLE}))(?![\w'’-])")
 # Zero-width, so that overlapping candidates ("with patricia", "patricia desrosiers") are
 # all seen.
 _LOWER_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>[{_LOW}]{{3,}} (?:[a-z]\. )?[{_LOW}]{{3,}})"
@@ -146,7 +150,16 @@ def lexicon_names(text: str, rec: _NameChecks) -> list[RecognizerResult]:
         a, b = m.group("a"), m.group("b")
         if (lex.is_name(a) or lex.is_name(b) or lex.is_first(a)) and all(
                 plausible(w, m.end("phi")) for w in (a, b)):
-            out.append(_result(*m.span("phi"), 0.9, "nicknamed"))
+            # Surer than a title's span, which stops at the quote ("Dr. Felipe").
+            out.append(_result(*m.span("phi"), 0.96, "nicknamed"))
+    for m in _INITIAL_SURNAME.finditer(text):
+        b = m.group("b")
+        if len(b) >= 4 and not lex.is_common(b) and plausible(b, m.end("phi")):
+            out.append(_result(*m.span("phi"), 0.7, "initial_surname"))
+    for m in _INVERTED_PAIR.finditer(text):
+        a, b = m.group("a"), m.group("b")
+        if all(lex.is_name(w) and plausible(w, m.end("phi")) for w in (a, b)):
+            out.append(_result(*m.span("phi"), 0.6, "inverted_pair"))
     for m in _LOWER_PAIR.finditer(text):
         words = m.group("phi").split()
         if (lex.is_first(words[0]) and words[-1].lower() in lex.last

@@ -302,7 +302,11 @@ class PhiGazetteerRecognizer(EntityRecognizer):
     ("Fairfield, CT"). A first name followed by a surname ("Mary Esther") is left to the
     name recognizer unless a state follows."""
 
-    _RUN = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t-][A-Z][a-z]+){1,2}(?![A-Za-z])")
+    # Accented letters count ("Doña Ana County", "Québec City", "Zürich").
+    _RUN = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Þ][a-zß-ÿ]+(?:[ \t-][A-ZÀ-Þ][a-zß-ÿ]+){1,2}"
+                      r"(?![A-Za-zÀ-ÿ])")
+    # "Québec City", "Doña Ana County": a known town and the word that says what it is.
+    _KIND = frozenset({"city", "county", "parish", "township", "borough"})
     _ONE_BEFORE_STATE = re.compile(r"(?<![A-Za-z])(?P<phi>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
                                    r",?[ \t]+(?P<st>[A-Z]{2})(?![A-Za-z])")
 
@@ -322,8 +326,11 @@ class PhiGazetteerRecognizer(EntityRecognizer):
         out: list[RecognizerResult] = []
         for m in self._RUN.finditer(text):
             words = re.split(r"[ \t-]", m.group())
-            # Longest known town inside the run ("Los Angeles" in "Los Angeles County").
-            for n in range(len(words), 1, -1):
+            # Longest known town inside the run ("Los Angeles" in "Los Angeles County");
+            # one word only with its kind after it ("Québec City").
+            for n in range(len(words), 0, -1):
+                if n == 1 and not (len(words) > 1 and words[1].lower() in self._KIND):
+                    break
                 for i in range(len(words) - n + 1):
                     name = " ".join(words[i:i + n]).lower()
                     if name not in self.places or all(w.lower() in self.skip
@@ -332,7 +339,10 @@ class PhiGazetteerRecognizer(EntityRecognizer):
                     if words[i].upper() in self.first_names and n == 2:
                         continue  # "Mary Esther": a person more often than a town
                     a = m.start() + len(" ".join(words[:i])) + (1 if i else 0)
-                    out.append(_result("CITY", a, a + len(name), 0.7, "gazetteer:town"))
+                    end = a + len(name)
+                    if i + n < len(words) and words[i + n].lower() in self._KIND:
+                        end += 1 + len(words[i + n])
+                    out.append(_result("CITY", a, end, 0.7, "gazetteer:town"))
                     break
                 else:
                     continue

@@ -282,10 +282,10 @@ _CAP = (rf"(?:(?:Mc|Mac|O'|D'|De|Di|La|Le)?[{_UP}][{_LOW}]+(?:'[{_LOW}]+)?"
         rf"|[{_UP}][{_UP}'’]+)")
 NAME_TOKEN = rf"{_CAP}(?:-{_CAP})*"
 _INIT = r"[A-Z](?:\.(?:[A-Z]\.)?|(?![\w&'/-]))"  # "T.", "T", "J.P."
-_PARTICLE = r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten)"
+_PARTICLE = r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten|der|den|dos|das)"
 # "Wendell T. Pursglove", "A. Grevitt", "Ludwig van Beethoven" (single spaces, one line).
 _FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"
-            rf"(?: (?:{_PARTICLE} )?(?:{NAME_TOKEN}|{_INIT}(?![a-z]))){{0,3}})")
+            rf"(?: (?:{_PARTICLE} ){{0,2}}(?:{NAME_TOKEN}|{_INIT}(?![a-z]))){{0,3}})")
 # "Pursglove, Wendell T.", "TRUELOVE-BAPTISTE, P."
 _INVERTED = rf"{NAME_TOKEN}, (?:{NAME_TOKEN}(?: {_INIT}(?![a-z]))?|{_INIT})"
 _TOKEN_RX = re.compile(rf"{NAME_TOKEN}|{_INIT}")
@@ -538,7 +538,9 @@ class PhiHospitalRecognizer(EntityRecognizer):
     def __init__(self, rules: HospitalRules, *, not_names: frozenset[str],
                  clinical_words: frozenset[str], towns: frozenset[str] = frozenset()) -> None:
         self.towns = towns
-        word = r"(?:[A-Z][a-z]+(?:['’]s)?(?:-[A-Z][a-z]+(?:['’]s)?)*|[A-Z]{2,}(?:['’]S)?)"
+        # Accented letters count ("Doña Ana Family Health Center").
+        word = (r"(?:[A-ZÀ-Þ][a-zß-ÿ]+(?:['’]s)?(?:-[A-ZÀ-Þ][a-zß-ÿ]+(?:['’]s)?)*"
+                r"|[A-ZÀ-Þ]{2,}(?:['’]S)?)")
         saint = r"(?:(?:St|Mt|Saint|Mount|ST|MT|SAINT|MOUNT)\.?\s+)?"
         suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper())})
         self._rx = re.compile(

@@ -298,3 +298,21 @@ def test_when_saints_nicknames_apostrophes_and_intl_numbers_appear_then_they_are
 
 def test_when_a_saint_names_a_herb_then_it_is_no_facility(find_phi):
     assert find_phi("Takes St. John's wort and melatonin at night.") == []
+
+
+@pytest.mark.parametrize(("text", "value", "etype"), [
+    ('Attending: Dr. Ramona "Mo" Iturbide, cardiology', 'Dr. Ramona "Mo" Iturbide', "NAME"),
+    ("Referred to Dr. Pieter Van der Walt for a second opinion.", "Dr. Pieter Van der Walt",
+     "NAME"),
+    ("Case worker R. Lindqvist will call on Monday.", "R. Lindqvist", "NAME"),
+    ("imaging for Adeyemi, Oluwaseun was reviewed", "Adeyemi, Oluwaseun", "NAME"),
+    ("Her son lives in Québec City and visits monthly.", "Québec City", "CITY"),
+    ("Transport arranged through Doña Ana County transit.", "Doña Ana County", "CITY"),
+])
+def test_when_names_and_places_have_particles_initials_or_accents_then_they_are_found(
+        find_phi, text, value, etype):
+    assert (etype, value) in find_phi(text)
+
+
+def test_when_an_initial_stands_before_a_clinical_word_then_it_is_no_name(find_phi):
+    assert find_phi("E. Coli in urine, S. Aureus in blood, C. Diff negative.") == []
