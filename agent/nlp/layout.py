@@ -10,8 +10,8 @@ rules in pure Python, about 0.2 s per 5 kB) and logs matched text through the st
 ``logging`` module at INFO, which would put note text (PHI) into logs. Clinical notes mostly
 mark sentences with line structure, so these rules follow it:
 
-- a blank line, a bullet ("-", "*", "•"), a numbered item ("1.", "2)", "a.") or a header
-  ("Plan:", "PMH:") starts a sentence;
+- a blank line, a bullet ("-", "*", "•"), a numbered item ("1.", "2)", "a."), a header
+  ("Plan:", "PMH:") or a table row (a line that starts or ends with "|") starts a sentence;
 - a line break after a line that ends a sentence (".", ":", ";", "!", "?", or a unit
   abbreviation with its period such as "h.") starts a sentence, and so does one before a
   line that starts with a capital letter when the previous line is short (a list or a
@@ -104,6 +104,9 @@ def set_sentence_starts(doc: Doc) -> Doc:
                 or _is_abbreviation_end(doc, last, tok, at_line_end=True)
                 or (tok.text[:1].isupper() and len(prev_line) <= _SHORT_LINE)
                 or _is_header_start(doc, i)
+                # A table row is a sentence of its own: a cue in one row's comment cell
+                # ("NOT TAKING") says nothing of the next row's drug.
+                or tok.text == "|" or prev.text == "|"
             ))
         elif tok.text[:1].isalnum() and not _ends_list_marker(doc, last, starts):
             if prev.text in (".", "!", "?"):

@@ -141,6 +141,21 @@ def test_when_cue_in_previous_list_item_then_scope_does_not_leak(
     assert _assertion(clinical_pipeline, text, target, "PROBLEM") == expected
 
 
+# fmt: off
+@pytest.mark.parametrize("text, target, expected", [
+    ("| lasix | 40 mg | NOT TAKING (cost) |\n| coreg | 6.25 mg | |", "coreg", "present"),
+    ("| lasix | 40 mg | NOT TAKING (cost) |\n| coreg | 6.25 mg | |", "lasix", "absent"),
+    ("| apixaban | 5 mg BID |\n| warfarin | stopped 2019 |",         "apixaban", "present"),
+    ("Home meds reviewed. Not taking her sertraline for a month.",      "sertraline", "absent"),
+    ("Vancomycin was not given, cefepime started.",                      "Vancomycin", "absent"),
+])
+# fmt: on
+def test_when_a_table_row_holds_a_cue_then_it_stays_in_that_row(
+    clinical_pipeline, text, target, expected
+):
+    assert _assertion(clinical_pipeline, text, target, "MEDICATION") == expected
+
+
 def test_when_cue_is_inside_the_target_then_it_is_ignored(clinical_pipeline):
     doc = _annotate(clinical_pipeline, "The lungs show no opacities.",
                     [("lungs show no opacities", "PROBLEM")])
