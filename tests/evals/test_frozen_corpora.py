@@ -14,7 +14,8 @@ from evals import frozen, synthetic
 @pytest.mark.parametrize("name", ["multinote_a", "multinote_b", "deid", "extract_c",
                                   "dev/multinote_dev", "dev/multinote_dev2",
                                   "dev/multinote_dev3", "dev/multinote_dev4",
-                                  "dev/deid_dev", "dev/deid_dev2"])
+                                  "dev/deid_dev", "dev/deid_dev2",
+                                  "dev/deid_dev3"])
 def test_corpus_files_match_their_sources_and_offsets(name):
     folder = frozen.corpus_dir(name)
     corpus = synthetic.build_corpus(synthetic.read_sources(folder / "source"), str(folder))

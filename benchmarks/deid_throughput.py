@@ -1,0 +1,96 @@
+"""De-identification throughput, this checkout against another one, in the same run.
+
+    python benchmarks/deid_throughput.py [--baseline-src PATH] [--rounds 3]
+        [--data-dir ../shared/data] [--big-kb 1700]
+
+Each configuration runs in a fresh interpreter (``PYTHONPATH`` set to its source tree, so
+``--baseline-src`` can be a ``git worktree`` of an earlier commit) and times patient-level
+detection (``PatientDeidentifier.detect_patient``, what the CLI, batch and API run) on the
+demo corpus, the ASQ-PHI dev queries (when ``--data-dir`` holds them) and one long note of
+``--big-kb`` kilobytes (before the overlap fix a 1.7 MB note took over 5 minutes: compare
+with a small one, 0 to leave it out).
+Rounds alternate between the configurations; the best round of each is printed, since a
+shared machine only ever slows a run down. Not a test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+_CODE = r"""
+import json, sys, time
+from collections import defaultdict
+from agent.deid.batch import PatientDeidentifier
+from agent.schemas.notes import Note
+from evals.synthetic import load_notes
+
+data_dir, big = sys.argv[1], int(sys.argv[2])
+deid = PatientDeidentifier(mode="redact")
+sets = {"demo": load_notes()}
+asq = __import__("pathlib").Path(data_dir) / "asq-phi-dev" / "queries_dev.txt"
+if data_dir and asq.exists():
+    blocks = [b for b in asq.read_text(encoding="utf-8").split("===QUERY===") if b.strip()]
+    sets["asq_queries"] = [Note(patient_id=f"q{i}", note_id=f"q{i}",
+                                text=b.partition("===PHI_TAGS===")[0].strip())
+                           for i, b in enumerate(blocks)]
+line = "Seen at Halloran West Rehab by Dr. Okafor. "
+if big:
+    sets[f"one_{big}kB_note"] = [Note(patient_id="big", note_id="big",
+                                      text=line * (big * 1000 // len(line)))]
+deid.detect_patient(sets["demo"][:1])  # lazy loads are not throughput
+out = {}
+for name, notes in sets.items():
+    groups = defaultdict(list)
+    for n in notes:
+        groups[n.patient_id].append(n)
+    t = time.perf_counter()
+    for group in groups.values():
+        deid.detect_patient(group)
+    el = time.perf_counter() - t
+    out[name] = {"notes": len(notes), "seconds": el,
+                 "chars": sum(len(n.text) for n in notes)}
+print(json.dumps(out))
+"""
+
+
+def _run(src: Path, data_dir: str, big_kb: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    proc = subprocess.run([sys.executable, "-c", _CODE, data_dir, str(big_kb)], cwd=src, env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline-src", type=Path, default=None,
+                    help="source tree of the version to compare with (a git worktree)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--data-dir", default=os.environ.get("CLINAGENT_EVAL__DATA_DIR", ""))
+    ap.add_argument("--big-kb", type=int, default=1700, help="size of the long note (0: none)")
+    args = ap.parse_args()
+    here = Path(__file__).resolve().parents[1]
+    configs = {"this checkout": here}
+    if args.baseline_src is not None:
+        configs = {"baseline": args.baseline_src.resolve(), **configs}
+    best: dict[str, dict] = {}
+    for _ in range(args.rounds):
+        for label, src in configs.items():
+            for name, r in _run(src, args.data_dir, args.big_kb).items():
+                key = f"{label}|{name}"
+                if key not in best or r["seconds"] < best[key]["seconds"]:
+                    best[key] = r
+    print(f"{'version':<14} {'set':<16} {'notes':>6} {'seconds':>8} {'notes/s':>9} "
+          f"{'kchars/s':>9}")
+    for key, r in best.items():
+        label, name = key.split("|")
+        print(f"{label:<14} {name:<16} {r['notes']:>6} {r['seconds']:>8.2f} "
+              f"{r['notes'] / r['seconds']:>9.1f} {r['chars'] / r['seconds'] / 1000:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
