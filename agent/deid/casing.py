@@ -39,6 +39,7 @@ _COUNTED = frozenset({"day", "days", "week", "weeks", "month", "months", "year",
                       "times", "units", "doses", "dose", "puffs", "drops", "story", "stories",
                       "floor", "steps", "minutes", "min", "ml", "cc", "kg", "lb", "lbs"})
 _ZIP_AFTER = re.compile(r",?[ \t]+\d{5}(?:-\d{4})?\b")
+_AGENCY_AFTER = re.compile(r"[ \t]+(?i:fire|police|pd|ems|sheriff'?s?|public\s+schools)\b")
 _PLACE_PREPS = frozenset({"in", "from", "near", "to", "at"})
 _SAINT_NEXT = re.compile(r"\b((?:St|Mt|Ft|Saint|Mount)\.?\s+)([a-z])")
 _STATE_ZIP = re.compile(r"\b([A-Za-z]{2})(?=,?\s+\d{5}(?:-\d{4})?\b)")
@@ -57,6 +58,10 @@ _NOT_AFTER_TITLE = frozenset({"and", "the", "for", "who", "was", "will", "has", 
                               "her", "saw", "says", "said", "note", "office", "team", "visit"})
 _AFTER_TITLE = re.compile(rf"\b({_TITLE}\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{{3,}})\b")
 _FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
+# ... only where the pair ends a phrase (a comma, a bracket, a credential, the line end):
+# "Tove white, RN", but not "Franklin stove in winter", "Joey pump 55 mL/h".
+_SURNAME_AFTER = re.compile(r"(\b(?:[A-Z][a-z]+|[A-Z]\.)[ \t])([a-z]{3,})\b"
+                            r"(?=[ \t]*(?:[,;()/]|$|[A-Z]{2,}\b))", re.MULTILINE)
 # "tri-County": a compound with one capitalised part is one proper word.
 _COMPOUND = re.compile(r"\b[A-Za-z]+(?:-[A-Za-z]+)+\b")
 # Words that begin a phrase before a facility noun without naming the facility ("at the
@@ -69,7 +74,11 @@ _LEAD_STOP = frozenset({
     "previous", "new", "old", "any", "no", "home", "call", "see", "seen", "sent", "go",
     "went", "lives", "living", "discharged", "transfer", "transferred", "admitted", "back",
     "walk-in", "free", "acute", "chronic", "adult", "pediatric", "peds", "outpatient",
-    "inpatient", "hospital", "clinic", "office", "er", "ed", "urgent", "main"})
+    "inpatient", "hospital", "clinic", "office", "er", "ed", "urgent", "main",
+    # pronouns, auxiliaries and conjunctions of a lower-case message ("she has school")
+    "i", "we", "you", "he", "she", "they", "it", "has", "have", "had", "will", "would",
+    "can", "could", "does", "did", "do", "but", "so", "if", "then", "also", "just", "still",
+    "not", "him", "them", "us", "me", "when", "after", "before", "during"})
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,8 @@ class Recaser:
                 prep = words[i - 1].group().lower() \
                     if i and out[words[i - 1].end():run[0].start()] == " " else None
                 zip_after = _ZIP_AFTER.match(out, run[-1].end()) is not None  # "CINCINNATI 45242"
+                # "MOBILE FIRE-RESCUE", "ORANGE FIRE DEPT": a town's public agency after it.
+                zip_after = zip_after or _AGENCY_AFTER.match(out, run[-1].end()) is not None
                 if n > 1:
                     known = name in self.towns or (
                         (prep in _PLACE_PREPS or zip_after) and name in self.local_towns)
@@ -192,9 +203,16 @@ class Recaser:
         out = _AFTER_TITLE.sub(lambda m: m.group(1) + (
             _cap(m.group(2)) if m.group(2).upper() in self.names else m.group(2)), out)
         # A first name that is also a common word, before a proper word ("ana Ferreira").
-        return _FIRST_BEFORE.sub(lambda m: _cap(m.group(1))
-                                 if m.group(1).upper() in self.first_names else m.group(1),
-                                 out)
+        out = _FIRST_BEFORE.sub(lambda m: _cap(m.group(1))
+                                if m.group(1).upper() in self.first_names else m.group(1),
+                                out)
+        # A surname that is also a common word, after a first name or an initial written
+        # as a name ("Tove white" -> "Tove White", "T. white" -> "T. White").
+        return _SURNAME_AFTER.sub(lambda m: m.group(1) + _cap(m.group(2))
+                                  if m.group(2).upper() in self.names
+                                  and (len(m.group(1).strip()) <= 3
+                                       or m.group(1).split()[0].upper() in self.first_names)
+                                  else m.group(), out)
 
     def _lead(self, m: re.Match[str]) -> str:
         words = m.group(1).split(" ")

@@ -54,18 +54,37 @@ class PatientMemory:
     """
 
     surfaces: dict[str, str] = field(default_factory=dict)  # lower-cased surface -> type
+    # Initials of a facility ("NBMC"): found in capitals only, never as a word ("she").
+    acronyms: dict[str, str] = field(default_factory=dict)
+    # One-word surfaces that are English words ("Hope", "Orange"): recalled only where they
+    # are written as a name (see Detector.recall_from_memory).
+    words: set[str] = field(default_factory=set)
     _rx: re.Pattern | None = None
 
-    def add(self, surface: str, entity_type: str) -> None:
-        key = surface.strip().lower()
+    def add(self, surface: str, entity_type: str, *, acronym: bool = False,
+            word: bool = False) -> None:
+        key = surface.strip()
+        if word:
+            self.words.add(key.lower())
+        if acronym:
+            if len(key) >= 3 and key.upper() not in self.acronyms:
+                self.acronyms[key.upper()] = entity_type
+                self._rx = None
+            return
+        key = key.lower()
         if len(key) >= 3 and key not in self.surfaces:
             self.surfaces[key] = entity_type
             self._rx = None
 
+    def type_of(self, found: str) -> str:
+        return self.acronyms.get(found) or self.surfaces[found.lower()]
+
     def pattern(self) -> re.Pattern | None:
-        if self._rx is None and self.surfaces:
-            alts = "|".join(re.escape(s) for s in sorted(self.surfaces, key=len, reverse=True))
-            self._rx = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])", re.IGNORECASE)
+        if self._rx is None and (self.surfaces or self.acronyms):
+            words = "|".join(re.escape(s) for s in sorted(self.surfaces, key=len, reverse=True))
+            caps = "|".join(re.escape(s) for s in sorted(self.acronyms, key=len, reverse=True))
+            alts = "|".join(a for a in (f"(?i:{words})" if words else "", caps) if a)
+            self._rx = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])")
         return self._rx
 
 
@@ -135,8 +154,9 @@ class Detector:
             facility_heads=frozenset(x.lower() for x in self.pack.hospitals.suffixes
                                      if x.lower() in _FACILITY_HEADS),
             # Words of disease names ("chronic", "heart failure") begin a service, not
-            # a facility's name; place and facility words may begin one.
-            lead_stop=disease_words() - suffix_words - _PLACE_WORDS)
+            # a facility's name; place and facility words, and surnames ("Hill"), may.
+            lead_stop=disease_words() - suffix_words - _PLACE_WORDS
+            - {w.lower() for w in first | last})
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 
@@ -225,25 +245,30 @@ class Detector:
             if s.entity_type not in _LEARNED_TYPES or s.score < _LEARN_MIN_SCORE:
                 continue
             surface = text[s.start:s.end]
-            memory.add(surface, s.entity_type)
+            memory.add(surface, s.entity_type, word=" " not in surface.strip()
+                       and self._common_word(surface))
             if s.entity_type == "NAME":
                 for tok in re.findall(r"[A-Za-z][A-Za-z'-]+", surface):
                     parts = [tok, *tok.split("-")] if "-" in tok else [tok]
                     for part in parts:
+                        # A part that is also an English word ("White", "Hill") alone
+                        # would mask that word all through the notes.
                         if len(part) >= 4 and not self.names.is_clinical(part):
-                            memory.add(part, "NAME")
+                            memory.add(part, "NAME", word=self._common_word(part))
             elif s.entity_type == "HOSPITAL":
                 words = surface.split()
                 # "Narragansett Bay Medical Center" is "NBMC" in the next note.
                 acronym = "".join(w[0] for w in words if w.lower() not in _NOT_IN_ACRONYM
                                   and w[0].isalpha())
-                if (len(acronym) >= 3 and not self.names.is_clinical(acronym)
-                        and acronym.lower() not in self.recaser.common):
-                    memory.add(acronym, "HOSPITAL")
+                if len(acronym) >= 3 and not self.names.is_clinical(acronym):
+                    memory.add(acronym, "HOSPITAL", acronym=True)
                 while len(words) > 1:
                     words.pop()
                     if self.hospitals._proper(words[-1]):
                         memory.add(" ".join(words), "HOSPITAL")
+
+    def _common_word(self, word: str) -> bool:
+        return word.strip().lower() in self.recaser.common
 
     def recall_from_memory(self, text: str, memory: PatientMemory,
                            wanted: frozenset[str]) -> list[PhiSpan]:
@@ -252,9 +277,20 @@ class Detector:
             return []
         out = []
         for m in rx.finditer(text):
-            etype = memory.surfaces[m.group().lower()]
+            etype = memory.type_of(m.group())
             if etype not in wanted:
                 continue
+            # An English word the patient's notes also use as a name or town ("Orange
+            # juice", "WHITE patches", "mobile w/ walker") counts only where it is written
+            # as a name: capitalised in a mixed-case line; in a one-case line only a first
+            # name ("FAITH", a granddaughter named with her relation elsewhere).
+            found = m.group()
+            if found.lower() in memory.words:
+                if one_case(_line_at(text, m.start())):
+                    if etype != "NAME" or found.upper() not in self.recaser.first_names:
+                        continue
+                elif not found[:1].isupper() or found.isupper():
+                    continue
             if etype == "NAME" and self.names._eponym.match(text[m.end():m.end() + 24]):
                 continue
             out.append(PhiSpan(entity_type=etype, start=m.start(), end=m.end(), score=0.72,
@@ -365,7 +401,9 @@ _FACILITY_HEADS = frozenset({
     "funeral home", "medical supply", "credit union", "counseling", "middle school",
     "high school", "elementary school", "academy", "adult day health", "adult day care",
     "behavioral health", "palliative care", "rehab", "nrsg & rehab", "health & rehab",
-    "nursing & rehabilitation", "snf", "clin lab", "clinical lab"})
+    "nursing & rehabilitation", "snf", "clin lab", "clinical lab", "church", "chapel",
+    "fellowship", "college", "community college", "school", "recovery center",
+    "memory care", "funeral chapel", "medical transport", "rehabilitation hospital"})
 _CALENDAR_WORDS = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
     "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february", "march",
@@ -415,20 +453,35 @@ def finish_spans(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                                                                                   spans))))
 
 
-# "husband Leo (92)", "father Giuseppe Marchetti, 94,": an age written after a person.
-_AGE_AFTER = re.compile(r"(?:,[ \t]*|[ \t]*\([ \t]*)(?P<age>9\d|1[01]\d)(?=[ \t]*[),;.]|[ \t]"
-                        r"+(?:y/?o|yrs?|years)\b)")
+# "husband Leo (92)", "father Giuseppe Marchetti, 94,", "mother Hilde Voth is 93": an age
+# written after a person; "DOB 3-19-1929 (97)": after a birth date.
+_AGE_AFTER = re.compile(r"(?:,[ \t]*|[ \t]*\([ \t]*|[ \t]+(?i:is|was|aged?)[ \t]+)"
+                        r"(?P<age>9\d|1[01]\d)(?=[ \t]*[),;.]|[ \t]*$|[ \t]+(?:y/?o|yrs?|years)\b)",
+                        re.MULTILINE)
+# 'Ingeborg Halvorsen ("Inga")': the name a person goes by, in brackets after the name.
+_NICKNAME_AFTER = re.compile(
+    r"[ \t]*\([ \t]*[\"“](?P<nick>[A-Za-z][A-Za-z .'’-]{0,20}[A-Za-z])[\"”]")
 
 
 def ages_after_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
-    """Add an age over 89 written right after a name: a HIPAA identifier of its own."""
+    """Add an age over 89 written right after a name or a birth date (a HIPAA identifier of
+    its own), and a nickname in brackets after a name."""
     out: list[PhiSpan] = []
     for i, s in enumerate(spans):
         out.append(s)
-        if s.entity_type != "NAME":
+        nxt = spans[i + 1].start if i + 1 < len(spans) else len(text)
+        if s.entity_type == "NAME":
+            nick = _NICKNAME_AFTER.match(text, s.end)
+            if nick is not None and nick.end() <= nxt:
+                out.append(PhiSpan(entity_type="NAME", start=nick.start("nick"),
+                                   end=nick.end("nick"), score=0.85,
+                                   recognizer="name:nickname_after"))
+        if s.entity_type not in ("NAME", "DATE"):
             continue
         m = _AGE_AFTER.match(text, s.end)
-        nxt = spans[i + 1].start if i + 1 < len(spans) else len(text)
+        # After a date only the bracketed form is an age ("DOB 3/19/1929 (97)").
+        if s.entity_type == "DATE" and (m is None or "(" not in m.group()):
+            continue
         if m is not None and m.end("age") <= nxt:
             out.append(PhiSpan(entity_type="AGE", start=m.start("age"), end=m.end("age"),
                                score=0.8, recognizer="age:after_name"))

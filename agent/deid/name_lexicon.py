@@ -143,8 +143,10 @@ def lexicon_names(text: str, rec: _NameChecks) -> list[RecognizerResult]:
             continue
         # Both words listed, or a middle initial (a shape English prose rarely makes)
         # and one listed word.
+        # Or a listed first name and a surname no list knows ("Shayla Oduya").
         if (lex.is_name(a) and lex.is_name(b)) or (
-                m.group("i") and (lex.is_name(a) or lex.is_name(b))):
+                m.group("i") and (lex.is_name(a) or lex.is_name(b))) or (
+                lex.is_first(a) and len(b) >= 4 and not b.isupper()):
             out.append(_result(*m.span("phi"), 0.6, "name_pair"))
     for m in _NICKNAMED.finditer(text):
         a, b = m.group("a"), m.group("b")

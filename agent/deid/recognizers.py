@@ -206,6 +206,9 @@ class PhiDateRecognizer(EntityRecognizer):
         ("mon_apos_y", r"\b" + _MONTH + r",?\s+['’]\d{2}\b", 0.9, False),
         ("mon_y", r"\b" + _MONTH + r",?\s+(?:of\s+)?(?:19|20)\d{2}\b", 0.9, False),
         ("mon_dash_y", r"\b(?:" + _MONTH_ABBR + r")-(?:\d{4}|\d{2})\b", 0.9, False),
+        # "08NOV2026", "8-NOV-26": day, month abbreviation and year run together.
+        ("d_mon_y_compact", r"\b\d{1,2}-?(?:" + _MONTH_ABBR + r")-?(?:\d{4}|\d{2})\b", 0.9,
+         False),
         ("holiday", r"\b(?:Christmas(?:\s+(?:Day|Eve))?|Thanksgiving(?:\s+Day)?|New\s+Year's"
          r"(?:\s+(?:Day|Eve))?|Easter(?:\s+Sunday)?|Halloween|Independence\s+Day|Labor\s+Day|"
          r"Memorial\s+Day|Valentine's\s+Day)\b", 0.7, False),
@@ -260,8 +263,9 @@ class PhiDateRecognizer(EntityRecognizer):
                 if (m.group() in self._shorthand
                         and re.match(r" [A-Za-z]", text[end:end + 2])):
                     continue
-                if name == "mdy" and m.group("sep") == "." and len(m.group("y")) == 2:
-                    continue  # "1.5.10" is a version or a list of numbers, not a date
+                if (name == "mdy" and m.group("sep") == "." and len(m.group("y")) == 2
+                        and not (len(m.group("m")) == len(m.group("d")) == 2)):
+                    continue  # "1.5.10" is a version; zero-padded "02.16.26" is a date
                 results.append(_result("DATE", start, end, score, f"date:{name}"))
         for m in self._MONTH_ALONE.finditer(text):
             results.append(_result("DATE", m.start(), m.end(), 0.6, "date:month"))
@@ -321,8 +325,9 @@ class PhiNameRecognizer(EntityRecognizer):
         creds = _alternation(rules.credentials)
         labels = _alternation(rules.labels)
         relations = _alternation(rules.relations)
+        # Never a word run into digits: "MR ACK-7702215" is a record number after "MR".
         self._title = re.compile(
-            rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>{_FORWARD})")
+            rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>{_FORWARD})(?![\w-]*\d)")
         self._credential = re.compile(
             rf"(?P<phi>{_INVERTED}|{_FORWARD}),?\s+(?:{creds})(?![A-Za-z])")
         self._label = re.compile(

@@ -316,3 +316,43 @@ def test_when_names_and_places_have_particles_initials_or_accents_then_they_are_
 
 def test_when_an_initial_stands_before_a_clinical_word_then_it_is_no_name(find_phi):
     assert find_phi("E. Coli in urine, S. Aureus in blood, C. Diff negative.") == []
+
+
+@pytest.mark.parametrize(("text", "value", "etype"), [
+    ("HANDOFF TO: GRETA YOUNG, RN AT 0700", "GRETA YOUNG", "NAME"),
+    ('PT: OSWALDO PIRES ("OZZIE"), 91M, RM 12', "OZZIE", "NAME"),
+    ("HER FATHER ANSELM QUIGG IS 96, LIVES ALONE", "96", "AGE"),
+    ("DOB 2-11-1930 (96)   AGENCY MR# KL-22019", "96", "AGE"),
+    ("CHAPLAIN VISIT 03.22.26, FAMILY PRESENT", "03.22.26", "DATE"),
+    ("FALL EVENT DT 14MAR2026, NO INJURY", "14MAR2026", "DATE"),
+    ("911 CALLED, AUGUSTA FIRE-RESCUE TRANSPORTED", "AUGUSTA", "CITY"),
+    ("MEMBER OF GRACE HILL BAPTIST CHURCH, PASTOR VISITS", "GRACE HILL BAPTIST CHURCH",
+     "HOSPITAL"),
+    ("ADDRESS: 88 ALDER CT NE, BEND, OR 97701", "88 ALDER CT NE", "STREET_ADDRESS"),
+])
+def test_when_one_case_notes_hold_these_shapes_then_they_are_found(find_phi, text, value,
+                                                                   etype):
+    assert (etype, value) in find_phi(text)
+
+
+@pytest.mark.parametrize("text", [
+    "DRINKS ORANGE JUICE EVERY AM, MOBILE W/ WALKER, WHITE PATCHES ON TONGUE.",
+    "she has school today and she says her chest feels tight",
+    "MR 4.2 cm mass; version 1.5.10 installed; The Fire Department came",
+])
+def test_when_common_words_look_like_shapes_then_nothing_is_taken(find_phi, text):
+    assert find_phi(text) == []
+
+
+def test_when_a_name_or_town_is_an_english_word_then_memory_recalls_it_only_as_a_name():
+    from agent.deid.batch import PatientDeidentifier
+    from agent.schemas.notes import Note
+
+    notes = [Note(patient_id="p", note_id="a",
+                  text="Lives in Orange, TX with daughter Faith Delacroix-Ruiz."),
+             Note(patient_id="p", note_id="b",
+                  text="DRINKS ORANGE JUICE DAILY. FAITH AT BEDSIDE OVERNIGHT, UPDATED.")]
+    found = [[n.text[s.start:s.end] for s in ss]
+             for n, ss in zip(notes, PatientDeidentifier(mode="redact").detect_patient(notes),
+                              strict=True)]
+    assert "ORANGE" not in found[1] and "FAITH" in found[1]
