@@ -155,8 +155,8 @@ class Detector:
                                      if x.lower() in _FACILITY_HEADS),
             # Words of disease names ("chronic", "heart failure") begin a service, not
             # a facility's name; place and facility words, and surnames ("Hill"), may.
-            lead_stop=disease_words() - suffix_words - _PLACE_WORDS
-            - {w.lower() for w in first | last})
+            lead_stop=(disease_words() - suffix_words - _PLACE_WORDS
+                       - {w.lower() for w in first | last} - world_places()))
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 
