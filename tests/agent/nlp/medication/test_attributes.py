@@ -347,3 +347,19 @@ def test_when_custom_lexicon_given_then_its_terms_are_used(tmp_path: Path) -> No
     text = "metoprolol 25 mg per stoma"
     (found,) = find_medication_attributes(text, [(0, 10)], lexicon=lexicon)
     assert found["route"].value == "stoma"
+
+
+@pytest.mark.parametrize(("text", "dose"), [
+    ("Pneumonitis followed high-dose methotrexate for lymphoma.", "high-dose"),
+    ("She took an amiodarone overdose at home.", "overdose"),
+    ("Neuropathy appeared on low dose amiodarone.", "low dose"),
+])
+def test_when_an_amount_is_qualitative_then_it_is_the_dose(text: str, dose: str) -> None:
+    # PHEE labels these amounts as Dosage; the value is the words as written.
+    assert _attributes(text)[0]["dose"].text == dose
+
+
+def test_when_a_numeric_amount_is_described_then_the_description_is_no_dose() -> None:
+    # "full dose" describes the 5 mg already written (demo guideline: strength only).
+    found = _attributes("apixaban 5 mg PO BID (full dose: age <80)")[0]
+    assert found["strength"].text == "5 mg" and "dose" not in found
