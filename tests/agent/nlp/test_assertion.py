@@ -156,6 +156,20 @@ def test_when_a_table_row_holds_a_cue_then_it_stays_in_that_row(
     assert _assertion(clinical_pipeline, text, target, "MEDICATION") == expected
 
 
+# fmt: off
+@pytest.mark.parametrize("text, target, etype, expected", [
+    ("Abscess ruled out on CT; likely atelectasis.",     "CT",      "TEST",    "present"),
+    ("Abscess ruled out on CT; likely atelectasis.",     "Abscess", "PROBLEM", "absent"),
+    ("- UTI -- ruled out (urine culture: no growth)",    "urine culture", "TEST", "present"),
+    ("Ruled out: ischemic stroke (MRI), meningitis",     "MRI",     "TEST",    "present"),
+])
+# fmt: on
+def test_when_a_problem_is_resolved_or_excluded_then_the_test_showing_it_is_not(
+    clinical_pipeline, text, target, etype, expected
+):
+    assert _assertion(clinical_pipeline, text, target, etype) == expected
+
+
 def test_when_cue_is_inside_the_target_then_it_is_ignored(clinical_pipeline):
     doc = _annotate(clinical_pipeline, "The lungs show no opacities.",
                     [("lungs show no opacities", "PROBLEM")])
