@@ -342,6 +342,13 @@ class PhiNameRecognizer(EntityRecognizer):
         self._called = re.compile(
             r"\b(?i:goes\s+by|prefers(?:\s+to\s+be\s+called)?|called|aka|a\.k\.a\.|nicknamed|"
             r"known\s+as)\s+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
+        # Chat exports: "[03/01 07:41] priya v-h: ...", "jp gagnon rn 21:14: ...": the
+        # speaker after a bracketed time stamp, or before a credential and a time.
+        speaker = r"(?P<phi>[A-Za-z][A-Za-z.'’-]*(?:[ \t]+[A-Za-z][A-Za-z.'’-]*){0,2}?)"
+        self._chat_speaker = re.compile(
+            rf"^[ \t]*(?:\[[^\]\n]{{0,20}}\d:\d\d[^\]\n]{{0,6}}\][ \t]*{speaker}[ \t]*:(?=\s)"
+            rf"|{speaker.replace('phi', 'phi2')}[ \t]+(?i:{creds})[ \t]+\d{{1,2}}:\d\d[ \t]*:)",
+            re.MULTILINE)
         # "Rosa Aldana (sister)", 'asking for "Glo" (wife)': the relation written after.
         self._relation_after = re.compile(
             rf"(?<![\w'’])(?P<q>[\"“])?(?P<phi>{_FORWARD}|(?<=[\"“])[a-z][a-z'’-]+)"
@@ -432,6 +439,15 @@ class PhiNameRecognizer(EntityRecognizer):
             self._emit(out, text, m, 0.85, "label", strong=False)
         for m in self._relation.finditer(text):
             self._emit(out, text, m, 0.85, "relation", strong=False)
+        for m in self._chat_speaker.finditer(text):
+            group = "phi" if m.group("phi") else "phi2"
+            words = re.findall(r"[A-Za-z][A-Za-z'’-]*", m.group(group))
+            # A speaker that is only English or clinical words is a role or a system
+            # ("system:", "pharmacy:"), not a person.
+            if any(not self.is_clinical(w) and self.lexicon is not None
+                   and (not self.lexicon.is_common(w) or self._first_name(w))
+                   for w in words if len(w) >= 2):
+                out.append(_result("NAME", *m.span(group), 0.92, "name:chat_speaker"))
         for m in self._called.finditer(text):
             if not self.is_clinical(m.group("phi")):
                 out.append(_result("NAME", *m.span("phi"), 0.85, "name:called"))

@@ -356,3 +356,13 @@ def test_when_a_name_or_town_is_an_english_word_then_memory_recalls_it_only_as_a
              for n, ss in zip(notes, PatientDeidentifier(mode="redact").detect_patient(notes),
                               strict=True)]
     assert "ORANGE" not in found[1] and "FAITH" in found[1]
+
+
+def test_when_a_chat_export_names_its_speakers_then_they_are_found(find_phi):
+    text = ("secure chat - exported 04/02/2026\n"
+            "[04/02 09:12] imani okoro-vance: can you see bed 4?\n"
+            "[04/02 09:13] system: message delivered\n"
+            "tj halloran rn 09:15: on my way, bp 88/50\n")
+    names = [s for t, s in find_phi(text) if t == "NAME"]
+    assert "imani okoro-vance" in names and "tj halloran" in names
+    assert not any("system" in n for n in names)
