@@ -205,7 +205,34 @@ class Detector:
         spans = resolve_overlaps(spans)
         if "CITY" in wanted:
             spans = resolve_overlaps(spans + self._towns_after_places(text, spans))
-        return finish_spans(text, spans)
+        return finish_spans(text, self._rest_of_names(text, spans))
+
+    def _rest_of_names(self, text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+        """A name span runs on over what follows it on the line when that is the rest of the
+        name: an initial ("ferreira, ana l.", "Dr A. Ashworth"), a particle and a word ("Van
+        Horn") or one word that is no English, clinical, calendar or place word ("McCrary,
+        Deshawn Terrell")."""
+        out = []
+        for i, s in enumerate(spans):
+            if s.entity_type == "NAME":
+                nxt = spans[i + 1].start if i + 1 < len(spans) else len(text)
+                m = _NAME_REST.match(text, s.end)
+                if m is not None and m.end() <= nxt and self._rest_of_name(m):
+                    s = s.model_copy(update={"end": m.end()})
+            out.append(s)
+        return out
+
+    def _rest_of_name(self, m: re.Match[str]) -> bool:
+        if m.group("initial"):
+            return True
+        word = m.group("word")
+        low = word.lower()
+        # Listed surnames that are also English words ("went", "can", "found" are census
+        # surnames too) do not count: the next word is too often the sentence's verb.
+        # After a particle the word is the surname whatever else it means ("Van Horn").
+        return (len(word) >= 3 and (low not in self.recaser.common or bool(m.group("particle")))
+                and not self.names.is_clinical(word) and low not in _CALENDAR_WORDS
+                and low not in self.recaser.place_words)
 
     def _towns_after_places(self, text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         """A known town written right after a facility, street or town ("Mula-Mutha Cardiac
@@ -415,6 +442,10 @@ _STATE_AFTER = re.compile(r"(?:,[ \t]*(?:[A-Z]{2}|[A-Z][a-z]+(?:[ \t][A-Z][a-z]+
 _TOWN_AFTER_PLACE = re.compile(
     r"(?:,[ \t]*|[ \t]*\([ \t]*)(?P<town>[A-ZÀ-ÖØ-Þ][\w'’-]*(?:[ \t](?:(?:de|du|del|la|le)[ \t])?"
     r"[A-ZÀ-ÖØ-Þ][\w'’-]*){0,2})")
+# What may follow a name on its line: an initial, or (a particle and) one word.
+_NAME_REST = re.compile(
+    r"[ \t](?:(?P<initial>[A-Za-z]\.)(?![\w])|(?:(?P<particle>(?i:van|von|de|der|den|del|la|le|"
+    r"da|di|du))[ \t])?(?P<word>[A-Za-z][a-z-]+|[A-Z][A-Z-]+))(?![\w'’-])")
 _TOWN_END = re.compile(r"[ \t]*(?:[),;.(\n]|$|\d{5}|[A-Z]{2}\b)")
 _PLACE_PREFIX_BEFORE = re.compile(r"(?<![\w.])(?i:Mt|Mount|St|Saint|Ft|Fort|Pt|Port)\.?[ \t]$")
 

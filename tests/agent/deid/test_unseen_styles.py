@@ -366,3 +366,16 @@ def test_when_a_chat_export_names_its_speakers_then_they_are_found(find_phi):
     names = [s for t, s in find_phi(text) if t == "NAME"]
     assert "imani okoro-vance" in names and "tj halloran" in names
     assert not any("system" in n for n in names)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("SWALLOW EVAL BY COURTNEY VAN HORN, CCC-SLP, MECH SOFT", "COURTNEY VAN HORN"),
+    ("Name: Quintero, Marisol Ybarra   MRN 5520114", "Quintero, Marisol Ybarra"),
+])
+def test_when_a_name_runs_on_over_its_last_part_then_all_of_it_is_taken(find_phi, text, name):
+    assert name in [s for t, s in find_phi(text) if t == "NAME"]
+
+
+def test_when_a_verb_follows_a_name_then_it_stays_out(find_phi):
+    found = [s for t, s in find_phi("her dad cody went home, brianna said ok") if t == "NAME"]
+    assert found and not any(w in n for n in found for w in ("went", "said"))
