@@ -379,3 +379,12 @@ def test_when_a_name_runs_on_over_its_last_part_then_all_of_it_is_taken(find_phi
 def test_when_a_verb_follows_a_name_then_it_stays_out(find_phi):
     found = [s for t, s in find_phi("her dad cody went home, brianna said ok") if t == "NAME"]
     assert found and not any(w in n for n in found for w in ("went", "said"))
+
+
+@pytest.mark.parametrize(("text", "ages"), [
+    ("MAMA STILL GOES EVERY SUNDAY AND SHE'S 90.", ["90"]),
+    ("she is 95 now and lives alone", ["95"]),
+    ("he was 98% on RA, she is 92 kg, HE IS 90 MINUTES AWAY", []),
+])
+def test_when_an_age_is_said_of_a_person_then_only_an_age_is_taken(find_phi, text, ages):
+    assert [s for t, s in find_phi(text) if t == "AGE"] == ages
