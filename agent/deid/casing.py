@@ -121,14 +121,14 @@ class Recaser:
         return re.compile(rf"(?<![\w'’-])((?:[A-Za-z][A-Za-z'’-]* ){{1,3}})(?=(?i:{heads})\b)")
 
     def recase(self, text: str) -> str:
-        """The text with its one-case lines recased (same length); mixed-case lines and
-        lines too short to judge are left as written."""
+        """The text with its one-case lines recased (same length); mixed-case lines are
+        left as written, and so are lines too short to judge unless the note around them
+        is written in one case."""
         lines = text.split("\n")
-        judged = [one_case(line) for line in lines]
-        # A line too short to judge ("k. oduya rn", "PT: SMITH") is read like the note
-        # around it: recased when it is in one case itself and most judged lines are.
-        long_lines = [j for line, j in zip(lines, judged, strict=True) if _letters(line)
-                      >= _MIN_LETTERS]
+        # None: too short to judge. Such a line ("k. oduya rn", "PT: SMITH") is read like
+        # the note around it: recased when it is in one case itself and most judged lines are.
+        judged = [_case_of(line) for line in lines]
+        long_lines = [j for j in judged if j is not None]
         note_one_case = bool(long_lines) and sum(long_lines) * 2 > len(long_lines)
         return "\n".join(
             self._line(line) if j or (note_one_case and _short_one_case(line)) else line
@@ -268,8 +268,6 @@ def _cap(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _letters(line: str) -> int:
-    return sum(len(w) for w in _WORD.findall(line) if len(w) >= 2)
 
 
 def _short_one_case(line: str) -> bool:
@@ -281,9 +279,14 @@ def _short_one_case(line: str) -> bool:
 
 def one_case(line: str) -> bool:
     """Whether a line is written in capitals only or in lower case only."""
+    return bool(_case_of(line))
+
+
+def _case_of(line: str) -> bool | None:
+    """Whether a line is in one case; None when it has too few letters to judge."""
     letters = [c for w in _WORD.findall(line) if len(w) >= 2 for c in w if c.isalpha()]
     if len(letters) < _MIN_LETTERS:
-        return False
+        return None
     upper = sum(c.isupper() for c in letters)
     # Lower case must be strict: a sentence-case line has few capitals too.
     return upper == 0 or upper >= 0.9 * len(letters)

@@ -103,10 +103,12 @@ class Detector:
         self.names = rec.PhiNameRecognizer(self.pack.names, first_names=first, surnames=last,
                                         clinical_words=clinical, lexicon=load_name_lexicon())
         towns = city_names() | world_places()
+        # Towns smaller than a state: what a facility's name or a place before may end on.
+        self._towns_after = towns - state_names() - country_names()
         self.hospitals = rec.PhiHospitalRecognizer(self.pack.hospitals,
                                                 not_names=self.names.not_names | self.names.allow,
                                                 clinical_words=clinical,
-                                                towns=towns - state_names() - country_names())
+                                                towns=self._towns_after)
         recognizers = [rec.pattern_recognizer(r) for r in self.pack.recognizers]
         recognizers += [
             rec.PhiDateRecognizer(self.pack.dates), self.names, self.hospitals,
@@ -135,7 +137,6 @@ class Detector:
                 state_codes=frozenset(x for x in state_names() if len(x) == 2),
                 first_names=first),
         ]
-        self._towns_after = towns - state_names() - country_names()
         self._not_places = self.names.not_names | self.names.allow | clinical
         suffix_words = {w.lower().rstrip(".") for x in [*self.pack.hospitals.suffixes,
                                                         *self.pack.hospitals.generic_words]
@@ -246,9 +247,9 @@ class Detector:
             if m is None:
                 continue
             words = m.group("town").split()
+            a = m.start("town")
             for n in range(len(words), 0, -1):
                 name = " ".join(words[:n])
-                a = m.start("town")
                 # The town must end the phrase ("(Davenport)", ", Pune 411038"), not begin
                 # one ("(LONG TERM CARE, ...").
                 if not _TOWN_END.match(text, a + len(name)):
@@ -479,9 +480,9 @@ def join_places(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 def finish_spans(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     """The last steps over resolved spans: one person per name, titles with names, one
-    place per place."""
-    return ages_after_names(text, join_places(text, with_titles(text, merge_names(text,
-                                                                                  spans))))
+    place per place, ages and nicknames written after a name."""
+    names = with_titles(text, merge_names(text, spans))
+    return after_names(text, join_places(text, names))
 
 
 # "husband Leo (92)", "father Giuseppe Marchetti, 94,", "mother Hilde Voth is 93": an age
@@ -494,7 +495,7 @@ _NICKNAME_AFTER = re.compile(
     r"[ \t]*\([ \t]*[\"“](?P<nick>[A-Za-z][A-Za-z .'’-]{0,20}[A-Za-z])[\"”]")
 
 
-def ages_after_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+def after_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     """Add an age over 89 written right after a name or a birth date (a HIPAA identifier of
     its own), and a nickname in brackets after a name."""
     out: list[PhiSpan] = []

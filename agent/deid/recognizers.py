@@ -456,7 +456,7 @@ class PhiNameRecognizer(EntityRecognizer):
             toks = [t for t in _TOKEN_RX.findall(m.group("phi")) if len(t.rstrip(".")) > 1]
             # A quoted word before a relation is what the patient calls them ("Bex").
             toks = toks or [m.group("phi")]
-            if toks and not any(t.lower() in disease_words() or (
+            if not any(t.lower() in disease_words() or (
                     self.lexicon is not None and self.lexicon.is_common(t) and not m.group("q")
                     and not self._first_name(t)) for t in toks):
                 if m.group("phi").islower():  # a quoted nickname: nothing to trim
