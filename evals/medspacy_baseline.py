@@ -36,7 +36,7 @@ class MedspacyBaseline:
         # Deferred: the dictionaries load with the anchor only.
         from agent.nlp.vocab.drugs import drug_lexicon
 
-        logger.disable("PyRuSH")  # it logs every token at DEBUG
+        logger.disable("PyRuSH")  # it logs every token at DEBUG (loguru comes with PyRuSH)
         nlp = medspacy.load(medspacy_enable=["medspacy_pyrush", "medspacy_context"])
         matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for label, terms in (("MEDICATION", drug_lexicon()), ("PROBLEM", disease_lexicon())):
