@@ -73,6 +73,9 @@ def main() -> None:
     ap.add_argument("--data-dir", default=os.environ.get("CLINAGENT_EVAL__DATA_DIR", ""))
     ap.add_argument("--big-kb", type=int, default=1700, help="size of the long note (0: none)")
     args = ap.parse_args()
+    if args.baseline_src is not None and not (args.baseline_src / "agent").is_dir():
+        ap.error(f"--baseline-src {args.baseline_src}: no source tree there (no agent/ "
+                 "folder); make one with: git worktree add PATH <commit>")
     here = Path(__file__).resolve().parents[1]
     configs = {"this checkout": here}
     if args.baseline_src is not None:
