@@ -43,7 +43,7 @@ FLAGGED = ("CONTRADICTED", "UNSUPPORTED")
 
 
 DEV_CORPORA = ("dev/multinote_dev", "dev/multinote_dev2", "dev/multinote_dev3",
-               "dev/multinote_dev4")
+               "dev/multinote_dev4", "dev/multinote_dev5", "dev/multinote_dev6")
 
 
 def corpus_dir(name: str) -> Path:
@@ -119,7 +119,15 @@ def run_corpus(name: str, settings: Settings, extractor, *, show: bool = False) 
         handoff = handoff_for_patient(mine, settings, extractor=extractor)
         parsed = GoldHandoff.model_validate({k: gold[k] for k in
                                              ("patient_id", "facts", "traps")})
-        handoff_rows.append(score_summary(handoff, parsed))
+        scored = score_summary(handoff, parsed)
+        handoff_rows.append(scored)
+        if show:
+            by_id = {st.id: st for st in handoff.statements}
+            trap_of = {t.id: t for t in parsed.traps}
+            for trap_id, st_id in scored["traps_stated"].items():
+                trap = trap_of[trap_id]
+                sys.stdout.write(f"TRAP {trap_id} {trap.kind} {trap.name!r} ({trap.why}) | "
+                                 f"{by_id[st_id].section}: {by_id[st_id].text[:200]}\n")
         for fact in parsed.facts:
             facts += 1
             st = fact_found(fact, handoff.statements)
@@ -165,7 +173,7 @@ def run(out: Path | None, *, corpora: tuple[str, ...] = CORPORA,
     are printed), print the table and write the JSON report."""
     settings = settings if settings is not None else Settings()
     extractor = make_extractor(settings)
-    corpora = DEV_CORPORA if dev else corpora
+    corpora = tuple(c for c in DEV_CORPORA if corpus_dir(c).is_dir()) if dev else corpora
     report = {"git_sha": git_sha(), "frozen": not dev,
               "corpora": {name: run_corpus(name, settings, extractor, show=dev)
                           for name in corpora}}

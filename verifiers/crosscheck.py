@@ -377,7 +377,13 @@ def _timeline_tracks(timeline: PatientTimeline | None) -> TrackLookup:
         return lambda _e: None
     meds = {t.name.lower(): t for t in timeline.medications}
     problems = {t.name.lower(): t for t in timeline.problems}
-    by_code = {c[:3]: t for t in timeline.problems for c in t.codes[:1]}
+    # A problem's own code first; else its category's first track (a negative finding of
+    # another code of the category has a track of its own, made after the category's).
+    by_full = {c: t for t in reversed(timeline.problems) for c in t.codes}
+    by_code: dict[str, Track] = {}
+    for t in timeline.problems:
+        for c in t.codes[:1]:
+            by_code.setdefault(c[:3], t)
 
     def track_of(ent: Entity) -> Track | None:
         table = meds if ent.type in ("MEDICATION", "ALLERGY") else problems
@@ -386,8 +392,10 @@ def _timeline_tracks(timeline: PatientTimeline | None) -> TrackLookup:
                 return table[name]
         if ent.type == "PROBLEM":
             for code in ent.codes[:1]:
-                if code.system == "ICD-10-CM" and code.score >= 0.8 and code.code[:3] in by_code:
-                    return by_code[code.code[:3]]
+                if code.system == "ICD-10-CM" and code.score >= 0.8:
+                    found = by_full.get(code.code) or by_code.get(code.code[:3])
+                    if found is not None:
+                        return found
         return None
 
     return track_of

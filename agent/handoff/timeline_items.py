@@ -94,9 +94,15 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                                      rules, following)
             if status is None:
                 continue
-            t = tracks.setdefault(problem_key(ent), {"status": None, "events": [],
-                                                     "name": ent.text, "codes": [],
-                                                     "settled_in": None})
+            key = problem_key(ent)
+            if status in ("ruled_out", "absent") and key in tracks and \
+                    not _same_problem(ent, tracks[key]):
+                # "HELLP syndrome -- excluded" (O14.2) does not exclude the preeclampsia
+                # (O14.1) of its category: a negative finding speaks of its own code only.
+                key = _full_key(ent)
+            t = tracks.setdefault(key, {"status": None, "events": [],
+                                        "name": ent.text, "codes": [],
+                                        "settled_in": None})
             t["events"].append(TimelineEvent(
                 note_id=note.note_id, date=note.date, change=status, detail=ent.section,
                 citation=Citation(note_id=note.note_id, start=ent.start, end=ent.end)))
@@ -121,6 +127,19 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
     return [ProblemTrack(name=t["name"], codes=t["codes"], events=t["events"],
                          status="ruled_out" if t["status"] == "absent" else t["status"])
             for t in tracks.values()]
+
+
+def _full_key(ent: Entity) -> str:
+    """A problem's own code (not its category), else its canonical text."""
+    icd = [c for c in ent.codes if c.system == "ICD-10-CM"]
+    return icd[0].code if icd else problem_key(ent)
+
+
+def _same_problem(ent: Entity, track: dict) -> bool:
+    """Whether a mention names the track's own problem, not another of its category."""
+    icd = [c.code for c in ent.codes if c.system == "ICD-10-CM"]
+    return (bool(icd) and icd[0] in track["codes"]) or \
+        ent.text.lower() == track["name"].lower()
 
 
 def _allergies(note: Note, ext: NoteExtraction | None) -> list[TimelineItem]:

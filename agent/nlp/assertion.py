@@ -135,6 +135,8 @@ def active_modifiers(span: Span) -> list:
         start, end = modifier.modifier_span
         if start < span.end and span.start < end:
             continue  # nested in the target, or straddling its boundary
+        if (modifier.rule.metadata or {}).get("verb_only") and _is_line_label(doc, start, end):
+            continue
         max_scope = modifier.max_scope
         if end <= span.start:
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
@@ -152,6 +154,17 @@ def active_modifiers(span: Span) -> list:
                 continue
         kept.append(modifier)
     return kept
+
+
+def _is_line_label(doc: Doc, start: int, end: int) -> bool:
+    """Whether tokens ``[start, end)`` are a label opening their line: first on the line
+    (after a list marker at most) and followed by a colon ("RESUME: metformin")."""
+    if end >= len(doc) or not doc[end].text.startswith(":"):
+        return False
+    k = start - 1
+    while k >= 0 and doc[k].text in ("-", "*", "•", "--"):
+        k -= 1
+    return k < 0 or "\n" in doc[k].text or "\n" in doc[k].whitespace_
 
 
 def _is_terminated(modifier, cues: list, lo: int, hi: int) -> bool:

@@ -21,6 +21,7 @@ from agent.rules.files import (
     file_sha256,
     read_rule_file,
     rules_path,
+    section_entries,
 )
 
 # The sectionizer has only regex rules, so its (empty) token Matcher warns on every call.
@@ -136,6 +137,7 @@ def _context_rules(entries: list[ContextRuleEntry]):
             allowed_types=set(e.allowed_types) if e.allowed_types else None,
             excluded_types=set(e.excluded_types) if e.excluded_types else None,
             terminated_by=set(e.terminated_by) if e.terminated_by else None,
+            metadata={"verb_only": True} if e.verb_only else None,
         )
         for e in entries
     ]
@@ -160,8 +162,7 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
     ctx_path = rules_path(CONTEXT_FILE, rules_dir)
     sec_path = rules_path(SECTIONS_FILE, rules_dir)
     ctx_entries = read_rule_file(ctx_path, "context_rules", ContextRuleEntry)
-    sec_entries = read_rule_file(sec_path, "section_rules", SectionRuleEntry,
-                                 also=("section_roles",))
+    sec_entries = section_entries(sec_path)
 
     # spaCy's English tokenizer (what medspacy.load gives by default); sentences come from
     # agent.nlp.layout.py, sections and ConText from medspaCy components.

@@ -20,11 +20,11 @@ from pydantic import ValidationError
 
 from agent.errors import RuleFileError
 from agent.rules.files import (
-    SectionRuleEntry,
     file_sha256,
     read_json,
     read_rule_file,
     rules_path,
+    section_entries,
 )
 from agent.schemas.summary_rules import CueRule, CueSet, SectionRoles
 
@@ -51,8 +51,7 @@ class Rules:
         self.dir: Path | None = Path(rules_dir) if rules_dir else None
         self.cues = CueSet(read_rule_file(self.path(CUE_FILE), "cue_rules", CueRule))
         sections_path = self.path(SECTIONS_FILE)
-        entries = read_rule_file(sections_path, "section_rules", SectionRuleEntry,
-                                 also=("section_roles",))
+        entries = section_entries(sections_path)
         # Header label (lower case, no colon) -> section, as the sectionizer matches them.
         self.headers: dict[str, str] = {}
         for entry in entries:

@@ -42,6 +42,10 @@ class ContextRuleEntry(BaseModel):
     allowed_types: list[str] | None = None
     excluded_types: list[str] | None = None
     terminated_by: list[str] | None = None
+    # A verb cue ("resume", "changed") written as a list label at the start of its line
+    # ("RESUME: metformin 1000 mg", "CHANGED: amlodipine 5 mg") names the entry's status on
+    # the list, not an action still to come: it does not apply there.
+    verb_only: bool = False
     comment: str | None = None
 
     _regex = field_validator("pattern")(check_regex)
@@ -119,7 +123,7 @@ def read_json(path: Path) -> Any:
 
 
 def read_rule_file(path: Path, key: str, model: type[M], *,
-                   also: tuple[str, ...] = ()) -> list[M]:
+                   also: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> list[M]:
     """Read and validate one rule file.
 
     Args:
@@ -128,6 +132,7 @@ def read_rule_file(path: Path, key: str, model: type[M], *,
         model: pydantic model for one entry.
         also: other top-level keys the file holds (read by their own loader), e.g.
             ``section_roles`` beside ``section_rules``.
+        optional: top-level keys the file may hold (a user's older copy may lack them).
 
     Returns:
         The validated entries, in file order.
@@ -136,10 +141,11 @@ def read_rule_file(path: Path, key: str, model: type[M], *,
         RuleFileError: missing file, invalid JSON, wrong top-level key or an invalid entry.
     """
     raw = read_json(path)
-    if not isinstance(raw, dict) or set(raw) != {key, *also}:
+    if not isinstance(raw, dict) or not {key, *also} <= set(raw) <= {key, *also, *optional}:
         found = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
-        raise RuleFileError(str(path), f"expected the top-level keys {sorted({key, *also})}, "
-                            f"found {found}")
+        optional_keys = f" (and optionally {sorted(optional)})" if optional else ""
+        raise RuleFileError(str(path), f"expected the top-level keys {sorted({key, *also})}"
+                            f"{optional_keys}, found {found}")
     entries = raw[key]
     if not isinstance(entries, list):
         raise RuleFileError(str(path), f"{key!r} must be a list")
@@ -157,3 +163,48 @@ def read_rule_file(path: Path, key: str, model: type[M], *,
 def file_sha256(path: Path) -> str:
     """sha256 of a rule file, recorded in every output's provenance."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def section_entries(path: Path) -> list[SectionRuleEntry]:
+    """The section header rules of ``sections.json``, with every header also written with
+    the file's ``header_abbreviations`` ("discharge meds:" is also "d/c meds:", "discharge
+    diagnoses:" also "d/c dx:").
+
+    Clinicians abbreviate header words the same way in every header, so the variants are
+    generated word by word instead of listed header by header. The sectionizer and the
+    note layout read the same expanded list.
+
+    Raises:
+        RuleFileError: the file or an entry is invalid, or ``header_abbreviations`` is not
+            an object of word -> list of abbreviations.
+    """
+    entries = read_rule_file(path, "section_rules", SectionRuleEntry,
+                             also=("section_roles",), optional=("header_abbreviations",))
+    raw = read_json(path).get("header_abbreviations", {})
+    if not isinstance(raw, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(a, str) for a in v)
+            for k, v in raw.items()):
+        raise RuleFileError(str(path), "'header_abbreviations' must map a header word to a "
+                            "list of its abbreviations, e.g. {\"discharge\": [\"d/c\"]}")
+    variants = {k.lower(): [k.lower(), *(a.lower() for a in v)] for k, v in raw.items()}
+    seen = {(e.literal, e.bare) for e in entries}
+    out = list(entries)
+    for e in entries:
+        words = e.literal.split()
+        for combo in _word_variants(words, variants):
+            literal = " ".join(combo)
+            if (literal, e.bare) not in seen:
+                seen.add((literal, e.bare))
+                out.append(e.model_copy(update={"literal": literal}))
+    return out
+
+
+def _word_variants(words: list[str], variants: dict[str, list[str]]) -> list[list[str]]:
+    """Every spelling of a header with each word replaced by its abbreviations (a trailing
+    colon stays on the last word)."""
+    combos: list[list[str]] = [[]]
+    for i, word in enumerate(words):
+        colon = ":" if i == len(words) - 1 and word.endswith(":") else ""
+        options = [v + colon for v in variants.get(word.rstrip(":"), [word.rstrip(":")])]
+        combos = [c + [o] for c in combos for o in options]
+    return combos

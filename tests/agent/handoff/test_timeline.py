@@ -120,3 +120,30 @@ def test_when_cue_file_has_bad_label_then_rule_file_error_names_entry(tmp_path):
         {"kind": "medication", "label": "paused", "pattern": "pause"}]}))
     with pytest.raises(RuleFileError, match="entry 1"):
         Rules(tmp_path)
+
+
+def test_when_a_subtype_is_excluded_then_its_category_diagnosis_stays_active(extractor):
+    # HELLP syndrome (O14.2) and preeclampsia (O14.1) share an ICD-10-CM category;
+    # excluding the subtype says nothing of the diagnosis made.
+    text = ("DISCHARGE DX:\n1. Preeclampsia with severe features -- controlled\n"
+            "2. HELLP syndrome -- excluded\n")
+    note = Note(patient_id="T2", note_id="d1", note_type="discharge_summary",
+                date="2026-06-12", text=text)
+    timeline = build_timeline([note], [extractor.extract_note(note)])
+    status = {p.name.lower(): p.status for p in timeline.problems}
+    assert status["hellp syndrome"] == "ruled_out"
+    assert status["preeclampsia"] == "active"
+
+
+def test_when_the_discharge_list_header_is_abbreviated_then_it_is_the_discharge_list(
+        extractor):
+    # "D/C meds:" is "discharge meds:"; its "RESUME:" / "CHANGED:" labels are statuses.
+    text = ("D/C meds:\nRESUME: metformin 1000 mg PO BID\n"
+            "CHANGED: amlodipine 5 mg PO daily (was 10 mg)\n")
+    note = Note(patient_id="T3", note_id="d1", note_type="discharge_summary",
+                date="2026-02-11", text=text)
+    ext = extractor.extract_note(note)
+    drugs = {e.text.lower(): (e.section, e.assertion) for e in ext.entities
+             if e.type == "MEDICATION"}
+    assert drugs["metformin"] == ("DISCHARGE_MEDICATIONS", "present")
+    assert drugs["amlodipine"] == ("DISCHARGE_MEDICATIONS", "present")

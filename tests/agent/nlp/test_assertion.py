@@ -334,3 +334,19 @@ def test_when_cue_scope_is_bounded_then_assertion(
     clinical_pipeline, text, target, etype, expected
 ):
     assert _assertion(clinical_pipeline, text, target, etype) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, expected", [
+    # A verb cue written as the list's status label names what the list says of the drug.
+    ("D/C meds:\nRESUME: metformin 1000 mg PO BID",        "metformin",  "present"),
+    ("Discharge meds:\n- CHANGED: amlodipine 5 mg daily",  "amlodipine", "present"),
+    ("Meds:\nSTOP: naproxen",                              "naproxen",   "absent"),
+    # The same verbs in a sentence keep their meaning.
+    ("Plan: resume metformin when eating.",                "metformin",  "hypothetical"),
+    ("Switched amlodipine to nifedipine.",                 "amlodipine", "absent"),
+])
+# fmt: on
+def test_when_a_verb_cue_is_a_list_label_then_it_names_the_entry_status(
+        clinical_pipeline, text, target, expected):
+    assert _assertion(clinical_pipeline, text, target, "MEDICATION") == expected

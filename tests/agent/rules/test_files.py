@@ -13,6 +13,7 @@ from agent.rules.files import (
     TargetRuleEntry,
     read_rule_file,
     rules_path,
+    section_entries,
 )
 
 
@@ -24,9 +25,39 @@ from agent.rules.files import (
 ])
 # fmt: on
 def test_when_packaged_rule_file_loads_then_it_has_entries(name, key, model):
-    # sections.json also holds the section roles (read by agent.rules.Rules).
-    also = ("section_roles",) if name == "sections.json" else ()
+    # sections.json also holds the section roles (read by agent.rules.Rules) and the
+    # header word abbreviations (read by section_entries).
+    also = ("section_roles", "header_abbreviations") if name == "sections.json" else ()
     assert len(read_rule_file(rules_path(name), key, model, also=also)) > 10
+
+
+def test_when_header_words_have_abbreviations_then_every_header_is_also_written_with_them(
+        tmp_path):
+    path = tmp_path / "sections.json"
+    path.write_text(json.dumps({
+        "section_rules": [{"literal": "discharge medications:",
+                           "category": "DISCHARGE_MEDICATIONS"},
+                          {"literal": "hpi:", "category": "HPI"}],
+        "section_roles": {},
+        "header_abbreviations": {"discharge": ["d/c"], "medications": ["meds"]}}))
+    literals = {e.literal for e in section_entries(path)}
+    assert literals == {"discharge medications:", "d/c medications:", "discharge meds:",
+                        "d/c meds:", "hpi:"}
+
+
+def test_when_header_abbreviations_are_not_lists_then_the_error_says_the_shape(tmp_path):
+    path = tmp_path / "sections.json"
+    path.write_text(json.dumps({"section_rules": [], "section_roles": {},
+                                "header_abbreviations": {"discharge": "d/c"}}))
+    with pytest.raises(RuleFileError, match="list of its abbreviations"):
+        section_entries(path)
+
+
+def test_when_sections_file_has_no_abbreviations_then_it_still_loads(tmp_path):
+    path = tmp_path / "sections.json"
+    path.write_text(json.dumps({"section_rules": [{"literal": "hpi:", "category": "HPI"}],
+                                "section_roles": {}}))
+    assert [e.literal for e in section_entries(path)] == ["hpi:"]
 
 
 # fmt: off
