@@ -81,6 +81,9 @@ def verifier_scores(rows: list[dict]) -> dict:
         "flagged_on_false": share(false, FLAGGED),
         "supported_on_false": share(false, ("SUPPORTED",)),
         "contradicted_on_true": share(true, ("CONTRADICTED",)),
+        # Usefulness: a verifier that marks everything UNSUPPORTED never lies, and helps
+        # nobody.
+        "supported_on_true": share(true, ("SUPPORTED",)),
         "not_checkable_on_false": share(false, ("NOT_CHECKABLE",)),
         "verdicts_false": dict(Counter(r["verdict"] for r in false)),
         "verdicts_true": dict(Counter(r["verdict"] for r in true)),
@@ -157,7 +160,8 @@ def format_report(report: dict) -> str:
                      "statements")
         lines.append(f"  verifier  flagged on false {v['flagged_on_false']}  SUPPORTED on "
                      f"false {v['supported_on_false']}  CONTRADICTED on true "
-                     f"{v['contradicted_on_true']}")
+                     f"{v['contradicted_on_true']}  (SUPPORTED on true "
+                     f"{v['supported_on_true']})")
         for kind, k in v["per_error_kind"].items():
             lines.append(f"    {kind:24} n={k['n']:>3}  flagged {k['flagged']}  "
                          f"supported {k['supported']}")

@@ -15,6 +15,7 @@ from verifiers.claims import (
     assertion_class,
     attr_value,
     problem_cues,
+    said_past_after,
     test_value,
 )
 
@@ -83,8 +84,18 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
     given = [m for m in meds if m.entity.assertion == "present"]
     is_past = cues.says("past_medication", text)
     if claim.assertion == "absent" and claim_status is None and not is_past:
+        allergen = [m for m in scope if m.entity.type == "ALLERGY"]
+        if allergen:
+            # "cannot take codeine (vomiting)": an allergen is not given, whatever a note
+            # said of it as a drug.
+            res.support(allergen)
+            return
         # "ran out of his home furosemide before admission" speaks of then, not now.
         if given and (status_of(claim) or latest(given).status) == "active":
+            if any(m.entity.assertion == "absent" and m.status is None for m in meds):
+                # One note gives it, another denies it ("no codeine products"): unsure.
+                res.unsupported.append(f"{claim.text} not given (the notes disagree)")
+                return
             res.contradict("negation_flip", f"source: {claim.text} is given "
                            f"({latest(given).note_id}); statement: not given", [latest(given)])
             return
@@ -180,8 +191,10 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     is_ruled_out, temporal = problem_cues(text, claim, others, cues, clause)
     kind = assertion_class(claim, is_ruled_out)
     # "Hypokalemia resolved": ConText may read "resolved" as a negation; the statement
-    # says the problem was there and is past, not that it never was.
-    if kind in ("present", "absent") and temporal == "past":
+    # says the problem was there and is past, not that it never was. "No prior stroke"
+    # stays a denial.
+    if temporal == "past" and (kind == "present" or (
+            kind == "absent" and said_past_after(text, claim, others, cues, clause))):
         kind = "historical"
     by = {k: [m for m in scope if assertion_class(m.entity, m.is_ruled_out) == k]
           for k in ("present", "possible", "historical", "absent", "family")}
@@ -194,9 +207,17 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         current += by["possible"]
     chronic = [m for m in by["historical"] if m.temporal != "past"]
     if kind in ("present", "possible"):
-        ruled_out = status_of(claim) == "ruled_out"
         last = latest([m for m in every if m.entity.assertion != "family"] or every)
-        if ruled_out or last.is_ruled_out:
+        # A status inferred from one "not" ("atorvastatin not an option, myalgias") is no
+        # ground for CONTRADICTED while other notes give the problem as the patient's
+        # (an intolerance listing myalgias): the notes disagree, so the claim is unsure.
+        said_out = last.is_ruled_out or any(m.is_ruled_out for m in every)
+        ruled_out = status_of(claim) == "ruled_out" and (
+            said_out or not (current or chronic or past))
+        if status_of(claim) == "ruled_out" and not ruled_out:
+            res.unsupported.append(f"{claim.text} (the notes disagree: given as the "
+                                   "patient's in one note, as absent in another)")
+        elif ruled_out or last.is_ruled_out:
             res.contradict("ruled_out_as_active", f"source: {claim.text} ruled out "
                            f"({last.note_id}); statement gives it as active", [last])
         elif current or chronic:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.schemas.extraction import Entity
+from agent.schemas.extraction import Attribute, Entity
 from agent.schemas.layout import NoteLayout
 from agent.schemas.summary_rules import CueSet
 
@@ -236,6 +237,14 @@ def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: 
     return ruled_out, temporal
 
 
+def said_past_after(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
+                    clause: Clause) -> bool:
+    """Whether a past word follows the problem ("hypokalemia, resolved"), as opposed to one
+    before it ("no prior stroke": a denied history, not a past problem)."""
+    return _near(cues, "problem_past", text, ent.start, ent.end, clause, blockers,
+                 "after") is not None
+
+
 def make_mentions(note_id: str, date: str | None, order: int, text: str,
                   entities: list[Entity], cues: CueSet, layout: NoteLayout,
                   future_sections: frozenset[str] = frozenset()) -> list[Mention]:
@@ -358,6 +367,37 @@ def parse_amount(value: str | None) -> tuple[float, str] | None:
     unit = (m.group("unit") or "").lower()
     base, factor = _UNIT_FACTORS.get(unit, (unit, 1.0))
     return round(num * factor, 6), base
+
+
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b",
+                   re.IGNORECASE)
+
+
+def with_clause_dose(claims: list[Entity], text: str,
+                     clause_of: Callable[[int, int], Clause]) -> list[Entity]:
+    """A statement's drug claims, each given the dose its clause states away from the
+    drug's name ("metoprolol succinate was resumed at his home dose of 50 mg daily"): the
+    extractor links a dose written next to the drug only, and an unlinked dose is a part
+    of the claim the checks must weigh. Only a clause with one drug and one dose."""
+    out = []
+    linked = [(a.start, a.end) for c in claims for a in c.attributes.values()]
+    for claim in claims:
+        if claim.type != "MEDICATION" or claim.attributes.keys() & {"strength", "dose"}:
+            out.append(claim)
+            continue
+        lo, hi = clause_of(claim.start, claim.end)
+        drugs = [c for c in claims if c.type in DRUG_TYPES and lo <= c.start < hi]
+        doses = [m for m in _DOSE.finditer(text, lo, hi)
+                 if not any(a <= m.start() < b for a, b in linked)
+                 and not any(c.start <= m.start() < c.end for c in claims)]
+        if len(drugs) != 1 or len(doses) != 1:
+            out.append(claim)
+            continue
+        m = doses[0]
+        strength = Attribute(start=m.start(), end=m.end(), text=m.group(), value=m.group())
+        out.append(claim.model_copy(update={"attributes": {**claim.attributes,
+                                                           "strength": strength}}))
+    return out
 
 
 def amount_of(ent: Entity) -> tuple[float, str] | None:

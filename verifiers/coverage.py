@@ -43,21 +43,57 @@ def _stem(word: str) -> str:
 
 def unchecked_words(text: str, claims: list[Entity], cues: CueSet) -> list[str]:
     """Content words of a statement outside its claims, attributes and checked cues."""
+    return [w for w, _ in unchecked_words_at(text, claims, cues)]
+
+
+def unchecked_words_at(text: str, claims: list[Entity],
+                       cues: CueSet) -> list[tuple[str, int]]:
+    """:func:`unchecked_words` with the offset of each word."""
     covered: list[tuple[int, int]] = []
     for c in claims:
         covered.append((c.start, c.end))
         covered.extend((a.start, a.end) for a in c.attributes.values())
     for kind in CHECKED_KINDS:
         covered.extend((m.start, m.end) for m in cues.find(kind, text, 0, len(text)))
-    return [m.group() for m in _WORD.finditer(text)
+    return [(m.group(), m.start()) for m in _WORD.finditer(text)
             if not any(a <= m.start() and m.end() <= b for a, b in covered)]
+
+
+# Where a denial's reach ends inside a clause: "no rash but itching", "-- resolved".
+_DENIAL_END = re.compile(r"\b(?:but|however|although|though|except)\b|--|->", re.IGNORECASE)
+
+
+def denied_spans(text: str, lo: int, hi: int, cues: CueSet,
+                 layout: NoteLayout | None = None) -> list[tuple[int, int]]:
+    """The stretches of ``text[lo:hi]`` a denial word reaches ("No hemorrhage or
+    hemorrhagic transformation"): from the word to the end of its clause, or a 'but'."""
+    out = []
+    for cue in cues.find("denial", text, lo, hi):
+        end = layout.clause_around(cue.start, cue.end)[1] if layout is not None else hi
+        end = min(end, hi)
+        for stop in (".", "\n", ";", ":"):
+            k = text.find(stop, cue.end, end)
+            if k != -1:
+                end = k
+        cut = _DENIAL_END.search(text, cue.end, end)
+        out.append((cue.end, cut.start() if cut else end))
+    return out
+
+
+def plain_words(text: str, lo: int, hi: int, denied: list[tuple[int, int]]) -> set[str]:
+    """Stems of the words of ``text[lo:hi]`` outside the denied stretches."""
+    return {_stem(m.group()) for m in _WORD.finditer(text, lo, hi)
+            if not any(a <= m.start() < b for a, b in denied)}
 
 
 def evidence_words(verification: Verification, notes: dict[str, Note],
                    layouts: dict[str, NoteLayout],
-                   mentions: dict[str, list[Mention]]) -> set[str]:
+                   mentions: dict[str, list[Mention]],
+                   cues: CueSet | None = None) -> set[str]:
     """Stems of the words of the lines holding the supporting evidence spans, and the
-    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice")."""
+    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice").
+    With ``cues``, words a denial reaches are left out: "no hemorrhagic transformation"
+    does not give "hemorrhagic transformation"."""
     out: set[str] = set()
     for span in verification.evidence:
         note = notes.get(span.note_id)
@@ -68,7 +104,8 @@ def evidence_words(verification: Verification, notes: dict[str, Note],
         for line in layout.lines:
             if line.start <= span.end and span.start <= line.end:
                 lo, hi = min(lo, line.start), max(hi, line.end)
-        out.update(_stem(w) for w in _WORD.findall(note.text[lo:hi]))
+        denied = denied_spans(note.text, lo, hi, cues, layout) if cues is not None else []
+        out.update(plain_words(note.text, lo, hi, denied))
         for m in mentions.get(span.note_id, []):
             if lo <= m.entity.start < hi:
                 for a in m.entity.attributes.values():
@@ -84,9 +121,16 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         return _uncheckable(verification, text, evidence)
     if verification.verdict != "SUPPORTED":
         return verification
-    have = evidence_words(verification, evidence.notes, evidence.layouts, evidence.by_note)
-    missing = [w for w in unchecked_words(text, claims, evidence.cues)
-               if _stem(w) not in have]
+    have = evidence_words(verification, evidence.notes, evidence.layouts, evidence.by_note,
+                          evidence.cues)
+    # A word the statement itself denies ("no hemorrhage") may be found denied.
+    said_denied = denied_spans(text, 0, len(text), evidence.cues)
+    have_any = evidence_words(verification, evidence.notes, evidence.layouts,
+                              evidence.by_note) if said_denied else have
+    missing = [w for w in unchecked_words_at(text, claims, evidence.cues)
+               if _stem(w[0]) not in (have_any if any(a <= w[1] < b for a, b in said_denied)
+                                      else have)]
+    missing = [w for w, _ in missing]
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))

@@ -46,6 +46,7 @@ from verifiers.claims import (
     names,
     parse_amount,
     same_concept,
+    with_clause_dose,
 )
 from verifiers.coverage import gate, numbers, word_stems
 from verifiers.events import (
@@ -176,6 +177,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                             detail="no problem, drug, test, allergy or procedure to check")
     res = Findings()
     checked = [_reread_negation(c, text, cues) for c in checked]
+    checked = with_clause_dose(checked, text, layout.clause_around)
     # "the SNF physician will restart it for weight gain or edema": the conditions a
     # planned contingency names are not findings of the patient.
     checked = [c for c in checked if not _in_contingency(c, text, cues, layout)]

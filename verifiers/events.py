@@ -144,6 +144,10 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             said = "only planned or recommended" if never == "planned" else "not given"
             res.contradict(reason, f"source: {name} was {said}; statement says it was "
                            f"{'started' if event == 'started' else 'given'}", cite)
+        elif event in ("started", "resumed") and _wrong_event_dose(claim, event, track):
+            doses = " or ".join(sorted(_event_doses(track, event, text=True)))
+            res.contradict("wrong_dose", f"source: {name} was {event} at {doses}; "
+                           f"statement gives another dose", cite)
         elif event == "started":
             if _has(track, "started") or _has(track, "resumed"):
                 res.support(cite)
@@ -215,6 +219,28 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                 res.support(cite)
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
+
+
+def _event_doses(track: Track | None, change: str, *, text: bool = False) -> set:
+    """The amounts a drug had when its track records ``change`` (the new amount of an
+    arrow): parsed, or as written with ``text``."""
+    out: set = set()
+    for e in (track.events if isinstance(track, MedicationTrack) else []):
+        if e.change != change or not e.detail:
+            continue
+        written = e.detail.split("->")[-1].strip()
+        amount = parse_amount(written)
+        if amount is not None:
+            out.add(written.split(" oral")[0].split(" IV")[0] if text else amount)
+    return out
+
+
+def _wrong_event_dose(claim: Entity, event: str, track: Track | None) -> bool:
+    """"Lamotrigine was started at 50 mg" when every start the notes record was at 25 mg:
+    the dose a statement binds to an event must be the dose of that event."""
+    wanted = amount_of(claim)
+    have = _event_doses(track, event)
+    return wanted is not None and bool(have) and wanted not in have
 
 
 _NOT_TAKEN = {"not given": "not_given", "not started": "not_given",

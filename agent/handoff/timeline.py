@@ -146,7 +146,13 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
     for i, ent in enumerate(drugs):
         lo = drugs[i - 1].end if i else start
         hi = drugs[i + 1].start if i + 1 < len(drugs) else end
-        cue = _cue_for(text, ent, (lo, ent.start), (ent.end, hi), rules)
+        after = hi
+        if i == 0 and list_label is not None:
+            # "RESUMED: amlodipine 5 mg daily (held 7/7-7/9)": the line's label is the
+            # status; its parenthesis tells the history.
+            paren = text.find("(", ent.end, hi)
+            after = paren if paren != -1 else hi
+        cue = _cue_for(text, ent, (lo, ent.start), (ent.end, after), rules)
         if cue is None and i and _LIST_GAP.match(text[lo:ent.start]):
             cue = prev_cue  # "Holding warfarin, aspirin, naproxen"
         # A switch: in "switched X (IV) to Y" X is left and Y, after 'to', is taken.
@@ -231,6 +237,10 @@ def _change(ent: Entity, cue: str | None, section: str | None, text: str, hi: in
     # History, course and findings narrate: without a cue word a drug there is no change.
     if rules.roles.has(section, "narrative"):
         return "mentioned", None
+    # A consultant's "GDMT: empagliflozin as in the table" advises; the primary team's
+    # orders (or a later note) say whether it was started.
+    if rules.roles.has(section, "recommends"):
+        return "mentioned", "planned or conditional"
     return "new_or_continued", None
 
 

@@ -126,7 +126,9 @@ def active_modifiers(span: Span) -> list:
         return []
     sent = doc[span.start].sent
     label = span.label_.upper()
-    cues = [m for m in graph.modifiers if sent.start <= m.modifier_span[0] < sent.end]
+    # A cue pattern may begin with the line break before its words ("\nNot done:"): the
+    # cue belongs to the sentence of its first word.
+    cues = [m for m in graph.modifiers if sent.start <= _first_word(doc, m) < sent.end]
     kept = []
     for modifier in cues:
         direction = modifier.direction.upper()
@@ -142,18 +144,26 @@ def active_modifiers(span: Span) -> list:
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.start >= end + max_scope):
                 continue
-            if _is_terminated(modifier, cues, end, span.start) or _cue_is_closed_before(
+            if _is_terminated(doc, modifier, cues, end, span.start) or _cue_is_closed_before(
                     doc, end, span.start):
                 continue
         else:
             if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.end <= start - max_scope):
                 continue
-            if _is_terminated(modifier, cues, span.end, start) or _cue_is_closed_after(
-                    doc, span.end, start):
+            if _is_terminated(doc, modifier, cues, span.end, start) or _cue_is_closed_after(
+                    doc, span.end, start, label):
                 continue
         kept.append(modifier)
     return kept
+
+
+def _first_word(doc: Doc, modifier) -> int:
+    """Index of the first token of a cue that is not white space."""
+    start, end = modifier.modifier_span
+    while start < end - 1 and doc[start].is_space:
+        start += 1
+    return start
 
 
 def _is_line_label(doc: Doc, start: int, end: int) -> bool:
@@ -167,11 +177,18 @@ def _is_line_label(doc: Doc, start: int, end: int) -> bool:
     return k < 0 or "\n" in doc[k].text or "\n" in doc[k].whitespace_
 
 
-def _is_terminated(modifier, cues: list, lo: int, hi: int) -> bool:
-    """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``."""
+def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int) -> bool:
+    """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``.
+
+    A cue written as a label ("Not done: resection; TPN and PICC") heads a list whose
+    items semicolons separate, so a semicolon does not end its scope.
+    """
     stops = modifier.rule.terminated_by
+    is_label = doc[modifier.modifier_span[1] - 1].text == ":"
     for other in cues:
         start, end = other.modifier_span
+        if is_label and doc[start:end].text == ";":
+            continue
         if lo <= start and end <= hi and (
                 other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
             return True
@@ -197,7 +214,7 @@ def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
     return False
 
 
-def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int) -> bool:
+def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int, label: str = "") -> bool:
     """A backward cue starting at ``cue_start`` cannot reach a target ending at ``target_end``.
 
     True when the cue sits in a parenthesis opened after the target ("aspirin (now on
@@ -208,7 +225,11 @@ def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int) -> bool:
         opens, closes, is_colon = _punctuation(doc[k].text)
         depth += closes - opens
         if depth < 0:
-            return True
+            # "PICC (discussed POD2, not needed)": a parenthesis right after a procedure
+            # or test, naming nothing else, is said of it. A drug's parenthesis tells its
+            # history ("amlodipine 5 mg (held 7/7-7/9)" is taken now).
+            return k != target_end or label == "MEDICATION" or any(
+                k < e.start and e.end <= cue_start for e in doc.ents)
         if is_colon and cue_start - k > 1:
             return True
     return False

@@ -46,6 +46,7 @@ CueKind = Literal[
     "todo",              # follow-up and to-do sentences
     "pending",           # pending results
     "statement_scope",   # verifier: a dose schedule, a test threshold, a modal verb
+    "denial",            # "no", "without", "negative for": the rest of the clause is denied
 ]
 
 # The labels each kind may carry; anything else is a rule-file error.
@@ -75,6 +76,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "code_status_words": ("mention",),
     "allergy_none": ("none",),
     "filler_word": ("filler",),
+    "denial": ("denied",),
     "claim_event": ("started", "stopped", "held", "resumed", "increased", "decreased",
                     "continued", "given", "developed", "ruled_out", "resolved", "planned",
                     "pending"),
@@ -223,6 +225,7 @@ SectionRole = Literal[
     "allergy",          # allergy list
     "plan_ahead",       # tests and procedures named here are still to come
     "prior_study",      # prior studies (radiology COMPARISON)
+    "recommends",       # a consultant's advice: a drug named without a change word is advised
 ]
 
 
