@@ -118,6 +118,20 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
     # requiring norepinephrine"): a drug there is current only when the sentence says so.
     if section == "patient_summary" and not cues.says("says_now", text):
         as_current = False
+    allergies = [m for m in every if m.entity.type == "ALLERGY"
+                 and m.entity.assertion in ("present", "historical")]
+    taken_after = [m for m in given if allergies and m.order > latest(allergies).order]
+    # "at home" reads as past elsewhere; only a statement telling the past ("was given
+    # codeine, which made her vomit") may name an allergen as taken.
+    told_past = cues.says("past_medication", text, label="past_tense")
+    if (claim.assertion == "present" and allergies and not taken_after and not said_stopped
+            and not told_past and (as_current or claim_status == "active")):
+        # "may take acetaminophen with codeine at home" when the latest allergy list
+        # names codeine (vomiting), and no later note gives it.
+        res.contradict("allergen_as_medication", f"source: the patient is allergic to "
+                       f"{claim.text} ({latest(allergies).note_id}); statement gives it as "
+                       "taken", [latest(allergies)])
+        return
     if (claim.assertion == "present" and status == "stopped" and not said_stopped
             and not is_past and as_current):
         stopped = [m for m in every if m.status == "stopped"] or [latest(every)]

@@ -21,6 +21,14 @@ from agent.schemas.notes import Note
 from agent.schemas.summary_rules import CueSet
 from agent.schemas.verification import Verification
 from verifiers.claims import Mention
+from verifiers.quantities import (
+    line_counts,
+    line_dates,
+    line_ordinals,
+    stated_counts,
+    stated_dates,
+    stated_ordinals,
+)
 
 if TYPE_CHECKING:  # typing only: crosscheck imports this module
     from verifiers.crosscheck import PatientEvidence
@@ -86,15 +94,10 @@ def plain_words(text: str, lo: int, hi: int, denied: list[tuple[int, int]]) -> s
             if not any(a <= m.start() < b for a, b in denied)}
 
 
-def evidence_words(verification: Verification, notes: dict[str, Note],
-                   layouts: dict[str, NoteLayout],
-                   mentions: dict[str, list[Mention]],
-                   cues: CueSet | None = None) -> set[str]:
-    """Stems of the words of the lines holding the supporting evidence spans, and the
-    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice").
-    With ``cues``, words a denial reaches are left out: "no hemorrhagic transformation"
-    does not give "hemorrhagic transformation"."""
-    out: set[str] = set()
+def evidence_lines(verification: Verification, notes: dict[str, Note],
+                   layouts: dict[str, NoteLayout]) -> list[tuple[Note, int, int]]:
+    """The note and extent of the lines holding each supporting evidence span."""
+    out = []
     for span in verification.evidence:
         note = notes.get(span.note_id)
         layout = layouts.get(span.note_id)
@@ -104,9 +107,24 @@ def evidence_words(verification: Verification, notes: dict[str, Note],
         for line in layout.lines:
             if line.start <= span.end and span.start <= line.end:
                 lo, hi = min(lo, line.start), max(hi, line.end)
+        out.append((note, lo, hi))
+    return out
+
+
+def evidence_words(verification: Verification, notes: dict[str, Note],
+                   layouts: dict[str, NoteLayout],
+                   mentions: dict[str, list[Mention]],
+                   cues: CueSet | None = None) -> set[str]:
+    """Stems of the words of the lines holding the supporting evidence spans, and the
+    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice").
+    With ``cues``, words a denial reaches are left out: "no hemorrhagic transformation"
+    does not give "hemorrhagic transformation"."""
+    out: set[str] = set()
+    for note, lo, hi in evidence_lines(verification, notes, layouts):
+        layout = layouts[note.note_id]
         denied = denied_spans(note.text, lo, hi, cues, layout) if cues is not None else []
         out.update(plain_words(note.text, lo, hi, denied))
-        for m in mentions.get(span.note_id, []):
+        for m in mentions.get(note.note_id, []):
             if lo <= m.entity.start < hi:
                 for a in m.entity.attributes.values():
                     out.update(_stem(w) for w in _WORD.findall(a.value or ""))
@@ -130,7 +148,8 @@ def gate(verification: Verification, text: str, claims: list[Entity],
     missing = [w for w in unchecked_words_at(text, claims, evidence.cues)
                if _stem(w[0]) not in (have_any if any(a <= w[1] < b for a, b in said_denied)
                                       else have)]
-    missing = [w for w, _ in missing]
+    missing = [w for w, _ in missing] + _missing_counts_and_dates(
+        verification, text, claims, evidence)
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
@@ -138,6 +157,27 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         "verdict": "UNSUPPORTED",
         "detail": f"partly supported: {verification.detail}; not found in the cited "
                   f"evidence: {shown}"})
+
+
+def _missing_counts_and_dates(verification: Verification, text: str, claims: list[Entity],
+                              evidence: PatientEvidence) -> list[str]:
+    """Counts, ordinals and dates of a statement that no evidence line states."""
+    covered = [(c.start, c.end) for c in claims] + [
+        (a.start, a.end) for c in claims for a in c.attributes.values()]
+    covered += [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    counts = stated_counts(text, covered)
+    ordinals = stated_ordinals(text, covered)
+    dates = stated_dates(text)
+    if not (counts or ordinals or dates):
+        return []
+    lines = evidence_lines(verification, evidence.notes, evidence.layouts)
+    have_counts = {n for note, lo, hi in lines for n in line_counts(note.text[lo:hi])}
+    have_ordinals = {n for note, lo, hi in lines for n in line_ordinals(note.text[lo:hi])}
+    have_dates = {md for note, lo, hi in lines
+                  for md in line_dates(note.text[lo:hi], note.date)}
+    return ([w for w, n in counts if n not in have_counts]
+            + [w for w, n in ordinals if n not in have_ordinals]
+            + [w for w, md in dates if md not in have_dates])
 
 
 def _uncheckable(verification: Verification, text: str,

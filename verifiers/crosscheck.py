@@ -221,9 +221,15 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             else:
                 check_test(claim, scope, res)
         elif claim.assertion == "absent" and any(m.entity.assertion == "present"
-                                                 for m in scope):
+                                                 for m in scope) and not any(
+                m.entity.assertion == "absent" for m in scope):
             res.contradict("negation_flip", f"source: {claim.text} done; statement: not done",
                            scope[:1])
+        elif claim.assertion == "absent" and any(m.entity.assertion == "present"
+                                                 for m in scope):
+            # One note names it as done or planned, another as not done ("No BiPAP" in
+            # the discharge summary): the notes disagree, so the statement is unsure.
+            res.unsupported.append(f"{claim.text} not done (the notes disagree)")
         else:
             res.support(scope)
     if res.reasons:

@@ -144,8 +144,12 @@ def active_modifiers(span: Span) -> list:
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.start >= end + max_scope):
                 continue
+            # "If worsening on maximal therapy: BiPAP and PICU transfer": a condition's
+            # colon leads to its consequence.
+            conditional = modifier.category.upper() == "HYPOTHETICAL" and \
+                doc[_first_word(doc, modifier)].lower_ in _CONDITIONS
             if _is_terminated(doc, modifier, cues, end, span.start) or _cue_is_closed_before(
-                    doc, end, span.start):
+                    doc, end, span.start, colon_ok=conditional):
                 continue
         else:
             if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
@@ -195,7 +199,11 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int) -> bool:
     return False
 
 
-def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
+_CONDITIONS = frozenset({"if", "when", "unless", "should"})
+
+
+def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int, *,
+                          colon_ok: bool = False) -> bool:
     """A forward cue ending at ``cue_end`` cannot reach a target starting at ``target_start``.
 
     True when a ")" closes a parenthesis the cue sits in, or when a colon lies between them
@@ -207,7 +215,7 @@ def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int) -> bool:
         depth += opens - closes
         if depth < 0:
             return True
-        if is_colon and k - cue_end > 0 and (
+        if is_colon and not colon_ok and k - cue_end > 0 and (
                 k - cue_end > _LABEL_TOKENS
                 or any(cue_end <= e.start and e.end <= k for e in doc.ents)):
             return True

@@ -24,6 +24,7 @@ ContradictionReason = Literal[
     "wrong_direction",          # a dose change the other way (increased vs decreased)
     "planned_as_done",          # only planned, recommended or discussed; stated as done
     "wrong_certainty",          # possible or ruled out, stated as established
+    "allergen_as_medication",   # a drug the patient is allergic to, stated as taken
 ]
 
 

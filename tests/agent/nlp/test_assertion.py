@@ -350,3 +350,32 @@ def test_when_cue_scope_is_bounded_then_assertion(
 def test_when_a_verb_cue_is_a_list_label_then_it_names_the_entry_status(
         clinical_pipeline, text, target, expected):
     assert _assertion(clinical_pipeline, text, target, "MEDICATION") == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, etype, expected", [
+    # a label opening its line heads what did not happen, across its semicolons
+    ("Procedures:\nNot done: bowel resection (viable); TPN and PICC.", "PICC",
+     "PROCEDURE", "absent"),
+    # ... but "X NOT given: reason" is the backward cue, not a label
+    ("Plan:\n- IV thrombolysis (tenecteplase) NOT given: outside window.", "tenecteplase",
+     "MEDICATION", "absent"),
+    ("HFNC weaned to 12 L. BiPAP never needed.", "BiPAP", "PROCEDURE", "absent"),
+    # a procedure's parenthesis is said of it; a drug's tells its history
+    ("TPN and PICC (discussed POD2, not needed).", "PICC", "PROCEDURE", "absent"),
+    ("RESUMED: amlodipine 5 mg daily (held 7/7-7/9)", "amlodipine", "MEDICATION", "present"),
+    # a new clause with its own subject ends a negation's reach
+    ("It is not treated with antibiotics, and the wound will be checked.", "wound",
+     "PROBLEM", "present"),
+    # an eponym is no relative; "sib" is one
+    ("Alcohol-related Child-Pugh B cirrhosis.", "cirrhosis", "PROBLEM", "present"),
+    ("Chronic risk moderate (male sib w/ schizophrenia).", "schizophrenia", "PROBLEM",
+     "family"),
+    # a condition's colon leads to its consequence
+    ("Plan:\n- If worsening on maximal therapy: BiPAP and PICU transfer.", "BiPAP",
+     "PROCEDURE", "hypothetical"),
+])
+# fmt: on
+def test_when_scope_is_shaped_by_labels_clauses_and_parentheses_then_assertion(
+        clinical_pipeline, text, target, etype, expected):
+    assert _assertion(clinical_pipeline, text, target, etype) == expected

@@ -1,0 +1,80 @@
+"""Parts of a claim the notes must back (invented patient S1): the dose of the event it
+names, words a denial covers, counts, ordinals and dates, allergens, and notes that
+disagree (unsure, never CONTRADICTED)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.patient import PatientRecord
+from agent.rules import Rules
+from agent.schemas.notes import Note
+
+S1 = [
+    Note(patient_id="S1", note_id="S1-1", note_type="history_and_physical",
+         date="2026-09-14",
+         text="HISTORY AND PHYSICAL\nHome meds: metoprolol succinate 50 mg PO daily; "
+              "lamotrigine none.\nAllergies: codeine (vomiting)\n"
+              "HPI: Admitted for SBO. Codeine makes her vomit.\n"
+              "Plan:\n- HOLD metoprolol succinate while NPO.\n"
+              "- If worsening: BiPAP and ICU transfer.\n"
+              "- TPN discussed; would need a PICC.\n"),
+    Note(patient_id="S1", note_id="S1-2", note_type="progress_note", date="2026-09-16",
+         text="PROGRESS NOTE\nA/P:\n- Metoprolol succinate RESUMED today at 25 mg PO daily "
+              "(was 50).\n- Lamotrigine 25 mg PO daily started today.\n"
+              "- Lorazepam 1 mg PO PRN given x2 overnight.\n"
+              "Imaging: MRI 9/16: no hemorrhage or hemorrhagic transformation.\n"),
+    Note(patient_id="S1", note_id="S1-3", note_type="discharge_summary", date="2026-09-18",
+         text="DISCHARGE SUMMARY\nProcedures: No BiPAP, no PICC.\n"
+              "ALLERGIES / INTOLERANCES: codeine - vomiting\n"
+              "D/C meds:\nRESUME: metoprolol succinate 25 mg PO daily (held 9/14-9/16)\n"
+              "CONTINUE: lamotrigine 25 mg PO daily\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def s1(extractor):
+    return PatientRecord.prepare(S1, extractor, Rules.load())
+
+
+# fmt: off
+@pytest.mark.parametrize("statement, verdict", [
+    # The dose bound to an event is the dose of that event, wherever the clause says it.
+    ("Metoprolol succinate was resumed at his home dose of 50 mg daily.", "CONTRADICTED"),
+    ("Lamotrigine was started at 50 mg daily.",                           "CONTRADICTED"),
+    # An allergen is not a medication the patient takes...
+    ("She may take codeine as needed for pain.",                          "CONTRADICTED"),
+])
+# fmt: on
+def test_claim_parts_get_their_verdict(s1, statement, verdict):
+    v = s1.check(statement, [], section="medications")
+    assert v.verdict == verdict, v.detail
+
+
+def test_cannot_take_an_allergen_is_not_contradicted_by_a_note_naming_it(s1):
+    # "Codeine makes her vomit" names the drug as present; the allergy list is the fact.
+    v = s1.check("She cannot take codeine.", [], section="medications")
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_word_the_notes_only_deny_does_not_cover_the_statement(s1):
+    v = s1.check("The MRI showed hemorrhagic transformation.", [])
+    assert v.verdict != "SUPPORTED"
+    assert "hemorrhagic" in v.detail
+
+
+def test_a_count_the_evidence_does_not_state_is_not_supported(s1):
+    v = s1.check("Lorazepam was given three times.", [])
+    assert v.verdict == "UNSUPPORTED"
+    assert "three" in v.detail
+
+
+def test_when_notes_disagree_the_statement_is_unsure_not_contradicted(s1):
+    # S1-1 plans BiPAP on a condition, S1-3 says no BiPAP: not CONTRADICTED either way.
+    assert s1.check("He did not need BiPAP.", []).verdict != "CONTRADICTED"
+
+
+def test_a_line_label_outranks_the_history_in_its_parenthesis(s1):
+    track = next(t for t in s1.timeline.medications if t.name == "metoprolol")
+    assert track.status == "active"
+    assert track.on_discharge_list is True
