@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from agent.schemas.extraction import Entity
+from agent.schemas.summary import Citation
 from agent.schemas.summary_rules import CueSet
 from agent.schemas.verification import EvidenceSpan
 from verifiers.claims import (
@@ -60,6 +61,38 @@ class Findings:
 
     def support(self, mentions: Iterable[Mention]) -> None:
         self.evidence.extend(_span(m, "supports") for m in list(mentions)[:2])
+
+
+_CODE_WORDS = {"full_code": "full code", "dnr": "DNR", "dnr_dni": "DNR/DNI",
+               "comfort": "comfort care"}
+
+
+def check_code_status(text: str, cues: CueSet, recorded: list[tuple[str, Citation]],
+                      res: Findings) -> bool:
+    """A statement's code status against the latest the notes record ("remains full code"
+    after a change to DNR/DNI is wrong now). Returns whether the statement states one."""
+    said = cues.find("code_status", text, 0, len(text))
+    if not said:
+        return False
+    # "full code on admission, now DNR/DNI" tells the change: the latest must be among
+    # the statuses it states.
+    labels = [c.label for c in said]
+    label = labels[0]
+    if not recorded:
+        res.unsupported.append("code status (no note records one)")
+        return True
+    latest_label, where = recorded[-1]
+    span = EvidenceSpan(note_id=where.note_id, start=where.start, end=where.end,
+                        relation="supports")
+    if latest_label in labels:
+        res.evidence.append(span)
+    else:
+        earlier = any(lbl == label for lbl, _ in recorded[:-1])
+        res.contradict("wrong_time" if earlier else "event_contradicted",
+                       f"source: code status {_CODE_WORDS.get(latest_label, latest_label)} "
+                       f"({where.note_id}); statement: {_CODE_WORDS.get(label, label)}", [])
+        res.evidence.append(span.model_copy(update={"relation": "contradicts"}))
+    return True
 
 
 def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mention],

@@ -36,7 +36,14 @@ from agent.schemas.summary import (
 )
 from agent.schemas.summary_rules import CueSet, SectionRoles
 from agent.schemas.verification import Verification
-from verifiers.checks import Findings, StatusLookup, check_drug, check_problem, check_test
+from verifiers.checks import (
+    Findings,
+    StatusLookup,
+    check_code_status,
+    check_drug,
+    check_problem,
+    check_test,
+)
 from verifiers.claims import (
     CHECKED_TYPES,
     FREQUENCY_SYNONYMS,
@@ -142,7 +149,8 @@ class PatientEvidence:
 def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[Mention], *,
           cues: CueSet, layout: NoteLayout, section: str | None = None,
           status_of: StatusLookup | None = None, track_of: TrackLookup | None = None,
-          pending: list[str] | None = None) -> Verification:
+          pending: list[str] | None = None,
+          code_status: list[tuple[str, Citation]] | None = None) -> Verification:
     """Compare the claims of one statement with source mentions.
 
     Args:
@@ -158,6 +166,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             is used when ``status_of`` is not given.
         pending: the timeline's pending-result sentences (a test "pending" is checked
             against them).
+        code_status: the code statuses the notes record, in note order (a statement's
+            code status is checked against the latest).
 
     Returns:
         The verification of the statement.
@@ -167,21 +177,26 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         def status_of(ent: Entity) -> str | None:
             track = track_of(ent)
             return track.status if track is not None else None
+    # "He should continue his pravastatin": a plan to go on presupposes the drug is taken.
+    claims = [c.model_copy(update={"assertion": "present"})
+              if c.type == "MEDICATION" and c.assertion == "hypothetical"
+              and _continues(c, text, cues, layout) else c for c in claims]
     checked = [c for c in claims if c.type in CHECKED_TYPES and c.assertion != "hypothetical"]
     if section == "allergies":
         # In the allergy section a bare drug name is an allergen ("enalapril (cough)").
         checked = [c.model_copy(update={"type": "ALLERGY"}) if c.type == "MEDICATION" else c
                    for c in checked]
-    if not checked:
+    res = Findings()
+    said_code = check_code_status(text, cues, code_status or [], res)
+    if not checked and not said_code:
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
-    res = Findings()
     checked = [_reread_negation(c, text, cues) for c in checked]
     checked = with_clause_dose(checked, text, layout.clause_around)
     # "the SNF physician will restart it for weight gain or edema": the conditions a
     # planned contingency names are not findings of the patient.
     checked = [c for c in checked if not _in_contingency(c, text, cues, layout)]
-    if not checked:
+    if not checked and not said_code:
         return Verification(verdict="NOT_CHECKABLE",
                             detail="only conditions of a plan: nothing the notes can confirm")
     events, unbound = bind_events(checked, text, layout, cues)
@@ -238,9 +253,18 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         verdict = "UNSUPPORTED"
         detail = "no evidence in the patient's notes for: " + ", ".join(res.unsupported)
     else:
-        verdict, detail = "SUPPORTED", f"{len(checked)} fact(s) found in the notes"
+        verdict, detail = "SUPPORTED", \
+            f"{len(checked) + said_code} fact(s) found in the notes"
     return Verification(verdict=verdict, reasons=res.reasons, detail=detail,  # type: ignore[arg-type]
                         evidence=res.evidence[:8], checked_facts=len(checked))
+
+
+def _continues(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:
+    """Whether the drug's clause says it goes on ("should continue", "will remain on"),
+    with no condition ("continue if tolerated" still plans)."""
+    lo, hi = layout.clause_around(claim.start, claim.end)
+    return any(c.label == "continued" for c in cues.find("claim_event", text, lo, hi)) \
+        and not cues.find("condition", text, lo, hi)
 
 
 def _in_contingency(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:
@@ -358,17 +382,26 @@ def check_statement(text: str, citations: list[Citation], evidence: PatientEvide
     """
     claims = extractor.extract(text)
     return _verify(text, claims, citations, section, evidence, extractor,
-                   _timeline_tracks(timeline), _pending(timeline))
+                   _timeline_tracks(timeline), _pending(timeline), _code_statuses(timeline))
 
 
 def _verify(text: str, claims: list[Entity], citations: list[Citation], section: str | None,
             evidence: PatientEvidence, extractor: Extractor, tracks: TrackLookup,
-            pending: list[str]) -> Verification:
+            pending: list[str], code_status: list[tuple[str, Citation]]) -> Verification:
     """The claim checks, then the coverage gate: one statement, any caller."""
     verification = judge(claims, text, evidence.cited(citations), evidence.mentions,
                          cues=evidence.cues, layout=extractor.layout(text, claims),
-                         section=section, track_of=tracks, pending=pending)
+                         section=section, track_of=tracks, pending=pending,
+                         code_status=code_status)
     return gate(verification, text, claims, evidence)
+
+
+def _code_statuses(timeline: PatientTimeline | None) -> list[tuple[str, Citation]]:
+    """The code statuses the notes record (label, where), in note order."""
+    if timeline is None:
+        return []
+    return [(i.detail or "", i.citations[0]) for i in timeline.items
+            if i.kind == "code_status"]
 
 
 def _pending(timeline: PatientTimeline | None) -> list[str]:
@@ -432,11 +465,12 @@ def verify_summary(summary: HandoffSummary, evidence: PatientEvidence,
     statements: list[Statement] = []
     claims_of: list[list[Entity]] = []
     tracks, pending = _timeline_tracks(timeline), _pending(timeline)
+    code_status = _code_statuses(timeline)
     for st in summary.statements:
         claims = extractor.extract(st.text)
         claims_of.append(claims)
         verification = _verify(st.text, claims, st.citations, st.section, evidence,
-                               extractor, tracks, pending)
+                               extractor, tracks, pending, code_status)
         statements.append(st.model_copy(update={"verification": verification}))
     omissions = summary.omissions
     if timeline is not None:

@@ -78,3 +78,28 @@ def test_a_line_label_outranks_the_history_in_its_parenthesis(s1):
     track = next(t for t in s1.timeline.medications if t.name == "metoprolol")
     assert track.status == "active"
     assert track.on_discharge_list is True
+
+
+CODE = [
+    Note(patient_id="S2", note_id="S2-1", note_type="history_and_physical", date="2026-05-03",
+         text="H&P\nPlan: she wishes to remain full code for now.\n"
+              "Home meds: pravastatin 40 mg PO qHS\n"),
+    Note(patient_id="S2", note_id="S2-2", note_type="discharge_summary", date="2026-05-08",
+         text="DISCHARGE SUMMARY\nDischarge medications:\n"
+              "- rosuvastatin 20 mg PO daily NEW (replaces pravastatin)\n"
+              "Code status: DNR/DNI (changed from full code on 5/5).\n"),
+]
+
+
+# fmt: off
+@pytest.mark.parametrize("statement, verdict", [
+    ("She remains full code.",                                       "CONTRADICTED"),
+    ("Full code on admission, now DNR/DNI.",                          "SUPPORTED"),
+    # a plan to go on presupposes the drug is taken
+    ("She should continue her pravastatin 40 mg at bedtime.",        "CONTRADICTED"),
+])
+# fmt: on
+def test_code_status_and_continue_plans_are_claims(extractor, statement, verdict):
+    record = PatientRecord.prepare(CODE, extractor, Rules.load())
+    v = record.check(statement, [])
+    assert v.verdict == verdict, v.detail
