@@ -98,8 +98,11 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
             continue
         lo, hi = (m.end(), start) if m.end() <= start else (end, m.start())
         between = [(b0, b1) for b0, b1 in blockers if lo <= b0 and b1 <= hi]
-        if between and _is_list(text, lo, hi, between):
-            # "Leak and abscess were ruled out": the cue is the whole list's.
+        # "Leak and abscess were ruled out", "PE and endocarditis were considered but not
+        # supported": the entity heads a list the cue follows, so the cue is the list's.
+        span = (lo, max(b1 for _, b1 in between)) if between and m.start() >= end else (
+            (min(b0 for b0, _ in between), hi) if between else (lo, hi))
+        if between and _is_list(text, *span, between):
             between = []
         if between:
             continue

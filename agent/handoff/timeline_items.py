@@ -39,8 +39,14 @@ _WORKUP_FOR = re.compile(r"\b(?:considered|suspected|evaluated|work-?up|worked u
 _STATUS_RANK = {"ruled_out": 0, "resolved": 1, "possible": 2, "active": 3}
 
 
+# A status after a dash closing a list item ("Septic shock from RLL pneumonia with
+# bacteremia -- resolved") is the whole item's, its head problem included.
+_ITEM_TAIL = re.compile(r"(?:\s--?\s|\s[—–]\s)(?P<tail>[^\n]*)$")
+
+
 def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
-                    rules: Rules, next_problem: int | None = None) -> str | None:
+                    rules: Rules, next_problem: int | None = None,
+                    last_problem_end: int | None = None) -> str | None:
     """The status one mention gives its problem (None: the mention says nothing of the
     patient's problem list, e.g. a pertinent negative or a relative's diagnosis)."""
     start, end = clause
@@ -53,6 +59,10 @@ def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
     stop = min(end, next_problem) if next_problem is not None and next_problem > ent.end \
         else end
     cues = rules.cues.find("problem", text, ent.end, stop)
+    if not cues and last_problem_end is not None and stop < end:
+        tail = _ITEM_TAIL.search(text, last_problem_end, end)
+        if tail is not None:
+            cues = rules.cues.find("problem", text, tail.start("tail"), end)
     label = min((c.label for c in cues), key=lambda x: _STATUS_RANK.get(x, 9)) \
         if cues else None
     if ent.assertion == "present":
@@ -89,9 +99,10 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             # the list: only diagnostic sections name diagnoses of this stay.
             if not rules.roles.has(ent.section, "diagnostic"):
                 continue
-            following = next((e.start for e in problems[i + 1:] if e.start >= ent.end), None)
-            status = _problem_status(ent, note.text, layout.clause_around(ent.start, ent.end),
-                                     rules, following)
+            following = _end_of_list(note.text, ent, problems[i + 1:])
+            clause = layout.clause_around(ent.start, ent.end)
+            last_end = max(e.end for e in problems if clause[0] <= e.start < clause[1])
+            status = _problem_status(ent, note.text, clause, rules, following, last_end)
             if status is None:
                 continue
             key = problem_key(ent)
@@ -127,6 +138,23 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
     return [ProblemTrack(name=t["name"], codes=t["codes"], events=t["events"],
                          status="ruled_out" if t["status"] == "absent" else t["status"])
             for t in tracks.values()]
+
+
+_COORDINATION = re.compile(r"[\s,/&]*(?:(?:and|or|nor)[\s,/&]*)?", re.IGNORECASE)
+
+
+def _end_of_list(text: str, ent: Entity, later: list[Entity]) -> int | None:
+    """Where the status words after a problem stop being its own: at the next problem,
+    unless the two stand in one list ("PE and endocarditis not supported": the status
+    after the list is every item's)."""
+    end = ent.end
+    for other in later:
+        if other.start < end:
+            continue
+        if _COORDINATION.fullmatch(text, end, other.start) is None:
+            return other.start
+        end = other.end
+    return None
 
 
 def _full_key(ent: Entity) -> str:
