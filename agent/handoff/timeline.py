@@ -138,8 +138,12 @@ def _is_avoid(text: str, cue) -> bool:
 
 
 def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: list[Entity],
-                     list_label: str | None, rules: Rules) -> list[_Mention]:
-    """Read the change of each drug of one clause from the cues around it."""
+                     list_label: str | None, rules: Rules, *,
+                     inline: bool = False) -> list[_Mention]:
+    """Read the change of each drug of one clause from the cues around it. A sub-header's
+    label is its item's first drug's; a label opening the line ("Stopped in hospital:
+    continuous albuterol, IV methylprednisolone") is every drug's of the line without a
+    cue of its own."""
     text = note.text
     out: list[_Mention] = []
     prev_cue: str | None = None
@@ -147,7 +151,7 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
         lo = drugs[i - 1].end if i else start
         hi = drugs[i + 1].start if i + 1 < len(drugs) else end
         after = hi
-        if i == 0 and list_label is not None:
+        if (i == 0 or inline) and list_label is not None:
             # "RESUMED: amlodipine 5 mg daily (held 7/7-7/9)": the line's label is the
             # status; its parenthesis tells the history.
             paren = text.find("(", ent.end, hi)
@@ -168,7 +172,7 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
             # "Switch to apixaban discussed -> deferred": a switch not made.
             later = rules.cues.find("medication", text, ent.end, hi, position="after")
             cue = "planned" if any(c.label == "planned" for c in later) else "switch_to"
-        if i == 0 and list_label is not None and cue is None:
+        if (i == 0 or inline) and list_label is not None and cue is None:
             cue = list_label
         # A change stated with a condition ("resume amlodipine tomorrow if SBP > 130",
         # "if >= 160/110 x2 -> labetalol IV") has not happened yet.
@@ -268,7 +272,8 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
                 # The sub-header applies to the item's drug (first of the line) only; an
                 # inline label ("- STOPPED: phenytoin; pantoprazole, insulin") to the item.
                 label = inline or (list_label if k == 0 else None)
-                found = _clause_mentions(note, piece, a, b, in_clause, label, rules)
+                found = _clause_mentions(note, piece, a, b, in_clause, label, rules,
+                                         inline=inline is not None)
                 out.extend(found)
                 last = found[-1] if found else last
             elif last is not None:

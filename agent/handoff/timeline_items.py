@@ -44,12 +44,28 @@ _STATUS_RANK = {"ruled_out": 0, "resolved": 1, "possible": 2, "active": 3}
 _ITEM_TAIL = re.compile(r"(?:\s--?\s|\s[—–]\s)(?P<tail>[^\n]*)$")
 
 
+def _line_label_status(ent: Entity, text: str, rules: Rules) -> str | None:
+    """The status a label opening the problem's line gives every problem of the line
+    ("Excluded: acute coronary syndrome (flat troponin), pneumonia", "Considered and
+    excluded: UTI, stroke / ICH", "Resolved: AKI")."""
+    line_start = text.rfind("\n", 0, ent.start) + 1
+    colon = text.find(":", line_start, ent.start)
+    if colon == -1 or colon - line_start > 40:
+        return None
+    cues = rules.cues.find("problem", text, line_start, colon)
+    found = {c.label for c in cues} & {"ruled_out", "resolved"}
+    return min(found, key=lambda x: _STATUS_RANK[x]) if found else None
+
+
 def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
                     rules: Rules, next_problem: int | None = None,
                     last_problem_end: int | None = None) -> str | None:
     """The status one mention gives its problem (None: the mention says nothing of the
     patient's problem list, e.g. a pertinent negative or a relative's diagnosis)."""
     start, end = clause
+    label = _line_label_status(ent, text, rules)
+    if label is not None and ent.assertion in ("present", "absent"):
+        return label
     if _WORKUP_FOR.search(text, max(start, ent.start - 40), ent.start):
         # "Cerebral edema: considered for hr-6 headache -> excluded": the headache is what
         # the work-up was for, not what it excluded.

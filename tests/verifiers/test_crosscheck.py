@@ -54,8 +54,11 @@ def _cite(notes, note_id, quote):
     ("P001", "Family meeting held with his wife.", "P001-02", "Code status: Full",
      "patient_summary", "UNSUPPORTED", None),
     # No claim to check, every word in the notes: not checkable.
-    ("P001", "Code status: Full.", "P001-02", "Code status: Full",
+    ("P001", "Confirmed with pt and wife.", "P001-02", "Code status: Full",
      "patient_summary", "NOT_CHECKABLE", None),
+    # The code status is a claim, checked against the latest the notes record.
+    ("P001", "Code status: Full.", "P001-02", "Code status: Full",
+     "patient_summary", "SUPPORTED", None),
 ])
 # fmt: on
 def test_when_statement_checked_then_verdict_and_reason(

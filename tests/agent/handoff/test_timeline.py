@@ -147,3 +147,24 @@ def test_when_the_discharge_list_header_is_abbreviated_then_it_is_the_discharge_
              if e.type == "MEDICATION"}
     assert drugs["metformin"] == ("DISCHARGE_MEDICATIONS", "present")
     assert drugs["amlodipine"] == ("DISCHARGE_MEDICATIONS", "present")
+
+
+def test_when_a_line_label_names_a_status_then_every_item_of_the_line_has_it(extractor):
+    text = ("DISCHARGE SUMMARY\nDischarge diagnoses:\n"
+            "1. Septic shock from RLL pneumonia with bacteremia -- resolved\n"
+            "2. PE and endocarditis not supported\n"
+            "Excluded: acute coronary syndrome (flat troponin), pneumothorax\n"
+            "Discharge medications:\n- metformin 500 mg PO BID\n"
+            "Stopped in hospital: continuous albuterol, IV methylprednisolone. "
+            "Magnesium sulfate was an ED dose only.\n")
+    note = Note(patient_id="T4", note_id="d1", note_type="discharge_summary",
+                date="2026-02-11", text=text)
+    timeline = build_timeline([note], [extractor.extract_note(note)])
+    status = {p.name.lower(): p.status for p in timeline.problems}
+    assert status["septic shock"] == "resolved"
+    assert status["pe"] == "ruled_out" and status["endocarditis"] == "ruled_out"
+    assert status["acute coronary syndrome"] == "ruled_out"
+    assert status["pneumothorax"] == "ruled_out"
+    drugs = {m.name: m.status for m in timeline.medications}
+    assert drugs["methylprednisolone"] == "stopped"
+    assert drugs["metformin"] == "active"
