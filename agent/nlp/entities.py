@@ -118,6 +118,7 @@ class EntityExtractor:
 
         # Deferred: the ICD-10 tables: loaded with the extractor only.
         from agent.nlp.vocab.icd10cm import ProblemCoder
+        from agent.nlp.vocab.icd10cm_heads import icd10cm_heads
 
         # Deferred: the ICD-10 tables: loaded with the extractor only.
         from agent.nlp.vocab.icd10pcs import ProcedureCoder
@@ -131,6 +132,7 @@ class EntityExtractor:
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
             include_anatomy=include_anatomy, drug_abbreviations=drug_abbreviations(),
             medication_first=medication_first_names(),
+            diagnosis_heads={term: term for term in icd10cm_heads()},
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))

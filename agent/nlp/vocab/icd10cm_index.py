@@ -119,7 +119,7 @@ def _tabular_xml() -> str:
     return xmls[-1].read_text(encoding="utf-8")
 
 
-def _read_inclusion_terms() -> list[tuple[str, int, str]]:
+def read_inclusion_terms() -> list[tuple[str, int, str]]:
     """Return (code, source, text) for every inclusion term and includes note."""
     out: list[tuple[str, int, str]] = []
     owner: str | None = None
@@ -194,7 +194,7 @@ def build_index() -> TermIndex:
     _read_codes(index)
     for i, info in enumerate(index.codes):
         _add_term(index, i, SOURCE_DESCRIPTION, info.description)
-    for code, source, text in _read_inclusion_terms():
+    for code, source, text in read_inclusion_terms():
         i = index.by_code.get(code)
         if i is not None:
             _add_term(index, i, source, text)

@@ -1,0 +1,75 @@
+"""Diagnosis head terms from ICD-10-CM titles: the everyday names of common diagnoses that
+the MeSH variants lack ("diabetes", "delirium", "dementia", "acute appendicitis").
+
+Source (offline, shipped in ``simple_icd_10_cm``): the titles of the 3-character categories
+and blocks of chapters A-R, and the inclusion terms marked NOS ("diabetes NOS" under E11).
+A title is cut to its head: parentheses and what follows a comma, "due to", "with",
+"without" or "NOS" go ("Delirium due to known physiological condition" -> "delirium"),
+leading "other" / "unspecified" too. One-word heads must read as a condition, not an
+adjective, an organ or a plural class name ("cardiac", "dorsopathies"), and must not be on
+the disease stop-list. Chapters S-Z (injuries, external causes, encounters) are left out:
+their titles name circumstances, not the patient's diagnoses.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
+
+_CHAPTERS = tuple("ABCDEFGHIJKLMNOPQR")
+_TAIL = re.compile(r"\s*(?:,|\bdue to\b|\bwith\b|\bwithout\b|\bin diseases classified "
+                   r"elsewhere\b|\bnot elsewhere classified\b|\bNOS\b|:|;).*$", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:other and unspecified|other|unspecified)\s+", re.IGNORECASE)
+_ADJECTIVE = re.compile(r"(?:ic|ac|al|ive|ent|ous|ar|ary|ed|ing)$")
+_NOS = re.compile(r"\bNOS\b")
+
+
+def head(title: str) -> str:
+    """The head of an ICD-10-CM title, lower case ("" when nothing is left)."""
+    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", "", title)
+    text = _LEAD.sub("", _TAIL.sub("", text).strip())
+    text = re.sub(r"\s+unspecified$", "", text, flags=re.IGNORECASE)
+    return " ".join(text.lower().split())
+
+
+def _reads_as_condition(word: str, stop: set[str]) -> bool:
+    # A plural names a class of diseases ("dorsopathies", "infestations"); "diabetes" and
+    # "herpes" end in -es without being plurals of a -y word.
+    plural = word.endswith("s") and not (word.endswith("es") and not word.endswith("ies"))
+    return (word.isalpha() and len(word) >= 6 and word not in stop
+            and not _ADJECTIVE.search(word) and not plural)
+
+
+@lru_cache(maxsize=1)
+def icd10cm_heads() -> dict[str, str]:
+    """Head term -> the ICD-10-CM code (category, block or NOS term) it came from.
+
+    Raises:
+        VocabularyError: the package data is missing.
+        RuleFileError: the stop-list file is invalid.
+    """
+    # Deferred: the tabular XML is read only when the extractor is built.
+    import simple_icd_10_cm as cm
+
+    from agent.nlp.vocab.icd10cm_index import read_inclusion_terms
+
+    stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
+                                                   StopRule)}
+    titles: dict[str, str] = {}
+    for code in cm.get_all_codes(False):
+        if code.startswith(_CHAPTERS) and (len(code) == 3 or "-" in code):
+            titles.setdefault(head(cm.get_description(code)), code)
+    for code, _source, text in read_inclusion_terms():
+        if code.startswith(_CHAPTERS) and _NOS.search(text):
+            titles.setdefault(head(text), code)
+    out = {}
+    for term, code in titles.items():
+        words = term.split()
+        if not words or len(words) > 4 or len(term) < 4 or term in stop:
+            continue
+        if len(words) == 1 and not _reads_as_condition(term, stop):
+            continue
+        out[term] = code
+    return out

@@ -1,0 +1,39 @@
+"""ICD-10-CM head terms: everyday diagnosis names the MeSH variants lack."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.nlp.vocab.icd10cm_heads import head, icd10cm_heads
+
+
+# fmt: off
+@pytest.mark.parametrize("title, expected", [
+    ("Delirium due to known physiological condition", "delirium"),
+    ("Type 2 diabetes mellitus without complications", "type 2 diabetes mellitus"),
+    ("Systemic lupus erythematosus (SLE)",             "systemic lupus erythematosus"),
+    ("Unspecified dementia",                           "dementia"),
+    ("Pneumonia, unspecified organism",                "pneumonia"),
+    ("diabetes NOS",                                   "diabetes"),
+])
+# fmt: on
+def test_a_title_is_cut_to_its_head(title, expected):
+    assert head(title) == expected
+
+
+def test_heads_hold_common_diagnoses_and_no_adjectives_or_class_names():
+    heads = icd10cm_heads()
+    for term in ("diabetes", "delirium", "dementia", "insomnia"):
+        assert term in heads
+    for word in ("cardiac", "thoracic", "absent", "dorsopathies", "problems"):
+        assert word not in heads
+
+
+@pytest.mark.parametrize("text, surface", [
+    ("Patient has diabetes.", "diabetes"),
+    ("Hyperactive delirium on day 2, resolved by day 4.", "delirium"),
+])
+def test_when_a_common_diagnosis_is_named_alone_then_it_is_a_problem(extractor, text,
+                                                                    surface):
+    found = [e for e in extractor.extract(text) if e.type == "PROBLEM"]
+    assert any(e.text.lower() == surface for e in found), found
