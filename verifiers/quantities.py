@@ -23,6 +23,7 @@ _COUNT = re.compile(r"\b(?:x|×)\s?(?P<x>\d{1,2})\b|(?P<n>(?<![\d./])\d{1,2}(?![
                     r"(?=\s*(?:times?|doses?|units? of|bags?|days?|episodes?|"
                     r"admissions?|attempts?)\b)|\b(?P<w>" + "|".join(_WORDS) + r")\b",
                     re.IGNORECASE)
+_ONCE_AS_COUNT = re.compile(r"\s*(?:[.,;:)]|$|only\b|daily\b|a day\b|per\b|in\b|on\b|at\b)")
 _ORDINAL = re.compile(r"\b(?:" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
 
 
@@ -37,6 +38,8 @@ def stated_counts(text: str, covered: list[tuple[int, int]]) -> list[tuple[str, 
     for m in _COUNT.finditer(text):
         if _inside(m.start(), covered):
             continue
+        if (m.group("w") or "").lower() == "once" and not _ONCE_AS_COUNT.match(text, m.end()):
+            continue  # "stopped once apixaban was started": a conjunction, not a count
         value = m.group("x") or m.group("n")
         out.append((m.group(), int(value) if value else _WORDS[m.group("w").lower()]))
     return out

@@ -9,6 +9,7 @@ import pytest
 from agent.patient import PatientRecord
 from agent.rules import Rules
 from agent.schemas.notes import Note
+from verifiers.quantities import stated_counts
 
 S1 = [
     Note(patient_id="S1", note_id="S1-1", note_type="history_and_physical",
@@ -103,3 +104,16 @@ def test_code_status_and_continue_plans_are_claims(extractor, statement, verdict
     record = PatientRecord.prepare(CODE, extractor, Rules.load())
     v = record.check(statement, [])
     assert v.verdict == verdict, v.detail
+
+
+# fmt: off
+@pytest.mark.parametrize("text, counts", [
+    ("Lorazepam was given three times.",              [3]),
+    ("Given x2 overnight.",                           [2]),
+    ("Diltiazem was given only once, 10 mg IV.",      [1]),
+    ("Aspirin was stopped once apixaban was started.", []),   # a conjunction
+    ("Metoprolol 25 mg twice daily.",                 [2]),
+])
+# fmt: on
+def test_counts_a_statement_states(text, counts):
+    assert [n for _, n in stated_counts(text, [])] == counts
