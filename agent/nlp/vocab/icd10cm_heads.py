@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from agent.nlp.vocab.icd10cm_index import read_inclusion_terms
 from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
 
 _CHAPTERS = tuple("ABCDEFGHIJKLMNOPQR")
@@ -50,10 +51,9 @@ def icd10cm_heads() -> dict[str, str]:
         VocabularyError: the package data is missing.
         RuleFileError: the stop-list file is invalid.
     """
-    # Deferred: the tabular XML is read only when the extractor is built.
+    # Deferred: simple_icd_10_cm loads its code tables on import; only when the
+    # extractor is built.
     import simple_icd_10_cm as cm
-
-    from agent.nlp.vocab.icd10cm_index import read_inclusion_terms
 
     stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
                                                    StopRule)}
