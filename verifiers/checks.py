@@ -67,6 +67,30 @@ _CODE_WORDS = {"full_code": "full code", "dnr": "DNR", "dnr_dni": "DNR/DNI",
                "comfort": "comfort care"}
 
 
+def _names(e: Entity) -> tuple[str, str]:
+    return e.text.lower(), str(e.normalized.get("canonical") or e.text).lower()
+
+
+def _code(e: Entity) -> str | None:
+    return next((c.code for c in e.codes if c.system == "ICD-10-CM"), None)
+
+
+def _excludes(claim: Entity, ent: Entity) -> bool:
+    """Whether ruling out a mention rules out the claim: the mention is the claim's problem
+    or a more general one ("aspiration pneumonia excluded" excludes "right lower lobe
+    aspiration pneumonia"; "closed-loop obstruction excluded" does not exclude an
+    "adhesive small bowel obstruction")."""
+    (ct, cc), (mt, mc) = _names(claim), _names(ent)
+    return mt in ct or mc == cc or (_code(claim) is not None and _code(claim) == _code(ent))
+
+
+def _names_same(claim: Entity, ent: Entity) -> bool:
+    """Whether a mention of the patient's own problem backs the claim: the claim's problem
+    or a more specific one ("kidney disease" does not give "polycystic kidney disease")."""
+    (ct, cc), (mt, mc) = _names(claim), _names(ent)
+    return ct in mt or cc == mc or (_code(claim) is not None and _code(claim) == _code(ent))
+
+
 def check_code_status(text: str, cues: CueSet, recorded: list[tuple[str, Citation]],
                       res: Findings) -> bool:
     """A statement's code status against the latest the notes record ("remains full code"
@@ -255,13 +279,27 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     chronic = [m for m in by["historical"] if m.temporal != "past"]
     if kind in ("present", "possible"):
         last = latest([m for m in every if m.entity.assertion != "family"] or every)
+        if last.is_ruled_out and not _excludes(claim, last.entity):
+            # "Excluded: closed-loop obstruction" does not exclude the adhesive small bowel
+            # obstruction: a subtype's exclusion is not the diagnosis's.
+            last = latest([m for m in every if m.entity.assertion != "family"
+                           and _excludes(claim, m.entity)] or [last])
         # A status inferred from one "not" ("atorvastatin not an option, myalgias") is no
         # ground for CONTRADICTED while other notes give the problem as the patient's
         # (an intolerance listing myalgias): the notes disagree, so the claim is unsure.
-        said_out = last.is_ruled_out or any(m.is_ruled_out for m in every)
+        said_out = last.is_ruled_out or any(m.is_ruled_out and _excludes(claim, m.entity)
+                                            for m in every)
         ruled_out = status_of(claim) == "ruled_out" and (
             said_out or not (current or chronic or past))
-        if status_of(claim) == "ruled_out" and not ruled_out:
+        # The latest note gives it both ways ("Adhesive small bowel obstruction -- s/p
+        # laparotomy" and "Excluded: closed-loop obstruction"): unsure, not CONTRADICTED.
+        both_ways = last.is_ruled_out and any(
+            m.note_id == last.note_id and not m.is_ruled_out
+            and m.entity.assertion == "present" for m in current)
+        if both_ways:
+            res.unsupported.append(f"{claim.text} (the notes give it both as present and "
+                                   "as ruled out)")
+        elif status_of(claim) == "ruled_out" and not ruled_out:
             res.unsupported.append(f"{claim.text} (the notes disagree: given as the "
                                    "patient's in one note, as absent in another)")
         elif ruled_out or last.is_ruled_out:
@@ -312,12 +350,16 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         else:
             res.support(scope)
     elif kind == "family":
+        own = [m for m in current + chronic if _names_same(claim, m.entity)]
         if by["family"]:
             res.support(by["family"])
-        elif current or chronic:
+        elif own:
             res.contradict("wrong_experiencer", f"source: {claim.text} is the patient's "
-                           f"({(current or chronic)[0].note_id}); statement gives it to a "
-                           "family member", (current or chronic)[:1])
+                           f"({own[0].note_id}); statement gives it to a family member",
+                           own[:1])
+        elif current or chronic:
+            res.unsupported.append(f"{claim.text} (the notes name a related problem of "
+                                   "the patient's, not a relative's)")
         else:
             res.support(scope)
     else:

@@ -229,8 +229,8 @@ def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: 
         return _near(cues, kind, text, ent.start, ent.end, clause, blockers, where) is not None
 
     # "DVT excluded by duplex" is ruled out even where ConText left it present.
-    ruled_out = near("problem_ruled_out", "after") or (
-        ent.assertion == "absent" and near("problem_ruled_out", "before"))
+    # "DVT excluded by duplex", "a normal CK excluded rhabdomyolysis".
+    ruled_out = near("problem_ruled_out", "after") or near("problem_ruled_out", "before")
     temporal = None
     if near("problem_past", "before") or near("problem_past", "after"):
         temporal = "past"
@@ -246,6 +246,14 @@ def said_past_after(text: str, ent: Entity, blockers: list[tuple[int, int]], cue
     before it ("no prior stroke": a denied history, not a past problem)."""
     return _near(cues, "problem_past", text, ent.start, ent.end, clause, blockers,
                  "after") is not None
+
+
+def _label_rules_out(text: str, line_start: int, start: int, cues: CueSet) -> bool:
+    """Whether the line opens with a short label (before a colon) that rules out what it
+    lists ("Excluded:", "Considered and excluded:")."""
+    colon = text.find(":", line_start, start)
+    return colon != -1 and colon - line_start <= 40 and any(
+        c.label == "ruled_out" for c in cues.find("problem", text, line_start, colon))
 
 
 def make_mentions(note_id: str, date: str | None, order: int, text: str,
@@ -286,6 +294,9 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
         elif e.type == "PROBLEM":
             ruled_out, temporal = problem_cues(
                 text, e, _nearby(problems, e, lo - margin, hi + margin), cues, clause)
+            # "Considered and excluded: acute coronary syndrome (troponin negative x2),
+            # aortic stenosis": a label opening the line rules out every item of it.
+            ruled_out = ruled_out or _label_rules_out(text, line_start, e.start, cues)
         planned = (e.section in future_sections
                    or any(c.label == "planned"
                           for c in cues.find("claim_event", text, *clause))

@@ -225,8 +225,13 @@ def _event_doses(track: Track | None, change: str, *, text: bool = False) -> set
     """The amounts a drug had when its track records ``change`` (the new amount of an
     arrow): parsed, or as written with ``text``."""
     out: set = set()
-    for e in (track.events if isinstance(track, MedicationTrack) else []):
-        if e.change != change or not e.detail:
+    events = track.events if isinstance(track, MedicationTrack) else []
+    # "DECREASED from 10 mg (held 9/1-9/3, resumed 9/4)": the note that resumes a drug at
+    # a new dose records the resumption and the dose change apart.
+    notes = {e.note_id for e in events if e.change == change}
+    for e in events:
+        if not e.detail or not (e.change == change or (
+                e.change == "dose_changed" and e.note_id in notes and "->" in e.detail)):
             continue
         written = e.detail.split("->")[-1].strip()
         amount = parse_amount(written)

@@ -265,9 +265,13 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
             list_label = header[0].label
             continue
         last: _Mention | None = None
-        inline = _inline_label(note.text, piece, rules)
+        inline = _inline_label(note.text, piece.start, piece.end, drugs, rules)
         for k, (a, b) in enumerate(layout.clauses_in(piece.start, piece.end)):
             in_clause = entities_in(drugs, a, b)
+            if k:
+                # A sentence may open a list of its own ("... ondansetron PRN. Single
+                # doses in the ED: calcium gluconate, ..."): its label holds from there.
+                inline = _inline_label(note.text, a, b, drugs, rules) or inline
             if in_clause:
                 # The sub-header applies to the item's drug (first of the line) only; an
                 # inline label ("- STOPPED: phenytoin; pantoprazole, insulin") to the item.
@@ -286,16 +290,25 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
     return out
 
 
-def _inline_label(text: str, piece: LineSpan, rules: Rules) -> str | None:
-    """The list label a line opens with before a colon ("- STOPPED: ...", "HOLD: ...")."""
-    colon = text.find(":", piece.start, piece.end)
-    if colon == -1 or colon - piece.start > 40:
+def _inline_label(text: str, start: int, end: int, drugs: list[Entity],
+                  rules: Rules) -> str | None:
+    """The list label a line or sentence opens with before a colon ("- STOPPED: ...",
+    "HOLD: ...", "Inpatient only, stopped before discharge: ...", "Single doses in the ED
+    on 8/3: ..."): a sub-header's words, else a status word or a single-dose word of a
+    short label naming no drug."""
+    colon = text.find(":", start, end)
+    if colon == -1 or colon - start > 60 or entities_in(drugs, start, colon):
         return None
-    start = piece.start
     while start < colon and text[start] in " \t-*•":
         start += 1
     found = rules.cues.find("medication_list", text[:colon], start, colon)
-    return found[0].label if found and found[0].start == start else None
+    if found and found[0].start == start:
+        return found[0].label
+    if rules.cues.find("single_dose", text, start, colon):
+        return "single_dose"
+    words = [c for c in rules.cues.find("medication", text, start, colon)
+             if c.label in ("stopped", "held", "resumed")]
+    return words[-1].label if words else None
 
 
 def _continued(text: str, start: int, end: int, last: _Mention, piece: LineSpan,

@@ -44,6 +44,9 @@ _STATUS_RANK = {"ruled_out": 0, "resolved": 1, "possible": 2, "active": 3}
 _ITEM_TAIL = re.compile(r"(?:\s--?\s|\s[—–]\s)(?P<tail>[^\n]*)$")
 
 
+_CHANGED_FROM = re.compile(r"\b(?:from|was|previously|formerly)\s+$", re.IGNORECASE)
+
+
 def _line_label_status(ent: Entity, text: str, rules: Rules) -> str | None:
     """The status a label opening the problem's line gives every problem of the line
     ("Excluded: acute coronary syndrome (flat troponin), pneumonia", "Considered and
@@ -220,7 +223,12 @@ def _line_items(note: Note, ext: NoteExtraction | None, rules: Rules) -> list[Ti
             for m in rules.cues.find("allergy_none", text, piece.start, piece.end)[:1]:
                 out.append(TimelineItem(kind="allergy", text="No known drug allergies",
                                         citations=_cite(note, m.start, m.end)))
-        for cue in rules.cues.find("code_status", text, piece.start, piece.end)[:1]:
+        # A line telling a change ("full code on admission ... Discharge code status:
+        # DNR/DNI") ends with the status now; one it changed from ("DNR/DNI (changed from
+        # full code)") is not.
+        said = [c for c in rules.cues.find("code_status", text, piece.start, piece.end)
+                if not _CHANGED_FROM.search(text, max(piece.start, c.start - 20), c.start)]
+        for cue in said[-1:]:
             out.append(TimelineItem(kind="code_status", text=_CODE_STATUS_TEXT[cue.label],
                                     detail=cue.label, citations=_cite(note, cue.start,
                                                                       cue.end)))

@@ -117,3 +117,59 @@ def test_code_status_and_continue_plans_are_claims(extractor, statement, verdict
 # fmt: on
 def test_counts_a_statement_states(text, counts):
     assert [n for _, n in stated_counts(text, [])] == counts
+
+
+S3 = [
+    Note(patient_id="S3", note_id="S3-1", note_type="history_and_physical",
+         date="2026-09-01",
+         text="H&P\nHome meds:\n- amlodipine 10 mg PO daily\n"
+              "FAMILY HISTORY: His brother has polycystic kidney disease.\n"
+              "A/P:\n- CKD stage 3b; no cysts, so no evidence that he has polycystic kidney "
+              "disease.\n- HOLD amlodipine; resume at 5 mg daily once SBP > 140.\n"
+              "Code status: full code.\n"),
+    Note(patient_id="S3", note_id="S3-2", note_type="discharge_summary", date="2026-09-05",
+         text="DISCHARGE SUMMARY\nDischarge diagnoses:\n"
+              "1. Adhesive small bowel obstruction -- s/p adhesiolysis\n"
+              "2. Excluded: closed-loop obstruction; acute coronary syndrome (troponin "
+              "negative x2)\n"
+              "Hospital course: amlodipine was resumed on 9/4.\n"
+              "Code status: full code on admission; he chose DNR/DNI on 9/4. "
+              "Discharge code status: DNR/DNI.\n"
+              "Discharge medications:\n"
+              "- Amlodipine 5 mg PO daily -- DECREASED from 10 mg (held 9/1-9/3, resumed "
+              "9/4)\n"
+              "Inpatient only, stopped before discharge: heparin 5,000 units SC q8h. Single "
+              "doses in the ED: calcium gluconate 1 g IV.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def s3(extractor):
+    return PatientRecord.prepare(S3, extractor, Rules.load())
+
+
+# fmt: off
+@pytest.mark.parametrize("statement, verdict", [
+    # the dose of a resumption the same note records as a dose change
+    ("Amlodipine was resumed on 9/4 at 5 mg daily.",                   "SUPPORTED"),
+    ("Amlodipine was resumed at his home dose of 10 mg daily.",        "CONTRADICTED"),
+    # a relative's problem; a more general problem of the patient's is no contradiction
+    ("His brother has polycystic kidney disease.",                    "SUPPORTED"),
+    # a subtype's exclusion is not the diagnosis's (both read "obstruction": unsure, not
+    # CONTRADICTED); a label rules its items out
+    ("He had an adhesive small bowel obstruction.",                   "UNSUPPORTED"),
+    ("He has acute coronary syndrome.",                               "CONTRADICTED"),
+    # the status a line ends with is the code status now
+    ("He remains full code.",                                         "CONTRADICTED"),
+])
+# fmt: on
+def test_claims_on_labels_lists_and_changes(s3, statement, verdict):
+    v = s3.check(statement, [])
+    assert v.verdict == verdict, v.detail
+
+
+def test_labels_opening_a_sentence_stop_their_drugs(s3):
+    status = {m.name: m.status for m in s3.timeline.medications}
+    assert status["heparin"] == "stopped"
+    assert status["calcium gluconate"] != "active"
+    assert status["amlodipine"] == "active"

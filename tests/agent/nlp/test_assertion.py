@@ -379,3 +379,14 @@ def test_when_a_verb_cue_is_a_list_label_then_it_names_the_entry_status(
 def test_when_scope_is_shaped_by_labels_clauses_and_parentheses_then_assertion(
         clinical_pipeline, text, target, etype, expected):
     assert _assertion(clinical_pipeline, text, target, etype) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, expected", [
+    ("Atrial fibrillation is his daughter's diagnosis.", "Atrial fibrillation", "family"),
+    ("His mother's breast cancer was treated.",          "breast cancer",       "family"),
+])
+# fmt: on
+def test_when_a_relative_possessive_stands_next_to_a_problem_then_it_is_theirs(
+        clinical_pipeline, text, target, expected):
+    assert _assertion(clinical_pipeline, text, target, "PROBLEM") == expected
