@@ -92,6 +92,13 @@ def planted_scores(rows: list[dict]) -> dict:
         "cases": len(rows), "errors": len(errors), "correct": len(correct),
         "detection_rate": rate(sum(r["verdict"] in FLAGGED for r in errors), len(errors)),
         "false_flag_rate": rate(sum(r["verdict"] in FLAGGED for r in correct), len(correct)),
+        # The frozen runner's three rates and usefulness (evals.frozen), on the same cases.
+        "supported_on_false": rate(sum(r["verdict"] == "SUPPORTED" for r in errors),
+                                   len(errors)),
+        "contradicted_on_true": rate(sum(r["verdict"] == "CONTRADICTED" for r in correct),
+                                     len(correct)),
+        "supported_on_true": rate(sum(r["verdict"] == "SUPPORTED" for r in correct),
+                                  len(correct)),
         "reason_accuracy": rate(sum(r["expected_reason"] in r["reasons"] for r in with_reason),
                                 len(with_reason)),
         "not_checkable_rate": rate(sum(r["verdict"] == "NOT_CHECKABLE" for r in rows),
