@@ -74,7 +74,7 @@ _DRUG_PREFIX = re.compile(
 # "allergic to X", "allergy to X", "allergies: X", "intolerant of X": the cue must point at
 # what follows, so "PCN allergy -> vancomycin given" does not make vancomycin an allergen.
 _ALLERGY_CUE = re.compile(
-    r"\b(?:allerg(?:y|ies|ic)(?:\s+reactions?)?|intoleran(?:ce|t))\s*(?:to\b|of\b|:)",
+    r"\b(?:allerg(?:y|ies|ic)(?:\s+reactions?)?|intoleran(?:ce|t))\s*(?:to\b|of\b|:|-(?=\s)|[–—])",
     re.IGNORECASE)
 _ALLERGY_AFTER = re.compile(r"\s*(?:allergy|allergic|intolerance)\b", re.IGNORECASE)
 _NEW_STATEMENT = re.compile(
@@ -230,6 +230,10 @@ class EntityExtractor:
                 continue
             if etype == "MEDICATION" and _is_allergen(text, hit.start, hit.end, section):
                 etype = "ALLERGY"
+            elif etype == "ALLERGY" and not _is_allergen(text, hit.start, hit.end, section):
+                # A non-drug allergen word outside an allergy context is something else:
+                # "adhesive small bowel obstruction", "latex gloves", "eggs for breakfast".
+                continue
             entities.append(Entity(
                 start=hit.start, end=hit.end, text=text[hit.start:hit.end], type=etype,
                 assertion=assertion_of(span, etype, self.rules.roles), section=section,

@@ -151,6 +151,10 @@ def test_extract_note_records_provenance(extractor):
      [("codeine", "ALLERGY"), ("aspirin", "MEDICATION")]),
     ("Allergic to: codeine, sulfa and shellfish.",
      [("codeine", "ALLERGY"), ("sulfa", "ALLERGY"), ("shellfish", "ALLERGY")]),
+    ("ALLERGIES - SHELLFISH (ANAPHYLAXIS), LATEX",
+     [("SHELLFISH", "ALLERGY"), ("LATEX", "ALLERGY")]),
+    # a non-drug allergen word outside an allergy context is no allergen
+    ("Admitted with an adhesive small bowel obstruction; wears latex gloves.", []),
 ])
 # fmt: on
 def test_when_drug_is_named_as_allergen_then_type_is_allergy(extractor, text, expected):
