@@ -224,9 +224,11 @@ def _change(ent: Entity, cue: str | None, section: str | None, text: str, hi: in
         if cue in ("stopped", "held", "resumed", "continued"):
             return cue, None
         return "mentioned", "not given"
+    # "x1" after the drug, or "the single haloperidol dose" around it.
     single = (ent.attributes.get("frequency") is not None
               and ent.attributes["frequency"].value == "ONCE") or bool(
-        rules.cues.find("single_dose", text, ent.end, hi))
+        rules.cues.find("single_dose", text, ent.end, hi)) or bool(
+        _SINGLE_BEFORE.search(text, max(0, ent.start - 20), ent.start))
     if cue is not None:
         if cue in ("started", "continued") and single:
             return "mentioned", "single dose"
@@ -390,6 +392,7 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
     return event
 
 
+_SINGLE_BEFORE = re.compile(r"\b(?:single|one[- ]time|once-only)\s+$", re.IGNORECASE)
 _NOT_TAKEN = {"not given", "not started", "single dose", "planned or conditional",
               "instruction or follow-up"}
 
@@ -398,9 +401,12 @@ def _not_taken_at_discharge(track: dict, note_id: str) -> None:
     """A drug the discharge summary names only as not given, a single dose, planned or for
     follow-up ("Not started: quetiapine", "Single doses only: vitamin K") is not taken at
     discharge, whatever an earlier note started."""
+    # A narrative mention of the drug in the same note ("haloperidol 0.5 mg IV" in the
+    # course) changes nothing; any change of status does.
     here = [e for e in track["events"] if e.note_id == note_id]
     if track["status"] != "active" or not here or any(
-            e.change != "mentioned" or e.detail not in _NOT_TAKEN for e in here):
+            e.change != "mentioned" for e in here) or not any(
+            e.detail in _NOT_TAKEN for e in here):
         return
     if not any(e.detail in ("not started", "single dose") for e in here):
         return

@@ -41,6 +41,9 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
 
+_DECIMAL_GOES_ON = re.compile(r"[.,]\d")
+
+
 class LexiconMatcher:
     """Longest-match dictionary tagger over several labelled vocabularies.
 
@@ -114,6 +117,10 @@ class LexiconMatcher:
                 if start > 0 and _is_word_char(text[start - 1]):
                     continue
                 if end < len(text) and _is_word_char(text[end]):
+                    continue
+                if text[end - 1].isdigit() and _DECIMAL_GOES_ON.match(text, end):
+                    # "Vitamin K 2.5 mg" is not vitamin K2: a match may not end inside a
+                    # number.
                     continue
                 if _LIKE_SUFFIX.match(text, end):
                     continue

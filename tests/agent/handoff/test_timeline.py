@@ -168,3 +168,20 @@ def test_when_a_line_label_names_a_status_then_every_item_of_the_line_has_it(ext
     drugs = {m.name: m.status for m in timeline.medications}
     assert drugs["methylprednisolone"] == "stopped"
     assert drugs["metformin"] == "active"
+
+
+def test_when_a_drug_was_a_single_dose_then_it_is_not_current_at_discharge(extractor):
+    notes = [
+        Note(patient_id="T5", note_id="p1", note_type="progress_note", date="2026-02-13",
+             text="A/P:\n- Delirium: no antipsychotic since the single haloperidol dose "
+                  "2/12.\n"),
+        Note(patient_id="T5", note_id="d1", note_type="discharge_summary",
+             date="2026-02-15",
+             text="DISCHARGE SUMMARY\nHospital course: vitamin K 2.5 mg IV x1 on 2/10.\n"
+                  "Discharge medications:\n- warfarin 3 mg PO daily\n"
+                  "Inpatient only: haloperidol 0.5 mg PO once (2/12).\n")]
+    timeline = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    status = {m.name: m.status for m in timeline.medications}
+    assert status["haloperidol"] != "active"
+    assert "vitamin k" in status and status["vitamin k"] != "active"
+    assert status["warfarin"] == "active"

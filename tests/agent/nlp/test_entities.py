@@ -290,3 +290,10 @@ def test_when_a_section_spans_several_segments_then_later_mentions_keep_it(extra
 def test_when_nicotine_is_written_then_drug_only_as_treatment(extractor, text, expected):
     meds = [e.text for e in extractor.extract(text) if e.type == "MEDICATION"]
     assert meds == expected
+
+
+def test_a_vocabulary_match_never_ends_inside_a_number(extractor):
+    # "Vitamin K 2.5 mg" is vitamin K at 2.5 mg, not vitamin K2.
+    found = [(e.text, e.attributes["strength"].text if "strength" in e.attributes else None)
+             for e in extractor.extract("Vitamin K 2.5 mg IV x1.") if e.type == "MEDICATION"]
+    assert found == [("Vitamin K", "2.5 mg")]
