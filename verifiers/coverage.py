@@ -49,6 +49,11 @@ def _stem(word: str) -> str:
     return word.lower()[:_STEM]
 
 
+def word_stem(word: str) -> str:
+    """The form words compare by in the gate (first letters, lower case)."""
+    return _stem(word)
+
+
 def unchecked_words(text: str, claims: list[Entity], cues: CueSet) -> list[str]:
     """Content words of a statement outside its claims, attributes and checked cues."""
     return [w for w, _ in unchecked_words_at(text, claims, cues)]

@@ -55,7 +55,7 @@ from verifiers.claims import (
     same_concept,
     with_clause_dose,
 )
-from verifiers.coverage import gate, numbers, word_stems
+from verifiers.coverage import gate, numbers, unchecked_words, word_stem, word_stems
 from verifiers.events import (
     Track,
     TrackLookup,
@@ -189,6 +189,9 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     res = Findings()
     said_code = check_code_status(text, cues, code_status or [], res)
     if not checked and not said_code:
+        unlisted = _pending_not_listed(text, cues, pending)
+        if unlisted is not None:
+            return Verification(verdict="UNSUPPORTED", detail=unlisted)
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
     checked = [_reread_negation(c, text, cues) for c in checked]
@@ -257,6 +260,28 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             f"{len(checked) + said_code} fact(s) found in the notes"
     return Verification(verdict=verdict, reasons=res.reasons, detail=detail,  # type: ignore[arg-type]
                         evidence=res.evidence[:8], checked_facts=len(checked))
+
+
+_STILL_PENDING = re.compile(r"\b(?:pending|to follow|awaiting|in process)\b", re.IGNORECASE)
+_RESULTED = re.compile(r"\b(?:resulted|returned|came back|final(?:ized)?)\b", re.IGNORECASE)
+
+
+def _pending_not_listed(text: str, cues: CueSet, pending: list[str] | None) -> str | None:
+    """A statement that gives something as pending ("The SPEP is still pending at
+    discharge") with no entity to check: when none of the results the notes give as
+    pending names its words, say so (UNSUPPORTED); when one does, leave it unchecked."""
+    if pending is None or not cues.says("claim_event", text, label="pending"):
+        return None
+    said = {word_stem(w) for w in unchecked_words(text, [], cues)}
+    if not said:
+        return None
+    for item in pending:
+        if _RESULTED.search(item) and not _STILL_PENDING.search(item):
+            continue  # "SPEP resulted 8/5: no monoclonal protein" in the pending section
+        if said <= word_stems([item]):
+            return None
+    return ("no result the notes give as pending names it: " +
+            ", ".join(sorted(said)))
 
 
 def _continues(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:

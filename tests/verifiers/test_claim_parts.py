@@ -173,3 +173,19 @@ def test_labels_opening_a_sentence_stop_their_drugs(s3):
     assert status["heparin"] == "stopped"
     assert status["calcium gluconate"] != "active"
     assert status["amlodipine"] == "active"
+
+
+PENDING = [
+    Note(patient_id="S4", note_id="S4-1", note_type="discharge_summary", date="2026-08-07",
+         text="DISCHARGE SUMMARY\nPending at discharge: serum free light chains, send-out "
+              "drawn 8/4. SPEP resulted 8/5: no monoclonal protein.\n"),
+]
+
+
+def test_a_pending_claim_no_pending_result_names_is_not_checkable_but_unsupported(
+        extractor):
+    record = PatientRecord.prepare(PENDING, extractor, Rules.load())
+    v = record.check("The SPEP is still pending at discharge.", [])
+    assert v.verdict == "UNSUPPORTED" and "spep" in v.detail
+    # named among the pending results: not contradicted (left to the other checks)
+    assert record.check("Free light chains are pending.", []).verdict != "UNSUPPORTED"
