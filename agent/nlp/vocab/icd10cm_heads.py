@@ -1,7 +1,7 @@
 """Diagnosis head terms from ICD-10-CM titles: the everyday names of common diagnoses that
 the MeSH variants lack ("diabetes", "delirium", "dementia", "acute appendicitis").
 
-Source (offline, shipped in ``simple_icd_10_cm``): the titles of the 3-character categories
+Source (offline, the CMS tabular XML shipped in ``simple_icd_10_cm``): the titles of the 3-character categories
 and blocks of chapters A-R, and the inclusion terms marked NOS ("diabetes NOS" under E11).
 A title is cut to its head: parentheses and what follows a comma, "due to", "with",
 "without" or "NOS" go ("Delirium due to known physiological condition" -> "delirium"),
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from agent.nlp.vocab.icd10cm_index import read_inclusion_terms
+from agent.nlp.vocab.icd10cm_index import read_inclusion_terms, tabular_titles
 from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
 
 _CHAPTERS = tuple("ABCDEFGHIJKLMNOPQR")
@@ -51,16 +51,12 @@ def icd10cm_heads() -> dict[str, str]:
         VocabularyError: the package data is missing.
         RuleFileError: the stop-list file is invalid.
     """
-    # Deferred: simple_icd_10_cm loads its code tables on import; only when the
-    # extractor is built.
-    import simple_icd_10_cm as cm
-
     stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
                                                    StopRule)}
     titles: dict[str, str] = {}
-    for code in cm.get_all_codes(False):
+    for code, title in tabular_titles():
         if code.startswith(_CHAPTERS) and (len(code) == 3 or "-" in code):
-            titles.setdefault(head(cm.get_description(code)), code)
+            titles.setdefault(head(title), code)
     for code, _source, text in read_inclusion_terms():
         if code.startswith(_CHAPTERS) and _NOS.search(text):
             titles.setdefault(head(text), code)

@@ -13,6 +13,7 @@ mentioned in a note is coded for the initial encounter unless the note says othe
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import re
@@ -117,6 +118,21 @@ def _tabular_xml() -> str:
             "reinstall the pinned package: pip install --force-reinstall simple-icd-10-cm",
         )
     return xmls[-1].read_text(encoding="utf-8")
+
+
+_TITLE = re.compile(r"<diag>\s*<name>([^<]+)</name>\s*<desc>([^<]+)</desc>"
+                    r"|<section id=\"([^\"]+)\">\s*<desc>([^<]+)</desc>")
+
+
+def tabular_titles() -> list[tuple[str, str]]:
+    """(code, title) of every code and block ("E08-E13") of the tabular list, read from
+    the XML the inclusion terms come from (importing ``simple_icd_10_cm`` to ask it costs
+    about two seconds of start-up)."""
+    out = []
+    for m in _TITLE.finditer(_tabular_xml()):
+        code, title = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        out.append((code.strip(), html.unescape(title.strip())))
+    return out
 
 
 def read_inclusion_terms() -> list[tuple[str, int, str]]:
