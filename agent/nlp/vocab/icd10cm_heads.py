@@ -1,8 +1,9 @@
 """Diagnosis head terms from ICD-10-CM titles: the everyday names of common diagnoses that
 the MeSH variants lack ("diabetes", "delirium", "dementia", "acute appendicitis").
 
-Source (offline, the CMS tabular XML shipped in ``simple_icd_10_cm``): the titles of the 3-character categories
-and blocks of chapters A-R, and the inclusion terms marked NOS ("diabetes NOS" under E11).
+Source (offline, the CMS tabular XML shipped in ``simple_icd_10_cm``): the titles of the
+3-character categories and blocks of chapters A-R, and the inclusion terms marked NOS
+("diabetes NOS" under E11).
 A title is cut to its head: parentheses and what follows a comma, "due to", "with",
 "without" or "NOS" go ("Delirium due to known physiological condition" -> "delirium"),
 leading "other" / "unspecified" too. One-word heads must read as a condition, not an
