@@ -45,13 +45,9 @@ CHECKED_KINDS = ("claim_event", "switch_phrase", "drug_status", "says_current", 
 _STEM = 5
 
 
-def _stem(word: str) -> str:
-    return word.lower()[:_STEM]
-
-
 def word_stem(word: str) -> str:
     """The form words compare by in the gate (first letters, lower case)."""
-    return _stem(word)
+    return word.lower()[:_STEM]
 
 
 def unchecked_words(text: str, claims: list[Entity], cues: CueSet) -> list[str]:
@@ -95,7 +91,7 @@ def denied_spans(text: str, lo: int, hi: int, cues: CueSet,
 
 def plain_words(text: str, lo: int, hi: int, denied: list[tuple[int, int]]) -> set[str]:
     """Stems of the words of ``text[lo:hi]`` outside the denied stretches."""
-    return {_stem(m.group()) for m in _WORD.finditer(text, lo, hi)
+    return {word_stem(m.group()) for m in _WORD.finditer(text, lo, hi)
             if not any(a <= m.start() < b for a, b in denied)}
 
 
@@ -116,24 +112,24 @@ def evidence_lines(verification: Verification, notes: dict[str, Note],
     return out
 
 
-def evidence_words(verification: Verification, notes: dict[str, Note],
-                   layouts: dict[str, NoteLayout],
+def evidence_words(lines: list[tuple[Note, int, int]], layouts: dict[str, NoteLayout],
                    mentions: dict[str, list[Mention]],
-                   cues: CueSet | None = None) -> set[str]:
-    """Stems of the words of the lines holding the supporting evidence spans, and the
-    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice").
-    With ``cues``, words a denial reaches are left out: "no hemorrhagic transformation"
-    does not give "hemorrhagic transformation"."""
-    out: set[str] = set()
-    for note, lo, hi in evidence_lines(verification, notes, layouts):
-        layout = layouts[note.note_id]
-        denied = denied_spans(note.text, lo, hi, cues, layout) if cues is not None else []
-        out.update(plain_words(note.text, lo, hi, denied))
+                   cues: CueSet) -> tuple[set[str], set[str]]:
+    """Stems of the words of the evidence lines (:func:`evidence_lines`) and the
+    normalised values of those lines' attributes ("PO" is also "oral", "BID" "twice"):
+    those outside a denial's reach ("no hemorrhagic transformation" does not give
+    "hemorrhagic transformation"), and all of them."""
+    plain: set[str] = set()
+    every: set[str] = set()
+    for note, lo, hi in lines:
+        denied = denied_spans(note.text, lo, hi, cues, layouts[note.note_id])
+        plain.update(plain_words(note.text, lo, hi, denied))
+        every.update(plain_words(note.text, lo, hi, []))
         for m in mentions.get(note.note_id, []):
             if lo <= m.entity.start < hi:
                 for a in m.entity.attributes.values():
-                    out.update(_stem(w) for w in _WORD.findall(a.value or ""))
-    return out
+                    plain.update(word_stem(w) for w in _WORD.findall(a.value or ""))
+    return plain, every | plain
 
 
 def gate(verification: Verification, text: str, claims: list[Entity],
@@ -144,17 +140,14 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         return _uncheckable(verification, text, evidence)
     if verification.verdict != "SUPPORTED":
         return verification
-    have = evidence_words(verification, evidence.notes, evidence.layouts, evidence.by_note,
-                          evidence.cues)
+    lines = evidence_lines(verification, evidence.notes, evidence.layouts)
+    have, have_any = evidence_words(lines, evidence.layouts, evidence.by_note, evidence.cues)
     # A word the statement itself denies ("no hemorrhage") may be found denied.
     said_denied = denied_spans(text, 0, len(text), evidence.cues)
-    have_any = evidence_words(verification, evidence.notes, evidence.layouts,
-                              evidence.by_note) if said_denied else have
-    missing = [w for w in unchecked_words_at(text, claims, evidence.cues)
-               if _stem(w[0]) not in (have_any if any(a <= w[1] < b for a, b in said_denied)
-                                      else have)]
-    missing = [w for w, _ in missing] + _missing_counts_and_dates(
-        verification, text, claims, evidence)
+    missing = [w for w, at in unchecked_words_at(text, claims, evidence.cues)
+               if word_stem(w) not in (have_any if any(a <= at < b for a, b in said_denied)
+                                       else have)]
+    missing += _missing_counts_and_dates(lines, text, claims)
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
@@ -164,8 +157,8 @@ def gate(verification: Verification, text: str, claims: list[Entity],
                   f"evidence: {shown}"})
 
 
-def _missing_counts_and_dates(verification: Verification, text: str, claims: list[Entity],
-                              evidence: PatientEvidence) -> list[str]:
+def _missing_counts_and_dates(lines: list[tuple[Note, int, int]], text: str,
+                              claims: list[Entity]) -> list[str]:
     """Counts, ordinals and dates of a statement that no evidence line states."""
     covered = [(c.start, c.end) for c in claims] + [
         (a.start, a.end) for c in claims for a in c.attributes.values()]
@@ -175,7 +168,6 @@ def _missing_counts_and_dates(verification: Verification, text: str, claims: lis
     dates = stated_dates(text)
     if not (counts or ordinals or dates):
         return []
-    lines = evidence_lines(verification, evidence.notes, evidence.layouts)
     have_counts = {n for note, lo, hi in lines for n in line_counts(note.text[lo:hi])}
     have_ordinals = {n for note, lo, hi in lines for n in line_ordinals(note.text[lo:hi])}
     have_dates = {md for note, lo, hi in lines
@@ -193,7 +185,7 @@ def _uncheckable(verification: Verification, text: str,
     "implanted"; "About 50 cm was resected" when no note says 50)."""
     words = unchecked_words(text, [], evidence.cues)
     have = evidence.word_stems
-    missing = [w for w in words if _stem(w) not in have]
+    missing = [w for w in words if word_stem(w) not in have]
     undated = _DATE.sub(" ", text)  # dates are written many ways: not compared as numbers
     missing += [n for n in _NUMBER.findall(undated) if n not in evidence.numbers]
     if not missing:
@@ -206,7 +198,7 @@ def _uncheckable(verification: Verification, text: str,
 
 def word_stems(texts: Iterable[str]) -> set[str]:
     """Stems of every word of some texts (the patient's notes: built once per patient)."""
-    return {_stem(w) for text in texts for w in _WORD.findall(text)}
+    return {word_stem(w) for text in texts for w in _WORD.findall(text)}
 
 
 def numbers(texts: Iterable[str]) -> set[str]:
