@@ -248,14 +248,6 @@ def said_past_after(text: str, ent: Entity, blockers: list[tuple[int, int]], cue
                  "after") is not None
 
 
-def _label_rules_out(text: str, line_start: int, start: int, cues: CueSet) -> bool:
-    """Whether the line opens with a short label (before a colon) that rules out what it
-    lists ("Excluded:", "Considered and excluded:")."""
-    colon = text.find(":", line_start, start)
-    return colon != -1 and colon - line_start <= 40 and any(
-        c.label == "ruled_out" for c in cues.find("problem", text, line_start, colon))
-
-
 def make_mentions(note_id: str, date: str | None, order: int, text: str,
                   entities: list[Entity], cues: CueSet, layout: NoteLayout,
                   future_sections: frozenset[str] = frozenset()) -> list[Mention]:
@@ -296,7 +288,8 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                 text, e, _nearby(problems, e, lo - margin, hi + margin), cues, clause)
             # "Considered and excluded: acute coronary syndrome (troponin negative x2),
             # aortic stenosis": a label opening the line rules out every item of it.
-            ruled_out = ruled_out or _label_rules_out(text, line_start, e.start, cues)
+            ruled_out = ruled_out or any(c.label == "ruled_out" for c in
+                                         cues.in_line_label("problem", text, e.start))
         planned = (e.section in future_sections
                    or any(c.label == "planned"
                           for c in cues.find("claim_event", text, *clause))

@@ -51,11 +51,7 @@ def _line_label_status(ent: Entity, text: str, rules: Rules) -> str | None:
     """The status a label opening the problem's line gives every problem of the line
     ("Excluded: acute coronary syndrome (flat troponin), pneumonia", "Considered and
     excluded: UTI, stroke / ICH", "Resolved: AKI")."""
-    line_start = text.rfind("\n", 0, ent.start) + 1
-    colon = text.find(":", line_start, ent.start)
-    if colon == -1 or colon - line_start > 40:
-        return None
-    cues = rules.cues.find("problem", text, line_start, colon)
+    cues = rules.cues.in_line_label("problem", text, ent.start)
     found = {c.label for c in cues} & {"ruled_out", "resolved"}
     return min(found, key=lambda x: _STATUS_RANK[x]) if found else None
 

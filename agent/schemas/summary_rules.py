@@ -179,6 +179,17 @@ class CueSet:
                 kept.append(cue)
         return sorted(kept, key=lambda c: c.start)
 
+    def in_line_label(self, kind: str, text: str, pos: int,
+                      max_chars: int = 40) -> list[CueMatch]:
+        """Cues of a kind in the short label (up to a colon, at most ``max_chars``) that
+        opens the line holding ``pos`` before it ("Excluded: ACS, pneumonia", "Considered
+        and excluded: UTI"): a list label speaks of every item after it."""
+        line_start = text.rfind("\n", 0, pos) + 1
+        colon = text.find(":", line_start, pos)
+        if colon == -1 or colon - line_start > max_chars:
+            return []
+        return self.find(kind, text, line_start, colon)
+
     def regex(self, kind: str, *, label: str | None = None,
               position: str | None = None) -> re.Pattern[str] | None:
         """One regex for the rules of a kind (optionally one label / one side): the
