@@ -56,6 +56,10 @@ _TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Prof|Fr)"
 _TITLE_NEXT = re.compile(rf"\b({_TITLE}\.?[ \t]+)([a-z]{{3,}})\b")
 _NOT_AFTER_TITLE = frozenset({"and", "the", "for", "who", "was", "will", "has", "had", "his",
                               "her", "saw", "says", "said", "note", "office", "team", "visit"})
+# Verbs and adverbs that follow a relative in a note ("SON MAY CALL", "WIFE HERE").
+_NOT_AFTER_CUE = frozenset({"may", "here", "home", "present", "aware", "updated", "visited",
+                            "called", "at", "bedside", "states", "reports", "wants", "agrees",
+                            "ok", "okay", "fine", "well", "too", "also"})
 _AFTER_TITLE = re.compile(rf"\b({_TITLE}\.?\s+(?:[A-Z][a-z]+\s+)?)([a-z]{{3,}})\b")
 _FIRST_BEFORE = re.compile(r"(?<![\w'])([a-z]{3,})(?=\s+[A-Z][a-z]+\b)")
 # ... only where the pair ends a phrase (a comma, a bracket, a credential, the line end):
@@ -105,6 +109,31 @@ class Recaser:
     # never begin a facility's name before them (clinical vocabulary).
     facility_heads: frozenset[str] = frozenset()
     lead_stop: frozenset[str] = frozenset()
+    # Relatives and person roles ("wife", "son", "pastor", "sw", "officer"): the word after
+    # one names a person when the name dictionaries hold it ("WIFE ROSE", "PASTOR GREEN")
+    # or it is no English word ("SW OKONKWO").
+    person_cues: frozenset[str] = frozenset()
+
+    @cached_property
+    def _after_person_cue(self) -> re.Pattern[str] | None:
+        if not self.person_cues:
+            return None
+        cues = "|".join(re.escape(c) for c in sorted(self.person_cues, key=len, reverse=True))
+        return re.compile(rf"(?<![\w'’])((?i:{cues})(?:['’]s)?\.?[ \t]+(?:(?i:is|named)[ \t]+)?)"
+                          r"([a-z][a-z'’]+)\b")
+
+    def _person_after_cue(self, m: re.Match[str]) -> str:
+        word = m.group(2)
+        low = word.lower()
+        known = word.upper() in self.names or (len(low) >= 3 and low not in self.common)
+        # A verb form of a common word is what the relative does ("DAUGHTER COOKS", "mom
+        # needs the truck"), not a name.
+        verb = any(low.endswith(e) and low[:-len(e)] in self.common for e in ("s", "ed", "ing"))
+        if (known and not verb and low not in _NOT_AFTER_TITLE
+                and low not in _LEAD_STOP and low not in _NOT_AFTER_CUE
+                and low not in self.clinical):
+            return m.group(1) + _cap(word)
+        return m.group()
 
     @cached_property
     def _facility_heads(self) -> re.Pattern[str]:
@@ -202,6 +231,10 @@ class Recaser:
         # common word ("Dr Philippa wexford" -> "Dr Philippa Wexford").
         out = _AFTER_TITLE.sub(lambda m: m.group(1) + (
             _cap(m.group(2)) if m.group(2).upper() in self.names else m.group(2)), out)
+        # After a relative or a person's role, a word the name dictionaries hold is a name
+        # even when it is also a common word ("WIFE ROSE", "son river", "PASTOR GREEN").
+        if self._after_person_cue is not None:
+            out = self._after_person_cue.sub(self._person_after_cue, out)
         # A first name that is also a common word, before a proper word ("ana Ferreira").
         out = _FIRST_BEFORE.sub(lambda m: _cap(m.group(1))
                                 if m.group(1).upper() in self.first_names else m.group(1),

@@ -46,6 +46,11 @@ _LEARN_MIN_SCORE = 0.8
 _NOT_IN_ACRONYM = frozenset({"&", "and", "of", "the", "de", "del", "for", "at"})
 
 
+# Roles written before a person's surname in notes, besides the titles of the pack.
+_PERSON_ROLES = frozenset({"sw", "cm", "np", "chaplain", "officer", "trooper", "tpr",
+                           "deputy", "sgt", "coach", "dr"})
+
+
 @dataclass
 class PatientMemory:
     """Identifiers confidently found in one patient's notes, to find their other mentions.
@@ -157,7 +162,10 @@ class Detector:
             # Words of disease names ("chronic", "heart failure") begin a service, not
             # a facility's name; place and facility words, and surnames ("Hill"), may.
             lead_stop=(disease_words() - suffix_words - _PLACE_WORDS
-                       - {w.lower() for w in first | last} - world_places()))
+                       - {w.lower() for w in first | last} - world_places()),
+            person_cues=frozenset(
+                {r.lower() for r in self.pack.names.relations if " " not in r}
+                | {t.lower().rstrip(".") for t in self.pack.names.titles} | _PERSON_ROLES))
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
         self.analyzer = build_analyzer(recognizers)
 
