@@ -33,6 +33,13 @@ _STREET_WORDS = re.compile(
     r"(\b\d{1,6}[ \t]+)((?:[A-Za-z][a-z]+[ \t]+){1,4})"
     r"((?i:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Court|Ct|Place|Pl|"
     r"Highway|Hwy|Parkway|Pkwy|Circle|Terrace|Way)\b)")
+# A street named without a house number after "on"/"off" ("LIVES ON CEDAR HOLLOW RD").
+_STREET_AFTER_PREP = re.compile(
+    r"(\b(?i:on|off|along|near)[ \t]+)((?:[A-Za-z][a-z]+[ \t]+){1,3})"
+    r"((?i:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Highway|Hwy|Pike|"
+    r"Parkway|Pkwy|Trail)\b)")
+_NOT_STREET_LEAD = frozenset({"the", "a", "an", "his", "her", "their", "our", "my", "this",
+                              "that", "same", "main"})
 # Words a number counts (a dose, a duration): never a street name after a house number.
 _COUNTED = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years",
                       "hour", "hours", "tab", "tabs", "tablet", "tablets", "cap", "caps", "mg",
@@ -201,6 +208,7 @@ class Recaser:
         # The words between a house number and a street suffix name the street ("480
         # faunce corner Rd" -> "480 Faunce Corner Rd").
         out = _STREET_WORDS.sub(self._street, out)
+        out = _STREET_AFTER_PREP.sub(self._street_after_prep, out)
         # The word after "St." / "Mount" names the place ("ST. JUDE'S" -> "St. Jude's").
         out = _SAINT_NEXT.sub(lambda m: m.group(1) + m.group(2).upper(), out)
         # A state code before a ZIP code ("NORWOOD OH 45212") is a state code.
@@ -271,6 +279,13 @@ class Recaser:
         # Facility and service words only: a common word is rarely the start of one
         # ("bay" is not clipped from anything here; "surg" is from "surgery").
         return tuple(w for w in self.place_words if len(w) >= 5)
+
+    def _street_after_prep(self, m: re.Match[str]) -> str:
+        words = m.group(2).lower().split()
+        if words[0] in _NOT_STREET_LEAD or any(w in self.clinical or w in _COUNTED
+                                               for w in words):
+            return m.group()
+        return self._street(m)
 
     @staticmethod
     def _street(m: re.Match[str]) -> str:

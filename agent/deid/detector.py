@@ -31,6 +31,7 @@ from agent.deid.lexicons import (
     state_names,
     world_places,
 )
+from agent.deid.organisations import employers
 from agent.deid.registry import PACK_FILE, build_analyzer, load_pack
 from agent.errors import ConfigError
 from agent.schemas.deid import PHI_TYPES, PhiSpan
@@ -196,6 +197,10 @@ class Detector:
                               end=offset + r.end, score=round(float(r.score), 3),
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))
                       for r in results if r.entity_type in wanted]
+            if "HOSPITAL" in wanted:
+                spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
+                          for s in employers(piece, common=self.recaser.common,
+                                             is_clinical=self.names.is_clinical)]
         spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(text[s.start:s.end])]
         spans = towns_in_facilities(spans)
         if memory is not None:

@@ -342,6 +342,12 @@ class PhiNameRecognizer(EntityRecognizer):
         self._called = re.compile(
             r"\b(?i:goes\s+by|prefers(?:\s+to\s+be\s+called)?|called|aka|a\.k\.a\.|nicknamed|"
             r"known\s+as)\s+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
+        # A quoted word after a relative ('SON WALTER JR "BUD"', 'brother "King"') or after
+        # asking or calling for someone ('CALLING OUT FOR "RUBY"'): the name they go by.
+        self._quoted_person = re.compile(
+            rf"(?:(?<![A-Za-z])(?P<rel>(?i:{relations}))(?:[ \t]+[A-Z][\w.'’-]*){{0,3}}?"
+            r"|\b(?i:asking|asks|asked|calling(?:[ \t]+out)?|calls|called|crying|looking|"
+            r"screaming|yelling)[ \t]+(?i:for))[ \t]+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
         # Chat exports: "[03/01 07:41] priya v-h: ...", "jp gagnon rn 21:14: ...": the
         # speaker after a bracketed time stamp, or before a credential and a time.
         speaker = r"(?P<phi>[A-Za-z][A-Za-z.'’-]*(?:[ \t]+[A-Za-z][A-Za-z.'’-]*){0,2}?)"
@@ -448,6 +454,13 @@ class PhiNameRecognizer(EntityRecognizer):
                    and (not self.lexicon.is_common(w) or self._first_name(w))
                    for w in words if len(w) >= 2):
                 out.append(_result("NAME", *m.span(group), 0.92, "name:chat_speaker"))
+        for m in self._quoted_person.finditer(text):
+            word = m.group("phi")
+            # A quoted thing asked for ('"water"') is a common word, at most a surname.
+            known = self._known([word]) if m.group("rel") else self._first_name(word)
+            if not self.is_clinical(word) and (
+                    known or self.lexicon is None or not self.lexicon.is_common(word)):
+                out.append(_result("NAME", *m.span("phi"), 0.85, "name:quoted_person"))
         for m in self._called.finditer(text):
             if not self.is_clinical(m.group("phi")):
                 out.append(_result("NAME", *m.span("phi"), 0.85, "name:called"))
