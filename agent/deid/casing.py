@@ -40,6 +40,14 @@ _STREET_AFTER_PREP = re.compile(
     r"Parkway|Pkwy|Trail)\b)")
 _NOT_STREET_LEAD = frozenset({"the", "a", "an", "his", "her", "their", "our", "my", "this",
                               "that", "same", "main"})
+# A phrase after a care preposition, before "in <town>" or "(<town>)": the town says the
+# phrase is a place there ("REHAB AT HARBOR LEDGE IN CAMDEN", "BED AT BRANDYWINE HOUSE
+# (MILFORD)").
+_PLACE_BEFORE_TOWN = re.compile(
+    r"(\b(?:at|to|from)[ \t]+)((?:(?!(?:at|to|from|in)\b)[A-Za-z][A-Za-z'’&-]*[ \t]+){1,4}?)"
+    r"((?:in[ \t]+|\([ \t]*)(?P<town>[A-Za-z][a-z'’-]+(?:[ \t][A-Za-z][a-z'’-]+)?)"
+    r"(?=[ \t]*[),.;:!?\"“”]|[ \t]*$|[ \t]+\d))",
+    re.MULTILINE)
 # Words a number counts (a dose, a duration): never a street name after a house number.
 _COUNTED = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years",
                       "hour", "hours", "tab", "tabs", "tablet", "tablets", "cap", "caps", "mg",
@@ -209,6 +217,7 @@ class Recaser:
         # faunce corner Rd" -> "480 Faunce Corner Rd").
         out = _STREET_WORDS.sub(self._street, out)
         out = _STREET_AFTER_PREP.sub(self._street_after_prep, out)
+        out = _PLACE_BEFORE_TOWN.sub(self._place_before_town, out)
         # The word after "St." / "Mount" names the place ("ST. JUDE'S" -> "St. Jude's").
         out = _SAINT_NEXT.sub(lambda m: m.group(1) + m.group(2).upper(), out)
         # A state code before a ZIP code ("NORWOOD OH 45212") is a state code.
@@ -279,6 +288,15 @@ class Recaser:
         # Facility and service words only: a common word is rarely the start of one
         # ("bay" is not clipped from anything here; "surg" is from "surgery").
         return tuple(w for w in self.place_words if len(w) >= 5)
+
+    def _place_before_town(self, m: re.Match[str]) -> str:
+        town = m.group("town").lower()
+        words = m.group(2).split()
+        if (town not in self.towns and town not in self.local_towns) or any(
+                w.lower() in _LEAD_STOP or w.lower() in self.lead_stop
+                or w.lower() in self.clinical for w in words):
+            return m.group()
+        return m.group(1) + " ".join(_cap(w) for w in words) + " " + m.group(3)
 
     def _street_after_prep(self, m: re.Match[str]) -> str:
         words = m.group(2).lower().split()

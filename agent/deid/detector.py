@@ -192,7 +192,8 @@ class Detector:
             # capitals are the recaser's guesses: there it needs a town or a facility noun.
             results = [r for r in results
                        if r.recognition_metadata.get("recognizer_name") != "care_slot:facility"
-                       or not one_case(_line_at(piece, r.start))]
+                       or not one_case(_line_at(piece, r.start))
+                       or self._town_follows(piece, r.start, r.end)]
             spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
                               end=offset + r.end, score=round(float(r.score), 3),
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))
@@ -272,6 +273,16 @@ class Detector:
                                        score=0.7, recognizer="gazetteer:after_place"))
                     break
         return out
+
+    def _town_follows(self, text: str, start: int, end: int) -> bool:
+        """A known town right after a phrase ("HARBOR LEDGE IN CAMDEN", "BRANDYWINE HOUSE
+        (MILFORD)"): the phrase is a place of that town, a facility. One common word is
+        not a name ("WENT TO CHURCH IN DOVER")."""
+        words = text[start:end].split()
+        if len(words) == 1 and words[0].lower() in self.recaser.common:
+            return False
+        m = _TOWN_FOLLOWS.match(text, end)
+        return m is not None and m.group("town").lower() in self._towns_after
 
     def _is_place(self, surface: str) -> bool:
         """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab")."""
@@ -456,6 +467,9 @@ _STATE_AFTER = re.compile(r"(?:,[ \t]*(?:[A-Z]{2}|[A-Z][a-z]+(?:[ \t][A-Z][a-z]+
 _TOWN_AFTER_PLACE = re.compile(
     r"(?:,[ \t]*|[ \t]*\([ \t]*)(?P<town>[A-ZÀ-ÖØ-Þ][\w'’-]*(?:[ \t](?:(?:de|du|del|la|le)[ \t])?"
     r"[A-ZÀ-ÖØ-Þ][\w'’-]*){0,2})")
+_TOWN_FOLLOWS = re.compile(r"(?:[ \t]+(?i:in)[ \t]+|[ \t]*\([ \t]*)(?P<town>[A-Za-z][a-z'’-]+"
+                           r"(?:[ \t][A-Za-z][a-z'’-]+)?)(?=[ \t]*[),.;:!?\"“”]|[ \t]*$|[ \t]+\d)",
+                           re.MULTILINE | re.IGNORECASE)
 # What may follow a name on its line: an initial, or (a particle and) one word.
 _NAME_REST = re.compile(
     r"[ \t](?:(?P<initial>[A-Za-z]\.)(?![\w])|(?:(?P<particle>(?i:van|von|de|der|den|del|la|le|"

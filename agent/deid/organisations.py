@@ -30,7 +30,7 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.&-]*|&")
 _STOP = frozenset({
     "in", "on", "at", "for", "since", "as", "and", "but", "until", "when", "who", "where",
     "to", "from", "near", "off", "x", "call", "cell", "phone", "ph", "is", "was", "has",
-    "had", "will", "says", "said", "where", "while", "about", "after", "before", "with",
+    "had", "will", "says", "said", "while", "about", "after", "before", "with",
     "by", "or", "so", "then", "per", "because", "now", "still", "till", "thru", "via"})
 # A phrase that begins with one of these is no proper name ("works at the hospital",
 # "works at night", "retired from his job").
@@ -38,7 +38,7 @@ _NOT_FIRST = frozenset({
     "a", "an", "the", "his", "her", "their", "our", "my", "your", "its", "this", "that",
     "home", "night", "nights", "day", "days", "least", "times", "same", "local", "work",
     "school", "church", "age", "full", "part", "weekends", "one", "two", "several", "some",
-    "many", "all", "any", "no", "both", "each", "another", "other", "most", "least"})
+    "many", "all", "any", "no", "both", "each", "another", "other", "most"})
 _MAX_WORDS = 5
 
 
