@@ -375,9 +375,11 @@ class PhiNameRecognizer(EntityRecognizer):
         self._title_initial = re.compile(
             rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>[A-Z]\.(?:\s?[A-Z]\.)?)"
             rf"(?!\s*{NAME_TOKEN})")
-        # "Parkinson's disease", and "Lou Gehrig's disease" (a first word before the eponym).
+        # "Parkinson's disease", "Lou Gehrig's disease" (a first word before the eponym),
+        # "Babcock and Kocher clamps" (eponyms sharing one head).
         self._eponym = re.compile(
-            rf"^(?:\s+[A-Z][a-z]+)?(?:['’]s?)?\s*(?:{_alternation(rules.eponym_heads)})\b",
+            rf"^(?:\s+(?:(?:and|or|&)\s+)?[A-Z][a-z]+)?(?:['’]s?)?\s*"
+            rf"(?:{_alternation(rules.eponym_heads)})\b",
             re.IGNORECASE)
         super().__init__(supported_entities=["NAME"], name="name", supported_language="en")
 
