@@ -209,9 +209,18 @@ class PhiDateRecognizer(EntityRecognizer):
         # "08NOV2026", "8-NOV-26": day, month abbreviation and year run together.
         ("d_mon_y_compact", r"\b\d{1,2}-?(?:" + _MONTH_ABBR + r")-?(?:\d{4}|\d{2})\b", 0.9,
          False),
-        ("holiday", r"\b(?:Christmas(?:\s+(?:Day|Eve))?|Thanksgiving(?:\s+Day)?|New\s+Year's"
+        ("holiday", r"\b(?:Christmas(?:\s+(?:Day|Eve))?|Thanksgiving(?:\s+Day)?|New\s+Year['’]?s"
          r"(?:\s+(?:Day|Eve))?|Easter(?:\s+Sunday)?|Halloween|Independence\s+Day|Labor\s+Day|"
-         r"Memorial\s+Day|Valentine's\s+Day)\b", 0.7, False),
+         r"Memorial\s+Day|Veterans\s+Day|Valentine['’]?s\s+Day|(?:Mother|Father)['’]?s\s+Day|"
+         r"St\.?\s+Patrick['’]?s(?:\s+Day)?|Good\s+Friday|Juneteenth|Presidents['’]?\s+Day|"
+         r"(?:Martin\s+Luther\s+King|MLK)(?:\s+Jr\.?)?\s+Day|Fourth\s+of\s+July)\b", 0.7, False),
+        # "on 5-21", "since 11-3", "~0600 9-5": a month and day with a dash after a word or
+        # time that dates it (a dash alone is a range too often: "2-3 L", "5-10 mg").
+        ("md_dash", r"(?:\b(?i:on|since|from|until|till|thru|through|by|of|dated?|dos|dob|"
+         r"before|after)\s+|(?<![\d:])\d{4}h?\s+)(?P<phi>(?P<m>\d{1,2})-(?P<d>\d{1,2}))(?![\d/-]|"
+         r"\.\d|\s*(?i:mg|mcg|g|ml|l|cc|units?|x|times|days?|weeks?|wks?|months?|hrs?|hours?|"
+         r"min|%|beats|bpm|lb|lbs|kg|cm|mm|am|pm|yrs?|years?|tabs?|puffs?|drops?|shifts?|/)\b)",
+         0.75, True),
     )
     _MONTH_ALONE = re.compile(rf"\b(?:{_MONTH_FULL.replace('May|', '')}|{_MONTH_ABBR}|"
                               rf"JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
@@ -255,7 +264,7 @@ class PhiDateRecognizer(EntityRecognizer):
         results: list[RecognizerResult] = []
         for name, rx, score, numeric in self._compiled:
             for m in rx.finditer(text):
-                start, end = m.span()
+                start, end = m.span("phi" if "phi" in rx.groupindex else 0)
                 if numeric and not self._valid_md(m):
                     continue
                 if name in ("md", "my") and self._look_alike(text, start, end):
