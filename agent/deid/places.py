@@ -40,12 +40,13 @@ class PhiAddressRecognizer(EntityRecognizer):
       region code and postcode), and the words after ``<address>,`` on the same line;
     - ``in <Town> 6091``: a capitalised place name followed by a postcode.
 
-    Words that are clinical (drug and disease names, section and unit words) veto a match.
+    Words that are clinical (drug and disease names, section and unit words) veto a match;
+    a house number never starts with 0 (a clock time: "at 0315 SBP dropped to 82").
     """
 
     _STREET = re.compile(
         rf"(?:^[ \t>]*|\b(?:at|is|to|address|with|of|from)[ \t]+|:[ \t]*)"
-        rf"(?P<phi>\d{{1,6}}[ \t]+(?:\d{{1,4}}[ \t]+(?:{_WORD}[ \t]+){{0,4}}{_WORD}"
+        rf"(?P<phi>[1-9]\d{{0,5}}[ \t]+(?:\d{{1,4}}[ \t]+(?:{_WORD}[ \t]+){{0,4}}{_WORD}"
         rf"|(?:{_WORD}[ \t]+){{1,5}}\d{{1,4}}[A-Za-z]?\.?))"
         rf"(?=[ \t]*(?:,|\n|$|{_UNIT}|st\.))", re.MULTILINE)
     _UNIT_LINE = re.compile(rf"^[ \t>]*(?P<phi>{_UNIT}[ \t]*#?[A-Z0-9-]+)[ \t]*$", re.MULTILINE)

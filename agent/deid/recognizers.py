@@ -213,7 +213,7 @@ class PhiDateRecognizer(EntityRecognizer):
          r"(?:\s+(?:Day|Eve))?|Easter(?:\s+Sunday)?|Halloween|Independence\s+Day|Labor\s+Day|"
          r"Memorial\s+Day|Veterans\s+Day|Valentine['’]?s\s+Day|(?:Mother|Father)['’]?s\s+Day|"
          r"St\.?\s+Patrick['’]?s(?:\s+Day)?|Good\s+Friday|Juneteenth|Presidents['’]?\s+Day|"
-         r"(?:Martin\s+Luther\s+King|MLK)(?:\s+Jr\.?)?\s+Day|Fourth\s+of\s+July)\b", 0.7, False),
+         r"(?:Martin\s+Luther\s+King|MLK)(?:\s+Jr\.?)?\s+Day|Fourth\s+of\s+July)\b", 0.9, False),
         # "on 5-21", "since 11-3", "~0600 9-5": a month and day with a dash after a word or
         # time that dates it (a dash alone is a range too often: "2-3 L", "5-10 mg").
         ("md_dash", r"(?:\b(?i:on|since|from|until|till|thru|through|by|of|dated?|dos|dob|"

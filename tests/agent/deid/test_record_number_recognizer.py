@@ -31,9 +31,15 @@ def test_when_identifier_is_written_then_it_is_found(find_phi, text, expected):
     assert expected in find_phi(text)
 
 
-def test_when_npi_fails_luhn_then_no_result(find_phi):
-    assert not [p for p in find_phi("NPI 1722095830") if p[0] == "LICENSE"]
+def test_when_unlabelled_number_fails_npi_luhn_then_no_licence(find_phi):
+    assert not [p for p in find_phi("ref 1722095830 sent") if p[0] == "LICENSE"]
     assert luhn_ok("80840" + "1722095837")
+
+
+def test_when_labelled_npi_fails_luhn_then_it_is_still_removed(find_phi):
+    # A number named as an NPI is an identifier whether or not its check digit holds
+    # (like an SSN that fails a validity rule).
+    assert ("LICENSE", "1722095830") in find_phi("NPI 1722095830")
 
 
 def test_when_dea_check_digit_is_wrong_then_no_result(find_phi):

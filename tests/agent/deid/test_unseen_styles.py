@@ -388,3 +388,124 @@ def test_when_a_verb_follows_a_name_then_it_stays_out(find_phi):
 ])
 def test_when_an_age_is_said_of_a_person_then_only_an_age_is_taken(find_phi, text, ages):
     assert [s for t, s in find_phi(text) if t == "AGE"] == ages
+
+
+# ---- issue 13, this stop: mechanisms found on the blind deid_dev4 / deid_dev5 corpora -------
+def _surfaces(found: list[tuple[str, str]]) -> set[str]:
+    return {s for _, s in found}
+
+
+@pytest.mark.parametrize(("text", "employer"), [
+    ("SON IS A MECHANIC AT GRANITE FALLS AUTO BODY IN KEENE, WILL VISIT SAT.",
+     "GRANITE FALLS AUTO BODY"),
+    ("pt retired from juniper ridge canning co. 10 yrs ago, smoked 1 ppd.",
+     "juniper ridge canning co"),
+    ("Husband drives for Tallmadge Freight and is away weekdays.", "Tallmadge Freight"),
+])
+def test_when_a_job_names_its_place_then_the_employer_is_found(find_phi, text, employer):
+    assert any(employer in s or s in employer for s in _surfaces(find_phi(text))
+               if len(s) > 4)
+
+
+@pytest.mark.parametrize("text", [
+    "WIFE WORKS AT NIGHT, WILL CALL IN AM. PT RETIRED FROM TEACHING IN 2019.",
+    "She works from home and is a patient at the clinic.",
+])
+def test_when_the_words_after_a_job_are_no_name_then_no_employer(find_phi, text):
+    assert not [t for t, _ in find_phi(text) if t == "HOSPITAL"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("SOCIAL: DAUGHTER HOPE AND GRANDSON CHASE AT BEDSIDE UNTIL 2100, QUESTIONS ANSWERED.",
+     "HOPE"),
+    ("pt says her husband is rusty, he will bring the walker tomorrow after work.", "rusty"),
+    ("FAMILY MTG WITH PASTOR FROST AND BOTH SONS, GOALS OF CARE DISCUSSED AT LENGTH.", "FROST"),
+])
+def test_when_a_one_case_line_names_a_relative_with_a_common_word_then_it_is_found(
+        find_phi, text, name):
+    assert name in " ".join(_surfaces(find_phi(text)))
+
+
+def test_when_a_relative_does_something_then_the_verb_is_no_name(find_phi):
+    found = _surfaces(find_phi("DIET: LOW NA. DAUGHTER COOKS AT HOME, SON NEEDS A RIDE. "
+                               "WIFE UPDATED BY PHONE, VERBALIZED UNDERSTANDING."))
+    assert not found & {"COOKS", "NEEDS", "UPDATED"}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("HOSPITALIST PAGED, PAGER 7-3391, AWARE OF K 3.1 AND REPLETED.", "7-3391"),
+    ("report called to charge rn marisol, x48812, questions answered", "48812"),
+    ("SON REACHED AT 555-0177 (LOCAL), UPDATED ON PLAN.", "555-0177"),
+    ("after hours line 614 - 555 - 0190 for questions", "614 - 555 - 0190"),
+])
+def test_when_a_phone_is_an_extension_a_pager_or_local_then_it_is_found(find_phi, text, value):
+    assert ("PHONE", value) in find_phi(text)
+
+
+@pytest.mark.parametrize("text", [
+    "UOP 35-55CC/HR OVERNIGHT, 1L NS BOLUS GIVEN X 1000.",
+    "HR 80S SR, HR 100-118 ST WITH ACTIVITY. AT 0315 SBP DROPPED TO 82.",
+    "Infuse 250 mL over 2 hrs. Pain 3-4/10.",
+])
+def test_when_a_rate_or_a_rhythm_looks_like_an_id_a_phone_or_a_street_then_none(find_phi, text):
+    assert not [t for t, _ in find_phi(text)
+                if t in ("ID", "PHONE", "STREET_ADDRESS", "ACCOUNT")]
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), [
+    ("MRN UHC 5520917 ADMITTED 3/2", "UHC 5520917", "MRN"),
+    ("SUBSCRIBER ID QRT 552 019 884, GROUP 0091", "QRT 552 019 884", "HEALTH_PLAN"),
+    ("Coverage: Aetna, group K-4471902", "K-4471902", "HEALTH_PLAN"),
+    ("DL T552 904 118 730 IN WALLET", "T552 904 118 730", "LICENSE"),
+    ("Sheriff's deputy (badge 5521) at bedside.", "5521", "ID"),
+    ("Transcribed by: RLK  Job #: 5512093", "5512093", "ID"),
+])
+def test_when_an_id_is_grouped_or_short_behind_its_label_then_it_is_found(find_phi, text, value,
+                                                                         kind):
+    assert (kind, value) in find_phi(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("SON 'DUKE' AT BEDSIDE; PT CALLING OUT FOR \"LOTTIE\" OVERNIGHT.", "LOTTIE"),
+    ('brother "tiny" drove down from the farm', "tiny"),
+])
+def test_when_a_quoted_name_follows_a_relative_or_a_call_then_it_is_found(find_phi, text, value):
+    assert value in _surfaces(find_phi(text))
+
+
+def test_when_something_asked_for_is_quoted_then_it_is_no_name(find_phi):
+    assert not find_phi('PT ASKING FOR "JUICE" AND "BLANKETS" ALL NIGHT, CALM THIS AM.')
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("HOME IS A FARMHOUSE ON WILLOW BEND RD, NO NEIGHBORS CLOSE.", "WILLOW BEND RD"),
+    ("went home to feed the horses on county road 118", "county road 118"),
+])
+def test_when_a_street_has_no_number_in_one_case_text_then_it_is_found(find_phi, text, value):
+    assert ("STREET_ADDRESS", value) in find_phi(text)
+
+
+def test_when_a_known_town_follows_a_one_case_phrase_then_the_phrase_is_a_facility(find_phi):
+    found = find_phi("AGREED TO SHORT STAY AT HERON POINT IN BANGOR, BED OFFERED FOR MONDAY. "
+                     "PT WENT TO CHURCH IN BANGOR ON SUNDAY.")
+    assert ("HOSPITAL", "HERON POINT") in found
+    assert ("HOSPITAL", "CHURCH") not in found
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("wants to be home by mother's day, family visiting", "mother's day"),
+    ("Fall at home on 4-17, found by neighbor.", "4-17"),
+])
+def test_when_a_date_is_a_holiday_or_a_dashed_month_day_then_it_is_found(find_phi, text, value):
+    assert ("DATE", value) in find_phi(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Wean O2 on 2-4 L NC to keep sats 90s.", "Take 1-2 tabs on 3-4 days as needed.",
+])
+def test_when_a_dashed_range_has_a_unit_then_it_is_no_date(find_phi, text):
+    assert not [t for t, _ in find_phi(text) if t == "DATE"]
+
+
+def test_when_eponyms_share_one_head_then_neither_is_a_name(find_phi):
+    assert not find_phi("Allis and Kocher clamps were used; Trendelenburg position.")
