@@ -47,6 +47,8 @@ _LEARN_MIN_SCORE = 0.8
 _NOT_IN_ACRONYM = frozenset({"&", "and", "of", "the", "de", "del", "for", "at"})
 
 
+_ADDRESS_TOWN = frozenset({"city_cues:city_before_state_zip", "city_cues:city_before_zip",
+                           "city_cues:city_after_street"})
 # Roles written before a person's surname in notes, besides the titles of the pack.
 _PERSON_ROLES = frozenset({"sw", "cm", "np", "chaplain", "officer", "trooper", "tpr",
                            "deputy", "sgt", "coach", "dr"})
@@ -202,7 +204,10 @@ class Detector:
                 spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
                           for s in employers(piece, common=self.recaser.common,
                                              is_clinical=self.names.is_clinical)]
-        spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(text[s.start:s.end])]
+        # The town slot of an address (before a state and ZIP, after a street) names a town
+        # whatever else the word means ("104 North St, Normal, IL 61761").
+        spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(
+            text[s.start:s.end], address_slot=s.recognizer in _ADDRESS_TOWN)]
         spans = towns_in_facilities(spans)
         if memory is not None:
             return self.with_memory(text, spans, memory, wanted)
@@ -284,12 +289,13 @@ class Detector:
         m = _TOWN_FOLLOWS.match(text, end)
         return m is not None and m.group("town").lower() in self._towns_after
 
-    def _is_place(self, surface: str) -> bool:
-        """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab")."""
+    def _is_place(self, surface: str, *, address_slot: bool = False) -> bool:
+        """A town is never a unit or clinical word ("moved to ICU", "returned to Rehab"),
+        except in the town slot of an address, where the slot decides."""
         words = [w.lower().rstrip(".") for w in surface.split()]
         if len(surface) <= 2:
             return False  # a state or country code
-        return bool(words) and not all(w in self._not_places for w in words)
+        return bool(words) and (address_slot or not all(w in self._not_places for w in words))
 
     def learn(self, text: str, spans: list[PhiSpan], memory: PatientMemory) -> None:
         """Add a note's confident identifiers (and a name's own words) to ``memory``."""

@@ -509,3 +509,16 @@ def test_when_a_dashed_range_has_a_unit_then_it_is_no_date(find_phi, text):
 
 def test_when_eponyms_share_one_head_then_neither_is_a_name(find_phi):
     assert not find_phi("Allis and Kocher clamps were used; Trendelenburg position.")
+
+
+def test_when_a_town_that_is_a_word_stands_in_an_address_then_it_is_found(find_phi):
+    found = find_phi("Pharmacy: Oak Leaf Drug, 22 Elm St, Normal, IL 61761.")
+    assert any(t == "CITY" and "Normal" in s for t, s in found)
+    assert not [s for t, s in find_phi("Neuro exam normal, IL-6 pending.") if t == "CITY"]
+
+
+@pytest.mark.parametrize(("text", "initials"), [
+    ("Transcribed by: QRT   D: 04/02/2026", "QRT"), ("dictated by jlw 5/1 09:12", "jlw"),
+])
+def test_when_initials_follow_a_dictation_label_then_they_are_a_name(find_phi, text, initials):
+    assert ("NAME", initials) in find_phi(text)
