@@ -351,6 +351,12 @@ class PhiNameRecognizer(EntityRecognizer):
         self._called = re.compile(
             r"\b(?i:goes\s+by|prefers(?:\s+to\s+be\s+called)?|called|aka|a\.k\.a\.|nicknamed|"
             r"known\s+as)\s+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
+        # A signature line: a dash, a name (an initial, one or two words) and a credential
+        # ending the line ("-- P. MAY RN", "-- b. long rn", "- wells cna"). The slot makes
+        # the words a name even when they are English words.
+        self._signature = re.compile(
+            rf"^[ \t]*[-–—]{{1,2}}[ \t]*(?P<phi>(?:[A-Za-z]\.[ \t]*)?[A-Za-z][A-Za-z'’-]+"
+            rf"(?:[ \t]+[A-Za-z][A-Za-z'’-]+)?)[ \t]*,?[ \t]+(?i:{creds})\.?[ \t]*$", re.MULTILINE)
         # A quoted word after a relative ('SON WALTER JR "BUD"', 'brother "King"') or after
         # asking or calling for someone ('CALLING OUT FOR "RUBY"'): the name they go by.
         self._quoted_person = re.compile(
@@ -465,6 +471,15 @@ class PhiNameRecognizer(EntityRecognizer):
                    and (not self.lexicon.is_common(w) or self._first_name(w))
                    for w in words if len(w) >= 2):
                 out.append(_result("NAME", *m.span(group), 0.92, "name:chat_speaker"))
+        for m in self._signature.finditer(text):
+            words = re.findall(r"[A-Za-z][A-Za-z'’-]+", m.group("phi"))
+            initial = re.match(r"[A-Za-z]\.", m.group("phi")) is not None
+            # After an initial any word is the surname ("P. MAY"); without one, a section or
+            # clinical word is not ("- Plan RN"), an eponym may be ("- wells cna").
+            if words and (initial or not all(w.lower() in self.not_names
+                                             or w.lower() in self.clinical_words
+                                             for w in words)):
+                out.append(_result("NAME", *m.span("phi"), 0.85, "name:signature"))
         for m in self._quoted_person.finditer(text):
             word = m.group("phi")
             # A quoted thing asked for ('"water"') is a common word, at most a surname.

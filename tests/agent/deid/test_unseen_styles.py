@@ -522,3 +522,15 @@ def test_when_a_town_that_is_a_word_stands_in_an_address_then_it_is_found(find_p
 ])
 def test_when_initials_follow_a_dictation_label_then_they_are_a_name(find_phi, text, initials):
     assert ("NAME", initials) in find_phi(text)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("BP STABLE.\n-- K. FROST RN\n", "K. FROST"), ("pain 2/10.\n-- bishop lpn\n", "bishop"),
+])
+def test_when_a_signature_line_ends_in_a_credential_then_its_words_are_a_name(find_phi, text,
+                                                                              name):
+    assert ("NAME", name) in find_phi(text)
+
+
+def test_when_a_signature_line_holds_a_section_word_then_it_is_no_name(find_phi):
+    assert not find_phi("Reviewed.\n- Plan RN\n")
