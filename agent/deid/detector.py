@@ -461,7 +461,12 @@ _FACILITY_HEADS = frozenset({
     "behavioral health", "palliative care", "rehab", "nrsg & rehab", "health & rehab",
     "nursing & rehabilitation", "snf", "clin lab", "clinical lab", "church", "chapel",
     "fellowship", "college", "community college", "school", "recovery center",
-    "memory care", "funeral chapel", "medical transport", "rehabilitation hospital"})
+    "memory care", "funeral chapel", "medical transport", "rehabilitation hospital",
+    "care center", "living center", "medical group", "cathedral", "tabernacle", "parish",
+    # businesses named by their trade (an employer is an identifier of the patient's)
+    "diner", "cafe", "restaurant", "bakery", "hardware", "grocery", "paving", "towing",
+    "lumber", "fabrication", "manufacturing", "construction", "trucking", "logistics",
+    "motors", "industries", "packers", "feed & grain"})
 _CALENDAR_WORDS = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
     "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "january", "february", "march",
