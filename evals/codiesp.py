@@ -25,7 +25,7 @@ from pathlib import Path
 
 from agent.errors import InputError
 from agent.schemas.extraction import Entity
-from evals.metrics import recall_at_k
+from evals.metrics import average_precision, merge_ranked, recall_at_k
 
 ExtractFn = Callable[[str], list[Entity]]
 
@@ -121,6 +121,8 @@ class _Tally:
 
     gold: int = 0
     hits: dict[str, float] = field(default_factory=dict)
+    docs: int = 0
+    ap_sum: float = 0.0
 
     def add(self, ranked: list[list[str]], gold: list[str], ks: Sequence[int]) -> None:
         if not gold:
@@ -129,11 +131,15 @@ class _Tally:
         for k in ks:
             key = f"recall@{k}"
             self.hits[key] = self.hits.get(key, 0.0) + recall_at_k(ranked, gold, k) * len(gold)
+        # MAP: the mentions' candidates merged into one document ranking.
+        self.docs += 1
+        self.ap_sum += average_precision(merge_ranked(ranked), gold)
 
     def report(self) -> dict[str, float | int]:
         out: dict[str, float | int] = {"gold_codes": self.gold}
         for key, hit in self.hits.items():
             out[key] = round(hit / self.gold, 4) if self.gold else 0.0
+        out["map"] = round(self.ap_sum / self.docs, 4) if self.docs else 0.0
         return out
 
 
@@ -145,7 +151,8 @@ def score(docs: Sequence[CodiespDoc], entities: Sequence[Sequence[Entity]]) -> d
         entities: the extracted entities of each document, in the same order.
 
     Returns:
-        Metrics: ICD-10-CM recall@1/@5 at code and 3-character category level, ICD-10-PCS
+        Metrics: ICD-10-CM recall@1/@5 and MAP (per-mention candidates merged into one
+        ranking per document, round robin) at code and 3-character category level, ICD-10-PCS
         recall@5 over all gold codes and over Medical and Surgical (section 0) gold codes,
         and the number of documents. Recall is micro-averaged over gold codes.
     """

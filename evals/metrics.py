@@ -114,6 +114,32 @@ def accuracy(pairs: Iterable[tuple[object, object]]) -> float:
     return sum(1 for g, p in pairs if g == p) / len(pairs) if pairs else 0.0
 
 
+def merge_ranked(ranked: Sequence[Sequence[str]]) -> list[str]:
+    """One document ranking from per-mention candidate lists: every mention's first
+    candidate, then every second one, and so on (mention order breaks ties), no repeats."""
+    out: dict[str, None] = {}
+    for depth in range(max((len(c) for c in ranked), default=0)):
+        for cands in ranked:
+            if depth < len(cands):
+                out.setdefault(cands[depth], None)
+    return list(out)
+
+
+def average_precision(ranking: Sequence[str], gold: Sequence[str]) -> float:
+    """Average precision of one ranking: the mean over gold codes of the precision at the
+    rank where each is found (0 for a code never found)."""
+    wanted = set(gold)
+    if not wanted:
+        return 0.0
+    hits = 0
+    total = 0.0
+    for i, code in enumerate(ranking, start=1):
+        if code in wanted:
+            hits += 1
+            total += hits / i
+    return total / len(wanted)
+
+
 def recall_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[str], k: int) -> float:
     """Share of gold codes found in the top-k of any of the ranked candidate lists.
 

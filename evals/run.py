@@ -143,11 +143,13 @@ def format_table(results: dict[str, dict]) -> str:
         rows.append(("phee", f"{arg} F1 exact / overlap",
                      f"{_get(phee_r, 'exact', arg, 'f1')} / {_get(phee_r, 'overlap', arg, 'f1')}"))
     cod = results.get("codiesp", {})
-    rows.append(("codiesp", "ICD-10-CM recall@1 / @5",
-                 f"{_get(cod, 'icd10cm', 'recall@1')} / {_get(cod, 'icd10cm', 'recall@5')}"))
-    rows.append(("codiesp", "ICD-10-CM 3-char category recall@1 / @5",
+    rows.append(("codiesp", "ICD-10-CM recall@1 / @5 / MAP",
+                 f"{_get(cod, 'icd10cm', 'recall@1')} / {_get(cod, 'icd10cm', 'recall@5')} / "
+                 f"{_get(cod, 'icd10cm', 'map')}"))
+    rows.append(("codiesp", "ICD-10-CM 3-char category recall@1 / @5 / MAP",
                  f"{_get(cod, 'icd10cm_category', 'recall@1')} / "
-                 f"{_get(cod, 'icd10cm_category', 'recall@5')}"))
+                 f"{_get(cod, 'icd10cm_category', 'recall@5')} / "
+                 f"{_get(cod, 'icd10cm_category', 'map')}"))
     rows.append(("codiesp", "ICD-10-PCS recall@5 (all / section 0)",
                  f"{_get(cod, 'icd10pcs', 'recall@5')} / "
                  f"{_get(cod, 'icd10pcs_section0', 'recall@5')}"))

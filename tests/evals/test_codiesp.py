@@ -63,3 +63,13 @@ def test_when_limit_given_then_only_first_documents(split):
 def test_when_folder_missing_then_input_error(tmp_path):
     with pytest.raises(InputError):
         codiesp.load(tmp_path / "absent")
+
+
+def test_when_mentions_rank_codes_then_they_merge_round_robin_and_ap_follows_the_ranks():
+    from evals.metrics import average_precision, merge_ranked
+
+    ranking = merge_ranked([["A", "B"], ["C", "A", "D"]])
+    assert ranking == ["A", "C", "B", "D"]
+    # gold A at rank 1 (1/1), D at rank 4 (2/4), E never found: (1 + 0.5 + 0) / 3
+    assert average_precision(ranking, ["A", "D", "E"]) == pytest.approx(0.5)
+    assert average_precision(ranking, []) == 0.0
