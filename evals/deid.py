@@ -399,7 +399,9 @@ def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
             sets[name] = corpus_docs(folder)
             # The notes written mostly in one case (ALL-CAPS nursing notes, lower-case
             # messages), chosen by the same test the detector uses, not by name.
-            sets[f"{name}_1case"] = [d for d in sets[name] if _mostly_one_case(d.text)]
+            one_case_docs = [d for d in sets[name] if _mostly_one_case(d.text)]
+            if one_case_docs:  # a corpus written in mixed case has no such subset
+                sets[f"{name}_1case"] = one_case_docs
     report: dict = {"git_sha": git_sha(), "systems": {}, "mapping": PRESIDIO_SYNTH_MAP,
                     "conventions": CONVENTIONS}
     for name in systems:
