@@ -385,11 +385,21 @@ def with_clause_dose(claims: list[Entity], text: str,
     """A statement's drug claims, each given the dose its clause states away from the
     drug's name ("metoprolol succinate was resumed at his home dose of 50 mg daily"): the
     extractor links a dose written next to the drug only, and an unlinked dose is a part
-    of the claim the checks must weigh. Only a clause with one drug and one dose."""
+    of the claim the checks must weigh. Only a clause with one drug and one dose; a dose
+    after a change verb replaces the one next to the name."""
     out = []
     linked = [(a.start, a.end) for c in claims for a in c.attributes.values()]
     for claim in claims:
-        if claim.type != "MEDICATION" or claim.attributes.keys() & {"strength", "dose"}:
+        if claim.type == "MEDICATION" and _cumulative(claim, text):
+            # "phenobarbital 520 mg IV in total": a sum over doses, not one dose; no
+            # per-dose check applies (the coverage gate still looks for the number).
+            out.append(claim.model_copy(update={"attributes": {
+                k: v for k, v in claim.attributes.items() if k not in ("strength", "dose")}}))
+            continue
+        if claim.type == "MEDICATION" and claim.attributes.keys() & {"strength", "dose"}:
+            out.append(_event_dose(claim, text, clause_of, claims))
+            continue
+        if claim.type != "MEDICATION":
             out.append(claim)
             continue
         lo, hi = clause_of(claim.start, claim.end)
@@ -405,6 +415,47 @@ def with_clause_dose(claims: list[Entity], text: str,
         out.append(claim.model_copy(update={"attributes": {**claim.attributes,
                                                            "strength": strength}}))
     return out
+
+
+_CUMULATIVE_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(?:in\s+total|total|cumulative|combined|"
+                               r"over\s+\d+\s+(?:doses|days|hours))\b", re.IGNORECASE)
+_CUMULATIVE_BEFORE = re.compile(r"\b(?:a\s+)?(?:total|cumulative)\s+(?:dose\s+)?(?:of\s+)?$",
+                                re.IGNORECASE)
+
+
+def _cumulative(claim: Entity, text: str) -> bool:
+    """Whether the dose a statement gives a drug is a total ("520 mg IV in total", "a
+    total of 520 mg")."""
+    dose = claim.attributes.get("strength") or claim.attributes.get("dose")
+    if dose is None:
+        return False
+    return bool(_CUMULATIVE_AFTER.match(text, dose.end)
+                or _CUMULATIVE_BEFORE.search(text[max(0, dose.start - 30):dose.start]))
+
+
+# "resumed on 9/24 at a reduced 50 mg", "increased to 40 mg": the dose a change verb
+# binds, after the verb.
+_EVENT_DOSE = re.compile(
+    r"\b(?:resum|restart|start|initiat|increas|decreas|reduc|chang|titrat|uptitrat)ed\b"
+    r"[^.;,]{0,40}?\b(?:at|to)\s+(?:(?:a|an|the|his|her|reduced|lower|higher|new|home)\s+)*"
+    r"(?P<dose>\d+(?:\.\d+)?\s*(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b)",
+    re.IGNORECASE)
+
+
+def _event_dose(claim: Entity, text: str, clause_of: Callable[[int, int], Clause],
+                claims: list[Entity]) -> Entity:
+    """"Home sertraline 100 mg was held and resumed at a reduced 50 mg": the dose written
+    after the change verb (a past form: "an increase to 50 mg planned" is no change), not
+    the home dose next to the name, is what the change claims; only when no other drug
+    stands between the name and the verb ("vitamin K, and warfarin was restarted at 3 mg")."""
+    lo, hi = clause_of(claim.start, claim.end)
+    m = _EVENT_DOSE.search(text, claim.end, hi)
+    if m is None or any(c is not claim and c.type in DRUG_TYPES and claim.end <= c.start < m.start()
+                        for c in claims):
+        return claim
+    strength = Attribute(start=m.start("dose"), end=m.end("dose"), text=m.group("dose"),
+                         value=m.group("dose"))
+    return claim.model_copy(update={"attributes": {**claim.attributes, "strength": strength}})
 
 
 def amount_of(ent: Entity) -> tuple[float, str] | None:

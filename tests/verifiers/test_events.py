@@ -103,3 +103,38 @@ def test_stopped_drug_is_not_current_in_any_list_layout(extractor, text):
     status = {t.name: t.status for t in record.timeline.medications}
     assert status.get("aspirin") == "stopped", status
     assert status.get("metoprolol") == "active", status
+
+
+# Statements written as the blind dev corpora write them (issue 12): the claim's own status
+# words and the dose its change verb binds (invented text).
+S3 = [
+    Note(patient_id="S3", note_id="S3-N1", note_type="progress_note", date="2026-06-01",
+         text="HOME MEDICATIONS\n- Citalopram 20 mg PO daily\n\nA/P: Citalopram HELD on "
+              "admission (QTc 520).\nAgitation: lorazepam 1 mg IV given at 0200 and 1 mg IV "
+              "at 0800.\nAmiodarone considered for AF, not needed (converted).\n"),
+    Note(patient_id="S3", note_id="S3-N2", note_type="discharge_summary", date="2026-06-04",
+         text="DISCHARGE SUMMARY\nMEDICATION CHANGES\n- Citalopram RESUMED 6/3 at 10 mg PO "
+              "daily (reduced)\n\nNot diagnosed: myocarditis (MRI normal).\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def s3(extractor):
+    return PatientRecord.prepare(S3, extractor, Rules.load())
+
+
+@pytest.mark.parametrize("statement", [
+    "Home citalopram 20 mg was held and resumed on 6/3 at a reduced 10 mg daily.",
+    "Lorazepam 2 mg IV in total was given overnight.",
+    "Amiodarone was considered but not needed.",
+])
+def test_when_a_true_statement_words_status_or_dose_its_own_way_then_no_contradiction(
+        s3, statement):
+    got = _verdicts(s3, statement)[statement]
+    assert got.verdict != "CONTRADICTED", got.detail
+
+
+def test_when_the_dose_after_the_change_verb_is_wrong_then_it_is_contradicted(s3):
+    text = "Home citalopram 20 mg was held and resumed on 6/3 at 20 mg daily."
+    got = _verdicts(s3, text)[text]
+    assert got.verdict == "CONTRADICTED" and "wrong_dose" in got.reasons, got.detail
