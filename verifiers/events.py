@@ -245,7 +245,12 @@ def _wrong_event_dose(claim: Entity, event: str, track: Track | None) -> bool:
     the dose a statement binds to an event must be the dose of that event."""
     wanted = amount_of(claim)
     have = _event_doses(track, event)
-    return wanted is not None and bool(have) and wanted not in have
+    if wanted is None or not have:
+        return False
+    # "started at 4 units" against a note that wrote "glargine 4" (no unit): the number
+    # is what can be compared.
+    return not any(wanted == h or (not h[1] or not wanted[1]) and wanted[0] == h[0]
+                   for h in have)
 
 
 _NOT_TAKEN = {"not given": "not_given", "not started": "not_given",

@@ -96,8 +96,17 @@ class _Mention:
     new_strength: str | None = None
 
 
+_PASSIVE_AUX = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+$", re.IGNORECASE)
+_OBJECT_NEXT = re.compile(r"\s*(?:(?:the|a|an|his|her|their|all|any|home|IV|PO)\s+)?")
+
+
+def _object_is_other(text: str, at: int, ent: Entity, objects: frozenset[int]) -> bool:
+    m = _OBJECT_NEXT.match(text, at)
+    return m is not None and m.end() in objects and m.end() != ent.start
+
+
 def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, int],
-             rules: Rules) -> str | None:
+             rules: Rules, objects: frozenset[int] = frozenset()) -> str | None:
     """The cue of a mention: the last one after it in its clause, else the nearest before.
 
     A negated mention ("lisinopril was held and resumed at a reduced dose") takes only
@@ -108,6 +117,14 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
     for window, position in ((after, "after"), (before, "before")):
         found = [c for c in rules.cues.find("medication", text, *window, position=position)
                  if allowed is None or c.label in allowed]
+        # "insulin lispro for the meal, and stop the insulin infusion": a verb whose
+        # object is another drug (a class term too) is that drug's, not this one's.
+        found = [c for c in found if not _object_is_other(text, c.end, ent, objects)]
+        if position == "before":
+            # "The infusion was stopped at 18:30, one hour after the first lispro dose": a
+            # passive verb's subject stands before it, so it says nothing of a later drug.
+            found = [c for c in found if not _PASSIVE_AUX.search(text, max(0, c.start - 12),
+                                                                 c.start)]
         # "not restarted", "never started": a denied change is no change, and a denied
         # start ("quetiapine discussed -> NOT started") says the drug was not given.
         cues = [c for c in found if not rules.cues.says(
@@ -139,7 +156,8 @@ def _is_avoid(text: str, cue) -> bool:
 
 def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: list[Entity],
                      list_label: str | None, rules: Rules, *,
-                     inline: bool = False) -> list[_Mention]:
+                     inline: bool = False, objects: frozenset[int] = frozenset(),
+                     ) -> list[_Mention]:
     """Read the change of each drug of one clause from the cues around it. A sub-header's
     label is its item's first drug's; a label opening the line ("Stopped in hospital:
     continuous albuterol, IV methylprednisolone") is every drug's of the line without a
@@ -156,7 +174,7 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
             # status; its parenthesis tells the history.
             paren = text.find("(", ent.end, hi)
             after = paren if paren != -1 else hi
-        cue = _cue_for(text, ent, (lo, ent.start), (ent.end, after), rules)
+        cue = _cue_for(text, ent, (lo, ent.start), (ent.end, after), rules, objects)
         if cue is None and i and _LIST_GAP.match(text[lo:ent.start]):
             cue = prev_cue  # "Holding warfarin, aspirin, naproxen"
         # A switch: in "switched X (IV) to Y" X is left and Y, after 'to', is taken.
@@ -259,6 +277,8 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
     out: list[_Mention] = []
     list_label: str | None = None
     layout = note_layout(note, extraction, rules.headers)
+    # Where every medication word starts, class terms included: the object of a verb cue.
+    objects = frozenset(e.start for e in extraction.entities if e.type == "MEDICATION")
     for piece in layout.lines:
         if piece.section != "DISCHARGE_MEDICATIONS":
             list_label = None
@@ -279,7 +299,7 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
                 # inline label ("- STOPPED: phenytoin; pantoprazole, insulin") to the item.
                 label = inline or (list_label if k == 0 else None)
                 found = _clause_mentions(note, piece, a, b, in_clause, label, rules,
-                                         inline=inline is not None)
+                                         inline=inline is not None, objects=objects)
                 out.extend(found)
                 last = found[-1] if found else last
             elif last is not None:

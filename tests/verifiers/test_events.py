@@ -138,3 +138,42 @@ def test_when_the_dose_after_the_change_verb_is_wrong_then_it_is_contradicted(s3
     text = "Home citalopram 20 mg was held and resumed on 6/3 at 20 mg daily."
     got = _verdicts(s3, text)[text]
     assert got.verdict == "CONTRADICTED" and "wrong_dose" in got.reasons, got.detail
+
+
+def test_when_a_verb_takes_another_drug_as_its_object_then_it_is_not_this_drugs_change(
+        extractor):
+    notes = [Note(patient_id="V", note_id="V-1", date="2026-07-01",
+                  text="Recommendations:\n1. Start insulin glargine 6 units tonight, insulin "
+                       "aspart with meals, and stop the insulin drip 1 hour after the first "
+                       "aspart dose.\n"),
+             Note(patient_id="V", note_id="V-2", note_type="discharge_summary",
+                  date="2026-07-03",
+                  text="Hospital course: the drip was stopped on 7/1, one hour after the first "
+                       "aspart dose.\nDischarge medications:\n- Insulin glargine 6 units daily\n"
+                       "- Insulin aspart 1 unit per 15 g carbohydrate with meals\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    status = {t.name: t.status for t in record.timeline.medications}
+    assert status.get("insulin aspart") != "stopped", status
+
+
+def test_when_a_note_gives_an_event_dose_without_its_unit_then_the_number_decides(extractor):
+    notes = [Note(patient_id="U", note_id="U-1", note_type="discharge_summary",
+                  date="2026-07-03",
+                  text="Hospital course: glargine started at 6 on 7/1; decreased to 5 units "
+                       "on 7/2 after a low of 60.\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    text = "Glargine was started at 6 units and reduced to 5 units after a low."
+    got = _verdicts(record, text)[text]
+    assert "wrong_dose" not in got.reasons, got.detail
+
+
+@pytest.mark.parametrize(("text", "assertions"), [
+    ("Interstitial nephritis was never confirmed.", {"possible"}),
+    ("Sarcoidosis was not diagnosed.", {"absent"}),
+    # a 'Not diagnosed:' label keeps its own rule: never read as present
+    ("Not diagnosed: sarcoidosis -- possible, outpatient workup.", {"possible", "absent"}),
+])
+def test_when_a_diagnosis_is_unconfirmed_or_not_made_then_the_assertion_says_which(
+        extractor, text, assertions):
+    problems = [e for e in extractor.extract(text) if e.type == "PROBLEM"]
+    assert problems and problems[0].assertion in assertions, problems
