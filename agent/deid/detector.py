@@ -105,6 +105,8 @@ class Detector:
         from agent.deid import recognizers as rec
         from agent.deid.name_lexicon import load_name_lexicon
 
+        self._facility_acronym = places.FACILITY_ACRONYM
+
         self.pack, self.pack_sha256 = load_pack(pack_file)
         first, last = name_dictionaries()
         clinical = clinical_words()
@@ -191,11 +193,14 @@ class Detector:
             results = self.analyzer.analyze(text=self.recaser.recase(piece), language="en",
                                             score_threshold=threshold)
             # A phrase the care slot took only for its capitals is no evidence where the
-            # capitals are the recaser's guesses: there it needs a town or a facility noun.
+            # capitals are the recaser's guesses: there it needs a town, a facility noun or
+            # a hospital acronym's shape ("transfer to cwmc").
             results = [r for r in results
                        if r.recognition_metadata.get("recognizer_name") != "care_slot:facility"
                        or not one_case(_line_at(piece, r.start))
-                       or self._town_follows(piece, r.start, r.end)]
+                       or self._town_follows(piece, r.start, r.end)
+                       or self._facility_acronym.fullmatch(piece[r.start:r.end].upper())
+                       is not None]
             spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
                               end=offset + r.end, score=round(float(r.score), 3),
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))

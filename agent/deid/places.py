@@ -197,7 +197,7 @@ _CARE_VERB = re.compile(
     r"records?|care|sent|went|came|moved|lives?|living|resides?|works?)\b[^;\n]*$",
     re.IGNORECASE)
 # Hospital abbreviations end in a facility letter pair ("UCMC", "NSHC", "DPVH").
-_FACILITY_ACRONYM = re.compile(r"[A-Z]{1,4}(?:MC|HC|VH|MH|CH|GH|VA)")
+FACILITY_ACRONYM = re.compile(r"[A-Z]{1,4}(?:MC|HC|VH|MH|CH|GH|VA)")
 _NOT_FACILITY_HEADS = frozenset({"study", "studies", "trial", "trials", "registry", "cohort",
                                  "criteria", "score", "scale", "guidelines", "guideline",
                                  "protocol", "classification", "index", "questionnaire"})
@@ -272,7 +272,7 @@ class PhiCareSlotRecognizer(EntityRecognizer):
                 continue  # "our Dallas clinic" needs its facility noun
             if noun is None and surface not in self.places and all(
                     w.isupper() for w in words) and not _CARE_VERB.search(
-                    text, max(0, start - 45), start) and not _FACILITY_ACRONYM.fullmatch(
+                    text, max(0, start - 45), start) and not FACILITY_ACRONYM.fullmatch(
                     words[-1]):
                 # An abbreviation alone ("PCI to LAD", "in AF") needs a care verb before it
                 # ("seen at UCSF", "transferred from UCMC"), a facility noun or a town.

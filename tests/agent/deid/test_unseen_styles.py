@@ -534,3 +534,8 @@ def test_when_a_signature_line_ends_in_a_credential_then_its_words_are_a_name(fi
 
 def test_when_a_signature_line_holds_a_section_word_then_it_is_no_name(find_phi):
     assert not find_phi("Reviewed.\n- Plan RN\n")
+
+
+def test_when_a_lower_case_line_names_a_hospital_by_its_acronym_shape_then_it_is_found(find_phi):
+    found = find_phi("charge rn: possible transfer to nwmc if he gets worse tonight, will call")
+    assert ("HOSPITAL", "nwmc") in found
