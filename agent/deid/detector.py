@@ -199,8 +199,7 @@ class Detector:
                        if r.recognition_metadata.get("recognizer_name") != "care_slot:facility"
                        or not one_case(_line_at(piece, r.start))
                        or self._town_follows(piece, r.start, r.end)
-                       or self._facility_acronym.fullmatch(piece[r.start:r.end].upper())
-                       is not None]
+                       or self._acronym_shape(piece[r.start:r.end])]
             spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
                               end=offset + r.end, score=round(float(r.score), 3),
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))
@@ -283,6 +282,11 @@ class Detector:
                                        score=0.7, recognizer="gazetteer:after_place"))
                     break
         return out
+
+    def _acronym_shape(self, surface: str) -> bool:
+        """A hospital acronym ("cwmc", "NWMC"), not an English word ending alike ("church")."""
+        return (self._facility_acronym.fullmatch(surface.upper()) is not None
+                and surface.lower() not in self.recaser.common)
 
     def _town_follows(self, text: str, start: int, end: int) -> bool:
         """A known town right after a phrase ("HARBOR LEDGE IN CAMDEN", "BRANDYWINE HOUSE
