@@ -357,6 +357,11 @@ class PhiNameRecognizer(EntityRecognizer):
         self._signature = re.compile(
             rf"^[ \t]*[-–—]{{1,2}}[ \t]*(?P<phi>(?:[A-Za-z]\.[ \t]*)?[A-Za-z][A-Za-z'’-]+"
             rf"(?:[ \t]+[A-Za-z][A-Za-z'’-]+)?)[ \t]*,?[ \t]+(?i:{creds})\.?[ \t]*$", re.MULTILINE)
+        # A pasted conversation: "chip: hows my brother" / "rain: icu still" lines, two or
+        # more speakers each writing at least twice (section labels are clinical words).
+        self._speaker_line = re.compile(
+            r"^[ \t]*(?:\[[^\]\n]{0,25}\][ \t]*)?(?P<phi>[A-Za-z][A-Za-z'’-]{1,15}"
+            r"(?:[ \t][A-Za-z][A-Za-z'’-]{1,15})?)[ \t]*:[ \t]+(?=[A-Za-z])", re.MULTILINE)
         # A quoted word after a relative ('SON WALTER JR "BUD"', 'brother "King"') or after
         # asking or calling for someone ('CALLING OUT FOR "RUBY"'): the name they go by.
         self._quoted_person = re.compile(
@@ -471,6 +476,7 @@ class PhiNameRecognizer(EntityRecognizer):
                    and (not self.lexicon.is_common(w) or self._first_name(w))
                    for w in words if len(w) >= 2):
                 out.append(_result("NAME", *m.span(group), 0.92, "name:chat_speaker"))
+        out += self._conversation_speakers(text)
         for m in self._signature.finditer(text):
             words = re.findall(r"[A-Za-z][A-Za-z'’-]+", m.group("phi"))
             initial = re.match(r"[A-Za-z]\.", m.group("phi")) is not None
@@ -559,6 +565,18 @@ class PhiNameRecognizer(EntityRecognizer):
             out += lexicon_names(text, self)
         return out
 
+    def _conversation_speakers(self, text: str) -> list[RecognizerResult]:
+        found = list(self._speaker_line.finditer(text))
+        counts: dict[str, int] = {}
+        for m in found:
+            counts[m.group("phi").lower()] = counts.get(m.group("phi").lower(), 0) + 1
+        speakers = {label for label, n in counts.items() if n >= 2 and not any(
+            self.is_clinical(w) or w in _NOT_SPEAKERS for w in label.split())}
+        if len(speakers) < 2:
+            return []
+        return [_result("NAME", *m.span("phi"), 0.8, "name:conversation")
+                for m in found if m.group("phi").lower() in speakers]
+
     def _first_name(self, token: str) -> bool:
         """A dictionary first name, hyphenated ones by their parts ("Anne-Marie")."""
         return self._in_dict(token, self.first_names) or (
@@ -576,6 +594,19 @@ class PhiNameRecognizer(EntityRecognizer):
         return (self.lexicon is not None and len(words) == 1 and len(words[0]) >= 3
                 and words[0][:1].isupper() and not words[0].isupper()
                 and not self.lexicon.is_common(words[0]) and not self.is_clinical(words[0]))
+
+
+# Roles and message fields that speak in a pasted thread without being anyone's name.
+_NOT_SPEAKERS = frozenset({
+    "mom", "dad", "me", "pt", "patient", "nurse", "doc", "doctor", "rn", "md", "np", "charge",
+    "pharmacy", "team", "reply", "note", "update", "subject", "re", "from", "to", "sent",
+    "msg", "message", "text", "q", "a", "question", "answer", "family", "staff", "provider",
+    "caller", "system", "auto", "you", "i", "we", "he", "she", "they", "it", "us", "them",
+    "wife", "husband", "son", "daughter", "mother", "father", "brother", "sister", "grandma",
+    "grandpa", "nana", "papa", "aunt", "uncle", "cousin", "friend", "neighbor", "caregiver",
+    "tech", "aide", "cna", "lpn", "sw", "cm", "pa", "resident", "fellow", "attending",
+    "intern", "hospitalist", "chaplain", "interpreter", "ok", "yes", "no", "time", "date",
+    "dx", "rx", "hx", "sx", "tx", "vs", "bp", "hr", "rr", "temp", "spo2", "sat", "sats"})
 
 
 # ---- facilities and places ---------------------------------------------------------------

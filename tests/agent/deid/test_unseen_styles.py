@@ -539,3 +539,15 @@ def test_when_a_signature_line_holds_a_section_word_then_it_is_no_name(find_phi)
 def test_when_a_lower_case_line_names_a_hospital_by_its_acronym_shape_then_it_is_found(find_phi):
     found = find_phi("charge rn: possible transfer to nwmc if he gets worse tonight, will call")
     assert ("HOSPITAL", "nwmc") in found
+
+
+def test_when_a_pasted_thread_has_two_speakers_then_their_labels_are_names(find_phi):
+    thread = ("texts pasted with pts ok\nbrook: is he awake yet\nstorm: not yet they said "
+              "maybe tonight\nbrook: ok call me\nstorm: will do\n")
+    found = find_phi(thread)
+    assert ("NAME", "brook") in found and ("NAME", "storm") in found
+
+
+def test_when_section_labels_repeat_then_they_are_no_speakers(find_phi):
+    note = "NEURO: A&O X3.\nCV: NSR 70S.\nNEURO: UNCHANGED OVERNIGHT.\nCV: SR 80S, NO ECTOPY.\n"
+    assert not [s for t, s in find_phi(note) if t == "NAME"]
