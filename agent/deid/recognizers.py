@@ -357,6 +357,13 @@ class PhiNameRecognizer(EntityRecognizer):
         self._signature = re.compile(
             rf"^[ \t]*[-–—]{{1,2}}[ \t]*(?P<phi>(?:[A-Za-z]\.[ \t]*)?[A-Za-z][A-Za-z'’-]+"
             rf"(?:[ \t]+[A-Za-z][A-Za-z'’-]+)?)[ \t]*,?[ \t]+(?i:{creds})\.?[ \t]*$", re.MULTILINE)
+        # "Kwabena Ofori-Atta's Medicare ID", "Pawel's cell": a possessive before what
+        # belongs to a person (a phone, an id, a relative, a chart), not to a disease.
+        self._possessive_person = re.compile(
+            rf"(?<![\w'’-])(?P<phi>{NAME_TOKEN}(?: {NAME_TOKEN})?)['’]s\s+(?i:(?:(?:new|old|home|"
+            rf"work|cell|mobile)\s+)?(?:cell|phone|number|chart|mrn|id|medicare|medicaid|insurance|"
+            rf"address|wife|husband|son|daughter|mother|father|brother|sister|mom|dad|family|"
+            rf"caregiver|pcp|appointment|room|email|dob|birthday|house|apartment|car))\b")
         # A pasted conversation: "chip: hows my brother" / "rain: icu still" lines, two or
         # more speakers each writing at least twice (section labels are clinical words).
         self._speaker_line = re.compile(
@@ -477,6 +484,12 @@ class PhiNameRecognizer(EntityRecognizer):
                    for w in words if len(w) >= 2):
                 out.append(_result("NAME", *m.span(group), 0.92, "name:chat_speaker"))
         out += self._conversation_speakers(text)
+        for m in self._possessive_person.finditer(text):
+            words = re.findall(r"[A-Za-z][A-Za-z'’-]*", m.group("phi"))
+            if words[0][0].isupper() and not any(self.is_clinical(w) for w in words) and (
+                    len(words) > 1 or self._known(words) or self.lexicon is None
+                    or not self.lexicon.is_common(words[0])):
+                out.append(_result("NAME", *m.span("phi"), 0.8, "name:possessive"))
         for m in self._signature.finditer(text):
             words = re.findall(r"[A-Za-z][A-Za-z'’-]+", m.group("phi"))
             initial = re.match(r"[A-Za-z]\.", m.group("phi")) is not None

@@ -551,3 +551,11 @@ def test_when_a_pasted_thread_has_two_speakers_then_their_labels_are_names(find_
 def test_when_section_labels_repeat_then_they_are_no_speakers(find_phi):
     note = "NEURO: A&O X3.\nCV: NSR 70S.\nNEURO: UNCHANGED OVERNIGHT.\nCV: SR 80S, NO ECTOPY.\n"
     assert not [s for t, s in find_phi(note) if t == "NAME"]
+
+
+def test_when_a_possessive_names_what_belongs_to_a_person_then_the_owner_is_a_name(find_phi):
+    found = find_phi("Is Adwoa Mensah-Bonsu's Medicaid ID on file? Her son Tomasz's cell is "
+                     "below. Parkinson's disease, Crohn's flare and the patient's phone.")
+    names = {s for t, s in found if t == "NAME"}
+    assert {"Adwoa Mensah-Bonsu", "Tomasz"} <= names
+    assert not names & {"Parkinson", "Crohn", "patient"}
