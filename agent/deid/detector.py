@@ -264,24 +264,40 @@ class Detector:
         before says what the word is, so one-word towns count here."""
         out = []
         for s in spans:
-            if s.entity_type not in ("HOSPITAL", "STREET_ADDRESS", "CITY"):
+            # ... or after a person ("case manager Bronwyn Talbot (Brisbane)"): the known town
+            # in the parentheses or after the comma is where that person is.
+            if s.entity_type not in ("HOSPITAL", "STREET_ADDRESS", "CITY", "NAME"):
                 continue
             m = _TOWN_AFTER_PLACE.match(text, s.end)
             if m is None:
                 continue
-            words = m.group("town").split()
-            a = m.start("town")
-            for n in range(len(words), 0, -1):
-                name = " ".join(words[:n])
-                # The town must end the phrase ("(Davenport)", ", Pune 411038"), not begin
-                # one ("(LONG TERM CARE, ...").
-                if not _TOWN_END.match(text, a + len(name)):
-                    continue
-                if name.lower() in self._towns_after and self._is_place(name):
-                    out.append(PhiSpan(entity_type="CITY", start=a, end=a + len(name),
-                                       score=0.7, recognizer="gazetteer:after_place"))
-                    break
+            town = self._known_town_at(text, m)
+            if town is not None:
+                out.append(town)
+                continue
+            # "Bapat Clinic, Aundh, Pune": a locality the gazetteer lacks between the place
+            # and a town it knows is a place too.
+            after = _TOWN_AFTER_PLACE.match(text, m.end("town"))
+            town = self._known_town_at(text, after) if after is not None and \
+                text[m.end("town"):after.start("town")].strip() == "," else None
+            if town is not None and s.entity_type != "NAME" and self._is_place(m.group("town")):
+                out += [PhiSpan(entity_type="CITY", start=m.start("town"), end=m.end("town"),
+                                score=0.65, recognizer="gazetteer:before_town"), town]
         return out
+
+    def _known_town_at(self, text: str, m: re.Match[str]) -> PhiSpan | None:
+        words = m.group("town").split()
+        a = m.start("town")
+        for n in range(len(words), 0, -1):
+            name = " ".join(words[:n])
+            # The town must end the phrase ("(Davenport)", ", Pune 411038"), not begin
+            # one ("(LONG TERM CARE, ...").
+            if not _TOWN_END.match(text, a + len(name)):
+                continue
+            if name.lower() in self._towns_after and self._is_place(name):
+                return PhiSpan(entity_type="CITY", start=a, end=a + len(name), score=0.7,
+                               recognizer="gazetteer:after_place")
+        return None
 
     def _acronym_shape(self, surface: str) -> bool:
         """A hospital acronym ("cwmc", "NWMC"), not an English word ending alike ("church")."""

@@ -193,7 +193,8 @@ _FACILITY_NOUN = (r"(?:downtown\s+|main\s+|outpatient\s+)?(?:clinic|facility|bra
 _CARE_VERB = re.compile(
     r"\b(?:seen|treated|admitted|presented|presenting|transferred|transfer|followed|evaluated|"
     r"assessed|reviewed|operated|observed|visited|visit|discharged|referred|ref'd|diagnosed|"
-    r"hospitali[sz]ed|managed|examined|consulted|surgery|checked in|appointment|appt|seen by|"
+    r"hospitali[sz]ed|hospitali[sz]ation|admission|admit|stay|managed|examined|consulted|"
+    r"surgery|checked in|appointment|appt|seen by|"
     r"records?|care|sent|went|came|moved|lives?|living|resides?|works?)\b[^;\n]*$",
     re.IGNORECASE)
 # Hospital abbreviations end in a facility letter pair ("UCMC", "NSHC", "DPVH").

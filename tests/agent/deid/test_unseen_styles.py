@@ -559,3 +559,18 @@ def test_when_a_possessive_names_what_belongs_to_a_person_then_the_owner_is_a_na
     names = {s for t, s in found if t == "NAME"}
     assert {"Adwoa Mensah-Bonsu", "Tomasz"} <= names
     assert not names & {"Parkinson", "Crohn", "patient"}
+
+
+def test_when_a_locality_stands_between_a_place_and_a_known_town_then_both_are_found(find_phi):
+    found = find_phi("Records from Dr. Rao, Rao Heart Clinic, Kothrud, Pune. Stable.")
+    assert ("CITY", "Kothrud") in found and ("CITY", "Pune") in found
+
+
+def test_when_a_known_town_follows_a_person_then_it_is_found(find_phi):
+    found = find_phi("Travel insurer case manager Imogen Hartley (Brisbane) will call back.")
+    assert ("CITY", "Brisbane") in found
+
+
+def test_when_an_acronym_follows_a_stay_then_it_is_a_facility(find_phi):
+    found = find_phi("Prior admission at SVMH in March for pneumonia.")
+    assert ("HOSPITAL", "SVMH") in found
