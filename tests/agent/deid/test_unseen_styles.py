@@ -574,3 +574,13 @@ def test_when_a_known_town_follows_a_person_then_it_is_found(find_phi):
 def test_when_an_acronym_follows_a_stay_then_it_is_a_facility(find_phi):
     found = find_phi("Prior admission at SVMH in March for pneumonia.")
     assert ("HOSPITAL", "SVMH") in found
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), [
+    ("Dictated: 5/2/26  Transcribed: 5/3/26 /jrq", "jrq", "NAME"),
+    ("Secondary: Cigna   Policy # K 5520 9913 04   Patient", "K 5520 9913 04", "HEALTH_PLAN"),
+    ("MEDICARE + AARP SUPPLEMENT, ID AARP 7781 2204 19.", "AARP 7781 2204 19", "HEALTH_PLAN"),
+])
+def test_when_a_typist_or_a_grouped_plan_id_closes_a_field_then_it_is_found(find_phi, text,
+                                                                          value, kind):
+    assert (kind, value) in find_phi(text)
