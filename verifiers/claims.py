@@ -376,8 +376,8 @@ def parse_amount(value: str | None) -> tuple[float, str] | None:
     return round(num * factor, 6), base
 
 
-_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b",
-                   re.IGNORECASE)
+_DOSE_AMOUNT = r"\d+(?:\.\d+)?\s*(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b"
+_DOSE = re.compile(rf"\b{_DOSE_AMOUNT}", re.IGNORECASE)
 
 
 def with_clause_dose(claims: list[Entity], text: str,
@@ -438,7 +438,7 @@ def _cumulative(claim: Entity, text: str) -> bool:
 _EVENT_DOSE = re.compile(
     r"\b(?:resum|restart|start|initiat|increas|decreas|reduc|chang|titrat|uptitrat)ed\b"
     r"[^.;,]{0,40}?\b(?:at|to)\s+(?:(?:a|an|the|his|her|reduced|lower|higher|new|home)\s+)*"
-    r"(?P<dose>\d+(?:\.\d+)?\s*(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b)",
+    rf"(?P<dose>{_DOSE_AMOUNT})",
     re.IGNORECASE)
 
 

@@ -43,10 +43,13 @@ _NOT_STREET_LEAD = frozenset({"the", "a", "an", "his", "her", "their", "our", "m
 # A phrase after a care preposition, before "in <town>" or "(<town>)": the town says the
 # phrase is a place there ("REHAB AT HARBOR LEDGE IN CAMDEN", "BED AT BRANDYWINE HOUSE
 # (MILFORD)").
+# A one- or two-word town that ends its phrase (punctuation, the line end or a time after it);
+# the detector reads the same slot on the original text.
+TOWN_ENDING_PHRASE = (r"(?P<town>[A-Za-z][a-z'’-]+(?:[ \t][A-Za-z][a-z'’-]+)?)"
+                      r"(?=[ \t]*[),.;:!?\"“”]|[ \t]*$|[ \t]+\d)")
 _PLACE_BEFORE_TOWN = re.compile(
     r"(\b(?:at|to|from)[ \t]+)((?:(?!(?:at|to|from|in)\b)[A-Za-z][A-Za-z'’&-]*[ \t]+){1,4}?)"
-    r"((?:in[ \t]+|\([ \t]*)(?P<town>[A-Za-z][a-z'’-]+(?:[ \t][A-Za-z][a-z'’-]+)?)"
-    r"(?=[ \t]*[),.;:!?\"“”]|[ \t]*$|[ \t]+\d))",
+    rf"((?:in[ \t]+|\([ \t]*){TOWN_ENDING_PHRASE})",
     re.MULTILINE)
 # Words a number counts (a dose, a duration): never a street name after a house number.
 _COUNTED = frozenset({"day", "days", "week", "weeks", "month", "months", "year", "years",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from agent.deid.casing import Recaser, one_case
+from agent.deid.casing import TOWN_ENDING_PHRASE, Recaser, one_case
 from agent.deid.lexicons import (
     PERSON_TITLES,
     city_names,
@@ -49,9 +49,9 @@ _NOT_IN_ACRONYM = frozenset({"&", "and", "of", "the", "de", "del", "for", "at"})
 
 _ADDRESS_TOWN = frozenset({"city_cues:city_before_state_zip", "city_cues:city_before_zip",
                            "city_cues:city_after_street"})
-# Roles written before a person's surname in notes, besides the titles of the pack.
-_PERSON_ROLES = frozenset({"sw", "cm", "np", "chaplain", "officer", "trooper", "tpr",
-                           "deputy", "sgt", "coach", "dr"})
+# Roles written before a person's surname in notes that are no titles of the pack ("SW
+# OKONKWO"; "Dr", "Officer", "NP" ... come from the pack's titles).
+_PERSON_ROLES = frozenset({"sw", "cm", "coach"})
 
 
 @dataclass
@@ -503,8 +503,7 @@ _STATE_AFTER = re.compile(r"(?:,[ \t]*(?:[A-Z]{2}|[A-Z][a-z]+(?:[ \t][A-Z][a-z]+
 _TOWN_AFTER_PLACE = re.compile(
     r"(?:,[ \t]*|[ \t]*\([ \t]*)(?P<town>[A-ZÀ-ÖØ-Þ][\w'’-]*(?:[ \t](?:(?:de|du|del|la|le)[ \t])?"
     r"[A-ZÀ-ÖØ-Þ][\w'’-]*){0,2})")
-_TOWN_FOLLOWS = re.compile(r"(?:[ \t]+(?i:in)[ \t]+|[ \t]*\([ \t]*)(?P<town>[A-Za-z][a-z'’-]+"
-                           r"(?:[ \t][A-Za-z][a-z'’-]+)?)(?=[ \t]*[),.;:!?\"“”]|[ \t]*$|[ \t]+\d)",
+_TOWN_FOLLOWS = re.compile(rf"(?:[ \t]+(?i:in)[ \t]+|[ \t]*\([ \t]*){TOWN_ENDING_PHRASE}",
                            re.MULTILINE | re.IGNORECASE)
 # What may follow a name on its line: an initial, or (a particle and) one word.
 _NAME_REST = re.compile(

@@ -609,17 +609,15 @@ class PhiNameRecognizer(EntityRecognizer):
                 and not self.lexicon.is_common(words[0]) and not self.is_clinical(words[0]))
 
 
-# Roles and message fields that speak in a pasted thread without being anyone's name.
+# Roles and message fields that speak in a pasted thread without being anyone's name (the
+# pack's section words, titles, credentials and main relatives veto through is_clinical).
 _NOT_SPEAKERS = frozenset({
-    "mom", "dad", "me", "pt", "patient", "nurse", "doc", "doctor", "rn", "md", "np", "charge",
-    "pharmacy", "team", "reply", "note", "update", "subject", "re", "from", "to", "sent",
-    "msg", "message", "text", "q", "a", "question", "answer", "family", "staff", "provider",
-    "caller", "system", "auto", "you", "i", "we", "he", "she", "they", "it", "us", "them",
-    "wife", "husband", "son", "daughter", "mother", "father", "brother", "sister", "grandma",
-    "grandpa", "nana", "papa", "aunt", "uncle", "cousin", "friend", "neighbor", "caregiver",
-    "tech", "aide", "cna", "lpn", "sw", "cm", "pa", "resident", "fellow", "attending",
-    "intern", "hospitalist", "chaplain", "interpreter", "ok", "yes", "no", "time", "date",
-    "dx", "rx", "hx", "sx", "tx", "vs", "bp", "hr", "rr", "temp", "spo2", "sat", "sats"})
+    "mom", "dad", "me", "doc", "charge", "pharmacy", "reply", "subject", "re", "sent", "msg",
+    "message", "text", "q", "a", "question", "answer", "provider", "caller", "system", "auto",
+    "you", "i", "we", "he", "she", "they", "it", "us", "them", "grandma", "grandpa", "nana",
+    "papa", "aunt", "uncle", "cousin", "friend", "neighbor", "caregiver", "tech", "aide", "sw",
+    "cm", "intern", "ok", "yes", "update", "dx", "rx", "hx", "sx", "tx", "vs", "bp", "hr", "rr",
+    "temp", "spo2", "sat", "sats"})
 
 
 # ---- facilities and places ---------------------------------------------------------------
