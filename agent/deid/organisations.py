@@ -46,12 +46,14 @@ def employers(text: str, *, common: frozenset[str],
               is_clinical: Callable[[str], bool]) -> list[PhiSpan]:
     """Spans of the employers and businesses named after an employment cue in ``text``."""
     out: list[PhiSpan] = []
+    # A line's case is judged once, however many cues it holds (a long one-line note).
+    line_case: dict[int, bool] = {}
     for cue in _CUE.finditer(text):
         line_start = text.rfind("\n", 0, cue.start()) + 1
         line_end = text.find("\n", cue.end())
-        line = text[line_start:line_end if line_end != -1 else len(text)]
+        line_end = line_end if line_end != -1 else len(text)
         words: list[re.Match[str]] = []
-        for w in _WORD.finditer(text, cue.end(), line_start + len(line)):
+        for w in _WORD.finditer(text, cue.end(), line_end):
             gap = text[(words[-1].end() if words else cue.end()):w.start()]
             if gap.strip() or w.group().lower() in _STOP or len(words) == _MAX_WORDS:
                 break
@@ -68,7 +70,9 @@ def employers(text: str, *, common: frozenset[str],
             continue
         if len(tokens) == 1 and (low[0] in common or len(low[0]) < 3):
             continue
-        if not one_case(line) and not tokens[0][0].isupper():
+        if line_start not in line_case:
+            line_case[line_start] = one_case(text[line_start:line_end])
+        if not line_case[line_start] and not tokens[0][0].isupper():
             continue
         out.append(PhiSpan(entity_type="HOSPITAL", start=words[0].start(),
                            end=words[-1].start() + len(tokens[-1]), score=0.7,
