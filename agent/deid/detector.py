@@ -268,10 +268,18 @@ class Detector:
             # in the parentheses or after the comma is where that person is.
             if s.entity_type not in ("HOSPITAL", "STREET_ADDRESS", "CITY", "NAME"):
                 continue
+            alias = self._initials_after(text, s) if s.entity_type == "HOSPITAL" else None
+            if alias is not None:
+                out.append(alias)
+                continue
             m = _TOWN_AFTER_PLACE.match(text, s.end)
             if m is None:
                 continue
             town = self._known_town_at(text, m)
+            if town is not None:
+                out.append(town)
+                continue
+            town = self._town_in_parentheses(text, s, m) if s.entity_type == "HOSPITAL" else None
             if town is not None:
                 out.append(town)
                 continue
@@ -284,6 +292,38 @@ class Detector:
                 out += [PhiSpan(entity_type="CITY", start=m.start("town"), end=m.end("town"),
                                 score=0.65, recognizer="gazetteer:before_town"), town]
         return out
+
+    @staticmethod
+    def _initials_after(text: str, s: PhiSpan) -> PhiSpan | None:
+        """A facility's initials written after it ('Rome Memorial ("RMH")', "(SLH)") are the
+        facility again, wherever else the patient's notes use them."""
+        quoted = _ALIAS_AFTER.match(text, s.end)
+        if quoted is None:
+            return None
+        initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*",
+                                                    text[s.start:s.end])).upper()
+        alias = quoted.group("alias").upper()
+        # The acronym may add the kind the name leaves out ("Rome Memorial" -> RMH).
+        if len(initials) < 2 or not alias.startswith(initials) or len(alias) > len(initials) + 1:
+            return None
+        return PhiSpan(entity_type="HOSPITAL", start=quoted.start("alias"),
+                       end=quoted.end("alias"), score=0.7, recognizer="shape:facility_initials")
+
+    def _town_in_parentheses(self, text: str, s: PhiSpan,
+                             m: re.Match[str]) -> PhiSpan | None:
+        """One to three words no dictionary holds that close a facility's parentheses
+        ("CROSSKEYS REHAB (WYOMISSING)", "(PRETZEL CO, EPHRATA)") are its town, known to
+        the gazetteer or not: a facility is followed by where it is."""
+        line_start = text.rfind("\n", 0, s.start) + 1
+        if not _CLOSES_PARENTHESIS.match(text, m.end("town")) or (
+                "(" not in text[s.end:m.start("town")] and "(" not in text[line_start:s.start]):
+            return None
+        words = m.group("town").split()
+        if any(len(w) < 4 or w.lower() in self.recaser.common or self.names.is_clinical(w)
+               or w.lower() in self._not_places for w in words):
+            return None
+        return PhiSpan(entity_type="CITY", start=m.start("town"), end=m.end("town"),
+                       score=0.6, recognizer="shape:town_after_facility")
 
     def _known_town_at(self, text: str, m: re.Match[str]) -> PhiSpan | None:
         words = m.group("town").split()
@@ -509,6 +549,9 @@ _TOWN_FOLLOWS = re.compile(rf"(?:[ \t]+(?i:in)[ \t]+|[ \t]*\([ \t]*){TOWN_ENDING
 _NAME_REST = re.compile(
     r"[ \t](?:(?P<initial>[A-Za-z]\.)(?![\w])|(?:(?P<particle>(?i:van|von|de|der|den|del|la|le|"
     r"da|di|du))[ \t])?(?P<word>[A-Za-z][a-z-]+|[A-Z][A-Z-]+))(?![\w'’-])")
+# A facility's initials written after it, in parentheses or quotes ("(RMH)", '("RMH")').
+_ALIAS_AFTER = re.compile(r"[ \t]*\(?[ \t]*[\"“']?(?P<alias>[A-Z]{2,6})[\"”']?[ \t]*\)")
+_CLOSES_PARENTHESIS = re.compile(r"[ \t]*\)")
 _TOWN_END = re.compile(r"[ \t]*(?:[),;.(\n]|$|\d{5}|[A-Z]{2}\b)")
 _PLACE_PREFIX_BEFORE = re.compile(r"(?<![\w.])(?i:Mt|Mount|St|Saint|Ft|Fort|Pt|Port)\.?[ \t]$")
 

@@ -584,3 +584,30 @@ def test_when_an_acronym_follows_a_stay_then_it_is_a_facility(find_phi):
 def test_when_a_typist_or_a_grouped_plan_id_closes_a_field_then_it_is_found(find_phi, text,
                                                                           value, kind):
     assert (kind, value) in find_phi(text)
+
+
+@pytest.mark.parametrize(("text", "town"), [
+    ("TRANSFER TO BRIARGATE REHAB (KELLERTOWNE) AT 1300 VIA VAN.", "KELLERTOWNE"),
+    ("D/C to Oakmere Nursing Center (Fallowby) by wheelchair van.", "Fallowby"),
+])
+def test_when_a_facility_closes_on_a_word_in_parentheses_then_it_is_its_town(find_phi, text,
+                                                                              town):
+    assert town in [surface for _etype, surface in find_phi(text)]
+
+
+def test_when_a_facility_is_written_with_its_initials_then_the_initials_are_the_facility(
+        find_phi):
+    found = find_phi('TRANSFERRED FROM DUNMORE MEMORIAL ("DMH") ON 12/18 INTUBATED.')
+    assert ("HOSPITAL", "DMH") in found
+
+
+@pytest.mark.parametrize("text", [
+    "Seen at Dunmore Hospital (Cardiology) and Dunmore Hospital (MICU).",
+    "Admitted to Dunmore Hospital (ED) overnight.",
+])
+def test_when_a_facility_s_parentheses_name_a_service_then_no_town_is_made_of_it(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] == "CITY"] == []
+
+
+def test_when_a_number_sign_precedes_a_local_number_then_it_is_a_phone(find_phi):
+    assert ("PHONE", "555-0145") in find_phi("GAVE THE PARISH OFFICE # 555-0145 (LOCAL).")
