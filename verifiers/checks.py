@@ -15,6 +15,7 @@ from verifiers.claims import (
     amount_of,
     assertion_class,
     attr_value,
+    gapped_ruled_out,
     problem_cues,
     said_past_after,
     test_value,
@@ -260,6 +261,8 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     member's, past/resolved or new. Findings go to ``res``."""
     others = [(c.start, c.end) for c in claims if c.type == "PROBLEM" and c is not claim]
     is_ruled_out, temporal = problem_cues(text, claim, others, cues, clause)
+    is_ruled_out = is_ruled_out or gapped_ruled_out(
+        text, claim, [c for c in claims if c.type == "PROBLEM"], cues, clause)
     kind = assertion_class(claim, is_ruled_out)
     # "Hypokalemia resolved": ConText may read "resolved" as a negation; the statement
     # says the problem was there and is past, not that it never was. "No prior stroke"

@@ -58,6 +58,7 @@ class Mention:
         temporal: "past" (resolved, h/o, s/p), "new" (new onset) or None.
         is_planned: its clause plans, recommends, discusses or defers it ("outpatient TIPS
             evaluation", "digoxin was discussed"): named, not done.
+        is_removed: a procedure or device its clause says was taken out ("JP removed 4/11").
     """
 
     note_id: str
@@ -68,6 +69,7 @@ class Mention:
     is_ruled_out: bool = False
     temporal: str | None = None
     is_planned: bool = False
+    is_removed: bool = False
 
 
 Clause = tuple[int, int]
@@ -240,6 +242,45 @@ def problem_cues(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: 
     return ruled_out, temporal
 
 
+# A conjunct with a verb of its own says its own status ("and a DVT developed").
+_OWN_VERB = re.compile(r"\b(?:is|was|were|are|has|have|had|been|be|remains?|shows?|"
+                       r"\w{3,}(?:ed|ing))\b", re.IGNORECASE)
+_COORDINATOR = re.compile(r"\s*(?:,\s*)?(?:and|or|,)\s+(?:(?:a|an|the|any)\s+)?",
+                          re.IGNORECASE)
+_CONJUNCT_START = re.compile(r"(?:,\s*(?:and|or)?|\band|\bor)\s+(?:(?:a|an|the)\s+)?",
+                             re.IGNORECASE)
+
+
+def gapped_ruled_out(text: str, ent: Entity, problems: list[Entity], cues: CueSet,
+                     clause: Clause) -> bool:
+    """Whether a problem shares a ruled-out verb with the problem it is coordinated with:
+    named in a verbless conjunct after it ("ACS was excluded by troponins, and aortic
+    stenosis by echo") or listed before it ("tamponade and a pneumothorax were both
+    excluded")."""
+    after = [p for p in problems if p.start >= ent.end and p.end <= clause[1]]
+    if after:
+        nxt = min(after, key=lambda p: p.start)
+        others = [(p.start, p.end) for p in problems if p is not nxt and p is not ent]
+        # Only a subject listed before its verb: "he developed X and Y was excluded"
+        # gives X its own verb.
+        if _COORDINATOR.fullmatch(text, ent.end, nxt.start) and \
+                not _OWN_VERB.search(text, clause[0], ent.start) and \
+                problem_cues(text, nxt, others, cues, clause)[0]:
+            return True
+    before = [p for p in problems if p.end <= ent.start and clause[0] <= p.start]
+    if not before:
+        return False
+    prev = max(before, key=lambda p: p.end)
+    joins = list(_CONJUNCT_START.finditer(text, prev.end, ent.start))
+    if not joins or text[joins[-1].end():ent.start].strip():
+        return False
+    rest = text[joins[-1].start():ent.start] + text[ent.end:clause[1]]
+    if _OWN_VERB.search(rest):
+        return False
+    others = [(p.start, p.end) for p in problems if p is not prev and p is not ent]
+    return problem_cues(text, prev, others, cues, clause)[0]
+
+
 def said_past_after(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
                     clause: Clause) -> bool:
     """Whether a past word follows the problem ("hypokalemia, resolved"), as opposed to one
@@ -295,7 +336,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                           for c in cues.find("claim_event", text, *clause))
                    or bool(cues.find("todo", text, *clause))
                    or bool(cues.find("condition", text, *clause)))
-        out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned))
+        removed = e.type == "PROCEDURE" and any(
+            c.label == "removed" for c in cues.find("claim_event", text, *clause))
+        out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
+                           removed))
     return out
 
 
@@ -354,9 +398,11 @@ def same_concept(claim: Entity, source: Entity) -> bool:
     a, b = names(claim), names(source)
     if a & b:
         return True
-    if claim.type == "PROBLEM":
+    # "JP" and "JP drain", "Foley" and "Foley catheter": one names the other's head.
+    if claim.type in ("PROBLEM", "PROCEDURE"):
         if any(_contains_words(x, y) or _contains_words(y, x) for x in a for y in b):
             return True
+    if claim.type == "PROBLEM":
         if claim.codes and source.codes and claim.codes[0].code == source.codes[0].code \
                 and claim.codes[0].score >= 0.8 and source.codes[0].score >= 0.8:
             return True
@@ -376,7 +422,9 @@ def parse_amount(value: str | None) -> tuple[float, str] | None:
     return round(num * factor, 6), base
 
 
-_DOSE_AMOUNT = r"\d+(?:\.\d+)?\s*(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b"
+# "1,000 mg": a thousands separator is part of the number, never its start.
+_DOSE_AMOUNT = (r"(?<![\d,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*"
+                r"(?:mg|g|mcg|micrograms?|milligrams?|units?|mEq)\b")
 _DOSE = re.compile(rf"\b{_DOSE_AMOUNT}", re.IGNORECASE)
 
 
@@ -389,7 +437,15 @@ def with_clause_dose(claims: list[Entity], text: str,
     after a change verb replaces the one next to the name."""
     out = []
     linked = [(a.start, a.end) for c in claims for a in c.attributes.values()]
+    respective = _respective_doses(claims, text, clause_of)
     for claim in claims:
+        if id(claim) in respective:
+            m = respective[id(claim)]
+            strength = Attribute(start=m.start(), end=m.end(), text=m.group(), value=m.group())
+            out.append(claim.model_copy(update={"attributes": {
+                **{k: v for k, v in claim.attributes.items() if k not in ("strength", "dose")},
+                "strength": strength}}))
+            continue
         if claim.type == "MEDICATION" and _cumulative(claim, text):
             # "phenobarbital 520 mg IV in total": a sum over doses, not one dose; no
             # per-dose check applies (the coverage gate still looks for the number).
@@ -414,6 +470,31 @@ def with_clause_dose(claims: list[Entity], text: str,
         strength = Attribute(start=m.start(), end=m.end(), text=m.group(), value=m.group())
         out.append(claim.model_copy(update={"attributes": {**claim.attributes,
                                                            "strength": strength}}))
+    return out
+
+
+_DOSE_LIST_GAP = re.compile(r"(?:\s*(?:daily|bid|tid|qid|nightly|each|,|and|/))*\s*",
+                            re.IGNORECASE)
+
+
+def _respective_doses(claims: list[Entity], text: str,
+                      clause_of: Callable[[int, int], Clause]) -> dict[int, re.Match[str]]:
+    """Drugs named together and then as many doses in a row ("metoprolol and lisinopril
+    were both halved, to 25 mg and 10 mg daily"): the doses go to the drugs in order."""
+    out: dict[int, re.Match[str]] = {}
+    drugs = sorted((c for c in claims if c.type == "MEDICATION"), key=lambda c: c.start)
+    by_clause: dict[Clause, list[Entity]] = {}
+    for d in drugs:
+        by_clause.setdefault(clause_of(d.start, d.end), []).append(d)
+    for (_lo, hi), group in by_clause.items():
+        if len(group) < 2:
+            continue
+        doses = list(_DOSE.finditer(text, group[-1].end, hi))
+        if len(doses) != len(group) or any(
+                _DOSE_LIST_GAP.fullmatch(text[a.end():b.start()]) is None
+                for a, b in zip(doses, doses[1:], strict=False)):
+            continue
+        out.update({id(d): m for d, m in zip(group, doses, strict=True)})
     return out
 
 

@@ -144,6 +144,30 @@ class PatientEvidence:
             out.extend(m for m in self.by_note[c.note_id]
                        if m.entity.start < c.end and c.start < m.entity.end)
         return out
+def _as_test(claim: Entity, text: str) -> Entity:
+    """"Desmopressin testing", "a cosyntropin stimulation test": the drug names a test,
+    which the notes must give as done; the drug itself was not given as a treatment."""
+    m = _NAMES_A_TEST.match(text, claim.end) if claim.type == "MEDICATION" else None
+    if m is None:
+        return claim
+    return claim.model_copy(update={"type": "TEST", "end": m.end(),
+                                    "text": text[claim.start:m.end()], "attributes": {}})
+
+
+def _time_anchor(claim: Entity, text: str) -> bool:
+    """"On the night of surgery", "before surgery", "after delivery": a generic procedure
+    word that only dates something else is no claim that it was (or was not) done."""
+    return (claim.type == "PROCEDURE" and _GENERIC_EVENT.fullmatch(claim.text) is not None
+            and _TIME_BEFORE.search(text, 0, claim.start) is not None)
+
+
+_GENERIC_EVENT = re.compile(r"(?:surgery|operation|procedure|delivery|the OR|OR|op)",
+                            re.IGNORECASE)
+_TIME_BEFORE = re.compile(r"\b(?:before|after|since|following|prior to|during|until|through|"
+                          r"post|pre|the (?:night|day|morning|evening|eve|week) of)\s+"
+                          r"(?:(?:the|his|her|their)\s+)?$", re.IGNORECASE)
+_NAMES_A_TEST = re.compile(r"\s+(?:stimulation\s+|suppression\s+|challenge\s+)?"
+                           r"(?:test|testing|challenge|stimulation|suppression)\b", re.IGNORECASE)
 
 
 def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[Mention], *,
@@ -181,6 +205,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     claims = [c.model_copy(update={"assertion": "present"})
               if c.type == "MEDICATION" and c.assertion == "hypothetical"
               and _continues(c, text, cues, layout) else c for c in claims]
+    claims = [_as_test(c, text) for c in claims if not _time_anchor(c, text)]
     checked = [c for c in claims if c.type in CHECKED_TYPES and c.assertion != "hypothetical"]
     if section == "allergies":
         # In the allergy section a bare drug name is an allergen ("enalapril (cough)").
@@ -238,6 +263,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                 res.support(scope)
             else:
                 check_test(claim, scope, res)
+        elif claim.type == "PROCEDURE" and events[i] & {"removed", "stopped"}:
+            pass  # a removal is the events check's: the device was in, then taken out
         elif claim.assertion == "absent" and any(m.entity.assertion == "present"
                                                  for m in scope) and not any(
                 m.entity.assertion == "absent" for m in scope):

@@ -42,7 +42,7 @@ APPLIES = {
     "MEDICATION": {"started", "stopped", "held", "resumed", "increased", "decreased",
                    "continued", "given", "planned"},
     "PROBLEM": {"developed", "ruled_out", "resolved", "continued"},
-    "PROCEDURE": {"given", "started", "planned", "continued", "stopped"},
+    "PROCEDURE": {"given", "started", "planned", "continued", "stopped", "removed"},
     "TEST": {"given", "planned", "pending"},
 }
 
@@ -369,8 +369,14 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
                 res.support([last] if last else every[:1])
             else:
                 res.unsupported.append(f"{name} pending (no note says it is pending)")
-        elif event == "stopped":
-            res.unsupported.append(f"{name} stopped or removed (not checked in the notes)")
+        elif event in ("stopped", "removed"):
+            # A removal is an event the notes record ("JP removed 4/11"); a note that only
+            # gives the device as placed neither confirms nor denies it.
+            removed = [m for m in every if m.is_removed]
+            if removed:
+                res.support(removed[-1:])
+            else:
+                res.unsupported.append(f"{name} stopped or removed (no note says so)")
 
 
 def check_current_regimen(claim: Entity, track: Track | None, meds: list[Mention],

@@ -42,6 +42,7 @@ def _is_word_char(ch: str) -> bool:
 
 
 _DECIMAL_GOES_ON = re.compile(r"[.,]\d")
+_PLURAL_S = re.compile(r"s(?![\w'’])")
 
 
 class LexiconMatcher:
@@ -116,6 +117,10 @@ class LexiconMatcher:
                 end = end_idx + 1
                 if start > 0 and _is_word_char(text[start - 1]):
                     continue
+                if _PLURAL_S.match(text, end) and length >= 4 and text[end - 1].isalpha() \
+                        and text[end - 1] not in "sS":
+                    # "chest tubes", "drains", "polyps": a plural names the same thing.
+                    end += 1
                 if end < len(text) and _is_word_char(text[end]):
                     continue
                 if text[end - 1].isdigit() and _DECIMAL_GOES_ON.match(text, end):

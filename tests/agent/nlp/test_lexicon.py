@@ -84,3 +84,9 @@ def test_when_abbreviation_in_parentheses_repeats_the_drug_then_dropped():
 
 def test_when_parenthesised_drug_is_a_different_drug_then_kept():
     assert [s for s, _ in _spans("insulin (carboplatin) ")] == ["insulin", "carboplatin"]
+
+
+def test_when_a_term_is_written_in_the_plural_then_it_matches_with_its_s():
+    text = "Two insulins, heart failures; MSs. Aces high."
+    hits = _matcher().find(text)
+    assert [text[h.start:h.end] for h in hits] == ["insulins", "heart failures"]
