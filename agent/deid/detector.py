@@ -118,7 +118,8 @@ class Detector:
         self.hospitals = rec.PhiHospitalRecognizer(self.pack.hospitals,
                                                 not_names=self.names.not_names | self.names.allow,
                                                 clinical_words=clinical,
-                                                towns=self._towns_after)
+                                                towns=self._towns_after,
+                                                common=self.names.lexicon.common)
         recognizers = [rec.pattern_recognizer(r) for r in self.pack.recognizers]
         recognizers += [
             rec.PhiDateRecognizer(self.pack.dates), self.names, self.hospitals,

@@ -207,6 +207,10 @@ _FUNCTION_WORDS = frozenset({"on", "in", "at", "for", "and", "with", "to", "from
                              "or", "under", "until", "recently", "previously", "earlier"})
 
 
+_MONTH_TAIL = re.compile(r"[ \t]+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+                         r"[a-z]*\.?$")
+
+
 class PhiCareSlotRecognizer(EntityRecognizer):
     """Facilities and towns named without a facility word, by the slot they stand in.
 
@@ -257,6 +261,10 @@ class PhiCareSlotRecognizer(EntityRecognizer):
             return out
         for m in self._RX.finditer(text):
             start, end = m.span("phi")
+            # "at St. Wenceslaus Dec 3 2025": a month before a number starts a date.
+            tail = _MONTH_TAIL.search(text, start, end)
+            if tail is not None and tail.start() > start and re.match(r"[ \t]*\d", text[end:]):
+                end = tail.start()
             words = re.findall(r"[^\s-]+", text[start:end])
             surface = " ".join(words).lower()
             head = text[max(0, m.start() - 1):start].strip().lower()

@@ -293,7 +293,8 @@ _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _LOW = "a-zß-öø-ÿĀ-ž"
 _CAP = (rf"(?:(?:Mc|Mac|O'|D'|De|Di|La|Le)?[{_UP}][{_LOW}]+(?:'[{_LOW}]+)?"
         rf"|[{_UP}][{_UP}'’]+)")
-NAME_TOKEN = rf"{_CAP}(?:-{_CAP})*"
+# A lower-case part after a hyphen is part of the given name ("Hye-jin", "Byung-ho").
+NAME_TOKEN = rf"{_CAP}(?:-(?:{_CAP}|[{_LOW}]{{2,3}}(?![{_LOW}])))*"
 _INIT = r"[A-Z](?:\.(?:[A-Z]\.)?|(?![\w&'/-]))"  # "T.", "T", "J.P."
 _PARTICLE = r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten|der|den|dos|das)"
 # "Wendell T. Pursglove", "A. Grevitt", "Ludwig van Beethoven" (single spaces, one line).
@@ -302,7 +303,7 @@ _FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"
 # "Pursglove, Wendell T.", "TRUELOVE-BAPTISTE, P."
 _INVERTED = rf"{NAME_TOKEN}, (?:{NAME_TOKEN}(?: {_INIT}(?![a-z]))?|{_INIT})"
 _TOKEN_RX = re.compile(rf"{NAME_TOKEN}|{_INIT}")
-_UPPER_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mrs", "miss", "rev"})
+_UPPER_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mrs", "miss", "rev", "fr"})
 
 
 class PhiNameRecognizer(EntityRecognizer):
@@ -335,8 +336,10 @@ class PhiNameRecognizer(EntityRecognizer):
         labels = _alternation(rules.labels)
         relations = _alternation(rules.relations)
         # Never a word run into digits: "MR ACK-7702215" is a record number after "MR".
+        # Titles may stack: "Chaplain Fr. Aubertin", "Dr. Prof. Lenz".
         self._title = re.compile(
-            rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>{_FORWARD})(?![\w-]*\d)")
+            rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?:(?:{titles})(?![A-Za-z])\.?\s+)?"
+            rf"(?P<phi>{_FORWARD})(?![\w-]*\d)")
         self._credential = re.compile(
             rf"(?P<phi>{_INVERTED}|{_FORWARD}),?\s+(?:{creds})(?![A-Za-z])")
         self._label = re.compile(
@@ -386,6 +389,14 @@ class PhiNameRecognizer(EntityRecognizer):
         self._relation_after = re.compile(
             rf"(?<![\w'’])(?P<q>[\"“])?(?P<phi>{_FORWARD}|(?<=[\"“])[a-z][a-z'’-]+)"
             rf"(?(q)[\"”])[ \t]*\((?i:{relations})\)")
+        # A query or triage line opening on a person and their age and sex ("Blessing
+        # Nwachukwu 34F ...", "soo-ah jeong 29 yo w/ lupus", "L.M. Tsinajinnie, 91, from
+        # Shiprock", "... to know: Byung-ho Kang, 78M"): any case, any script.
+        word = r"(?:(?:[^\W\d_]\.){1,3}|[^\W\d_]+(?:['’-][^\W\d_]+)*)"
+        self._before_age = re.compile(
+            rf"(?:^|(?<=[:;|])|\b(?i:pt|patient|re)\b)[ \t]*(?P<phi>{word}(?:[ \t]+{word}){{0,3}})"
+            r"[ \t]*,?[ \t]*(?P<age>\d{1,3})[ \t]*(?:(?i:yo|y/o|y\.o\.|yrs?|yof|yom|years?[- ]old"
+            r"|-years?-old|[mf])\b|,)", re.MULTILINE)
         self._inverted = re.compile(rf"(?P<phi>{_INVERTED})")
         self._forward = re.compile(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
         # "hi ana,", "thanks, Lindsay", "- lindsay" (messages): a greeting or sign-off.
@@ -408,7 +419,8 @@ class PhiNameRecognizer(EntityRecognizer):
             rf"^(?:\s+(?:(?:and|or|&)\s+)?[A-Z][a-z]+)?(?:['’]s?)?\s*"
             rf"(?:{_alternation(rules.eponym_heads)})\b",
             re.IGNORECASE)
-        super().__init__(supported_entities=["NAME"], name="name", supported_language="en")
+        super().__init__(supported_entities=["NAME", "AGE"], name="name",
+                         supported_language="en")
 
     def load(self) -> None:
         """Nothing to load: word lists are passed in."""
@@ -556,6 +568,7 @@ class PhiNameRecognizer(EntityRecognizer):
             if words and not any(self._phrase_word(w) or w.isupper() for w in words) and (
                     len(toks) >= 2):
                 self._emit(out, text, m, 0.7, "about", strong=False)
+        out += self._named_before_age(text)
         for m in self._title_initial.finditer(text):
             out.append(_result("NAME", m.start("phi"), m.end("phi"), 0.9, "name:title_initial"))
         if nlp_artifacts is not None:
@@ -576,6 +589,26 @@ class PhiNameRecognizer(EntityRecognizer):
                     out.append(_result("NAME", span[0], span[1], 0.6, "name:spacy"))
         if self.lexicon is not None:
             out += lexicon_names(text, self)
+        return out
+
+    def _named_before_age(self, text: str) -> list[RecognizerResult]:
+        out = []
+        for m in self._before_age.finditer(text):
+            words = [w for w in re.findall(r"[^\W\d_][^\W\d_'’-]*", m.group("phi"))
+                     if len(w) > 1]
+            # Every word a possible name part, one at least no English word or a listed
+            # name: "Seen today 55M" and "Chest pain 45F" are no one.
+            # One word in capitals is as often a measure ("LAVI 44,") as a surname.
+            if not words or len(m.group("phi").split()) == 1 and (
+                    words[0].isupper() or m.group(0).endswith(",")):
+                continue
+            if any(self.is_clinical(w) for w in words) or not any(
+                    self.lexicon is None or not self.lexicon.is_common(w) or self._known([w])
+                    for w in words if len(w) >= 3):
+                continue
+            out.append(_result("NAME", *m.span("phi"), 0.8, "name:before_age"))
+            if 90 <= int(m.group("age")) <= 119:
+                out.append(_result("AGE", *m.span("age"), 0.8, "name:age_after_name"))
         return out
 
     def _conversation_speakers(self, text: str) -> list[RecognizerResult]:
@@ -635,16 +668,21 @@ class PhiHospitalRecognizer(EntityRecognizer):
     a clinical or section word.
     """
 
-    _TOWN_AFTER = re.compile(r"[ \t]+(?:of[ \t]+)?([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)(?![A-Za-z])")
+    # Not a word a number follows: "Makai Clinic May 2021" is a clinic and a date.
+    _TOWN_AFTER = re.compile(r"[ \t]+(?:of[ \t]+)?([A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
+                             r"(?![A-Za-z]|[ \t]*,?[ \t]*\d)")
 
     def __init__(self, rules: HospitalRules, *, not_names: frozenset[str],
-                 clinical_words: frozenset[str], towns: frozenset[str] = frozenset()) -> None:
+                 clinical_words: frozenset[str], towns: frozenset[str] = frozenset(),
+                 common: frozenset[str] = frozenset()) -> None:
         self.towns = towns
+        self.common = common
         # Accented letters count ("Doña Ana Family Health Center").
         word = (r"(?:[A-ZÀ-Þ][a-zß-ÿ]+(?:['’]s)?(?:-[A-ZÀ-Þ][a-zß-ÿ]+(?:['’]s)?)*"
                 r"|[A-ZÀ-Þ]{2,}(?:['’]S)?)")
         saint = r"(?:(?:St|Mt|Saint|Mount|ST|MT|SAINT|MOUNT)\.?\s+)?"
-        suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper())})
+        # Title case too: a recased one-case line writes "BRIGHTWATER SNF" as "Snf".
+        suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper(), x.title())})
         self._rx = re.compile(
             rf"(?P<phi>{saint}{word}"
             rf"(?:[ \t]+(?:&[ \t]+|and[ \t]+|of[ \t]+|for[ \t]+)?{word}){{0,4}}"
@@ -657,6 +695,13 @@ class PhiHospitalRecognizer(EntityRecognizer):
             r"(?<![A-Za-z])(?P<phi>(?:St|Saint|Mt|Mount|ST|SAINT|MT|MOUNT)\.?[ \t]+"
             r"[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?['’]s)(?![ \t]+(?i:wort|dance|fire|disease)\b)"
             r"(?![\w'’])")
+        # "at St. Wenceslaus", "ST. AMBROSE 3 NORTH": a saint's name without the possessive
+        # names a hospital, church or town when the name is no English or clinical word
+        # (the period or "Saint" tells it from "ST elevation").
+        self._saint_bare = re.compile(
+            r"(?<![A-Za-z])(?P<phi>(?:St\.|Saint|Mt\.|Mount|ST\.|SAINT|MT\.|MOUNT)[ \t]+"
+            r"(?P<name>[A-Z][a-z]+|[A-Z]{3,}))(?![\w'’-])"
+            r"(?![ \t]+(?i:wort|encephalitis|virus|dance|fire|disease)\b)")
         self.generic = frozenset(w.lower() for w in rules.generic_words)
         self.not_names = not_names
         self.clinical = clinical_words
@@ -697,4 +742,8 @@ class PhiHospitalRecognizer(EntityRecognizer):
                                "hospital:suffix"))
         out += [_result("HOSPITAL", *m.span("phi"), 0.8, "hospital:saint")
                 for m in self._saint.finditer(text)]
+        out += [_result("HOSPITAL", *m.span("phi"), 0.7, "hospital:saint_name")
+                for m in self._saint_bare.finditer(text)
+                if (low := m.group("name").lower()) not in self.common
+                and low not in self.clinical and low not in self.not_names]
         return out

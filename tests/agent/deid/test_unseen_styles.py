@@ -611,3 +611,54 @@ def test_when_a_facility_s_parentheses_name_a_service_then_no_town_is_made_of_it
 
 def test_when_a_number_sign_precedes_a_local_number_then_it_is_a_phone(find_phi):
     assert ("PHONE", "555-0145") in find_phi("GAVE THE PARISH OFFICE # 555-0145 (LOCAL).")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Adaeze Okonkwo-Bell 34F postpartum day 6 BP 168/104, labetalol or nifedipine?",
+     "Adaeze Okonkwo-Bell"),
+    ("mei-ling tran 29 yo w/ lupus nephritis, next step?", "mei-ling tran"),
+    ("R.T. Begaye, 92, from Kayenta, referred for dialysis access", "R.T. Begaye"),
+    ("Đặng Văn Phúc 81F, T-score -3.1, denosumab or zoledronate?", "Đặng Văn Phúc"),
+])
+def test_when_a_line_opens_on_a_person_and_their_age_then_the_person_is_found(find_phi, text,
+                                                                              name):
+    assert ("NAME", name) in find_phi(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Seen today 55M with chest pain.",
+    "Chest pain 45F, troponin negative.",
+    "Echo: LAVI 44, RVSP 31.",
+])
+def test_when_words_before_an_age_are_english_or_a_measure_then_no_name(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] == "NAME"] == []
+
+
+def test_when_an_age_over_89_follows_a_name_between_commas_then_it_is_found(find_phi):
+    assert ("AGE", "92") in find_phi("R.T. Begaye, 92, from Kayenta, referred for access")
+
+
+@pytest.mark.parametrize(("text", "phi"), [
+    ("s/p CABG at St. Ottilien Dec 3 2025, sternal drainage", "St. Ottilien"),
+    ("RM 3112   ST. EUSEBIUS 3 NORTH   MRN SA4471902", "ST. EUSEBIUS"),
+    ("IUD placed at Kaimana Women's Clinic May 2021, due for swap?", "Kaimana Women's Clinic"),
+    ("K. ADEYEMI RN CALLING FROM SILVERBROOK SNF ABOUT A FALL", "SILVERBROOK SNF"),
+    ("Follow-up: Dr. Cha, Hudson Ridge Psychiatry, 10/21.", "Hudson Ridge Psychiatry"),
+    ("EMS RADIO: 97 YOF FROM HOME, GCS 9", "97"),
+    ("surgeon Dr Lind 555-0121 x3310 - empiric abx?", "555-0121"),
+    ("0215 DR VALE PAGED VIA 555-0197: PT MORE AGITATED", "555-0197"),
+    ("FROM: CLINIC FAX   TO: 13185550176   P.001/007", "13185550176"),
+    ("hcv cirrhosis, medicaid 66104827b, portal email on file", "66104827b"),
+    ("Medicaid CIN: XQ40931T | Code status: DNR", "XQ40931T"),
+    ("Chaplain Fr. Aubertin came by at noon.", "Fr. Aubertin"),
+])
+def test_when_an_unseen_style_writes_an_identifier_then_it_is_found(find_phi, text, phi):
+    assert phi in [surface for _etype, surface in find_phi(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "Rule out St. Louis encephalitis; avoid St. John wort.",
+    "ST ELEVATION IN V2-V4, CATH LAB ACTIVATED.",
+])
+def test_when_a_saint_names_a_disease_or_st_is_a_segment_then_no_facility(find_phi, text):
+    assert [p for p in find_phi(text) if p[0] == "HOSPITAL"] == []
