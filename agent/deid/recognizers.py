@@ -119,10 +119,11 @@ class PhiCardRecognizer(PhiPackPatternRecognizer):
 class PhiSsnRecognizer(PhiPackPatternRecognizer):
     """SSN-shaped numbers (3-2-4 digits), valid or not: an invalid area (000, 666, 9xx) is
     still somebody's written identifier, and a leak if left (Safe Harbor removes the
-    number as written, not only numbers the SSA could have issued)."""
+    number as written, not only numbers the SSA could have issued). The last four digits
+    written alone or behind a mask ("***-**-6789") identify too."""
 
     def validate_result(self, value: str) -> bool:
-        return len(re.sub(r"\D", "", value)) == 9
+        return len(re.sub(r"\D", "", value)) in (4, 9)
 
 
 class PhiIpRecognizer(PhiPackPatternRecognizer):

@@ -662,3 +662,22 @@ def test_when_an_unseen_style_writes_an_identifier_then_it_is_found(find_phi, te
 ])
 def test_when_a_saint_names_a_disease_or_st_is_a_segment_then_no_facility(find_phi, text):
     assert [p for p in find_phi(text) if p[0] == "HOSPITAL"] == []
+
+
+@pytest.mark.parametrize(("text", "phi"), [
+    ("Social Security No. 987.65.4320 on the intake form", "987.65.4320"),
+    ("verified last 4 of SSN 4321 and DOB", "4321"),
+    ("SSN ***-**-6789 (masked in the portal)", "***-**-6789"),
+    ("SSN ending in 6789 per registration", "6789"),
+    ("Mailing address: Boston, Mass. 02139", "02139"),
+    ("springfield, il. 62704 is where she lives", "62704"),
+    ("lives in worcester ma 01604 with her son", "01604"),
+    ("callback (555)0101234 after 5pm", "(555)0101234"),
+])
+def test_when_an_ssn_zip_or_phone_has_an_unusual_layout_then_it_is_found(find_phi, text, phi):
+    assert phi in [surface for _etype, surface in find_phi(text)]
+
+
+def test_when_a_labelled_phone_ends_a_line_then_the_next_line_is_not_part_of_it(find_phi):
+    found = find_phi("tel 0115 496 0123\n(2) follow up")
+    assert ("PHONE", "0115 496 0123") in found
