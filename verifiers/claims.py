@@ -108,6 +108,11 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
             between = []
         if between:
             continue
+        if m.start() >= end and _SUBORDINATE.search(text, max(left, start - 30), start) \
+                and _BUT.search(text, end, m.start()):
+            # "suspected when he spiked a fever on 7/8 but was ruled out": the temporal
+            # clause ends before "but"; the cue after it is the main clause's.
+            continue
         # A cue closer to another entity belongs to that one ("aspirin was stopped once
         # apixaban was started"), unless they stand in one list with this entity.
         near = [(b0, b1) for b0, b1 in blockers
@@ -118,6 +123,10 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
         if best is None or gap < best[0]:
             best = (gap, m)
     return best[1] if best else None
+
+
+_SUBORDINATE = re.compile(r"\b(?:when|while|after|since|once|because)\b", re.IGNORECASE)
+_BUT = re.compile(r"\bbut\b", re.IGNORECASE)
 
 
 def _is_list(text: str, lo: int, hi: int, items: list[tuple[int, int]]) -> bool:

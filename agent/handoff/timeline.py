@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 _SAME_FREQUENCY = {"Q24H": "DAILY", "Q12H": "BID", "QD": "DAILY"}
 _STATUS_OF = {"started": "active", "continued": "active", "dose_changed": "active",
               "resumed": "active", "held": "held", "stopped": "stopped"}
+_TIME_CLAUSE_BEFORE = re.compile(r"\b(?:when|after|since|once|as soon as)\s+(?:the\s+)?$",
+                                 re.IGNORECASE)
 _LIST_GAP = re.compile(r"^[\s,/&+]*(?:(?:and|or)\s*)?[\s,/&+]*$", re.IGNORECASE)
 _FORM_SUFFIX = re.compile(r"\s+(?:patch|tablets?|tabs?|capsules?|cream|ointment|pen|drip|"
                           r"gtt|infusion|inhaler|hfa|neb|nebs|odt|er|xl)$")
@@ -177,6 +179,13 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
         cue = _cue_for(text, ent, (lo, ent.start), (ent.end, after), rules, objects)
         if cue is None and i and _LIST_GAP.match(text[lo:ent.start]):
             cue = prev_cue  # "Holding warfarin, aspirin, naproxen"
+        if cue is None and i + 1 < len(drugs) and _LIST_GAP.match(text[ent.end:hi]):
+            # "Cytarabine and daunorubicin - induction completed 3/9": a status after a
+            # list of drugs is each one's.
+            nxt = drugs[i + 1]
+            cue = _cue_for(text, nxt, (nxt.start, nxt.start),
+                           (nxt.end, drugs[i + 2].start if i + 2 < len(drugs) else end),
+                           rules, objects)
         # A switch: in "switched X (IV) to Y" X is left and Y, after 'to', is taken.
         switches = rules.cues.find("switch", text, start, hi)
         to = rules.cues.regex("switch_target")
@@ -190,6 +199,10 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
             # "Switch to apixaban discussed -> deferred": a switch not made.
             later = rules.cues.find("medication", text, ent.end, hi, position="after")
             cue = "planned" if any(c.label == "planned" for c in later) else "switch_to"
+        if i and _TIME_CLAUSE_BEFORE.search(text, max(lo, ent.start - 16), ent.start):
+            # "Fluconazole - d/c'd 3/14 when voriconazole started": the clause dates the
+            # other drug's change; it is no event of this one.
+            cue = "time_anchor"
         if (i == 0 or inline) and list_label is not None and cue is None:
             cue = list_label
         # A change stated with a condition ("resume amlodipine tomorrow if SBP > 130",
@@ -225,6 +238,8 @@ def _change(ent: Entity, cue: str | None, section: str | None, text: str, hi: in
     # Follow-up lines and instructions talk about later ("timing of adalimumab restart").
     if rules.roles.has(section, "future"):
         return "mentioned", "instruction or follow-up"
+    if cue == "time_anchor":
+        return "mentioned", "dates another change"
     if cue == "switch_from":
         return "stopped", "switched"
     if cue == "switch_to":

@@ -21,7 +21,8 @@ S2 = [
               "- Chest tubes removed 3/4. JP removed 3/4.\n"
               "- Metoprolol succinate decreased to 25 mg daily, lisinopril decreased to "
               "10 mg daily (orthostasis).\n"
-              "- Water deprivation testing deferred to nephrology.\n"),
+              "- Water deprivation testing deferred to nephrology.\n"
+              "- Fever 38.6 on 3/4; aspiration pneumonia suspected, ruled out on CXR.\n"),
     Note(patient_id="S2", note_id="S2-3", note_type="discharge_summary", date="2026-03-06",
          text="DISCHARGE SUMMARY\nD/C meds:\nRESUME: metformin 1,000 mg PO BID\n"
               "CHANGED: metoprolol succinate 25 mg PO daily; lisinopril 10 mg PO daily\n"),
@@ -41,6 +42,7 @@ def s2(extractor):
     "His metoprolol succinate and lisinopril were both lowered, to 25 mg and 10 mg daily.",
     "Metformin was restarted at discharge at 1,000 mg BID.",
     "He was in the ICU on the night of surgery and had no chest pain after surgery.",
+    "Aspiration pneumonia was suspected when he spiked a fever on 3/4 but was ruled out.",
 ])
 # fmt: on
 def test_true_statements_are_not_contradicted(s2, statement):

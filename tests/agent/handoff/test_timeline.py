@@ -185,3 +185,25 @@ def test_when_a_drug_was_a_single_dose_then_it_is_not_current_at_discharge(extra
     assert status["haloperidol"] != "active"
     assert "vitamin k" in status and status["vitamin k"] != "active"
     assert status["warfarin"] == "active"
+
+
+def test_when_a_status_follows_a_list_of_drugs_or_a_clause_dates_it_then_each_drug_reads_right(
+        extractor):
+    notes = [
+        Note(patient_id="T6", note_id="p1", note_type="progress_note", date="2026-03-03",
+             text="A/P:\n- Induction: cytarabine 100 mg/m2/day and daunorubicin 90 mg/m2.\n"
+                  "- Prophylaxis: fluconazole 400 mg PO daily, acyclovir 400 mg PO BID.\n"),
+        Note(patient_id="T6", note_id="p2", note_type="progress_note", date="2026-03-15",
+             text="A/P:\n- Voriconazole 4 mg/kg IV q12h started 3/14.\n"),
+        Note(patient_id="T6", note_id="d1", note_type="discharge_summary", date="2026-03-20",
+             text="DISCHARGE SUMMARY\nDischarge medications:\n- acyclovir 400 mg PO BID\n"
+                  "- Posaconazole 300 mg PO daily (replaces voriconazole)\n"
+                  "STOPPED:\n- Voriconazole - d/c'd 3/18 -> posaconazole\n"
+                  "- Fluconazole - d/c'd 3/14 when voriconazole started\n"
+                  "- Cytarabine and daunorubicin - induction completed 3/9\n")]
+    timeline = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    status = {m.name.lower(): m.status for m in timeline.medications}
+    assert status["cytarabine"] == "stopped" and status["daunorubicin"] == "stopped"
+    assert status["fluconazole"] == "stopped"
+    assert status["voriconazole"] == "stopped"
+    assert status["acyclovir"] == "active"
