@@ -203,8 +203,10 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             return track.status if track is not None else None
     # "He should continue his pravastatin": a plan to go on presupposes the drug is taken.
     claims = [c.model_copy(update={"assertion": "present"})
-              if c.type == "MEDICATION" and c.assertion == "hypothetical"
-              and _continues(c, text, cues, layout) else c for c in claims]
+              if (c.type == "MEDICATION" and c.assertion == "hypothetical"
+                  and _continues(c, text, cues, layout))
+              or (c.type in ("PROCEDURE", "TEST") and c.assertion == "hypothetical"
+                  and _said_done(c, text, cues, layout)) else c for c in claims]
     claims = [_as_test(c, text) for c in claims if not _time_anchor(c, text)]
     checked = [c for c in claims if c.type in CHECKED_TYPES and c.assertion != "hypothetical"]
     if section == "allergies":
@@ -317,6 +319,17 @@ def _continues(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bo
     lo, hi = layout.clause_around(claim.start, claim.end)
     return any(c.label == "continued" for c in cues.find("claim_event", text, lo, hi)) \
         and not cues.find("condition", text, lo, hi)
+
+
+def _said_done(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:
+    """"Repeat EGD with banding was done on 5/11": a past event word in its clause makes a
+    procedure the statement's fact, whatever "repeat" made of it."""
+    lo, hi = layout.clause_around(claim.start, claim.end)
+    return any(c.label == "given" and not cues.says(
+        "negation_before", text[max(0, c.start - 8):c.start], label="negated")
+        for c in cues.find("claim_event", text, lo, hi)) \
+        and not cues.find("condition", text, lo, hi) \
+        and not cues.says("statement_scope", text[lo:hi], label="modal")
 
 
 def _in_contingency(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:

@@ -70,14 +70,23 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
             if not able:
                 unbound.append(text[cue.start:cue.end])
                 continue
-            nearest = min(able, key=lambda i: min(abs(cue.start - claims[i].end),
-                                                  abs(claims[i].start - cue.end)))
+            # "Baseline PFTs for amiodarone were done": a claim in a prepositional phrase
+            # is not the verb's subject while another claim of the clause can be.
+            heads = [i for i in able if cue.label not in _DONE_LABELS
+                     or claims[i].end > cue.start or not _PREPOSITION_BEFORE.search(
+                         text, max(0, claims[i].start - 6), claims[i].start)] or able
+            nearest = min(heads, key=lambda i: min(abs(cue.start - claims[i].end),
+                                                   abs(claims[i].start - cue.end)))
             out[nearest].add(cue.label)
             # "continues ceftriaxone and metronidazole": a coordinated list shares it.
             for i in able:
                 if i != nearest and _coordinated(text, claims[i], claims[nearest], claims):
                     out[i].add(cue.label)
     return out, unbound
+
+
+_DONE_LABELS = frozenset({"given", "pending", "planned"})
+_PREPOSITION_BEFORE = re.compile(r"\b(?:for|of|with|from)\s+$", re.IGNORECASE)
 
 
 def _gap(cue, claim: Entity) -> int:
@@ -342,8 +351,10 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
         if event in ("given", "started"):
             _given(name, scope or every, res)
         elif event == "planned":
-            if any(m.entity.assertion in ("hypothetical", "possible") for m in every):
-                res.support([m for m in every if m.entity.assertion == "hypothetical"][:1])
+            planned = [m for m in every
+                       if m.entity.assertion in ("hypothetical", "possible") or m.is_planned]
+            if planned:
+                res.support(planned[:1])
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
         elif event == "continued":

@@ -22,7 +22,9 @@ S2 = [
               "- Metoprolol succinate decreased to 25 mg daily, lisinopril decreased to "
               "10 mg daily (orthostasis).\n"
               "- Water deprivation testing deferred to nephrology.\n"
-              "- Fever 38.6 on 3/4; aspiration pneumonia suspected, ruled out on CXR.\n"),
+              "- Fever 38.6 on 3/4; aspiration pneumonia suspected, ruled out on CXR.\n"
+              "- Pulmonary function tests for amiodarone are ordered for the clinic visit.\n"
+              "- Wants a levonorgestrel IUD at the 6-week visit.\n"),
     Note(patient_id="S2", note_id="S2-3", note_type="discharge_summary", date="2026-03-06",
          text="DISCHARGE SUMMARY\nD/C meds:\nRESUME: metformin 1,000 mg PO BID\n"
               "CHANGED: metoprolol succinate 25 mg PO daily; lisinopril 10 mg PO daily\n"),
@@ -70,3 +72,20 @@ def test_a_drug_naming_a_test_is_a_test_the_notes_must_give_as_done(s2):
 def test_a_removal_no_note_records_is_not_supported(s2):
     v = s2.check("The Foley catheter was removed.", [])
     assert v.verdict != "SUPPORTED", v.detail
+
+
+# fmt: off
+@pytest.mark.parametrize("statement", [
+    "Pulmonary function tests for amiodarone were done before discharge.",
+    "An IUD was placed before discharge.",
+])
+# fmt: on
+def test_an_ordered_or_wanted_procedure_said_done_is_contradicted(s2, statement):
+    v = s2.check(statement, [])
+    assert v.verdict == "CONTRADICTED", v.detail
+    assert "planned_as_done" in v.reasons
+
+
+def test_an_ordered_test_said_planned_is_supported(s2):
+    v = s2.check("Pulmonary function tests are planned for the clinic visit.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
