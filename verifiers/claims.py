@@ -407,15 +407,31 @@ def same_concept(claim: Entity, source: Entity) -> bool:
     a, b = names(claim), names(source)
     if a & b:
         return True
-    # "JP" and "JP drain", "Foley" and "Foley catheter": one names the other's head.
-    if claim.type in ("PROBLEM", "PROCEDURE"):
+    # "JP" and "JP drain", "Foley" and "Foley catheter": a device named with or without
+    # its head noun ("amputation" is no "below-knee amputation").
+    if claim.type == "PROCEDURE" and any(_device_head_only(x, y) or _device_head_only(y, x)
+                                         for x in a for y in b):
+        return True
+    if claim.type == "PROBLEM":
         if any(_contains_words(x, y) or _contains_words(y, x) for x in a for y in b):
             return True
-    if claim.type == "PROBLEM":
         if claim.codes and source.codes and claim.codes[0].code == source.codes[0].code \
                 and claim.codes[0].score >= 0.8 and source.codes[0].score >= 0.8:
             return True
     return False
+
+
+_DEVICE_WORDS = frozenset({"drain", "drains", "tube", "tubes", "catheter", "catheters", "line",
+                           "lines", "device", "placement", "insertion", "cath"})
+
+
+def _device_head_only(short: str, long: str) -> bool:
+    """Whether ``long`` is ``short`` with a device head noun added ("jp" -> "jp drain")."""
+    extra = long.split()
+    words = short.split()
+    if len(extra) <= len(words) or extra[:len(words)] != words:
+        return False
+    return all(w in _DEVICE_WORDS for w in extra[len(words):])
 
 
 def parse_amount(value: str | None) -> tuple[float, str] | None:

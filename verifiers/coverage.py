@@ -90,9 +90,19 @@ def denied_spans(text: str, lo: int, hi: int, cues: CueSet,
 
 
 def plain_words(text: str, lo: int, hi: int, denied: list[tuple[int, int]]) -> set[str]:
-    """Stems of the words of ``text[lo:hi]`` outside the denied stretches."""
-    return {word_stem(m.group()) for m in _WORD.finditer(text, lo, hi)
-            if not any(a <= m.start() < b for a, b in denied)}
+    """Stems of the words of ``text[lo:hi]`` outside the denied stretches; a side written
+    short ("R 2nd toe", "Lt knee", "b/l") counts as the word."""
+    words = {word_stem(m.group()) for m in _WORD.finditer(text, lo, hi)
+             if not any(a <= m.start() < b for a, b in denied)}
+    words |= {word_stem(_SIDES[m.group().lower()]) for m in _SIDE.finditer(text, lo, hi)
+              if not any(a <= m.start() < b for a, b in denied)}
+    return words
+
+
+_SIDE = re.compile(r"(?<![\w/])(?:R|L|Rt|Lt|rt|lt|b/l|B/L|bilat)(?![\w/])\.?")
+_SIDES = {"r": "right", "rt": "right", "l": "left", "lt": "left", "b/l": "bilateral",
+          "bilat": "bilateral", "r.": "right", "l.": "left", "rt.": "right", "lt.": "left",
+          "bilat.": "bilateral"}
 
 
 def evidence_lines(verification: Verification, notes: dict[str, Note],

@@ -277,6 +277,9 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             # One note names it as done or planned, another as not done ("No BiPAP" in
             # the discharge summary): the notes disagree, so the statement is unsure.
             res.unsupported.append(f"{claim.text} not done (the notes disagree)")
+        elif claim.type == "PROCEDURE" and claim.assertion in ("present", "historical") \
+                and not events[i]:
+            _check_procedure_owner(claim, scope, res)
         else:
             res.support(scope)
     if res.reasons:
@@ -319,6 +322,21 @@ def _continues(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bo
     lo, hi = layout.clause_around(claim.start, claim.end)
     return any(c.label == "continued" for c in cues.find("claim_event", text, lo, hi)) \
         and not cues.find("condition", text, lo, hi)
+
+
+def _check_procedure_owner(claim: Entity, scope: list[Mention], res: Findings) -> None:
+    """"She has had a prior left below-knee amputation": done to the patient, so a note
+    giving it only as a relative's is another experiencer, and one giving it only as
+    planned or discussed does not back it."""
+    own = [m for m in scope if m.entity.assertion in ("present", "historical")
+           and not m.is_planned]
+    if own:
+        res.support(own)
+    elif scope and all(m.entity.assertion == "family" for m in scope):
+        res.contradict("wrong_experiencer", f"source: {claim.text} is a family member's "
+                       f"({scope[0].note_id}); statement gives it to the patient", scope[:1])
+    else:
+        res.unsupported.append(f"{claim.text} (no note gives it as done to the patient)")
 
 
 def _said_done(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bool:

@@ -24,7 +24,9 @@ S2 = [
               "- Water deprivation testing deferred to nephrology.\n"
               "- Fever 38.6 on 3/4; aspiration pneumonia suspected, ruled out on CXR.\n"
               "- Pulmonary function tests for amiodarone are ordered for the clinic visit.\n"
-              "- Wants a levonorgestrel IUD at the 6-week visit.\n"),
+              "- Wants a levonorgestrel IUD at the 6-week visit.\n"
+              "Family history: mother had a left below-knee amputation.\n"
+              "Wound: R groin cath site clean.\n"),
     Note(patient_id="S2", note_id="S2-3", note_type="discharge_summary", date="2026-03-06",
          text="DISCHARGE SUMMARY\nD/C meds:\nRESUME: metformin 1,000 mg PO BID\n"
               "CHANGED: metoprolol succinate 25 mg PO daily; lisinopril 10 mg PO daily\n"),
@@ -89,3 +91,9 @@ def test_an_ordered_or_wanted_procedure_said_done_is_contradicted(s2, statement)
 def test_an_ordered_test_said_planned_is_supported(s2):
     v = s2.check("Pulmonary function tests are planned for the clinic visit.", [])
     assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_procedure_only_a_relative_had_is_another_experiencer(s2):
+    v = s2.check("He has had a left below-knee amputation.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+    assert "wrong_experiencer" in v.reasons
