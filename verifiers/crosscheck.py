@@ -219,6 +219,18 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         unlisted = _pending_not_listed(text, cues, pending)
         if unlisted is not None:
             return Verification(verdict="UNSUPPORTED", detail=unlisted)
+        said = _event_words(text, cues)
+        if said and pending is not None and cues.says("claim_event", text, label="pending"):
+            return Verification(verdict="UNSUPPORTED",
+                                detail="named among the results the notes give as pending, "
+                                       "but nothing links it to a later result: not confirmed")
+        if said:
+            # "AFP is still pending", "she was diagnosed with bipolar II disorder": the
+            # statement tells what happened to something the extractor does not name, so
+            # it claims a fact nobody checked. Unsure, not "nothing to check".
+            return Verification(verdict="UNSUPPORTED",
+                                detail=f"states {said} of something no vocabulary names: "
+                                       "not confirmed")
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
     checked = [_reread_negation(c, text, cues) for c in checked]
@@ -322,6 +334,14 @@ def _continues(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bo
     lo, hi = layout.clause_around(claim.start, claim.end)
     return any(c.label == "continued" for c in cues.find("claim_event", text, lo, hi)) \
         and not cues.find("condition", text, lo, hi)
+
+
+def _event_words(text: str, cues: CueSet) -> str:
+    """The event and history words of a statement ("'removed'", "'history of'"), quoted;
+    empty when it has none (a denied event counts too: "was never started")."""
+    found = cues.find("claim_event", text, 0, len(text)) + cues.find(
+        "problem_past", text, 0, len(text))
+    return ", ".join(dict.fromkeys(f"'{text[c.start:c.end]}'" for c in found))
 
 
 def _check_procedure_owner(claim: Entity, scope: list[Mention], res: Findings) -> None:

@@ -182,10 +182,12 @@ PENDING = [
 ]
 
 
-def test_a_pending_claim_no_pending_result_names_is_not_checkable_but_unsupported(
+def test_a_pending_claim_with_no_entity_is_unsure_whether_or_not_the_notes_list_it(
         extractor):
     record = PatientRecord.prepare(PENDING, extractor, Rules.load())
     v = record.check("The SPEP is still pending at discharge.", [])
     assert v.verdict == "UNSUPPORTED" and "spep" in v.detail
-    # named among the pending results: not contradicted (left to the other checks)
-    assert record.check("Free light chains are pending.", []).verdict != "UNSUPPORTED"
+    # named among the pending results: unsure (nothing links the name to a later result),
+    # never contradicted
+    v = record.check("Free light chains are pending.", [])
+    assert v.verdict == "UNSUPPORTED" and "named among the results" in v.detail

@@ -97,3 +97,13 @@ def test_a_procedure_only_a_relative_had_is_another_experiencer(s2):
     v = s2.check("He has had a left below-knee amputation.", [])
     assert v.verdict == "CONTRADICTED", v.detail
     assert "wrong_experiencer" in v.reasons
+
+
+def test_an_event_told_of_something_no_vocabulary_names_is_unsure_not_uncheckable(s2):
+    v = s2.check("His skin clips were removed before discharge.", [])
+    assert v.verdict == "UNSUPPORTED", v.detail
+    assert "'removed'" in v.detail
+
+
+def test_a_statement_with_no_event_and_no_entity_stays_not_checkable(s2):
+    assert s2.check("The groin site is clean.", []).verdict == "NOT_CHECKABLE"
