@@ -26,7 +26,8 @@ S2 = [
               "- Pulmonary function tests for amiodarone are ordered for the clinic visit.\n"
               "- Wants a levonorgestrel IUD at the 6-week visit.\n"
               "Family history: mother had a left below-knee amputation.\n"
-              "Wound: R groin cath site clean.\n"),
+              "Wound: R groin cath site clean.\n"
+              "- New diagnosis of type 2 diabetes, HbA1c 9.1.\n"),
     Note(patient_id="S2", note_id="S2-3", note_type="discharge_summary", date="2026-03-06",
          text="DISCHARGE SUMMARY\nD/C meds:\nRESUME: metformin 1,000 mg PO BID\n"
               "CHANGED: metoprolol succinate 25 mg PO daily; lisinopril 10 mg PO daily\n"),
@@ -47,6 +48,7 @@ def s2(extractor):
     "Metformin was restarted at discharge at 1,000 mg BID.",
     "He was in the ICU on the night of surgery and had no chest pain after surgery.",
     "Aspiration pneumonia was suspected when he spiked a fever on 3/4 but was ruled out.",
+    "A previously healthy man whose new type 2 diabetes was found on admission.",
 ])
 # fmt: on
 def test_true_statements_are_not_contradicted(s2, statement):
