@@ -25,9 +25,9 @@ S2 = [
               "- Fever 38.6 on 3/4; aspiration pneumonia suspected, ruled out on CXR.\n"
               "- Pulmonary function tests for amiodarone are ordered for the clinic visit.\n"
               "- Wants a levonorgestrel IUD at the 6-week visit.\n"
+              "- New diagnosis of type 2 diabetes, HbA1c 9.1.\n"
               "Family history: mother had a left below-knee amputation.\n"
-              "Wound: R groin cath site clean.\n"
-              "- New diagnosis of type 2 diabetes, HbA1c 9.1.\n"),
+              "Wound: R groin cath site clean.\n"),
     Note(patient_id="S2", note_id="S2-3", note_type="discharge_summary", date="2026-03-06",
          text="DISCHARGE SUMMARY\nD/C meds:\nRESUME: metformin 1,000 mg PO BID\n"
               "CHANGED: metoprolol succinate 25 mg PO daily; lisinopril 10 mg PO daily\n"),
