@@ -62,6 +62,13 @@ _BOUNDARY_BEFORE = r"(?<![A-Za-z0-9])"
 _BOUNDARY_AFTER = r"(?![A-Za-z0-9])"
 _GROUP_NAME = re.compile(r"\(\?P<([A-Za-z_]\w*)>")
 _ECHO_DIGIT = re.compile(r"\(\s*(\d+(?:\.\d+)?)\s*\)")
+# "seventy-five milligrams", "twenty five": a tens word and a unit word are one number.
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9}
+COMPOUND_NUMBER = (rf"(?i:(?:{'|'.join(_TENS)})[- ](?:{'|'.join(_UNITS)}))(?![A-Za-z])")
+_COMPOUND_RX = re.compile(COMPOUND_NUMBER)
 _RANGE_SPLIT = re.compile(r"\s*(?:-|\u2013|\bto\b|\bor\b)\s*", re.IGNORECASE)
 
 
@@ -182,6 +189,9 @@ def _normalize_number_cached(lexicon: MedicationLexicon, text: str) -> str:
     echo = _ECHO_DIGIT.search(text)
     if echo:
         return _clean_number(echo.group(1))
+    text = _COMPOUND_RX.sub(lambda m: str(_TENS[re.split(r"[- ]", m.group().lower())[0]]
+                                          + _UNITS[re.split(r"[- ]", m.group().lower())[1]]),
+                            text)
     parts = [p for p in _RANGE_SPLIT.split(text) if p]
     values = []
     for part in parts:
@@ -304,7 +314,7 @@ def load_lexicon(path: Path) -> MedicationLexicon:
         for index, rule in by_kind.get(kind, []):
             _check_regex(source, index, rule.pattern)
     number = (
-        f"(?:{_DIGITS}|(?:{vocab['number_word'].alternation})(?![A-Za-z]))"
+        f"(?:{_DIGITS}|{COMPOUND_NUMBER}|(?:{vocab['number_word'].alternation})(?![A-Za-z]))"
         f"{_ECHO}"
     )
     number_range = f"(?:{number}(?:{_RANGE_SEPARATOR}{number})?)"
