@@ -93,7 +93,7 @@ def _values(found: dict[str, Attribute]) -> dict[str, tuple[str, str | None]]:
     ("Amoxicillin 500 mg capsule, take two capsules three times a day for two weeks",
      {"strength": ("500 mg", "500 mg"), "dose": ("two", "2"), "form": ("capsules", "capsule"),
       "frequency": ("three times a day", "TID"), "duration": ("for two weeks", "2 weeks")}),
-    ("Clopidogrel seventy-five milligrams daily",
+    ("Metoprolol seventy-five milligrams daily",
      {"strength": ("seventy-five milligrams", "75 mg"), "frequency": ("daily", "DAILY")}),
     ("Lisinopril forty mg daily",
      {"strength": ("forty mg", "40 mg"), "frequency": ("daily", "DAILY")}),
