@@ -409,8 +409,12 @@ def same_concept(claim: Entity, source: Entity) -> bool:
         return True
     # "JP" and "JP drain", "Foley" and "Foley catheter": a device named with or without
     # its head noun ("amputation" is no "below-knee amputation").
-    if claim.type == "PROCEDURE" and any(_device_head_only(x, y) or _device_head_only(y, x)
-                                         for x in a for y in b):
+    # Only an abbreviation names a device without its head ("JP"); "dialysis" is a
+    # procedure, not the "dialysis catheter".
+    if claim.type == "PROCEDURE" and (
+            (claim.text.isupper() and any(_device_head_only(x, y) for x in a for y in b))
+            or (source.text.isupper() and any(_device_head_only(y, x)
+                                              for x in a for y in b))):
         return True
     if claim.type == "PROBLEM":
         if any(_contains_words(x, y) or _contains_words(y, x) for x in a for y in b):

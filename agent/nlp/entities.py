@@ -36,6 +36,8 @@ from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
 from agent.version import package_version
 
+_DEVICE_HEAD_AFTER = re.compile(r"[ \t]+(?:catheter|drain|tube|port|cannula)s?\b",
+                                re.IGNORECASE)
 logger = logging.getLogger(__name__)
 
 PRODUCER = "clinagent.verifiers.entities"
@@ -249,6 +251,13 @@ class EntityExtractor:
     def _widen(self, text: str, hit: LexiconHit) -> LexiconHit:
         if hit.label == "MEDICATION":
             return _extend_drug(text, hit)
+        if hit.label == "PROCEDURE":
+            # "dialysis catheter", "gastrostomy tube": a procedure named before a device
+            # head noun names the device.
+            head = _DEVICE_HEAD_AFTER.match(text, hit.end)
+            if head is not None:
+                return LexiconHit(hit.start, head.end(), hit.label,
+                                  hit.canonical + text[hit.end:head.end()].lower(), hit.source)
         if hit.label == "PROBLEM":
             start, end = widen_problem(text, hit.start, hit.end, self._modifiers)
             if (start, end) != (hit.start, hit.end):

@@ -26,6 +26,7 @@ S2 = [
               "- Pulmonary function tests for amiodarone are ordered for the clinic visit.\n"
               "- Wants a levonorgestrel IUD at the 6-week visit.\n"
               "- New diagnosis of type 2 diabetes, HbA1c 9.1.\n"
+              "- Tunneled dialysis catheter discussed; no dialysis indication now.\n"
               "Family history: mother had a left below-knee amputation.\n"
               "Wound: R groin cath site clean.\n"),
     Note(patient_id="S2", note_id="S2-3", note_type="discharge_summary", date="2026-03-06",
@@ -109,3 +110,10 @@ def test_an_event_told_of_something_no_vocabulary_names_is_unsure_not_uncheckabl
 
 def test_a_statement_with_no_event_and_no_entity_stays_not_checkable(s2):
     assert s2.check("The groin site is clean.", []).verdict == "NOT_CHECKABLE"
+
+
+def test_a_device_named_after_its_procedure_is_the_device_not_the_procedure(s2):
+    # "dialysis" (no indication) is not the "dialysis catheter" (only discussed)
+    v = s2.check("A tunneled dialysis catheter was placed.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+    assert "planned_as_done" in v.reasons
