@@ -93,7 +93,8 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     time, count = lexicon.time_units.alternation, lexicon.count_units.alternation
     # "from 25 mg to 50 mg": the old amount is history, not the instruction; "net -2 L" is a
     # fluid balance (a minus sign after a space or bracket, unlike the range "1-2 tabs").
-    before = r"(?<![\w.])(?<!from\s)(?<![\s(]-)"
+    # Nor inside a compound number word ("from twenty-two to twenty-six units": not "two").
+    before = r"(?<![\w.])(?<!from\s)(?<![\s(]-)(?<![A-Za-z]-)"
     # "a week", "a single dose" are too vague to be a course length on their own.
     counted = rf"(?!(?:a|an|single)\b){rng}"
     denominator = (

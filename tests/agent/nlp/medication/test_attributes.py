@@ -367,3 +367,10 @@ def test_when_a_numeric_amount_is_described_then_the_description_is_no_dose() ->
     # "full dose" describes the 5 mg already written (demo guideline: strength only).
     found = _attributes("apixaban 5 mg PO BID (full dose: age <80)")[0]
     assert found["strength"].text == "5 mg" and "dose" not in found
+
+
+def test_when_a_dose_changes_from_one_number_word_to_another_then_no_part_is_read_as_a_dose(
+) -> None:
+    # "two" inside "twenty-two" is no amount (it was read as the range "2-26")
+    (found,) = _attributes("Metoprolol raised from twenty-two to twenty-six mg.")
+    assert all(a.value != "2-26" and not a.text.startswith("two") for a in found.values())
