@@ -219,9 +219,7 @@ def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: C
         return "active"
     active = _near(cues, "drug_status", text, ent.start, ent.end, clause, blockers,
                    label="active")
-    if active is not None and cues.says(
-            "negation_before", text[max(0, active.start() - 8):active.start()],
-            label="negated"):
+    if active is not None and cues.denied_at(text, active.start()):
         active = None
     if active is not None:
         return "active"

@@ -363,9 +363,8 @@ def _said_done(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) -> bo
     """"Repeat EGD with banding was done on 5/11": a past event word in its clause makes a
     procedure the statement's fact, whatever "repeat" made of it."""
     lo, hi = layout.clause_around(claim.start, claim.end)
-    return any(c.label == "given" and not cues.says(
-        "negation_before", text[max(0, c.start - 8):c.start], label="negated")
-        for c in cues.find("claim_event", text, lo, hi)) \
+    return any(c.label == "given" and not cues.denied_at(text, c.start)
+               for c in cues.find("claim_event", text, lo, hi)) \
         and not cues.find("condition", text, lo, hi) \
         and not cues.says("statement_scope", text[lo:hi], label="modal")
 

@@ -62,8 +62,7 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
         here = [i for i, c in enumerate(claims)
                 if clause[0] <= c.start and c.end <= clause[1]]
         for cue in cues.find("claim_event", text, *clause):
-            if cues.says("negation_before", text[max(0, cue.start - 8):cue.start],
-                         label="negated"):
+            if cues.denied_at(text, cue.start):
                 continue  # "not given", "never started": a denied event, not a claim of one
             able = [i for i in here if cue.label in APPLIES.get(claims[i].type, set())
                     and (cue.label != "pending" or _gap(cue, claims[i]) <= _PENDING_REACH)]

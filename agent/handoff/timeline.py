@@ -129,8 +129,7 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
                                                                  c.start)]
         # "not restarted", "never started": a denied change is no change, and a denied
         # start ("quetiapine discussed -> NOT started") says the drug was not given.
-        cues = [c for c in found if not rules.cues.says(
-            "negation_before", text[max(0, c.start - 8):c.start], label="negated")]
+        cues = [c for c in found if not rules.cues.denied_at(text, c.start)]
         # A status in parentheses is an aside on the history ("RESUMED 2/13 (HOLD
         # 2/10-2/12)"): the word outside them is the drug's status.
         outside = [c for c in cues if not _aside(text, c.start, ent)]

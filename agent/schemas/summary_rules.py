@@ -219,6 +219,11 @@ class CueSet:
         rx = self.regex(kind, label=label)
         return rx is not None and rx.search(text) is not None
 
+    def denied_at(self, text: str, at: int) -> bool:
+        """Whether a negation word stands right before offset ``at`` ("not given", "never
+        started"): the event word there is denied, not claimed."""
+        return self.says("negation_before", text[max(0, at - 8):at], label="negated")
+
 
 SectionRole = Literal[
     "narrative",        # narrates what happened before: a drug named here is not a change

@@ -69,6 +69,13 @@ _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven
           "eight": 8, "nine": 9}
 COMPOUND_NUMBER = (rf"(?i:(?:{'|'.join(_TENS)})[- ](?:{'|'.join(_UNITS)}))(?![A-Za-z])")
 _COMPOUND_RX = re.compile(COMPOUND_NUMBER)
+
+
+def _compound_value(m: re.Match[str]) -> str:
+    tens, unit = re.split(r"[- ]", m.group().lower())
+    return str(_TENS[tens] + _UNITS[unit])
+
+
 _RANGE_SPLIT = re.compile(r"\s*(?:-|\u2013|\bto\b|\bor\b)\s*", re.IGNORECASE)
 
 
@@ -189,9 +196,7 @@ def _normalize_number_cached(lexicon: MedicationLexicon, text: str) -> str:
     echo = _ECHO_DIGIT.search(text)
     if echo:
         return _clean_number(echo.group(1))
-    text = _COMPOUND_RX.sub(lambda m: str(_TENS[re.split(r"[- ]", m.group().lower())[0]]
-                                          + _UNITS[re.split(r"[- ]", m.group().lower())[1]]),
-                            text)
+    text = _COMPOUND_RX.sub(_compound_value, text)
     parts = [p for p in _RANGE_SPLIT.split(text) if p]
     values = []
     for part in parts:
