@@ -374,3 +374,25 @@ def test_when_a_dose_changes_from_one_number_word_to_another_then_no_part_is_rea
     # "two" inside "twenty-two" is no amount (it was read as the range "2-26")
     (found,) = _attributes("Metoprolol raised from twenty-two to twenty-six mg.")
     assert all(a.value != "2-26" and not a.text.startswith("two") for a in found.values())
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("He had taken lisinopril for several weeks before the visit.", "for several weeks"),
+    ("Hearing loss followed a brief course of ciprofloxacin.", "brief course"),
+    ("Neuropathy appeared in the second month of amiodarone therapy.", "second month"),
+    ("Rash began on the 17th day of allopurinol.", "17th day"),
+])
+def test_when_a_course_length_has_no_number_or_is_a_position_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    # Qualitative lengths and the position in the course (PHEE Duration), general shapes.
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+def test_when_a_course_day_is_counted_in_a_note_then_it_is_no_duration() -> None:
+    # The demo guideline leaves "day 2 of vancomycin" (where the course is) unlabelled.
+    assert "duration" not in _attributes("Cellulitis improving on day 2 of vancomycin.")[0]
+
+
+def test_when_a_course_is_indefinite_then_a_article_is_no_count() -> None:
+    # "a course of steroids" says nothing of its length.
+    assert "duration" not in _attributes("He required a course of prednisone.")[0]
