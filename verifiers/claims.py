@@ -110,8 +110,9 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
             continue
         if m.start() >= end and _SUBORDINATE.search(text, max(left, start - 30), start) \
                 and _BUT.search(text, end, m.start()):
-            # "suspected when he spiked a fever on 7/8 but was ruled out": the temporal
-            # clause ends before "but"; the cue after it is the main clause's.
+            # "suspected when he spiked a fever on 7/8 but was ruled out", "HAP was
+            # suspected with the 11/6 fever but ruled out": the temporal clause or the
+            # prepositional phrase ends before "but"; the cue after it is the main clause's.
             continue
         # A cue closer to another entity belongs to that one ("aspirin was stopped once
         # apixaban was started"), unless they stand in one list with this entity.
@@ -125,7 +126,8 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
     return best[1] if best else None
 
 
-_SUBORDINATE = re.compile(r"\b(?:when|while|after|since|once|because)\b", re.IGNORECASE)
+_SUBORDINATE = re.compile(r"\b(?:when|while|after|since|once|because|with|during|amid|despite)\b",
+                          re.IGNORECASE)
 _BUT = re.compile(r"\bbut\b", re.IGNORECASE)
 
 

@@ -76,6 +76,12 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
                          text, max(0, claims[i].start - 6), claims[i].start)] or able
             nearest = min(heads, key=lambda i: min(abs(cue.start - claims[i].end),
                                                    abs(claims[i].start - cue.end)))
+            # "Azithromycin was added to ceftriaxone": a passive verb's subject stands
+            # right before its auxiliary; the claim after "to" is not what was added.
+            subject = [i for i in able if claims[i].end <= cue.start
+                       and _PASSIVE_GAP.fullmatch(text, claims[i].end, cue.start)]
+            if subject and claims[nearest].start >= cue.end:
+                nearest = subject[-1]
             out[nearest].add(cue.label)
             # "continues ceftriaxone and metronidazole": a coordinated list shares it.
             for i in able:
@@ -85,6 +91,8 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
 
 
 _DONE_LABELS = frozenset({"given", "pending", "planned"})
+_PASSIVE_GAP = re.compile(r"\s+(?:(?:was|were|is|are|has been|have been|had been)\s+)"
+                          r"(?:\w+ly\s+)?", re.IGNORECASE)
 _PREPOSITION_BEFORE = re.compile(r"\b(?:for|of|with|from)\s+$", re.IGNORECASE)
 
 

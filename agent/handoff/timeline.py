@@ -352,8 +352,10 @@ def _continued(text: str, start: int, end: int, last: _Mention, piece: LineSpan,
     """The change a drug-less clause states about the drug of the clause before it."""
     if rules.cues.find("condition", text, start, end):
         return None  # "...; hold if SBP < 100": not a change yet
+    # "...; do not hold for ACS": a denied change is no change here either.
     cues = [c for c in rules.cues.find("medication", text, start, end)
-            if c.label in ("stopped", "held", "resumed", "dose_changed")]
+            if c.label in ("stopped", "held", "resumed", "dose_changed")
+            and not rules.cues.denied_at(text, c.start)]
     if not cues:
         return None
     change, detail = _change(last.ent, cues[-1].label, piece.section, text, end, rules)

@@ -15,6 +15,7 @@ from pathlib import Path
 from spacy.language import Language
 
 from agent.nlp.layout import set_sentence_starts
+from agent.nlp.list_sections import end_short_lists
 from agent.rules.files import (
     ContextRuleEntry,
     SectionRuleEntry,
@@ -46,7 +47,7 @@ class ClinicalPipeline:
 
     def prepare(self, text: str):
         """Tokenise, split sentences and find sections (no entities yet)."""
-        return self.sectionizer(set_sentence_starts(self.nlp.make_doc(text)))
+        return end_short_lists(self.sectionizer(set_sentence_starts(self.nlp.make_doc(text))))
 
     def annotate(self, doc):
         """Run ConText on a prepared doc whose ``ents`` are set."""
@@ -82,8 +83,10 @@ def _section_rules(entries: list[SectionRuleEntry]):
             # "Home meds (pt's list):" - a short parenthetical may sit before the colon;
             # "ALLERGIES / INTOLERANCES:" - a header joined to a second label by a slash
             # opens the first label's section.
+            # "ALLERGIES -", "Plan -- continue": a spaced dash ends a header as a colon does.
             pattern = (rf"(?im)^[ \t]*(?:{alt})(?:[ \t]*/[ \t]*[a-z][a-z &-]{{0,30}}?)?"
-                       rf"(?:[ \t]*\([^)\n]{{0,40}}\))?[ \t]*:")
+                       rf"(?:[ \t]*\([^)\n]{{0,40}}\))?"
+                       rf"(?:[ \t]*:|[ \t]+[-\u2013\u2014]{{1,2}}(?=[ \t]|\r?\n))")
         rules.append(SectionRule(literal=f"{category} headers", category=category,
                                  pattern=pattern))
         if not bare:

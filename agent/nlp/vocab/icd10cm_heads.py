@@ -26,6 +26,10 @@ _TAIL = re.compile(r"\s*(?:,|\bdue to\b|\bwith\b|\bwithout\b|\bin diseases class
 _LEAD = re.compile(r"^(?:other and unspecified|other|unspecified)\s+", re.IGNORECASE)
 _ADJECTIVE = re.compile(r"(?:ic|ac|al|ive|ent|ous|ar|ary|ed|ing)$")
 _NOS = re.compile(r"\bNOS\b")
+# What is left of a title cut in the middle ("Other specified ...", "Obesity, class 1",
+# "NIHSS score 15", "... associated with"): not a name a note writes.
+_FRAGMENT = re.compile(r"\d|\b(?:specified|associated|class|type|stage|site|sites|part|"
+                       r"region|elsewhere|classified|score|complicating)\b", re.IGNORECASE)
 
 
 def head(title: str) -> str:
@@ -61,10 +65,23 @@ def icd10cm_heads() -> dict[str, str]:
     for code, _source, text in read_inclusion_terms():
         if code.startswith(_CHAPTERS) and _NOS.search(text):
             titles.setdefault(head(text), code)
+    # Subcategory titles that are a plain name once cut ("Hypomagnesemia" E83.42,
+    # "Nystagmus" H55.0, "Hypertensive urgency" I16.0): the category title above them is
+    # often a group ("Disorders of magnesium metabolism") no note writes.
+    subcategories: dict[str, str] = {}
+    for code, title in tabular_titles():
+        if code.startswith(_CHAPTERS) and len(code) > 3 and "-" not in code:
+            term = head(title)
+            # Only a title that IS the name: "Female with more than three X chromosomes"
+            # or "Other instability, unspecified joint" cut to a head say nothing alone.
+            whole = _LEAD.sub("", " ".join(re.sub(r"\([^)]*\)", "", title).lower().split()))
+            if whole in (term, f"{term}, unspecified") and len(term.split()) <= 3 \
+                    and not _FRAGMENT.search(term):
+                subcategories.setdefault(term, code)
     out = {}
-    for term, code in titles.items():
+    for term, code in [*titles.items(), *subcategories.items()]:
         words = term.split()
-        if not words or len(words) > 4 or len(term) < 4 or term in stop:
+        if term in out or not words or len(words) > 4 or len(term) < 4 or term in stop:
             continue
         if len(words) == 1 and not _reads_as_condition(term, stop):
             continue

@@ -37,3 +37,13 @@ def test_when_a_common_diagnosis_is_named_alone_then_it_is_a_problem(extractor, 
                                                                     surface):
     found = [e for e in extractor.extract(text) if e.type == "PROBLEM"]
     assert any(e.text.lower() == surface for e in found), found
+
+
+def test_subcategory_titles_that_are_names_are_heads_and_cut_titles_are_not():
+    # "Hypomagnesemia" (E83.42) sits under "Disorders of mineral metabolism"; a subcategory
+    # title counts only when it is the whole name, not the head of a longer title.
+    heads = icd10cm_heads()
+    assert heads.get("hypomagnesemia") == "E83.42"
+    assert "hypertensive urgency" in heads
+    for fragment in ("female", "endocrine", "instability"):
+        assert fragment not in heads

@@ -1,0 +1,74 @@
+"""Shapes from a blind trauma / sickle-cell corpus (invented patient S3): an allergy list
+followed by a header the rules do not know, a culture result that is not a negation, a
+denied hold in a follow-on clause, a passive subject with a drug after "to", and a problem
+in a prepositional phrase before "but ruled out"."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.patient import PatientRecord
+from agent.rules import Rules
+from agent.schemas.notes import Note
+
+S3 = [
+    Note(patient_id="S3", note_id="S3-1", note_type="h_and_p", date="2026-11-03",
+         text="TRAUMA H&P\nHOME MEDICATIONS -\n- Lisinopril 20 mg PO daily\n"
+              "- Hydroxyurea 1500 mg PO daily\n\n"
+              "ALLERGIES -\n- MORPHINE: severe itching and vomiting\n"
+              "- Azithromycin: hives\n\n"
+              "IMAGING:\nCT chest: left lower lobe pulmonary contusion.\n"),
+    Note(patient_id="S3", note_id="S3-2", note_type="consult_note", date="2026-11-05",
+         text="HEMATOLOGY CONSULT\nRecommendations:\n"
+              "1. Antibiotics: ceftriaxone and doxycycline (azithromycin avoided -- allergy).\n"
+              "2. Hydroxyurea: CONTINUE 1500 mg daily. Counts are fine; do not hold for ACS.\n"
+              "Course: fever 11/5; pneumonia suspected. Procalcitonin 0.09, blood cultures no "
+              "growth, opacity felt to be contusion plus atelectasis. Pneumonia ruled out.\n"),
+    Note(patient_id="S3", note_id="S3-3", note_type="discharge_summary", date="2026-11-08",
+         text="DISCHARGE SUMMARY\nALLERGIES -\n- Morphine: itching\n\n"
+              "MEDS TO CONTINUE:\n- Lisinopril 20 mg PO daily\n"
+              "- Hydroxyurea 1500 mg PO daily\n- Oxycodone 5 mg PO q6h PRN pain\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def s3(extractor):
+    return PatientRecord.prepare(S3, extractor, Rules.load())
+
+
+def test_an_allergy_list_ends_at_an_unknown_header(s3):
+    # Without the cut, every drug of "MEDS TO CONTINUE" read as an allergen.
+    ext = s3.extractions[-1]
+    types = {e.text: e.type for e in ext.entities}
+    assert types["Morphine"] == "ALLERGY"
+    assert types["Oxycodone"] == types["Hydroxyurea"] == "MEDICATION"
+
+
+def test_a_spaced_dash_ends_a_header(s3):
+    first = s3.extractions[0]
+    assert {e.text: e.type for e in first.entities}["MORPHINE"] == "ALLERGY"
+
+
+def test_a_culture_result_does_not_negate_the_next_finding(s3):
+    contusions = [e for e in s3.extractions[1].entities if e.text == "contusion"]
+    assert contusions and contusions[0].assertion == "present"
+
+
+def test_a_denied_hold_is_no_hold(s3):
+    v = s3.check("Hydroxyurea was held during the crisis.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+    assert s3.check("Hydroxyurea was continued.", []).verdict == "SUPPORTED"
+
+
+def test_the_passive_subject_gets_the_event_not_the_drug_after_to(s3):
+    v = s3.check("Azithromycin was added to ceftriaxone for atypical coverage.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+@pytest.mark.parametrize("statement", [
+    "Pneumonia was suspected with the 11/5 fever but ruled out.",
+    "He has a left lower lobe pulmonary contusion.",
+])
+def test_true_statements_are_not_contradicted(s3, statement):
+    v = s3.check(statement, [])
+    assert v.verdict != "CONTRADICTED", v.detail
