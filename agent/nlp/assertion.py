@@ -188,7 +188,12 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int) -> bool:
     items semicolons separate, so a semicolon does not end its scope.
     """
     stops = modifier.rule.terminated_by
-    is_label = doc[modifier.modifier_span[1] - 1].text == ":"
+    end = modifier.modifier_span[1]
+    # "Not done:", and a cue heading a label a word or two later ("Return precautions:
+    # fever; diarrhea; cough", "Call for: ...").
+    is_label = doc[end - 1].text == ":" or any(
+        t.text == ":" for t in doc[end:min(end + _LABEL_REACH, len(doc))]
+        if not any(t.i >= e.start and t.i < e.end for e in doc.ents))
     for other in cues:
         start, end = other.modifier_span
         if is_label and doc[start:end].text == ";":
@@ -200,6 +205,7 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int) -> bool:
 
 
 _CONDITIONS = frozenset({"if", "when", "unless", "should"})
+_LABEL_REACH = 2
 
 
 def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int, *,
@@ -333,7 +339,37 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if flags.is_historical or (
             roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES):
         return "historical"
+    if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and _condition_follows(span):
+        return "hypothetical"
     return "present"
+
+
+_CONDITION_WORDS = frozenset({"if", "unless"})
+_CONDITION_REACH = 4
+# "Blood cultures were drawn and if positive ...": the condition opens a new clause.
+_CLAUSE_JOINS = frozenset({"and", "but", "or", "then", "so"})
+
+
+def _condition_follows(span: Span) -> bool:
+    """Whether "if" / "unless" follows a test or procedure within a few words of its clause
+    ("CT chest if new hypoxia", "NG tube for feeds if RR > 70"): the condition makes it
+    conditional too. Done here, not as a ConText rule, because a second rule on the same
+    "if" would prune the forward one that makes "hypoxia" hypothetical. Drugs are left
+    out: "metoprolol, hold if HR < 60" is still taken."""
+    doc = span.doc
+    seen = 0
+    for tok in doc[span.end:]:
+        if tok.is_space:
+            continue
+        if tok.is_sent_start or tok.text in {".", ";", ":"} or "\n" in tok.text \
+                or tok.lower_ in _CLAUSE_JOINS:
+            return False
+        if tok.lower_ in _CONDITION_WORDS:
+            return True
+        seen += 1
+        if seen > _CONDITION_REACH:
+            return False
+    return False
 
 
 def assertions_of(doc: Doc, spans: Iterable[Span] | None = None,

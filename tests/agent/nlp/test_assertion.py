@@ -393,3 +393,24 @@ def test_when_scope_is_shaped_by_labels_clauses_and_parentheses_then_assertion(
 def test_when_a_relative_possessive_stands_next_to_a_problem_then_it_is_theirs(
         clinical_pipeline, text, target, expected):
     assert _assertion(clinical_pipeline, text, target, "PROBLEM") == expected
+
+
+@pytest.mark.parametrize("text, target, etype, expected", [
+    ("CT chest if new hypoxia.", "CT chest", "TEST", "hypothetical"),
+    ("CT chest if new hypoxia.", "hypoxia", "PROBLEM", "hypothetical"),
+    ("NG tube for feeds if RR > 70.", "NG tube", "PROCEDURE", "hypothetical"),
+    ("Echo was done and if EF is low we will start.", "Echo", "TEST", "present"),
+    ("Metoprolol 25 mg BID, hold if HR < 60.", "Metoprolol", "MEDICATION", "present"),
+])
+def test_when_a_condition_follows_a_test_or_procedure_then_it_is_conditional(
+        clinical_pipeline, text, target, etype, expected):
+    # The forward "if" keeps its own targets: a test or procedure right before the
+    # condition is conditional too; drugs and a new clause are not.
+    assert _assertion(clinical_pipeline, text, target, etype) == expected
+
+
+@pytest.mark.parametrize("target", ["chills", "diarrhea", "cough"])
+def test_when_an_instruction_heads_a_label_then_semicolons_do_not_end_it(
+        clinical_pipeline, target):
+    text = "Return precautions: fever or chills; diarrhea > 6x/day; shortness of breath or cough."
+    assert _assertion(clinical_pipeline, text, target, "PROBLEM") == "hypothetical"
