@@ -4,6 +4,7 @@ experiencer, temporality, ruled out) and tests (values)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from agent.schemas.extraction import Entity
@@ -23,6 +24,10 @@ from verifiers.claims import (
 
 StatusLookup = Callable[[Entity], str | None]
 
+
+# Words that make a possible diagnosis improbable rather than open.
+_UNLIKELY = re.compile(r"\b(?:unlikely|less likely|doubtful|doubted|not (?:likely|favou?red|"
+                       r"suspected|thought likely))\b", re.IGNORECASE)
 
 def _span(m: Mention, relation: str) -> EvidenceSpan:
     return EvidenceSpan(note_id=m.note_id, start=m.entity.start, end=m.entity.end,
@@ -305,6 +310,10 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         elif status_of(claim) == "ruled_out" and not ruled_out:
             res.unsupported.append(f"{claim.text} (the notes disagree: given as the "
                                    "patient's in one note, as absent in another)")
+        elif (ruled_out or last.is_ruled_out) and kind == "possible" \
+                and _UNLIKELY.search(text, *clause):
+            # "PDPH was felt unlikely": the statement leans the way the notes settled it.
+            res.support([last])
         elif ruled_out or last.is_ruled_out:
             res.contradict("ruled_out_as_active", f"source: {claim.text} ruled out "
                            f"({last.note_id}); statement gives it as active", [last])

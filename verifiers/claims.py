@@ -417,7 +417,9 @@ def same_concept(claim: Entity, source: Entity) -> bool:
                                               for x in a for y in b))):
         return True
     if claim.type == "PROBLEM":
-        if any(_contains_words(x, y) or _contains_words(y, x) for x in a for y in b):
+        # The claim's name inside the source's ("heart failure" in "acute on chronic heart
+        # failure"), not the other way: "arthritis" says nothing of "crystal arthritis".
+        if any(_contains_words(x, y) for x in a for y in b):
             return True
         if claim.codes and source.codes and claim.codes[0].code == source.codes[0].code \
                 and claim.codes[0].score >= 0.8 and source.codes[0].score >= 0.8:

@@ -52,6 +52,7 @@ Cue scope, on top of ConText's sentence scope:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -155,8 +156,11 @@ def active_modifiers(span: Span) -> list:
             if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.end <= start - max_scope):
                 continue
-            if _is_terminated(doc, modifier, cues, span.end, start) or _cue_is_closed_after(
-                    doc, span.end, start, label):
+            # "Bipolar II disorder -- remains deferred": a dash after a list item's head
+            # introduces the item's status, not a new clause.
+            dashes_ok = _is_item_head(doc, span)
+            if _is_terminated(doc, modifier, cues, span.end, start, dashes_ok=dashes_ok) \
+                    or _cue_is_closed_after(doc, span.end, start, label):
                 continue
         kept.append(modifier)
     return kept
@@ -181,7 +185,22 @@ def _is_line_label(doc: Doc, start: int, end: int) -> bool:
     return k < 0 or "\n" in doc[k].text or "\n" in doc[k].whitespace_
 
 
-def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int) -> bool:
+_ITEM_MARKERS = re.compile(r"^(?:[-*•#.)]+|\d{1,2}[.)]?|[a-z][.)])$")
+_DASHES = frozenset({"--", "---"})
+
+
+def _is_item_head(doc: Doc, span: Span) -> bool:
+    """Whether the span opens its line, after list markers at most ("3. X", "- X")."""
+    k = span.start - 1
+    while k >= 0 and "\n" not in doc[k].text and "\n" not in doc[k].whitespace_:
+        if not (doc[k].is_space or _ITEM_MARKERS.match(doc[k].text)):
+            return False
+        k -= 1
+    return True
+
+
+def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
+                   dashes_ok: bool = False) -> bool:
     """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``.
 
     A cue written as a label ("Not done: resection; TPN and PICC") heads a list whose
@@ -197,6 +216,8 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int) -> bool:
     for other in cues:
         start, end = other.modifier_span
         if is_label and doc[start:end].text == ";":
+            continue
+        if dashes_ok and doc[start:end].text in _DASHES:
             continue
         if lo <= start and end <= hi and (
                 other.direction.upper() == "TERMINATE" or other.category.upper() in stops):

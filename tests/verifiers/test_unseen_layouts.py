@@ -72,3 +72,37 @@ def test_the_passive_subject_gets_the_event_not_the_drug_after_to(s3):
 def test_true_statements_are_not_contradicted(s3, statement):
     v = s3.check(statement, [])
     assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_deferred_diagnosis_is_possible_not_active(extractor):
+    notes = [Note(patient_id="S4", note_id="S4-1", note_type="discharge_summary",
+                  date="2026-06-01",
+                  text="DISCHARGE DIAGNOSES:\n1. MDD, recurrent, severe\n"
+                       "2. Bipolar II disorder -- remains deferred; records pending\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    track = next(t for t in record.timeline.problems if "bipolar" in t.name.lower())
+    assert track.status == "possible"
+    assert record.check("Bipolar II disorder is active.", []).verdict != "SUPPORTED"
+
+
+def test_a_specific_claim_is_not_contradicted_by_a_generic_mention(extractor):
+    # "arthritis" in the history says nothing of "crystal arthritis" being excluded.
+    notes = [Note(patient_id="S5", note_id="S5-1", note_type="consult_note",
+                  date="2026-05-05",
+                  text="HPI: lupus since 2017 (inflammatory arthritis of the hands).\n"
+                       "A/P: septic arthritis of the knee. Gonococcal arthritis excluded.\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    v = record.check("Crystal arthritis was excluded.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_diagnosis_said_unlikely_agrees_with_one_ruled_out(extractor):
+    notes = [Note(patient_id="S6", note_id="S6-1", note_type="discharge_summary",
+                  date="2026-05-14",
+                  text="Ruled out: HELLP syndrome; post-dural puncture headache (felt "
+                       "unlikely, no blood patch).\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    assert record.check("Post-dural puncture headache was felt unlikely.", []).verdict \
+        != "CONTRADICTED"
+    assert record.check("She has a post-dural puncture headache.", []).verdict \
+        == "CONTRADICTED"
