@@ -145,7 +145,18 @@ class LLMSettings(BaseModel):
     json_mode: Literal["json_schema", "json_object"] = Field(
         default="json_schema", description="response_format type: json_schema for vLLM, "
         "json_object (+schema) for llama.cpp's server, which rejects json_schema.")
-    timeout_s: float = Field(default=120.0, gt=0, description="Per-request timeout.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Read timeout of one HTTP "
+                             "attempt (the whole reply; the server sends it when done).")
+    connect_timeout_s: float = Field(
+        default=3.0, gt=0, description="Connect timeout, and the time a silent server gets "
+        "to answer GET /models before an attempt (a server that accepts and never answers "
+        "is detected within this).")
+    deadline_s: float = Field(
+        default=300.0, gt=0, description="Overall time waiting on the LLM server per CLI "
+        "command, API request or job, retries included; after it the fallback answers (or "
+        "BackendUnavailable). Starts at the first LLM call.")
+    progress_s: float = Field(default=5.0, gt=0, description="While waiting on the server, "
+                              "a progress line (no note text) every this many seconds.")
     http_retries: int = Field(default=2, ge=0, le=10,
                               description="Retries with backoff on connection errors/5xx.")
     max_retries: int = Field(default=2, ge=0, le=10,
@@ -247,6 +258,20 @@ class ApiSettings(BaseModel):
                                      description="Synchronous work longer than this: 504.")
     sync_handoff_max_notes: int = Field(
         default=12, ge=0, description="Handoffs of patients with more notes run as jobs.")
+    sync_max_chars: int = Field(
+        default=200_000, ge=1, description="/v1/extract and /v1/deid texts longer than this "
+        "run as background jobs (202 + job id; ~1 s of work per 30,000 characters).")
+    small_request_chars: int = Field(
+        default=20_000, ge=0, description="Requests with at most this much text use the "
+        "small-request lane: larger work steps aside for them between note segments.")
+    job_timeout_s: float = Field(default=3600.0, gt=0, description="A background job "
+                                 "running longer than this is stopped and marked failed.")
+    job_lease_s: float = Field(
+        default=30.0, ge=1, description="A queued or running job whose worker has not "
+        "renewed its lease for this long (the worker died) is marked failed; renewed every "
+        "third of it.")
+    idempotency_ttl_s: float = Field(
+        default=86_400.0, ge=60, description="How long an Idempotency-Key is remembered.")
     chat_use_llm: bool = Field(default=False, description="Chat answers with the LLM by "
                                "default (else extractive: the passages' best sentences).")
     chat_model: str | None = Field(
@@ -256,6 +281,15 @@ class ApiSettings(BaseModel):
                                     description="CORS allowed origins; empty: CORS off.")
     auto_migrate: bool = Field(default=True,
                                description="Upgrade the database schema at startup.")
+    auth_failure_limit: int = Field(
+        default=20, ge=0, description="Failed authentications per client address and window; "
+        "more get 429 with Retry-After until the window ends (a valid key still passes). "
+        "0: no limit (failures are still counted).")
+    auth_failure_window_s: int = Field(
+        default=300, ge=10, le=86_400, description="Window (seconds) of the failed-"
+        "authentication limit and of its aggregated audit counts.")
+    has_docs: bool = Field(default=True, description="Serve the Swagger UI at /docs from "
+                           "packaged files (never a CDN); False: no /docs.")
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in ``data_dir``."""
@@ -266,6 +300,37 @@ class ApiSettings(BaseModel):
     def resolved_index_dir(self) -> Path:
         """The index folder, defaulting to ``data_dir/index``."""
         return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+
+class RetentionSettings(BaseModel):
+    """How long the service keeps what it derives from notes (summaries, jobs, extractions).
+
+    Expired rows are purged at service startup and by ``clinagent db purge`` (run it from
+    cron for a long-running service). Notes themselves are kept until deleted
+    (``DELETE /v1/patients/{id}``, ``clinagent patients delete``); audit events are kept.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    summaries_days: int | None = Field(
+        default=None, ge=0, description="Days a stored handoff summary is kept; None: "
+        "forever.")
+    jobs_days: int | None = Field(
+        default=None, ge=0, description="Days a finished job (and, with store_summaries "
+        "false, its result) is kept after its last update; None: forever.")
+    extractions_days: int | None = Field(
+        default=None, ge=0, description="Days a cached note extraction is kept (it is "
+        "recomputed when needed); None: forever.")
+    store_summaries: bool = Field(
+        default=True, description="Store handoff summaries. False: a synchronous handoff is "
+        "returned and never written; a background job's result is kept only so the client "
+        "can fetch it, and purged with its job (after jobs_days, or 1 day when jobs_days is "
+        "None).")
+    auth_failures_days: int | None = Field(
+        default=90, ge=0, description="Days the aggregated failed-authentication counts "
+        "(per window and client address) are kept; None: forever.")
+    purge_at_startup: bool = Field(default=True,
+                                   description="Purge expired rows when the service starts.")
 
 
 class Settings(BaseSettings):
@@ -290,6 +355,7 @@ class Settings(BaseSettings):
     summary: SummarySettings = Field(default_factory=SummarySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

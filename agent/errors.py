@@ -29,16 +29,20 @@ class InputError(ClinicalAgentError):
         source: the file (or folder) being read.
         line: 1-based line number for JSON Lines input, None otherwise.
         field: the offending field name, None when the whole line is bad.
+        patient_id: the patient of the unreadable note when the line still names one (so a
+            handoff can tell whether the gap concerns its patient), else None. Never part of
+            the message: patient ids may be MRNs.
     """
 
     def __init__(
         self, source: str, problem: str, *, line: int | None = None, field: str | None = None,
-        fix: str = "",
+        fix: str = "", patient_id: str | None = None,
     ) -> None:
         self.source = source
         self.line = line
         self.field = field
         self.problem = problem
+        self.patient_id = patient_id
         where = source
         if line is not None:
             where += f" line {line}"
@@ -179,3 +183,41 @@ class RequestTimeout(AccessError):
 
     status = 504
     title = "Request timed out"
+
+
+class DeadlineExceeded(RequestTimeout):
+    """Work ran past its deadline and was stopped at its next checkpoint (HTTP 504).
+
+    Attributes:
+        setting: the setting that set the deadline (``api.request_timeout_s``...).
+        seconds: the deadline in seconds.
+    """
+
+    def __init__(self, setting: str, seconds: float) -> None:
+        self.setting = setting
+        self.seconds = seconds
+        super().__init__(f"the work took longer than {seconds:g} s ({setting}) and was "
+                         "stopped; large inputs run as background jobs (202, then GET "
+                         "/v1/jobs/{id}) above api.sync_max_chars")
+
+
+class IdempotencyConflict(AccessError):
+    """A request with this ``Idempotency-Key`` is still being processed (HTTP 409)."""
+
+    status = 409
+    title = "Request in progress"
+
+
+class IdempotencyKeyReused(AccessError):
+    """An ``Idempotency-Key`` was sent again with another request (HTTP 422)."""
+
+    status = 422
+    title = "Idempotency key reused"
+
+
+class PatientBusy(AccessError):
+    """A patient cannot be deleted while one of its jobs is queued or running (HTTP 409):
+    the job would write a summary after the deletion."""
+
+    status = 409
+    title = "Patient busy"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.config import RetrievalSettings, Settings
+from agent.deadline import checkpoint
 from agent.errors import InputError, RetrievalIndexError
 from agent.notes import iter_notes
 from agent.rules import rules_for
@@ -76,6 +77,8 @@ def note_layout(text: str, pipeline) -> tuple[list, list[tuple[int, int]]]:
     # Long notes are laid out segment by segment, as the extractor reads them; offsets are
     # shifted back into the note.
     for offset, segment in segments(text):
+        # A service request past its deadline stops here; urgent requests go first.
+        checkpoint()
         doc = pipeline.prepare(segment)
         for sec in doc._.sections:
             a, b = sec.section_span
@@ -139,7 +142,8 @@ def open_index(index_dir: str | Path, settings: RetrievalSettings, embedder, *,
 
 def add_notes(index, notes: list[Note], settings: RetrievalSettings, embedder, *,
               pipeline=None, progress: ProgressFn | None = None,
-              report: IndexReport | None = None) -> IndexReport:
+              report: IndexReport | None = None,
+              chunks: dict[str, list[Chunk]] | None = None) -> IndexReport:
     """Chunk, embed and upsert notes into an open index (not saved).
 
     Notes already indexed with the same text and patient are skipped; changed ones are
@@ -153,6 +157,8 @@ def add_notes(index, notes: list[Note], settings: RetrievalSettings, embedder, *
         pipeline: a clinical pipeline to reuse; None builds one.
         progress: called as chunks are prepared and embedded.
         report: counts to update (a new one when None).
+        chunks: notes already chunked (:func:`chunk_notes`, by note id), e.g. by a service
+            that chunks before it locks the index; the other notes are chunked here.
 
     Returns:
         The report.
@@ -170,7 +176,8 @@ def add_notes(index, notes: list[Note], settings: RetrievalSettings, embedder, *
         else:
             todo.append(note)
     chunks_by_note: dict[str, list[Chunk]] = {}
-    if todo:
+    given = chunks or {}
+    if any(n.note_id not in given for n in todo):
         if pipeline is None:
             # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
             from agent.nlp.pipeline import build_pipeline
@@ -180,11 +187,13 @@ def add_notes(index, notes: list[Note], settings: RetrievalSettings, embedder, *
         from retrieval.chunking import chunk_note
 
         for i, note in enumerate(todo, start=1):
-            sections, sentences = note_layout(note.text, pipeline)
-            chunks_by_note[note.note_id] = chunk_note(note, sections, sentences,
-                                                      max_chars=rs.chunk_max_chars)
+            if note.note_id not in given:
+                sections, sentences = note_layout(note.text, pipeline)
+                chunks_by_note[note.note_id] = chunk_note(note, sections, sentences,
+                                                          max_chars=rs.chunk_max_chars)
             if progress is not None:
                 progress("chunking", i, len(todo))
+    chunks_by_note.update({n.note_id: given[n.note_id] for n in todo if n.note_id in given})
     all_chunks = [c for n in todo for c in chunks_by_note[n.note_id]]
     if all_chunks:
         # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
@@ -336,3 +345,37 @@ def search_index(index_dir: str | Path, query: str, *, patient_id: str, settings
     index = open_index(index_dir, rs, embedder)
     retriever = Retriever(index, embedder, rrf_k=rs.rrf_k, candidates=rs.candidates)
     return retriever.search(query, patient_id=patient_id, k=k, mode=mode, filters=filters)
+
+
+def erase_patient(index_dir: str | Path, patient_id: str) -> tuple[int, int]:
+    """Remove a patient from an index directory and compact it, so neither the chunks nor
+    their vectors stay on disk (``clinagent patients delete``; the service erases from its
+    open index instead). The index is opened with the embedder and chunker its manifest
+    names: no model is loaded.
+
+    It holds the lock the service's workers take around every index access (the file
+    ``.<index folder name>.lock`` next to the folder), so it can run beside a running
+    service: each worker reloads the index from disk before its next use.
+
+    Returns:
+        ``(notes, chunks)`` removed; ``(0, 0)`` when the folder holds no index.
+
+    Raises:
+        RetrievalIndexError: the index is corrupted.
+    """
+    # Deferred: faiss: heavy, only when an index is opened.
+    from retrieval.index import MANIFEST, VectorIndex, read_manifest
+    from retrieval.lockfile import FileLock
+
+    path = Path(index_dir)
+    with FileLock(path.with_name(f".{path.name}.lock")):
+        if not (path / MANIFEST).exists():
+            return 0, 0
+        manifest = read_manifest(path)
+        index = VectorIndex.open(path, embedder_id=manifest.embedder_id,
+                                 dimension=manifest.dimension,
+                                 chunker_version=manifest.chunker_version)
+        removed = index.delete_patient(patient_id)
+        if removed[0]:
+            index.save(compact=True)
+    return removed

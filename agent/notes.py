@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent.errors import InputError
-from agent.schemas.notes import Note
+from agent.schemas.notes import InputIssue, Note
 
 CORE_FIELDS = ("patient_id", "note_id", "note_type", "date", "text")
 DEFAULT_MAX_NOTE_CHARS = 5_000_000
@@ -57,12 +57,24 @@ def note_from_record(
     """Validate one JSON record into a :class:`Note`.
 
     Raises:
-        InputError: naming the line and the first offending field.
+        InputError: naming the line and the first offending field (with the record's
+            patient id in ``patient_id`` when it has a usable one).
     """
     if not isinstance(record, dict):
         raise InputError(source, f"expected a JSON object, got {type(record).__name__}",
                          line=line, fix="Write one JSON object per line (JSON Lines); a "
                          "JSON array file can be converted with: jq -c '.[]' FILE")
+    try:
+        return _note(record, source=source, line=line, max_chars=max_chars)
+    except InputError as e:
+        pid = record.get("patient_id")
+        if isinstance(pid, int) and not isinstance(pid, bool):
+            pid = str(pid)
+        e.patient_id = pid if isinstance(pid, str) and pid else None
+        raise
+
+
+def _note(record: dict, *, source: str, line: int | None, max_chars: int) -> Note:
     for name in ("patient_id", "note_id", "text"):
         if name not in record:
             raise InputError(source, "required field is missing", line=line, field=name,
@@ -123,7 +135,8 @@ def _iter_jsonl(path: Path, max_chars: int) -> Iterator[Note | InputError]:
             if note.note_id in seen:
                 yield InputError(source, f"duplicate note_id (first seen on line "
                                  f"{seen[note.note_id]})", line=lineno, field="note_id",
-                                 fix="Give every note a unique note_id")
+                                 fix="Give every note a unique note_id",
+                                 patient_id=note.patient_id)
                 continue
             seen[note.note_id] = lineno
             yield note
@@ -197,3 +210,21 @@ def read_notes(path: str | Path, **kwargs: object) -> NoteBatch:
         raise InputError(str(path), "the input holds no notes (empty file)",
                          fix="Pass a file with at least one note")
     return batch
+
+
+def input_issue(err: InputError, *, with_patient: bool = True) -> InputIssue:
+    """The :class:`InputIssue` of a skipped line, for the output built without it.
+
+    Args:
+        err: the line's error.
+        with_patient: keep the patient id the line names (False for de-identified output).
+    """
+    return InputIssue(source=Path(err.source).name or err.source, line=err.line,
+                      field=err.field, problem=err.problem,
+                      patient_id=err.patient_id if with_patient else None)
+
+
+def issues_of_patient(errors: list[InputError], patient_id: str) -> list[InputIssue]:
+    """The skipped lines that may have held notes of ``patient_id``: those naming this
+    patient and those too broken to name any."""
+    return [input_issue(e) for e in errors if e.patient_id in (None, patient_id)]

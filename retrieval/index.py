@@ -242,7 +242,20 @@ class VectorIndex:
         self.generation += 1
         return entry is not None
 
-    def _compact_or_convert(self) -> None:
+    def delete_patient(self, patient_id: str) -> tuple[int, int]:
+        """Remove every note of a patient from every search (erasure; :meth:`save` with
+        ``compact=True`` then removes the vectors from disk too).
+
+        Returns:
+            ``(notes, chunks)`` removed.
+        """
+        note_ids = [nid for nid, e in self.manifest.notes.items() if e.patient_id == patient_id]
+        chunks = sum(len(self._by_note.get(nid, ())) for nid in note_ids)
+        for nid in note_ids:
+            self.delete_note(nid)
+        return len(note_ids), chunks
+
+    def _compact_or_convert(self, force: bool = False) -> None:
         live = [r for r, c in enumerate(self._chunks) if c is not None]
         rows = len(self._chunks)
         deleted = rows - len(live)
@@ -251,7 +264,8 @@ class VectorIndex:
         # the threshold is not rebuilt back and forth.
         if self.manifest.index_type == "hnsw" and len(live) >= self.manifest.hnsw_threshold // 2:
             want = "hnsw"
-        if want == self.manifest.index_type and (rows == 0 or deleted / rows < COMPACT_AT):
+        if want == self.manifest.index_type and (rows == 0 or deleted / rows < COMPACT_AT) \
+                and not (force and deleted):
             return
         logger.info("rebuilding %s index: %d live rows, %d deleted", want, len(live), deleted)
         vectors = np.ascontiguousarray(self.vectors()[live]) if live else None
@@ -261,15 +275,19 @@ class VectorIndex:
         self._set_rows(new, [self._chunks[r] for r in live])
         self.manifest.index_type = want
 
-    def save(self) -> IndexManifest:
+    def save(self, *, compact: bool = False) -> IndexManifest:
         """Write the index directory (compacting or switching index type when due).
+
+        Args:
+            compact: drop every deleted row now, so no vector of a deleted note stays on
+                disk (an erasure must not leave embeddings of the patient's text behind).
 
         Returns:
             The manifest written.
         """
         import faiss
 
-        self._compact_or_convert()
+        self._compact_or_convert(force=compact)
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         live = sum(1 for c in self._chunks if c is not None)
         m = self.manifest

@@ -74,6 +74,12 @@ class Retriever:
         keep = [r for r in rows.tolist() if _matches(self.index.chunk(r), filters)]
         return np.asarray(keep, dtype=np.int64)
 
+    def forget_patient(self, patient_id: str) -> None:
+        """Drop the cached lexical structures of a patient (after an erasure: they hold the
+        tokens of the patient's notes)."""
+        for key in [k for k in self._lexical if k[0] == patient_id]:
+            del self._lexical[key]
+
     def _lexical_scorer(self, patient_id: str) -> tuple[np.ndarray, LexicalScorer]:
         key = (patient_id, self.index.generation)
         hit = self._lexical.get(key)

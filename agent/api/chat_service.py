@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent import deadline
 from agent.api.services import Services, StoreExtractor, load_patient_notes
 from agent.chat import iter_answer
 from agent.llm.base import ChatBackend
@@ -19,10 +20,15 @@ def chat_events(services: Services, patient_id: str, question: str, *, use_llm: 
         NotFound: no notes are stored for the patient.
     """
     notes = load_patient_notes(services, patient_id)
-    for kind, payload in iter_answer(question, notes, services.settings, backend=backend,
-                                     retriever=services.search_retriever(),
-                                     extractor=StoreExtractor(services), use_llm=use_llm,
-                                     k=k):
+    steps = iter_answer(question, notes, services.settings, backend=backend,
+                        retriever=services.search_retriever(),
+                        extractor=StoreExtractor(services), use_llm=use_llm, k=k)
+    if deadline.current() is None:
+        # Streamed: the steps run in the server's pool threads, one at a time; the whole
+        # stream shares one deadline (and one LLM budget), as a request does.
+        steps = deadline.iterate_in(deadline.Scope(work=deadline.Deadline(
+            services.settings.api.request_timeout_s, "api.request_timeout_s")), steps)
+    for kind, payload in steps:
         if kind == "done" and metrics is not None:
             for s in payload.sentences:
                 if s.verification is not None:

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 _EXTRACT_SHARE = 0.8
 
 
-def render(summary: HandoffSummary, notes: list[Note], fmt: str, summary_id: int,
+def render(summary: HandoffSummary, notes: list[Note], fmt: str, summary_id: int | None,
            ) -> HandoffResponse:
     """The response body of a summary in the requested format."""
     markdown = fhir = None
@@ -35,10 +35,17 @@ def render(summary: HandoffSummary, notes: list[Note], fmt: str, summary_id: int
 
 
 def build_handoff(services: Services, notes: list[Note], use_llm: bool, backend: ChatBackend,
-                  job_id: str | None = None, on_note=None) -> tuple[int, HandoffSummary]:
-    """Summarize, verify and store; returns the stored summary id and the summary."""
+                  job_id: str | None = None, on_note=None,
+                  ) -> tuple[int | None, HandoffSummary]:
+    """Summarize, verify and store; returns the stored summary id and the summary.
+
+    With ``retention.store_summaries`` false a synchronous summary is not stored (id None);
+    a job's is, so its client can fetch it, and is purged with the job.
+    """
     summary = handoff_for_patient(notes, services.settings, use_llm=use_llm, backend=backend,
                                   extractor=StoreExtractor(services, on_note=on_note))
+    if job_id is None and not services.settings.retention.store_summaries:
+        return None, summary
     with services.sessions() as session:
         summary_id = repo.save_summary(session, summary.patient_id, summary.mode,
                                        summary.model_dump(mode="json"), job_id=job_id)

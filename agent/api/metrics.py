@@ -38,6 +38,21 @@ class Metrics:
                                 ["verdict"], registry=self.registry)
 
 
+# Label values come from these sets only: any other method string, or a path no route
+# matched, maps to one fixed value, so odd requests cannot grow /metrics.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
+UNMATCHED = "unmatched"
+
+
+def labels_of(scope: Scope) -> tuple[str, str]:
+    """``(route template, method)`` labels of a finished request."""
+    method = scope.get("method", "")
+    # The web page's files (a mount, no route template) count as unmatched too.
+    template = getattr(scope.get("route"), "path", None)
+    return template or UNMATCHED, method if method in METHODS else OTHER_METHOD
+
+
 class MetricsMiddleware:
     """Count and time requests, set ``X-Request-ID`` and write one access log line."""
 
@@ -68,8 +83,7 @@ class MetricsMiddleware:
         finally:
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - t0
-            route = getattr(scope.get("route"), "path", "unmatched")
-            method = scope.get("method", "")
+            route, method = labels_of(scope)
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(seconds)
             logger.info("%s %s %d %.1f ms key=%s id=%s", method, route, status,

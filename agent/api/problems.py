@@ -9,6 +9,7 @@ unexpected exception is reported by its type.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 
 from fastapi import FastAPI, Request
@@ -36,6 +37,14 @@ _STATUS: list[tuple[type[E.ClinicalAgentError], int, str]] = [
     (E.RuleFileError, 500, "Rule file invalid"),
     (E.VocabularyError, 500, "Vocabulary unavailable"),
 ]
+
+
+_UNPARSABLE_BODY = "There was an error parsing the body"
+# Starlette's own 404/405 details are replaced by these (they never hold the path).
+_HTTP_DETAILS = {
+    404: "no such resource; GET /openapi.json lists the service's routes",
+    405: "the route does not take this method; the Allow header lists those it takes",
+}
 
 
 def _slug(title: str) -> str:
@@ -67,14 +76,32 @@ def problem_body(err: E.ClinicalAgentError, instance: str | None = None) -> dict
             "detail": str(err), "instance": instance}
 
 
+def instance_of(request: Request) -> str | None:
+    """The ``instance`` of a problem: the route template (``/v1/patients/{patient_id}/notes``),
+    never the raw path, which can hold a patient id or MRN; None when no route matched."""
+    return getattr(request.scope.get("route"), "path", None) or None
+
+
+def scrub(request: Request, text: str) -> str:
+    """``text`` with the request's path parameter values replaced by their names: a message
+    must not echo an id taken from the path (patient ids are often MRNs)."""
+    for name, value in (request.scope.get("path_params") or {}).items():
+        value = str(value)
+        if value:
+            text = re.sub(r"(?<![\w-])" + re.escape(value) + r"(?![\w-])",
+                          "{" + name + "}", text)
+    return text
+
+
 async def _domain(request: Request, exc: E.ClinicalAgentError) -> JSONResponse:
     status, title = status_of(exc)
     headers = None
     if isinstance(exc, E.AccessError) and exc.retry_after is not None:
         headers = {"Retry-After": str(exc.retry_after)}
+    detail = scrub(request, str(exc))
     if status >= 500:
-        logger.error("%s on %s: %s", type(exc).__name__, _route(request), exc)
-    return problem(status, title, str(exc), instance=request.url.path, headers=headers)
+        logger.error("%s on %s: %s", type(exc).__name__, _route(request), detail)
+    return problem(status, title, detail, instance=instance_of(request), headers=headers)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,15 +109,23 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
                "type": item.get("type", "")} for item in exc.errors()[:20]]
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     detail = f"{'.'.join(first['loc']) or 'body'}: {first['msg']}"
-    return problem(422, "Invalid request", detail + ". Fix the request body (see errors)",
-                   instance=request.url.path, errors=errors)
+    return problem(422, "Invalid request", scrub(request, detail) +
+                   ". Fix the request body (see errors)", instance=instance_of(request),
+                   errors=errors)
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # FastAPI's answer to a body that is not even text (bad UTF-8): the same 422 as
+        # malformed JSON, so one status means "fix the body".
+        return problem(422, "Invalid request", "body: the body is not valid JSON. Fix the "
+                       "request body (see errors)", instance=instance_of(request),
+                       errors=[{"loc": ["body"], "msg": "the body is not valid JSON",
+                                "type": "json_invalid"}])
     titles = {404: "Not found", 405: "Method not allowed"}
-    return problem(exc.status_code, titles.get(exc.status_code, "HTTP error"),
-                   str(exc.detail), instance=request.url.path,
-                   headers=getattr(exc, "headers", None))
+    title = titles.get(exc.status_code, "HTTP error")
+    return problem(exc.status_code, title, _HTTP_DETAILS.get(exc.status_code, str(exc.detail)),
+                   instance=instance_of(request), headers=getattr(exc, "headers", None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -98,7 +133,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     frames = "".join(traceback.format_tb(exc.__traceback__, limit=-8))
     logger.error("unexpected %s on %s\n%s", type(exc).__name__, _route(request), frames)
     return problem(500, "Internal error", f"unexpected {type(exc).__name__}; the server log "
-                   "has the stack trace", instance=request.url.path)
+                   "has the stack trace", instance=instance_of(request))
 
 
 def _route(request: Request) -> str:

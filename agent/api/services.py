@@ -1,23 +1,33 @@
 """What the service shares across requests: the store, the heavy models (loaded once in the
 lifespan), the retrieval index, the LLM backend and the job runner.
 
-The extractor, index and embedder are not safe to call from several threads at once, so each
-has a lock; requests run them in the thread pool (``deps.run_cpu``) so the event loop, and
-``/healthz``, stay responsive while they work.
+The extractor and the de-identifier are not safe to call from several threads at once: each
+is a :class:`~agent.api.lanes.SharedModel` that small requests get first. Requests run in
+the thread pool (``limits.run_cpu``) so the event loop, and ``/healthz``, stay responsive
+while they work.
+
+The index is shared with the other worker processes of ``clinagent serve --workers N``:
+``index_lock`` holds it for one thread of one worker at a time (a file lock next to the
+index directory) and reloads it first when another worker saved it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from agent.api.job_runner import JobRunner
+from agent.api.lanes import SharedModel
 from agent.config import Settings
+from agent.deadline import checkpoint
 from agent.deid.batch import PatientDeidentifier
 from agent.errors import NotFound
 from agent.extract.batch import make_extractor
-from agent.indexing import add_notes, make_embedder, open_index
+from agent.indexing import add_notes, chunk_notes, make_embedder, open_index
 from agent.llm.factory import LazyBackend
 from agent.schemas.extraction import Entity, Extractor, NoteExtraction
 from agent.schemas.layout import NoteLayout
@@ -25,6 +35,8 @@ from agent.schemas.notes import Note
 from agent.store import repository as repo
 from agent.store.engine import make_engine, make_sessionmaker, upgrade
 from agent.store.models import NoteRow
+from retrieval.index import MANIFEST
+from retrieval.lockfile import FileLock, change_token
 from retrieval.retriever import Retriever
 
 logger = logging.getLogger(__name__)
@@ -50,8 +62,8 @@ class StoreExtractor(Extractor):
         return self._services.extractor.pipeline
 
     def extract(self, text: str) -> list[Entity]:
-        """Entities of a text (locked)."""
-        with self._services.extract_lock:
+        """Entities of a text (with the shared extractor)."""
+        with self._services.extract_lock.hold():
             return self._services.extractor.extract(text)
 
     def layout(self, text: str, entities: list[Entity]) -> NoteLayout:
@@ -60,6 +72,8 @@ class StoreExtractor(Extractor):
 
     def extract_note(self, note: Note) -> NoteExtraction:
         """The extraction of a note, from the store when this version was extracted."""
+        # Between notes of a handoff or a verification: stop when past the deadline.
+        checkpoint()
         sha = repo.text_sha256(note.text)
         with self._services.sessions() as session:
             row = session.get(NoteRow, note.note_id)
@@ -70,7 +84,7 @@ class StoreExtractor(Extractor):
                 if hit is not None:
                     self._tick()
                     return hit
-        with self._services.extract_lock:
+        with self._services.extract_lock.hold():
             result = self._services.extractor.extract_note(note)
         if stored:
             with self._services.sessions() as session:
@@ -101,14 +115,16 @@ class Services:
         self.sessions = make_sessionmaker(self.engine)
         self._extractor = extractor
         self.embedder = embedder
-        self.extract_lock = threading.Lock()
-        self.index_lock = threading.RLock()
+        self.extract_lock = SharedModel("extractor")
+        self.deid_lock = SharedModel("deid")
         self.model_lock = threading.Lock()
-        self.deid_lock = threading.Lock()
+        self.index_dir = Path(settings.api.resolved_index_dir())
+        self.index_lock = _IndexLock(self)
+        self._index_token: tuple[int, int, int] | None = None
         self.index = None
         self.retriever = None
         self.backend = LazyBackend(settings)
-        self.jobs = ThreadPoolExecutor(1, thread_name_prefix="clinagent-job")
+        self.jobs = JobRunner(self.sessions, settings.api)
         self._deid: dict[str, Any] = {}
         self.is_started = False
 
@@ -121,16 +137,12 @@ class Services:
             return self._extractor
 
     def start(self) -> None:
-        """Migrate the store, fail jobs a previous process left running, load the models
-        and bring the index up to date with the stored notes (notes acknowledged just before
-        a crash may not have been indexed)."""
+        """Migrate the store, fail the jobs of stopped workers (not those of live ones:
+        their leases are fresh), load the models and bring the index up to date with the
+        stored notes (notes acknowledged just before a crash may not have been indexed)."""
         if self.settings.api.auto_migrate:
             upgrade(self.engine)
-        with self.sessions() as session:
-            failed = repo.fail_interrupted_jobs(session)
-            session.commit()
-        if failed:
-            logger.warning("%d job(s) interrupted by a restart were marked failed", failed)
+        self.jobs.start()
         _ = self.extractor
         if self.embedder is None:
             self.embedder = make_embedder(self.settings.retrieval)
@@ -139,12 +151,24 @@ class Services:
         self.is_started = True
 
     def _open_index(self) -> None:
-        rs = self.settings.retrieval
         with self.index_lock:
-            self.index = open_index(self.settings.api.resolved_index_dir(), rs, self.embedder,
-                                    create=True)
-            self.retriever = Retriever(self.index, self.embedder, rrf_k=rs.rrf_k,
-                                       candidates=rs.candidates)
+            self._load_index()
+
+    def _load_index(self) -> None:
+        """(Re)load the index from its folder (index_lock held)."""
+        rs = self.settings.retrieval
+        token = change_token(self.index_dir / MANIFEST)
+        self.index = open_index(self.index_dir, rs, self.embedder, create=True)
+        self.retriever = Retriever(self.index, self.embedder, rrf_k=rs.rrf_k,
+                                   candidates=rs.candidates)
+        self._index_token = token
+
+    def _refresh_index(self) -> None:
+        """Reload the index when another worker saved it since (index_lock held)."""
+        if self.index is not None \
+                and change_token(self.index_dir / MANIFEST) != self._index_token:
+            logger.info("index changed on disk (another worker); reloading")
+            self._load_index()
 
     def reconcile_index(self) -> int:
         """Index stored notes missing from (or stale in) the index; drop indexed notes the
@@ -156,17 +180,15 @@ class Services:
                     if (e := self.index.note_entry(nid)) is None or e.text_sha256 != sha
                     or e.patient_id != pid]
             stale = [nid for nid in self.index.manifest.notes if nid not in stored]
-        for nid in stale:
-            with self.index_lock:
+            for nid in stale:
                 self.index.delete_note(nid)
+            if stale:
+                self.index.save()
         for start in range(0, len(todo), 64):
             with self.sessions() as session:
                 notes = [repo.to_note(r) for r in repo.notes_by_id(session,
                                                                    todo[start:start + 64])]
             self.index_notes(notes)
-        if stale and not todo:
-            with self.index_lock:
-                self.index.save()
         if todo or stale:
             logger.info("index reconciled: %d note(s) indexed, %d removed", len(todo),
                         len(stale))
@@ -181,12 +203,24 @@ class Services:
         if not notes:
             return 0
         with self.index_lock:
-            # The clinical pipeline is the extractor's; it is not thread-safe either.
-            with self.extract_lock:
-                report = add_notes(self.index, notes, self.settings.retrieval, self.embedder,
-                                   pipeline=self.extractor.pipeline)
+            todo = [n for n in notes if not self._is_indexed(n)]
+        if not todo:
+            return 0
+        # Chunking runs the extractor's clinical pipeline: it takes the extractor's lane
+        # (and steps aside for small requests) without holding the index meanwhile.
+        with self.extract_lock.hold():
+            chunks = chunk_notes(todo, self.settings.retrieval,
+                                 pipeline=self.extractor.pipeline)
+        with self.index_lock:
+            report = add_notes(self.index, todo, self.settings.retrieval, self.embedder,
+                               chunks=chunks)
             self.index.save()
         return report.chunks_embedded
+
+    def _is_indexed(self, note: Note) -> bool:
+        entry = self.index.note_entry(note.note_id)
+        return entry is not None and entry.patient_id == note.patient_id \
+            and entry.text_sha256 == repo.text_sha256(note.text)
 
     def search_retriever(self):
         """A retriever that takes the index lock around each search."""
@@ -202,9 +236,66 @@ class Services:
             return self._deid[key]
 
     def close(self) -> None:
-        """Stop the job runner (running jobs are marked failed at the next start)."""
-        self.jobs.shutdown(wait=False, cancel_futures=True)
+        """Stop the job runner (its jobs are marked failed once their lease lapses)."""
+        self.jobs.close()
         self.engine.dispose()
+
+
+class _IndexLock:
+    """The index for one thread of one worker process at a time (re-entrant).
+
+    Entering takes a thread lock, then the file lock next to the index folder, then reloads
+    the index if another worker saved it; leaving remembers the manifest as this worker
+    last saw it (its own save included), then releases both. Every use of ``index`` and
+    ``retriever`` goes through it.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._thread_lock = threading.RLock()
+        self._file_lock = FileLock(services.index_dir.with_name(
+            f".{services.index_dir.name}.lock"))
+        self._depth = 0
+
+    def __enter__(self) -> _IndexLock:
+        return self._enter(shared=False)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the index to read it: other workers may read at the same time."""
+        self._enter(shared=True)
+        try:
+            yield
+        finally:
+            self.__exit__(None)
+
+    def _enter(self, *, shared: bool) -> _IndexLock:
+        self._thread_lock.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            try:
+                self._file_lock.acquire(shared=shared)
+                try:
+                    self._services._refresh_index()
+                except BaseException:
+                    self._file_lock.release()
+                    raise
+            except BaseException:
+                self._depth -= 1
+                self._thread_lock.release()
+                raise
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if self._depth == 1:
+            svc = self._services
+            # After a failure the index in memory may hold unsaved changes: reload it from
+            # disk next time.
+            svc._index_token = (change_token(svc.index_dir / MANIFEST) if exc_type is None
+                                else None)
+            self._file_lock.release()
+        self._depth -= 1
+        self._thread_lock.release()
 
 
 class _LockedRetriever:
@@ -212,7 +303,7 @@ class _LockedRetriever:
         self._services = services
 
     def search(self, query: str, **kwargs):
-        with self._services.index_lock:
+        with self._services.index_lock.reading():
             return self._services.retriever.search(query, **kwargs)
 
 

@@ -1,8 +1,8 @@
 """``clinagent`` command line: the Typer app and its commands, nothing else.
 
 Each command lives in its own module of this package (``extract``, ``deid``, ``handoff``,
-``verify``, ``fhir``, ``retrieval``, ``serve``, ``eval``); what they share is in
-``agent.cli.common``.
+``verify``, ``fhir``, ``retrieval``, ``serve``, ``eval``, ``retention``); what they share is
+in ``agent.cli.common``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from agent.cli.eval import eval_app
 from agent.cli.extract import extract
 from agent.cli.fhir import fhir
 from agent.cli.handoff import handoff
+from agent.cli.retention import db_purge, patients_app
 from agent.cli.retrieval import index, search
 from agent.cli.serve import db_app, keys_app, serve
 from agent.cli.verify import verify
@@ -34,6 +35,8 @@ app.command("search")(search)
 app.command("serve")(serve)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+db_app.command("purge")(db_purge)
+app.add_typer(patients_app, name="patients")
 app.command("fhir")(fhir)
 app.command("handoff")(handoff)
 app.command("verify")(verify)
@@ -44,6 +47,9 @@ app.command("extract")(extract)
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # While a command waits on the LLM server, a line every llm.progress_s seconds (server
+    # URL and seconds only), even without -v.
+    logging.getLogger("agent.llm.progress").setLevel(logging.INFO)
     # A run stopped by SIGTERM (a scheduler's time limit, ``timeout``) unwinds like
     # Ctrl-C, so half-written temporary outputs are removed instead of left behind.
     # ``serve`` replaces this with uvicorn's own graceful-shutdown handler.

@@ -34,13 +34,14 @@ def deid(
     encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
 ) -> None:
     """De-identify notes: find the HIPAA Safe Harbor identifiers and redact them or replace
-    them with consistent surrogates (dates shifted per patient)."""
+    them with consistent surrogates (dates shifted per patient). An unreadable input line
+    is written in its place as an {"input_issue": ...} record (and exit 1)."""
     try:
         settings = load_settings()
         report = write_jsonl(
             deid_notes(notes, settings, mode=mode.value if mode else None,
                        patient_id=patient_id, encoding=encoding),
-            out, sys.stdout, source=str(notes), side_out=audit,
+            out, sys.stdout, source=str(notes), side_out=audit, issue_patient_ids=False,
         )
     except ClinicalAgentError as e:
         fail(e)

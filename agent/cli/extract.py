@@ -29,7 +29,8 @@ def extract(
 ) -> None:
     """Extract problems, medications, tests, procedures and allergies with assertions,
     sections, medication attributes and codes (deterministic, offline). With --llm, LLM
-    entities grounded to exact spans are merged in, each with its provenance."""
+    entities grounded to exact spans are merged in, each with its provenance. An unreadable
+    input line is written in its place as an {"input_issue": ...} record (and exit 1)."""
     try:
         settings = load_settings()
         if llm or llm_base_url or llm_model:

@@ -28,8 +28,8 @@ def fhir(
     MedicationStatement, Observation, Procedure, AllergyIntolerance, FamilyMemberHistory,
     Provenance), validated by fhir.resources. Each resource keeps its note id and offsets."""
     try:
-        records = read_extractions(extractions, patient)
-        bundle = extraction_bundle(records, patient, version)
+        records, issues = read_extractions(extractions, patient)
+        bundle = extraction_bundle(records, patient, version, input_issues=issues)
     except ClinicalAgentError as e:
         fail(e)
     text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
@@ -40,10 +40,13 @@ def fhir(
             fh.write(text)
     counts = Counter(e["resource"]["resourceType"] for e in bundle["entry"])
     excluded = sum(len(e["resource"]["issue"]) for e in bundle["entry"]
-                   if e["resource"]["resourceType"] == "OperationOutcome")
+                   if e["resource"]["resourceType"] == "OperationOutcome") - len(issues)
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())
                         if kind not in ("OperationOutcome",))
     typer.echo(f"FHIR {version.upper()} bundle of "
                f"{len(records)} note(s): {summary}; {excluded} mention(s) not exported "
                f"(listed in the OperationOutcome)" + ("" if out == "-" else f" -> {out}"),
                err=True)
+    if issues:
+        typer.echo(f"warning: partial input: {len(issues)} note line(s) could not be read by "
+                   "clinagent extract; the bundle says so in its OperationOutcome", err=True)

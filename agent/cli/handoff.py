@@ -20,7 +20,7 @@ from agent.cli.common import (
 from agent.errors import ClinicalAgentError, InputError
 from agent.fhir import handoff_composition
 from agent.handoff.render import to_markdown
-from agent.notes import read_notes
+from agent.notes import issues_of_patient, read_notes
 
 
 def handoff(
@@ -40,7 +40,8 @@ def handoff(
     """Write the I-PASS handoff summary of one patient: illness severity, patient summary,
     active problems, current medications with their changes, allergies, pending results,
     action list, situation awareness. Every statement cites note id + offsets and carries
-    the verifier's verdict; omissions are listed. Works offline (extractive) by default."""
+    the verifier's verdict; omissions are listed. Works offline (extractive) by default.
+    Input lines that could not be read are listed at the top of the output (and exit 1)."""
     # agent.handoff loads the spaCy/medspaCy pipeline (note layout) at import time.
     from agent.handoff.build import handoff_for_patient
 
@@ -55,7 +56,10 @@ def handoff(
         batch = read_notes(notes, patient_id=patient, encoding=encoding,
                            max_chars=settings.max_note_chars)
         mine = patient_notes(batch, patient, notes)
-        summary = handoff_for_patient(mine, settings, use_llm=use_llm)
+        # Skipped lines travel inside the handoff (banner, JSON field, FHIR section), not
+        # only on stderr: a handoff missing a note must not look complete.
+        summary = handoff_for_patient(mine, settings, use_llm=use_llm,
+                                      input_issues=issues_of_patient(batch.errors, patient))
         if fmt == "md":
             text = to_markdown(summary, {n.note_id: n for n in mine})
         elif fmt == "json":

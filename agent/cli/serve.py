@@ -19,9 +19,13 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: api.host, "
                                              "127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: api.port, 8080)")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes; each loads the models (~1 GB, ~15 s). Jobs, "
+        "rate limits and idempotency keys are in the database, the index is shared under "
+        "a file lock")] = 1,
 ) -> None:
-    """Run the HTTP service (one worker: models are loaded once and shared). OpenAPI docs at
-    /docs; every /v1 endpoint needs an API key (clinagent keys create)."""
+    """Run the HTTP service. OpenAPI docs at /docs; every /v1 endpoint needs an API key
+    (clinagent keys create)."""
     import uvicorn
 
     # The service stack (FastAPI, SQLAlchemy, every route; ~0.6 s) loads only for `serve`.
@@ -29,15 +33,46 @@ def serve(
 
     try:
         settings = load_settings()
-        app = create_app(settings)
+        if workers > 1:
+            _migrate_once(settings)
+        app = create_app(settings) if workers == 1 else None
     except ClinicalAgentError as e:
         fail(e)
+    _service_logging()
+    uvicorn.run(app if app is not None else "agent.cli.serve:worker_app",
+                factory=app is None, host=host or settings.api.host,
+                port=port or settings.api.port, workers=workers, access_log=False,
+                log_config=None, timeout_graceful_shutdown=10)
+
+
+def _service_logging() -> None:
     # The service's own access log names route templates; uvicorn's would log raw paths,
     # whose patient ids may be MRNs.
     for name in ("agent", "uvicorn"):
         logging.getLogger(name).setLevel(logging.INFO)
-    uvicorn.run(app, host=host or settings.api.host, port=port or settings.api.port,
-                workers=1, access_log=False, log_config=None, timeout_graceful_shutdown=10)
+
+
+def _migrate_once(settings) -> None:
+    """Migrate before the workers start, so they do not race to create the same tables
+    (each worker's own upgrade then finds the schema current)."""
+    # SQLAlchemy (the store) loads only for the commands that open it.
+    from agent.store.engine import make_engine, upgrade
+
+    if settings.api.auto_migrate:
+        engine = make_engine(settings.api.resolved_database_url())
+        upgrade(engine)
+        engine.dispose()
+
+
+def worker_app():
+    """The app of one worker process of ``clinagent serve --workers N`` (uvicorn imports
+    this factory in each worker; settings come from the same environment)."""
+    # The service stack (FastAPI, SQLAlchemy, every route) loads only in a worker.
+    from agent.api.main import create_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _service_logging()
+    return create_app(load_settings())
 
 
 def _store():

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from agent.deadline import checkpoint
 from agent.deid.casing import TOWN_ENDING_PHRASE, Recaser, one_case
 from agent.deid.lexicons import (
     PERSON_TITLES,
@@ -189,6 +190,8 @@ class Detector:
         # spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
         # pieces cut at blank lines or line ends, offsets shifted back (never truncated).
         for offset, piece in segments(text, _ANALYZE_MAX_CHARS):
+            # A service request past its deadline stops here, between pieces.
+            checkpoint()
             # One-case lines (ALL-CAPS nursing notes, lower-case messages) are read in a
             # recased copy of the same length (agent.deid.casing).
             results = self.analyzer.analyze(text=self.recaser.recase(piece), language="en",

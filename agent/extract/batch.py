@@ -20,7 +20,7 @@ from agent.deid.batch import PatientDeidentifier
 from agent.errors import InputError
 from agent.extract.llm import LLMExtractor
 from agent.llm.factory import make_backend
-from agent.notes import iter_notes
+from agent.notes import input_issue, iter_notes
 from agent.schemas.deid import AuditRecord, DeidResult
 from agent.schemas.extraction import NoteExtraction
 from agent.schemas.notes import Note
@@ -193,12 +193,22 @@ def _count(rec: BaseModel) -> int:
 
 def write_jsonl(records: Iterable[BaseModel | tuple[BaseModel, BaseModel] | InputError],
                 out: str | Path | None, stdout: TextIO, *, source: str = "input",
-                side_out: str | Path | None = None) -> RunReport:
+                side_out: str | Path | None = None,
+                issue_patient_ids: bool = True) -> RunReport:
     """Write result records as JSON Lines; collect input errors in the report.
 
     A record may be a pair ``(result, side)``: the side record (e.g. a de-identification
     audit) goes to ``side_out`` when given. Files are written atomically (see
     :func:`atomic_text_file`); ``report.entities`` counts each result's entities or PHI.
+
+    An unreadable input line is written in its place as ``{"input_issue": {...}}`` (an
+    :class:`~agent.schemas.notes.InputIssue`: file name, line, field, reason; never note
+    text), so the output itself shows it holds fewer notes than the input. A run with no
+    skipped line writes result records only.
+
+    Args:
+        issue_patient_ids: keep the patient id an unreadable line names in its record
+            (False for de-identified output, which carries no patient ids).
 
     Raises:
         InputError: the input held no notes at all (empty file).
@@ -213,6 +223,9 @@ def write_jsonl(records: Iterable[BaseModel | tuple[BaseModel, BaseModel] | Inpu
         for rec in records:
             if isinstance(rec, InputError):
                 report.errors.append(rec)
+                issue = input_issue(rec, with_patient=issue_patient_ids)
+                fh.write(json.dumps({"input_issue": issue.model_dump(mode="json")},
+                                    ensure_ascii=False) + "\n")
                 continue
             main, extra = rec if isinstance(rec, tuple) else (rec, None)
             fh.write(_line(main))

@@ -26,6 +26,7 @@ from agent.fhir.common import (
     ENTITY_ID_SYSTEM,
     EXT_CITATION,
     EXT_CODE_CANDIDATE,
+    EXT_INPUT_ISSUE,
     EXT_OMISSION,
     EXT_SOURCE_SPAN,
     EXT_STATEMENT,
@@ -49,6 +50,7 @@ from agent.fhir.common import (
 from agent.fhir.composition import build_handoff_document
 from agent.fhir.extraction import build_extraction_bundle
 from agent.schemas.extraction import NoteExtraction
+from agent.schemas.notes import InputIssue
 from agent.schemas.summary import HandoffSummary
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "ENTITY_ID_SYSTEM",
     "EXT_CITATION",
     "EXT_CODE_CANDIDATE",
+    "EXT_INPUT_ISSUE",
     "EXT_OMISSION",
     "EXT_SOURCE_SPAN",
     "EXT_STATEMENT",
@@ -84,7 +87,8 @@ __all__ = [
 
 
 def extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
-                      version: str = "R5") -> dict[str, Any]:
+                      version: str = "R5", *,
+                      input_issues: list[InputIssue] | None = None) -> dict[str, Any]:
     """A FHIR ``collection`` Bundle of one patient's extracted entities.
 
     PROBLEM -> Condition (or FamilyMemberHistory for family history), MEDICATION ->
@@ -97,6 +101,9 @@ def extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
         extractions: ``clinagent extract`` records of this patient.
         patient_id: the patient; records of another patient are an error.
         version: "R5" (default) or "R4B".
+        input_issues: notes the extraction could not read (``input_issue`` records of
+            ``clinagent extract``); each becomes an OperationOutcome issue (warning,
+            ``incomplete``) so the Bundle says it may miss a note.
 
     Returns:
         The Bundle as a JSON dict, validated by fhir.resources.
@@ -105,7 +112,8 @@ def extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
         ConfigError: unknown version.
         InputError: a record of another patient, or no records at all.
     """
-    return build_extraction_bundle(extractions, patient_id, check_version(version))
+    return build_extraction_bundle(extractions, patient_id, check_version(version),
+                                   input_issues)
 
 
 def handoff_composition(summary: HandoffSummary, version: str = "R5") -> dict[str, Any]:

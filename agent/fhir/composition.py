@@ -10,7 +10,10 @@ Layout of the Composition:
   verification (verdict, reasons, detail, evidence spans) as extensions, and referring to
   the DocumentReference of every cited note;
 - an "omissions" section (timeline facts the summary leaves out) and a "flags" section
-  (run-level warnings) when there are any.
+  (run-level warnings) when there are any;
+- when the summary was built from partial input, a first "input_issues" section listing
+  the skipped input lines (file, line, field, reason as ``input-issue`` extensions and in
+  the narrative), and the Composition's own narrative opens with "PARTIAL INPUT".
 
 The narrative is built with :func:`html.escape` on every piece of summary text: statement
 text comes from notes or from an LLM and must never be able to inject markup.
@@ -26,6 +29,7 @@ from agent.fhir.common import (
     CS_DOCUMENT_TYPE,
     CS_IPASS,
     EXT_CITATION,
+    EXT_INPUT_ISSUE,
     EXT_OMISSION,
     EXT_STATEMENT,
     EXT_SUMMARY_MODE,
@@ -53,6 +57,7 @@ SECTION_TITLES: dict[str, str] = {
     "situation_awareness": "Situation awareness and contingency planning",
     "omissions": "Not in the summary (omissions found by the verifier)",
     "flags": "Run flags",
+    "input_issues": "PARTIAL INPUT: input lines not read",
 }
 _XHTML = "http://www.w3.org/1999/xhtml"
 _EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
@@ -149,6 +154,31 @@ def _omission_section(summary: HandoffSummary, doc_refs: dict[str, str]) -> dict
             "entry": [{"reference": doc_refs[n]} for n in dict.fromkeys(cited)]}
 
 
+def _partial_input_note(summary: HandoffSummary) -> str:
+    return (f"PARTIAL INPUT: built from {len(summary.note_ids)} note(s); "
+            f"{len(summary.input_issues)} input line(s) that may hold notes of this patient "
+            "could not be read and are not in this summary.")
+
+
+def _input_issue_section(summary: HandoffSummary) -> dict[str, Any]:
+    items, extensions = [], []
+    for issue in summary.input_issues:
+        where = issue.source + (f" line {issue.line}" if issue.line is not None else "")
+        where += f" field {issue.field}" if issue.field else ""
+        items.append(f"<li>{escape(where)}: {escape(issue.problem)}</li>")
+        parts: list[dict[str, Any]] = [{"url": "source", "valueString": issue.source}]
+        if issue.line is not None:
+            parts.append({"url": "line", "valueInteger": issue.line})
+        if issue.field:
+            parts.append({"url": "field", "valueString": issue.field})
+        parts.append({"url": "problem", "valueString": issue.problem})
+        extensions.append({"url": EXT_INPUT_ISSUE, "extension": parts})
+    return {"title": SECTION_TITLES["input_issues"], "code": _section_code("input_issues"),
+            "extension": extensions,
+            "text": _narrative(f"<p><b>{escape(_partial_input_note(summary))}</b></p>"
+                               f"<ul>{''.join(items)}</ul>")}
+
+
 def _document_reference(note_id: str, patient_url: str) -> dict[str, Any]:
     # Only the identity of the note: its text stays in the clinical record.
     return {"resourceType": "DocumentReference", "status": "current",
@@ -177,7 +207,8 @@ def build_handoff_document(summary: HandoffSummary, version: str) -> dict[str, A
     note_ids = list(dict.fromkeys([*summary.note_ids, *cited]))
     doc_refs = {note_id: full_url("note", summary.patient_id, note_id) for note_id in note_ids}
 
-    sections = [_ipass_section(name, [s for s in summary.statements if s.section == name],
+    sections = [_input_issue_section(summary)] if summary.input_issues else []
+    sections += [_ipass_section(name, [s for s in summary.statements if s.section == name],
                                doc_refs) for name in HANDOFF_SECTIONS]
     if summary.omissions:
         sections.append(_omission_section(summary, doc_refs))
@@ -191,6 +222,8 @@ def build_handoff_document(summary: HandoffSummary, version: str) -> dict[str, A
         label = statement.verification.verdict if statement.verification else "NOT VERIFIED"
         counts[label] = counts.get(label, 0) + 1
     tally = ", ".join(f"{n} {label}" for label, n in sorted(counts.items())) or "none"
+    partial = (f"<p><b>{escape(_partial_input_note(summary))}</b></p>"
+               if summary.input_issues else "")
     composition: dict[str, Any] = {
         "resourceType": "Composition",
         "extension": [{"url": EXT_SUMMARY_MODE, "valueCode": summary.mode}],
@@ -202,7 +235,7 @@ def build_handoff_document(summary: HandoffSummary, version: str) -> dict[str, A
         "date": generated,
         "author": [{"reference": device_url}],
         "title": f"Handoff summary (I-PASS), patient {summary.patient_id}",
-        "text": _narrative(f"<p>{escape(summary.mode)} handoff summary of "
+        "text": _narrative(partial + f"<p>{escape(summary.mode)} handoff summary of "
                            f"{len(summary.note_ids)} note(s); {len(summary.statements)} "
                            f"statement(s): {escape(tally)}; {len(summary.omissions)} "
                            "omission(s).</p>"),

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.errors import InputError
 from agent.fhir.common import (
@@ -44,6 +44,7 @@ from agent.fhir.common import (
     validated,
 )
 from agent.schemas.extraction import Entity, NoteExtraction
+from agent.schemas.notes import InputIssue
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +270,8 @@ def _excluded(entity: Entity, note_id: str) -> dict[str, Any]:
 
 
 def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
-                            version: str) -> dict[str, Any]:
+                            version: str, input_issues: list[InputIssue] | None = None,
+                            ) -> dict[str, Any]:
     """Implementation of :func:`agent.fhir.extraction_bundle` (version already checked)."""
     if not extractions:
         raise InputError("extractions", "no extraction records to convert",
@@ -288,7 +290,8 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
     devices: dict[str, str] = {}
     resources: list[dict[str, Any]] = []
     provenances: list[dict[str, Any]] = []
-    issues: list[dict[str, Any]] = []
+    # Partial input first: a reader of the OperationOutcome sees it before the exclusions.
+    issues: list[dict[str, Any]] = [_input_issue(i) for i in input_issues or []]
     for record in extractions:
         key = record.provenance.model_dump_json()
         if key not in devices:
@@ -326,8 +329,9 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
         outcome = {"resourceType": "OperationOutcome", "issue": issues}
         entries.append(entry(full_url("excluded", patient_id, now),
                              validated(outcome, version, what="extraction bundle")))
-    logger.info("FHIR %s bundle: %d resources, %d mentions not exported",
-                version, len(resources), len(issues))
+    logger.info("FHIR %s bundle: %d resources, %d mentions not exported, %d input issue(s)",
+                version, len(resources), len(issues) - len(input_issues or []),
+                len(input_issues or []))
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": now,
               "identifier": {"system": "urn:ietf:rfc:3986",
                              "value": full_url("bundle", patient_id, now)},
@@ -335,18 +339,21 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
     return validated(bundle, version, what="extraction bundle")
 
 
-def read_extractions(path: str | Path, patient_id: str) -> list[NoteExtraction]:
+def read_extractions(path: str | Path, patient_id: str,
+                     ) -> tuple[list[NoteExtraction], list[InputIssue]]:
     """Read one patient's records from a ``clinagent extract`` JSON Lines file.
 
     A bad line is an error rather than a skipped line: a Bundle missing a note would look
-    complete to its reader.
+    complete to its reader. For the same reason the ``input_issue`` records ``clinagent
+    extract`` wrote for notes it could not read are returned, to go into the Bundle.
 
     Args:
         path: the JSON Lines file.
         patient_id: keep the records of this patient.
 
     Returns:
-        The patient's records in file order.
+        The patient's records in file order, and the input issues that may concern this
+        patient (those naming it or no patient).
 
     Raises:
         InputError: missing file, a line that is not an extraction record, or no record of
@@ -357,12 +364,18 @@ def read_extractions(path: str | Path, patient_id: str) -> list[NoteExtraction]:
         raise InputError(str(source), "no such file",
                          fix="Pass the output of `clinagent extract NOTES -o FILE.jsonl`")
     records: list[NoteExtraction] = []
+    issues: list[InputIssue] = []
     patients: set[str | None] = set()
     with source.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
+                if line.startswith('{"input_issue"'):
+                    issue = _IssueRecord.model_validate_json(line).input_issue
+                    if issue.patient_id in (None, patient_id):
+                        issues.append(issue)
+                    continue
                 record = NoteExtraction.model_validate_json(line)
             except ValidationError as e:
                 first = e.errors()[0]
@@ -379,4 +392,18 @@ def read_extractions(path: str | Path, patient_id: str) -> list[NoteExtraction]:
         raise InputError(str(source), "no record of the requested patient (the file holds "
                          f"{len(patients)} other patient(s))",
                          fix="Check --patient against the patient_id of the notes")
-    return records
+    return records, issues
+
+
+class _IssueRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input_issue: InputIssue
+
+
+def _input_issue(issue: InputIssue) -> dict[str, Any]:
+    where = issue.source + (f" line {issue.line}" if issue.line is not None else "")
+    return {"severity": "warning", "code": "incomplete",
+            "diagnostics": f"partial input: {where} could not be read when the notes were "
+                           f"extracted ({issue.problem}); a note of this patient may be "
+                           "missing from this bundle"}

@@ -19,7 +19,7 @@ from agent.llm.factory import make_backend
 from agent.patient import PatientRecord
 from agent.rules import rules_for
 from agent.schemas.extraction import Extractor, Provenance
-from agent.schemas.notes import Note
+from agent.schemas.notes import InputIssue, Note
 from agent.schemas.summary import HANDOFF_SECTIONS, HandoffSummary, Statement
 from agent.version import package_version
 
@@ -43,6 +43,7 @@ def _budget(settings: Settings) -> int:
 def handoff_for_patient(notes: list[Note], settings: Settings, *, use_llm: bool = False,
                         backend: ChatBackend | None = None,
                         extractor: Extractor | None = None,
+                        input_issues: list[InputIssue] | None = None,
                         ) -> HandoffSummary:
     """Build the verified handoff summary of one patient.
 
@@ -52,6 +53,8 @@ def handoff_for_patient(notes: list[Note], settings: Settings, *, use_llm: bool 
         use_llm: write the narrative sections with the hierarchical LLM summary.
         backend: a ready backend (default: from ``settings.llm`` when ``use_llm``).
         extractor: the deterministic extractor (default: from settings; ~4 s to load).
+        input_issues: lines of the input that could not be read and may have held notes of
+            this patient; recorded in the summary, whose renderings then say it is partial.
 
     Returns:
         The summary: every statement cited and verified, omissions listed, LLM calls and
@@ -78,7 +81,7 @@ def handoff_for_patient(notes: list[Note], settings: Settings, *, use_llm: bool 
         patient_id=timeline.patient_id,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         mode=mode, note_ids=[n.note_id for n in ordered], statements=_order(statements),
-        flags=flags, llm_calls=calls,
+        flags=flags, llm_calls=calls, input_issues=list(input_issues or []),
         provenance=Provenance(
             producer=PRODUCER, package_version=package_version(), backend=backend_name,
             model=model_name, prompt=prompt_ref,
@@ -87,8 +90,9 @@ def handoff_for_patient(notes: list[Note], settings: Settings, *, use_llm: bool 
     )
     verified = record.verify(summary)
     # Patient ids may be MRNs: logs give counts only.
-    logger.info("handoff: %d statements (%s), %d omissions",
-                len(verified.statements), mode, len(verified.omissions))
+    logger.info("handoff: %d statements (%s), %d omissions, %d input issue(s)",
+                len(verified.statements), mode, len(verified.omissions),
+                len(verified.input_issues))
     return verified
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.schemas.notes import Note
+from agent.schemas.notes import InputIssue, Note
 from agent.schemas.summary import Citation, HandoffSummary, Statement
 
 SECTION_TITLES = {
@@ -49,9 +49,33 @@ def _source_line(n: int, c: Citation, notes: dict[str, Note] | None) -> str:
     return f"[{n}] {where} ({meta}): \"{quote}\""
 
 
+def issue_location(issue: InputIssue) -> str:
+    """Where a skipped input sits, e.g. ``notes.jsonl line 2 field 'text'``."""
+    where = issue.source + (f" line {issue.line}" if issue.line is not None else "")
+    return where + (f" field {issue.field!r}" if issue.field else "")
+
+
+def partial_input_banner(summary: HandoffSummary) -> list[str]:
+    """The Markdown lines of the partial-input warning (none when the input was whole).
+
+    It comes first, above the summary: a reader must see that notes may be missing before
+    reading a summary that otherwise looks complete.
+    """
+    issues = summary.input_issues
+    if not issues:
+        return []
+    lines = [f"> **⚠ PARTIAL INPUT: this handoff was built from {len(summary.note_ids)} "
+             f"note(s); {len(issues)} input line(s) that may hold notes of this patient could "
+             "not be read and are NOT in it.** Fix the lines and run the handoff again.", ">"]
+    lines += [f"> - {issue_location(i)}: {i.problem}" for i in issues]
+    return lines + [""]
+
+
 def to_markdown(summary: HandoffSummary, notes: dict[str, Note] | None = None) -> str:
     """The summary as Markdown: I-PASS headings, each statement with ``[n]`` citation
-    markers and its verification flag inline, sources, then omissions and run flags.
+    markers and its verification flag inline, sources, then omissions and run flags. A
+    summary built from partial input (``input_issues``) opens with a banner listing the
+    skipped lines.
 
     Args:
         summary: a (verified) handoff summary.
@@ -61,7 +85,7 @@ def to_markdown(summary: HandoffSummary, notes: dict[str, Note] | None = None) -
     Returns:
         Markdown text.
     """
-    lines = [f"# Handoff: patient {summary.patient_id}", "",
+    lines = [f"# Handoff: patient {summary.patient_id}", "", *partial_input_banner(summary),
              f"Mode: {summary.mode}. Notes: {', '.join(summary.note_ids)}. "
              f"Generated {summary.generated_at} by {summary.provenance.producer} "
              f"{summary.provenance.package_version}"

@@ -17,8 +17,14 @@ from agent.llm.local import LocalBackend
 from agent.llm.openai_compat import OpenAICompatBackend
 
 
-def make_backend(settings: LLMSettings) -> ChatBackend:
+def make_backend(settings: LLMSettings, *, is_shared: bool = False) -> ChatBackend:
     """The backend configured by ``settings`` (with the local fallback if configured).
+
+    Args:
+        settings: the LLM settings.
+        is_shared: the service's backend, shared by its requests: ``llm.deadline_s`` then
+            applies per request or job (their :class:`agent.deadline.Scope`), never to the
+            object's lifetime, which for a CLI command is the command's.
 
     Raises:
         BackendUnavailable: the local backend is asked for but no model is available.
@@ -26,7 +32,8 @@ def make_backend(settings: LLMSettings) -> ChatBackend:
     if settings.backend == "local":
         return LocalBackend.from_settings(settings)
     fallback = LocalBackend.from_settings(settings) if settings.fallback == "local" else None
-    return OpenAICompatBackend.from_settings(settings, fallback=fallback)
+    return OpenAICompatBackend.from_settings(settings, fallback=fallback,
+                                             is_per_instance=not is_shared)
 
 
 class LazyBackend:
@@ -44,7 +51,7 @@ class LazyBackend:
     def _get(self) -> ChatBackend:
         with self._lock:
             if self._backend is None:
-                self._backend = make_backend(self._llm)
+                self._backend = make_backend(self._llm, is_shared=True)
             return self._backend
 
     def generate(self, messages: list[Message], *, json_schema: dict[str, Any] | None = None,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from spacy.util import filter_spans
 
+from agent.deadline import checkpoint
 from agent.errors import RuleFileError
 from agent.nlp.abbreviation_defs import defined_abbreviation_hits
 from agent.nlp.assertion import assertion_of
@@ -194,6 +195,8 @@ class EntityExtractor:
         sentences: list[tuple[int, int]] = []
         carried_section: str | None = None
         for offset, segment in segments(text):
+            # A service request past its deadline stops here, between segments.
+            checkpoint()
             found, carried_section, sents = self._extract_segment(segment, carried_section)
             for ent in found:
                 entities.append(_shift(ent, offset) if offset else ent)
@@ -204,6 +207,9 @@ class EntityExtractor:
         self, text: str, carried_section: str | None
     ) -> tuple[list[Entity], str | None, list[tuple[int, int]]]:
         doc = self.pipeline.prepare(text)
+        # Checkpoints between the phases of a segment too (~0.1 s each): the pipeline keeps
+        # no state between calls, so other work may use it in between.
+        checkpoint()
         sentences = [(sent.start_char, sent.end_char) for sent in doc.sents]
         # Section.title_span is a (start, end) token range.
         headers = [(doc[a:b].start_char, doc[a:b].end_char) for a, b in
@@ -218,7 +224,9 @@ class EntityExtractor:
             if span is not None:
                 spans.append(span)
         doc.ents = filter_spans(spans)
+        checkpoint()
         doc = self.pipeline.annotate(doc)
+        checkpoint()
         by_start = {h.start: h for h in hits}
 
         entities: list[Entity] = []
@@ -244,6 +252,7 @@ class EntityExtractor:
         # A segment with no header of its own continues the section carried into it.
         last_section = (doc._.sections[-1].category if doc._.sections else None) or carried_section
         self._add_attributes(text, entities)
+        checkpoint()
         for ent in entities:
             self._add_codes(ent)
         return entities, last_section, sentences

@@ -37,6 +37,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
+from agent.deadline import checkpoint
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.layout import LineSpan, NoteLayout, TextSpan
 from agent.schemas.notes import Note
@@ -344,11 +345,17 @@ def layout_note(text: str, entities: Iterable[Entity], headers: dict[str, str], 
     Returns:
         The layout; every span is an offset range into ``text``.
     """
+    # Each step below takes ~1 s per 300,000 characters: a request past its deadline stops
+    # between them.
+    checkpoint()
     spans = sentence_spans(text, sentences)
+    checkpoint()
+    lines = line_sections(text, entities, headers)
+    checkpoint()
     # Spans are built here from trusted offsets: skip pydantic validation (hot path of
     # every extraction).
     return NoteLayout.model_construct(
-        lines=line_sections(text, entities, headers),
+        lines=lines,
         sentences=[TextSpan.model_construct(start=a, end=b) for a, b in spans],
         clauses=[TextSpan.model_construct(start=a, end=b) for a, b in _clauses(text, spans)])
 

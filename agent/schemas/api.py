@@ -26,9 +26,9 @@ Shapes (the web page under ``agent/api/static`` uses them):
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from agent.schemas.chat import ChatAnswer
 from agent.schemas.deid import AuditRecord, DeidMode, PhiReplacement
@@ -36,7 +36,26 @@ from agent.schemas.extraction import NoteExtraction
 from agent.schemas.summary import HandoffSummary
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
+
+# Request models are strict (no "5" for 5, no 0 for false) and state what the service checks
+# beyond the types, so the OpenAPI document is the contract (tests/agent/api/
+# test_api_contract.py): a text must hold more than whitespace, a date is ISO 8601.
+NOT_BLANK = r"\S"
+ISO_DATE_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"},
+    {"type": "string", "maxLength": 0}, {"type": "null"}]}
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 7.0 as an integer; strict mode alone would refuse it.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 HandoffFormat = Literal["json", "markdown", "fhir"]
+RunMode = Literal["auto", "sync", "async"]
 
 
 class Problem(BaseModel):
@@ -48,7 +67,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str = ""
-    instance: str | None = Field(default=None, description="the request path")
+    instance: str | None = Field(
+        default=None, description="the route template (e.g. /v1/patients/{patient_id}/notes), "
+        "never the raw path, which can hold a patient id")
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="per-field problems (location and message, never values)")
 
@@ -63,9 +84,18 @@ class NotesIngestRequest(BaseModel):
     are stored.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    notes: list[dict[str, Any]] = Field(min_length=1)
+    # Validated item by item in the route; the document states what a valid item is.
+    notes: list[dict[str, Any]] = Field(min_length=1, json_schema_extra={"items": {
+        "type": "object", "required": ["patient_id", "note_id", "text"],
+        "properties": {
+            "patient_id": {"type": ["string", "integer"], "minLength": 1},
+            "note_id": {"type": ["string", "integer"], "minLength": 1},
+            "note_type": {"type": ["string", "integer"]},
+            "date": ISO_DATE_SCHEMA,
+            "text": {"type": "string", "pattern": NOT_BLANK}},
+        "additionalProperties": True}})
 
 
 class NoteIngestResult(BaseModel):
@@ -132,19 +162,36 @@ class PatientsResponse(BaseModel):
     patients: list[PatientInfo]
 
 
+class PatientDeletionResponse(BaseModel):
+    """``DELETE /v1/patients/{id}``: what was removed (counts only). Audit events are kept:
+    they record who accessed the patient, and this deletion."""
+
+    patient_id: str
+    notes: int = Field(ge=0)
+    extractions: int = Field(ge=0)
+    summaries: int = Field(ge=0)
+    jobs: int = Field(ge=0)
+    index_notes: int = Field(ge=0, description="notes removed from the retrieval index")
+    index_chunks: int = Field(ge=0, description="their chunks (vectors compacted away)")
+    other_rows: dict[str, int] = Field(default_factory=dict, description="rows of other "
+                                       "tables naming the patient, by table")
+
+
 # ---- extract / deid / verify on posted text -----------------------------------------------
 
 class ExtractRequest(BaseModel):
     """Text to extract entities from (not stored)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, pattern=NOT_BLANK)
     note_id: str = Field(default="adhoc", min_length=1)
     patient_id: str | None = Field(default=None, description="checked against the key's "
                                    "patient scope when given")
     note_type: str = "unknown"
-    date: str | None = None
+    date: str | None = Field(default=None, json_schema_extra=ISO_DATE_SCHEMA)
+    run: RunMode = Field(default="auto", description="auto: synchronous up to "
+                         "api.sync_max_chars characters, else a background job (202)")
 
 
 class ExtractResponse(NoteExtraction):
@@ -154,13 +201,16 @@ class ExtractResponse(NoteExtraction):
 class DeidRequest(BaseModel):
     """Text to de-identify (not stored)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, pattern=NOT_BLANK)
     note_id: str = Field(default="adhoc", min_length=1)
     patient_id: str | None = None
-    date: str | None = Field(default=None, description="note date (surrogate date shifts)")
+    date: str | None = Field(default=None, description="note date (surrogate date shifts)",
+                             json_schema_extra=ISO_DATE_SCHEMA)
     mode: DeidMode | None = Field(default=None, description="default: deid.mode setting")
+    run: RunMode = Field(default="auto", description="auto: synchronous up to "
+                         "api.sync_max_chars characters, else a background job (202)")
 
 
 class DeidResponse(BaseModel):
@@ -180,10 +230,10 @@ class VerifyRequest(BaseModel):
     person (split into statements).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     patient_id: str = Field(min_length=1)
-    summary: str = Field(min_length=1)
+    summary: str = Field(min_length=1, pattern=NOT_BLANK)
     format: Literal["auto", "json", "markdown", "text"] = "auto"
 
 
@@ -200,7 +250,7 @@ class VerifyResponse(BaseModel):
 class HandoffRequest(BaseModel):
     """Options of ``POST /v1/patients/{id}/handoff``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     format: HandoffFormat = "json"
     use_llm: bool = Field(default=False, description="hierarchical LLM summary; when the "
@@ -215,7 +265,8 @@ class HandoffResponse(BaseModel):
 
     patient_id: str
     format: HandoffFormat
-    summary_id: int
+    summary_id: int | None = Field(description="id of the stored summary; None when "
+                                   "retention.store_summaries is false (not stored)")
     summary: HandoffSummary
     markdown: str | None = None
     fhir: dict[str, Any] | None = None
@@ -233,7 +284,9 @@ class JobResponse(BaseModel):
     created_at: str
     updated_at: str
     error: str | None = None
-    result: HandoffResponse | None = None
+    result: HandoffResponse | ExtractResponse | DeidResponse | None = Field(
+        default=None, description="once succeeded: the response the synchronous request "
+        "would have given (by kind: handoff, extract, deid)")
 
 
 # ---- chat ------------------------------------------------------------------------------------
@@ -241,12 +294,12 @@ class JobResponse(BaseModel):
 class ChatRequest(BaseModel):
     """A question about one patient."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     patient_id: str = Field(min_length=1)
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
     use_llm: bool | None = Field(default=None, description="default: api.chat_use_llm")
-    k: int = Field(default=5, ge=1, le=20, description="passages retrieved")
+    k: WholeNumber = Field(default=5, ge=1, le=20, description="passages retrieved")
     stream: bool = Field(default=False, description="server-sent events")
 
 
@@ -257,7 +310,7 @@ class ChatResponse(ChatAnswer):
 class OpenAIMessage(BaseModel):
     """A chat message of an OpenAI-style request (other fields are ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     role: Literal["system", "user", "assistant", "tool", "developer"]
     content: str | list[dict[str, Any]] | None = None
@@ -270,7 +323,7 @@ class ChatCompletionRequest(BaseModel):
     accepted and ignored, because the answer is grounded, not sampled.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str = Field(description="'clinagent:<patient_id>' (or the fixed api.chat_model)")
     messages: list[OpenAIMessage] = Field(min_length=1)
@@ -328,7 +381,8 @@ class CheckResult(BaseModel):
 
 class ReadyResponse(BaseModel):
     """``ready``: store, index and LLM backend reachable; ``degraded``: the LLM backend is
-    not (extractive answers and summaries still work); 503 when store or index fail."""
+    not (extractive answers and summaries still work); 503 when store or index fail.
+    ``checks`` (LLM URL, database dialect, note count) only for an admin-scoped key."""
 
     status: Literal["ready", "degraded", "unavailable"]
-    checks: dict[str, CheckResult]
+    checks: dict[str, CheckResult] | None = None

@@ -46,3 +46,25 @@ def note_order(note: Note | Any) -> tuple[bool, str, str]:
 def sort_notes(notes: list[Note]) -> list[Note]:
     """Notes in :func:`note_order`."""
     return sorted(notes, key=note_order)
+
+
+class InputIssue(BaseModel):
+    """A line (or file) of the input that could not be read, carried into every output
+    built from the rest so the output itself says it is partial.
+
+    Holds positions and reasons only, never note text (the reasons come from
+    :class:`agent.errors.InputError`, whose messages never quote a note).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="file name of the input (the folder part is left out)")
+    line: int | None = Field(default=None, ge=1, description="1-based line of a JSON Lines "
+                             "file; None for a whole .txt file")
+    field: str | None = Field(default=None, description="the offending field, None when "
+                              "the whole line is unreadable")
+    problem: str = Field(description="why the line was skipped, e.g. 'malformed JSON "
+                         "(Expecting value at column 47)'")
+    patient_id: str | None = Field(default=None, description="the patient the line names, "
+                                   "when it could be read; None when unknown or withheld "
+                                   "(de-identified output)")

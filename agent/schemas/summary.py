@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent.schemas.extraction import Provenance
+from agent.schemas.notes import InputIssue
 from agent.schemas.verification import Verification
 
 
@@ -197,4 +198,8 @@ class HandoffSummary(BaseModel):
     flags: list[str] = Field(default_factory=list, description="run-level warnings, e.g. "
                              "'LLM backend unreachable: extractive summary'")
     llm_calls: list[LLMCallRecord] = Field(default_factory=list)
+    input_issues: list[InputIssue] = Field(
+        default_factory=list, description="input lines that could not be read and may have "
+        "held notes of this patient: when not empty, the summary is built from fewer notes "
+        "than the input held (line numbers and reasons, never note text)")
     provenance: Provenance

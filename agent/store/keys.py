@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -16,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.errors import ConfigError
-from agent.schemas.access import OPERATIONS
+from agent.schemas.access import EXPLICIT_OPERATIONS, OPERATIONS
 from agent.store.models import ApiKeyRow
 from agent.store.repository import now_iso
 
 ALL = "*"
+# create_key mints 12 hex digits; anything else cannot be a key id.
+_KEY_ID = re.compile(r"[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ def hash_key(key: str, secret: bytes | None) -> tuple[str, str]:
 
 
 def parse_scopes(operations: list[str], patients: list[str]) -> tuple[list[str], list[str]]:
-    """Validate and normalise scopes (``*`` = all operations / all patients).
+    """Validate and normalise scopes (``*`` = all operations but ``delete`` and ``admin``
+    / all patients).
 
     Raises:
         ConfigError: an unknown operation or an empty patient list.
@@ -65,7 +69,7 @@ def parse_scopes(operations: list[str], patients: list[str]) -> tuple[list[str],
             if not part:
                 continue
             if part == ALL:
-                ops.update(o for o in OPERATIONS if o != "admin")
+                ops.update(o for o in OPERATIONS if o not in EXPLICIT_OPERATIONS)
             elif part in OPERATIONS:
                 ops.add(part)
             else:
@@ -101,16 +105,33 @@ def create_key(session: Session, *, name: str, operations: list[str], patients: 
 
 def verify_key(session: Session, key: str, secret: bytes | None) -> Principal | None:
     """The principal of a valid, unrevoked key; None when it is unknown or wrong."""
+    return check_key(session, key, secret)[0]
+
+
+def check_key(session: Session, key: str, secret: bytes | None,
+              ) -> tuple[Principal | None, str, str]:
+    """Verify a presented key and say why it failed.
+
+    Returns:
+        ``(principal, reason, key_id)``: the principal of a valid, unrevoked key (reason and
+        key id empty), else None, a fixed reason (``malformed key``, ``unknown key``,
+        ``revoked key``, ``wrong secret``) and the key id when the presented id exists
+        ("" otherwise: a presented id that matches no key is attacker text, never kept).
+    """
     parts = key.split("_")
-    if len(parts) < 3 or parts[0] != "ck":
-        return None
+    if len(parts) < 3 or parts[0] != "ck" or not _KEY_ID.fullmatch(parts[1]):
+        return None, "malformed key", ""
     row = session.get(ApiKeyRow, parts[1])
-    if row is None or row.revoked_at is not None:
-        return None
+    if row is None:
+        return None, "unknown key", ""
+    if row.revoked_at is not None:
+        return None, "revoked key", row.key_id
     digest, scheme = hash_key(key, secret if row.hash_scheme == "hmac-sha256" else None)
     if scheme != row.hash_scheme or not hmac.compare_digest(digest, row.key_hash):
-        return None
-    return Principal(row.key_id, row.name, frozenset(row.operations), frozenset(row.patients))
+        return None, "wrong secret", row.key_id
+    principal = Principal(row.key_id, row.name, frozenset(row.operations),
+                          frozenset(row.patients))
+    return principal, "", ""
 
 
 def list_keys(session: Session) -> list[ApiKeyRow]:

@@ -62,7 +62,12 @@ class SummaryRow(Base):
 
 
 class JobRow(Base):
-    """A background job (large handoffs) with its progress."""
+    """A background job (large handoffs, large extract/deid inputs) with its progress.
+
+    The worker process that created a job runs it and renews ``heartbeat_at`` while the job
+    is queued or running; a job whose lease has lapsed (its worker died) is marked failed
+    by any worker.
+    """
 
     __tablename__ = "jobs"
 
@@ -78,6 +83,32 @@ class JobRow(Base):
     summary_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    heartbeat_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class IdempotencyRow(Base):
+    """A request sent with an ``Idempotency-Key``: a retry with the same key gets the same
+    answer (the same job) instead of doing the work again.
+
+    Keys are scoped to the API key that sent them; ``request_sha256`` is the hash of the
+    method, path and body, so the key cannot be reused for another request. The stored
+    response holds ids and counts, never note text.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("key_id", "idempotency_key", name="uq_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    is_done: Mapped[bool] = mapped_column(default=False)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(40), index=True)
 
 
 class AuditEventRow(Base):
@@ -98,6 +129,39 @@ class AuditEventRow(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     route: Mapped[str] = mapped_column(String(200), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RateLimitRow(Base):
+    """A token bucket of the per-key rate limit, shared by every worker process.
+
+    ``updated_at`` is epoch seconds (a float, not ISO text): the refill is computed in the
+    one atomic UPDATE that takes a token.
+    """
+
+    __tablename__ = "rate_limits"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class AuthFailureRow(Base):
+    """Failed authentications counted per window, client address and reason (one row per
+    group, not per attempt, so a flood cannot grow the table). Never the presented key or
+    any header value; ``key_id`` only for a well-formed key whose id exists ("" else)."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (UniqueConstraint("window_start", "client", "reason", "key_id",
+                                       name="uq_auth_failure_group"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    window_start: Mapped[str] = mapped_column(String(40))
+    client: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(64), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[str] = mapped_column(String(40))
+    last_at: Mapped[str] = mapped_column(String(40))
 
 
 class ApiKeyRow(Base):

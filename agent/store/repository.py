@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from agent.schemas.extraction import NoteExtraction
@@ -157,12 +157,12 @@ def get_summary(session: Session, summary_id: int) -> SummaryRow | None:
 # ---- jobs --------------------------------------------------------------------------------------
 
 def create_job(session: Session, kind: str, *, patient_id: str | None, key_id: str | None,
-               params: dict[str, Any]) -> JobRow:
-    """A queued job (flushes)."""
+               params: dict[str, Any], owner: str | None = None) -> JobRow:
+    """A queued job (flushes); ``owner`` is the worker that runs it (its lease starts)."""
     stamp = now_iso()
     row = JobRow(job_id=uuid.uuid4().hex, kind=kind, patient_id=patient_id, key_id=key_id,
                  status="queued", progress=0.0, stage="queued", params=params,
-                 created_at=stamp, updated_at=stamp)
+                 created_at=stamp, updated_at=stamp, owner=owner, heartbeat_at=stamp)
     session.add(row)
     session.flush()
     return row
@@ -181,6 +181,45 @@ def update_job(session: Session, job_id: str, **fields: Any) -> None:
 def get_job(session: Session, job_id: str) -> JobRow | None:
     """A job, or None."""
     return session.get(JobRow, job_id)
+
+
+def renew_job_leases(session: Session, owner: str) -> int:
+    """Renew the lease of the owner's queued and running jobs; returns how many."""
+    result = session.execute(
+        update(JobRow).where(JobRow.owner == owner,
+                             JobRow.status.in_(("queued", "running")))
+        .values(heartbeat_at=now_iso()))
+    return result.rowcount or 0
+
+
+def fail_owner_jobs(session: Session, owner: str) -> int:
+    """Mark failed the queued/running jobs of a worker that is stopping; returns how many."""
+    result = session.execute(
+        update(JobRow).where(JobRow.owner == owner, JobRow.status.in_(("queued", "running")))
+        .values(status="failed", stage="failed", updated_at=now_iso(),
+                error="the service stopped while the job ran; submit the request again"))
+    return result.rowcount or 0
+
+
+def fail_stale_jobs(session: Session, lease_s: float) -> int:
+    """Mark failed the queued/running jobs whose worker has not renewed the lease for
+    ``lease_s`` seconds (it died), and those of a version without leases.
+
+    Returns:
+        How many jobs were marked.
+    """
+    cutoff = (datetime.now(UTC) - timedelta(seconds=lease_s)).isoformat(
+        timespec="milliseconds")
+    rows = list(session.scalars(select(JobRow).where(
+        JobRow.status.in_(("queued", "running")),
+        or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff))))
+    for row in rows:
+        row.status = "failed"
+        row.stage = "failed"
+        row.error = ("the worker running the job stopped (restart or crash); submit the "
+                     "request again")
+        row.updated_at = now_iso()
+    return len(rows)
 
 
 def fail_interrupted_jobs(session: Session) -> int:

@@ -3,48 +3,87 @@ small patients, else as a background job (``GET /v1/jobs/{id}``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from agent.api import idempotency
+from agent.api.background import accepted, replay
 from agent.api.deps import AccessDep, BackendDep, ServicesDep
-from agent.api.handoff_service import build_handoff, job_response, render, run_job
+from agent.api.handoff_service import build_handoff, render, run_job
 from agent.api.limits import run_cpu
-from agent.api.services import load_patient_notes
+from agent.api.services import Services, load_patient_notes
+from agent.errors import NotFound
 from agent.schemas.api import HandoffRequest, HandoffResponse, JobResponse
+from agent.schemas.summary import HandoffSummary
 from agent.store import repository as repo
+from agent.store.models import IdempotencyRow
 
 router = APIRouter(prefix="/v1", tags=["handoff"])
 
 
 @router.post("/patients/{patient_id}/handoff", response_model=HandoffResponse,
              responses={202: {"model": JobResponse, "description": "queued as a job"}})
-async def handoff(patient_id: str, access: AccessDep, services: ServicesDep,
+async def handoff(patient_id: str, request: Request, access: AccessDep, services: ServicesDep,
                   backend: BackendDep, body: HandoffRequest | None = None):
     """An I-PASS handoff of the patient's stored notes, every statement verified.
 
     ``run=auto`` answers at once up to ``api.sync_handoff_max_notes`` notes, else 202 with
     a job to poll. With ``use_llm`` and the LLM backend down, the extractive summary comes
-    back with a ``flags`` entry. Needs the ``handoff`` scope on the patient.
+    back with a ``flags`` entry. Needs the ``handoff`` scope on the patient. An
+    ``Idempotency-Key`` header makes a retry return the same job (or the same stored
+    summary) instead of a new one.
     """
     body = body or HandoffRequest()
     access.require("handoff", patient_id)
-    notes = await run_cpu(services.settings.api.request_timeout_s, load_patient_notes,
-                          services, patient_id)
-    is_async = body.run == "async" or (
-        body.run == "auto" and len(notes) > services.settings.api.sync_handoff_max_notes)
-    if not is_async:
-        summary_id, summary = await run_cpu(services.settings.api.request_timeout_s,
-                                            build_handoff, services, notes, body.use_llm,
-                                            backend)
-        return await run_cpu(services.settings.api.request_timeout_s, render, summary, notes,
-                             body.format, summary_id)
+    timeout = services.settings.api.request_timeout_s
+    claim = await run_cpu(timeout, idempotency.claim_request, services, request,
+                          access.principal.key_id, body.model_dump_json().encode())
+    if claim is not None and claim.replay is not None:
+        return await run_cpu(timeout, _replay, services, claim.replay, patient_id)
+    try:
+        notes = await run_cpu(timeout, load_patient_notes, services, patient_id)
+        is_async = body.run == "async" or (
+            body.run == "auto" and len(notes) > services.settings.api.sync_handoff_max_notes)
+        if not is_async:
+            summary_id, summary = await run_cpu(timeout, build_handoff, services, notes,
+                                                body.use_llm, backend)
+            response = await run_cpu(timeout, render, summary, notes, body.format,
+                                     summary_id)
+            if summary_id is None:  # not stored (retention.store_summaries): nothing to replay
+                idempotency.release(services, claim)
+            else:
+                await run_cpu(timeout, lambda: idempotency.complete(
+                    services, claim, status_code=200,
+                    response={"summary_id": summary_id, "format": body.format}))
+            return response
+        job_id = await run_cpu(timeout, lambda: services.jobs.create(
+            "handoff", patient_id=patient_id, key_id=access.principal.key_id,
+            params={"format": body.format, "use_llm": body.use_llm}))
+        services.jobs.submit(run_job, services, job_id, patient_id, body.use_llm, backend,
+                             access.metrics)
+        await run_cpu(timeout, lambda: idempotency.complete(services, claim, status_code=202,
+                                                            job_id=job_id))
+    except BaseException:
+        idempotency.release(services, claim)
+        raise
+    return await run_cpu(timeout, accepted, services, job_id)
+
+
+def _replay(services: Services, row: IdempotencyRow, patient_id: str) -> JSONResponse:
+    """The job, or the stored summary, of the first request with the same key.
+
+    Raises:
+        NotFound: the summary was deleted since (retention or patient deletion).
+    """
+    if row.job_id is not None or not row.response:
+        return replay(services, row)
     with services.sessions() as session:
-        job = repo.create_job(session, "handoff", patient_id=patient_id,
-                              key_id=access.principal.key_id,
-                              params={"format": body.format, "use_llm": body.use_llm})
-        session.commit()
-    services.jobs.submit(run_job, services, job.job_id, patient_id, body.use_llm, backend,
-                         access.metrics)
-    payload = job_response(services, job).model_dump(mode="json")
-    return JSONResponse(payload, status_code=202,
-                        headers={"Location": f"/v1/jobs/{job.job_id}"})
+        stored = repo.get_summary(session, row.response["summary_id"])
+    if stored is None or stored.patient_id != patient_id:
+        raise NotFound("the summary of this Idempotency-Key no longer exists; send the "
+                       "request again with a new key")
+    fmt = row.response["format"]
+    notes = load_patient_notes(services, patient_id) if fmt == "markdown" else []
+    body = render(HandoffSummary.model_validate(stored.payload), notes, fmt, stored.id)
+    return JSONResponse(body.model_dump(mode="json"),
+                        headers={idempotency.REPLAYED_HEADER: "true"})

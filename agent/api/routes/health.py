@@ -1,12 +1,14 @@
-"""``GET /healthz`` (liveness), ``GET /readyz`` (store, index, LLM backend) and
-``GET /metrics`` (Prometheus)."""
+"""``GET /healthz`` (liveness), ``GET /readyz`` (store, index, LLM backend; details for
+admins only) and ``GET /metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from agent.api.auth import optional_admin
 from agent.api.deps import ServicesDep
 from agent.api.limits import run_cpu
 from agent.errors import ClinicalAgentError
@@ -48,15 +50,18 @@ def _checks(services) -> dict[str, CheckResult]:
 
 @router.get("/readyz", response_model=ReadyResponse,
             responses={503: {"model": ReadyResponse}})
-async def readyz(services: ServicesDep):
+async def readyz(request: Request, services: ServicesDep):
     """``ready`` (200): store, index and LLM backend reachable; ``degraded`` (200): the LLM
     backend is not, extractive answers still work; ``unavailable`` (503): store or index
-    down."""
+    down. The per-check details (LLM URL, database dialect, note count) only for a key with
+    the ``admin`` scope; anyone else gets the status alone."""
     checks = await run_cpu(10.0, _checks, services)
+    is_admin = await anyio.to_thread.run_sync(optional_admin, request)
+    shown = checks if is_admin else None
     if not (checks["store"].is_ok and checks["index"].is_ok):
-        body = ReadyResponse(status="unavailable", checks=checks)
+        body = ReadyResponse(status="unavailable", checks=shown)
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    return ReadyResponse(status="ready" if checks["llm"].is_ok else "degraded", checks=checks)
+    return ReadyResponse(status="ready" if checks["llm"].is_ok else "degraded", checks=shown)
 
 
 @router.get("/metrics", include_in_schema=False)

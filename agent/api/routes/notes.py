@@ -11,7 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from agent.api import idempotency
+from agent.api.background import replay
 from agent.api.deps import AccessDep, ServicesDep
+from agent.api.lanes import lane_for
 from agent.api.limits import run_cpu
 from agent.errors import InputError, NotFound
 from agent.notes import note_from_record
@@ -77,8 +80,10 @@ async def ingest_notes(request: Request, access: AccessDep, services: ServicesDe
     Idempotent by ``note_id``: the same note again is ``unchanged``; a changed text, date or
     patient ``updated``. Invalid items are listed in ``rejected`` and the rest are stored;
     if no item is valid the answer is 422. Needs the ``write`` scope for every patient.
+    A retry with the same ``Idempotency-Key`` header gets the first answer again.
     """
-    records = _records(await request.body(), request.headers.get("content-type", ""))
+    raw = await request.body()
+    records = _records(raw, request.headers.get("content-type", ""))
     max_chars = services.settings.max_note_chars
     notes, rejected = [], []
     for i, record in enumerate(records):
@@ -96,6 +101,11 @@ async def ingest_notes(request: Request, access: AccessDep, services: ServicesDe
                          fix="Each note needs patient_id, note_id and non-empty text")
     by_id = {n.note_id: n for n in notes}  # the last copy of a repeated id wins
     notes = list(by_id.values())
+    timeout = services.settings.api.request_timeout_s
+    claim = await run_cpu(timeout, idempotency.claim_request, services, request,
+                          access.principal.key_id, raw)
+    if claim is not None and claim.replay is not None:
+        return replay(services, claim.replay)
 
     def _store() -> list[str]:
         with services.sessions() as session:
@@ -107,21 +117,34 @@ async def ingest_notes(request: Request, access: AccessDep, services: ServicesDe
             session.commit()
         return statuses
 
-    statuses = await run_cpu(services.settings.api.request_timeout_s, _store)
+    try:
+        statuses = await run_cpu(timeout, _store)
+    except BaseException:
+        idempotency.release(services, claim)
+        raise
     for status in statuses:
         request.app.state.metrics.notes_ingested.labels(status).inc()
     logger.info("stored %d note(s): %d created, %d updated", len(notes),
                 statuses.count("created"), statuses.count("updated"))
     # After the commit: a crash from here on loses no acknowledged note, and the restarted
-    # service indexes whatever the index misses.
-    chunks = await run_cpu(services.settings.api.request_timeout_s, services.index_notes,
-                           notes)
-    return NotesIngestResponse(
+    # service indexes whatever the index misses. Past the deadline the client gets its 504
+    # but indexing the committed notes goes on (is_cancellable=False).
+    try:
+        chunks = await run_cpu(timeout, services.index_notes, notes, is_cancellable=False,
+                               lane=lane_for(sum(len(n.text) for n in notes),
+                                             services.settings.api.small_request_chars))
+    except BaseException:
+        idempotency.release(services, claim)
+        raise
+    response = NotesIngestResponse(
         accepted=len(notes), created=statuses.count("created"),
         updated=statuses.count("updated"), unchanged=statuses.count("unchanged"),
         notes=[NoteIngestResult(note_id=n.note_id, patient_id=n.patient_id, status=s)
                for n, s in zip(notes, statuses, strict=True)],
         rejected=rejected, indexed_chunks=chunks)
+    await run_cpu(timeout, lambda: idempotency.complete(
+        services, claim, status_code=200, response=response.model_dump(mode="json")))
+    return response
 
 
 @router.get("/patients", response_model=PatientsResponse)

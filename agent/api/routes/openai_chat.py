@@ -46,7 +46,8 @@ def patient_of(model: str, fixed: str | None) -> str:
         return fixed
     if model.startswith(MODEL_PREFIX) and len(model) > len(MODEL_PREFIX):
         return model[len(MODEL_PREFIX):]
-    raise NotFound(f"model {model[:80]!r} is not served; use 'clinagent:<patient_id>' "
+    # The name is not echoed: a client may have put a patient id or MRN in it.
+    raise NotFound("the model is not served; use 'clinagent:<patient_id>' "
                    "(GET /v1/models lists the patients of your key)")
 
 

@@ -215,6 +215,18 @@ function renderHandoff(summary) {
     + (prov.backend ? ` (${prov.backend}${prov.model ? ", " + prov.model : ""})` : "")
     + (prov.prompt ? `, prompt ${prov.prompt}` : "") + ".";
 
+  // Partial input first: a summary missing notes must not look complete.
+  const issues = summary.input_issues || [];
+  $("input-issues").hidden = issues.length === 0;
+  $("input-issues").replaceChildren(...(issues.length ? [
+    el("p", { text: `PARTIAL INPUT: built from ${summary.note_ids.length} note(s); `
+      + `${issues.length} input line(s) that may hold notes of this patient could not be `
+      + "read and are NOT in this handoff." }),
+    el("ul", {}, issues.map((i) => el("li", { className: "input-issue",
+      text: `${i.source}${i.line ? " line " + i.line : ""}`
+        + `${i.field ? " field " + i.field : ""}: ${i.problem}` }))),
+  ] : []));
+
   $("run-flags").replaceChildren(...(summary.flags || []).map(
     (flag) => el("li", { className: "run-flag", text: flag })));
 
@@ -284,7 +296,9 @@ async function requestHandoff() {
     const result = reply.status === 202 ? await pollJob(reply.body) : reply.body;
     if (state.patient !== patientId) return; // the user switched patient meanwhile
     renderHandoff(result.summary);
-    setStatus(`Handoff of ${patientId} ready (summary ${result.summary_id}).`, "ok");
+    setStatus(`Handoff of ${patientId} ready`
+      + (result.summary_id != null ? ` (summary ${result.summary_id}).` : " (not stored)."),
+      "ok");
   } catch (err) {
     $("job-progress").hidden = true;
     setStatus("Handoff failed: " + err.message, "error");

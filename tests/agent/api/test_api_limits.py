@@ -65,7 +65,7 @@ def test_when_work_exceeds_timeout_then_504(api):
 
 def test_health_ready_metrics(api):
     assert api.client.get("/healthz").json()["status"] == "ok"
-    ready = api.client.get("/readyz")
+    ready = api.client.get("/readyz", headers=api.admin)
     assert ready.status_code == 200
     assert ready.json()["checks"]["store"]["is_ok"] and ready.json()["checks"]["index"]["is_ok"]
     text = api.client.get("/metrics").text
@@ -81,12 +81,17 @@ def test_readyz_degraded_when_llm_server_down(tmp_path, extractor, fake_embedder
     from agent.api.main import create_app
     from agent.api.services import Services
     from agent.config import Settings
+    from agent.store.keys import create_key
 
     settings = Settings(api={"data_dir": tmp_path}, llm={
         "backend": "openai_compat", "base_url": "http://127.0.0.1:9/v1", "model": "m"})
-    with TestClient(create_app(settings, services=Services(
-            settings, extractor=extractor, embedder=fake_embedder))) as client:
-        body = client.get("/readyz").json()
+    services = Services(settings, extractor=extractor, embedder=fake_embedder)
+    with TestClient(create_app(settings, services=services)) as client:
+        with services.sessions() as session:
+            key, _ = create_key(session, name="ops", operations=["admin"], patients=["*"],
+                                secret=None)
+            session.commit()
+        body = client.get("/readyz", headers={"Authorization": f"Bearer {key}"}).json()
     assert body["status"] == "degraded" and not body["checks"]["llm"]["is_ok"]
 
 

@@ -23,9 +23,10 @@ CLI = str(Path(sys.executable).with_name("clinagent"))
 class Server:
     """One ``clinagent serve`` data folder, started, killed and restarted by the tests."""
 
-    def __init__(self, folder: Path, servers) -> None:
+    def __init__(self, folder: Path, servers, *, workers: int = 1) -> None:
         self.folder = folder
         self.servers = servers
+        self.workers = workers
         self.env = {**os.environ, "CLINAGENT_API__DATA_DIR": str(folder / "data"),
                     "CLINAGENT_API__RATE_LIMIT_PER_MINUTE": "100000",
                     "CLINAGENT_API__RATE_LIMIT_BURST": "10000"}
@@ -37,7 +38,8 @@ class Server:
         port = self.servers.free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.logs.append(self.folder / f"serve-{len(self.logs)}.log")
-        self.proc = self.servers.start([CLI, "-v", "serve", "--port", str(port)],
+        self.proc = self.servers.start([CLI, "-v", "serve", "--port", str(port),
+                                        "--workers", str(self.workers)],
                                        self.url + "/readyz", log=self.logs[-1],
                                        what="clinagent serve", cwd=self.folder, env=self.env)
 
@@ -49,15 +51,20 @@ class Server:
         if self.proc is not None:
             self.servers.stop(self.proc)
 
+    def create_key(self) -> dict[str, str]:
+        """Mint an all-scopes key for this data folder; returns its request headers."""
+        # admin too: /readyz shows its per-check details to admin keys only.
+        out = subprocess.run([CLI, "keys", "create", "--scope", "*,admin", "--patient", "*",
+                              "--name", "test", "--format", "json"], cwd=self.folder,
+                             env=self.env, capture_output=True, text=True, check=True)
+        return {"Authorization": f"Bearer {json.loads(out.stdout)['key']}"}
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, servers):
     folder = tmp_path_factory.mktemp("serve")
     srv = Server(folder, servers)
-    out = subprocess.run([CLI, "keys", "create", "--scope", "*", "--patient", "*",
-                          "--name", "test", "--format", "json"], cwd=folder, env=srv.env,
-                         capture_output=True, text=True, check=True)
-    srv.headers = {"Authorization": f"Bearer {json.loads(out.stdout)['key']}"}
+    srv.headers = srv.create_key()
     yield srv
     srv.stop()
 
@@ -86,7 +93,7 @@ def test_kill_after_ack_then_restart_loses_no_note(server, demo):
         r = httpx.get(f"{server.url}/v1/patients/{pid}/notes", headers=server.headers)
         found.update({n["note_id"]: n["text"] for n in r.json()["notes"]})
     assert found == acked
-    ready = httpx.get(server.url + "/readyz").json()
+    ready = httpx.get(server.url + "/readyz", headers=server.headers).json()
     assert ready["checks"]["index"]["detail"].startswith(f"{len(acked)} notes")
 
 

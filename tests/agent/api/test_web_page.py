@@ -213,3 +213,24 @@ def test_when_text_holds_markup_then_page_shows_it_as_text(server, browser):
     assert answer.find_elements(By.TAG_NAME, "img") == []
     assert hostile in answer.get_attribute("textContent")
     assert driver.execute_script("return window.__injected === undefined")
+
+
+def test_when_handoff_was_built_from_partial_input_then_page_opens_with_the_banner(
+        server, browser):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(server["base"] + "/")
+    summary = {"patient_id": PATIENT, "mode": "extractive", "generated_at": "2026-03-14T09:30",
+               "note_ids": ["P001-01"], "statements": [], "omissions": [], "flags": [],
+               "provenance": {"producer": "clinagent", "package_version": "0"},
+               "input_issues": [{"source": "notes.jsonl", "line": 2, "field": None,
+                                 "problem": "malformed JSON (<b>x</b>)", "patient_id": None}]}
+    driver.execute_script("renderHandoff(arguments[0])", summary)
+    banner = driver.find_element(By.ID, "input-issues")
+    assert banner.is_displayed()
+    assert "PARTIAL INPUT" in banner.text and "1 input line(s)" in banner.text
+    assert "notes.jsonl line 2: malformed JSON (<b>x</b>)" in banner.text  # text, not markup
+    summary["input_issues"] = []
+    driver.execute_script("renderHandoff(arguments[0])", summary)
+    assert not driver.find_element(By.ID, "input-issues").is_displayed()

@@ -28,6 +28,9 @@ def test_when_file_has_a_bad_line_then_good_notes_are_written_and_exit_code_is_1
     assert result.exit_code == 1
     assert "line 2" in result.output and "malformed JSON" in result.output
     rows = [json.loads(x) for x in out.read_text().splitlines()]
+    # The skipped line is recorded in its place (tests/agent/cli/test_partial_input.py).
+    assert rows[1]["input_issue"]["line"] == 2
+    rows = [r for r in rows if "input_issue" not in r]
     assert [r["note_id"] for r in rows] == ["a", "c"]
     assert out.stat().st_mode & 0o044  # readable like any file the user creates
     assert {e["text"] for e in rows[0]["entities"]} >= {"HTN", "lisinopril"}
@@ -73,8 +76,9 @@ def test_when_workers_is_2_then_output_equals_single_process_in_input_order(tmp_
     assert r1.exit_code == r2.exit_code == 1  # the broken line is reported by both
     assert "line 8" in r2.output
     assert one.read_text() == two.read_text()
-    assert [json.loads(x)["note_id"] for x in two.read_text().splitlines()] == [
-        f"n{i}" for i in range(40)]
+    rows = [json.loads(x) for x in two.read_text().splitlines()]
+    assert [r.get("note_id") or r["input_issue"]["line"] for r in rows] == [
+        *(f"n{i}" for i in range(7)), 8, *(f"n{i}" for i in range(7, 40))]
 
 
 def test_when_verbose_then_logs_never_contain_note_text(tmp_path, caplog):

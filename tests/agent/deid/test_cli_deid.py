@@ -36,6 +36,7 @@ def test_when_notes_are_redacted_then_output_and_audit_are_written(tmp_path):
     result = runner.invoke(_app(), ["deid", str(notes), "-o", str(out), "--audit", str(audit)])
     assert result.exit_code == 1 and "line 2" in result.output
     rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert rows.pop(1)["input_issue"]["line"] == 2  # the skipped line, in its place
     # The title goes with the name it identifies.
     assert rows[0]["text"] == "Seen by [NAME] on [DATE]."
     assert rows[0]["phi"][0] == {"start": 8, "end": 21, "type": "NAME", "replacement": "[NAME]",

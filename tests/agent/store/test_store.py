@@ -49,11 +49,14 @@ def sessions(engine):
 def test_migrations_match_models_and_are_idempotent(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
+    from agent.store.engine import alembic_config
     from agent.store.models import Base
 
-    assert upgrade(engine) == "0001_initial"
-    assert upgrade(engine) == "0001_initial"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert upgrade(engine) == head
+    assert upgrade(engine) == head
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
