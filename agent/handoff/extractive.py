@@ -177,9 +177,13 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
     text = notes[c.note_id].text if c.note_id in notes else ""
     line_end = text.find("\n", c.end)
     rest = text[c.end:line_end if line_end != -1 else len(text)]
-    if m.dose and m.dose.split()[0] not in name and any(a in rest for a in ("->", "→", "=>")):
-        # The cited mention carries the old amount ("6.25 mg BID -> 12.5 mg BID"): state
-        # the regimen the timeline holds now.
+    changed_here = any(e.change == "dose_changed" and "->" in (e.detail or "")
+                       and e.note_id == last_note for e in m.events)
+    if m.dose and m.dose.split()[0] not in name and (
+            changed_here or any(a in rest for a in ("->", "→", "=>"))):
+        # The cited mention carries the old amount ("6.25 mg BID -> 12.5 mg BID", or the
+        # home list of the note that changed the dose): state the regimen the timeline
+        # holds now.
         drug = name.split()[0] if name.split() else m.name
         name = " ".join(x for x in (drug, m.dose, m.route, m.frequency) if x)
     changes = []

@@ -138,3 +138,16 @@ def test_a_single_sentence_longer_than_the_budget_is_cut_at_spaces():
     for u in units:
         c = u.citations[0]
         assert text[c.start:c.end] == u.text
+
+
+def test_a_drug_whose_dose_changed_in_its_last_note_is_named_with_the_new_regimen(extractor):
+    # P001's first three notes: the H&P lists home furosemide 20 mg PO daily and changes it
+    # to 40 mg IV BID; the statement named the drug by the home line and was CONTRADICTED.
+    from evals.synthetic import load_notes
+
+    notes = [n for n in load_notes() if n.patient_id == "P001"][:3]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    meds = [s.text for s in extractive_statements(record.notes, record.timeline,
+                                                  record.layouts) if s.section == "medications"]
+    furosemide = next(t for t in meds if t.lower().startswith("furosemide"))
+    assert furosemide.startswith("Furosemide 40 mg IV BID"), furosemide
