@@ -11,8 +11,9 @@ that is wrong in a dangerous way: in
 
 every drug of the unknown "MEDS TO STOP" list (and of all lists after it) would read as an
 allergen. An allergy list is short, so it ends at the first header-shaped line after a
-blank line: a line opening on a word in capitals and ending its label with a colon
-("MEDS TO STOP:", "GIVEN IN HOSPITAL ONLY (not continued):"). The rest of the section goes
+blank line: a label of two words or more, or one alone on its line, ending with a colon
+("MEDS TO STOP:", "GIVEN IN HOSPITAL ONLY (not continued):", "Lille score today: 0.62"), or
+a table. The rest of the section goes
 back to the section before the list (what the sectionizer would have said without its
 header); a one-word label followed by text ("PCN: hives") is an allergy item, not a header.
 """
@@ -27,17 +28,18 @@ from spacy.tokens import Doc
 SHORT_LIST_SECTIONS = frozenset({"ALLERGIES"})
 
 _HEADER_AFTER_BLANK = re.compile(
-    r"\n[ \t]*\n[ \t]*(?P<label>[A-Z][A-Z0-9]+(?:[ \t]+[A-Za-z0-9/&-]+){0,7}[ \t]*"
-    r"(?:\([^)\n]{0,60}\))?)[ \t]*:(?P<rest>[^\n]*)")
+    r"\n[ \t]*\n[ \t]*(?:(?P<label>[A-Z][A-Za-z0-9]+(?:[ \t]+[A-Za-z0-9/&-]+){0,7}[ \t]*"
+    r"(?:\([^)\n]{0,60}\))?)[ \t]*:(?P<rest>[^\n]*)|(?P<table>\|))")
 
 
 def _cut(text: str, start: int, end: int) -> int | None:
     """The offset where a short list ends inside ``text[start:end]``, or None."""
     for m in _HEADER_AFTER_BLANK.finditer(text, start, end):
-        if m.start("label") >= end:
+        at = m.start("table") if m["table"] else m.start("label")
+        if at >= end:
             break
-        if len(m["label"].split()) >= 2 or not m["rest"].strip():
-            return m.start("label")
+        if m["table"] or len(m["label"].split()) >= 2 or not m["rest"].strip():
+            return at
     return None
 
 

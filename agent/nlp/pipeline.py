@@ -97,6 +97,12 @@ def _section_rules(entries: list[SectionRuleEntry]):
                 literal=f"{category} capital headers", category=category,
                 # medspaCy compiles rule regexes with IGNORECASE; (?-i:) turns it off.
                 pattern=rf"(?m)^[ \t]*(?-i:{caps})[ \t]*(?=\r?\n)"))
+    # Any short label naming allergies opens the allergy section ("Allergy band:", "Drug
+    # allergies & reactions:", "Known allergies:"): the shape, not a list of headers.
+    rules.append(SectionRule(
+        literal="allergy labels", category="ALLERGIES",
+        pattern=r"(?im)^[ \t]*(?:[a-z]+[ \t]+){0,2}allerg(?:y|ies|ic)\b(?:[ \t]*[/&][ \t]*"
+                r"[a-z]+)?(?:[ \t]+[a-z&]+){0,2}[ \t]*(?::|[ \t]+[-\u2013]{1,2}(?=[ \t]|\r?\n))"))
     return rules
 
 

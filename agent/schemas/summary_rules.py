@@ -221,8 +221,8 @@ class CueSet:
 
     def denied_at(self, text: str, at: int) -> bool:
         """Whether a negation word stands right before offset ``at`` ("not given", "never
-        started"): the event word there is denied, not claimed."""
-        return self.says("negation_before", text[max(0, at - 8):at], label="negated")
+        started", "is not being restarted"): the event word there is denied, not claimed."""
+        return self.says("negation_before", text[max(0, at - 18):at], label="negated")
 
 
 SectionRole = Literal[

@@ -106,3 +106,57 @@ def test_a_diagnosis_said_unlikely_agrees_with_one_ruled_out(extractor):
         != "CONTRADICTED"
     assert record.check("She has a post-dural puncture headache.", []).verdict \
         == "CONTRADICTED"
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("NEW - start taking:", "started"),
+    ("STOP taking:", "stopped"),
+    ("Stop taking these medicines:", "stopped"),
+    ("DO NOT TAKE until your PCP tells you:", "held"),
+    ("Keep taking (no change):", "continued"),
+    ("Given in hospital only:", "stopped"),
+    ("Not started yet:", "not_given"),
+])
+def test_patient_worded_medication_list_labels_are_read(label, expected):
+    # Discharge instructions address the patient ("STOP taking:"): the same list labels.
+    cues = Rules.load().cues
+    assert [c.label for c in cues.find("medication_list", label, 0, len(label))] == [expected]
+
+
+def test_any_short_label_naming_allergies_opens_the_allergy_list(extractor):
+    text = ("Discharge medications:\n- Aspirin 81 mg daily\n"
+            "Allergy band: penicillin (hives); lisinopril (angioedema).\n")
+    types = {e.text: (e.type, e.section) for e in extractor.extract(text)}
+    assert types["lisinopril"] == ("ALLERGY", "ALLERGIES")
+    assert types["Aspirin"][0] == "MEDICATION"
+
+
+def test_an_allergy_list_ends_at_a_titled_label_or_a_table(extractor):
+    text = ("Allergies verified: sulfa -> rash.\n\nLille score today: 0.62.\n\n"
+            "| Medication | Plan |\n|---|---|\n| Propranolol | STOP |\n")
+    found = {e.text: e.type for e in extractor.extract(text)}
+    assert found["Propranolol"] == "MEDICATION"
+
+
+def test_a_restart_denied_with_an_auxiliary_is_no_restart(extractor):
+    # "is not being restarted": the negation stands two words before the event word.
+    notes = [Note(patient_id="S7", note_id="S7-1", note_type="discharge_summary",
+                  date="2026-05-12",
+                  text="Hospital course: Propranolol was held from admission for hypotension "
+                       "and is not being restarted; hepatology will decide about nadolol.\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    track = next(t for t in record.timeline.medications if t.name.lower() == "propranolol")
+    assert "resumed" not in [e.change for e in track.events]
+    assert record.check("Propranolol was restarted.", []).verdict != "SUPPORTED"
+
+
+def test_a_drug_named_in_an_until_clause_has_no_event_there(extractor):
+    # "Aspirin - continue until the apixaban decision": apixaban dates aspirin's plan.
+    notes = [Note(patient_id="S8", note_id="S8-1", note_type="discharge_summary",
+                  date="2026-09-17",
+                  text="Discharge meds:\n- Aspirin 81 mg daily - continue until the apixaban "
+                       "decision\nNot started yet: apixaban 5 mg twice daily - decision at "
+                       "wound check 9/22.\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    track = next(t for t in record.timeline.medications if t.name.lower() == "apixaban")
+    assert not {"started", "continued"} & {e.change for e in track.events}
