@@ -31,6 +31,12 @@ S3 = [
 ]
 
 
+def _one_note(extractor, patient_id: str, note_type: str, date: str, text: str):
+    note = Note(patient_id=patient_id, note_id=f"{patient_id}-1", note_type=note_type,
+                date=date, text=text)
+    return PatientRecord.prepare([note], extractor, Rules.load())
+
+
 @pytest.fixture(scope="module")
 def s3(extractor):
     return PatientRecord.prepare(S3, extractor, Rules.load())
@@ -75,11 +81,9 @@ def test_true_statements_are_not_contradicted(s3, statement):
 
 
 def test_a_deferred_diagnosis_is_possible_not_active(extractor):
-    notes = [Note(patient_id="S4", note_id="S4-1", note_type="discharge_summary",
-                  date="2026-06-01",
-                  text="DISCHARGE DIAGNOSES:\n1. MDD, recurrent, severe\n"
-                       "2. Bipolar II disorder -- remains deferred; records pending\n")]
-    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    record = _one_note(extractor, "S4", "discharge_summary", "2026-06-01",
+                       "DISCHARGE DIAGNOSES:\n1. MDD, recurrent, severe\n"
+                       "2. Bipolar II disorder -- remains deferred; records pending\n")
     track = next(t for t in record.timeline.problems if "bipolar" in t.name.lower())
     assert track.status == "possible"
     assert record.check("Bipolar II disorder is active.", []).verdict != "SUPPORTED"
@@ -87,21 +91,17 @@ def test_a_deferred_diagnosis_is_possible_not_active(extractor):
 
 def test_a_specific_claim_is_not_contradicted_by_a_generic_mention(extractor):
     # "arthritis" in the history says nothing of "crystal arthritis" being excluded.
-    notes = [Note(patient_id="S5", note_id="S5-1", note_type="consult_note",
-                  date="2026-05-05",
-                  text="HPI: lupus since 2017 (inflammatory arthritis of the hands).\n"
-                       "A/P: septic arthritis of the knee. Gonococcal arthritis excluded.\n")]
-    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    record = _one_note(extractor, "S5", "consult_note", "2026-05-05",
+                       "HPI: lupus since 2017 (inflammatory arthritis of the hands).\n"
+                       "A/P: septic arthritis of the knee. Gonococcal arthritis excluded.\n")
     v = record.check("Crystal arthritis was excluded.", [])
     assert v.verdict != "CONTRADICTED", v.detail
 
 
 def test_a_diagnosis_said_unlikely_agrees_with_one_ruled_out(extractor):
-    notes = [Note(patient_id="S6", note_id="S6-1", note_type="discharge_summary",
-                  date="2026-05-14",
-                  text="Ruled out: HELLP syndrome; post-dural puncture headache (felt "
-                       "unlikely, no blood patch).\n")]
-    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    record = _one_note(extractor, "S6", "discharge_summary", "2026-05-14",
+                       "Ruled out: HELLP syndrome; post-dural puncture headache (felt "
+                       "unlikely, no blood patch).\n")
     assert record.check("Post-dural puncture headache was felt unlikely.", []).verdict \
         != "CONTRADICTED"
     assert record.check("She has a post-dural puncture headache.", []).verdict \
@@ -140,11 +140,9 @@ def test_an_allergy_list_ends_at_a_titled_label_or_a_table(extractor):
 
 def test_a_restart_denied_with_an_auxiliary_is_no_restart(extractor):
     # "is not being restarted": the negation stands two words before the event word.
-    notes = [Note(patient_id="S7", note_id="S7-1", note_type="discharge_summary",
-                  date="2026-05-12",
-                  text="Hospital course: Propranolol was held from admission for hypotension "
-                       "and is not being restarted; hepatology will decide about nadolol.\n")]
-    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    record = _one_note(extractor, "S7", "discharge_summary", "2026-05-12",
+                       "Hospital course: Propranolol was held from admission for hypotension "
+                       "and is not being restarted; hepatology will decide about nadolol.\n")
     track = next(t for t in record.timeline.medications if t.name.lower() == "propranolol")
     assert "resumed" not in [e.change for e in track.events]
     assert record.check("Propranolol was restarted.", []).verdict != "SUPPORTED"
@@ -152,11 +150,9 @@ def test_a_restart_denied_with_an_auxiliary_is_no_restart(extractor):
 
 def test_a_drug_named_in_an_until_clause_has_no_event_there(extractor):
     # "Aspirin - continue until the apixaban decision": apixaban dates aspirin's plan.
-    notes = [Note(patient_id="S8", note_id="S8-1", note_type="discharge_summary",
-                  date="2026-09-17",
-                  text="Discharge meds:\n- Aspirin 81 mg daily - continue until the apixaban "
+    record = _one_note(extractor, "S8", "discharge_summary", "2026-09-17",
+                       "Discharge meds:\n- Aspirin 81 mg daily - continue until the apixaban "
                        "decision\nNot started yet: apixaban 5 mg twice daily - decision at "
-                       "wound check 9/22.\n")]
-    record = PatientRecord.prepare(notes, extractor, Rules.load())
+                       "wound check 9/22.\n")
     track = next(t for t in record.timeline.medications if t.name.lower() == "apixaban")
     assert not {"started", "continued"} & {e.change for e in track.events}
