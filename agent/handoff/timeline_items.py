@@ -122,14 +122,18 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             if status is None:
                 continue
             key = problem_key(ent)
-            if status in ("ruled_out", "absent") and key in tracks and \
-                    not _same_problem(ent, tracks[key]):
+            if key in tracks and not _same_problem(ent, tracks[key]) and (
+                    status in ("ruled_out", "absent")
+                    or not _content_words(ent) & tracks[key]["words"]):
                 # "HELLP syndrome -- excluded" (O14.2) does not exclude the preeclampsia
                 # (O14.1) of its category: a negative finding speaks of its own code only.
+                # Nor is "hepatorenal syndrome" (K76.7) the "hepatic encephalopathy"
+                # (K76.82) of its category: names sharing no word are two problems.
                 key = _full_key(ent)
             t = tracks.setdefault(key, {"status": None, "events": [],
                                         "name": ent.text, "codes": [],
-                                        "settled_in": None})
+                                        "settled_in": None, "words": set()})
+            t["words"] |= _content_words(ent)
             t["events"].append(TimelineEvent(
                 note_id=note.note_id, date=note.date, change=status, detail=ent.section,
                 citation=Citation(note_id=note.note_id, start=ent.start, end=ent.end)))
@@ -180,6 +184,12 @@ def _full_key(ent: Entity) -> str:
     """A problem's own code (not its category), else its canonical text."""
     icd = [c for c in ent.codes if c.system == "ICD-10-CM"]
     return icd[0].code if icd else problem_key(ent)
+
+
+def _content_words(ent: Entity) -> set[str]:
+    """The words of four letters or more of a mention's text and canonical name."""
+    names = f"{ent.text} {ent.normalized.get('canonical') or ''}".lower()
+    return {w for w in re.findall(r"[a-z]{4,}", names)}
 
 
 def _same_problem(ent: Entity, track: dict) -> bool:

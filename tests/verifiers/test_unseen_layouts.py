@@ -156,3 +156,16 @@ def test_a_drug_named_in_an_until_clause_has_no_event_there(extractor):
                        "wound check 9/22.\n")
     track = next(t for t in record.timeline.medications if t.name.lower() == "apixaban")
     assert not {"started", "continued"} & {e.change for e in track.events}
+
+
+def test_two_problems_of_one_icd_category_with_no_shared_word_are_two_tracks(extractor):
+    # K76.7 hepatorenal syndrome and K76.82 hepatic encephalopathy: excluding one does not
+    # rule out the other.
+    record = _one_note(extractor, "S9", "discharge_summary", "2026-05-12",
+                       "DISCHARGE DIAGNOSES:\n1. Hepatic encephalopathy, grade 2 on admission "
+                       "- resolved.\n2. Acute kidney injury - resolved. Hepatorenal syndrome "
+                       "excluded.\n")
+    tracks = {t.name.lower(): t.status for t in record.timeline.problems}
+    assert tracks["hepatic encephalopathy"] == "resolved"
+    assert tracks["hepatorenal syndrome"] == "ruled_out"
+    assert record.check("Hepatic encephalopathy has resolved.", []).verdict == "SUPPORTED"
