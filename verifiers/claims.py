@@ -116,8 +116,12 @@ def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clau
             continue
         # A cue closer to another entity belongs to that one ("aspirin was stopped once
         # apixaban was started"), unless they stand in one list with this entity.
+        # ... but not an entity of an aside opened after the cue ("HE has resolved
+        # (oriented, no asterixis)": the parenthesis tells how, it has no cue of its own).
         near = [(b0, b1) for b0, b1 in blockers
-                if min(abs(m.start() - b1), abs(b0 - m.end())) < gap]
+                if min(abs(m.start() - b1), abs(b0 - m.end())) < gap
+                and not (b0 >= m.end() and "(" in text[m.end():b0]
+                         and ")" not in text[text.rfind("(", m.end(), b0):b0])]
         if near and not all(_is_list(text, *((end, b0) if b0 >= end else (b1, start)), [])
                             for b0, b1 in near):
             continue

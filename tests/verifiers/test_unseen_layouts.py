@@ -169,3 +169,17 @@ def test_two_problems_of_one_icd_category_with_no_shared_word_are_two_tracks(ext
     assert tracks["hepatic encephalopathy"] == "resolved"
     assert tracks["hepatorenal syndrome"] == "ruled_out"
     assert record.check("Hepatic encephalopathy has resolved.", []).verdict == "SUPPORTED"
+
+
+def test_an_aside_after_the_cue_does_not_take_the_cue(extractor):
+    # dev16's V1: "has resolved (oriented, no asterixis)": the parenthesis says how it
+    # resolved; the cue is the encephalopathy's (it was flagged as a negation flip).
+    from evals.frozen import corpus_dir
+    from evals.synthetic import load_notes
+
+    notes = [n for n in load_notes(str(corpus_dir("dev/multinote_dev16")))
+             if n.patient_id == "V1"]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    v = record.check("Grade 2 hepatic encephalopathy on admission has resolved (oriented, no "
+                     "asterixis since 5/8).", [])
+    assert v.verdict != "CONTRADICTED", v.detail
