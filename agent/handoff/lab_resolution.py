@@ -87,37 +87,52 @@ def _rule_for(name: str, rules: tuple[_Rule, ...]) -> _Rule | None:
     return next((r for r in rules if r.problem.search(name)), None)
 
 
-def settle_by_labs(track: dict, notes: list[Note], extractions: dict[str, NoteExtraction],
+@dataclass(frozen=True)
+class LabValue:
+    """A test mention with a plain number, in note order (``where``: note index, offset)."""
+
+    where: tuple[int, int]
+    note: Note
+    ent: Entity
+    value: float
+
+
+def lab_values(notes: list[Note], extractions: dict[str, NoteExtraction]) -> list[LabValue]:
+    """The patient's stated test values in note order, read once for all problems."""
+    out = []
+    for i, note in enumerate(notes):
+        ext = extractions.get(note.note_id)
+        for ent in ext.entities if ext else []:
+            if ent.type != "TEST" or ent.assertion not in ("present", "historical"):
+                continue
+            value = _value(ent)
+            if value is not None:
+                out.append(LabValue((i, ent.start), note, ent, value))
+    return out
+
+
+def settle_by_labs(track: dict, order: dict[str, int], values: list[LabValue],
                    rules: tuple[_Rule, ...]) -> None:
     """Mark an active lab-defined problem resolved when the last value of its test, written
-    after its last active mention, is normal (the track dict of ``build_problems``)."""
+    after its last active mention, is normal (the track dict of ``build_problems``;
+    ``order``: note id -> index; ``values``: :func:`lab_values`)."""
     if track["status"] != "active":
         return
     rule = _rule_for(track["name"], rules)
     if rule is None:
         return
-    order = {n.note_id: i for i, n in enumerate(notes)}
     active = [e for e in track["events"] if e.change == "active"]
     if not active:
         return
     last = max(active, key=lambda e: (order.get(e.note_id, -1), e.citation.start))
     after = (order.get(last.note_id, -1), last.citation.end)
-    latest: tuple[tuple[int, int], Note, Entity, float] | None = None
-    for note in notes:
-        ext = extractions.get(note.note_id)
-        for ent in ext.entities if ext else []:
-            where = (order[note.note_id], ent.start)
-            if ent.type != "TEST" or where <= after or ent.assertion not in ("present",
-                                                                               "historical"):
-                continue
-            if not rule.test.fullmatch(ent.text.strip()):
-                continue
-            value = _value(ent)
-            if value is not None and (latest is None or where > latest[0]):
-                latest = (where, note, ent, value)
-    if latest is None or not rule.is_normal(latest[3]):
+    later = [v for v in values if v.where > after and rule.test.fullmatch(v.ent.text.strip())]
+    if not later:
         return
-    _, note, ent, value = latest
+    last_value = max(later, key=lambda v: v.where)
+    if not rule.is_normal(last_value.value):
+        return
+    note, ent = last_value.note, last_value.ent
     track["status"] = "resolved"
     track["events"].append(TimelineEvent(
         note_id=note.note_id, date=note.date, change="resolved",

@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 _SAME_FREQUENCY = {"Q24H": "DAILY", "Q12H": "BID", "QD": "DAILY"}
 _STATUS_OF = {"started": "active", "continued": "active", "dose_changed": "active",
               "resumed": "active", "held": "held", "stopped": "stopped"}
-_TIME_CLAUSE_BEFORE = re.compile(r"\b(?:when|after|since|once|as soon as|until|pending)\s+(?:the\s+)?$",
-                                 re.IGNORECASE)
+_TIME_CLAUSE_BEFORE = re.compile(
+    r"\b(?:when|after|since|once|as soon as|until|pending)\s+(?:the\s+)?$", re.IGNORECASE)
 _LIST_GAP = re.compile(r"^[\s,/&+]*(?:(?:and|or)\s*)?[\s,/&+]*$", re.IGNORECASE)
 _FORM_SUFFIX = re.compile(r"\s+(?:patch|tablets?|tabs?|capsules?|cream|ointment|pen|drip|"
                           r"gtt|infusion|inhaler|hfa|neb|nebs|odt|er|xl)$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from agent.handoff.lab_resolution import lab_problem_rules, settle_by_labs
+from agent.handoff.lab_resolution import lab_problem_rules, lab_values, settle_by_labs
 from agent.nlp.layout import note_layout
 from agent.rules import Rules
 from agent.schemas.extraction import Entity, NoteExtraction
@@ -155,8 +155,10 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                 if code.system == "ICD-10-CM" and code.code not in t["codes"]:
                     t["codes"].append(code.code)
     lab_rules = lab_problem_rules(rules.rules_dir)
+    values = lab_values(notes, extractions)
+    order = {n.note_id: i for i, n in enumerate(notes)}
     for t in tracks.values():
-        settle_by_labs(t, notes, extractions, lab_rules)
+        settle_by_labs(t, order, values, lab_rules)
     # A problem only ever seen absent, or absent after being suspected, is ruled out.
     return [ProblemTrack(name=t["name"], codes=t["codes"], events=t["events"],
                          status="ruled_out" if t["status"] == "absent" else t["status"])
