@@ -29,12 +29,15 @@ from agent.api.routes import (
     extract,
     fhir,
     handoff,
+    handoffs,
     health,
     jobs,
+    medrec,
     notes,
     openai_chat,
     patients,
     verify,
+    workspace,
 )
 from agent.api.services import Services
 from agent.config import Settings
@@ -106,7 +109,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     if settings.api.has_docs:
         app.include_router(docs.router)
     for module in (health, notes, extract, deid, verify, handoff, jobs, chat, openai_chat,
-                   fhir, patients):
+                   fhir, patients, workspace, medrec, handoffs):
         app.include_router(module.router)
     install_openapi(app)
     # Middleware, innermost first: the body limit, the authentication gate (before any body

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter
 
 from agent.api.deps import AccessDep, ServicesDep
+from agent.api.patient_records import forget_patient
 from agent.api.problems import MEDIA_TYPE
 from agent.errors import NotFound
 from agent.schemas.api import PatientDeletionResponse
@@ -43,6 +44,7 @@ def delete_patient(patient_id: str, access: AccessDep, services: ServicesDep,
         if index_notes:
             services.index.save(compact=True)
         services.retriever.forget_patient(patient_id)
+    forget_patient(patient_id)
     if not deleted.total and not index_notes:
         raise NotFound("nothing is stored about this patient")
     return PatientDeletionResponse(
