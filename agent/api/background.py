@@ -85,15 +85,32 @@ async def start_result_job(services: Services, request: Request, *, kind: str,
     if claim is not None and claim.replay is not None:
         return await run_cpu(timeout, replay, services, claim.replay)
     try:
-        job_id = await run_cpu(timeout, lambda: services.jobs.create(
-            kind, patient_id=patient_id, key_id=key_id, params={}))
-        services.jobs.submit(services.jobs.run_result_job, job_id, stage, compute, metrics)
-        await run_cpu(timeout, lambda: idempotency.complete(services, claim, status_code=202,
-                                                            job_id=job_id))
+        job_id = await queue_job(
+            services, claim, kind=kind, key_id=key_id, patient_id=patient_id, params={},
+            submit=lambda job_id: services.jobs.submit(services.jobs.run_result_job, job_id,
+                                                       stage, compute, metrics))
     except BaseException:
         idempotency.release(services, claim)
         raise
     return await run_cpu(timeout, accepted, services, job_id)
+
+
+async def queue_job(services: Services, claim, *, kind: str, key_id: str,
+                    patient_id: str | None, params: dict, submit: Callable[[str], None],
+                    ) -> str:
+    """Create a job, ``submit(job_id)`` its work and record the job under the request's
+    Idempotency-Key claim (a retry then gets this job); returns the job id.
+
+    The caller releases the claim when this raises, and answers 202 with
+    :func:`accepted` once it returns.
+    """
+    timeout = services.settings.api.request_timeout_s
+    job_id = await run_cpu(timeout, lambda: services.jobs.create(
+        kind, patient_id=patient_id, key_id=key_id, params=params))
+    submit(job_id)
+    await run_cpu(timeout, lambda: idempotency.complete(services, claim, status_code=202,
+                                                        job_id=job_id))
+    return job_id
 
 
 async def answer_text_request(services: Services, request: Request, access, *, kind: str,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from agent.api import idempotency
-from agent.api.background import accepted, replay
+from agent.api.background import accepted, queue_job, replay
 from agent.api.deps import AccessDep, BackendDep, ServicesDep
 from agent.api.handoff_service import build_handoff, render, run_job
 from agent.api.limits import run_cpu
@@ -56,13 +56,11 @@ async def handoff(patient_id: str, request: Request, access: AccessDep, services
                     services, claim, status_code=200,
                     response={"summary_id": summary_id, "format": body.format}))
             return response
-        job_id = await run_cpu(timeout, lambda: services.jobs.create(
-            "handoff", patient_id=patient_id, key_id=access.principal.key_id,
-            params={"format": body.format, "use_llm": body.use_llm}))
-        services.jobs.submit(run_job, services, job_id, patient_id, body.use_llm, backend,
-                             access.metrics)
-        await run_cpu(timeout, lambda: idempotency.complete(services, claim, status_code=202,
-                                                            job_id=job_id))
+        job_id = await queue_job(
+            services, claim, kind="handoff", key_id=access.principal.key_id,
+            patient_id=patient_id, params={"format": body.format, "use_llm": body.use_llm},
+            submit=lambda job_id: services.jobs.submit(run_job, services, job_id, patient_id,
+                                                       body.use_llm, backend, access.metrics))
     except BaseException:
         idempotency.release(services, claim)
         raise
