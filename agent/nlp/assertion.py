@@ -158,7 +158,7 @@ def active_modifiers(span: Span) -> list:
                 continue
             # "Bipolar II disorder -- remains deferred": a dash after a list item's head
             # introduces the item's status, not a new clause.
-            dashes_ok = _is_item_head(doc, span)
+            dashes_ok = _opens_line(doc, span.start)
             if _is_terminated(doc, modifier, cues, span.end, start, dashes_ok=dashes_ok) \
                     or _cue_is_closed_after(doc, span.end, start, label):
                 continue
@@ -177,21 +177,16 @@ def _first_word(doc: Doc, modifier) -> int:
 def _is_line_label(doc: Doc, start: int, end: int) -> bool:
     """Whether tokens ``[start, end)`` are a label opening their line: first on the line
     (after a list marker at most) and followed by a colon ("RESUME: metformin")."""
-    if end >= len(doc) or not doc[end].text.startswith(":"):
-        return False
-    k = start - 1
-    while k >= 0 and doc[k].text in ("-", "*", "•", "--"):
-        k -= 1
-    return k < 0 or "\n" in doc[k].text or "\n" in doc[k].whitespace_
+    return end < len(doc) and doc[end].text.startswith(":") and _opens_line(doc, start)
 
 
 _ITEM_MARKERS = re.compile(r"^(?:[-*•#.)]+|\d{1,2}[.)]?|[a-z][.)])$")
 _DASHES = frozenset({"--", "---"})
 
 
-def _is_item_head(doc: Doc, span: Span) -> bool:
-    """Whether the span opens its line, after list markers at most ("3. X", "- X")."""
-    k = span.start - 1
+def _opens_line(doc: Doc, start: int) -> bool:
+    """Whether token ``start`` opens its line, after list markers at most ("3. X", "- X")."""
+    k = start - 1
     while k >= 0 and "\n" not in doc[k].text and "\n" not in doc[k].whitespace_:
         if not (doc[k].is_space or _ITEM_MARKERS.match(doc[k].text)):
             return False
