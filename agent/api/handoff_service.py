@@ -8,10 +8,12 @@ import logging
 from agent.api.services import Services, StoreExtractor, load_patient_notes
 from agent.errors import ClinicalAgentError
 from agent.fhir import handoff_composition
+from agent.fhir.composition import attest_document
 from agent.handoff.build import handoff_for_patient
 from agent.handoff.render import to_markdown
 from agent.llm.base import ChatBackend
 from agent.schemas.api import HandoffResponse, JobResponse
+from agent.schemas.handoff_history import Acknowledgement
 from agent.schemas.notes import Note
 from agent.schemas.summary import HandoffSummary
 from agent.store import repository as repo
@@ -23,15 +25,24 @@ _EXTRACT_SHARE = 0.8
 
 
 def render(summary: HandoffSummary, notes: list[Note], fmt: str, summary_id: int | None,
-           ) -> HandoffResponse:
-    """The response body of a summary in the requested format."""
+           acknowledgements: list[Acknowledgement] | None = None) -> HandoffResponse:
+    """The response body of a summary in the requested format; a FHIR document is
+    ``final`` and attested once the handoff has ``acknowledgements``, else preliminary."""
     markdown = fhir = None
     if fmt == "markdown":
         markdown = to_markdown(summary, {n.note_id: n for n in notes})
     elif fmt == "fhir":
-        fhir = handoff_composition(summary)
+        fhir = attest_document(handoff_composition(summary), acknowledgements or [])
     return HandoffResponse(patient_id=summary.patient_id, format=fmt, summary_id=summary_id,
                            summary=summary, markdown=markdown, fhir=fhir)
+
+
+def stored_acknowledgements(services: Services, summary_id: int) -> list[Acknowledgement]:
+    """The acknowledgements of a stored handoff, oldest first."""
+    with services.sessions() as session:
+        rows = repo.acknowledgements(session, [summary_id]).get(summary_id, [])
+    return [Acknowledgement(key_id=r.key_id, key_name=r.key_name, at=r.at, comment=r.comment)
+            for r in rows]
 
 
 def build_handoff(services: Services, notes: list[Note], use_llm: bool, backend: ChatBackend,
@@ -95,7 +106,9 @@ def job_response(services: Services, job) -> JobResponse:
             summary = HandoffSummary.model_validate(row.payload)
             notes = (load_patient_notes(services, job.patient_id)
                      if job.params.get("format") == "markdown" else [])
-            result = render(summary, notes, job.params.get("format", "json"), row.id)
+            fmt = job.params.get("format", "json")
+            acks = stored_acknowledgements(services, row.id) if fmt == "fhir" else []
+            result = render(summary, notes, fmt, row.id, acks)
     return JobResponse(job_id=job.job_id, kind=job.kind, patient_id=job.patient_id,
                        status=job.status, progress=job.progress, stage=job.stage,
                        created_at=job.created_at, updated_at=job.updated_at, error=job.error,

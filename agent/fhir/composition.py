@@ -15,6 +15,10 @@ Layout of the Composition:
   the skipped input lines (file, line, field, reason as ``input-issue`` extensions and in
   the narrative), and the Composition's own narrative opens with "PARTIAL INPUT".
 
+The Composition is ``preliminary`` (machine-generated) until a clinician acknowledges the
+handoff (``POST /v1/handoffs/{id}/acknowledge``): :func:`attest_document` then makes it
+``final`` with one ``attester`` (mode ``legal``, time, the key's name) per acknowledgement.
+
 The narrative is built with :func:`html.escape` on every piece of summary text: statement
 text comes from notes or from an LLM and must never be able to inject markup.
 """
@@ -43,6 +47,7 @@ from agent.fhir.common import (
     span_extension,
     validated,
 )
+from agent.schemas.handoff_history import Acknowledgement
 from agent.schemas.summary import HANDOFF_SECTIONS, HandoffSummary, Statement
 from agent.schemas.verification import Verification
 
@@ -62,6 +67,7 @@ SECTION_TITLES: dict[str, str] = {
 _XHTML = "http://www.w3.org/1999/xhtml"
 _EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
 _PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+_ATTESTATION_MODE = "http://hl7.org/fhir/composition-attestation-mode"
 
 
 def verdict_label(verification: Verification | None) -> str:
@@ -264,3 +270,41 @@ def build_handoff_document(summary: HandoffSummary, version: str) -> dict[str, A
               "identifier": {"system": "urn:ietf:rfc:3986", "value": full_url("document", key)},
               "entry": entries}
     return validated(bundle, version, what=what)
+
+
+def _attester(ack: Acknowledgement, version: str) -> dict[str, Any]:
+    # R5 codes the mode as a CodeableConcept, R4B as a bare code.
+    mode: Any = ({"coding": [{"system": _ATTESTATION_MODE, "code": "legal",
+                              "display": "Legal"}]} if version == "R5" else "legal")
+    return {"mode": mode, "time": instant(ack.at),
+            "party": {"display": ack.key_name or f"API key {ack.key_id}"}}
+
+
+def attest_document(document: dict[str, Any], acknowledgements: list[Acknowledgement],
+                    version: str = "R5") -> dict[str, Any]:
+    """The handoff document signed off: its Composition ``final`` with an ``attester`` per
+    acknowledgement (mode legal, time, the key's name), and its narrative saying who
+    acknowledged it. Without acknowledgements the document is returned as it is
+    (``preliminary``).
+
+    Args:
+        document: a document Bundle of :func:`build_handoff_document`.
+        acknowledgements: the handoff's acknowledgements, oldest first.
+        version: the document's FHIR version ("R5" or "R4B", already checked).
+
+    Returns:
+        The Bundle, validated again by fhir.resources.
+    """
+    if not acknowledgements:
+        return document
+    what = "acknowledged handoff"
+    composition = dict(document["entry"][0]["resource"])
+    composition["status"] = "final"
+    composition["attester"] = [_attester(a, version) for a in acknowledgements]
+    signed = "; ".join(f"{a.key_name or a.key_id} at {a.at}" for a in acknowledgements)
+    div = composition["text"]["div"]
+    inner = div[div.index(">") + 1:div.rindex("</div>")]
+    composition["text"] = _narrative(f"{inner}<p>Acknowledged by {escape(signed)}.</p>")
+    entries = [{**document["entry"][0], "resource": validated(composition, version, what=what)},
+               *document["entry"][1:]]
+    return validated({**document, "entry": entries}, version, what=what)

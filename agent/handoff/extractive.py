@@ -3,7 +3,9 @@ verbatim sentences of the notes, so ``clinagent handoff`` works offline with no 
 
 The hierarchical LLM summary (:mod:`agent.handoff.hierarchical`) reuses these statements for the
 structured sections (problems, medications, allergies, pending) and as its fallback.
-Every statement cites the note span it rests on.
+Every statement cites the note span it rests on. The action list adds the patient's
+conditional plans (:mod:`agent.handoff.conditional_plans`) that no to-do or contingency of
+the situation awareness already states.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from agent.handoff.conditional_plans import conditional_plans
 from agent.nlp.layout import header_end
 from agent.rules import Rules
 from agent.schemas.layout import NoteLayout
@@ -286,12 +289,9 @@ def _pending_and_actions(b: _Builder, tl: PatientTimeline, limit: int) -> None:
         b.add("action_list", item.text, item.citations)
 
 
-def _situation(b: _Builder, tl: PatientTimeline, notes: list[Note], limit: int,
-               ctx: _Context) -> None:
-    codes = _items(tl, "code_status")
-    if codes:
-        last = codes[-1]
-        b.add("situation_awareness", f"Code status: {last.text}", last.citations)
+def _contingencies(notes: list[Note], limit: int, ctx: _Context,
+                   ) -> tuple[Note | None, list[tuple[int, int]]]:
+    """The contingency sentences of the plan sections of the latest note that has any."""
     for note in reversed(notes):
         found = []
         layout = ctx.layouts[note.note_id]
@@ -301,10 +301,36 @@ def _situation(b: _Builder, tl: PatientTimeline, notes: list[Note], limit: int,
             for a, e in layout.sentences_in(piece.start, piece.end):
                 if ctx.rules.cues.find("contingency", note.text, a, e):
                     found.append((a, e))
-        for a, e in found[:limit]:
-            b.add("situation_awareness", note.text[a:e], [_cite(note, a, e)])
         if found:
+            return note, found[:limit]
+    return None, []
+
+
+def _situation(b: _Builder, tl: PatientTimeline, note: Note | None,
+               spans: list[tuple[int, int]]) -> None:
+    codes = _items(tl, "code_status")
+    if codes:
+        last = codes[-1]
+        b.add("situation_awareness", f"Code status: {last.text}", last.citations)
+    for a, e in spans:
+        b.add("situation_awareness", note.text[a:e], [_cite(note, a, e)])
+
+
+def _conditional_actions(b: _Builder, notes: list[Note], tl: PatientTimeline, ctx: _Context,
+                         said: list[Citation], limit: int) -> None:
+    """Conditional plans ("resume metformin 3/20 if labs OK") as action-list items, unless
+    a statement already cites their words (a to-do, a contingency of the situation)."""
+    by_id = {n.note_id: n for n in notes}
+    added = 0
+    for plan in conditional_plans(notes, ctx.layouts, tl, ctx.rules):
+        if added >= limit:
             return
+        if any(c.note_id == plan.note_id and c.start < plan.end and plan.start < c.end
+               for c in said):
+            continue
+        note = by_id[plan.note_id]
+        b.add("action_list", note.text[plan.start:plan.end], [plan.citation])
+        added += 1
 
 
 def extractive_statements(notes: list[Note], timeline: PatientTimeline,
@@ -332,6 +358,12 @@ def extractive_statements(notes: list[Note], timeline: PatientTimeline,
     _medications(b, timeline, by_id, max_items, ctx)
     _allergies(b, timeline)
     _pending_and_actions(b, timeline, max_items)
-    _situation(b, timeline, ordered, max_items // 2, ctx)
+    note, contingencies = _contingencies(ordered, max_items // 2, ctx)
+    said = [c for s in b.statements if s.section in ("action_list", "pending")
+            for c in s.citations]
+    if note is not None:
+        said += [_cite(note, a, e) for a, e in contingencies]
+    _conditional_actions(b, ordered, timeline, ctx, said, max_items // 2)
+    _situation(b, timeline, note, contingencies)
     logger.info("extractive handoff: %d statements", len(b.statements))
     return b.statements

@@ -61,6 +61,24 @@ class SummaryRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
 
 
+class AcknowledgementRow(Base):
+    """A clinician's acknowledgement (sign-off) of a stored handoff: which API key, under
+    which name, when. One per key and summary; erased with the summary (cascade) and with
+    the patient. The comment is the clinician's own words: stored, never logged."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("summary_id", "key_id", name="uq_acknowledgement_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    summary_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("summaries.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    key_name: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class JobRow(Base):
     """A background job (large handoffs, large extract/deid inputs) with its progress.
 

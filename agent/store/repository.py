@@ -12,11 +12,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.schemas.extraction import NoteExtraction
 from agent.schemas.notes import Note, note_order
-from agent.store.models import AuditEventRow, ExtractionRow, JobRow, NoteRow, SummaryRow
+from agent.store.models import (
+    AcknowledgementRow,
+    AuditEventRow,
+    ExtractionRow,
+    JobRow,
+    NoteRow,
+    SummaryRow,
+)
 
 
 def now_iso() -> str:
@@ -152,6 +160,66 @@ def save_summary(session: Session, patient_id: str, mode: str, payload: dict[str
 def get_summary(session: Session, summary_id: int) -> SummaryRow | None:
     """A stored summary, or None."""
     return session.get(SummaryRow, summary_id)
+
+
+def patient_summaries(session: Session, patient_id: str) -> list[SummaryRow]:
+    """The patient's stored summaries, newest first (ids grow with time)."""
+    return list(session.scalars(select(SummaryRow).where(SummaryRow.patient_id == patient_id)
+                                .order_by(SummaryRow.id.desc())))
+
+
+def previous_summary(session: Session, summary: SummaryRow) -> SummaryRow | None:
+    """The patient's stored summary just before ``summary``, or None."""
+    return session.scalars(select(SummaryRow).where(
+        SummaryRow.patient_id == summary.patient_id, SummaryRow.id < summary.id)
+        .order_by(SummaryRow.id.desc()).limit(1)).first()
+
+
+# ---- acknowledgements -------------------------------------------------------------------------
+
+def acknowledgements(session: Session, summary_ids: list[int],
+                     ) -> dict[int, list[AcknowledgementRow]]:
+    """Acknowledgements of these summaries, oldest first per summary (ids without any are
+    absent)."""
+    if not summary_ids:
+        return {}
+    out: dict[int, list[AcknowledgementRow]] = {}
+    rows = session.scalars(select(AcknowledgementRow).where(
+        AcknowledgementRow.summary_id.in_(summary_ids)).order_by(AcknowledgementRow.id))
+    for row in rows:
+        out.setdefault(row.summary_id, []).append(row)
+    return out
+
+
+def add_acknowledgement(session: Session, summary: SummaryRow, *, key_id: str, key_name: str,
+                        comment: str | None = None) -> tuple[AcknowledgementRow, bool]:
+    """Record that a key acknowledged a summary (flushes).
+
+    A key acknowledges a summary once: a second call returns its first record, also when
+    two requests race (the unique constraint decides, inside a savepoint).
+
+    Returns:
+        The acknowledgement and whether it was created now.
+    """
+    def _first() -> AcknowledgementRow | None:
+        return session.scalars(select(AcknowledgementRow).where(
+            AcknowledgementRow.summary_id == summary.id,
+            AcknowledgementRow.key_id == key_id)).first()
+
+    have = _first()
+    if have is not None:
+        return have, False
+    row = AcknowledgementRow(summary_id=summary.id, patient_id=summary.patient_id,
+                             key_id=key_id, key_name=key_name, at=now_iso(), comment=comment)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        have = _first()
+        if have is None:
+            raise
+        return have, False
+    return row, True
 
 
 # ---- jobs --------------------------------------------------------------------------------------

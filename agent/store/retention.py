@@ -1,6 +1,9 @@
 """Retention and erasure in the store: purge expired summaries, jobs and extractions
 (``retention.*`` settings), and delete everything stored about one patient.
 
+A purged summary takes its acknowledgements with it (foreign key ``ON DELETE CASCADE``;
+SQLite runs with ``foreign_keys=ON``).
+
 Both leave the commit to the caller. Audit events are never purged or erased: they are the
 record of who accessed what (ids and decisions only, never note text), and the erasure
 itself is one of them.
@@ -165,9 +168,10 @@ def delete_patient(session: Session, patient_id: str) -> PatientDeletion:
     out.extractions = _deleted(session, delete(ExtractionRow).where(
         ExtractionRow.note_id.in_(mine)))
     known = {SummaryRow.__tablename__: "summaries", JobRow.__tablename__: "jobs"}
-    # Every table that names a patient, so a table added later is erased too; notes last
-    # (other rows may refer to them).
-    for table in Base.metadata.sorted_tables:
+    # Every table that names a patient, so a table added later is erased too; children
+    # before the rows they refer to (an acknowledgement before its summary, so it is
+    # counted, not removed unseen by the cascade), notes last.
+    for table in reversed(Base.metadata.sorted_tables):
         if (table.name in KEPT_TABLES or table.name == NoteRow.__tablename__
                 or "patient_id" not in table.c):
             continue

@@ -115,3 +115,22 @@ def test_jobs_left_running_are_failed_at_restart(sessions):
         assert repo.fail_interrupted_jobs(s) == 1
         s.commit()
         assert repo.get_job(s, job.job_id).status == "failed"
+
+
+def test_acknowledgement_once_per_key_and_erased_with_summary_and_patient(sessions):
+    from agent.store import retention
+    from agent.store.models import AcknowledgementRow
+
+    with sessions() as session:
+        sid = repo.save_summary(session, "P9", "extractive", {"x": 1})
+        row = repo.get_summary(session, sid)
+        first, is_new = repo.add_acknowledgement(session, row, key_id="k1", key_name="Dr A")
+        again, is_again = repo.add_acknowledgement(session, row, key_id="k1", key_name="Dr A")
+        repo.add_acknowledgement(session, row, key_id="k2", key_name="Dr B")
+        session.commit()
+        assert is_new and not is_again and again.id == first.id
+        assert [a.key_id for a in repo.acknowledgements(session, [sid])[sid]] == ["k1", "k2"]
+        deleted = retention.delete_patient(session, "P9")
+        session.commit()
+        assert deleted.summaries == 1 and deleted.other_rows["acknowledgements"] == 2
+        assert session.query(AcknowledgementRow).count() == 0
