@@ -9,36 +9,54 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import LLMBaseUrl, LLMModel, fail, llm_settings, load_settings
+from agent.cli.helptext import examples
+from agent.cli.progress import Bars, NoProgress
 from agent.errors import ClinicalAgentError, InputError
 from evals.deid import run_deid
 from evals.faithfulness_report import headline
 from evals.retrieval import run_retrieval
 from evals.run import data_dir_of, run_extract
 
-eval_app = typer.Typer(no_args_is_help=True, help="Evaluation runs (print a table, write JSON).")
+eval_app = typer.Typer(
+    no_args_is_help=True, help="Evaluation runs: print a table, write a JSON report.\n\n"
+    "Each run is also python -m evals.<name>; the reports record the git sha and package "
+    "version.")
+
+# The eval runners report no per-item progress: the bar is a spinner with the elapsed time.
+# They print their tables to stdout, so it is drawn only when stdout is not the terminal.
+_STREAMS = {"streams_stdout": True}
 
 DataDirOption = Annotated[Path | None, typer.Option(
     help="Folder with the public dev sets (default: CLINAGENT_EVAL__DATA_DIR)")]
 
 
 @eval_app.command("extract")
+@examples("clinagent eval extract", "clinagent eval extract --limit 50 --data-dir ../data")
 def eval_extract(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
     = Path("evals/reports/extract.json"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N items per set")]
     = None,
     data_dir: DataDirOption = None,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Score the extractor on the demo gold, NegEx, PHEE and CodiESP."""
+    """Score the extractor on the demo gold, own corpora and public sets.
+
+    The demo gold, the frozen and dev corpora (with the medspaCy baseline), NegEx, PHEE,
+    CodiESP and NCBI disease (the public sets need --data-dir).
+    """
     try:
         settings = load_settings()
-        run_extract(out=out, limit=limit, data_dir=data_dir_of(data_dir, settings),
-                    settings=settings)
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval extract")
+            run_extract(out=out, limit=limit, data_dir=data_dir_of(data_dir, settings),
+                        settings=settings)
     except ClinicalAgentError as e:
         fail(e)
 
 
 @eval_app.command("deid")
+@examples("clinagent eval deid", "clinagent eval deid --system clinagent --data-dir ../data")
 def eval_deid(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
     = Path("evals/reports/deid.json"),
@@ -47,30 +65,46 @@ def eval_deid(
         "either, the presidio-synth set is skipped)")] = None,
     systems: Annotated[list[str] | None, typer.Option(
         "--system", help="clinagent, presidio, philter (repeatable; default: all)")] = None,
+    no_progress: NoProgress = False,
 ) -> None:
-    """De-identification recall/precision/F2 per type, side by side with Presidio and
-    philter-lite (needs the eval extra for philter-lite)."""
+    """Score de-identification against Presidio and philter-lite.
+
+    Recall, precision and F2 per PHI type, side by side (philter-lite needs the eval
+    extra).
+    """
     try:
         settings = load_settings()
-        run_deid(out=out, data_dir=data_dir if data_dir is not None else settings.eval.data_dir,
-                 systems=systems or ["clinagent", "presidio", "philter"])
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval deid")
+            run_deid(out=out,
+                     data_dir=data_dir if data_dir is not None else settings.eval.data_dir,
+                     systems=systems or ["clinagent", "presidio", "philter"])
     except ClinicalAgentError as e:
         fail(e)
 
 
 @eval_app.command("retrieval")
+@examples("clinagent eval retrieval")
 def eval_retrieval(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
     = Path("evals/reports/retrieval.json"),
+    no_progress: NoProgress = False,
 ) -> None:
-    """Recall@k and MRR of dense, lexical and hybrid search on the demo corpus facts."""
+    """Score dense, lexical and hybrid search on the demo corpus.
+
+    Recall@k and MRR of each search mode on the demo corpus facts.
+    """
     try:
-        run_retrieval(out=out, settings=load_settings())
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval retrieval")
+            run_retrieval(out=out, settings=load_settings())
     except ClinicalAgentError as e:
         fail(e)
 
 
 @eval_app.command("faithfulness")
+@examples("clinagent eval faithfulness --only demo",
+          "clinagent eval faithfulness --data-dir ../data --limit 50")
 def eval_faithfulness(
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="demo, medec, aci or mts (repeatable; default: all)")] = None,
@@ -82,10 +116,14 @@ def eval_faithfulness(
         "needed by --only demo)")] = None,
     out_dir: Annotated[Path, typer.Option(help="Where faithfulness.json/.html go")]
     = Path("out/eval"),
+    no_progress: NoProgress = False,
 ) -> None:
-    """Verifier faithfulness: planted contradictions on the demo corpus, MEDEC-MS error
-    detection, ACI-bench and MTS-Dialog baseline summaries (ROUGE-L, BERTScore-style F1,
-    supported-fact rate of the reference notes). Writes JSON and an HTML report."""
+    """Score the verifier's faithfulness checks; write JSON and HTML.
+
+    Planted contradictions on the demo corpus, MEDEC-MS error detection, ACI-bench and
+    MTS-Dialog baseline summaries (ROUGE-L, BERTScore-style F1, supported-fact rate of the
+    reference notes).
+    """
     # evals.faithfulness loads the spaCy/medspaCy pipeline (the handoff timeline) at import.
     from evals.faithfulness import run as run_faithfulness
 
@@ -94,8 +132,11 @@ def eval_faithfulness(
         fail(InputError("--only", f"unknown part(s) {bad}", fix="Use demo, medec, aci, mts"))
     try:
         settings = load_settings()
-        report = run_faithfulness(
-            only, limit, data_dir if data_dir is not None else settings.eval.data_dir, out_dir)
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval faithfulness")
+            report = run_faithfulness(
+                only, limit, data_dir if data_dir is not None else settings.eval.data_dir,
+                out_dir)
     except ClinicalAgentError as e:
         fail(e)
     typer.echo(headline(report))
@@ -103,6 +144,7 @@ def eval_faithfulness(
 
 
 @eval_app.command("handoff")
+@examples("clinagent eval handoff", "clinagent eval handoff --llm")
 def eval_handoff(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
     = Path("evals/reports/handoff.json"),
@@ -111,32 +153,46 @@ def eval_handoff(
         "of the extractive handoff")] = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Handoff gold fact recall and traps stated as true, over the 7 demo patients."""
+    """Score handoff summaries on the demo patients.
+
+    Gold fact recall and the traps stated as true, over the 7 demo patients.
+    """
     # evals.handoff loads the spaCy/medspaCy pipeline (agent.handoff) at import time.
     from evals.handoff import run as run_handoff
 
     try:
         settings = llm_settings(load_settings(), llm_base_url, llm_model)
-        run_handoff(out, use_llm=bool(llm or llm_base_url or llm_model), settings=settings)
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval handoff")
+            run_handoff(out, use_llm=bool(llm or llm_base_url or llm_model),
+                        settings=settings)
     except ClinicalAgentError as e:
         fail(e)
 
 
 @eval_app.command("frozen")
+@examples("clinagent eval frozen", "clinagent eval frozen --dev")
 def eval_frozen(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path")]
     = Path("evals/reports/frozen.json"),
     dev: Annotated[bool, typer.Option(
         "--dev", help="The development corpus instead (tuned on; its misses are printed)")]
     = False,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Verifier and extractive handoff on the frozen unseen corpora (evals/data/frozen:
-    written blind, never tuned on; aggregate numbers only), or on the dev corpus."""
+    """Score the verifier and handoff on the frozen unseen corpora.
+
+    The corpora in evals/data/frozen were written blind and never tuned on; only aggregate
+    numbers are printed. --dev runs the development corpus instead and prints its misses.
+    """
     # evals.frozen loads the spaCy/medspaCy pipeline (agent.handoff) at import time.
     from evals.frozen import run as run_frozen
 
     try:
-        run_frozen(out, settings=load_settings(), dev=dev)
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval frozen")
+            run_frozen(out, settings=load_settings(), dev=dev)
     except ClinicalAgentError as e:
         fail(e)

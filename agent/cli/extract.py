@@ -10,10 +10,18 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import LLMBaseUrl, LLMModel, fail, finish_batch, llm_settings, load_settings
+from agent.cli.helptext import examples
+from agent.cli.progress import Bars, NoProgress, count_inputs, counted
 from agent.errors import ClinicalAgentError, ConfigError
 from agent.extract.batch import extract_notes, extract_notes_llm, write_jsonl
 
 
+@examples(
+    "clinagent extract notes.jsonl -o out/extract.jsonl",
+    "clinagent extract notes/ --workers 2 -o out/extract.jsonl",
+    "clinagent extract discharge.txt --patient-id P001",
+    "clinagent extract notes.jsonl --llm -o out/extract_llm.jsonl",
+)
 def extract(
     notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
     out: Annotated[str, typer.Option("--out", "-o", help="Output JSON Lines ('-' = stdout)")]
@@ -26,11 +34,16 @@ def extract(
         "--llm", help="Also ask an LLM per chunk and merge (default: local SmolLM2)")] = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Extract problems, medications, tests, procedures and allergies with assertions,
-    sections, medication attributes and codes (deterministic, offline). With --llm, LLM
-    entities grounded to exact spans are merged in, each with its provenance. An unreadable
-    input line is written in its place as an {"input_issue": ...} record (and exit 1)."""
+    """Extract clinical entities from notes, one JSON record per note.
+
+    Problems, medications, tests, procedures and allergies with their assertions
+    (negated, historical, family...), sections, medication attributes and codes;
+    deterministic and offline. With --llm, entities an LLM finds are grounded to exact
+    spans and merged in, each with its provenance. An unreadable input line is written in
+    its place as an {"input_issue": ...} record, and the exit code is then 1.
+    """
     try:
         settings = load_settings()
         if llm or llm_base_url or llm_model:
@@ -48,7 +61,9 @@ def extract(
         else:
             records = extract_notes(notes, settings, patient_id=patient_id, encoding=encoding,
                                     workers=workers)
-        report = write_jsonl(records, out, sys.stdout, source=str(notes))
+        with Bars(no_progress=no_progress, streams_stdout=out == "-") as bars:
+            bars.stage("extracting notes", count_inputs(notes))
+            report = write_jsonl(counted(records, bars), out, sys.stdout, source=str(notes))
     except ClinicalAgentError as e:
         fail(e)
     finish_batch(report, notes, f"extracted {report.entities} entities from "

@@ -10,12 +10,18 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import fail
+from agent.cli.helptext import examples
 from agent.errors import ClinicalAgentError
 from agent.extract.batch import atomic_text_file
 from agent.fhir import extraction_bundle
 from agent.fhir.extraction import read_extractions
 
 
+@examples(
+    "clinagent extract notes.jsonl -o out/extract.jsonl",
+    "clinagent fhir out/extract.jsonl --patient P001 -o out/P001.fhir.json",
+    "clinagent fhir out/extract.jsonl --patient P001 --version R4B",
+)
 def fhir(
     extractions: Annotated[Path, typer.Argument(help="JSON Lines written by `clinagent "
                                                 "extract`")],
@@ -24,9 +30,13 @@ def fhir(
     = "-",
     version: Annotated[str, typer.Option("--version", help="FHIR version: R5 or R4B")] = "R5",
 ) -> None:
-    """Convert one patient's extracted entities into a FHIR collection Bundle (Condition,
-    MedicationStatement, Observation, Procedure, AllergyIntolerance, FamilyMemberHistory,
-    Provenance), validated by fhir.resources. Each resource keeps its note id and offsets."""
+    """Convert one patient's extracted entities into a FHIR Bundle.
+
+    A collection Bundle of Condition, MedicationStatement, Observation, Procedure,
+    AllergyIntolerance, FamilyMemberHistory and Provenance resources, validated by
+    fhir.resources. Each resource keeps its note id and offsets; mentions that cannot be
+    exported are listed in an OperationOutcome.
+    """
     try:
         records, issues = read_extractions(extractions, patient)
         bundle = extraction_bundle(records, patient, version, input_issues=issues)

@@ -17,12 +17,22 @@ from agent.cli.common import (
     patient_notes,
     write_text_output,
 )
-from agent.errors import ClinicalAgentError, InputError
+from agent.cli.helptext import examples
+from agent.cli.progress import Bars, CountingBackend, CountingExtractor, NoProgress
+from agent.errors import BackendUnavailable, ClinicalAgentError, InputError
+from agent.extract.batch import make_extractor
 from agent.fhir import handoff_composition
 from agent.handoff.render import to_markdown
+from agent.llm.factory import make_backend
 from agent.notes import issues_of_patient, read_notes
 
 
+@examples(
+    "clinagent handoff notes.jsonl --patient P001 -o out/P001.md",
+    "clinagent handoff notes.jsonl --patient P001 --format json -o P001.json",
+    "clinagent handoff notes.jsonl --patient P001 --format fhir -o P001.fhir",
+    "clinagent handoff notes.jsonl --patient P001 --llm",
+)
 def handoff(
     notes: Annotated[Path, typer.Argument(help="JSON Lines file, .txt file or folder")],
     patient: Annotated[str, typer.Option("--patient", help="patient_id to summarize")],
@@ -36,12 +46,16 @@ def handoff(
         "(default backend: local SmolLM2); falls back to extractive if it is down")] = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Write the I-PASS handoff summary of one patient: illness severity, patient summary,
-    active problems, current medications with their changes, allergies, pending results,
-    action list, situation awareness. Every statement cites note id + offsets and carries
-    the verifier's verdict; omissions are listed. Works offline (extractive) by default.
-    Input lines that could not be read are listed at the top of the output (and exit 1)."""
+    """Write one patient's I-PASS handoff summary, every statement verified.
+
+    Sections: illness severity, patient summary, active problems, current medications
+    with their changes, allergies, pending results, action list, situation awareness.
+    Every statement cites note id and offsets and carries the verifier's verdict;
+    omissions are listed. Works offline (extractive) by default. Input lines that could
+    not be read are listed at the top of the output, and the exit code is then 1.
+    """
     # agent.handoff loads the spaCy/medspaCy pipeline (note layout) at import time.
     from agent.handoff.build import handoff_for_patient
 
@@ -58,8 +72,14 @@ def handoff(
         mine = patient_notes(batch, patient, notes)
         # Skipped lines travel inside the handoff (banner, JSON field, FHIR section), not
         # only on stderr: a handoff missing a note must not look complete.
-        summary = handoff_for_patient(mine, settings, use_llm=use_llm,
-                                      input_issues=issues_of_patient(batch.errors, patient))
+        with Bars(no_progress=no_progress) as bars:
+            extractor = CountingExtractor(make_extractor(settings), bars, len(mine),
+                                          then="summarizing")
+            summary = handoff_for_patient(mine, settings, use_llm=use_llm,
+                                          backend=_counted_backend(settings, bars, use_llm),
+                                          extractor=extractor,
+                                          input_issues=issues_of_patient(batch.errors,
+                                                                         patient))
         if fmt == "md":
             text = to_markdown(summary, {n.note_id: n for n in mine})
         elif fmt == "json":
@@ -84,3 +104,15 @@ def handoff(
         typer.echo(f"warning: {flag}", err=True)
     if batch.errors:
         raise typer.Exit(code=1)
+
+
+def _counted_backend(settings, bars: Bars, use_llm: bool) -> CountingBackend | None:
+    """The LLM backend with its calls counted in the bars; None without --llm, or when it
+    cannot be made (the handoff then makes it again, fails the same way and flags the
+    extractive fallback)."""
+    if not use_llm:
+        return None
+    try:
+        return CountingBackend(make_backend(settings.llm), bars)
+    except BackendUnavailable:
+        return None

@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import fail, load_settings
+from agent.cli.helptext import examples
 from agent.config import Settings
 from agent.errors import ClinicalAgentError
 
 patients_app = typer.Typer(no_args_is_help=True,
-                           help="Patients in the service's store: list, delete (erasure).")
+                           help="Patients in the service's store.\n\nList them, or erase "
+                           "one patient's notes and everything derived from them.")
 
 
 def _sessions(settings: Settings):
@@ -26,8 +28,12 @@ def _sessions(settings: Settings):
 
 
 @patients_app.command("list")
+@examples("clinagent patients list")
 def patients_list() -> None:
-    """List the stored patients: patient id and note count, one per line (tab-separated)."""
+    """List the stored patients with their note counts.
+
+    One patient per line: patient id and note count, tab-separated.
+    """
     # SQLAlchemy (the store) loads only for the commands that open it.
     from agent.store import repository as repo
 
@@ -42,13 +48,16 @@ def patients_list() -> None:
 
 
 @patients_app.command("delete")
+@examples("clinagent patients delete P001", "clinagent patients delete P001 --yes")
 def patients_delete(
     patient_id: Annotated[str, typer.Argument(help="The patient to erase")],
     yes: Annotated[bool, typer.Option("--yes", help="Delete (without it: show what would "
                                       "be deleted, delete nothing, exit 1)")] = False,
 ) -> None:
-    """Erase a patient: notes, extractions, summaries, jobs and retrieval-index entries
-    (vectors compacted away). Audited (counts, no note ids or text); audit events are kept.
+    """Erase everything stored about a patient.
+
+    Notes, extractions, summaries, jobs and retrieval-index entries (vectors compacted
+    away). Audited (counts, no note ids or text); audit events are kept.
     Safe beside a running service (it takes the index lock the workers take, and they
     reload the index before their next use); DELETE /v1/patients/{id} does the same."""
     # SQLAlchemy (the store) and faiss (the index) load only for this command.
@@ -91,10 +100,14 @@ def patients_delete(
                + f"; index: {index_notes} notes, {index_chunks} chunks", err=True)
 
 
+@examples("clinagent db purge", "CLINAGENT_RETENTION__JOBS_DAYS=30 clinagent db purge")
 def db_purge() -> None:
-    """Delete summaries, finished jobs and cached extractions older than their retention
+    """Purge stored rows older than their retention.
+
+    Deletes summaries, finished jobs and cached extractions older than their retention
     (CLINAGENT_RETENTION__SUMMARIES_DAYS, __JOBS_DAYS, __EXTRACTIONS_DAYS; and every stored
-    summary when __STORE_SUMMARIES=false). The service also does this at startup."""
+    summary when __STORE_SUMMARIES=false). The service also does this at startup.
+    """
     # SQLAlchemy (the store) loads only for the commands that open it.
     from agent.store.retention import purge_on_startup
 

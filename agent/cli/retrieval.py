@@ -3,41 +3,38 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agent.cli.common import fail, load_settings
+from agent.cli.helptext import examples
+from agent.cli.progress import Bars, NoProgress
 from agent.errors import ClinicalAgentError
 from agent.indexing import index_notes, search_index
 from agent.schemas.retrieval import SearchFilters
 
 
-class _Progress:
-    """One stderr progress bar per stage; click hides it when stderr is not a terminal."""
+class _StageProgress:
+    """``agent.indexing``'s ``progress(stage, done, total)`` drawn as one bar per stage."""
 
-    def __init__(self) -> None:
-        self._bar = None
+    def __init__(self, bars: Bars) -> None:
+        self._bars = bars
         self._stage: str | None = None
-        self._done = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != self._stage:
-            self.close()
-            self._stage, self._done = stage, 0
-            self._bar = typer.progressbar(length=total, label=stage, file=sys.stderr)
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
-        self._done = done
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
+            self._stage = stage
+            self._bars.stage(stage, total)
+        self._bars.update(done, total)
 
 
+@examples(
+    "clinagent index notes.jsonl --index out/index",
+    "clinagent index --index out/index --delete P001-03",
+    "clinagent index notes.jsonl --index out/index --rebuild",
+)
 def index(
     notes: Annotated[Path | None, typer.Argument(help="JSON Lines file, .txt file or folder")]
     = None,
@@ -49,20 +46,24 @@ def index(
                                                      "(repeatable)")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Discard the index and build it "
                                           "again")] = False,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Chunk, embed and index notes (new notes added, changed ones replaced)."""
+    """Chunk, embed and index notes for search.
+
+    New notes are added, changed ones replaced, unchanged ones kept; --delete removes
+    notes by id. The index folder holds a FAISS index and a manifest; an index built with
+    another embedding model or chunker is refused rather than silently mixed.
+    """
     if notes is None and not delete:
         typer.echo("error: pass NOTES to index, or --delete NOTE_ID", err=True)
         raise typer.Exit(code=2)
-    progress = _Progress()
     try:
-        report = index_notes(notes, index_dir, load_settings(), patient_id=patient_id,
-                             encoding=encoding, delete_note_ids=delete, rebuild=rebuild,
-                             progress=progress)
+        with Bars(no_progress=no_progress) as bars:
+            report = index_notes(notes, index_dir, load_settings(), patient_id=patient_id,
+                                 encoding=encoding, delete_note_ids=delete, rebuild=rebuild,
+                                 progress=_StageProgress(bars))
     except ClinicalAgentError as e:
-        progress.close()
         fail(e)
-    progress.close()
     for err in report.errors:
         typer.echo(f"skipped: {err}", err=True)
     rate = (f" ({report.chunks_embedded / report.seconds_embedding:.0f} chunks/s)"
@@ -78,6 +79,10 @@ def index(
         raise typer.Exit(code=1)
 
 
+@examples(
+    'clinagent search --index out/index --patient P001 -k 5 "metoprolol dose"',
+    'clinagent search --index out/index --patient P001 --format json "Cr"',
+)
 def search(
     query: Annotated[str, typer.Argument(help="Free-text query")],
     index_dir: Annotated[Path, typer.Option("--index", help="Index directory")]
@@ -95,7 +100,12 @@ def search(
     output_format: Annotated[str, typer.Option("--format", help="text | json (one object "
                                                "per line)")] = "text",
 ) -> None:
-    """Search one patient's indexed notes: ranked passages with note id, offsets, scores."""
+    """Search one patient's indexed notes.
+
+    Prints the ranked passages with note id, offsets, section, note type, date and the
+    fused, dense and lexical scores. Hybrid search fuses dense (embedding) and lexical
+    (BM25) rankings.
+    """
     if mode not in ("hybrid", "dense", "lexical") or output_format not in ("text", "json"):
         typer.echo("error: --mode is hybrid, dense or lexical; --format is text or json",
                    err=True)

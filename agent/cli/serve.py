@@ -9,12 +9,20 @@ from typing import Annotated
 import typer
 
 from agent.cli.common import fail, load_settings
+from agent.cli.helptext import examples
 from agent.errors import ClinicalAgentError
 
-keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service (hashed at rest).")
-db_app = typer.Typer(no_args_is_help=True, help="The service's database.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the HTTP service.\n\n"
+                       "Keys are stored hashed; each names its operations and patients.")
+db_app = typer.Typer(no_args_is_help=True, help="The service's database.\n\n"
+                     "SQLite in api.data_dir by default, or CLINAGENT_API__DATABASE_URL.")
 
 
+@examples(
+    "clinagent keys create --scope '*' --patient '*' --name ward-app",
+    "clinagent serve --port 8080",
+    "clinagent serve --workers 2",
+)
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: api.host, "
                                              "127.0.0.1)")] = None,
@@ -24,8 +32,11 @@ def serve(
         "rate limits and idempotency keys are in the database, the index is shared under "
         "a file lock")] = 1,
 ) -> None:
-    """Run the HTTP service. OpenAPI docs at /docs; every /v1 endpoint needs an API key
-    (clinagent keys create)."""
+    """Run the HTTP service.
+
+    OpenAPI docs are at /docs and a clinician page at /. Every /v1 endpoint needs an API
+    key (clinagent keys create). The database schema is migrated at startup.
+    """
     import uvicorn
 
     # The service stack (FastAPI, SQLAlchemy, every route; ~0.6 s) loads only for `serve`.
@@ -89,6 +100,10 @@ def _store():
 
 
 @keys_app.command("create")
+@examples(
+    "clinagent keys create --scope '*' --patient '*' --name ward-app",
+    "clinagent keys create --scope read,handoff --patient P001 --format json",
+)
 def keys_create(
     scope: Annotated[list[str], typer.Option(
         "--scope", help="Operations: read, write, extract, deid, verify, handoff, chat, admin "
@@ -98,7 +113,11 @@ def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key (who or what uses it)")] = "",
     output_format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
 ) -> None:
-    """Mint an API key. The key is printed once; only its hash is stored."""
+    """Mint an API key.
+
+    The key is printed once on stdout; only its hash is stored, so it cannot be shown
+    again.
+    """
     # SQLAlchemy (the store) loads only for the commands that open it.
     from agent.store.keys import create_key
 
@@ -121,8 +140,12 @@ def keys_create(
 
 
 @keys_app.command("list")
+@examples("clinagent keys list")
 def keys_list() -> None:
-    """List keys (id, name, scopes, created, revoked); never the keys."""
+    """List the API keys: id, name, scopes, created, revoked; never the keys.
+
+    One key per line, tab-separated.
+    """
     # SQLAlchemy (the store) loads only for the commands that open it.
     from agent.store.keys import list_keys
 
@@ -139,8 +162,12 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke")
+@examples("clinagent keys list", "clinagent keys revoke KEY_ID")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (ck_<id>_...)")]) -> None:
-    """Revoke a key: requests with it get 401 from now on."""
+    """Revoke an API key.
+
+    Requests with it get 401 from now on. The key id is shown by clinagent keys list.
+    """
     # SQLAlchemy (the store) loads only for the commands that open it.
     from agent.store.keys import revoke_key
 
@@ -158,9 +185,13 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (ck_<id>_
 
 
 @db_app.command("upgrade")
+@examples("clinagent db upgrade", "clinagent db upgrade 0003")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
                ) -> None:
-    """Migrate the database schema (the service also does this at startup)."""
+    """Migrate the database schema.
+
+    The service also does this at startup (unless CLINAGENT_API__AUTO_MIGRATE=false).
+    """
     # SQLAlchemy (the store) loads only for the commands that open it.
     from agent.store.engine import make_engine, upgrade
 

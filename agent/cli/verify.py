@@ -16,6 +16,8 @@ from agent.cli.common import (
     patient_notes,
     write_text_output,
 )
+from agent.cli.helptext import examples
+from agent.cli.progress import Bars, CountingBackend, CountingExtractor, NoProgress
 from agent.errors import ClinicalAgentError, InputError
 from agent.extract.batch import make_extractor
 from agent.handoff.render import to_markdown
@@ -25,6 +27,11 @@ from agent.rules import rules_for
 from agent.schemas.verification import VERDICTS
 
 
+@examples(
+    "clinagent verify out/P001.json notes.jsonl --patient P001",
+    "clinagent verify summary.md notes.jsonl --patient P001 --format md",
+    "clinagent verify summary.md notes.jsonl --patient P001 --judge",
+)
 def verify(
     summary: Annotated[Path, typer.Argument(
         help="clinagent handoff JSON, or a Markdown/plain-text summary written by anyone")],
@@ -42,13 +49,16 @@ def verify(
     = False,
     llm_base_url: LLMBaseUrl = None,
     llm_model: LLMModel = None,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Check every statement of a summary against the notes: SUPPORTED, CONTRADICTED (with
-    the reason: negation flip, wrong dose/route/frequency/value, wrong temporality or
-    experiencer, stopped drug as current, ruled-out diagnosis as active), UNSUPPORTED or
-    NOT_CHECKABLE; list omissions (active problems, current meds and changes, allergies,
-    pending items, code status). Nothing is removed. Exit code 1 if anything is
-    CONTRADICTED."""
+    """Check every statement of a summary against the patient's notes.
+
+    Each statement is SUPPORTED, CONTRADICTED (with the reason: negation flip, wrong
+    dose, route, frequency or value, wrong temporality or experiencer, a stopped drug as
+    current, a ruled-out diagnosis as active), UNSUPPORTED or NOT_CHECKABLE. Omissions are
+    listed: active problems, current medications and changes, allergies, pending items,
+    code status. Nothing is removed. The exit code is 1 if anything is CONTRADICTED.
+    """
     # agent.verify loads the spaCy/medspaCy pipeline (note layout, timeline) at import time.
     from agent.verify import read_summary, verify_patient
 
@@ -68,16 +78,20 @@ def verify(
         if parsed.mode == "external":
             parsed = parsed.model_copy(update={"patient_id": pid,
                                                "note_ids": [n.note_id for n in mine]})
-        model_judge = None
-        if judge or llm_base_url or llm_model:
-            # Deferred: the LLM stack (instructor, the backend), only with --judge.
-            from agent.judge import LLMJudge
+        with Bars(no_progress=no_progress) as bars:
+            model_judge = None
+            if judge or llm_base_url or llm_model:
+                # Deferred: the LLM stack (instructor, the backend), only with --judge.
+                from agent.judge import LLMJudge
 
-            settings = llm_settings(settings, llm_base_url, llm_model)
-            model_judge = LLMJudge(make_backend(settings.llm),
-                                   max_retries=settings.llm.max_retries)
-        verified = verify_patient(parsed, mine, make_extractor(settings),
-                                  rules_for(settings), judge=model_judge)
+                settings = llm_settings(settings, llm_base_url, llm_model)
+                model_judge = LLMJudge(
+                    CountingBackend(make_backend(settings.llm), bars, "LLM judge calls"),
+                    max_retries=settings.llm.max_retries)
+            extractor = CountingExtractor(make_extractor(settings), bars, len(mine),
+                                          statements=len(parsed.statements))
+            verified = verify_patient(parsed, mine, extractor, rules_for(settings),
+                                      judge=model_judge)
         if fmt == "json":
             text = verified.model_dump_json(indent=1) + "\n"
         else:
