@@ -12,7 +12,7 @@ import typer
 
 from agent.cli.common import fail, finish_batch, load_settings
 from agent.cli.helptext import examples
-from agent.cli.progress import Bars, NoProgress, count_inputs, counted
+from agent.cli.progress import Bars, NoProgress, count_inputs
 from agent.errors import ClinicalAgentError
 from agent.extract.batch import deid_notes, write_jsonl
 
@@ -51,12 +51,12 @@ def deid(
     try:
         settings = load_settings()
         with Bars(no_progress=no_progress, streams_stdout=out == "-") as bars:
-            # Notes are counted as they are written: all of a patient's notes are
-            # de-identified together before the first of them is.
+            # Counted per patient: all of a patient's notes are de-identified together
+            # before the first of them is written.
             bars.stage("de-identifying notes", count_inputs(notes))
             report = write_jsonl(
-                counted(deid_notes(notes, settings, mode=mode.value if mode else None,
-                                   patient_id=patient_id, encoding=encoding), bars),
+                deid_notes(notes, settings, mode=mode.value if mode else None,
+                           patient_id=patient_id, encoding=encoding, on_done=bars.advance),
                 out, sys.stdout, source=str(notes), side_out=audit, issue_patient_ids=False,
             )
     except ClinicalAgentError as e:

@@ -252,6 +252,7 @@ def write_jsonl(records: Iterable[BaseModel | tuple[BaseModel, BaseModel] | Inpu
 
 def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None = None,
                patient_id: str = "unknown", encoding: str = "utf-8",
+               on_done: Callable[[int], None] | None = None,
                ) -> Iterator[tuple[DeidResult, AuditRecord] | InputError]:
     """De-identify every readable note of an input, yielding (result, audit) pairs.
 
@@ -265,6 +266,9 @@ def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None =
         mode: ``redact``, ``mask`` or ``surrogate`` (default ``settings.deid.mode``).
         patient_id: patient id for .txt inputs.
         encoding: encoding of .txt inputs.
+        on_done: called with a count of input items done (a patient's notes, after the
+            patient; unreadable lines, at once): progress, since nothing is yielded until
+            every patient is done.
 
     Raises:
         ConfigError: surrogate mode without a secret.
@@ -281,9 +285,13 @@ def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None =
         if not isinstance(item, InputError):
             by_patient.setdefault(item.patient_id, []).append(i)
     done: dict[int, tuple[DeidResult, AuditRecord]] = {}
+    if on_done is not None:
+        on_done(len(items) - sum(map(len, by_patient.values())))
     for indexes in by_patient.values():
         group = [items[i] for i in indexes]
         for i, pair in zip(indexes, deid.run(group), strict=True):  # type: ignore[arg-type]
             done[i] = pair
+        if on_done is not None:
+            on_done(len(indexes))
     for i, item in enumerate(items):
         yield item if isinstance(item, InputError) else done[i]
