@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from agent.api import idempotency
 from agent.api.background import accepted, queue_job, replay
 from agent.api.deps import AccessDep, BackendDep, ServicesDep
-from agent.api.handoff_service import build_handoff, render, run_job
+from agent.api.handoff_service import build_handoff, render, run_job, stored_acknowledgements
 from agent.api.limits import run_cpu
 from agent.api.services import Services, load_patient_notes
 from agent.errors import NotFound
@@ -82,6 +82,7 @@ def _replay(services: Services, row: IdempotencyRow, patient_id: str) -> JSONRes
                        "request again with a new key")
     fmt = row.response["format"]
     notes = load_patient_notes(services, patient_id) if fmt == "markdown" else []
-    body = render(HandoffSummary.model_validate(stored.payload), notes, fmt, stored.id)
+    acks = stored_acknowledgements(services, stored.id) if fmt == "fhir" else []
+    body = render(HandoffSummary.model_validate(stored.payload), notes, fmt, stored.id, acks)
     return JSONResponse(body.model_dump(mode="json"),
                         headers={idempotency.REPLAYED_HEADER: "true"})

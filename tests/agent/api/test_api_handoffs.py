@@ -110,3 +110,20 @@ def test_since_of_another_patient_is_404(api, stored):
     r = api.client.get(f"/v1/handoffs/{stored[1]}/changes?since=999999",
                        headers=api.p1_reader)
     assert r.status_code == 404
+
+
+def test_replayed_fhir_handoff_shows_its_acknowledgement(api):
+    """A retry with the same Idempotency-Key after the handoff was signed returns the
+    stored summary as signed (final), not as it was first answered."""
+    headers = {**api.p1_all, "Idempotency-Key": "replay-after-sign"}
+    body = {"run": "sync", "format": "fhir"}
+    first = api.client.post("/v1/patients/P001/handoff", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["fhir"]["entry"][0]["resource"]["status"] == "preliminary"
+    signed = api.client.post(f"/v1/handoffs/{first.json()['summary_id']}/acknowledge",
+                             headers=api.p1_all)
+    assert signed.status_code == 200, signed.text
+    again = api.client.post("/v1/patients/P001/handoff", json=body, headers=headers)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["summary_id"] == first.json()["summary_id"]
+    assert again.json()["fhir"]["entry"][0]["resource"]["status"] == "final"
