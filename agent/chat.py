@@ -2,25 +2,40 @@
 verification (``POST /v1/chat``, ``/v1/chat/completions``).
 
 Steps: retrieve the patient's best passages (hybrid search over the index, or BM25 over the
-notes' chunks when no retriever is given); answer either with the LLM (prompt
-``chat/answer``: sentences citing passage ids, which code maps to note offsets) or
-extractively (the best sentence of each top passage); then check every sentence with
-``verifiers.crosscheck.check_statement``. Nothing is dropped: a sentence citing an unknown
-passage keeps its place with a flag, and an unsupported sentence carries its verdict.
+notes' chunks when no retriever is given) and order them newest note first; score their
+sentences against the question's content terms (:mod:`agent.answer_relevance`: headers and
+bare labels never answer); when none reaches :data:`MIN_RELEVANCE` the answer is "The notes
+do not say ..." (``no_answer``), else answer either with the LLM (prompt ``chat/answer``:
+sentences citing passage ids, which code maps to note offsets) or extractively (the most
+relevant sentence of each passage, recency breaking near-ties). Sentences come newest
+evidence first; each is checked with ``PatientRecord.check`` on its own words, then shown as
+"On 3/16: ..." with relative day words resolved (:mod:`agent.answer_phrasing`). Nothing is
+dropped: a sentence citing an unknown passage keeps its place with a flag, and an
+unsupported sentence carries its verdict.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from agent.answer_phrasing import dated_text, no_answer_text
+from agent.answer_relevance import (
+    TermWeights,
+    is_label_only,
+    question_terms,
+    terms,
+)
 from agent.config import Settings
 from agent.errors import BackendUnavailable, ExtractionFailed, InputError
 from agent.extract.batch import make_extractor
 from agent.llm.factory import make_backend
+from agent.nlp.relative_dates import day_label, parse_note_date
 from agent.patient import PatientRecord
 from agent.rules import rules_for
 from agent.schemas.chat import AnswerSentence, ChatAnswer, LLMAnswer, Passage
@@ -28,13 +43,21 @@ from agent.schemas.extraction import NoteExtraction, Provenance
 from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
 from agent.schemas.summary import Citation, LLMCallRecord
+from agent.schemas.verification import Verification
 from agent.version import package_version
-from retrieval.lexical import tokenize
 
 logger = logging.getLogger(__name__)
 
 PRODUCER = "clinagent.agent.chat"
-EXTRACTIVE_SENTENCES = 3
+PROMPT = "answer"
+EXTRACTIVE_SENTENCES = 4
+# A sentence answers when it holds at least this share of the question's content terms,
+# weighed by rarity (agent.answer_relevance): half, so "MRI" alone does not answer "MRI of
+# the knee" when the notes never say "knee".
+MIN_RELEVANCE = 0.5
+# Relevance this close to the best candidate's is a tie that recency breaks.
+NEAR_TIE = 0.15
+POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
 ChatEvent = tuple[str, Any]
 """``("passages", list[Passage])``, ``("sentence", AnswerSentence)``, ``("done", ChatAnswer)``."""
 
@@ -81,44 +104,106 @@ def retrieve(question: str, notes: list[Note], settings: Settings, *, retriever=
             for rank, i in enumerate(order, start=1)]
 
 
-def _overlap(a: set[str], text: str) -> int:
-    return len(a & set(tokenize(text)))
+@dataclass(frozen=True)
+class Candidate:
+    """A note sentence offered as an answer: its passage, note offsets and relevance."""
+
+    passage: Passage
+    start: int
+    end: int
+    relevance: float
+    rank: int
 
 
-def best_sentence(passage: Passage, words: set[str], layout: NoteLayout,
-                  ) -> tuple[int, int, int]:
-    """``(overlap, start, end)`` of the passage sentence sharing most words (note offsets;
-    the first sentence on ties). Sentences are the note's layout sentences, the ones the
-    handoff cites."""
-    best = (-1, passage.start, passage.end)
-    for s, e in layout.sentences_in(passage.start, passage.end):
-        score = _overlap(words, passage.text[s - passage.start:e - passage.start])
-        if score > best[0]:
-            best = (score, s, e)
-    return best
+class Relevance:
+    """Scores the sentences of retrieved passages against one question (see
+    :mod:`agent.answer_relevance`): the question's content terms weighed by their rarity in
+    this patient's notes."""
+
+    def __init__(self, question: str, notes: list[Note],
+                 layouts: dict[str, NoteLayout]) -> None:
+        self.wanted = question_terms(question)
+        by_id = {n.note_id: n for n in notes}
+        # A note's first line is its title ("Cardiology consult note"): it says who wrote
+        # every sentence below it, which a question may ask about ("what did cardiology say").
+        self.titles = {nid: by_id[nid].text[layout.lines[0].start:layout.lines[0].end]
+                       for nid, layout in layouts.items() if nid in by_id and layout.lines}
+        self.weights = TermWeights(by_id[nid].text[s.start:s.end]
+                                   for nid, layout in layouts.items() if nid in by_id
+                                   for s in layout.sentences)
+
+    def best_sentence(self, passage: Passage, layout: NoteLayout) -> tuple[float, int, int]:
+        """``(relevance, start, end)`` of the passage's most relevant sentence that states
+        something (a header or bare label never answers); ``(0, passage span)`` when none
+        does. The first sentence wins ties."""
+        best = (0.0, passage.start, passage.end)
+        found = False
+        for s, e in layout.sentences_in(passage.start, passage.end):
+            text = passage.text[s - passage.start:e - passage.start]
+            if is_label_only(text):
+                continue
+            # The sentence's section and note title say what it is about ("Plan",
+            # "Cardiology consult"), as its words and label do.
+            context = f"{passage.section or ''} {self.titles.get(passage.note_id, '')}"
+            score = self.weights.relevance(self.wanted, text, context=context)
+            if not found or score > best[0]:
+                best, found = (score, s, e), True
+        return best
+
+    def candidates(self, passages: list[Passage], layouts: dict[str, NoteLayout],
+                   ) -> list[Candidate]:
+        """Each passage's best sentence that reaches :data:`MIN_RELEVANCE`, in passage
+        order."""
+        out = []
+        for rank, p in enumerate(passages):
+            score, s, e = self.best_sentence(p, layouts[p.note_id])
+            if score >= MIN_RELEVANCE:
+                out.append(Candidate(p, s, e, score, rank))
+        return out
 
 
-def _extractive(question: str, passages: list[Passage],
-                layouts: dict[str, NoteLayout]) -> list[AnswerSentence]:
-    words = set(tokenize(question))
+def by_recency(passages: list[Passage]) -> list[Passage]:
+    """Passages newest note first (``sort_notes`` order reversed for dated notes, undated
+    last), retrieval rank within a day; renumbered P1..Pk in that order, the order the model
+    reads and cites them in."""
+    dated = sorted((p for p in passages if p.date), key=lambda p: p.date, reverse=True)
+    ordered = dated + [p for p in passages if not p.date]
+    return [p.model_copy(update={"passage_id": f"P{i}"}) for i, p in enumerate(ordered, 1)]
+
+
+def _extractive(candidates: list[Candidate]) -> list[AnswerSentence]:
+    """The best candidates, newest first. Relevance picks them: those near the best one
+    first (recency breaks the near-ties), then the rest, up to EXTRACTIVE_SENTENCES."""
+    top = max(c.relevance for c in candidates)
+    # Candidates come in recency order (passages are), so a stable sort keeps it in ties.
+    chosen = sorted(candidates, key=lambda c: c.relevance < top - NEAR_TIE)
     out: list[AnswerSentence] = []
     seen: set[tuple[str, int, int]] = set()
-    best = [(p, *best_sentence(p, words, layouts[p.note_id]))
-            for p in passages[:EXTRACTIVE_SENTENCES]]
-    # A sentence sharing no word with the question (a header, a signature) is only used
-    # when no passage has a better one: dense retrieval may rank such passages high.
-    if any(overlap > 0 for _, overlap, _, _ in best):
-        best = [b for b in best if b[1] > 0]
-    else:
-        best = best[:1]
-    for p, _, s, e in best:
-        if (p.note_id, s, e) in seen:
+    for c in sorted(chosen[:EXTRACTIVE_SENTENCES], key=lambda c: c.rank):
+        p = c.passage
+        if (p.note_id, c.start, c.end) in seen:
             continue
-        seen.add((p.note_id, s, e))
-        out.append(AnswerSentence(text=p.text[s - p.start:e - p.start],
-                                  citations=[Citation(note_id=p.note_id, start=s, end=e)],
+        seen.add((p.note_id, c.start, c.end))
+        out.append(AnswerSentence(text=p.text[c.start - p.start:c.end - p.start],
+                                  citations=[Citation(note_id=p.note_id, start=c.start,
+                                                      end=c.end)],
                                   passage_ids=[p.passage_id], origin="extractive"))
     return out
+
+
+def _narrow(passage: Passage, text: str, layout: NoteLayout) -> tuple[int, int]:
+    """The passage sentence an LLM sentence rests on (most shared words, headers and bare
+    labels excluded); the whole passage when none shares a word."""
+    words = terms(text)
+    best = (0, passage.start, passage.end)
+    for s, e in layout.sentences_in(passage.start, passage.end):
+        sentence = passage.text[s - passage.start:e - passage.start]
+        if is_label_only(sentence):
+            continue
+        overlap = len(words & terms(sentence))
+        if overlap > best[0]:
+            best = (overlap, s, e)
+    return best[1], best[2]
 
 
 def _llm_answer(question: str, passages: list[Passage], layouts: dict[str, NoteLayout],
@@ -135,12 +220,10 @@ def _llm_answer(question: str, passages: list[Passage], layouts: dict[str, NoteL
     # Deferred: jinja2 templates, only in LLM mode.
     from prompts import load_prompt
 
-    # Deferred: bm25s, only when ranking without a retriever.
-    from retrieval.lexical import tokenize
-
-    prompt = load_prompt("chat", "answer")
+    prompt = load_prompt("chat", PROMPT)
+    # Newest first, each with its note date: the prompt asks for the current state first.
     rendered = "\n".join(
-        f"[{p.passage_id}] ({p.note_type}, {p.date or 'undated'}, {p.section or '-'}) "
+        f"[{p.passage_id}] ({p.date or 'undated'}, {p.note_type}, {p.section or '-'}) "
         f"{p.text}" for p in passages)
     messages = prompt.render(question=question, passages=rendered,
                              schema=json.dumps(prompt_schema(LLMAnswer)))
@@ -159,27 +242,39 @@ def _llm_answer(question: str, passages: list[Passage], layouts: dict[str, NoteL
     sentences = []
     for i, item in enumerate(result.value.sentences, start=1):
         citations, ids = [], []
-        words = set(tokenize(item.text))
         for pid in item.passage_ids:
             p = by_id.get(pid.strip().strip("[]"))
             if p is None:
                 flags.append(f"answer sentence {i} cites unknown passage id {pid[:10]!r}; "
                              "it is kept without that citation")
                 continue
-            overlap, s, e = best_sentence(p, words, layouts[p.note_id])
-            # Narrow the citation to the sentence the answer rests on when one clearly
-            # matches; else the whole passage is the evidence.
-            if overlap <= 0:
-                s, e = p.start, p.end
+            s, e = _narrow(p, item.text, layouts[p.note_id])
             citations.append(Citation(note_id=p.note_id, start=s, end=e))
             ids.append(p.passage_id)
         if not item.passage_ids:
             flags.append(f"answer sentence {i} cites no passage")
         sentences.append(AnswerSentence(text=item.text, citations=citations, passage_ids=ids,
                                         origin="llm"))
-    if not sentences:
-        flags.append("the model found no answer in the retrieved passages")
     return sentences, record, flags, result.completions[-1].backend
+
+
+def _newest_first(sentences: list[AnswerSentence], dates: dict[str, str | None],
+                  ) -> list[AnswerSentence]:
+    """Sentences by the newest note they cite, newest first; undated or uncited ones keep
+    their order after the dated (stable sort: the model's order within a day)."""
+    def newest(sentence: AnswerSentence) -> str:
+        return max((dates.get(c.note_id) or "" for c in sentence.citations), default="")
+
+    return sorted(sentences, key=newest, reverse=True)
+
+
+def _no_answer(question: str) -> AnswerSentence:
+    # Not a statement about the patient: nothing to check against the notes.
+    return AnswerSentence(text=no_answer_text(question), origin="extractive",
+                          verification=Verification(
+                              verdict="NOT_CHECKABLE",
+                              detail="not a clinical claim: no passage of the notes answers "
+                                     "the question"))
 
 
 def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend=None,
@@ -201,9 +296,12 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
     # the same preparation (order, layouts, timeline) as the handoff.
     patient = PatientRecord.prepare(notes, extractor, rules_for(settings),
                                     extractions=list((extractions or {}).values()))
-    passages = retrieve(question, notes, settings, retriever=retriever, extractor=extractor,
-                        k=k)
+    # A possessive's "s" would match every "S:" (subjective) label of the notes.
+    passages = by_recency(retrieve(POSSESSIVE.sub("", question), notes, settings,
+                                   retriever=retriever, extractor=extractor, k=k))
     yield "passages", passages
+    candidates = Relevance(question, patient.notes, patient.layouts).candidates(
+        passages, patient.layouts)
     flags: list[str] = []
     calls: list[LLMCallRecord] = []
     mode, backend_used, model, prompt_ref = "extractive", "extractive", None, None
@@ -211,20 +309,25 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
     if not passages:
         flags.append("no passage of the patient's notes matches the question")
         sentences = []
+    elif not candidates:
+        # Retrieval always returns its k best; none of them speaks to the question.
+        flags.append("no passage of the patient's notes answers the question")
+        sentences = []
     elif use_llm:
         # Deferred: jinja2 templates, only in LLM mode.
         from prompts import load_prompt
 
-        prompt_ref = load_prompt("chat", "answer").ref
+        prompt_ref = load_prompt("chat", PROMPT).ref
         try:
             if backend is None:
                 backend = make_backend(settings.llm)
-            sentences, record, more, backend_used = _llm_answer(question, passages, patient.layouts,
-                                                                settings,
-                                                                backend)
+            sentences, record, more, backend_used = _llm_answer(
+                question, passages, patient.layouts, settings, backend)
             calls.append(record.model_copy(update={"scope": patient_id}))
             flags += more
             mode, model = "llm", backend.model
+            if not sentences:
+                flags.append("the model found no answer in the retrieved passages")
         except BackendUnavailable as e:
             logger.warning("chat: LLM backend unavailable; extractive answer")
             flags.append("LLM backend unreachable: extractive answer")
@@ -237,14 +340,21 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
                                        completion_tokens=e.completion_tokens,
                                        error=e.last_error[:300]))
     if sentences is None:
-        sentences = _extractive(question, passages, patient.layouts)
+        sentences = _extractive(candidates)
+    dates = {n.note_id: n.date for n in patient.notes}
+    years = [d.year for d in map(parse_note_date, dates.values()) if d is not None]
+    reference_year = max(years) if years else None
+    no_answer = not sentences
+    sentences = [_no_answer(question)] if no_answer else _newest_first(sentences, dates)
     verified = []
     for answer in sentences:
-        # Checked exactly as a handoff statement: same evidence, same timeline status.
-        sentence = answer.model_copy(update={"verification": patient.check(
-            answer.text, answer.citations)})
-        verified.append(sentence)
-        yield "sentence", sentence
+        if answer.verification is None:
+            # Checked exactly as a handoff statement (same evidence, same timeline status),
+            # on the words of the note or model, before a date is added for the reader.
+            answer = answer.model_copy(update={"verification": patient.check(
+                answer.text, answer.citations)})
+        verified.append(_dated(answer, dates, reference_year))
+        yield "sentence", verified[-1]
     bad = [i for i, s in enumerate(verified, start=1)
            if s.verification is not None and s.verification.verdict in ("CONTRADICTED",
                                                                          "UNSUPPORTED")]
@@ -254,9 +364,22 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
     provenance = Provenance(producer=PRODUCER, package_version=package_version(),
                             backend=backend_used, model=model, prompt=prompt_ref)
     yield "done", ChatAnswer(patient_id=patient_id, mode=mode,
-                             answer=" ".join(s.text for s in verified), sentences=verified,
-                             passages=passages, flags=flags, llm_calls=calls,
-                             provenance=provenance)
+                             answer=" ".join(s.text for s in verified), no_answer=no_answer,
+                             sentences=verified, passages=passages, flags=flags,
+                             llm_calls=calls, provenance=provenance)
+
+
+def _dated(sentence: AnswerSentence, dates: dict[str, str | None],
+           reference_year: int | None) -> AnswerSentence:
+    """The sentence with the day of its newest cited note: "On 3/16: ..." and its relative
+    day words resolved to that day."""
+    cited = [dates.get(c.note_id) for c in sentence.citations]
+    day = max((d for d in cited if parse_note_date(d) is not None), default=None)
+    if day is None:
+        return sentence
+    return sentence.model_copy(update={
+        "text": dated_text(sentence.text, day, reference_year), "date": day[:10],
+        "date_label": day_label(parse_note_date(day), reference_year)})
 
 
 def answer_question(question: str, notes: list[Note], settings: Settings, *, backend=None,

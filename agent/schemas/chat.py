@@ -1,8 +1,10 @@
 """Chat about one patient (``agent.chat``, ``POST /v1/chat``): retrieved passages, the answer
 sentences with their citations and verification, and the model's structured reply.
 
-Every answer sentence cites note id + character offsets into the original note. A sentence
-the verifier cannot support keeps its place and carries the verdict; nothing is dropped.
+Every answer sentence cites note id + character offsets into the original note; its text is
+written for the reader ("On 3/16: ... today (3/16)"), so it may differ from the cited span by
+the date it adds. Sentences come newest evidence first. A sentence the verifier cannot
+support keeps its place and carries the verdict; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class AnswerSentence(BaseModel):
     passage_ids: list[str] = Field(default_factory=list)
     verification: Verification | None = None
     origin: Literal["extractive", "llm"] = "extractive"
+    date: str | None = Field(default=None, description="the date of the note the sentence "
+                             "rests on (its newest cited note); None when undated or uncited")
+    date_label: str | None = Field(default=None, description="that date as the text shows "
+                                   "it, e.g. '3/16' (the text reads 'On 3/16: ...')")
 
 
 class ChatAnswer(BaseModel):
@@ -56,6 +62,9 @@ class ChatAnswer(BaseModel):
     patient_id: str
     mode: Literal["extractive", "llm"]
     answer: str = Field(description="the sentences joined, for display")
+    no_answer: bool = Field(default=False, description="no passage of the notes answers the "
+                            "question: the one sentence says 'The notes do not say ...', "
+                            "cites nothing and is not a clinical claim (NOT_CHECKABLE)")
     sentences: list[AnswerSentence]
     passages: list[Passage]
     flags: list[str] = Field(default_factory=list, description="run-level warnings, e.g. "

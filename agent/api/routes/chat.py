@@ -46,12 +46,28 @@ def sse_stream(events: Iterator[tuple[str, object]], path: str) -> Iterator[str]
 
 @router.post("/chat", response_model=ChatResponse, responses={200: {"content": {
     "text/event-stream": {"schema": {"type": "string", "description":
-                                     "events: passages, sentence (repeated), done, error"}}}}})
+                                     "events: passages, sentence (repeated), done "
+                                     "(with no_answer), error"}}}}})
 async def chat(body: ChatRequest, request: Request, access: AccessDep, services: ServicesDep,
                backend: BackendDep):
     """Answer a question about one patient (``chat`` scope on the patient). Every sentence
     cites note offsets and carries the verifier's verdict; with the LLM backend down the
-    answer is extractive and flagged."""
+    answer is extractive and flagged.
+
+    Sentences come newest evidence first; each has ``date`` (ISO date of its newest cited
+    note) and ``date_label`` ("3/16"), and its ``text`` reads "On 3/16: ..." with relative
+    day words resolved ("today (3/16)"); citations point at the note's own span. When no
+    passage answers, ``no_answer`` is true and the one sentence says "The notes do not say
+    ...", cites nothing and is NOT_CHECKABLE.
+
+    Server-sent events (``stream: true`` or ``Accept: text/event-stream``), in order:
+
+    - ``passages``: list of Passage, newest note first (P1 = newest);
+    - ``sentence``: one AnswerSentence per event (text, citations, passage_ids,
+      verification, origin, date, date_label), in answer order;
+    - ``done``: the whole ChatResponse (``no_answer``, ``answer``, ``sentences``, flags...);
+    - ``error``: a problem+json body, sent instead of the rest when the answer fails.
+    """
     access.require("chat", body.patient_id)
     use_llm = services.settings.api.chat_use_llm if body.use_llm is None else body.use_llm
     metrics = request.app.state.metrics

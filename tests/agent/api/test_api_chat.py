@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -43,6 +44,22 @@ def backend(api):
     api.client.app.dependency_overrides.pop(get_backend, None)
 
 
+def _cited_words(text):
+    # The answer adds "On 3/16: " and " (3/16)" after relative day words for the reader.
+    return re.sub(r" \(\d{1,2}/\d{1,2}(?:/\d{4})?\)", "",
+                  re.sub(r"^On \d{1,2}/\d{1,2}(?:/\d{4})?: ", "", text))
+
+
+def _sse_events(r):
+    events, kind = [], None
+    for line in r.iter_lines():
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            events.append((kind, json.loads(line[6:])))
+    return events
+
+
 def _note_texts(api):
     notes = api.client.get("/v1/patients/P001/notes", headers=api.admin).json()["notes"]
     return {n["note_id"]: n["text"] for n in notes}
@@ -56,10 +73,14 @@ def test_extractive_answer_cites_offsets_and_is_verified(api):
     assert body["mode"] == "extractive" and body["sentences"]
     for s in body["sentences"]:
         (c,) = s["citations"]
-        assert texts[c["note_id"]][c["start"]:c["end"]] == s["text"]
+        assert texts[c["note_id"]][c["start"]:c["end"]] == _cited_words(s["text"])
+        assert s["date"] and s["text"].startswith(f"On {s['date_label']}: ")
         assert s["verification"]["verdict"] in ("SUPPORTED", "CONTRADICTED", "UNSUPPORTED",
                                                 "NOT_CHECKABLE")
     assert any("metoprolol" in s["text"].lower() for s in body["sentences"])
+    assert body["no_answer"] is False
+    dates = [s["date"] for s in body["sentences"]]
+    assert dates == sorted(dates, reverse=True)
     for p in body["passages"]:
         assert texts[p["note_id"]][p["start"]:p["end"]] == p["text"]
 
@@ -80,7 +101,7 @@ def test_llm_answer_maps_passage_ids_to_offsets_and_flags_unknown_ids(api, backe
     assert passage["start"] <= c["start"] < c["end"] <= passage["end"]
     assert second["citations"] == [] and second["verification"] is not None
     assert any("P42" in f for f in body["flags"])
-    assert body["llm_calls"][0]["prompt"] == "chat/answer@1"
+    assert body["llm_calls"][0]["prompt"] == "chat/answer@2"
     assert body["provenance"]["model"] == "fake-model"
     assert "[P1]" in fake.calls[0][-1]["content"]
 
@@ -102,6 +123,31 @@ def test_sse_stream_sends_passages_sentences_done(api):
                   if line.startswith("event: ")]
     assert events[0] == "passages" and events[-1] == "done"
     assert events.count("sentence") >= 1
+
+
+def test_when_the_notes_do_not_answer_then_json_and_stream_say_no_answer(api):
+    question = {"patient_id": "P001", "question": "What did the dermatologist say?"}
+    body = api.client.post("/v1/chat", json=question, headers=api.p1_all).json()
+    assert body["no_answer"] is True
+    (sentence,) = body["sentences"]
+    assert sentence["text"] == "The notes do not say what the dermatologist said."
+    assert sentence["citations"] == [] and sentence["verification"]["verdict"] != "SUPPORTED"
+    with api.client.stream("POST", "/v1/chat", json={**question, "stream": True},
+                           headers=api.p1_all) as r:
+        events = _sse_events(r)
+    kinds = [k for k, _ in events]
+    assert kinds == ["passages", "sentence", "done"]
+    assert events[1][1]["text"] == sentence["text"] and events[2][1]["no_answer"] is True
+
+
+def test_stream_sentences_carry_their_note_date(api):
+    with api.client.stream("POST", "/v1/chat", json={**QUESTION, "stream": True},
+                           headers=api.p1_all) as r:
+        events = _sse_events(r)
+    sentences = [d for k, d in events if k == "sentence"]
+    assert sentences and all(s["date"] and s["date_label"] for s in sentences)
+    done = events[-1][1]
+    assert done["no_answer"] is False and done["sentences"] == sentences
 
 
 def test_openai_chat_completions(api):
