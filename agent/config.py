@@ -333,6 +333,78 @@ class RetentionSettings(BaseModel):
                                    description="Purge expired rows when the service starts.")
 
 
+def _label_list(*labels: str):
+    return Field(default_factory=lambda: list(labels), min_length=1)
+
+
+class BannerLabels(BaseModel):
+    """Header labels that name each banner field ("MRN: 0048..."), matched case-insensitively
+    when followed by ":" or "#" (a few fields also without, when the value has the field's
+    shape: an MRN with a digit, a date of birth, an age, a sex, "Dr. ..." for attending)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: list[str] = _label_list("Patient", "Name", "Pt name", "Patient name", "Pt")
+    mrn: list[str] = _label_list("MRN", "Medical record number", "MR#", "Med rec no")
+    dob: list[str] = _label_list("DOB", "Date of birth", "D.O.B.")
+    age: list[str] = _label_list("Age")
+    sex: list[str] = _label_list("Sex", "Gender")
+    location: list[str] = _label_list("Unit", "Room", "Bed", "Location", "Ward")
+    attending: list[str] = _label_list("Attending", "Attending physician")
+
+    @model_validator(mode="after")
+    def _one_field_per_label(self) -> BannerLabels:
+        seen: dict[str, str] = {}
+        for name, labels in self.model_dump().items():
+            for label in labels:
+                key = " ".join(label.split()).casefold()
+                if not key:
+                    raise ValueError(f"workspace.banner_labels.{name} holds an empty label; "
+                                     "remove it")
+                if key in seen and seen[key] != name:
+                    raise ValueError(f"the label {label!r} names both {seen[key]} and {name}; "
+                                     "keep it in one field of workspace.banner_labels")
+                seen[key] = name
+        return self
+
+
+class BannerMetadataKeys(BaseModel):
+    """Keys of a note's metadata (the note's extra JSON fields) that give a banner field;
+    they take priority over the note text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: list[str] = Field(default_factory=lambda: ["patient_name", "name"])
+    mrn: list[str] = Field(default_factory=lambda: ["mrn", "medical_record_number"])
+    dob: list[str] = Field(default_factory=lambda: ["dob", "birth_date", "date_of_birth"])
+    age: list[str] = Field(default_factory=lambda: ["age"])
+    sex: list[str] = Field(default_factory=lambda: ["sex", "gender"])
+    location: list[str] = Field(default_factory=lambda: ["location", "unit", "room", "bed"])
+    attending: list[str] = Field(default_factory=lambda: ["attending"])
+
+
+class WorkspaceSettings(BaseModel):
+    """The clinician's workspace views (patient banner, note titles and authors)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    banner_labels: BannerLabels = Field(default_factory=BannerLabels)
+    banner_metadata_keys: BannerMetadataKeys = Field(default_factory=BannerMetadataKeys)
+    header_lines: int = Field(
+        default=15, ge=1, le=200, description="Lines at the top of a note read as its header "
+        "(fewer when a section starts earlier).")
+    author_labels: list[str] = Field(
+        default_factory=lambda: ["Author", "Electronically signed by", "Signed by", "Signed",
+                                 "Dictated by", "Reported by", "Interpreted by", "Authored by"],
+        description="Phrases before a note's author's name, anywhere in the note.")
+    author_header_labels: list[str] = Field(
+        default_factory=lambda: ["Provider", "Consultant", "Discharging physician",
+                                 "Discharging MD", "Endoscopist", "Operator", "Surgeon",
+                                 "Seen by"],
+        description="Header labels naming the note's writer, read (with the attending "
+        "labels) when no author phrase or signature line at the end names one.")
+
+
 class Settings(BaseSettings):
     """All clinagent settings.
 
@@ -356,6 +428,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

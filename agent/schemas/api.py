@@ -138,6 +138,11 @@ class NoteOut(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     text_sha256: str
     received_at: str
+    title: str = Field(default="Note", description="the note's title line (e.g. 'ED provider "
+                       "note'), else its note type as a title")
+    author: str | None = Field(default=None, description="the author ('Author:', 'Electronically "
+                               "signed by ...', the signature line, else the header's "
+                               "attending); None when the note names none")
 
 
 class PatientNotesResponse(BaseModel):

@@ -29,6 +29,7 @@ from agent.schemas.api import (
     RejectedNote,
 )
 from agent.store import repository as repo
+from agent.workspace.note_titles import note_heading
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["notes"])
@@ -168,7 +169,15 @@ def list_notes(patient_id: str, access: AccessDep, services: ServicesDep,
     if not rows:
         raise NotFound("no notes of this patient are stored; ingest them with "
                        "POST /v1/notes")
-    return PatientNotesResponse(patient_id=patient_id, notes=[
-        NoteOut(patient_id=r.patient_id, note_id=r.note_id, note_type=r.note_type,
-                date=r.date, text=r.text, extra=dict(r.extra or {}),
-                text_sha256=r.text_sha256, received_at=r.received_at) for r in rows])
+    ws = services.settings.workspace
+    notes = []
+    for r in rows:
+        heading = note_heading(r.text, r.note_type, author_labels=ws.author_labels,
+                               header_labels=ws.author_header_labels,
+                               attending_labels=ws.banner_labels.attending)
+        notes.append(NoteOut(patient_id=r.patient_id, note_id=r.note_id,
+                             note_type=r.note_type, date=r.date, text=r.text,
+                             extra=dict(r.extra or {}), text_sha256=r.text_sha256,
+                             received_at=r.received_at, title=heading.title,
+                             author=heading.author))
+    return PatientNotesResponse(patient_id=patient_id, notes=notes)
