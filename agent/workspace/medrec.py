@@ -45,11 +45,17 @@ _STATUS_OF = {"started": "active", "continued": "active", "dose_changed": "activ
 # The change words a reason may follow, per row change (medication cue labels).
 _REASON_CUES = {"stopped": {"stopped"}, "held": {"held"}, "changed": {"dose_changed"}}
 # A reason follows a connective; "for" is no reason before a duration ("held for 24 h").
-_REASON = re.compile(r"\b(?:due to|because of|because|secondary to|given|2/2|d/t|"
+_REASON = re.compile(r"\b(?:due to|because of|because|secondary to|given|2/2|d/t|while|"
                      r"in (?:the )?setting of|in light of|"
                      r"for(?!\s+(?:\d|now\b|the next\b|another\b|a few\b|one\b|two\b)))"
                      r"\s+(?=[A-Za-z])", re.IGNORECASE)
 _PAREN = re.compile(r"\(([^()\n]{2,60})\)")
+# A problem-oriented plan item: "2. AKI on CKD - Cr 1.9 ... Continue to hold lisinopril",
+# "#3 Hypokalemia: ...". Its head (up to the first dash, colon or period) names the
+# problem every order of the item answers.
+_ITEM_HEAD = re.compile(r"[ \t]*(?:#\s*\d{0,2}|\d{1,2}[.)])[ \t]*([^\n]*?)"
+                        r"(?:\s[-\u2013\u2014]+\s|:|\.\s|$)", re.MULTILINE)
+_PLAN_ROLES = ("plan", "recommends")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SAME_FREQUENCY = {"Q24H": "DAILY", "Q12H": "BID", "QD": "DAILY"}
 _UNTIL_DISCHARGE = "planned or conditional"
@@ -65,6 +71,7 @@ class _Record:
     entities: dict[tuple[str, int], Entity]
     home: dict[str, list[tuple[int, int]]]
     discharge_id: str | None
+    problems: dict[str, list[Entity]]
 
     def text(self, c: Citation) -> str:
         return " ".join(self.by_id[c.note_id].text[c.start:c.end].split())
@@ -141,6 +148,7 @@ def _reason(ctx: _Record, m: MedicationTrack, change: str) -> MedrecReason | Non
     if not wanted:
         return None
     cues = ctx.record.rules.cues
+    acted: list[Citation] = []
     for e in reversed(m.events):
         c = e.citation
         note = ctx.by_id[c.note_id]
@@ -169,6 +177,43 @@ def _reason(ctx: _Record, m: MedicationTrack, change: str) -> MedrecReason | Non
             return MedrecReason(text=" ".join(inner.split()),
                                 citation=Citation(note_id=c.note_id, start=p.start(1),
                                                   end=p.end(1)))
+        acted.append(c)
+    # Without a stated reason, the problem a hold or a dose change is filed under ("AKI -
+    # hold metformin"). A stop is the end of a course as often as a decision: the item's
+    # problem is then the drug's indication, not why it stopped.
+    if change != "stopped":
+        for c in acted:
+            problem = _item_problem(ctx, c)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _item_problem(ctx: _Record, c: Citation) -> MedrecReason | None:
+    """The problem heading the plan item that holds the change ("2. AKI on CKD - ...
+    Continue to hold lisinopril" -> "AKI on CKD"), when the item's head is a problem the
+    extractor found present; None outside a plan or without a problem-headed item."""
+    layout = ctx.record.layouts[c.note_id]
+    section = layout.section_at(c.start)
+    roles = ctx.record.rules.roles
+    if not any(roles.has(section, r) for r in _PLAN_ROLES):
+        return None
+    text = ctx.by_id[c.note_id].text
+    # The item: the nearest line at or above the change, in the same section, that opens
+    # with an item marker.
+    for line in reversed([ln for ln in layout.lines if ln.start <= c.start]):
+        if line.section != section:
+            return None
+        head = _ITEM_HEAD.match(text, line.start, line.end)
+        if head is None:
+            continue
+        a, z = head.span(1)
+        problems = [e for e in ctx.problems.get(c.note_id, ())
+                    if a <= e.start and e.end <= z and e.assertion == "present"]
+        if not problems or a <= c.start < z:
+            return None
+        return MedrecReason(text=" ".join(text[a:z].split()),
+                            citation=Citation(note_id=c.note_id, start=a, end=z))
     return None
 
 
@@ -244,7 +289,9 @@ def medication_reconciliation(record: PatientRecord) -> MedrecResponse:
         entities={(x.note_id, e.start): e for x in record.extractions for e in x.entities
                   if e.type == "MEDICATION"},
         home={n.note_id: _home_ranges(n, record) for n in notes},
-        discharge_id=discharges[-1].note_id if discharges else None)
+        discharge_id=discharges[-1].note_id if discharges else None,
+        problems={x.note_id: [e for e in x.entities if e.type == "PROBLEM"]
+                  for x in record.extractions})
     has_discharge = ctx.discharge_id is not None
     allergy = [c for i in record.timeline.items if i.kind == "allergy" for c in i.citations]
     rows = [_row(ctx, m, has_discharge) for m in record.timeline.medications

@@ -57,3 +57,17 @@ def test_allergens_are_never_rows(medrec):
     out = medrec("V2", "evals/data/dev/multinote_dev12/notes.jsonl")
     rows = {r.drug for r in out.rows}
     assert "penicillin" not in rows and "amoxicillin" not in rows
+
+
+def test_a_hold_without_a_stated_reason_takes_its_plan_items_problem(medrec):
+    """"2. AKI on CKD - ... Continue holding lisinopril": the problem the order is filed
+    under is the reason the page shows, cited at the item's head; a stop is not given its
+    item's problem (that is the drug's indication, not why it stopped)."""
+    rows = {r.drug: r for r in medrec("P005").rows}
+    held = rows["lisinopril"]
+    assert held.change == "held" and held.reason is not None
+    notes = {n.note_id: n for n in _notes("evals/data/synthetic/notes.jsonl", "P005")}
+    c = held.reason.citation
+    assert notes[c.note_id].text[c.start:c.end] == held.reason.text == "AKI"
+    stopped = rows["ceftriaxone"]
+    assert stopped.change == "stopped" and stopped.reason is None
