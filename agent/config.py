@@ -405,6 +405,24 @@ class WorkspaceSettings(BaseModel):
         "labels) when no author phrase or signature line at the end names one.")
 
 
+class BatchSettings(BaseModel):
+    """Corpus runs (``clinagent batch``): engine, workers and shard sizes (the command's
+    options override them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: Literal["local", "ray"] = Field(default="local", description="local: processes "
+                                            "on this machine, no Ray; ray: Ray Data")
+    ray_address: str | None = Field(default=None, description="auto or ray://HOST:10001 "
+                                    "(an existing cluster); None starts a local one")
+    workers: int = Field(default=1, ge=1, le=4096, description="processes or Ray actors, "
+                         "each loading the models once (~1 GB)")
+    shard_notes: int = Field(default=500, ge=1, description="notes per output shard (the "
+                             "unit of commit)")
+    units_per_task: int = Field(default=4, ge=1, description="patients per task")
+    output_format: Literal["parquet", "jsonl"] = "parquet"
+
+
 class Settings(BaseSettings):
     """All clinagent settings.
 
@@ -429,6 +447,7 @@ class Settings(BaseSettings):
     eval: EvalSettings = Field(default_factory=EvalSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

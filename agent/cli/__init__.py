@@ -1,9 +1,9 @@
 """``clinagent`` command line: the Typer app and its commands, nothing else.
 
 Each command lives in its own module of this package (``extract``, ``deid``, ``handoff``,
-``verify``, ``fhir``, ``retrieval``, ``serve``, ``eval``, ``retention``, ``info``); what they
-share is in ``agent.cli.common``, progress bars in ``agent.cli.progress`` and the help text
-conventions in ``agent.cli.helptext``.
+``verify``, ``fhir``, ``batch``, ``retrieval``, ``serve``, ``eval``, ``retention``,
+``info``); what they share is in ``agent.cli.common``, progress bars in
+``agent.cli.progress`` and the help text conventions in ``agent.cli.helptext``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.batch import batch
 from agent.cli.deid import deid
 from agent.cli.eval import eval_app
 from agent.cli.extract import extract
@@ -44,6 +45,7 @@ app.command("verify")(verify)
 app.command("index")(index)
 app.command("search")(search)
 app.command("fhir")(fhir)
+app.command("batch")(batch)
 app.command("serve")(serve)
 app.command("info")(info)
 app.add_typer(eval_app, name="eval")

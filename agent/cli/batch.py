@@ -1,0 +1,150 @@
+"""``clinagent batch``: a corpus through de-identification, extraction, indexing and the
+LLM, locally or on Ray, resumable; a thin layer over ``agent.batch.run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from agent.batch.progress import RunProgress
+from agent.batch.run import BatchOptions, run_batch
+from agent.cli.common import fail, load_settings
+from agent.cli.helptext import examples
+from agent.cli.progress import NoProgress, mode
+from agent.errors import ClinicalAgentError
+
+
+class _Bar:
+    """Notes done of the total, rate, ETA and failures on stderr (counts only), drawn when
+    :func:`agent.cli.progress.mode` says so (a terminal, or CLINAGENT_PROGRESS=1)."""
+
+    def __init__(self, no_progress: bool) -> None:
+        how = mode(no_progress=no_progress)
+        self._progress: Progress | None = None
+        self._task = None
+        if how != "off":
+            self._progress = Progress(
+                TextColumn("notes"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[line]}"),
+                console=Console(stderr=True, force_terminal=True if how == "forced" else None),
+                redirect_stdout=False, redirect_stderr=False)
+
+    def __enter__(self) -> _Bar:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def __call__(self, p: RunProgress) -> None:
+        if self._progress is None:
+            return
+        # "14.2 notes/s, ETA 2m12s, 1 failed" (the counts are drawn by the bar itself).
+        line = p.line().split(", ", 1)[1]
+        if self._task is None:
+            self._task = self._progress.add_task("notes", total=p.total, line=line)
+        self._progress.update(self._task, completed=p.done, line=line)
+
+
+@examples(
+    "clinagent batch notes.jsonl -o out/",
+    "clinagent batch archive/ -o out/ --engine ray --workers 8",
+    "clinagent batch archive/ -o out/ --engine ray --address auto",
+    "clinagent batch notes.jsonl -o out/ --stages extract --format jsonl",
+)
+def batch(
+    notes: Annotated[Path, typer.Argument(help="JSON Lines, .txt or Parquet file, or a "
+                                          "folder of them")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; "
+                                          "an interrupted run resumes in it)")],
+    stages: Annotated[str, typer.Option(help="Comma list of deid, extract, index, llm "
+                                        "(run in that order)")] = "deid,extract,index",
+    engine: Annotated[str | None, typer.Option(
+        help="local (processes, no Ray needed) or ray (Ray Data) [default: "
+        "CLINAGENT_BATCH__ENGINE, local]")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="Existing Ray cluster: auto (after ray start --head) or ray://HOST:10001 "
+        "[default: CLINAGENT_BATCH__RAY_ADDRESS, else a local cluster]")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Processes (local) or Ray actors, each loading the models once "
+        "(~1 GB) [default: CLINAGENT_BATCH__WORKERS, 1]")] = None,
+    output_format: Annotated[str | None, typer.Option(
+        "--format", help="parquet or jsonl results [default: "
+        "CLINAGENT_BATCH__OUTPUT_FORMAT, parquet]")] = None,
+    shard_size: Annotated[int | None, typer.Option(
+        min=1, help="Notes per output shard: the unit of commit [default: "
+        "CLINAGENT_BATCH__SHARD_NOTES, 500]")] = None,
+    units_per_task: Annotated[int | None, typer.Option(
+        min=1, help="Patients per task handed to a worker [default: "
+        "CLINAGENT_BATCH__UNITS_PER_TASK, 4]")] = None,
+    max_chars: Annotated[int | None, typer.Option(
+        min=1, help="Longer notes go to failures.jsonl (default: CLINAGENT_MAX_NOTE_CHARS)"
+    )] = None,
+    deid_mode: Annotated[str | None, typer.Option(
+        help="redact, mask or surrogate (default: CLINAGENT_DEID__MODE)")] = None,
+    retry_failures: Annotated[bool, typer.Option(
+        "--retry-failures", help="Process again the notes that failed before")] = False,
+    dashboard: Annotated[bool, typer.Option(
+        "--dashboard", help="Start the local Ray cluster with its dashboard")] = False,
+    patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
+    encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
+    no_progress: NoProgress = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar (as "
+                                        "--no-progress)")] = False,
+) -> None:
+    """Run a corpus through de-identification, extraction, indexing and the LLM stage.
+
+    Writes result shards, an index and manifest.json into OUT. Each note is written
+    exactly once: run the same command again after a crash and it goes on where it
+    stopped (a finished run does nothing). A note that cannot be processed goes to
+    OUT/failures.jsonl with its reason, and the run goes on. A patient's notes are
+    processed together wherever they stand in the input (one date shift, one set of
+    surrogates).
+    """
+    try:
+        settings = load_settings()
+    except ClinicalAgentError as e:
+        fail(e)
+    # An option given on the command line wins over the settings (CLINAGENT_BATCH__*).
+    defaults = settings.batch
+    engine = engine or defaults.engine
+    workers = workers or defaults.workers
+    options = BatchOptions(
+        notes=notes, out_dir=out_dir, stages=[s.strip() for s in stages.split(",") if s.strip()],
+        engine=engine, address=address or defaults.ray_address, workers=workers,
+        fmt=output_format or defaults.output_format,
+        shard_notes=shard_size or defaults.shard_notes,
+        units_per_task=units_per_task or defaults.units_per_task, max_chars=max_chars,
+        deid_mode=deid_mode, retry_failures=retry_failures, dashboard=dashboard,
+        patient_id=patient_id, encoding=encoding)
+    with _Bar(no_progress or quiet) as bar:
+        try:
+            report = run_batch(options, settings, progress=bar)
+        except ClinicalAgentError as e:
+            bar.close()
+            fail(e)
+    if report.is_noop:
+        typer.echo(f"nothing to do: all {report.already_done} note(s) of the input are "
+                   f"already in {out_dir} (manifest.json is up to date)", err=True)
+        return
+    counts = report.manifest["counts"]
+    typer.echo(
+        f"processed {report.processed} note(s) in {report.seconds:.1f} s "
+        f"({report.rate:.1f} notes/s, {engine}, {workers} worker(s)): {report.results} "
+        f"written, {report.failed} failed, {report.read_failures} unreadable line(s)"
+        + (f"; {report.already_done} already done" if report.already_done else "")
+        + f"; {out_dir}: {counts['results']} results in {counts['shards']} shard(s), "
+        f"status {report.manifest['status']}"
+        + (f"; see {out_dir / 'failures.jsonl'}" if counts["failures"] else ""), err=True)
+    if report.failed or report.read_failures:
+        raise typer.Exit(code=1)
