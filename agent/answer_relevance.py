@@ -72,11 +72,21 @@ def terms(text: str) -> set[str]:
 
 
 def question_terms(question: str, question_words: frozenset[str] = QUESTION_WORDS,
-                   ) -> set[str]:
+                   concepts: dict[str, str] | None = None) -> set[str]:
     """The content terms of a question; the question words themselves when it has no
-    other ("What is the plan?" asks about the plan)."""
+    other ("What is the plan?" asks about the plan).
+
+    Args:
+        question: the question.
+        question_words: words that say what kind of answer is wanted.
+        concepts: surface -> canonical name of the clinical concepts the question names
+            (its entities): each one's words are replaced by its concept term, so "blood
+            pressure" is found as "BP" and the words alone do not count twice.
+    """
     words = terms(question)
     content = words - {stem(w) for w in question_words}
+    for surface, canonical in (concepts or {}).items():
+        content = (content - terms(surface)) | concept_terms([canonical])
     return content or words
 
 
@@ -116,16 +126,31 @@ def matches(term: str, found: set[str]) -> bool:
                for f in found)
 
 
+CONCEPT_MARK = "@"
+
+
+def concept_terms(canonicals: Iterable[str]) -> set[str]:
+    """Terms naming clinical concepts (an entity's canonical name): "Cr 1.3" and "the
+    creatinine", "lasix" and "furosemide", "BP" and "blood pressure" share one, though
+    they share no word. Marked so they never equal a word term."""
+    return {CONCEPT_MARK + c.lower() for c in canonicals if c}
+
+
 class TermWeights:
     """How rare each term is among the patient's note sentences (inverse document
     frequency): a term on every line says little, a term the notes never use weighs most.
 
     Args:
         sentences: the texts of the patient's note sentences.
+        concepts: per sentence (same order), its :func:`concept_terms`.
     """
 
-    def __init__(self, sentences: Iterable[str]) -> None:
+    def __init__(self, sentences: Iterable[str],
+                 concepts: Iterable[set[str]] | None = None) -> None:
         self.sentences = [terms(text) for text in sentences]
+        if concepts is not None:
+            self.sentences = [found | extra for found, extra
+                              in zip(self.sentences, concepts, strict=True)]
         self._weights: dict[str, float] = {}
 
     def weight(self, term: str) -> float:
@@ -134,7 +159,8 @@ class TermWeights:
             self._weights[term] = math.log((len(self.sentences) + 1) / (df + 0.5))
         return self._weights[term]
 
-    def relevance(self, wanted: set[str], text: str, *, context: str = "") -> float:
+    def relevance(self, wanted: set[str], text: str, *, context: str = "",
+                  concepts: set[str] = frozenset()) -> float:
         """Weighted share of ``wanted`` terms found in the sentence, its label included
         (0..1).
 
@@ -142,10 +168,11 @@ class TermWeights:
             wanted: the question's content terms.
             text: the sentence.
             context: words naming the sentence's place (its section, its note's title).
+            concepts: the sentence's :func:`concept_terms`.
         """
         if not wanted:
             return 0.0
-        found = terms(text) | terms(context)
+        found = terms(text) | terms(context) | concepts
         total = sum(self.weight(t) for t in wanted)
         hit = sum(self.weight(t) for t in wanted if matches(t, found))
         return hit / total if total else 0.0

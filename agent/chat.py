@@ -27,6 +27,7 @@ from typing import Any
 from agent.answer_phrasing import dated_text, no_answer_text
 from agent.answer_relevance import (
     TermWeights,
+    concept_terms,
     is_label_only,
     question_terms,
     terms,
@@ -39,7 +40,7 @@ from agent.nlp.relative_dates import day_label, parse_note_date
 from agent.patient import PatientRecord
 from agent.rules import rules_for
 from agent.schemas.chat import AnswerSentence, ChatAnswer, LLMAnswer, Passage
-from agent.schemas.extraction import NoteExtraction, Provenance
+from agent.schemas.extraction import Entity, NoteExtraction, Provenance
 from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
 from agent.schemas.summary import Citation, LLMCallRecord
@@ -121,16 +122,30 @@ class Relevance:
     this patient's notes."""
 
     def __init__(self, question: str, notes: list[Note],
-                 layouts: dict[str, NoteLayout]) -> None:
-        self.wanted = question_terms(question)
+                 layouts: dict[str, NoteLayout], *,
+                 question_entities: list[Entity] | None = None,
+                 extractions: list[NoteExtraction] | None = None) -> None:
+        self.wanted = question_terms(question, concepts={
+            e.text: str(e.normalized.get("canonical") or e.text)
+            for e in question_entities or []})
         by_id = {n.note_id: n for n in notes}
+        # The concepts each note names, by offsets: a sentence holds a concept when one of
+        # its entities lies inside it ("Cr 1.3" answers "what is the creatinine").
+        self.entities = {x.note_id: sorted((e.start, e.end, str(e.normalized.get(
+            "canonical") or e.text)) for e in x.entities) for x in extractions or []}
         # A note's first line is its title ("Cardiology consult note"): it says who wrote
         # every sentence below it, which a question may ask about ("what did cardiology say").
         self.titles = {nid: by_id[nid].text[layout.lines[0].start:layout.lines[0].end]
                        for nid, layout in layouts.items() if nid in by_id and layout.lines}
-        self.weights = TermWeights(by_id[nid].text[s.start:s.end]
-                                   for nid, layout in layouts.items() if nid in by_id
-                                   for s in layout.sentences)
+        spans = [(nid, s.start, s.end) for nid, layout in layouts.items() if nid in by_id
+                 for s in layout.sentences]
+        self.weights = TermWeights((by_id[nid].text[a:e] for nid, a, e in spans),
+                                   [self.concepts(nid, a, e) for nid, a, e in spans])
+
+    def concepts(self, note_id: str, start: int, end: int) -> set[str]:
+        """Concept terms of the entities inside ``[start, end)`` of a note."""
+        return concept_terms(c for s, e, c in self.entities.get(note_id, ())
+                             if start <= s and e <= end)
 
     def best_sentence(self, passage: Passage, layout: NoteLayout) -> tuple[float, int, int]:
         """``(relevance, start, end)`` of the passage's most relevant sentence that states
@@ -145,7 +160,8 @@ class Relevance:
             # The sentence's section and note title say what it is about ("Plan",
             # "Cardiology consult"), as its words and label do.
             context = f"{passage.section or ''} {self.titles.get(passage.note_id, '')}"
-            score = self.weights.relevance(self.wanted, text, context=context)
+            score = self.weights.relevance(self.wanted, text, context=context,
+                                           concepts=self.concepts(passage.note_id, s, e))
             if not found or score > best[0]:
                 best, found = (score, s, e), True
         return best
@@ -160,6 +176,19 @@ class Relevance:
             if score >= MIN_RELEVANCE:
                 out.append(Candidate(p, s, e, score, rank))
         return out
+
+
+def _concept_surfaces(asked: list[Entity], extractions: list[NoteExtraction]) -> str:
+    """The other ways this patient's notes write the concepts a question names, to add
+    to the search query: "creatinine" is written "Cr", "furosemide" "Lasix"; a word
+    search for the question's own words misses them."""
+    wanted = {str(e.normalized.get("canonical") or e.text).lower() for e in asked}
+    said = {e.text.lower() for e in asked}
+    extra = dict.fromkeys(
+        e.text for x in extractions for e in x.entities
+        if str(e.normalized.get("canonical") or e.text).lower() in wanted
+        and e.text.lower() not in said)
+    return "".join(f" {surface}" for surface in extra)
 
 
 def by_recency(passages: list[Passage]) -> list[Passage]:
@@ -296,11 +325,15 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
     # the same preparation (order, layouts, timeline) as the handoff.
     patient = PatientRecord.prepare(notes, extractor, rules_for(settings),
                                     extractions=list((extractions or {}).values()))
+    asked = extractor.extract(question)
     # A possessive's "s" would match every "S:" (subjective) label of the notes.
-    passages = by_recency(retrieve(POSSESSIVE.sub("", question), notes, settings,
-                                   retriever=retriever, extractor=extractor, k=k))
+    query = POSSESSIVE.sub("", question) + _concept_surfaces(asked, patient.extractions)
+    passages = by_recency(retrieve(query, notes, settings, retriever=retriever,
+                                   extractor=extractor, k=k))
     yield "passages", passages
-    candidates = Relevance(question, patient.notes, patient.layouts).candidates(
+    candidates = Relevance(question, patient.notes, patient.layouts,
+                           question_entities=asked,
+                           extractions=patient.extractions).candidates(
         passages, patient.layouts)
     flags: list[str] = []
     calls: list[LLMCallRecord] = []

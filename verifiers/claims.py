@@ -202,9 +202,15 @@ def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: C
             stop, is_planned = None, True
     before_text = text[max(0, ent.start - 40):ent.start]
     after_text = text[ent.end:ent.end + 40]
+    # "from furosemide 40 mg IV BID to ...": the drug's own regimen stands between it and
+    # the "to" of the switch.
+    regimen_end = max([ent.end, *(a.end for a in ent.attributes.values()
+                                  if ent.end <= a.start and a.end <= ent.end + 40)])
+    after_regimen = text[regimen_end:regimen_end + 40]
     if stop is None and (
             (_anchored(cues, "switch_phrase", "from", "before", before_text)
-             and _anchored(cues, "switch_phrase", "to_next", "after", after_text))
+             and (_anchored(cues, "switch_phrase", "to_next", "after", after_text)
+                  or _anchored(cues, "switch_phrase", "to_next", "after", after_regimen)))
             or _anchored(cues, "switch_phrase", "from", "after", after_text)):
         return "stopped"
     held = _near(cues, "drug_status", text, ent.start, ent.end, clause, blockers,

@@ -259,14 +259,18 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         if not scope:
             res.unsupported.append(claim.text)
             continue
-        _check_events(claim, events[i], track, scope, every, last_note, section,
-                      is_past, res, pending, at_discharge, says_now, past_tense, schedule)
+        own_status = None
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
                      and c is not claim]
-            clause = layout.clause_around(claim.start, claim.end)
-            check_drug(claim, text, section, scope, every, status_of, res,
-                       drug_status(text, claim, drugs, cues, clause), cues,
+            own_status = drug_status(text, claim, drugs, cues,
+                                     layout.clause_around(claim.start, claim.end))
+        _check_events(claim, events[i], track, scope, every, last_note, section,
+                      is_past, res, pending, at_discharge, says_now, past_tense, schedule,
+                      is_left=own_status == "stopped" and any(
+                          c.type == "MEDICATION" and c.start >= claim.end for c in checked))
+        if claim.type in ("MEDICATION", "ALLERGY"):
+            check_drug(claim, text, section, scope, every, status_of, res, own_status, cues,
                        regimen_now(track))
         elif claim.type == "PROBLEM":
             check_problem(claim, text, checked, scope, every, status_of, res, cues,
@@ -427,8 +431,15 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
                   every: list[Mention], last_note: str | None, section: str | None,
                   is_past: bool, res: Findings, pending: list[str] | None,
                   at_discharge: bool = False, says_now: bool = False,
-                  past_tense: bool = False, schedule: bool = False) -> None:
-    """The statement's event words for one claim (see :mod:`verifiers.events`)."""
+                  past_tense: bool = False, schedule: bool = False,
+                  is_left: bool = False) -> None:
+    """The statement's event words for one claim (see :mod:`verifiers.events`).
+
+    ``is_left``: the statement itself says the drug is stopped or switched from, and
+    names the drug taken instead after it ("switch from furosemide 40 mg IV BID to
+    furosemide 40 mg PO daily"): its regimen is the old one, and the one after is the
+    claim about now. A bare target ("... to 80 mg PO daily") names no drug to check, so
+    the left regimen is still held to the regimen now."""
     if claim.assertion == "absent":
         # "Thrombolysis was not given", "not continued": a denied event is the assertion
         # check's; held / stopped (which the extractor also reads as absent) stay events.
@@ -451,7 +462,7 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
         # A dose schedule ("40 mg, then tapers through 30, 20 and 10 mg") is more than
         # the regimen now.
         course = (past_tense and not says_now and "continued" not in events) or schedule
-        if not is_past and not course and not changing and (
+        if not is_past and not course and not changing and not is_left and (
                 section == "medications" or events or as_order):
             check_current_regimen(claim, track, meds, res)
     elif claim.type == "PROBLEM" and events:

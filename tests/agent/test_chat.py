@@ -183,3 +183,21 @@ def test_notes_of_two_patients_are_refused(p001, extractor):
     other = p001[0].model_copy(update={"patient_id": "P002"})
     with pytest.raises(InputError):
         answer_question("dose", [*p001, other], Settings(), extractor=extractor)
+
+
+def test_a_concept_written_otherwise_in_the_notes_is_found(p001, extractor):
+    """"creatinine" is written "Cr" in P001's notes: the question's concept finds it
+    (retrieval query and relevance), where a word search said the notes do not say."""
+    answer = answer_question("What is the creatinine?", p001, Settings(), extractor=extractor)
+    assert not answer.no_answer
+    assert any("Cr" in s.text for s in answer.sentences)
+    assert all(s.citations for s in answer.sentences)
+
+
+def test_a_switch_quoted_from_a_note_is_not_contradicted_by_its_old_regimen(p001, extractor):
+    """"Switch from furosemide 40 mg IV BID to furosemide 40 mg PO daily": the BID is the
+    regimen left, not a claim about the regimen now."""
+    answer = answer_question("What is the furosemide dose?", p001, Settings(),
+                             extractor=extractor)
+    switch = [s for s in answer.sentences if "Switch from furosemide" in s.text]
+    assert switch and switch[0].verification.verdict == "SUPPORTED"

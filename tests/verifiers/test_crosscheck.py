@@ -44,6 +44,17 @@ def _cite(notes, note_id, quote):
      "CONTRADICTED", "wrong_temporality"),
     ("P001", "Furosemide 40 mg PO daily, increased from 20 mg.", "P001-06",
      "Furosemide 40 mg PO daily", "medications", "SUPPORTED", None),
+    # The regimen switched from is the old one; the drug after "to" is the claim now.
+    ("P001", "Switched from furosemide 40 mg IV BID to furosemide 40 mg PO daily.",
+     "P001-05", "Switch from furosemide 40 mg IV BID", "medications", "SUPPORTED", None),
+    ("P001", "Switched from furosemide 40 mg IV BID to furosemide 80 mg PO daily.",
+     "P001-05", "Switch from furosemide 40 mg IV BID", "medications", "CONTRADICTED",
+     "wrong_dose"),
+    # A bare target names no drug to check: the left regimen is still held to the
+    # regimen now, so the statement stays flagged (never a green badge on an unread dose).
+    ("P001", "Switched from furosemide 40 mg IV BID to 80 mg PO daily.", "P001-05",
+     "Switch from furosemide 40 mg IV BID", "medications", "CONTRADICTED",
+     "wrong_frequency"),
     ("P001", "Aspirin was stopped once apixaban was started.", "P001-05",
      "aspirin discontinued", "medications", "SUPPORTED", None),
     ("P002", "CTA chest was negative for pulmonary embolism.", "P002-03",
