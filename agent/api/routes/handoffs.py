@@ -6,9 +6,9 @@ which makes its FHIR Composition final)."""
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from agent.api.deps import AccessDep, ServicesDep
 from agent.api.handoff_service import render, stored_acknowledgements
@@ -30,6 +30,10 @@ from agent.workspace.history import handoff_entry, summary_changes
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["handoff-history"])
+
+# Ids are 64-bit integers in the store: a larger number is a 422, not a database overflow.
+MAX_ID = 2**63 - 1
+SummaryId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored handoff's id")]
 
 
 def _stored(services: Services, summary_id: int) -> SummaryRow:
@@ -66,7 +70,7 @@ def patient_handoffs(patient_id: str, access: AccessDep, services: ServicesDep,
 
 
 @router.get("/handoffs/{summary_id}", response_model=HandoffResponse)
-async def stored_handoff(summary_id: int, access: AccessDep, services: ServicesDep,
+async def stored_handoff(summary_id: SummaryId, access: AccessDep, services: ServicesDep,
                          format: Literal["json", "markdown", "fhir"] = Query("json"),
                          ) -> HandoffResponse:
     """Reopen a stored handoff, in the body ``POST /v1/patients/{id}/handoff`` returns
@@ -84,9 +88,11 @@ async def stored_handoff(summary_id: int, access: AccessDep, services: ServicesD
 
 
 @router.get("/handoffs/{summary_id}/changes", response_model=HandoffChangesResponse)
-def handoff_changes(summary_id: int, access: AccessDep, services: ServicesDep,
-                    since: int | None = Query(None, description="the earlier handoff's id; "
-                                              "default: the patient's previous one"),
+def handoff_changes(summary_id: SummaryId, access: AccessDep, services: ServicesDep,
+                    since: int | None = Query(
+                        None, ge=1, le=MAX_ID,
+                        description="the earlier handoff's id; default: the patient's "
+                        "previous one"),
                     ) -> HandoffChangesResponse:
     """What changed from an earlier handoff of the same patient to this one, per section:
     statements added, removed and changed (needs ``read`` on the patient)."""
@@ -108,7 +114,7 @@ def handoff_changes(summary_id: int, access: AccessDep, services: ServicesDep,
 
 
 @router.post("/handoffs/{summary_id}/acknowledge", response_model=AcknowledgeResponse)
-def acknowledge_handoff(summary_id: int, access: AccessDep, services: ServicesDep,
+def acknowledge_handoff(summary_id: SummaryId, access: AccessDep, services: ServicesDep,
                         body: AcknowledgeRequest | None = None) -> AcknowledgeResponse:
     """Sign off a stored handoff as its reader (needs ``handoff`` on the patient): records
     the key id, its name and the time, once per key (a second call returns the first

@@ -88,9 +88,10 @@ async def labs(patient_id: str, access: AccessDep, services: ServicesDep) -> Lab
 
 @router.get("/patients/{patient_id}/search", response_model=NoteSearchResult)
 async def search(patient_id: str, access: AccessDep, services: ServicesDep,
-                 q: str = Query("", description="words that must all occur in one line (or "
-                                f"within 200 characters); at most {MAX_QUERY_CHARS} "
-                                "characters"),
+                 q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS,
+                                pattern=r"\S", description="words that must all occur in "
+                                "one line (or within 200 characters); at most "
+                                f"{MAX_QUERY_CHARS} characters"),
                  limit: int = Query(50, ge=1, le=500, description="most hits returned"),
                  ) -> NoteSearchResult:
     """Where the query's words occur in the patient's notes (case-insensitive, word

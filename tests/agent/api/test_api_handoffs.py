@@ -127,3 +127,12 @@ def test_replayed_fhir_handoff_shows_its_acknowledgement(api):
     assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["summary_id"] == first.json()["summary_id"]
     assert again.json()["fhir"]["entry"][0]["resource"]["status"] == "final"
+
+
+def test_ids_beyond_the_store_are_422_not_500(api, stored):
+    """The contract test found a 500 (integer overflow in the database) for a huge id."""
+    for url in (f"/v1/handoffs/{stored[1]}/changes?since=-83435936936347648000",
+                f"/v1/handoffs/{stored[1]}/changes?since=99999999999999999999",
+                "/v1/handoffs/99999999999999999999"):
+        r = api.client.get(url, headers=api.p1_reader)
+        assert r.status_code == 422, (url, r.text)
