@@ -392,8 +392,9 @@ def iter_answer(question: str, notes: list[Note], settings: Settings, *, backend
            if s.verification is not None and s.verification.verdict in ("CONTRADICTED",
                                                                          "UNSUPPORTED")]
     if bad:
-        flags.append(f"sentence(s) {', '.join(map(str, bad))} not supported by the notes: "
-                     "see their verification")
+        which = (f"sentence {bad[0]} is" if len(bad) == 1
+                 else f"sentences {', '.join(map(str, bad))} are")
+        flags.append(f"{which} not supported by the notes: see their verification")
     provenance = Provenance(producer=PRODUCER, package_version=package_version(),
                             backend=backend_used, model=model, prompt=prompt_ref)
     yield "done", ChatAnswer(patient_id=patient_id, mode=mode,

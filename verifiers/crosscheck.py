@@ -304,8 +304,9 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         verdict = "UNSUPPORTED"
         detail = "no evidence in the patient's notes for: " + ", ".join(res.unsupported)
     else:
+        found = len(checked) + said_code
         verdict, detail = "SUPPORTED", \
-            f"{len(checked) + said_code} fact(s) found in the notes"
+            f"{found} {'fact' if found == 1 else 'facts'} found in the notes"
     return Verification(verdict=verdict, reasons=res.reasons, detail=detail,  # type: ignore[arg-type]
                         evidence=res.evidence[:8], checked_facts=len(checked))
 
