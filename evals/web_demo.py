@@ -92,7 +92,9 @@ class DemoServer:
         self.notes.update({n["note_id"]: n for n in notes})
 
 
-def _stop(proc: subprocess.Popen, timeout_s: float = 20) -> None:
+def stop_process_group(proc: subprocess.Popen, timeout_s: float = 20) -> None:
+    """Terminate a server's process group (servers such as vLLM spawn workers), then kill
+    it if it is still there after ``timeout_s``."""
     if proc.poll() is not None:
         return
     try:
@@ -145,7 +147,7 @@ def demo_server(folder: Path, patient: str = "P001", *, sync_max_notes: int = 2,
         server.ingest(demo_notes(patient))
         yield server
     finally:
-        _stop(proc)
+        stop_process_group(proc)
 
 
 def _wait_ready(proc: subprocess.Popen, url: str, log: Path, timeout_s: float) -> None:

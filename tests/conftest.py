@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -11,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from evals.web_demo import stop_process_group
 
 
 class ServerProcesses:
@@ -52,16 +52,7 @@ class ServerProcesses:
     @staticmethod
     def stop(proc: subprocess.Popen, timeout_s: float = 30) -> None:
         """Terminate the process group (servers such as vLLM spawn workers), then kill."""
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            pass
+        stop_process_group(proc, timeout_s)
 
     def stop_all(self) -> None:
         for proc in self._running:

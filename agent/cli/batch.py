@@ -7,53 +7,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from agent.batch.progress import RunProgress
 from agent.batch.run import BatchOptions, run_batch
 from agent.cli.common import fail, load_settings
 from agent.cli.helptext import examples
-from agent.cli.progress import NoProgress, mode
+from agent.cli.progress import Bars, NoProgress
 from agent.errors import ClinicalAgentError
 
 
-class _Bar:
-    """Notes done of the total, rate, ETA and failures on stderr (counts only), drawn when
-    :func:`agent.cli.progress.mode` says so (a terminal, or CLINAGENT_PROGRESS=1)."""
-
-    def __init__(self, no_progress: bool) -> None:
-        how = mode(no_progress=no_progress)
-        self._progress: Progress | None = None
-        self._task = None
-        if how != "off":
-            self._progress = Progress(
-                TextColumn("notes"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[line]}"),
-                console=Console(stderr=True, force_terminal=True if how == "forced" else None),
-                redirect_stdout=False, redirect_stderr=False)
-
-    def __enter__(self) -> _Bar:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+class _RunBars(Bars):
+    """The run's notes done of the total, with its failures in the stage name; rate and
+    ETA are the bar's own columns (counts only, never note text)."""
 
     def __call__(self, p: RunProgress) -> None:
-        if self._progress is None:
+        if not self.is_shown:
             return
-        # "14.2 notes/s, ETA 2m12s, 1 failed" (the counts are drawn by the bar itself).
-        line = p.line().split(", ", 1)[1]
-        if self._task is None:
-            self._task = self._progress.add_task("notes", total=p.total, line=line)
-        self._progress.update(self._task, completed=p.done, line=line)
+        name = f"notes, {p.failures} failed" if p.failures else "notes"
+        if not self._started:
+            self.stage(name, p.total)
+            self._started = True
+        self.update(p.done, p.total, name=name)
+
+    _started = False
 
 
 @examples(
@@ -127,7 +103,7 @@ def batch(
         units_per_task=units_per_task or defaults.units_per_task, max_chars=max_chars,
         deid_mode=deid_mode, retry_failures=retry_failures, dashboard=dashboard,
         patient_id=patient_id, encoding=encoding)
-    with _Bar(no_progress or quiet) as bar:
+    with _RunBars(no_progress=no_progress or quiet) as bar:
         try:
             report = run_batch(options, settings, progress=bar)
         except ClinicalAgentError as e:

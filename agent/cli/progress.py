@@ -143,10 +143,12 @@ class Bars:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, steps)
 
-    def update(self, done: int, total: int | None = None) -> None:
-        """Set the current stage's count (and total)."""
+    def update(self, done: int, total: int | None = None, *,
+               name: str | None = None) -> None:
+        """Set the current stage's count (and total, and its name: "notes, 2 failed")."""
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, total=total)
+            self._progress.update(self._task, completed=done, total=total,
+                                  **({"description": name} if name is not None else {}))
 
     def _finish_task(self) -> None:
         if self._progress is None or self._task is None:
