@@ -82,6 +82,9 @@ class TargetRuleEntry(BaseModel):
     category: Literal["PROBLEM", "MEDICATION", "TEST", "PROCEDURE", "ALLERGY", "ANATOMY"]
     pattern: str | TokenPattern | None = None
     canonical: str | None = None
+    # A pattern matching several short forms names each one's concept ("K" -> potassium):
+    # keys are the matched text lower-cased without spaces or dots ("T. bili" -> "tbili").
+    canonicals: dict[str, str] | None = None
     # Abbreviations such as "MS", "PE" or "CAD" are words in lower case; match them exactly.
     case_sensitive: bool = False
     comment: str | None = None

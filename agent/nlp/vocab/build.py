@@ -59,6 +59,9 @@ PROCEDURE_HEADS = frozenset({
 })
 
 
+_SURFACE_KEY = re.compile(r"[\s.]")
+
+
 @dataclass
 class RegexTarget:
     """A curated pattern rule; the named group ``target`` (or the whole match) is the span."""
@@ -66,6 +69,14 @@ class RegexTarget:
     regex: re.Pattern[str]
     label: str
     canonical: str | None
+    canonicals: dict[str, str] = field(default_factory=dict)
+
+    def canonical_of(self, surface: str) -> str:
+        """The concept a match names: the rule's canonical, the one its surface maps to
+        ("K" -> "potassium"), else the surface itself."""
+        if self.canonical:
+            return self.canonical
+        return self.canonicals.get(_SURFACE_KEY.sub("", surface).lower(), surface)
 
 
 @dataclass
@@ -85,7 +96,8 @@ class Vocabularies:
                 start, end = m.span(group)
                 if end > start:
                     hits.append(LexiconHit(start, end, rule.label,
-                                           rule.canonical or m.group(group), "targets:pattern"))
+                                           rule.canonical_of(m.group(group)),
+                                           "targets:pattern"))
         return longest_non_overlapping(hits) if self.patterns else hits
 
 
@@ -285,7 +297,8 @@ def _targets(
                                 "use a regex string", index=i)
         if isinstance(e.pattern, str):
             flags = 0 if e.case_sensitive else re.IGNORECASE
-            patterns.append(RegexTarget(re.compile(e.pattern, flags), e.category, e.canonical))
+            patterns.append(RegexTarget(re.compile(e.pattern, flags), e.category, e.canonical,
+                                        dict(e.canonicals or {})))
             continue
         table = exact if e.case_sensitive else lower
         name = f"targets:{e.category}"

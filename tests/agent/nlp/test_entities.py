@@ -193,6 +193,18 @@ def test_when_test_short_form_or_imaging_then_test_span_and_value(extractor, tex
     assert (got.text if got else None) == value
 
 
+@pytest.mark.parametrize("text, span, canonical", [
+    ("Labs: K 5.9, Na 128.", "K", "potassium"),
+    ("Labs: K 5.9, Na 128.", "Na", "sodium"),
+    ("T. bili 2.4 today.", "T. bili", "total bilirubin"),
+    ("pH 7.31 on the gas.", "pH", "pH"),  # no mapping: the surface is the concept
+])
+def test_a_lab_short_form_names_its_concept(extractor, text, span, canonical):
+    """"K 3.4" and "potassium 3.4" are one test for the labs table, chat and verifier."""
+    tests = {e.text: e for e in extractor.extract(text) if e.type == "TEST"}
+    assert tests[span].normalized["canonical"] == canonical
+
+
 def test_when_letter_is_not_followed_by_value_then_not_a_test(extractor):
     ents = extractor.extract("Vitamin K given. Na restriction.")
     assert not [e for e in ents if e.type == "TEST"]

@@ -25,7 +25,7 @@ def test_demo_p001_creatinine_trend_and_citations(demo_record):
         cited = texts[v.note_id][v.citation.start:v.citation.end]
         assert cited.startswith("Cr") and cited.endswith(v.text)
     assert tests["BNP"].unit == "pg/mL" and tests["BNP"].values[0].value == 1840.0
-    assert tests["K"].trend == "down"
+    assert tests["potassium"].trend == "down"  # written "K 4.1", "K 3.4"
     # A date is not a result ("TTE 08/2025") and a range is not one value ("LVEF 25-30%").
     assert "TTE" not in tests and "LVEF" not in tests
 
