@@ -1,9 +1,12 @@
 """Throughput and memory of ``clinagent extract`` on the demo corpus repeated to >= N notes.
 
     python benchmarks/extract_throughput.py [--notes 1000] [--workers 1 2]
+        [--baseline-src PATH]
 
 Runs the same code path as the CLI (``agent.extract.batch.extract_notes``) and prints a table:
 extractor load time, notes/s, characters/s, entities/s and peak RSS per configuration.
+With ``--baseline-src`` (a ``git worktree`` of an earlier commit) each configuration also
+runs on that source tree, in the same run, so the two versions meet the same machine load.
 Not a test: numbers depend on the machine; the target is >= 50 notes/s on 2 cores.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,7 +22,7 @@ import time
 from pathlib import Path
 
 
-def _one(notes_path: Path, workers: int) -> dict:
+def _one(notes_path: Path, workers: int, src: Path | None = None) -> dict:
     """Run in a fresh interpreter so peak RSS and load time are this configuration's own."""
     code = f"""
 import json, resource, time
@@ -40,8 +44,9 @@ kids_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps(dict(notes=n, entities=ents, load=load, elapsed=el, self_mb=self_mb,
                       worker_mb=kids_mb)))
 """
+    env = {**os.environ, "PYTHONPATH": str(src)} if src is not None else None
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env, cwd=src)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -49,7 +54,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="source tree of the version to compare with (a git worktree)")
     args = parser.parse_args()
+    if args.baseline_src is not None and not (args.baseline_src / "agent").is_dir():
+        parser.error(f"--baseline-src {args.baseline_src}: no source tree there (no agent/ "
+                     "folder); make one with: git worktree add PATH <commit>")
+    versions: list[tuple[str, Path | None]] = [("this checkout",
+                                                Path(__file__).resolve().parents[1])]
+    if args.baseline_src is not None:
+        versions = [("baseline", args.baseline_src.resolve()), *versions]
 
     from evals.synthetic import load_notes
 
@@ -66,20 +80,21 @@ def main() -> None:
                 fh.write(json.dumps(rec) + "\n")
         rows = []
         for w in args.workers:
-            t = time.perf_counter()
-            r = _one(path, w)
-            r["wall"] = time.perf_counter() - t
-            rows.append((w, r))
+            for label, src in versions:
+                t = time.perf_counter()
+                r = _one(path, w, src)
+                r["wall"] = time.perf_counter() - t
+                rows.append((label, w, r))
 
     total = max(args.notes, len(base))
     print(f"extract throughput: {total} notes (demo corpus repeated), "
           f"avg {chars / total:.0f} chars/note")
-    header = ("workers", "load s", "extract s", "notes/s", "chars/s", "entities/s",
+    header = ("version", "workers", "load s", "extract s", "notes/s", "chars/s", "entities/s",
               "peak RSS MB (main / per worker)")
-    print("  ".join(f"{h:>10}" for h in header[:-1]) + "  " + header[-1])
-    for w, r in rows:
+    print(f"{header[0]:<14}" + "  ".join(f"{h:>10}" for h in header[1:-1]) + "  " + header[-1])
+    for label, w, r in rows:
         rss = f"{r['self_mb']:.0f}" + (f" / {r['worker_mb']:.0f}" if w > 1 else "")
-        print("  ".join(f"{v:>10}" for v in (
+        print(f"{label:<14}" + "  ".join(f"{v:>10}" for v in (
             w, f"{r['load']:.1f}", f"{r['elapsed']:.1f}", f"{r['notes'] / r['elapsed']:.1f}",
             f"{chars / r['elapsed']:,.0f}", f"{r['entities'] / r['elapsed']:,.0f}")) + "  " + rss)
 

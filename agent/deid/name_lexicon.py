@@ -23,16 +23,14 @@ Patterns, each with a lower score than evidence-based names:
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.resources import files
 from typing import Protocol
 
 from presidio_analyzer import RecognizerResult
 
 from agent.deid.lexicons import name_dictionaries
+from agent.deid.philter_sets import philter_sets
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
@@ -90,21 +88,9 @@ class NameLexicon:
         return listed and low not in self.common and folded not in self.common
 
 
-@lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
-def _philter_sets() -> dict:
-    return tomllib.loads(files("philter_lite").joinpath("filters/set.toml").read_text(
-        encoding="utf-8"))
-
-
-def common_english_words() -> frozenset[str]:
-    """philter-lite's list of common English words (lower case), without the name lists."""
-    return frozenset(w.lower() for w in _philter_sets()["nonames"] if w)
-
-
 def load_name_lexicon() -> NameLexicon:
     """philter-lite's name and non-name lists plus the US Census names (loaded once)."""
-    raw = _philter_sets()
+    raw = philter_sets()
     census_first, census_last = name_dictionaries()
     # philter's non-name list leaves out words that are also names somewhere ("love",
     # "mystery"), so a first name alone must come from the curated Census list; the larger

@@ -60,7 +60,7 @@ def load_pack(path: str | Path | None = None) -> tuple[RecognizerPack, str]:
 
 def build_analyzer(recognizers: list):
     """A Presidio ``AnalyzerEngine`` over ``recognizers`` with spaCy ``en_core_web_sm`` for
-    PERSON/GPE/LOC (tagger, parser and lemmatizer disabled)."""
+    PERSON/GPE/LOC (tok2vec, tagger, parser and lemmatizer disabled)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
@@ -74,7 +74,10 @@ def build_analyzer(recognizers: list):
                             ner_model_configuration=ner_config)
     engine.load()
     # Only tokens and NER are used: tagger, parser and lemmatizer would cost time for nothing.
-    for pipe in ("tagger", "parser", "attribute_ruler", "lemmatizer"):
+    # The shared tok2vec feeds only the tagger and parser (its listeners); the NER has its own
+    # embedded tok2vec, so with those two off it computed a tensor nobody read (~20% of
+    # detection time) and disabling it leaves every entity and score the same.
+    for pipe in ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"):
         engine.nlp["en"].disable_pipe(pipe)
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])

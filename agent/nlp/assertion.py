@@ -205,9 +205,10 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
     end = modifier.modifier_span[1]
     # "Not done:", and a cue heading a label a word or two later ("Return precautions:
     # fever; diarrhea; cough", "Call for: ...").
-    is_label = doc[end - 1].text == ":" or any(
-        t.text == ":" for t in doc[end:min(end + _LABEL_REACH, len(doc))]
-        if not any(t.i >= e.start and t.i < e.end for e in doc.ents))
+    # The entities' token ranges, read once: ``doc.ents`` builds a Span per entity on every
+    # access, and reading it per token was ~10% of extraction time (same test, same order).
+    is_label = doc[end - 1].text == ":" or _colon_outside_entities(
+        doc, end, min(end + _LABEL_REACH, len(doc)))
     for other in cues:
         start, end = other.modifier_span
         if is_label and doc[start:end].text == ";":
@@ -218,6 +219,16 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
                 other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
             return True
     return False
+
+
+def _colon_outside_entities(doc: Doc, lo: int, hi: int) -> bool:
+    """Whether a token in ``[lo, hi)`` outside every entity is a colon."""
+    tokens = doc[lo:hi]
+    if not any(t.text == ":" for t in tokens):
+        return False  # no colon at all: the entities need not be read
+    ents = [(e.start, e.end) for e in doc.ents]
+    return any(t.text == ":" for t in tokens
+               if not any(t.i >= start and t.i < end for start, end in ents))
 
 
 _CONDITIONS = frozenset({"if", "when", "unless", "should"})

@@ -6,10 +6,15 @@ extractor sets ``doc.ents`` between the sentence splitter and the context compon
 
 from __future__ import annotations
 
+import bisect
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from spacy.language import Language
@@ -51,7 +56,7 @@ class ClinicalPipeline:
 
     def annotate(self, doc):
         """Run ConText on a prepared doc whose ``ents`` are set."""
-        return self.context(doc)
+        return _apply_context(self.context, doc)
 
 
 def _alternation(literals: set[str], *, upper: bool = False) -> str:
@@ -136,6 +141,178 @@ def _speed_up_sectionizer(sectionizer) -> None:
     inner.__class__ = type("SingleTextRegexMatcher", (_SingleTextRegexMatcher, RegexMatcher), {})
 
 
+# Token-pattern operators under which a pattern token must match at least one doc token.
+_REQUIRED_OPS = (None, "+", "1")
+# Process-local cache of compiled sub-matchers, keyed by the indices of the active patterns
+# (rule numbers only, never note text); bounded so memory stays flat.
+_SUBSET_CACHE_SIZE = 512
+
+
+def _required_words(pattern: list[dict]) -> list[tuple[str, frozenset[str]]]:
+    """For each token spec that must match some token, the words it accepts.
+
+    Returns (attribute, words) pairs where attribute is ``lower`` (the token's ``lower_``) or
+    ``orth`` (its text); a spec with only other constraints (regexes, shapes) gives none.
+    """
+    required = []
+    for spec in pattern:
+        if spec.get("OP") not in _REQUIRED_OPS:
+            continue
+        for key, attr in (("LOWER", "lower"), ("ORTH", "orth"), ("TEXT", "orth")):
+            value = spec.get(key)
+            if isinstance(value, str):
+                required.append((attr, frozenset((value,))))
+            elif (isinstance(value, dict) and set(value) == {"IN"}
+                  and all(isinstance(v, str) for v in value["IN"])):
+                required.append((attr, frozenset(value["IN"])))
+    return required
+
+
+class _WordFilteredMatcher:
+    """spaCy's token ``Matcher`` for ConText that runs only the patterns a doc can match.
+
+    The Matcher starts every pattern at every token, so its time is patterns x tokens, and
+    ConText's ~200 patterns were ~40% of extraction time. A pattern whose required word
+    (``{"LOWER": "ruled"}``, ``{"LOWER": {"IN": [...]}}``) occurs nowhere in the doc cannot
+    match; the others run in a Matcher holding just them, in the order they were added. The
+    Matcher advances each pattern's states independently and keeps their order, so a
+    subset's matches are exactly the full matcher's matches of those patterns, in the same
+    order: the output is identical (tests/agent/nlp/test_pipeline_speed.py checks it).
+    """
+
+    def __init__(self, vocab) -> None:
+        from spacy.matcher import Matcher
+
+        self.vocab = vocab
+        # Holds every pattern once, validated as medspaCy's own Matcher would (a bad pattern
+        # fails at add time); the per-doc sub-matchers then skip the validation.
+        self._all = Matcher(vocab)
+        self._specs: list[tuple[str, list[dict], object, list]] = []
+        self._subsets: OrderedDict[tuple[int, ...], object] = OrderedDict()
+        self._lock = threading.Lock()  # the API may share one extractor between threads
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def add(self, key: str, patterns: list[list[dict]], on_match=None) -> None:
+        """Same as ``Matcher.add``, one spec per pattern (kept in order)."""
+        self._all.add(key, patterns, on_match=on_match)
+        for pattern in patterns:
+            self._specs.append((key, pattern, on_match, _required_words(pattern)))
+        self._subsets.clear()
+
+    def _active(self, doc) -> tuple[int, ...]:
+        words = {"lower": {t.lower_ for t in doc}, "orth": {t.orth_ for t in doc}}
+        return tuple(i for i, (_, _, _, required) in enumerate(self._specs)
+                     if all(not accepted.isdisjoint(words[attr]) for attr, accepted in required))
+
+    def _matcher(self, active: tuple[int, ...]):
+        from spacy.matcher import Matcher
+
+        with self._lock:
+            matcher = self._subsets.get(active)
+            if matcher is not None:
+                self._subsets.move_to_end(active)
+                return matcher
+        matcher = Matcher(self.vocab, validate=False)
+        for i in active:
+            key, pattern, on_match, _ = self._specs[i]
+            matcher.add(key, [pattern], on_match=on_match)
+        with self._lock:
+            self._subsets[active] = matcher
+            if len(self._subsets) > _SUBSET_CACHE_SIZE:
+                self._subsets.popitem(last=False)
+        return matcher
+
+    def __call__(self, doc):
+        active = self._active(doc)
+        if not active:
+            return []
+        return self._matcher(active)(doc)
+
+
+def _filter_context_matcher(context) -> None:
+    """Put a :class:`_WordFilteredMatcher` in place of ConText's token Matcher (before any
+    rule is added, so it receives every pattern in order)."""
+    from spacy.matcher import Matcher
+
+    # Private attributes of medspacy==1.3.1 (pinned), as in _speed_up_sectionizer.
+    outer = context._ConText__matcher
+    if context.input_span_type != "ents":
+        raise TypeError("ConText must take its targets from doc.ents (_apply_context)")
+    if not isinstance(outer._MedspacyMatcher__matcher, Matcher) or len(
+            outer._MedspacyMatcher__matcher):
+        raise TypeError("unexpected medspaCy internals: empty ConText token Matcher not found")
+    outer._MedspacyMatcher__matcher = _WordFilteredMatcher(outer._MedspacyMatcher__matcher.vocab)
+
+
+def _apply_context(context, doc):
+    """medspaCy 1.3.1's ``ConText.__call__`` (targets: ``doc.ents``), step for step, with
+    the graph's target/modifier pairing done by :func:`_sorted_targets_graph`."""
+    from medspacy.context import ConTextModifier
+
+    # Private attribute of medspacy==1.3.1 (pinned), as in _filter_context_matcher.
+    matcher = context._ConText__matcher
+    graph = _sorted_targets_graph()(prune_on_modifier_overlap=context.prune_on_target_overlap)
+    graph.targets = doc.ents
+    graph.modifiers = []
+    for match_id, start, end in matcher(doc):
+        rule = matcher.rule_map[context.nlp.vocab[match_id].text]
+        graph.modifiers.append(ConTextModifier(rule, start, end, doc,
+                                               max_scope=context.max_scope))
+    graph.update_scopes()
+    graph.apply_modifiers()
+    for target, modifier in graph.edges:
+        target._.modifiers += (modifier,)
+    if context.context_attributes_mapping:
+        context.set_context_attributes(graph.edges)
+    doc._.context_graph = graph
+    return doc
+
+
+@lru_cache(maxsize=1)
+def _sorted_targets_graph() -> type:
+    """A medspaCy ``ConTextGraph`` subclass (made once, as medspaCy loads lazily) whose
+    ``apply_modifiers`` tests each modifier only against the targets its scope can reach.
+
+    medspaCy tests every target against every modifier (~6% of extraction time). A
+    modifier modifies a target only when ``tuple_overlaps(scope, target)``: the target
+    starts in ``[scope start, scope end)`` or ends in ``(scope start, scope end]``. The
+    targets (``doc.ents``) are sorted and disjoint, so those are two index ranges found by
+    bisection; every other target fails that test, so skipping it changes nothing. The
+    candidates go through the same ``modifies``/``modify`` calls in target order, so each
+    modifier's target list, and the edges, are the ones medspaCy builds. Anything unusual
+    (pruning on, unsorted targets, ``on_modifies`` callbacks) takes medspaCy's own loop.
+    """
+    from medspacy.context import ConTextGraph
+
+    class SortedTargetsGraph(ConTextGraph):
+        def apply_modifiers(self) -> None:
+            targets = list(self.targets)
+            starts = [t.start for t in targets]
+            ends = [t.end for t in targets]
+            if (self.prune_on_modifier_overlap or starts != sorted(starts)
+                    or ends != sorted(ends)
+                    or any(m.rule.on_modifies is not None for m in self.modifiers)):
+                super().apply_modifiers()
+                return
+            for modifier in self.modifiers:
+                lo, hi = modifier.scope_span
+                reach = set(range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)))
+                reach.update(range(bisect.bisect_right(ends, lo), bisect.bisect_right(ends, hi)))
+                for i in sorted(reach):
+                    if modifier.modifies(targets[i]):
+                        modifier.modify(targets[i])
+            edges = []
+            for modifier in self.modifiers:
+                modifier.reduce_targets()
+                for target in modifier._targets:
+                    edges.append((target, modifier))
+            self.edges = edges
+
+    return SortedTargetsGraph
+
+
 def _context_rules(entries: list[ContextRuleEntry]):
     from medspacy.context import ConTextRule
 
@@ -150,6 +327,30 @@ def _context_rules(entries: list[ContextRuleEntry]):
         )
         for e in entries
     ]
+
+
+_PLUGIN_FACTORIES_LOCK = threading.Lock()
+
+
+@contextmanager
+def _without_plugin_factories() -> Iterator[None]:
+    """Create a blank ``Language`` without importing every installed spaCy plugin.
+
+    ``Language.__init__`` loads all ``spacy_factories`` entry points; one of them is
+    Presidio's Hugging Face pipe, which imports transformers and torch (~4 s of the
+    extractor's start-up). This pipeline uses only medspaCy's components (registered by
+    ``import medspacy``) and spaCy's own, so skipping the plugins changes nothing in it; a
+    later ``Language`` (the de-identifier's model) loads them as usual.
+    """
+    from spacy import util
+
+    registry = util.registry._entry_point_factories
+    with _PLUGIN_FACTORIES_LOCK:
+        registry.get_all = dict  # shadows the method on this instance: no entry points
+        try:
+            yield
+        finally:
+            del registry.get_all
 
 
 def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
@@ -175,7 +376,8 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
 
     # spaCy's English tokenizer (what medspacy.load gives by default); sentences come from
     # agent.nlp.layout.py, sections and ConText from medspaCy components.
-    nlp = spacy.blank("en")
+    with _without_plugin_factories():
+        nlp = spacy.blank("en")
     # Notes can be large; the extractor splits very long notes itself, so this limit only
     # needs to cover one segment.
     nlp.max_length = 2_000_000
@@ -186,6 +388,7 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
     sectionizer.add(_section_rules(sec_entries))
     _speed_up_sectionizer(sectionizer)
     context = nlp.add_pipe("medspacy_context", config={"rules": None})
+    _filter_context_matcher(context)
     context.add(_context_rules(ctx_entries))
     return ClinicalPipeline(
         nlp=nlp, sectionizer=sectionizer, context=context,

@@ -369,8 +369,10 @@ def build_vocabularies(
 
 
 def _english_words() -> frozenset[str]:
-    # philter-lite's list of common English words (the de-identifier's too).
-    from agent.deid.name_lexicon import common_english_words
+    # philter-lite's list of common English words (the de-identifier's too): a 5 MB word
+    # file, read with the vocabularies only (agent.deid.philter_sets, not name_lexicon,
+    # which would import Presidio).
+    from agent.deid.philter_sets import common_english_words
 
     return common_english_words()
 

@@ -66,6 +66,7 @@ class _Resources:
     index: TermIndex
     abbreviations: dict[str, tuple[str, ...]]
     rules: tuple[tuple[str, str], ...]   # (normalised variant, canonical or "" for DROP)
+    core_weights: tuple[float, ...] = ()  # index.terms[i].core_weight, read once
 
 
 def _load_abbreviations() -> dict[str, tuple[str, ...]]:
@@ -92,7 +93,9 @@ def _resources() -> _Resources:
         (normalize_phrase(r.variant), r.canonical)
         for r in load_rules(SYNONYMS_FILE, "icd10cm_synonyms", SynonymRule)
     )
-    res = _Resources(build_index(), _load_abbreviations(), rules)
+    index = build_index()
+    res = _Resources(index, _load_abbreviations(), rules,
+                     tuple(t.core_weight for t in index.terms))
     disease_vocab.mesh_synonyms()
     logger.info("ProblemCoder resources ready in %.2f s", time.perf_counter() - t0)
     return res
@@ -137,7 +140,7 @@ class ProblemCoder:
         assert res is not None
         best: dict[int, float] = {}
         for text, weight in self._variants(mention, res):
-            for code_i, score in _search(res.index, tokens(text)):
+            for code_i, score in _search_cached(tuple(tokens(text))):
                 s = score * weight
                 if s > best.get(code_i, 0.0):
                     best[code_i] = s
@@ -192,8 +195,28 @@ def _abbreviation_variants(mention: str, res: _Resources) -> list[tuple[str, flo
     return out
 
 
-def _search(index: TermIndex, query: list[str]) -> list[tuple[int, float]]:
-    """Score terms against a stem bag; return (code index, score) per matching term."""
+# Stem bags scored recently. A mention's variants (heads, canonical names, expansions) recur
+# across mentions ("heart failure" heads many), and a search is a few milliseconds; the
+# result depends only on the query and the process-wide index, so a hit is the same list.
+# Bounded (a result holds at most MAX_CANDIDATES pairs, so at most ~40 MB); process memory
+# only.
+_SEARCH_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=_SEARCH_CACHE_SIZE)
+def _search_cached(query: tuple[str, ...]) -> tuple[tuple[int, float], ...]:
+    """:func:`_search` over the process-wide index, memoised per stem bag."""
+    res = _resources()
+    return tuple(_search(res.index, list(query), res.core_weights))
+
+
+def _search(index: TermIndex, query: list[str],
+            core_weights: tuple[float, ...] | None = None) -> list[tuple[int, float]]:
+    """Score terms against a stem bag; return (code index, score) per matching term.
+
+    ``core_weights`` (``terms[i].core_weight`` for every i, precomputed) only makes the
+    candidate cut faster; the values, hence the result, are the same.
+    """
     q = list(dict.fromkeys(query))
     if not q:
         return []
@@ -216,8 +239,9 @@ def _search(index: TermIndex, query: list[str]) -> list[tuple[int, float]]:
     terms = index.terms
     if len(acc) > MAX_CANDIDATES:
         # Among equally matched terms the shortest are the likeliest defaults.
+        weight_of = core_weights or [t.core_weight for t in terms]
         keep = heapq.nsmallest(MAX_CANDIDATES, acc.items(),
-                               key=lambda kv: (-kv[1], terms[kv[0]].core_weight))
+                               key=lambda kv: (-kv[1], weight_of[kv[0]]))
         acc = dict(keep)
     out: list[tuple[int, float]] = []
     for t_id in acc:

@@ -1,0 +1,57 @@
+"""The extractor's speed-ups give exactly medspaCy's own results on the demo notes."""
+
+from __future__ import annotations
+
+import pytest
+from spacy.util import filter_spans
+
+from evals.synthetic import load_notes
+
+
+@pytest.fixture(scope="module")
+def demo_docs(extractor):
+    """Prepared docs of the demo notes with the extractor's entities as ``doc.ents``."""
+    docs = []
+    for note in load_notes()[:12]:
+        text = note.text[:5000]
+        doc = extractor.pipeline.prepare(text)
+        spans = [doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")
+                 for h in extractor.vocabularies.find(text)]
+        doc.ents = filter_spans([s for s in spans if s is not None])
+        docs.append(doc)
+    return docs
+
+
+def _context_matcher(pipeline):
+    return pipeline.context._ConText__matcher._MedspacyMatcher__matcher
+
+
+def test_filtered_context_matcher_finds_what_the_full_matcher_finds(clinical_pipeline,
+                                                                    demo_docs):
+    matcher = _context_matcher(clinical_pipeline)
+    assert type(matcher).__name__ == "_WordFilteredMatcher"
+    for doc in demo_docs:
+        found = matcher(doc)
+        assert found, "the demo notes hold ConText cues"
+        # Same matches in the same order as one Matcher holding every pattern.
+        assert found == matcher._all(doc)
+        assert len(matcher._active(doc)) < len(matcher)
+
+
+def test_filtered_context_matcher_skips_patterns_whose_words_are_absent(clinical_pipeline):
+    matcher = _context_matcher(clinical_pipeline)
+    doc = clinical_pipeline.nlp.make_doc("Denies chest pain.")
+    assert len(matcher._active(doc)) < len(matcher) // 4
+
+
+def _edges(doc):
+    return [((t.start, t.end), m.modifier_span, m.category) for t, m in
+            doc._.context_graph.edges]
+
+
+def test_context_graph_pairs_targets_and_cues_as_medspacy_does(clinical_pipeline, demo_docs):
+    for doc in demo_docs:
+        ours = _edges(clinical_pipeline.annotate(doc.copy()))
+        theirs = _edges(clinical_pipeline.context(doc.copy()))
+        assert ours == theirs
+    assert any(_edges(clinical_pipeline.context(d.copy())) for d in demo_docs)
