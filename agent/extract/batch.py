@@ -16,7 +16,6 @@ from typing import TextIO
 from pydantic import BaseModel
 
 from agent.config import Settings
-from agent.deid.batch import PatientDeidentifier
 from agent.errors import InputError
 from agent.extract.llm import LLMExtractor
 from agent.llm.factory import make_backend
@@ -274,6 +273,9 @@ def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None =
         ConfigError: surrogate mode without a secret.
         InputError: the input path does not exist or holds nothing at all.
     """
+    # Deferred: Presidio (and through it transformers/torch, ~4 s), only when de-identifying.
+    from agent.deid.batch import PatientDeidentifier
+
     deid = PatientDeidentifier.from_settings(settings.deid, mode=mode)
     items = list(iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
                             max_chars=settings.max_note_chars))
