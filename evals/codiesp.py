@@ -97,7 +97,9 @@ def load(data_dir: str | Path, limit: int | None = None) -> list[CodiespDoc]:
     return docs
 
 
-def _comparable(code: str, display: str) -> str:
+def gold_form(code: str, display: str) -> str:
+    """The code as CodiEsp writes gold: upper case, without a 7th-character encounter
+    extension when the code's title names the encounter."""
     code = code.upper()
     if _ENCOUNTER_TITLE.search(display) and len(code.replace(".", "")) == 7:
         return code[:-1]
@@ -106,7 +108,7 @@ def _comparable(code: str, display: str) -> str:
 
 def _ranked_lists(entities: Sequence[Entity], entity_type: str, system: str) -> list[list[str]]:
     return [
-        [_comparable(c.code, c.display) for c in e.codes if c.system == system]
+        [gold_form(c.code, c.display) for c in e.codes if c.system == system]
         for e in entities if e.type == entity_type
     ]
 

@@ -1,7 +1,7 @@
 """``clinagent`` command line: the Typer app and its commands, nothing else.
 
 Each command lives in its own module of this package (``extract``, ``deid``, ``handoff``,
-``verify``, ``fhir``, ``batch``, ``retrieval``, ``serve``, ``eval``, ``retention``,
+``verify``, ``fhir``, ``batch``, ``code``, ``retrieval``, ``serve``, ``eval``, ``retention``,
 ``info``); what they share is in ``agent.cli.common``, progress bars in
 ``agent.cli.progress`` and the help text conventions in ``agent.cli.helptext``.
 """
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from agent.cli.batch import batch
+from agent.cli.code import code, retrain
 from agent.cli.deid import deid
 from agent.cli.eval import eval_app
 from agent.cli.extract import extract
@@ -46,6 +47,7 @@ app.command("index")(index)
 app.command("search")(search)
 app.command("fhir")(fhir)
 app.command("batch")(batch)
+app.command("code")(code)
 app.command("serve")(serve)
 app.command("info")(info)
 app.add_typer(eval_app, name="eval")
@@ -53,6 +55,11 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 db_app.command("purge")(db_purge)
 app.add_typer(patients_app, name="patients")
+coding_app = typer.Typer(no_args_is_help=True, help="The coding co-pilot's re-ranker.\n\n"
+                         "Retrain it from coders' decisions; clinagent code --ranker uses "
+                         "the file it writes.")
+coding_app.command("retrain")(retrain)
+app.add_typer(coding_app, name="coding")
 polish(app)
 
 

@@ -196,3 +196,34 @@ def eval_frozen(
             run_frozen(out, settings=load_settings(), dev=dev)
     except ClinicalAgentError as e:
         fail(e)
+
+
+@eval_app.command("coding")
+@examples("clinagent eval coding ../shared/data/codiesp/train",
+          "clinagent eval coding DATA/codiesp/train --limit 100")
+def eval_coding(
+    data_dir: Annotated[Path, typer.Argument(help="A CodiEsp split folder (text_files_en/, "
+                                             "trainD.tsv, trainP.tsv)")],
+    limit: Annotated[int | None, typer.Option(help="Only the first N documents")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder (coding.json, "
+                                      "coding.html)")] = Path("evals/reports"),
+    no_progress: NoProgress = False,
+) -> None:
+    """Score the coding co-pilot on CodiEsp, before and after simulated coder feedback.
+
+    Recall@1/5/10, MAP and precision of the top k for ICD-10-CM and ICD-10-PCS; the gold
+    of one part of the documents is fed back as coder decisions and the ranker is measured
+    on the other part (the learning curve in the HTML report).
+    """
+    # evals.coding loads the extractor and simple_icd_10_cm at import time.
+    from evals.coding import run as run_coding
+    from evals.coding import write_reports
+
+    try:
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval coding")
+            report = run_coding(data_dir, limit)
+        json_path, html_path = write_reports(report, out)
+    except ClinicalAgentError as e:
+        fail(e)
+    typer.echo(f"-> {json_path}, {html_path}", err=True)
