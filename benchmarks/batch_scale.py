@@ -17,12 +17,14 @@ keep their demo size.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import time
 from pathlib import Path
 
 from agent.batch.run import BatchOptions, run_batch
+from agent.batch.sinks import read_results
 from agent.config import Settings
 
 NOTES = Path("evals/data/synthetic/notes.jsonl")
@@ -44,6 +46,17 @@ def make_corpus(path: Path, n: int) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in out), encoding="utf-8")
 
 
+def fingerprint(out: Path) -> str:
+    """sha256 over every note's results (de-identified text, PHI spans, entities), by note
+    id: two runs with the same fingerprint wrote the same results."""
+    digest = hashlib.sha256()
+    for row in sorted(read_results(out), key=lambda r: r["note_id"]):
+        entities = (row.get("extraction") or {}).get("entities", [])
+        digest.update(json.dumps([row["note_id"], row.get("deid_text"), row.get("phi"),
+                                  entities], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
 def run(corpus: Path, root: Path, engine: str, workers: int, stages: list[str]) -> dict:
     out = root / f"{engine}-{workers}"
     t0 = time.perf_counter()
@@ -54,7 +67,8 @@ def run(corpus: Path, root: Path, engine: str, workers: int, stages: list[str]) 
     seconds = report.manifest["timings"]["stage_seconds"]
     busy = sum(seconds.values())
     return {"engine": engine, "workers": workers, "notes": report.results, "wall": wall,
-            "rate": report.results / wall, "per_worker": report.results / busy if busy else 0}
+            "rate": report.results / wall, "per_worker": report.results / busy if busy else 0,
+            "fingerprint": fingerprint(out)}
 
 
 def main() -> None:
@@ -87,6 +101,9 @@ def main() -> None:
               f"{r['rate']:.2f} | {r['per_worker']:.2f} |")
     local = {r["workers"]: r for r in results if r["engine"] == "local"}
     on_ray = {r["workers"]: r for r in results if r["engine"] == "ray"}
+    same = len({r["fingerprint"] for r in results}) == 1
+    print(f"\nSame results in every run (note ids, de-identified text, PHI spans, entities): "
+          f"{'yes' if same else 'NO'} ({results[0]['fingerprint'][:12]})")
     print("\n| workers | Ray overhead (wall s over local) |")
     print("|---:|---:|")
     for w in args.workers:
