@@ -25,6 +25,7 @@ from agent.api.metrics import Metrics, MetricsMiddleware
 from agent.api.openapi import install_openapi
 from agent.api.routes import (
     chat,
+    coding,
     deid,
     extract,
     fhir,
@@ -109,7 +110,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     if settings.api.has_docs:
         app.include_router(docs.router)
     for module in (health, notes, extract, deid, verify, handoff, jobs, chat, openai_chat,
-                   fhir, patients, workspace, medrec, handoffs):
+                   fhir, patients, workspace, medrec, handoffs, coding):
         app.include_router(module.router)
     install_openapi(app)
     # Middleware, innermost first: the body limit, the authentication gate (before any body

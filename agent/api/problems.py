@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from agent import errors as E
 
@@ -114,6 +115,10 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
                    errors=errors)
 
 
+_HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH",
+                           "TRACE"})
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
         # FastAPI's answer to a body that is not even text (bad UTF-8): the same 422 as
@@ -124,8 +129,25 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
                                 "type": "json_invalid"}])
     titles = {404: "Not found", 405: "Method not allowed"}
     title = titles.get(exc.status_code, "HTTP error")
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}),
+                   "Allow": _allowed(request, (headers or {}).get("Allow", ""))}
     return problem(exc.status_code, title, _HTTP_DETAILS.get(exc.status_code, str(exc.detail)),
-                   instance=instance_of(request), headers=getattr(exc, "headers", None))
+                   instance=instance_of(request), headers=headers)
+
+
+def _allowed(request: Request, fallback: str) -> str:
+    """Every method the API documents for this path: Starlette's 405 names only the first
+    route that matches the path (GET and POST of one path are two routes). Read from the
+    OpenAPI document (public, and what clients see); ``fallback`` when it has no such path."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {m.upper() for m in item if m.upper() in _HTTP_METHODS}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) if methods else fallback
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -119,6 +119,9 @@ class NoteCodes(BaseModel):
     provenance: CodingProvenance
 
 
+CODE_SHAPE = r"^[A-Za-z0-9]{3}(\.?[A-Za-z0-9]{1,4})?$"
+
+
 class CoderDecision(BaseModel):
     """A coder's decision on one suggestion (or a code the coder added).
 
@@ -133,9 +136,11 @@ class CoderDecision(BaseModel):
     concept: str = ""
     section: str | None = None
     system: CodingSystem = "ICD-10-CM"
-    code: str
+    # The shape of both systems' codes (CM "E11.22", PCS "0DTJ4ZZ"); whether the code exists
+    # is checked against the code tables by the service (a 422 naming the field).
+    code: str = Field(pattern=CODE_SHAPE, max_length=8)
     decision: DecisionKind
-    replacement: str | None = None
+    replacement: str | None = Field(default=None, pattern=CODE_SHAPE, max_length=8)
     score: float | None = Field(default=None, ge=0.0, le=1.0)
     ranker_version: str | None = None
 

@@ -79,6 +79,35 @@ class AcknowledgementRow(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class CodingDecisionRow(Base):
+    """A coder's decision on one suggested ICD-10 code of a note (accept, reject, replace
+    with ``replacement``, or ``add`` a missed code): who (API key id), when, the score the
+    suggestion was shown with and the ranker and package versions that made it.
+
+    Never note text: ``concept`` is the vocabulary's canonical name of the mention (what
+    the re-ranker learns from). Each decision is its own row, so two coders deciding on
+    one note at once both keep theirs. Erased with the note (cascade) and the patient.
+    """
+
+    __tablename__ = "coding_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    note_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("notes.note_id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    concept: Mapped[str] = mapped_column(String(300), default="")
+    section: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    system: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(20))
+    replacement: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    suggestion_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ranker_version: Mapped[str] = mapped_column(String(80))
+    package_version: Mapped[str] = mapped_column(String(40))
+    at: Mapped[str] = mapped_column(String(40))
+
+
 class JobRow(Base):
     """A background job (large handoffs, large extract/deid inputs) with its progress.
 

@@ -15,11 +15,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agent.schemas.coding import CoderDecision
 from agent.schemas.extraction import NoteExtraction
 from agent.schemas.notes import Note, note_order
 from agent.store.models import (
     AcknowledgementRow,
     AuditEventRow,
+    CodingDecisionRow,
     ExtractionRow,
     JobRow,
     NoteRow,
@@ -220,6 +222,69 @@ def add_acknowledgement(session: Session, summary: SummaryRow, *, key_id: str, k
             raise
         return have, False
     return row, True
+
+
+# ---- coding decisions --------------------------------------------------------------------
+
+def add_coding_decisions(session: Session, note: NoteRow, decisions: list[CoderDecision], *,
+                         key_id: str, ranker_version: str, package_version: str,
+                         ) -> list[CodingDecisionRow]:
+    """Store coders' decisions on a note's suggestions, one row each (flushes).
+
+    Args:
+        session: the session (the caller commits).
+        note: the decided note.
+        decisions: the decisions (codes already checked against the code tables).
+        key_id: the coder's API key id.
+        ranker_version: the version recorded when a decision does not name the one that
+            made its suggestion.
+        package_version: the service's package version.
+
+    Returns:
+        The new rows, in the order given.
+    """
+    stamp = now_iso()
+    rows = [CodingDecisionRow(
+        note_id=note.note_id, patient_id=note.patient_id, key_id=key_id, concept=d.concept,
+        section=d.section, system=d.system, code=d.code, decision=d.decision,
+        replacement=d.replacement, suggestion_score=d.score,
+        ranker_version=d.ranker_version or ranker_version, package_version=package_version,
+        at=stamp) for d in decisions]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def note_coding_decisions(session: Session, note_id: str) -> list[CodingDecisionRow]:
+    """A note's coding decisions, oldest first."""
+    return list(session.scalars(select(CodingDecisionRow).where(
+        CodingDecisionRow.note_id == note_id).order_by(CodingDecisionRow.id)))
+
+
+def coding_decisions(session: Session, only: list[str] | None = None,
+                     ) -> list[CodingDecisionRow]:
+    """Every stored coding decision, oldest first (of the patients in ``only`` when given):
+    the re-ranker's training set and the metrics' input."""
+    stmt = select(CodingDecisionRow).order_by(CodingDecisionRow.id)
+    if only is not None:
+        stmt = stmt.where(CodingDecisionRow.patient_id.in_(only))
+    return list(session.scalars(stmt))
+
+
+def decided_note_ids(session: Session, only: list[str] | None = None) -> set[str]:
+    """The notes with at least one coding decision (of the patients in ``only``)."""
+    stmt = select(CodingDecisionRow.note_id).distinct()
+    if only is not None:
+        stmt = stmt.where(CodingDecisionRow.patient_id.in_(only))
+    return set(session.scalars(stmt))
+
+
+def to_coder_decision(row: CodingDecisionRow) -> CoderDecision:
+    """A stored decision as the re-ranker's training record."""
+    return CoderDecision(note_id=row.note_id, concept=row.concept, section=row.section,
+                         system=row.system, code=row.code, decision=row.decision,
+                         replacement=row.replacement, score=row.suggestion_score,
+                         ranker_version=row.ranker_version)
 
 
 # ---- jobs --------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 (``retention.*`` settings), and delete everything stored about one patient.
 
 A purged summary takes its acknowledgements with it (foreign key ``ON DELETE CASCADE``;
-SQLite runs with ``foreign_keys=ON``).
+SQLite runs with ``foreign_keys=ON``). Erasing a patient removes its coders' decisions
+(``coding_decisions``, counted in ``other_rows``) like every table with a ``patient_id``.
 
 Both leave the commit to the caller. Audit events are never purged or erased: they are the
 record of who accessed what (ids and decisions only, never note text), and the erasure
