@@ -423,6 +423,23 @@ class BatchSettings(BaseModel):
     output_format: Literal["parquet", "jsonl"] = "parquet"
 
 
+class CodingSettings(BaseModel):
+    """The coding co-pilot in the service (``GET /v1/notes/{id}/codes``); ``clinagent code``
+    takes the same choices as options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    guideline: Literal["outpatient", "inpatient"] = Field(
+        default="outpatient", description="uncertain diagnoses (possible, probable, rule "
+        "out): outpatient = not coded (their symptoms are); inpatient = coded as if "
+        "established")
+    review_threshold: float = Field(default=0.6, ge=0.0, le=1.0, description="suggestions "
+                                    "with a lower confidence go to the review queue")
+    ranker_path: Path | None = Field(default=None, description="the site's ranker file; "
+                                     "default: coding/ranker.json under api.data_dir "
+                                     "(written by POST /v1/coding/retrain)")
+
+
 class Settings(BaseSettings):
     """All clinagent settings.
 
@@ -448,6 +465,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    coding: CodingSettings = Field(default_factory=CodingSettings)
     max_note_chars: int = Field(
         default=5_000_000, ge=1,
         description="Notes longer than this are rejected with an error (never truncated).",

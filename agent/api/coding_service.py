@@ -47,8 +47,9 @@ _codes: OrderedDict[tuple[str, str, str], NoteCodes] = OrderedDict()
 
 
 def ranker_path(services: Services) -> Path:
-    """Where the site's ranker is saved (under the service's data folder)."""
-    return services.settings.api.data_dir / RANKER_FILE
+    """Where the site's ranker is saved (``coding.ranker_path``, default under the
+    service's data folder)."""
+    return services.settings.coding.ranker_path or services.settings.api.data_dir / RANKER_FILE
 
 
 def site_ranker(services: Services) -> Ranker:
@@ -83,7 +84,9 @@ def suggester(services: Services) -> Suggester:
         hit = _suggesters.get(key)
     if hit is not None:
         return hit
-    made = Suggester(CodingPolicy(), ranker, rules)
+    coding = services.settings.coding
+    made = Suggester(CodingPolicy(guideline=coding.guideline,
+                                  review_threshold=coding.review_threshold), ranker, rules)
     with _lock:
         # Older versions are never used again by this process.
         _suggesters.clear()

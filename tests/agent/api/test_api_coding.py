@@ -232,3 +232,20 @@ def test_a_wrong_method_lists_every_method_of_the_path(api):
     r = api.client.put("/v1/notes/P001-01/codes/decisions", headers=api.admin, json={})
     assert r.status_code == 405
     assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
+
+
+def test_coding_settings_choose_the_guideline_threshold_and_ranker_file(tmp_path):
+    """CLINAGENT_CODING__* reach the service's suggester: guideline, review threshold and
+    where the site's ranker is read from."""
+    from types import SimpleNamespace
+
+    from agent.api import coding_service
+    from agent.config import Settings
+
+    settings = Settings(api={"data_dir": tmp_path},
+                        coding={"guideline": "inpatient", "review_threshold": 0.95,
+                                "ranker_path": tmp_path / "site" / "ranker.json"})
+    services = SimpleNamespace(settings=settings)
+    assert coding_service.ranker_path(services) == tmp_path / "site" / "ranker.json"
+    made = coding_service.suggester(services)
+    assert made.policy.guideline == "inpatient" and made.policy.review_threshold == 0.95
