@@ -143,9 +143,12 @@ def evidence_words(lines: list[tuple[Note, int, int]], layouts: dict[str, NoteLa
 
 
 def gate(verification: Verification, text: str, claims: list[Entity],
-         evidence: PatientEvidence) -> Verification:
+         evidence: PatientEvidence, cited_notes: Iterable[str] = ()) -> Verification:
     """A SUPPORTED verdict stays only when its evidence lines contain every content word of
-    the statement; else UNSUPPORTED, naming the words no evidence line holds."""
+    the statement; else UNSUPPORTED, naming the words no evidence line holds.
+
+    ``cited_notes``: the notes the statement cites; their dates count as stated ("dose
+    changed ... 2026-03-14" citing the 3/14 note), as an evidence line's note date does."""
     if verification.verdict == "NOT_CHECKABLE":
         return _uncheckable(verification, text, evidence)
     if verification.verdict != "SUPPORTED":
@@ -157,7 +160,8 @@ def gate(verification: Verification, text: str, claims: list[Entity],
     missing = [w for w, at in unchecked_words_at(text, claims, evidence.cues)
                if word_stem(w) not in (have_any if any(a <= at < b for a, b in said_denied)
                                        else have)]
-    missing += _missing_counts_and_dates(lines, text, claims)
+    note_dates = [evidence.notes[n].date for n in cited_notes if n in evidence.notes]
+    missing += _missing_counts_and_dates(lines, text, claims, note_dates)
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
@@ -168,8 +172,10 @@ def gate(verification: Verification, text: str, claims: list[Entity],
 
 
 def _missing_counts_and_dates(lines: list[tuple[Note, int, int]], text: str,
-                              claims: list[Entity]) -> list[str]:
-    """Counts, ordinals and dates of a statement that no evidence line states."""
+                              claims: list[Entity],
+                              note_dates: Iterable[str | None] = ()) -> list[str]:
+    """Counts, ordinals and dates of a statement that no evidence line (or, for a date, no
+    cited note's date) states."""
     covered = [(c.start, c.end) for c in claims] + [
         (a.start, a.end) for c in claims for a in c.attributes.values()]
     covered += [(m.start(), m.end()) for m in _DATE.finditer(text)]
@@ -182,6 +188,7 @@ def _missing_counts_and_dates(lines: list[tuple[Note, int, int]], text: str,
     have_ordinals = {n for note, lo, hi in lines for n in line_ordinals(note.text[lo:hi])}
     have_dates = {md for note, lo, hi in lines
                   for md in line_dates(note.text[lo:hi], note.date)}
+    have_dates |= {md for d in note_dates for md in line_dates("", d)}
     return ([w for w, n in counts if n not in have_counts]
             + [w for w, n in ordinals if n not in have_ordinals]
             + [w for w, md in dates if md not in have_dates])

@@ -507,7 +507,8 @@ def _verify(text: str, claims: list[Entity], citations: list[Citation], section:
                          cues=evidence.cues, layout=extractor.layout(text, claims),
                          section=section, track_of=tracks, pending=pending,
                          code_status=code_status)
-    return gate(verification, text, claims, evidence)
+    return gate(verification, text, claims, evidence,
+                cited_notes=dict.fromkeys(c.note_id for c in citations))
 
 
 def _code_statuses(timeline: PatientTimeline | None) -> list[tuple[str, Citation]]:

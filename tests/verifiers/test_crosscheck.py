@@ -138,3 +138,18 @@ def test_when_timeline_reconciled_a_stop_then_stopped_statement_is_supported(
                       origin="external")])
     out = record.verify(summary)
     assert out.statements[0].verification.verdict == "SUPPORTED"
+
+
+@pytest.mark.parametrize("date, verdict", [("2026-03-14", "SUPPORTED"),
+                                           ("2026-03-12", "UNSUPPORTED")])
+def test_a_date_is_stated_by_a_cited_notes_date(demo_extractions, demo_record, date,
+                                                  verdict):
+    """The extractive handoff dates each change with its note's date: citing the 3/14 H&P
+    states 3/14 even when the supporting evidence is the discharge list; a date no cited
+    note or evidence line gives stays unconfirmed."""
+    notes, _ = _patient(demo_extractions, "P001")
+    citations = [_cite(notes, "P001-02", "Furosemide 40 mg IV BID"),
+                 _cite(notes, "P001-06", "Furosemide 40 mg PO daily")]
+    v = demo_record("P001").check(f"Furosemide 40 mg PO daily: dose changed {date}.",
+                                  citations, section="medications")
+    assert v.verdict == verdict, v.detail
