@@ -41,7 +41,8 @@ _LEAD_LABEL = re.compile(r"^\s*(?:[-*•]\s*|\d{1,2}[.)]\s*|#\d*\s*)?"
                          r"[A-Za-z][\w /&'()+,.-]{0,48}?:(?!\d)\s*")
 _HAS_LOWER = re.compile(r"[a-z]")
 _LETTERS = re.compile(r"[A-Za-z]")
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
+# A possessive's "s" would match every "S:" (subjective) label of the notes.
+POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
 # Longest first: "es" before "s", so "doses" -> "dos"... is avoided by the length floor.
 _SUFFIXES = ("ing", "ed", "es", "s")
 # Shortest shared head that counts as the same word ("recommend"/"recommendation"); shorter
@@ -67,7 +68,7 @@ def stem(word: str) -> str:
 def terms(text: str) -> set[str]:
     """Stemmed word tokens of ``text`` (stopwords and one-letter tokens left out: the "s"
     of "patient's" is not a word the question asks about)."""
-    return {stem(t) for t in tokenize(_POSSESSIVE.sub("", text))
+    return {stem(t) for t in tokenize(POSSESSIVE.sub("", text))
             if len(t) > 1 or t.isdigit()}
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from agent.answer_phrasing import dated_text, no_answer_text
 from agent.answer_relevance import (
+    POSSESSIVE,
     TermWeights,
     concept_terms,
     is_label_only,
@@ -58,7 +59,6 @@ EXTRACTIVE_SENTENCES = 4
 MIN_RELEVANCE = 0.5
 # Relevance this close to the best candidate's is a tie that recency breaks.
 NEAR_TIE = 0.15
-POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
 ChatEvent = tuple[str, Any]
 """``("passages", list[Passage])``, ``("sentence", AnswerSentence)``, ``("done", ChatAnswer)``."""
 
@@ -133,6 +133,7 @@ class Relevance:
         # its entities lies inside it ("Cr 1.3" answers "what is the creatinine").
         self.entities = {x.note_id: sorted((e.start, e.end, str(e.normalized.get(
             "canonical") or e.text)) for e in x.entities) for x in extractions or []}
+        self.starts = {nid: [s for s, _, _ in ents] for nid, ents in self.entities.items()}
         # A note's first line is its title ("Cardiology consult note"): it says who wrote
         # every sentence below it, which a question may ask about ("what did cardiology say").
         self.titles = {nid: by_id[nid].text[layout.lines[0].start:layout.lines[0].end]
@@ -143,9 +144,13 @@ class Relevance:
                                    [self.concepts(nid, a, e) for nid, a, e in spans])
 
     def concepts(self, note_id: str, start: int, end: int) -> set[str]:
-        """Concept terms of the entities inside ``[start, end)`` of a note."""
-        return concept_terms(c for s, e, c in self.entities.get(note_id, ())
-                             if start <= s and e <= end)
+        """Concept terms of the entities inside ``[start, end)`` of a note (entities are
+        sorted by start: only those starting in the span are read, not the whole note's
+        for each of its sentences)."""
+        ents = self.entities.get(note_id, ())
+        starts = self.starts.get(note_id, [])
+        lo, hi = bisect_left(starts, start), bisect_left(starts, end)
+        return concept_terms(c for _, e, c in ents[lo:hi] if e <= end)
 
     def best_sentence(self, passage: Passage, layout: NoteLayout) -> tuple[float, int, int]:
         """``(relevance, start, end)`` of the passage's most relevant sentence that states
