@@ -148,6 +148,10 @@ def run_batch(options: BatchOptions, settings: Settings,
                 errors.append(item)
             else:
                 notes.append((len(notes), item))
+        if not notes and not errors:
+            # As `clinagent extract` says it: an empty input is a mistake, not a finished run.
+            raise InputError(str(options.notes), "the input holds no notes (empty file)",
+                             fix="Pass a file or folder with at least one note")
         work = group_units(notes, ledger.done_keys(retry_failures=options.retry_failures))
         del notes
         report.notes_in_input, report.already_done = work.notes_total, work.notes_done

@@ -168,3 +168,11 @@ def test_when_llm_server_is_down_then_notes_fail_with_reason_and_run_ends(
     assert all(f["reason"].startswith("BackendUnavailable") for f in failures)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["llm"]["failed_notes"] == 2 and manifest["models"]["llm_model"] == "m"
+
+
+def test_when_input_is_empty_then_input_error_not_a_finished_run(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="holds no notes"):
+        run_batch(BatchOptions(notes=empty, out_dir=tmp_path / "o", stages=["extract"]),
+                  Settings())
