@@ -220,6 +220,18 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         if unlisted is not None:
             return Verification(verdict="UNSUPPORTED", detail=unlisted)
         said = _event_words(text, cues)
+        if pending is not None and cues.says("pending", text, label="none"):
+            # "Pending results: none" names no result: it claims nothing is outstanding.
+            # Results given as pending after the notes' last "none" make it doubtful;
+            # without them it repeats the notes' own words, which prove nothing about what
+            # is outstanding: unchecked, never green.
+            still = _pending_after_last_none(pending, cues)
+            if still:
+                return Verification(verdict="UNSUPPORTED",
+                                    detail=f"says nothing is pending, but the notes give "
+                                           f"{still} result(s) as pending after that")
+            return Verification(verdict="NOT_CHECKABLE",
+                                detail="says nothing is pending, as the notes last say")
         if said and pending is not None and cues.says("claim_event", text, label="pending"):
             return Verification(verdict="UNSUPPORTED",
                                 detail="named among the results the notes give as pending, "
@@ -313,6 +325,15 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
 
 _STILL_PENDING = re.compile(r"\b(?:pending|to follow|awaiting|in process)\b", re.IGNORECASE)
 _RESULTED = re.compile(r"\b(?:resulted|returned|came back|final(?:ized)?)\b", re.IGNORECASE)
+
+
+def _pending_after_last_none(pending: list[str], cues: CueSet) -> int:
+    """How many pending-result sentences (in note order) follow the last "pending: none"
+    and are not already resulted."""
+    last_none = max((i for i, item in enumerate(pending)
+                     if cues.says("pending", item, label="none")), default=-1)
+    return sum(1 for item in pending[last_none + 1:]
+               if not (_RESULTED.search(item) and not _STILL_PENDING.search(item)))
 
 
 def _pending_not_listed(text: str, cues: CueSet, pending: list[str] | None) -> str | None:

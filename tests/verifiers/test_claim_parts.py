@@ -191,3 +191,27 @@ def test_a_pending_claim_with_no_entity_is_unsure_whether_or_not_the_notes_list_
     # never contradicted
     v = record.check("Free light chains are pending.", [])
     assert v.verdict == "UNSUPPORTED" and "named among the results" in v.detail
+
+
+def _pending_notes(first: str, second: str) -> list[Note]:
+    return [Note(patient_id="S5", note_id=f"S5-{i}", note_type="progress_note",
+                 date=f"2026-08-0{i}", text=f"PROGRESS NOTE\n{text}\n")
+            for i, text in ((1, first), (2, second))]
+
+
+def test_nothing_pending_is_never_green_and_doubtful_when_a_later_note_lists_a_result(
+        extractor):
+    said = "Pending results: none."
+    # The notes' last word on pending results is "none": the statement repeats it, which
+    # proves nothing is outstanding to no one: unchecked.
+    record = PatientRecord.prepare(
+        _pending_notes("Pending: blood cultures x2 from 8/1.", "Pending results: none."),
+        extractor, Rules.load())
+    v = record.check(said, [])
+    assert v.verdict == "NOT_CHECKABLE" and "as the notes last say" in v.detail
+    # A result given as pending after the last "none": doubtful, not merely unchecked.
+    record = PatientRecord.prepare(
+        _pending_notes("Pending results: none.", "Pending: blood cultures x2 from 8/1."),
+        extractor, Rules.load())
+    v = record.check(said, [])
+    assert v.verdict == "UNSUPPORTED" and "1 result(s) as pending" in v.detail
