@@ -1,0 +1,1 @@
+"""Runnable examples of the adapters (python -m agent.adapters.examples.<name>)."""
