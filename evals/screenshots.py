@@ -3,7 +3,8 @@
 ``python -m evals.screenshots --out evals/screenshots`` starts ``clinagent serve`` on a
 temporary database with P001's demo notes (``evals.web_demo``, the setup the browser test
 uses), walks through every view in headless chromium at 1280x900 (the medication table also
-at a tablet's 820x1180) and writes one PNG per view plus the printed handoff as PDF.
+at a tablet's 820x1180) and writes one PNG per view plus the printed handoff as PDF; the
+Coding view last (a note coded and submitted, then the dashboard).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from evals.web_demo import (
@@ -100,7 +102,40 @@ def capture(page: WebPage, out: Path) -> list[Path]:
 
     _scroll_to(page, "legend")
     shot("10-legend.png")
+
+    capture_coding(page, shot)
     return written
+
+
+def capture_coding(page: WebPage, shot: Callable[[str], None]) -> None:
+    """The Coding view: a queue note with its suggestions, one accepted and one opened in
+    the note text; the code search; the dashboard after the note is submitted."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    page.tab("coding")
+    page.wait_css("#coding-queue button.note-item", 120, "the review queue")[0].click()
+    items = page.wait_css("#coding-suggestions li.code-item", 120, "the suggestions")
+    items[0].find_element("css selector", "button.action-accept").click()
+    page.wait_css("#coding-suggestions li.code-item[data-decision=accept]", 15)
+    ActionChains(page.driver).send_keys("j").perform()
+    page.wait_css("#coding-text mark.cited", 15, "the highlighted evidence")
+    _scroll_to(page, "view-coding")
+    shot("11-coding.png")
+    ActionChains(page.driver).send_keys("n").perform()
+    page.driver.find_element("id", "coding-search-q").send_keys("heart failure")
+    page.driver.find_element("id", "coding-search-send").click()
+    page.wait_css("#coding-search-results button.code-result", 60, "the code search")
+    _scroll_to(page, "coding-search")
+    shot("11-coding-search.png")
+    page.css("#coding-search-results button.code-result:enabled")[0].click()
+    page.wait(lambda d: not d.find_element("id", "coding-search").is_displayed(), 15,
+              "the code search to close")
+    ActionChains(page.driver).send_keys("x").send_keys("S").perform()
+    page.wait(lambda d: "Stored" in d.find_element("id", "coding-status").text, 60,
+              "the stored decisions")
+    page.wait_css("#coding-trend table tbody tr", 60, "the dashboard")
+    _scroll_to(page, "coding-dashboard")
+    shot("12-coding-dashboard.png")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """The coding co-pilot in the service: suggestions for stored notes, coders' decisions in
-the store, the review queue, the metrics and the site's re-ranker.
+the store, the review queue, the metrics, the coders' review time and the
+site's re-ranker.
 
 The site's ranker is the file ``<api.data_dir>/coding/ranker.json`` written by
 ``POST /v1/coding/retrain`` (an empty ranker, vocabulary order, until the first retrain).
@@ -13,9 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agent.api.services import Services, StoreExtractor
 from agent.coding import conventions as conv
@@ -31,7 +37,7 @@ from agent.schemas.coding_api import (
     StoredDecision,
 )
 from agent.store import repository as repo
-from agent.store.models import CodingDecisionRow, NoteRow
+from agent.store.models import CodingDecisionRow, CodingReviewRow, NoteRow
 
 logger = logging.getLogger(__name__)
 
@@ -232,8 +238,8 @@ def precision_at(rows: list[CodingDecisionRow], k: int) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def metrics(rows: list[CodingDecisionRow], queue_size: int,
-            ranker_version: str) -> CodingMetricsResponse:
+def metrics(rows: list[CodingDecisionRow], queue_size: int, ranker_version: str,
+            review_seconds: Sequence[float] = ()) -> CodingMetricsResponse:
     """The coding dashboard's numbers from stored decisions.
 
     - accept rate: accepted / (accepted + rejected + replaced): the share of decided
@@ -243,23 +249,55 @@ def metrics(rows: list[CodingDecisionRow], queue_size: int,
       rank <= k is right when the coder accepted it or chose it, as a replacement or an
       added code, for the note; the note's precision@k is right / min(k, suggestions
       decided), averaged over the notes;
-    - per day: decisions and acceptances per UTC day (ISO date of ``at``).
+    - per day: decisions, acceptances and precision@1/@5 over the decisions of each UTC day
+      (ISO date of ``at``): precision over time;
+    - review time: the median of ``review_seconds`` (each a note's review sittings added
+      up, see :func:`review_seconds_per_note`).
     """
     kinds = Counter(r.decision for r in rows)
     judged = kinds["accept"] + kinds["reject"] + kinds["replace"]
-    days: dict[str, list[int]] = {}
+    days: dict[str, list[CodingDecisionRow]] = {}
     for r in rows:
-        day = days.setdefault(r.at[:10], [0, 0])
-        day[0] += 1
-        day[1] += int(r.decision == "accept")
+        days.setdefault(r.at[:10], []).append(r)
     return CodingMetricsResponse(
         decisions=len(rows), decided_notes=len({r.note_id for r in rows}),
         accept_rate=round(kinds["accept"] / judged, 4) if judged else None,
         precision_at_1=precision_at(rows, 1), precision_at_5=precision_at(rows, 5),
         by_decision={k: kinds[k] for k in ("accept", "reject", "replace", "add")},
-        per_day=[DayCount(date=d, decisions=n, accepted=a)
-                 for d, (n, a) in sorted(days.items())],
-        queue_size=queue_size, ranker_version=ranker_version)
+        per_day=[DayCount(date=d, decisions=len(day),
+                          accepted=sum(r.decision == "accept" for r in day),
+                          precision_at_1=precision_at(day, 1),
+                          precision_at_5=precision_at(day, 5))
+                 for d, day in sorted(days.items())],
+        queue_size=queue_size, ranker_version=ranker_version,
+        median_review_seconds=round(statistics.median(review_seconds), 1)
+        if review_seconds else None,
+        reviewed_notes=len(review_seconds))
+
+
+# ---- review time -------------------------------------------------------------------------
+
+def add_review(session: Session, note: NoteRow, *, key_id: str, seconds: float,
+               decisions: int) -> CodingReviewRow:
+    """Store one review sitting of ``note`` (flushes; the caller commits with the sitting's
+    decisions, so a sitting is never stored without them)."""
+    row = CodingReviewRow(note_id=note.note_id, patient_id=note.patient_id, key_id=key_id,
+                          seconds=round(seconds, 1), decisions=decisions, at=repo.now_iso())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def review_seconds_per_note(session: Session, only: list[str] | None = None) -> list[float]:
+    """Per reviewed note (of the patients in ``only``), its review sittings' seconds added
+    up: a coder who comes back to a note spends the sum of both sittings on it."""
+    stmt = select(CodingReviewRow.note_id, CodingReviewRow.seconds)
+    if only is not None:
+        stmt = stmt.where(CodingReviewRow.patient_id.in_(only))
+    per_note: dict[str, float] = {}
+    for note_id, seconds in session.execute(stmt):
+        per_note[note_id] = per_note.get(note_id, 0.0) + seconds
+    return list(per_note.values())
 
 
 def retrain(services: Services) -> tuple[str, str, int]:

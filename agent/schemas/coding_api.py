@@ -6,12 +6,23 @@ Stored decisions name the concept and codes, never note text.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.schemas.coding import CoderDecision, CodingSystem, DecisionKind
 
 # One review sitting of one note; a larger batch is a client bug, not a coder.
 MAX_DECISIONS_PER_REQUEST = 500
+# A review sitting longer than a working day is a page left open, not review time (the
+# coder's page counts only the time it is visible and sends at most this).
+MAX_REVIEW_SECONDS = 8 * 3600
+# Code search: a code or a few words; a longer text is a note pasted by mistake.
+MAX_CODE_QUERY_CHARS = 100
+# What a query must hold (one character other than ASCII white space); the OpenAPI
+# document states it, the service checks it with this very class, so both agree on blanks.
+CODE_QUERY_PATTERN = r"[^ \t\n\r\f\v]"
+MAX_CODE_MATCHES = 50
 
 
 class DecisionsRequest(BaseModel):
@@ -22,6 +33,11 @@ class DecisionsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decisions: list[CoderDecision] = Field(min_length=1, max_length=MAX_DECISIONS_PER_REQUEST)
+    # Seconds from opening the note to submitting (the dashboard's median review time).
+    review_seconds: float | None = Field(
+        default=None, ge=0.0, le=MAX_REVIEW_SECONDS,
+        description="seconds the coder spent on the note, from opening it to submitting "
+                    f"(0 to {MAX_REVIEW_SECONDS}); stored per note for the dashboard")
 
 
 class StoredDecision(BaseModel):
@@ -78,6 +94,9 @@ class DayCount(BaseModel):
     date: str
     decisions: int
     accepted: int
+    # Over that day's decisions (precision@k over time); None when none was scored.
+    precision_at_1: float | None = None
+    precision_at_5: float | None = None
 
 
 class CodingMetricsResponse(BaseModel):
@@ -92,6 +111,10 @@ class CodingMetricsResponse(BaseModel):
     per_day: list[DayCount]
     queue_size: int
     ranker_version: str
+    # Review time: per note, the seconds of its review sittings added up; the median over
+    # the notes with a recorded time (None before the first).
+    median_review_seconds: float | None = None
+    reviewed_notes: int = 0
 
 
 class RetrainResponse(BaseModel):
@@ -100,3 +123,25 @@ class RetrainResponse(BaseModel):
     ranker_version: str
     previous_version: str
     decisions: int
+
+
+class CodeMatch(BaseModel):
+    """A code found by the code search."""
+
+    code: str
+    system: CodingSystem
+    description: str
+    # A category header is not reportable: pick a billable code under it.
+    billable: bool
+
+
+class CodeSearchResponse(BaseModel):
+    """``GET /v1/coding/codes``: codes matching a code prefix or words, with the code
+    tables' release."""
+
+    system: CodingSystem
+    # "code": the query read as a code prefix; "words": searched in the titles.
+    match: Literal["code", "words"]
+    matches: list[CodeMatch]
+    icd10cm_release: str
+    package_version: str

@@ -108,6 +108,24 @@ class CodingDecisionRow(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
+class CodingReviewRow(Base):
+    """One coder's review sitting of a note: the seconds from opening the note on the
+    coder's page to submitting its decisions, and how many decisions it sent (the coding
+    dashboard's median review time per note). Ids and a duration, never note text; erased
+    with the note (cascade) and the patient."""
+
+    __tablename__ = "coding_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    note_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("notes.note_id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    seconds: Mapped[float] = mapped_column(Float)
+    decisions: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(40))
+
+
 class JobRow(Base):
     """A background job (large handoffs, large extract/deid inputs) with its progress.
 

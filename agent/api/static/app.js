@@ -18,6 +18,8 @@ function showView(name, { load = true, focus = false } = {}) {
     if (selected && focus) tab.focus();
   }
   const patientId = state.patient;
+  // A view with data beyond the chosen patient (the coding queue) refreshes on every show.
+  if (load && VIEWS[name] && VIEWS[name].show) VIEWS[name].show(patientId);
   if (load && patientId && VIEWS[name] && state.loaded[name] !== patientId) {
     state.loaded[name] = patientId;
     VIEWS[name].load(patientId).catch(() => {
@@ -132,6 +134,7 @@ function resetViews() {
   state.handoff = null;
   resetHandoff();
   resetNotesView();
+  resetCodingView();
   for (const id of ["medrec", "timeline", "labs", "history", "changes", "chat-answer"]) {
     $(id).replaceChildren();
   }
