@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.privacy.settings import PrivacySettings
+
 
 class ExtractionSettings(BaseModel):
     """The deterministic extractor."""
@@ -458,6 +460,7 @@ class Settings(BaseSettings):
     extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     deid: DeidSettings = Field(default_factory=DeidSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -199,7 +199,8 @@ class ClinagentToolkit:
         # Deferred: Presidio and the de-identification lexicons, only when de-identifying.
         from agent.deid.batch import PatientDeidentifier
 
-        deid = PatientDeidentifier.from_settings(self.settings.deid, mode=mode)
+        deid = PatientDeidentifier.from_settings(self.settings.deid, mode=mode,
+                                                  privacy=self.settings.privacy)
         (result, audit), = deid.run([Note(patient_id=patient_id, note_id=note_id, text=text,
                                           date=date)])
         return {**result.model_dump(mode="json"), "counts": audit.counts,

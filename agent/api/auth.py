@@ -1,9 +1,9 @@
 """API key authentication and scope checks; every access decision is audited.
 
 Keys come in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. A key's scopes are
-operations (read, write, extract, deid, verify, handoff, chat, code, delete, admin) times
-patients (a list or ``*``). Audit events record the key id, operation, patient id and
-outcome, never note text or the request body. Failed authentications are counted per
+operations (read, write, extract, deid, verify, handoff, chat, code, cohort, privacy, delete,
+admin) times patients (a list or ``*``). Audit events record the key id, operation, patient
+id and outcome, never note text or the request body. Failed authentications are counted per
 window, client address and reason (``auth_failures``), not one row per attempt, and an
 address above ``api.auth_failure_limit`` gets 429 until its window ends.
 """

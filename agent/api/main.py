@@ -26,6 +26,7 @@ from agent.api.openapi import install_openapi
 from agent.api.routes import (
     chat,
     coding,
+    cohorts,
     deid,
     extract,
     fhir,
@@ -37,6 +38,7 @@ from agent.api.routes import (
     notes,
     openai_chat,
     patients,
+    privacy,
     verify,
     workspace,
 )
@@ -110,7 +112,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     if settings.api.has_docs:
         app.include_router(docs.router)
     for module in (health, notes, extract, deid, verify, handoff, jobs, chat, openai_chat,
-                   fhir, patients, workspace, medrec, handoffs, coding):
+                   fhir, patients, workspace, medrec, handoffs, coding, cohorts, privacy):
         app.include_router(module.router)
     install_openapi(app)
     # Middleware, innermost first: the body limit, the authentication gate (before any body

@@ -36,6 +36,9 @@ class Metrics:
         self.verdicts = Counter("clinagent_verdicts_total",
                                 "Verifier verdicts on chat and summary statements",
                                 ["verdict"], registry=self.registry)
+        self.privacy_finds = Counter("clinagent_privacy_monitor_finds_total",
+                                     "Possible PHI leaks the output monitor queued for review",
+                                     ["type_guess"], registry=self.registry)
 
 
 # Label values come from these sets only: any other method string, or a path no route

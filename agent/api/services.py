@@ -231,8 +231,8 @@ class Services:
         key = mode or self.settings.deid.mode
         with self.model_lock:
             if key not in self._deid:
-                self._deid[key] = PatientDeidentifier.from_settings(self.settings.deid,
-                                                                    mode=key)
+                self._deid[key] = PatientDeidentifier.from_settings(
+                    self.settings.deid, mode=key, privacy=self.settings.privacy)
             return self._deid[key]
 
     def close(self) -> None:

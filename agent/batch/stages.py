@@ -94,7 +94,8 @@ class DeidStage(_Stage):
         # Deferred: Presidio / spaCy: heavy, only in processes that run this stage.
         from agent.deid.batch import PatientDeidentifier
 
-        self.deid = PatientDeidentifier.from_settings(settings.deid, mode=mode)
+        self.deid = PatientDeidentifier.from_settings(settings.deid, mode=mode,
+                                                         privacy=settings.privacy)
 
     def models(self) -> dict[str, str]:
         return {"deid_pack_sha256": self.deid.detector.pack_sha256,

@@ -16,6 +16,7 @@ import typer
 
 from agent.cli.batch import batch
 from agent.cli.code import code, retrain
+from agent.cli.cohort import cohort
 from agent.cli.deid import deid
 from agent.cli.eval import eval_app
 from agent.cli.extract import extract
@@ -23,6 +24,7 @@ from agent.cli.fhir import fhir
 from agent.cli.handoff import handoff
 from agent.cli.helptext import polish
 from agent.cli.info import info, version_text
+from agent.cli.privacy import privacy_app
 from agent.cli.progress import configure as configure_progress
 from agent.cli.retention import db_purge, patients_app
 from agent.cli.retrieval import index, search
@@ -48,9 +50,11 @@ app.command("search")(search)
 app.command("fhir")(fhir)
 app.command("batch")(batch)
 app.command("code")(code)
+app.command("cohort")(cohort)
 app.command("serve")(serve)
 app.command("info")(info)
 app.add_typer(eval_app, name="eval")
+app.add_typer(privacy_app, name="privacy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 db_app.command("purge")(db_purge)

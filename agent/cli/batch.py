@@ -37,6 +37,7 @@ class _RunBars(Bars):
     "clinagent batch archive/ -o out/ --engine ray --workers 8",
     "clinagent batch archive/ -o out/ --engine ray --address auto",
     "clinagent batch notes.jsonl -o out/ --stages extract --format jsonl",
+    "clinagent batch notes.jsonl -o out/ --facts-db sqlite:///cohorts.db",
 )
 def batch(
     notes: Annotated[Path, typer.Argument(help="JSON Lines, .txt or Parquet file, or a "
@@ -72,6 +73,9 @@ def batch(
         "--retry-failures", help="Process again the notes that failed before")] = False,
     dashboard: Annotated[bool, typer.Option(
         "--dashboard", help="Start the local Ray cluster with its dashboard")] = False,
+    facts_db: Annotated[str | None, typer.Option(
+        help="After the run, write its notes and cohort facts into this database URL "
+        "(clinagent cohort --db URL queries it; needs the extract stage)")] = None,
     patient_id: Annotated[str, typer.Option(help="patient_id for .txt inputs")] = "unknown",
     encoding: Annotated[str, typer.Option(help="Encoding of .txt inputs")] = "utf-8",
     no_progress: NoProgress = False,
@@ -112,6 +116,8 @@ def batch(
     if report.is_noop:
         typer.echo(f"nothing to do: all {report.already_done} note(s) of the input are "
                    f"already in {out_dir} (manifest.json is up to date)", err=True)
+        if facts_db is not None:
+            _write_facts(facts_db, notes, out_dir, settings, patient_id, encoding)
         return
     counts = report.manifest["counts"]
     typer.echo(
@@ -122,5 +128,35 @@ def batch(
         + f"; {out_dir}: {counts['results']} results in {counts['shards']} shard(s), "
         f"status {report.manifest['status']}"
         + (f"; see {out_dir / 'failures.jsonl'}" if counts["failures"] else ""), err=True)
+    if facts_db is not None:
+        _write_facts(facts_db, notes, out_dir, settings, patient_id, encoding)
     if report.failed or report.read_failures:
         raise typer.Exit(code=1)
+
+
+def _write_facts(url: str, notes: Path, out_dir: Path, settings, patient_id: str,
+                 encoding: str) -> None:
+    """The run's extractions as cohort facts in ``url`` (de-identified runs store the
+    de-identified text the facts cite)."""
+    # Deferred: the cohort store imports SQLAlchemy, which batch runs without it skip.
+    from sqlalchemy.engine import make_url
+
+    from agent.batch.sources import read_input
+    from agent.cohorts.notes_db import load_batch_facts
+    from agent.rules import rules_for
+    from agent.schemas.notes import Note
+    from agent.store.engine import make_engine
+
+    try:
+        read = [n for n in read_input(notes, patient_id=patient_id, encoding=encoding,
+                                      max_chars=settings.max_note_chars)
+                if isinstance(n, Note)]
+        engine = make_engine(url)
+        try:
+            patients, rows = load_batch_facts(engine, read, out_dir, rules_for(settings))
+        finally:
+            engine.dispose()
+    except ClinicalAgentError as e:
+        fail(e)
+    typer.echo(f"cohort facts: {patients} patient(s), {rows} fact row(s) -> "
+               f"{make_url(url).render_as_string(hide_password=True)}", err=True)

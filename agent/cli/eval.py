@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 
+from agent.cli.cohort import eval_cohort
 from agent.cli.common import LLMBaseUrl, LLMModel, fail, llm_settings, load_settings
 from agent.cli.helptext import examples
 from agent.cli.progress import Bars, NoProgress
 from agent.errors import ClinicalAgentError, InputError
 from evals.deid import run_deid
+from evals.deid_adversarial import run_adversarial
 from evals.faithfulness_report import headline
+from evals.privacy import run_privacy
 from evals.retrieval import run_retrieval
 from evals.run import data_dir_of, run_extract
 
@@ -65,17 +68,24 @@ def eval_deid(
         "either, the presidio-synth set is skipped)")] = None,
     systems: Annotated[list[str] | None, typer.Option(
         "--system", help="clinagent, presidio, philter (repeatable; default: all)")] = None,
+    adversarial: Annotated[bool, typer.Option(
+        "--adversarial", help="Leak rate per kind on planted identifiers of unseen kinds "
+        "and shapes instead (evals/deid_adversarial.py; a test, never tuned on)")] = False,
     no_progress: NoProgress = False,
 ) -> None:
     """Score de-identification against Presidio and philter-lite.
 
     Recall, precision and F2 per PHI type, side by side (philter-lite needs the eval
-    extra).
+    extra); --adversarial: leak rate per kind of planted identifier.
     """
     try:
         settings = load_settings()
         with Bars(no_progress=no_progress, **_STREAMS) as bars:
             bars.stage("eval deid")
+            if adversarial:
+                run_adversarial(out=out.with_name("deid_adversarial.json"),
+                                systems=systems or ["clinagent", "presidio", "philter"])
+                return
             run_deid(out=out,
                      data_dir=data_dir if data_dir is not None else settings.eval.data_dir,
                      systems=systems or ["clinagent", "presidio", "philter"])
@@ -198,6 +208,40 @@ def eval_frozen(
         fail(e)
 
 
+@eval_app.command("relations")
+@examples("clinagent eval relations --data-dir ../shared/data",
+          "clinagent eval relations --limit 200 --out-dir evals/reports")
+def eval_relations(
+    data_dir: DataDirOption = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N PHEE sentences")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where relations.json/.html go")]
+    = Path("evals/reports"),
+    no_progress: NoProgress = False,
+) -> None:
+    """Score drug-ADE, reason and body-site relations; write JSON and HTML.
+
+    PHEE dev drug -> adverse effect F1 (exact and overlap) and assertion accuracy, the demo
+    corpus relation gold with its traps, each against a nearest-drug baseline. Without a
+    data folder only the demo part runs.
+    """
+    # evals.relations loads the extractor (spaCy/medspaCy, vocabularies) at import time.
+    from evals.relations import headline as relations_headline
+    from evals.relations import run as run_relations
+    from evals.relations import write_reports as write_relation_reports
+
+    try:
+        settings = load_settings()
+        folder = data_dir if data_dir is not None else settings.eval.data_dir
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval relations")
+            report = run_relations(folder, limit)
+        json_path, html_path = write_relation_reports(report, out_dir)
+    except ClinicalAgentError as e:
+        fail(e)
+    typer.echo(relations_headline(report))
+    typer.echo(f"-> {json_path}, {html_path}", err=True)
+
+
 @eval_app.command("coding")
 @examples("clinagent eval coding ../shared/data/codiesp/train",
           "clinagent eval coding DATA/codiesp/train --limit 100")
@@ -227,3 +271,35 @@ def eval_coding(
     except ClinicalAgentError as e:
         fail(e)
     typer.echo(f"-> {json_path}, {html_path}", err=True)
+
+
+@eval_app.command("privacy")
+@examples("clinagent eval privacy", "clinagent eval privacy --patients 200 --policy research")
+def eval_privacy(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON report path (the releases go "
+                                      "to a privacy/ folder next to it)")]
+    = Path("evals/reports/privacy.json"),
+    patients: Annotated[int, typer.Option(help="Patients of the generated corpus")] = 1000,
+    policy: Annotated[str, typer.Option(help="The release policy that must pass")] = "strict",
+    no_progress: NoProgress = False,
+) -> None:
+    """Linkage attack and re-identification risk before and after generalization.
+
+    The demo corpus and a generated corpus are released under every policy; a public
+    table (name, sex, birth date, ZIP) is linked back to them. Exit code 1 when --policy
+    re-identifies more than privacy.max_linkage_share of the patients.
+    """
+    try:
+        settings = load_settings()
+        privacy = getattr(settings, "privacy", None)
+        with Bars(no_progress=no_progress, **_STREAMS) as bars:
+            bars.stage("eval privacy")
+            report = run_privacy(out=out, n_patients=patients, policy=policy,
+                                 settings=privacy)
+    except ClinicalAgentError as e:
+        fail(e)
+    if not report["passed"]:
+        raise typer.Exit(1)
+
+
+eval_app.command("cohort")(eval_cohort)

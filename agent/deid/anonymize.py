@@ -36,6 +36,7 @@ def transform(text: str, spans: list[PhiSpan], *, mode: str = "redact",
               operators: dict[str, str] | None = None,
               surrogates: SurrogateGenerator | None = None,
               first_names: frozenset[str] = frozenset(),
+              fixed: dict[int, str] | None = None,
               ) -> tuple[str, list[PhiReplacement]]:
     """Replace every span; spans must not overlap (``detector.detect`` guarantees it).
 
@@ -46,6 +47,8 @@ def transform(text: str, spans: list[PhiSpan], *, mode: str = "redact",
         operators: per-type operator overrides, e.g. ``{"DATE": "surrogate"}``.
         surrogates: the patient's surrogate generator (needed for ``surrogate``).
         first_names: upper-case first names, so fake first names replace first names.
+        fixed: replacement text by span start, chosen by a release policy
+            (``agent.privacy.release``): used as it is, whatever the operator.
 
     Returns:
         The new text and one :class:`PhiReplacement` per span with ``start``/``end`` in the
@@ -61,8 +64,12 @@ def transform(text: str, spans: list[PhiSpan], *, mode: str = "redact",
     for s in sorted(spans, key=lambda x: x.start):
         if s.start < pos:
             raise ValueError(f"overlapping PHI spans at offset {s.start}; resolve them first")
-        op = _operator_for(s.entity_type, mode, operators)
-        new = replacement_for(s.entity_type, text[s.start:s.end], op, surrogates, first_names)
+        if fixed and s.start in fixed:
+            new = fixed[s.start]
+        else:
+            op = _operator_for(s.entity_type, mode, operators)
+            new = replacement_for(s.entity_type, text[s.start:s.end], op, surrogates,
+                                  first_names)
         out.append(text[pos:s.start])
         new_start = s.start + shift
         out.append(new)

@@ -13,6 +13,7 @@ from agent.deid.detector import PatientMemory, get_detector
 from agent.deid.lexicons import name_dictionaries
 from agent.deid.surrogates import SurrogateGenerator
 from agent.errors import ConfigError
+from agent.privacy.release import ReleaseGeneralizer
 from agent.schemas.deid import AuditRecord, DeidResult, PhiSpan
 from agent.schemas.notes import Note
 from agent.version import package_version
@@ -42,6 +43,8 @@ class PatientDeidentifier:
         threshold: minimum PHI score.
         pack_file: a replacement recognizer pack.
         operators: per-type operator overrides.
+        release: a release policy's generalizer (``agent.privacy``): quasi-identifiers
+            generalized and the policy recorded in every result and audit; None = none.
 
     Raises:
         ConfigError: surrogate mode without a secret.
@@ -49,23 +52,29 @@ class PatientDeidentifier:
 
     def __init__(self, *, mode: str = "redact", secret: bytes | None = None,
                  threshold: float = 0.5, pack_file: str | None = None,
-                 operators: dict[str, str] | None = None) -> None:
+                 operators: dict[str, str] | None = None,
+                 release: ReleaseGeneralizer | None = None) -> None:
         if (mode == "surrogate" or "surrogate" in (operators or {}).values()) and not secret:
             raise ConfigError("deid.secret", "surrogate mode needs a secret key and none is "
                               "configured", SECRET_HELP)
         self.mode = mode
         self.operators = operators
+        self.release = release
         self._secret = secret
         self.threshold = threshold
         self.detector = get_detector(pack_file)
         self.version = package_version()
 
     @classmethod
-    def from_settings(cls, settings, *, mode: str | None = None) -> PatientDeidentifier:
-        """Build from ``Settings.deid``; ``mode`` overrides the configured one."""
-        return cls(mode=mode or settings.mode, secret=settings.secret_bytes(),
+    def from_settings(cls, settings, *, mode: str | None = None,
+                      privacy=None) -> PatientDeidentifier:
+        """Build from ``Settings.deid``; ``mode`` overrides the configured one; ``privacy``
+        (``Settings.privacy``) names the release policy, if any."""
+        secret = settings.secret_bytes()
+        return cls(mode=mode or settings.mode, secret=secret,
                    threshold=settings.threshold,
-                   pack_file=str(settings.pack_file) if settings.pack_file else None)
+                   pack_file=str(settings.pack_file) if settings.pack_file else None,
+                   release=ReleaseGeneralizer.from_settings(privacy, secret=secret))
 
     def detect_patient(self, notes: list[Note]) -> list[list[PhiSpan]]:
         """PHI spans of each note, with identifiers found elsewhere in the patient's notes."""
@@ -89,13 +98,21 @@ class PatientDeidentifier:
             if self._secret:
                 gen = SurrogateGenerator(self._secret, note.patient_id, first_names=pools[0],
                                          surnames=pools[1], reference_date=_note_date(note))
+            fixed = None
+            if self.release is not None:
+                plan = self.release.plan(note, spans, mode=self.mode)
+                spans, fixed = plan.spans, plan.fixed
             text, reps = transform(note.text, spans, mode=self.mode, operators=self.operators,
-                                   surrogates=gen, first_names=first_names)
-            is_shifted = self.mode == "surrogate" and any(s.entity_type == "DATE" for s in spans)
+                                   surrogates=gen, first_names=first_names, fixed=fixed)
+            is_shifted = self.mode == "surrogate" and any(
+                s.entity_type == "DATE" and s.start not in (fixed or {}) for s in spans)
             audit = build_audit(
                 note_id=note.note_id, patient_id=note.patient_id, text=note.text, spans=spans,
                 replacements=reps, mode=self.mode, secret=self._secret,
                 pack_sha256=self.detector.pack_sha256, package_version=self.version,
                 is_date_shifted=is_shifted)
             logger.debug("note %s: %d PHI spans", note.note_id, len(spans))
-            yield DeidResult(note_id=note.note_id, text=text, mode=self.mode, phi=reps), audit
+            result = DeidResult(note_id=note.note_id, text=text, mode=self.mode, phi=reps)
+            if self.release is not None:
+                result, audit = self.release.stamp(note, result, audit)
+            yield result, audit

@@ -276,7 +276,8 @@ def deid_notes(notes_path: str | Path, settings: Settings, *, mode: str | None =
     # Deferred: Presidio (and through it transformers/torch, ~4 s), only when de-identifying.
     from agent.deid.batch import PatientDeidentifier
 
-    deid = PatientDeidentifier.from_settings(settings.deid, mode=mode)
+    deid = PatientDeidentifier.from_settings(settings.deid, mode=mode,
+                                              privacy=settings.privacy)
     items = list(iter_notes(notes_path, patient_id=patient_id, encoding=encoding,
                             max_chars=settings.max_note_chars))
     # Every note of a patient is read with all the others, wherever it stands in the input

@@ -76,8 +76,10 @@ def alembic_config(engine: Engine | None = None):
     cfg = Config()
     cfg.set_main_option("script_location", SCRIPT_LOCATION)
     if engine is not None:
+        # Alembic's config is a ConfigParser: a "%" (URL-encoded socket paths, passwords)
+        # would be read as interpolation.
         cfg.set_main_option("sqlalchemy.url",
-                            engine.url.render_as_string(hide_password=False))
+                            engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return cfg
 
 

@@ -242,3 +242,91 @@ class ApiKeyRow(Base):
     patients: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[str] = mapped_column(String(40))
     revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class CohortFactRow(Base):
+    """One extracted entity of one note version, normalised for cohort queries
+    (``agent.cohorts``): the mention's concept and code, assertion, experiencer,
+    temporality, lab value in the test's stored unit, and the timeline's status.
+
+    Holds what the store already holds (the mention is a span of ``notes.text``); rebuilt
+    per note (delete + insert keyed by note id and text hash), erased with the note
+    (cascade) and with the patient. ``note_day`` is the note date as days since
+    1970-01-01, so windows compile to integer arithmetic on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "cohort_facts"
+    __table_args__ = (
+        Index("ix_cohort_facts_type_concept", "entity_type", "concept", "patient_id"),
+        Index("ix_cohort_facts_patient_day", "patient_id", "note_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(String(200))
+    note_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("notes.note_id", ondelete="CASCADE"), index=True)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    note_date: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    note_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    concept: Mapped[str] = mapped_column(String(300))
+    code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    assertion: Mapped[str] = mapped_column(String(20))
+    experiencer: Mapped[str] = mapped_column(String(20))
+    temporality: Mapped[str] = mapped_column(String(20))
+    section: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    value_num: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status_now: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    span_start: Mapped[int] = mapped_column(Integer)
+    span_end: Mapped[int] = mapped_column(Integer)
+    span_text: Mapped[str] = mapped_column(String(500))
+
+
+class CohortFactCodeRow(Base):
+    """A code a fact matches: its ICD-10-CM code and every ancestor (category, block,
+    chapter: "E11" matches E11.40 by equality), or a drug class of its ingredient."""
+
+    __tablename__ = "cohort_fact_codes"
+    __table_args__ = (Index("ix_cohort_fact_codes_code", "system", "code", "fact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fact_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("cohort_facts.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    system: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(100))
+
+
+class CohortFactNoteRow(Base):
+    """Which note version the facts were built from (a note with no entity has a row
+    too), so stale notes are found by one join on ``notes.text_sha256``."""
+
+    __tablename__ = "cohort_fact_notes"
+
+    note_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("notes.note_id", ondelete="CASCADE"), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(200), index=True)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[int] = mapped_column(Integer, default=0)
+    built_at: Mapped[str] = mapped_column(String(40))
+
+
+class PrivacyReviewRow(Base):
+    """A possible PHI leak the output monitor found in a de-identified output, for the
+    privacy officer's review: where (note id, offsets into that output, the output's
+    sha256), what kind it looks like, which detector, when. Never the value or any text."""
+
+    __tablename__ = "privacy_review_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    note_id: Mapped[str] = mapped_column(String(200), index=True)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    type_guess: Mapped[str] = mapped_column(String(40))
+    detector: Mapped[str] = mapped_column(String(80))
+    output_sha256: Mapped[str] = mapped_column(String(64))
+    release_policy: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    at: Mapped[str] = mapped_column(String(40), index=True)

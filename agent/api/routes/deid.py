@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from agent.api.background import answer_text_request
 from agent.api.deps import AccessDep, ServicesDep
+from agent.api.privacy_service import monitor_output
 from agent.api.services import load_patient_notes
 from agent.errors import NotFound
 from agent.notes import note_from_record
@@ -30,6 +31,8 @@ async def deid(body: DeidRequest, request: Request, access: AccessDep, services:
          "date": body.date, "text": body.text},
         source="request", line=None, max_chars=services.settings.max_note_chars)
 
+    metrics = request.app.state.metrics
+
     def _run() -> DeidResponse:
         deidentifier = services.deidentifier(body.mode)
         # The patient's stored notes are read with the posted one, as the CLI reads a
@@ -37,6 +40,9 @@ async def deid(body: DeidRequest, request: Request, access: AccessDep, services:
         context = _stored_context(services, body.patient_id, body.note_id)
         with services.deid_lock.hold():
             result, audit = list(deidentifier.run([*context, note]))[-1]
+        # A sample of outputs goes through the second detector; its finds (offsets and a
+        # type guess, never the value) wait in the privacy officer's review queue.
+        monitor_output(services, metrics, result)
         return DeidResponse(note_id=result.note_id, text=result.text, mode=result.mode,
                             phi=result.phi, audit=audit)
 
