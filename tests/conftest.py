@@ -13,6 +13,17 @@ import pytest
 from evals.web_demo import stop_process_group
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test reads CLINAGENT_* as it set them: the CLI caches its settings per process
+    (``agent.config.get_settings``), so one test's command would otherwise fix the next's."""
+    from agent.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 class ServerProcesses:
     """Starts real server processes (clinagent serve, llama_cpp.server, vLLM) for tests and
     stops them: one way to wait for readiness and to shut down, whatever the server."""

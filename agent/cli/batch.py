@@ -138,9 +138,10 @@ def _write_facts(url: str, notes: Path, out_dir: Path, settings, patient_id: str
                  encoding: str) -> None:
     """The run's extractions as cohort facts in ``url`` (de-identified runs store the
     de-identified text the facts cite)."""
-    # Deferred: the cohort store imports SQLAlchemy, which batch runs without it skip.
+    # Deferred: SQLAlchemy and the cohort store load only when facts are written.
     from sqlalchemy.engine import make_url
 
+    # Deferred (as above): the cohort store, its notes reader and the rule set.
     from agent.batch.sources import read_input
     from agent.cohorts.notes_db import load_batch_facts
     from agent.rules import rules_for
