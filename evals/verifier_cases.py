@@ -89,6 +89,12 @@ CASES: dict[str, list[tuple]] = {
         ("invented", U, None, "medications", "Started warfarin 5 mg daily for stroke prevention.",
          [("P001-04", "start apixaban 5 mg PO BID")]),
         ("invented", U, None, "patient_summary", "Known COPD on home oxygen.", []),
+        # Reasons for a change, checked against the notes' relations (wrong_reason).
+        ("wrong_reason", C, "wrong_reason", "medications",
+         "Metformin held because of hypoglycemia.",
+         [("P001-05", "Metformin on hold (AKI).")]),
+        ("correct", _S, None, "medications", "Metformin held for AKI.",
+         [("P001-05", "Metformin on hold (AKI).")]),
     ],
     "P002": [
         ("correct", _S, None, "active_problems", "COPD with acute exacerbation.",
@@ -143,6 +149,8 @@ CASES: dict[str, list[tuple]] = {
         ("wrong_value", C, "wrong_value", "patient_summary", "WBC 27.8 on admission.",
          [("P002-01", "WBC 17.8 (88% PMN)")]),
         ("invented", U, None, "medications", "Started on apixaban for atrial fibrillation.", []),
+        ("wrong_reason", C, "wrong_reason", "medications", "Steroids for hyperglycemia.",
+         [("P002-04", "Steroid-induced hyperglycemia")]),
     ],
     "P003": [
         ("correct", _S, None, "patient_summary",
@@ -198,6 +206,9 @@ CASES: dict[str, list[tuple]] = {
          [("P003-01", "no rebound or guarding")]),
         ("invented", U, None, "medications", "Started metformin 500 mg PO BID.",
          [("P003-05", "4. Levothyroxine 75 mcg PO daily")]),
+        ("correct", _S, None, "medications",
+         "Norethindrone-ethinyl estradiol held while immobile because of VTE risk.",
+         [("P003-02", "hold norethindrone-ethinyl estradiol while immobile")]),
     ],
     "P004": [
         ("correct", _S, None, "active_problems",
@@ -253,6 +264,9 @@ CASES: dict[str, list[tuple]] = {
          [("P004-05", "1. Acute upper GI hemorrhage from a duodenal bulb ulcer")]),
         ("invented", U, None, "medications", "On insulin glargine for type 2 diabetes.", []),
         ("invented", U, None, "patient_summary", "Known chronic pancreatitis.", []),
+        ("wrong_reason", C, "wrong_reason", "medications",
+         "Aspirin was stopped because of a rash.",
+         [("P004-05", "do not restart (ulcer")]),
     ],
     "P005": [
         ("correct", _S, None, "active_problems",
@@ -309,6 +323,11 @@ CASES: dict[str, list[tuple]] = {
         ("invented", U, None, "medications", "Started on amiodarone for atrial fibrillation.", []),
         ("invented", U, None, "patient_summary", "History of stroke with residual hemiparesis.",
          []),
+        ("wrong_reason", C, "wrong_reason", "medications",
+         "Tamsulosin held because of urinary retention.",
+         [("P005-02", "hold tamsulosin while hypotensive")]),
+        ("correct", _S, None, "medications", "Tamsulosin held while hypotensive.",
+         [("P005-02", "hold tamsulosin while hypotensive")]),
     ],
     "P006": [
         ("correct", _S, None, "active_problems",
@@ -364,6 +383,9 @@ CASES: dict[str, list[tuple]] = {
         ("invented", U, None, "medications", "Started apixaban for atrial fibrillation.", []),
         ("negation_flip", C, "negation_flip", "patient_summary", "Alteplase was given in the ED.",
          []),
+        ("wrong_reason", C, "wrong_reason", "patient_summary",
+         "Hydrochlorothiazide was stopped in 2023 because of hypokalemia.",
+         [("P006-02", "stopped 2023 for hyponatremia")]),
     ],
     "P007": [
         ("correct", _S, None, "active_problems",
@@ -419,6 +441,14 @@ CASES: dict[str, list[tuple]] = {
         ("wrong_temporality", C, "wrong_temporality", "active_problems",
          "Crohn's disease with an active flare.",
          [("P007-05", "Crohn's disease in remission")]),
+        ("wrong_reason", C, "wrong_reason", "medications",
+         "Empagliflozin held because of cellulitis.",
+         [("P007-02", "hold empagliflozin (acute illness")]),
+        ("wrong_reason", C, "wrong_reason", "medications",
+         "Adalimumab held because of Crohn's disease.",
+         [("P007-02", "hold adalimumab during active infection")]),
+        ("correct", _S, None, "medications", "Adalimumab held during active infection.",
+         [("P007-02", "hold adalimumab during active infection")]),
     ],
 }
 

@@ -66,6 +66,7 @@ from verifiers.events import (
     check_problem_events,
 )
 from verifiers.omissions import find_omissions
+from verifiers.reasons import check_reasons, reason_facts
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,9 @@ class PatientEvidence:
                                   roles.sections("future") if roles else frozenset())
             self.by_note[note.note_id] = found
             self.mentions.extend(found)
+        # Drug reasons the notes state (stopped for, held for, given for): what a
+        # statement's own "because of" / "for" is checked against.
+        self.reasons = reason_facts([by_id[n.note_id] for n in notes])
 
     @cached_property
     def word_stems(self) -> set[str]:
@@ -528,6 +532,8 @@ def _verify(text: str, claims: list[Entity], citations: list[Citation], section:
                          cues=evidence.cues, layout=extractor.layout(text, claims),
                          section=section, track_of=tracks, pending=pending,
                          code_status=code_status)
+    verification = check_reasons(verification, text, claims, evidence.reasons, extractor,
+                                 citations)
     return gate(verification, text, claims, evidence,
                 cited_notes=dict.fromkeys(c.note_id for c in citations))
 

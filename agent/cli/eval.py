@@ -225,9 +225,9 @@ def eval_relations(
     data folder only the demo part runs.
     """
     # evals.relations loads the extractor (spaCy/medspaCy, vocabularies) at import time.
-    from evals.relations import headline as relations_headline
+    from evals.relation_report import headline as relations_headline
+    from evals.relation_report import write_reports as write_relation_reports
     from evals.relations import run as run_relations
-    from evals.relations import write_reports as write_relation_reports
 
     try:
         settings = load_settings()

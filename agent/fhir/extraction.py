@@ -13,6 +13,9 @@ Mapping (entity type, assertion) -> resource:
 - PROCEDURE -> Procedure (completed / not-done / unknown).
 - ALLERGY -> AllergyIntolerance (active/confirmed; absent: inactive/refuted).
 
+Relations (``NoteExtraction.relations``) add AdverseEvent resources, AllergyIntolerance
+reactions and MedicationStatement reasons (:mod:`agent.fhir.relations`).
+
 Hypothetical mentions ("if chest pain recurs", "consider a CT") are not facts about the
 patient, and ANATOMY has no standalone resource: these are listed in an OperationOutcome
 entry (type, note id, offsets, assertion) rather than silently dropped.
@@ -43,6 +46,7 @@ from agent.fhir.common import (
     span_extension,
     validated,
 )
+from agent.fhir.relations import add_relation_elements, adverse_events
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.notes import InputIssue
 
@@ -310,8 +314,14 @@ def build_extraction_bundle(extractions: list[NoteExtraction], patient_id: str,
             url = full_url(patient_id, record.note_id, str(entity.start), str(entity.end),
                            entity.type)
             resource = _resource(entity, record.note_id, patient_ref, version)
+            add_relation_elements(resource, entity, record, patient_id, version)
             resource["meta"] = {"source": devices[key]}
             resources.append(entry(url, validated(resource, version, what=where)))
+            targets.append({"reference": url})
+        for url, event in adverse_events(record, patient_id, patient_ref, version):
+            event["meta"] = {"source": devices[key]}
+            resources.append(entry(url, validated(event, version, what=f"note {record.note_id}"
+                                                  " adverse event")))
             targets.append({"reference": url})
         if targets:
             provenance = {

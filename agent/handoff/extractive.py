@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _SEVERITY_ORDER = ("unstable", "watcher", "stable")
 _STATUS_TEXT = {"active": "current", "held": "HELD", "stopped": "STOPPED"}
+_REASON_CHANGES = frozenset({"stopped", "held", "dose_changed"})
 _CHANGE_TEXT = {"started": "started", "dose_changed": "dose changed", "held": "held",
                 "resumed": "resumed", "stopped": "stopped"}
 
@@ -201,16 +202,27 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
             e.change == "dose_changed" and "->" in (e.detail or ""))
         if e.change in _CHANGE_TEXT and not repeat:
             changes.append(e)
+        elif repeat and e.reason and not changes[-1].reason:
+            # The restatement that gives the reason lends it to the change it repeats.
+            changes[-1] = changes[-1].model_copy(update={
+                "reason": e.reason, "reason_citation": e.reason_citation})
     parts = [f"{' '.join(name.split())}: {_STATUS_TEXT.get(m.status, m.status)}"]
     history = []
     for e in changes[-4:]:
         word = _CHANGE_TEXT[e.change]
         if e.change == "dose_changed" and e.detail and "->" in e.detail:
             word += f" ({e.detail})"
-        history.append(f"{word} {e.date or e.note_id}")
+        # The reason the note gives for a stop, hold or dose change ("stopped 2026-03-15;
+        # due to angioedema"), in a clause of its own: the verifier binds a change word
+        # to the claims of its clause, and a reason is no drug that was stopped. A start's
+        # indication is the drug's, said elsewhere.
+        reason = f"; due to {e.reason}" if e.reason and e.change in _REASON_CHANGES else ""
+        history.append(f"{word} {e.date or e.note_id}{reason}")
     if history:
         parts.append("; ".join(history))
-    return " - ".join(parts), [c, *(e.citation for e in changes[-4:])]
+    return " - ".join(parts), [c, *(e.citation for e in changes[-4:]),
+                               *(e.reason_citation for e in changes[-4:]
+                                 if e.reason_citation and e.change in _REASON_CHANGES)]
 
 
 def _list_ranges(note_id: str | None, ctx: _Context) -> list[tuple[int, int]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from agent.errors import InputError
 from agent.handoff.timeline_items import build_items, build_problems
 from agent.nlp.layout import note_layout
+from agent.relations.reasons import change_reason
 from agent.rules import Rules
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.layout import LineSpan
@@ -451,6 +452,18 @@ def _not_taken_at_discharge(track: dict, note_id: str) -> None:
     track["last_change"] = "stopped" if given else "mentioned"
 
 
+def with_reason(event: TimelineEvent, extraction: NoteExtraction,
+                drug: Entity) -> TimelineEvent:
+    """The event with the reason its note gives for the change ("stopped 2026-03-15:
+    angioedema"), read from the note's relations (:mod:`agent.relations.reasons`)."""
+    found = change_reason(extraction, drug, event.change)
+    if found is None:
+        return event
+    return event.model_copy(update={
+        "reason": found.text,
+        "reason_citation": Citation(note_id=event.note_id, start=found.start, end=found.end)})
+
+
 def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
                       rules: Rules) -> list[MedicationTrack]:
     """Medication tracks, one per canonical drug, in order of first mention."""
@@ -463,7 +476,8 @@ def build_medications(notes: list[Note], extractions: dict[str, NoteExtraction],
             key = drug_key(mention.ent)
             track = tracks.setdefault(key, {"status": "unknown", "regimen": {}, "ent": None,
                                             "last_change": "mentioned", "events": []})
-            track["events"].append(_reconcile(track, mention, note))
+            track["events"].append(with_reason(_reconcile(track, mention, note), ext,
+                                               mention.ent))
         if "discharge" in (note.note_type or ""):
             for track in tracks.values():
                 _not_taken_at_discharge(track, note.note_id)

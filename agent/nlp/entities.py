@@ -30,6 +30,7 @@ from agent.nlp.medication.lexicon import load_lexicon
 from agent.nlp.pipeline import build_pipeline, segments
 from agent.nlp.problem_spans import load_modifiers, widen_problem
 from agent.nlp.vocab.build import build_vocabularies, package_versions
+from agent.relations.extract import with_relations
 from agent.rules import Rules
 from agent.rules.files import rules_path
 from agent.schemas.extraction import Attribute, Code, Entity, NoteExtraction, Provenance
@@ -153,7 +154,8 @@ class EntityExtractor:
                 f"{k}={v[:12]}" for k, v in sorted(
                     {**self.pipeline.rule_hashes,
                      **{k: v for k, v in self.vocabularies.sources.items()
-                        if k.endswith(".json")}}.items())),
+                        if k.endswith(".json")}}.items()))
+            + ";" + self.rules.sha256("relations.json"),
             vocabularies={**package_versions(),
                           **{k: v for k, v in self.vocabularies.sources.items()
                              if not k.endswith(".json")}},
@@ -165,13 +167,15 @@ class EntityExtractor:
         return self._provenance
 
     def extract_note(self, note: Note) -> NoteExtraction:
-        """Extract one note into the output record of ``clinagent extract`` (entities and
-        the note's layout, from the same sentence split ConText used)."""
+        """Extract one note into the output record of ``clinagent extract`` (entities, the
+        note's layout, from the same sentence split ConText used, and the relations between
+        the entities, :mod:`agent.relations`)."""
         entities, sentences = self._extract(note.text)
-        return NoteExtraction(note_id=note.note_id, patient_id=note.patient_id,
-                              entities=entities, provenance=self._provenance,
-                              layout=layout_note(note.text, entities, self.rules.headers,
-                                                 sentences=sentences))
+        extraction = NoteExtraction(note_id=note.note_id, patient_id=note.patient_id,
+                                    entities=entities, provenance=self._provenance,
+                                    layout=layout_note(note.text, entities, self.rules.headers,
+                                                       sentences=sentences))
+        return with_relations(extraction, note.text, self.rules)
 
     def layout(self, text: str, entities: list[Entity]) -> NoteLayout:
         """Lines with sections, sentences and clauses of a text (the entities place the
@@ -335,7 +339,7 @@ OVERRIDABLE_RULE_FILES = ("context.json", "sections.json", "targets.json",
                           "abbreviation_stoplist.json", "problem_modifiers.json",
                           MEDICATION_RULES_FILE)
 # Read by the timeline, handoff and verifier; the packaged copy is used when absent.
-OPTIONAL_RULE_FILES = ("cues.json",)
+OPTIONAL_RULE_FILES = ("cues.json", "relations.json")
 
 
 def _check_rules_dir(rules: Path) -> None:

@@ -94,6 +94,55 @@ class Provenance(BaseModel):
     vocabularies: dict[str, str] = Field(default_factory=dict)
 
 
+RelationType = Literal["CAUSES", "TREATS", "LOCATED_AT", "CONTRAINDICATED_BY"]
+RELATION_TYPES: tuple[str, ...] = ("CAUSES", "TREATS", "LOCATED_AT", "CONTRAINDICATED_BY")
+RelationAssertion = Literal["present", "negated", "speculated"]
+Laterality = Literal["left", "right", "bilateral"]
+
+
+def entity_id(entity: Entity) -> str:
+    """The id of an entity inside its note's extraction: ``"<start>-<end>:<TYPE>"``.
+
+    Derived from the offsets (never an index in the list), so it stays the same whatever
+    else is added to or dropped from the list; with the note id in front it is the
+    entity's FHIR identifier value (``agent.fhir``).
+    """
+    return f"{entity.start}-{entity.end}:{entity.type}"
+
+
+class Relation(BaseModel):
+    """A relation between two entities of one note (ids from :func:`entity_id`).
+
+    - ``CAUSES``: drug (MEDICATION or ALLERGY) -> adverse effect (PROBLEM);
+    - ``TREATS``: drug -> the problem it is given for;
+    - ``LOCATED_AT``: problem or procedure -> body site (ANATOMY), with ``laterality``;
+    - ``CONTRAINDICATED_BY``: drug -> the condition it is held, stopped or avoided for
+      when that condition is not an effect of the drug ("metformin on hold (AKI)").
+
+    ``assertion`` is the relation's own: "no rash on penicillin" is a negated CAUSES,
+    "possibly due to vancomycin" a speculated one. ``evidence`` is the clause or sentence
+    stating it, ``trigger`` the words that link the two ("due to", "->", "-induced").
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    type: RelationType
+    head: str
+    tail: str
+    assertion: RelationAssertion = "present"
+    evidence: Span
+    trigger: Span | None = None
+    laterality: Laterality | None = None
+    # The relation is the reason the drug is stopped, held or avoided ("stopped 2023 for
+    # hyponatremia"), not only an effect or an indication the text mentions.
+    is_change_reason: bool = False
+    # Which pass found it ("rules", or "llm" for the optional grounded LLM pass) and the
+    # rule that fired, for audit.
+    source: str = "rules"
+    rule: str | None = None
+
+
 class NoteExtraction(BaseModel):
     """Extraction output for one note (one JSON line of ``clinagent extract``)."""
 
@@ -106,6 +155,9 @@ class NoteExtraction(BaseModel):
     # Lines with sections, sentences and clauses, computed with the entities (None in
     # records written before layouts existed; the patient preparation fills it in).
     layout: NoteLayout | None = None
+    # Relations between the entities above (agent.relations); empty in records written
+    # before relations existed.
+    relations: list[Relation] = Field(default_factory=list)
 
 
 @runtime_checkable

@@ -53,6 +53,11 @@ class TimelineEvent(BaseModel):
                         "active/resolved/ruled_out/... for problems")
     detail: str | None = Field(default=None, description="e.g. 'dose 40 mg -> 80 mg'")
     citation: Citation
+    reason: str | None = Field(
+        default=None, description="why the drug was stopped, held, started or changed, from "
+        "the note's relations (agent.relations): the adverse effect or contraindication of "
+        "a stop or hold, the problem a start treats; '(possible)' when hedged")
+    reason_citation: Citation | None = None
 
 
 class MedicationTrack(BaseModel):

@@ -25,6 +25,8 @@ ContradictionReason = Literal[
     "planned_as_done",          # only planned, recommended or discussed; stated as done
     "wrong_certainty",          # possible or ruled out, stated as established
     "allergen_as_medication",   # a drug the patient is allergic to, stated as taken
+    "wrong_reason",             # "X stopped because of Y" / "X for Y" where the notes give
+                                # another reason (relations, verifiers.reasons)
 ]
 
 

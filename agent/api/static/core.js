@@ -123,6 +123,7 @@ const SECTION_TITLES = {
 const REASON_WORDS = {
   negation_flip: "the notes say the opposite (negated)",
   wrong_dose: "the notes give a different dose",
+  wrong_reason: "the notes give another reason for this change",
   wrong_route: "the notes give a different route",
   wrong_frequency: "the notes give a different frequency",
   wrong_temporality: "past or resolved in the notes, stated as current (or the reverse)",

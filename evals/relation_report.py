@@ -1,0 +1,86 @@
+"""The relation report (``clinagent eval relations``): the printed table, the JSON and a
+self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+REPORT_DIR = Path("evals/reports")
+
+
+def write_reports(report: dict, out_dir: Path = REPORT_DIR) -> tuple[Path, Path]:
+    """Write ``relations.json`` and ``relations.html`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out_dir / "relations.json", out_dir / "relations.html"
+    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    html_path.write_text(render_html(report), encoding="utf-8")
+    return json_path, html_path
+
+
+def headline(report: dict) -> str:
+    """The table printed by the command: system vs baseline."""
+    rows = ["| data | system | P | R | F1 (overlap) | F1 (exact) |", "|---|---|---|---|---|---|"]
+    phee = report.get("phee_dev")
+    if phee:
+        for name in ("rules", "baseline"):
+            o, e = phee[name]["overlap"], phee[name]["exact"]
+            rows.append(f"| PHEE dev drug->ADE ({phee['gold_relations']}) | {name} | "
+                        f"{o['precision']:.3f} | {o['recall']:.3f} | {o['f1']:.3f} | "
+                        f"{e['f1']:.3f} |")
+    demo = report["demo"]
+    for name, v in demo["drug_problem_links_overlap"].items():
+        rows.append(f"| demo drug-problem links | {name} | {v['precision']:.3f} | "
+                    f"{v['recall']:.3f} | {v['f1']:.3f} | - |")
+    lines = ["\n".join(rows)]
+    if phee:
+        a = phee["rules"]["assertion"]
+        lines.append("PHEE assertion accuracy (matched events): " + ", ".join(
+            f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in a.items()
+            if isinstance(v, dict)) + f"; overall {a['accuracy']}")
+    t = demo["traps"]
+    lines.append(f"demo traps linked: rules {t['linked_rules']}/{t['n']}, "
+                 f"baseline {t['linked_baseline']}/{t['n']}")
+    cases = report.get("sentence_cases")
+    if cases:
+        lines.append(f"sentence cases passed: {cases['passed']}/{cases['n']}")
+    return "\n".join(lines)
+
+
+def render_html(report: dict) -> str:
+    """A self-contained HTML page of the report (tables only)."""
+    def table(title: str, rows: dict[str, dict]) -> str:
+        head = "<tr><th></th><th>tp</th><th>fp</th><th>fn</th><th>P</th><th>R</th>" \
+               "<th>F1</th></tr>"
+        body = "".join(
+            f"<tr><td>{html.escape(k)}</td>" + "".join(
+                f"<td>{v[c]}</td>" for c in ("tp", "fp", "fn", "precision", "recall", "f1"))
+            + "</tr>" for k, v in rows.items())
+        return f"<h2>{html.escape(title)}</h2><table>{head}{body}</table>"
+
+    parts = [f"<h1>Relation evaluation</h1><p>clinagent {html.escape(report['package_version'])}"
+             f", git {html.escape(report['git_sha'])}, rules "
+             f"{html.escape(report['rules_sha256'])}. Tuned on: "
+             f"{html.escape(report['tuned_on'])}.</p>"]
+    phee = report.get("phee_dev")
+    if phee:
+        parts.append(table(f"PHEE dev drug -> adverse effect ({phee['gold_relations']} gold, "
+                           f"{phee['sentences']} sentences)",
+                           {f"{n} {m}": phee[n][m] for n in ("rules", "baseline")
+                            for m in ("overlap", "exact", "overlap_parts_merged")}))
+        parts.append("<h2>PHEE assertion accuracy (matched events)</h2><pre>"
+                     + html.escape(json.dumps(phee["rules"]["assertion"], indent=1))
+                     + "</pre>")
+    demo = report["demo"]
+    parts.append(table("Demo corpus by type (overlap)",
+                       {t: v["overlap"] for t, v in demo["by_type"].items()}))
+    parts.append(table("Demo drug-problem links vs nearest-drug baseline (overlap, untyped)",
+                       demo["drug_problem_links_overlap"]))
+    parts.append(f"<p>Traps linked: rules {demo['traps']['linked_rules']} / "
+                 f"{demo['traps']['n']}, baseline {demo['traps']['linked_baseline']} / "
+                 f"{demo['traps']['n']}</p>")
+    style = "<style>body{font-family:sans-serif}td,th{padding:2px 8px;border:1px solid #ccc}" \
+            "table{border-collapse:collapse}</style>"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Relations"
+            f"</title>{style}</head><body>{''.join(parts)}</body></html>\n")
