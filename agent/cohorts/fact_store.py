@@ -18,10 +18,16 @@ from sqlalchemy.orm import Session
 from agent.cohorts.facts import Fact, patient_facts
 from agent.cohorts.labs import LabCatalog, lab_catalog
 from agent.rules import Rules
-from agent.schemas.extraction import NoteExtraction
+from agent.schemas.extraction import NoteExtraction, entity_id
 from agent.schemas.notes import Note
 from agent.store import repository as repo
-from agent.store.models import CohortFactCodeRow, CohortFactNoteRow, CohortFactRow, NoteRow
+from agent.store.models import (
+    CohortFactCodeRow,
+    CohortFactNoteRow,
+    CohortFactRow,
+    CohortRelationRow,
+    NoteRow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,30 +36,65 @@ _CHUNK = 500
 
 
 def replace_note_facts(session: Session, note_id: str, patient_id: str, text_sha256: str,
-                       facts: list[Fact]) -> int:
-    """Replace the facts of one note version (flushes; the caller commits).
+                       facts: list[Fact], extraction: NoteExtraction | None = None) -> int:
+    """Replace the facts of one note version, and the relations of its extraction
+    (flushes; the caller commits).
 
     Returns:
         The number of fact rows written.
     """
+    session.execute(delete(CohortRelationRow).where(CohortRelationRow.note_id == note_id))
     session.execute(delete(CohortFactCodeRow).where(CohortFactCodeRow.fact_id.in_(
         select(CohortFactRow.id).where(CohortFactRow.note_id == note_id))))
     session.execute(delete(CohortFactRow).where(CohortFactRow.note_id == note_id))
     session.execute(delete(CohortFactNoteRow).where(CohortFactNoteRow.note_id == note_id))
+    fact_ids: list[int] = []
     for start in range(0, len(facts), _CHUNK):
         chunk = facts[start:start + _CHUNK]
         ids = session.execute(insert(CohortFactRow).returning(
             CohortFactRow.id, sort_by_parameter_order=True),
                               [f.row() for f in chunk]).scalars().all()
+        fact_ids.extend(ids)
         codes = [{"fact_id": fid, "patient_id": f.patient_id, "system": system, "code": code}
                  for fid, f in zip(ids, chunk, strict=True) for system, code in f.codes]
         if codes:
             session.execute(insert(CohortFactCodeRow), codes)
+    if extraction is not None and extraction.relations:
+        session.execute(insert(CohortRelationRow),
+                        relation_rows(extraction, patient_id, facts, fact_ids))
     session.add(CohortFactNoteRow(note_id=note_id, patient_id=patient_id,
                                   text_sha256=text_sha256, facts=len(facts),
                                   built_at=repo.now_iso()))
     session.flush()
     return len(facts)
+
+
+def relation_rows(extraction: NoteExtraction, patient_id: str, facts: list[Fact],
+                  fact_ids: list[int]) -> list[dict]:
+    """The relation rows of one note: each end is its fact (same span) where it is one,
+    with the fact's concept; an end that is no fact (a body site) keeps its own words."""
+    by_span = {(f.span_start, f.span_end): (fid, f.concept)
+               for f, fid in zip(facts, fact_ids, strict=True)}
+    entities = {entity_id(e): e for e in extraction.entities}
+    rows = []
+    for rel in extraction.relations:
+        ends = []
+        for ref in (rel.head, rel.tail):
+            ent = entities.get(ref)
+            fact = by_span.get((ent.start, ent.end)) if ent is not None else None
+            # An id that names no entity of the record is kept as written, not dropped.
+            ends.append((fact[0] if fact else None,
+                         ent.type if ent is not None else ref.rsplit(":", 1)[-1],
+                         fact[1] if fact else (ent.text.lower() if ent is not None else ref)))
+        (head_id, head_type, head_concept), (tail_id, tail_type, tail_concept) = ends
+        rows.append({"patient_id": patient_id, "note_id": extraction.note_id,
+                     "relation_id": rel.id, "type": rel.type, "assertion": rel.assertion,
+                     "head_fact_id": head_id, "tail_fact_id": tail_id,
+                     "head_type": head_type, "head_concept": head_concept[:300],
+                     "tail_type": tail_type, "tail_concept": tail_concept[:300],
+                     "laterality": rel.laterality, "evidence_start": rel.evidence.start,
+                     "evidence_end": rel.evidence.end})
+    return rows
 
 
 def write_patient_facts(session: Session, notes: list[Note],
@@ -73,10 +114,12 @@ def write_patient_facts(session: Session, notes: list[Note],
     """
     shas = {n.note_id: repo.text_sha256(n.text) for n in notes}
     built = patient_facts(notes, extractions, rules, labs or lab_catalog(), text_sha256=shas)
+    by_note = {e.note_id: e for e in extractions}
     total = 0
     for note in notes:
         total += replace_note_facts(session, note.note_id, note.patient_id,
-                                    shas[note.note_id], built[note.note_id])
+                                    shas[note.note_id], built[note.note_id],
+                                    by_note.get(note.note_id))
     return total
 
 

@@ -313,6 +313,38 @@ class CohortFactNoteRow(Base):
     built_at: Mapped[str] = mapped_column(String(40))
 
 
+class CohortRelationRow(Base):
+    """A relation between two entities of one note version (``agent.relations``: CAUSES,
+    TREATS, LOCATED_AT, CONTRAINDICATED_BY) with its assertion: the facts of its head and
+    tail where they are facts (body sites are not), their concepts, and the offsets of the
+    sentence that states it. Rebuilt with the note's facts, erased with them."""
+
+    __tablename__ = "cohort_fact_relations"
+    __table_args__ = (
+        Index("ix_cohort_fact_relations_head", "type", "head_concept", "patient_id"),
+        Index("ix_cohort_fact_relations_tail", "type", "tail_concept", "patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[str] = mapped_column(String(200))
+    note_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("notes.note_id", ondelete="CASCADE"), index=True)
+    relation_id: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(30))
+    assertion: Mapped[str] = mapped_column(String(20))
+    head_fact_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("cohort_facts.id", ondelete="CASCADE"), nullable=True)
+    tail_fact_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("cohort_facts.id", ondelete="CASCADE"), nullable=True)
+    head_type: Mapped[str] = mapped_column(String(20))
+    head_concept: Mapped[str] = mapped_column(String(300))
+    tail_type: Mapped[str] = mapped_column(String(20))
+    tail_concept: Mapped[str] = mapped_column(String(300))
+    laterality: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    evidence_start: Mapped[int] = mapped_column(Integer)
+    evidence_end: Mapped[int] = mapped_column(Integer)
+
+
 class PrivacyReviewRow(Base):
     """A possible PHI leak the output monitor found in a de-identified output, for the
     privacy officer's review: where (note id, offsets into that output, the output's

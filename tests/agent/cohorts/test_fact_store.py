@@ -124,3 +124,41 @@ def test_when_batch_run_deidentified_then_facts_cite_the_deidentified_text(
         for f in s.scalars(select(CohortFactRow)):
             assert texts[f.note_id][f.span_start:f.span_end] == f.span_text
     engine.dispose()
+
+
+def test_relations_are_stored_with_their_facts_replaced_and_erased_with_the_note(
+        tmp_path, demo_extractions):
+    """Issue 22's relations in the fact table: one row per relation of the extraction, its
+    ends tied to their facts (same span) with the facts' concepts; a reload leaves no
+    duplicate; deleting the note takes them with it."""
+    from agent.cohorts.notes_db import load_notes
+    from agent.rules import Rules
+    from agent.schemas.extraction import entity_id
+    from agent.store.models import CohortFactRow, CohortRelationRow, NoteRow
+
+    _, extractions = demo_extractions
+    pid = next(e.patient_id for e in extractions.values()
+               if any(r.type == "CAUSES" for r in e.relations))
+    engine, sessions, mine, extractions = _one_patient_db(tmp_path, demo_extractions, pid)
+    expected = sum(len(extractions[n.note_id].relations) for n in mine)
+    with sessions() as s:
+        rows = list(s.scalars(select(CohortRelationRow)))
+        assert len(rows) == expected > 0
+        causes = next(r for r in rows if r.type == "CAUSES")
+        ext = extractions[causes.note_id]
+        rel = next(r for r in ext.relations if r.id == causes.relation_id)
+        head = next(e for e in ext.entities if entity_id(e) == rel.head)
+        fact = s.get(CohortFactRow, causes.head_fact_id)
+        assert (fact.span_start, fact.span_end) == (head.start, head.end)
+        assert causes.head_concept == fact.concept
+        assert (causes.evidence_start, causes.evidence_end) == (rel.evidence.start,
+                                                                 rel.evidence.end)
+    load_notes(engine, mine, Rules.load(), extractions=extractions)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(CohortRelationRow)) == expected
+        s.execute(delete(NoteRow).where(NoteRow.note_id == causes.note_id))
+        s.commit()
+        left = s.scalar(select(func.count()).select_from(CohortRelationRow).where(
+            CohortRelationRow.note_id == causes.note_id))
+        assert left == 0
+    engine.dispose()

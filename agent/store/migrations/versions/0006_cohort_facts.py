@@ -74,9 +74,39 @@ def upgrade() -> None:
         sa.Column("built_at", sa.String(40), nullable=False),
     )
     op.create_index("ix_cohort_fact_notes_patient_id", "cohort_fact_notes", ["patient_id"])
+    op.create_table(
+        "cohort_fact_relations",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("patient_id", sa.String(200), nullable=False),
+        sa.Column("note_id", sa.String(200),
+                  sa.ForeignKey("notes.note_id", ondelete="CASCADE"), nullable=False),
+        sa.Column("relation_id", sa.String(20), nullable=False),
+        sa.Column("type", sa.String(30), nullable=False),
+        sa.Column("assertion", sa.String(20), nullable=False),
+        sa.Column("head_fact_id", sa.Integer(),
+                  sa.ForeignKey("cohort_facts.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("tail_fact_id", sa.Integer(),
+                  sa.ForeignKey("cohort_facts.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("head_type", sa.String(20), nullable=False),
+        sa.Column("head_concept", sa.String(300), nullable=False),
+        sa.Column("tail_type", sa.String(20), nullable=False),
+        sa.Column("tail_concept", sa.String(300), nullable=False),
+        sa.Column("laterality", sa.String(20), nullable=True),
+        sa.Column("evidence_start", sa.Integer(), nullable=False),
+        sa.Column("evidence_end", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_cohort_fact_relations_note_id", "cohort_fact_relations", ["note_id"])
+    op.create_index("ix_cohort_fact_relations_head", "cohort_fact_relations",
+                    ["type", "head_concept", "patient_id"])
+    op.create_index("ix_cohort_fact_relations_tail", "cohort_fact_relations",
+                    ["type", "tail_concept", "patient_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cohort_fact_relations_tail", "cohort_fact_relations")
+    op.drop_index("ix_cohort_fact_relations_head", "cohort_fact_relations")
+    op.drop_index("ix_cohort_fact_relations_note_id", "cohort_fact_relations")
+    op.drop_table("cohort_fact_relations")
     op.drop_index("ix_cohort_fact_notes_patient_id", "cohort_fact_notes")
     op.drop_table("cohort_fact_notes")
     op.drop_index("ix_cohort_fact_codes_code", "cohort_fact_codes")
