@@ -386,7 +386,7 @@ def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
         sets["synth_heldout"] = synth[SYNTH_DEV_SIZE:]
         if (data_dir / "asq-phi-dev" / "queries_dev.txt").exists():
             sets["asq_phi_dev"] = asq_phi_docs(data_dir)
-    # The project's own unseen-style corpora: deid_dev .. deid_dev6 are tuned on (each first
+    # The project's own unseen-style corpora: deid_dev .. deid_dev7 are tuned on (each first
     # run on text the rules had not seen is reported as such), frozen/deid never is.
     data = Path(str(files("evals").joinpath("data")))
     for name, folder in (("deid_dev", data / "dev" / "deid_dev"),
@@ -395,6 +395,7 @@ def run_deid(*, out: Path, data_dir: Path | None, systems: list[str]) -> dict:
                          ("deid_dev4", data / "dev" / "deid_dev4"),
                          ("deid_dev5", data / "dev" / "deid_dev5"),
                          ("deid_dev6", data / "dev" / "deid_dev6"),
+                         ("deid_dev7", data / "dev" / "deid_dev7"),
                          ("frozen_deid", data / "frozen" / "deid")):
         if (folder / "notes.jsonl").exists():
             sets[name] = corpus_docs(folder)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from agent.deadline import checkpoint
 from agent.deid.casing import TOWN_ENDING_PHRASE, Recaser, one_case
+from agent.deid.labels import glued_label_spans
 from agent.deid.lexicons import (
     PERSON_TITLES,
     city_names,
@@ -34,6 +35,8 @@ from agent.deid.lexicons import (
 )
 from agent.deid.organisations import employers
 from agent.deid.registry import PACK_FILE, build_analyzer, load_pack
+from agent.deid.tables import column_spans
+from agent.deid.wraps import Finding, wrapped_spans
 from agent.errors import ConfigError
 from agent.schemas.deid import PHI_TYPES, PhiSpan
 
@@ -150,6 +153,8 @@ class Detector:
                 first_names=first),
         ]
         self._not_places = self.names.not_names | self.names.allow | clinical
+        self._relations = frozenset(r.lower() for r in self.pack.names.relations
+                                    if " " not in r)
         suffix_words = {w.lower().rstrip(".") for x in [*self.pack.hospitals.suffixes,
                                                         *self.pack.hospitals.generic_words]
                         for w in x.split() if len(w.rstrip(".")) >= 4}
@@ -208,6 +213,16 @@ class Detector:
                               end=offset + r.end, score=round(float(r.score), 3),
                               recognizer=r.recognition_metadata.get("recognizer_name", "?"))
                       for r in results if r.entity_type in wanted]
+            # Shapes no single-token recognizer sees: table cells typed by their column's
+            # header, labels glued to or misspelt before their value, identifiers cut by a
+            # line break (agent.deid.tables / labels / wraps).
+            extra = column_spans(piece, is_clinical=self.names.is_clinical)
+            extra += glued_label_spans(piece, is_clinical=self.names.is_clinical,
+                                       relations=self._relations)
+            extra += wrapped_spans(piece, [(r.start, r.end, r.entity_type) for r in results],
+                                   lambda window: self._findings(window, threshold))
+            spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
+                      for s in extra if s.entity_type in wanted]
             if "HOSPITAL" in wanted:
                 spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
                           for s in employers(piece, common=self.recaser.common,
@@ -220,6 +235,13 @@ class Detector:
         if memory is not None:
             return self.with_memory(text, spans, memory, wanted)
         return self._finish(text, spans, wanted)
+
+    def _findings(self, window: str, threshold: float) -> list[Finding]:
+        """The recognizers' results on a short window (a joined line break)."""
+        return [(r.entity_type, r.start, r.end, round(float(r.score), 3),
+                 r.recognition_metadata.get("recognizer_name", "?"))
+                for r in self.analyzer.analyze(text=self.recaser.recase(window), language="en",
+                                               score_threshold=threshold)]
 
     def with_memory(self, text: str, spans: list[PhiSpan], memory: PatientMemory,
                     wanted: frozenset[str] | None = None) -> list[PhiSpan]:

@@ -185,6 +185,27 @@ _WEEKDAY = (r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon
 _ORD = r"(?:st|nd|rd|th)?"
 
 
+_FULL_MONTHS = tuple(m.lower() for m in _MONTH_FULL.split("|") if len(m) >= 5)
+
+
+def near_month(word: str) -> bool:
+    """Whether ``word`` is a full month name of five letters or more with one letter
+    added, dropped, changed or two swapped ("Feburary", "Novmber"), and no month itself."""
+    low = word.lower()
+    return low not in _FULL_MONTHS and any(_one_edit(low, m) for m in _FULL_MONTHS
+                                           if abs(len(m) - len(low)) <= 1)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
 class PhiDateRecognizer(EntityRecognizer):
     """Dates more specific than a year, in the formats clinicians write.
 
@@ -210,6 +231,29 @@ class PhiDateRecognizer(EntityRecognizer):
         # "08NOV2026", "8-NOV-26": day, month abbreviation and year run together.
         ("d_mon_y_compact", r"\b\d{1,2}-?(?:" + _MONTH_ABBR + r")-?(?:\d{4}|\d{2})\b", 0.9,
          False),
+        # "20260303", "DOB 19420805": year, month and day run together (exports, file
+        # names, compact date columns); month and day range-checked, 1900-2099 only.
+        ("ymd_compact", r"(?<![\w./-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])"
+         r"(?P<d>0[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)", 0.7, True),
+        # "2026.03.20": year first with dots (European and Asian records).
+        ("ymd_dot", r"(?<![\d.])(?P<y>(?:19|20)\d{2})\.(?P<m>\d{1,2})\.(?P<d>\d{1,2})(?!\d|\.\d)",
+         0.9, True),
+        # "14-III-2024", "3.IV.2025", "14/iii/26": a Roman-numeral month (Central Europe);
+        # never with spaces ("CIWA 0-2 X 48 HRS" is a count).
+        ("d_roman_y", r"(?<![\w.])(?P<d>\d{1,2})(?P<sep>[-./])(?i:XII|XI|X|IX|VIII|VII|VI|V|"
+         r"IV|III|II|I)(?P=sep)(?:\d{4}|\d{2})(?!\w|\.\d)", 0.9, True),
+        # "NOV-02-26", "Mar.4.2026": a month abbreviation, the day, the year.
+        ("mon_d_y_dash", r"\b(?:" + _MONTH_ABBR + r")[-./](?:\d{1,2})[-./](?:\d{4}|\d{2})\b",
+         0.9, False),
+        # "1932JUL04", "2026-Mar-03": year first, then the month abbreviation and the day.
+        ("y_mon_d", r"\b(?:19|20)\d{2}(?P<sep>[-/.]?)(?:" + _MONTH_ABBR
+         + r")(?P=sep)\d{1,2}\b", 0.9, False),
+        # "3/Mar/26", "3.Mar.2026": day, month abbreviation, year with slashes or dots.
+        ("d_mon_y_sep", r"\b\d{1,2}(?P<sep>[/.])(?:" + _MONTH_ABBR + r")(?P=sep)(?:\d{4}|\d{2})\b",
+         0.9, False),
+        # "the 19th day of May, 2026": legal and certificate style.
+        ("d_day_of_mon", r"\b\d{1,2}" + _ORD + r"\s+day\s+of\s+" + _MONTH
+         + r"(?:,?\s*(?:in\s+the\s+year\s+)?(?:\d{4}|['’]\d{2}\b))?", 0.95, False),
         ("holiday", r"\b(?:Christmas(?:\s+(?:Day|Eve))?|Thanksgiving(?:\s+Day)?|New\s+Year['’]?s"
          r"(?:\s+(?:Day|Eve))?|Easter(?:\s+Sunday)?|Halloween|Independence\s+Day|Labor\s+Day|"
          r"Memorial\s+Day|Veterans\s+Day|Valentine['’]?s\s+Day|(?:Mother|Father)['’]?s\s+Day|"
@@ -227,6 +271,11 @@ class PhiDateRecognizer(EntityRecognizer):
                               rf"JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
                               rf"NOVEMBER|DECEMBER)\b")
     _ORDINAL = re.compile(r"\b(?i:the)\s+(?P<phi>\d{1,2}(?:st|nd|rd|th))\b")
+    _MONTH_BEFORE = re.compile(rf"\b{_MONTH}\s+$", re.IGNORECASE)
+    _YEAR_AFTER = re.compile(r",?\s+(?:19|20)\d{2}\b")
+    _NEAR_MONTH = re.compile(
+        r"\b(?:(?P<w>[A-Za-z]{5,10})\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:(?:19|20)\d{2}|['’]\d{2})"
+        r"|\d{1,2}(?:st|nd|rd|th)?\s+(?P<w2>[A-Za-z]{5,10})\.?,?\s+(?:19|20)\d{2})\b")
 
     def __init__(self, rules: DateRules) -> None:
         self._compiled = [(n, re.compile(rx, re.IGNORECASE if not numeric else 0), s, numeric)
@@ -251,8 +300,12 @@ class PhiDateRecognizer(EntityRecognizer):
         day = int(groups["d"]) if groups.get("d") else 1
         if 1 <= month <= 12 and 1 <= day <= 31:
             return True
-        # Day first with a four-digit year ("28/04/2026", records from abroad).
-        return bool(groups.get("y")) and len(groups["y"]) == 4 and groups.get("d") is not None \
+        # Day first with a four-digit year ("28/04/2026", records from abroad), or with
+        # dots and both numbers zero-padded ("26.03.26": a European short date).
+        year = groups.get("y") or ""
+        padded_dots = (groups.get("sep") == "." and len(groups.get("m") or "") == 2
+                       and len(groups.get("d") or "") == 2)
+        return (len(year) == 4 or padded_dots) and groups.get("d") is not None \
             and 1 <= day <= 12 and 13 <= month <= 31
 
     def _look_alike(self, text: str, start: int, end: int) -> bool:
@@ -277,10 +330,22 @@ class PhiDateRecognizer(EntityRecognizer):
                         and not (len(m.group("m")) == len(m.group("d")) == 2)):
                     continue  # "1.5.10" is a version; zero-padded "02.16.26" is a date
                 results.append(_result("DATE", start, end, score, f"date:{name}"))
+        for m in self._NEAR_MONTH.finditer(text):
+            # "Feburary 2, 2026", "12 Sepember 2025": a month misspelt by one letter is
+            # still the date (the day and year next to it are the evidence).
+            if near_month(m.group("w") or m.group("w2")):
+                results.append(_result("DATE", m.start(), m.end(), 0.8, "date:misspelt_month"))
         for m in self._MONTH_ALONE.finditer(text):
             results.append(_result("DATE", m.start(), m.end(), 0.6, "date:month"))
         for m in self._ORDINAL.finditer(text):
-            if not self._ordinal_deny.search(text[m.end():m.end() + 16].lower()):
+            # "March the 5th, 2026": a month written before "the" and a year after belong to
+            # the date (read here, from the ordinal, rather than by one more full-text scan).
+            month = self._MONTH_BEFORE.search(text, max(0, m.start() - 12), m.start())
+            if month is not None:
+                year = self._YEAR_AFTER.match(text, m.end())
+                results.append(_result("DATE", month.start(), year.end() if year else m.end(),
+                                       0.9, "date:month_the_ordinal"))
+            elif not self._ordinal_deny.search(text[m.end():m.end() + 16].lower()):
                 results.append(_result("DATE", m.start("phi"), m.end("phi"), 0.8,
                                        "date:ordinal"))
         return results
@@ -289,15 +354,19 @@ class PhiDateRecognizer(EntityRecognizer):
 # ---- names -------------------------------------------------------------------------------
 
 # Latin letters with diacritics count ("Krisztián Szöllösy", "Šárka Ottová"); the Latin
-# Extended-A block mixes cases, so it is allowed on both sides.
+# Extended-A block mixes cases, so it is allowed on both sides. A lower-case Arabic article
+# joined by a hyphen is part of the surname ("al-Harbi", "el-Sayed").
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _LOW = "a-zß-öø-ÿĀ-ž"
-_CAP = (rf"(?:(?:Mc|Mac|O'|D'|De|Di|La|Le)?[{_UP}][{_LOW}]+(?:'[{_LOW}]+)?"
+_CAP = (rf"(?:(?:Mc|Mac|O'|D'|De|Di|La|Le|al-|el-)?[{_UP}][{_LOW}]+(?:'[{_LOW}]+)?"
         rf"|[{_UP}][{_UP}'’]+)")
 # A lower-case part after a hyphen is part of the given name ("Hye-jin", "Byung-ho").
 NAME_TOKEN = rf"{_CAP}(?:-(?:{_CAP}|[{_LOW}]{{2,3}}(?![{_LOW}])))*"
 _INIT = r"[A-Z](?:\.(?:[A-Z]\.)?|(?![\w&'/-]))"  # "T.", "T", "J.P."
-_PARTICLE = r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten|der|den|dos|das)"
+# Irish (Ó, Ua, Ní, Nic), Arabic (ibn, bint, abu) and Gikuyu (wa) particles too: "Ruairí Ó
+# Ceallaigh", "Abdullah ibn Saleh"; none is an English word that could join two names.
+_PARTICLE = (r"(?:van|von|de|del|della|da|di|du|la|le|bin|al|ter|ten|der|den|dos|das|"
+             r"Ó|ó|Ua|ua|Ní|ní|Nic|nic|ibn|bint|binti|abu|wa)")
 # "Wendell T. Pursglove", "A. Grevitt", "Ludwig van Beethoven" (single spaces, one line).
 _FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"
             rf"(?: (?:{_PARTICLE} ){{0,2}}(?:{NAME_TOKEN}|{_INIT}(?![a-z]))){{0,3}})")
