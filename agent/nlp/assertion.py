@@ -350,7 +350,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
         return "hypothetical"
     if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
         return "absent"
-    if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical):
+    if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical) \
+            and not (entity_type == "TEST" and _is_evidence_test(span)):
         return "absent"
     if flags.is_possible:
         return "possible"
@@ -369,6 +370,37 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and _condition_follows(span):
         return "hypothetical"
     return "present"
+
+
+# A test named as the evidence of a denial is done: "no hydronephrosis on bedside US",
+# "not suggested by ECG", "no DRESS features (LFTs nl)", "without ECG changes".
+_EVIDENCE_PREPOSITIONS = frozenset({"on", "by", "per", "via"})
+_FINDING_NOUNS = frozenset({"changes", "findings", "abnormalities", "abnormality", "evidence"})
+
+
+def _is_evidence_test(span: Span) -> bool:
+    """Whether a negated TEST is only the evidence of the denial: every negation cue comes
+    before it, and an evidence preposition or an opening parenthesis stands between the
+    cue and the test, or qualifies the finding the cue denies ("ECG changes"). A cue after the test
+    ("CT not done") or right before it ("no CT") still negates it."""
+    doc = span.doc
+    cues = [m for m in active_modifiers(span) if m.category.upper() == "NEGATED_EXISTENCE"]
+    if not cues or any(m.modifier_span[0] >= span.end for m in cues):
+        return False
+    cue_end = max(m.modifier_span[1] for m in cues)
+    words = [t for t in doc[cue_end:span.start] if not t.is_space]
+    # "not suggested by history or ECG": the preposition may head a list the test is in.
+    if any(t.lower_ in _EVIDENCE_PREPOSITIONS for t in words):
+        return True
+    depth = 0
+    for tok in reversed(words):
+        opened, closed, _ = _punctuation(tok.text)
+        depth += closed - opened
+        if depth < 0:
+            return True  # a parenthesis opened after the cue holds the test
+    after = next((t for t in doc[span.end:] if not t.is_space), None)
+    return (after is not None and not after.is_sent_start
+            and after.lower_ in _FINDING_NOUNS)
 
 
 _CONDITION_WORDS = frozenset({"if", "unless"})

@@ -162,6 +162,15 @@ def test_when_a_table_row_holds_a_cue_then_it_stays_in_that_row(
     ("Abscess ruled out on CT; likely atelectasis.",     "Abscess", "PROBLEM", "absent"),
     ("- UTI -- ruled out (urine culture: no growth)",    "urine culture", "TEST", "present"),
     ("Ruled out: ischemic stroke (MRI), meningitis",     "MRI",     "TEST",    "present"),
+    # a test named as the evidence of a denial was done; a test itself denied was not
+    ("No hydronephrosis on bedside US.",                 "US",      "TEST",    "present"),
+    ("No hydronephrosis on bedside US.",                 "hydronephrosis", "PROBLEM", "absent"),
+    ("Syncope not suggested by exam or ECG.",            "ECG",     "TEST",    "present"),
+    ("No DRESS features (LFTs nl, eos 6%).",             "LFTs",    "TEST",    "present"),
+    ("Hyperkalemia without ECG changes.",                "ECG",     "TEST",    "present"),
+    ("No CT done.",                                      "CT",      "TEST",    "absent"),
+    ("No ECG.",                                          "ECG",     "TEST",    "absent"),
+    ("CT not performed.",                                "CT",      "TEST",    "absent"),
 ])
 # fmt: on
 def test_when_a_problem_is_resolved_or_excluded_then_the_test_showing_it_is_not(
