@@ -9,15 +9,14 @@ and never matches a comparison (the query would compare different quantities).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import RuleFileError
+from agent.rules.files import read_rule_file, rules_path
 
 LAB_FILE = "lab_tests.json"
 # The last number of a result ("0.45 -> 0.62": the latest), thousands separators allowed,
@@ -102,14 +101,10 @@ def lab_catalog() -> LabCatalog:
     Raises:
         RuleFileError: the file is malformed (names the entry).
     """
-    raw = json.loads(resources.files("agent.cohorts").joinpath(LAB_FILE).read_text("utf-8"))
     tests: dict[str, LabTest] = {}
     aliases: dict[str, LabTest] = {}
-    for i, entry in enumerate(raw.get("lab_tests", [])):
-        try:
-            test = LabTest.model_validate(entry)
-        except ValidationError as e:
-            raise RuleFileError(LAB_FILE, str(e), index=i) from e
+    # Validated by the one rule-file reader (entry index in its errors).
+    for i, test in enumerate(read_rule_file(rules_path(LAB_FILE), "lab_tests", LabTest)):
         if test.unit not in test.units:
             raise RuleFileError(LAB_FILE, f"unit {test.unit!r} is not among its units",
                                 index=i)

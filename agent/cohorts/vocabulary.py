@@ -9,17 +9,16 @@ empty result: a misspelled "metfromin" must not look like a cohort of nobody.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.cohorts.facts import concept_name
 from agent.cohorts.labs import LabCatalog, LabTest, lab_catalog
-from agent.errors import InputError, RuleFileError
+from agent.errors import InputError
+from agent.rules.files import read_rule_file, rules_path
 
 CLASS_FILE = "drug_classes.json"
 # A concept the ICD-10-CM coder matches below this score is not taken as a code match:
@@ -72,13 +71,8 @@ def drug_classes() -> dict[str, DrugClass]:
     Raises:
         RuleFileError: the file is malformed (names the entry).
     """
-    raw = json.loads(resources.files("agent.cohorts").joinpath(CLASS_FILE).read_text("utf-8"))
     out: dict[str, DrugClass] = {}
-    for i, entry in enumerate(raw.get("drug_classes", [])):
-        try:
-            cls = DrugClass.model_validate(entry)
-        except ValidationError as e:
-            raise RuleFileError(CLASS_FILE, str(e), index=i) from e
+    for cls in read_rule_file(rules_path(CLASS_FILE), "drug_classes", DrugClass):
         for name in (cls.name, *cls.aliases):
             out[name.lower()] = cls
     return out

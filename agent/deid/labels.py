@@ -35,7 +35,7 @@ _RECORD_LABELS = ("medical record", "medical record number", "record number", "c
                   "hospital number", "patient id", "mrn")
 
 
-def _edits_at_most_one(a: str, b: str) -> bool:
+def edits_at_most_one(a: str, b: str) -> bool:
     """One letter added, dropped, changed, or two neighbours swapped ("meidcal")."""
     if a == b:
         return True
@@ -56,7 +56,7 @@ def _record_label(label: str) -> bool:
         parts = canon.split()
         # Short labels ("mrn") must be exact: one edit from three letters is another word.
         if len(parts) == len(words) and all(
-                w == p if len(p) <= 4 else _edits_at_most_one(w, p)
+                w == p if len(p) <= 4 else edits_at_most_one(w, p)
                 for w, p in zip(words, parts, strict=True)):
             return True
     return False

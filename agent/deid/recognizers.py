@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from agent.deid.labels import edits_at_most_one
 from agent.deid.lexicons import disease_words
 from agent.deid.name_lexicon import NameLexicon, lexicon_names
 from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
@@ -192,18 +193,7 @@ def near_month(word: str) -> bool:
     """Whether ``word`` is a full month name of five letters or more with one letter
     added, dropped, changed or two swapped ("Feburary", "Novmber"), and no month itself."""
     low = word.lower()
-    return low not in _FULL_MONTHS and any(_one_edit(low, m) for m in _FULL_MONTHS
-                                           if abs(len(m) - len(low)) <= 1)
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
-    return short[i:] == long_[i + 1:]
+    return low not in _FULL_MONTHS and any(edits_at_most_one(low, m) for m in _FULL_MONTHS)
 
 
 class PhiDateRecognizer(EntityRecognizer):
