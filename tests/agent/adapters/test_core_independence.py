@@ -10,6 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Fresh interpreters import the whole core (~15 s): the full gate runs them, the developer
+# loop does not.
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[3]
 EXTRA_PACKAGES = ["langchain_core", "langchain", "presidio_anonymizer"]
 # The faces and use cases, which between them import every core package.

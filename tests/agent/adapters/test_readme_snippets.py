@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# A fresh interpreter loads the models the snippets use (~25 s): the full gate runs it, the
+# developer loop does not.
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[3]
 HEADING = "## Adapters (LangChain, spaCy, Presidio)"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
