@@ -33,6 +33,15 @@ def headline(report: dict) -> str:
     for name, v in demo["drug_problem_links_overlap"].items():
         rows.append(f"| demo drug-problem links | {name} | {v['precision']:.3f} | "
                     f"{v['recall']:.3f} | {v['f1']:.3f} | - |")
+    frozen = report.get("frozen")
+    if frozen:
+        for t, v in frozen["by_type"].items():
+            o, e = v["overlap"], v["exact"]
+            rows.append(f"| frozen (blind) {t} | rules | {o['precision']:.3f} | "
+                        f"{o['recall']:.3f} | {o['f1']:.3f} | {e['f1']:.3f} |")
+        for name, v in frozen["drug_problem_links_overlap"].items():
+            rows.append(f"| frozen (blind) drug-problem links | {name} | "
+                        f"{v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | - |")
     lines = ["\n".join(rows)]
     if phee:
         a = phee["rules"]["assertion"]
@@ -42,6 +51,12 @@ def headline(report: dict) -> str:
     t = demo["traps"]
     lines.append(f"demo traps linked: rules {t['linked_rules']}/{t['n']}, "
                  f"baseline {t['linked_baseline']}/{t['n']}")
+    if frozen:
+        a, t = frozen["assertion"], frozen["traps"]
+        lines.append("frozen (blind) assertion accuracy (matched): " + ", ".join(
+            f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in a.items()
+            if isinstance(v, dict)) + f"; overall {a['accuracy']}; traps linked: rules "
+            f"{t['linked_rules']}/{t['n']}, baseline {t['linked_baseline']}/{t['n']}")
     cases = report.get("sentence_cases")
     if cases:
         lines.append(f"sentence cases passed: {cases['passed']}/{cases['n']}")
@@ -80,6 +95,18 @@ def render_html(report: dict) -> str:
     parts.append(f"<p>Traps linked: rules {demo['traps']['linked_rules']} / "
                  f"{demo['traps']['n']}, baseline {demo['traps']['linked_baseline']} / "
                  f"{demo['traps']['n']}</p>")
+    frozen = report.get("frozen")
+    if frozen:
+        parts.append(table(f"Frozen corpus (blind, never tuned on; {frozen['notes']} notes, "
+                           f"{frozen['gold_relations']} gold) by type (overlap)",
+                           {t: v["overlap"] for t, v in frozen["by_type"].items()}))
+        parts.append(table("Frozen corpus by type (exact)",
+                           {t: v["exact"] for t, v in frozen["by_type"].items()}))
+        parts.append(table("Frozen drug-problem links vs nearest-drug baseline (overlap, "
+                           "untyped)", frozen["drug_problem_links_overlap"]))
+        parts.append(f"<p>Frozen traps linked: rules {frozen['traps']['linked_rules']} / "
+                     f"{frozen['traps']['n']}, baseline {frozen['traps']['linked_baseline']}"
+                     f" / {frozen['traps']['n']}</p>")
     style = "<style>body{font-family:sans-serif}td,th{padding:2px 8px;border:1px solid #ccc}" \
             "table{border-collapse:collapse}</style>"
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Relations"

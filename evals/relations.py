@@ -13,12 +13,15 @@ the demo corpus's relation gold, each against the nearest-drug baseline.
 - **demo** (``evals/data/synthetic/relations_gold.json``, written for this report): the
   relations of the demo notes by type, and traps: pairs of a drug and a problem in one
   sentence that are not related ("tolerated cephalexin" beside a penicillin rash).
+- **frozen** (``evals/data/frozen/relations``: ``notes.jsonl`` + ``gold.json``, same gold
+  format as the demo's): short notes written blind to the rules by a separate session and
+  never tuned on, scored like the demo corpus; only its aggregate numbers are reported.
 - **baseline**: every problem linked to the nearest drug of its sentence, over the same
   candidate mentions (the extractor's entities plus the adverse-effect candidates), as a
   present CAUSES.
 
-The rules were tuned on PHEE dev and the demo notes only: these numbers are development
-numbers, not a held-out test.
+The rules were tuned on PHEE dev and the demo notes only: those numbers are development
+numbers; the frozen corpus is the held-out test.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from evals.run import git_sha
 from evals.synthetic import load_notes
 
 GOLD_FILE = "relations_gold.json"
+# The frozen relation corpus (evals/data/frozen/relations): never read or tuned on.
+FROZEN_PARTS = ("data", "frozen", "relations")
 
 
 @dataclass(frozen=True)
@@ -209,40 +214,90 @@ def load_demo_gold(path: Path | None = None) -> DemoGold:
         raise InputError(str(source), f"cannot read the relation gold ({e})",
                          fix="Restore evals/data/synthetic/relations_gold.json") from e
     notes = {n.note_id: n.text for n in load_notes()}
+    return _relation_gold(raw, notes, str(source), "evals/data/synthetic/notes.jsonl")
+
+
+_ASSERTIONS = ("present", "negated", "speculated")
+
+
+def _relation_gold(raw: dict, notes: dict[str, str], source: str, notes_file: str,
+                   ) -> DemoGold:
+    """Relations and traps of a gold file, every argument checked against its note."""
     out: dict[str, dict[str, list[Pair]]] = {"relations": {}, "traps": {}}
     for key in ("relations", "traps"):
         for i, item in enumerate(raw.get(key, [])):
-            text = notes.get(item["note_id"])
-            if text is None:
-                raise InputError(str(source), f"{key}[{i}] names an unknown note",
-                                 fix="Use a note id of evals/data/synthetic/notes.jsonl")
-            spans = []
-            for arg in ("head", "tail"):
-                a, z, quote = item[arg]["start"], item[arg]["end"], item[arg]["text"]
-                if text[a:z] != quote:
-                    raise InputError(str(source), f"{key}[{i}].{arg} offsets do not match "
-                                     "its text", fix="Fix the offsets (end exclusive)")
-                spans.append((a, z))
+            try:
+                text = notes.get(item["note_id"])
+                if text is None:
+                    raise InputError(source, f"{key}[{i}] names an unknown note",
+                                     fix=f"Use a note id of {notes_file}")
+                spans = []
+                for arg in ("head", "tail"):
+                    a, z, quote = item[arg]["start"], item[arg]["end"], item[arg]["text"]
+                    if text[a:z] != quote:
+                        raise InputError(source, f"{key}[{i}].{arg} offsets do not match "
+                                         "its text", fix="Fix the offsets (end exclusive)")
+                    spans.append((a, z))
+            except (KeyError, TypeError) as e:
+                raise InputError(source, f"{key}[{i}] lacks a field",
+                                 fix="Give note_id, head and tail with start, end and text"
+                                 ) from e
+            type_, assertion = item.get("type", "CAUSES"), item.get("assertion", "present")
+            if type_ not in _DEMO_TYPES or assertion not in _ASSERTIONS:
+                raise InputError(source, f"{key}[{i}] has an unknown type or assertion",
+                                 fix=f"Use a type of {', '.join(_DEMO_TYPES)} and an "
+                                 f"assertion of {', '.join(_ASSERTIONS)}")
             out[key].setdefault(item["note_id"], []).append(
-                Pair(spans[0], spans[1], item.get("type", "CAUSES"),
-                     item.get("assertion", "present")))
+                Pair(spans[0], spans[1], type_, assertion))
     return DemoGold(relations=out["relations"], traps=out["traps"],
                     sentences=list(raw.get("sentences", [])))
+
+
+def frozen_dir() -> Path:
+    """The packaged folder of the frozen relation corpus."""
+    root = files("evals")
+    for part in FROZEN_PARTS:  # one segment per joinpath (MultiplexedPath on 3.11)
+        root = root.joinpath(part)
+    return Path(str(root))
+
+
+def load_frozen(folder: Path | None = None) -> tuple[list[Note], DemoGold]:
+    """Read the frozen relation corpus: its notes and its gold (offsets checked).
+
+    Raises:
+        InputError: a missing or unreadable file, or a gold argument whose offsets do not
+            point at its text.
+    """
+    folder = folder or frozen_dir()
+    notes_path, gold_path = folder / "notes.jsonl", folder / "gold.json"
+    try:
+        notes = load_notes(str(folder))
+        raw = json.loads(gold_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(str(folder), f"cannot read the frozen relation corpus ({e})",
+                         fix="Restore evals/data/frozen/relations/notes.jsonl and gold.json"
+                         ) from e
+    gold = _relation_gold(raw, {n.note_id: n.text for n in notes}, str(gold_path),
+                          str(notes_path))
+    return notes, gold
 
 
 _DEMO_TYPES = ("CAUSES", "TREATS", "LOCATED_AT", "CONTRAINDICATED_BY")
 
 
-def run_demo(extractor: EntityExtractor, gold: DemoGold | None = None) -> dict:
-    """Score relations on the demo notes: per type, untyped drug-problem links against the
-    baseline, assertion accuracy, and the traps linked (should be 0)."""
+def run_demo(extractor: EntityExtractor, gold: DemoGold | None = None,
+             notes: list[Note] | None = None) -> dict:
+    """Score relations on the demo notes (or ``notes`` with their ``gold``, the frozen
+    corpus): per type, untyped drug-problem links against the baseline, assertion accuracy,
+    and the traps linked (should be 0). Aggregate counts only, no per-item misses."""
     gold = gold or load_demo_gold()
+    notes = notes if notes is not None else load_notes()
     by_type = {t: {"exact": PRF(), "overlap": PRF()} for t in (*_DEMO_TYPES, "all")}
     links = {"rules": PRF(), "baseline": PRF()}
     matched: list[tuple[Pair, Pair]] = []
     trapped = {"rules": 0, "baseline": 0}
     n_traps = 0
-    for note in load_notes():
+    for note in notes:
         extraction = extractor.extract_note(note)
         pred = predicted_pairs(extraction, _DEMO_TYPES)
         want = gold.relations.get(note.note_id, [])
@@ -267,7 +322,7 @@ def run_demo(extractor: EntityExtractor, gold: DemoGold | None = None) -> dict:
             trapped[name] += sum(bool(match_pairs([t], p, mode="overlap", typed=False)[1])
                                  for t in traps)
     return {
-        "notes": len(load_notes()),
+        "notes": len(notes),
         "gold_relations": sum(len(v) for v in gold.relations.values()),
         "by_type": {t: {m: prf.as_dict() for m, prf in v.items()}
                     for t, v in by_type.items()},
@@ -302,9 +357,12 @@ def run(data_dir: Path | None, limit: int | None = None,
     report: dict = {
         "eval": "relations", "git_sha": git_sha(), "package_version": package_version(),
         "rules_sha256": extractor.rules.sha256("relations.json", "cues.json"),
-        "tuned_on": "PHEE dev and the demo notes (development numbers, no held-out test)",
+        "tuned_on": "PHEE dev and the demo notes (development numbers); frozen: never "
+                    "tuned on (held-out test)",
         "demo": run_demo(extractor),
     }
+    frozen_notes, frozen_gold = load_frozen()
+    report["frozen"] = run_demo(extractor, frozen_gold, frozen_notes)
     report["sentence_cases"] = run_sentences(extractor, load_demo_gold().sentences)
     if data_dir is not None:
         report["phee_dev"] = run_phee(extractor, Path(data_dir) / "phee" / "dev.json", limit)
