@@ -1,8 +1,10 @@
 """Cohort evaluation: ``clinagent eval cohort`` (``python -m evals.cohort``).
 
 Runs the labelled cohorts of the demo corpus (``evals/data/cohorts/demo.yaml``, gold by
-reading the notes) and of the generated trial corpus (``generated.yaml``, gold written by
-:mod:`evals.cohort_corpus`) three ways, with the same queries and the same gold:
+reading the notes), of the generated trial corpus (``generated.yaml``, gold written by
+:mod:`evals.cohort_corpus`) and of the frozen corpus (``evals/data/frozen/cohorts``, written
+blind and never tuned on: only its aggregate numbers may be read) three ways, with the same
+queries and the same gold:
 
 - **clinagent**: the fact table (assertion, experiencer, temporality, timeline statuses,
   lab values in units);
@@ -54,6 +56,10 @@ from evals.run import git_sha
 DATA = Path("evals/data/cohorts")
 DEMO_NOTES = Path("evals/data/synthetic/notes.jsonl")
 GENERATED = DATA / "generated"
+# Frozen test corpus (written blind, never tuned on): notes + labelled cohorts with gold.
+FROZEN = Path("evals/data/frozen/cohorts")
+FROZEN_NOTES = FROZEN / "notes.jsonl"
+FROZEN_COHORTS = FROZEN / "cohorts.yaml"
 REPORT_DIR = Path("evals/reports")
 SYSTEMS = ("clinagent", "keyword", "icd_only")
 _NUMBER = r"\W{0,4}(\d+(?:\.\d+)?)"
@@ -247,7 +253,8 @@ def run_corpus(name: str, notes: list[Note], cohorts: list[dict], gold: dict[str
 
 
 def run(settings: Settings | None = None, *, generated_patients: int | None = None) -> dict:
-    """Both corpora; the generated corpus is written first when missing."""
+    """The demo, generated and frozen corpora; the generated one is written first when
+    missing."""
     # Deferred: the generator is only needed when its files are missing.
     from evals.cohort_corpus import write as write_generated
 
@@ -263,6 +270,9 @@ def run(settings: Settings | None = None, *, generated_patients: int | None = No
     gen_spec = yaml.safe_load((DATA / "generated.yaml").read_text(encoding="utf-8"))
     corpora.append(run_corpus("generated", read_notes(GENERATED / "notes.jsonl").notes,
                               gen_spec["cohorts"], gold["cohorts"], settings, extractor))
+    frozen_spec = yaml.safe_load(FROZEN_COHORTS.read_text(encoding="utf-8"))
+    corpora.append(run_corpus("frozen", read_notes(FROZEN_NOTES).notes, frozen_spec["cohorts"],
+                              frozen_spec["gold"], settings, extractor))
     return {"git_sha": git_sha(), "package_version": package_version(),
             "extractor": extractor.provenance.model_dump(mode="json"),
             "generated_seed": gold["seed"], "corpora": corpora}
@@ -284,7 +294,8 @@ def table(report: dict) -> str:
                 m = c[f"micro_{level}"][s]
                 lines.append(f"  {level:<10} {s:<10} {_fmt(m['precision']):>5} "
                              f"{_fmt(m['recall']):>5} {_fmt(m['f1']):>5}")
-        for row in c["cohorts"]:
+        # Frozen: aggregate numbers only on screen (per-cohort rows stay in the JSON/HTML).
+        for row in [] if c["corpus"] == "frozen" else c["cohorts"]:
             scores = "  ".join(f"{s} P {_fmt(row[s]['precision'])} R "
                                f"{_fmt(row[s]['recall'])}" for s in SYSTEMS)
             lines.append(f"    {row['cohort']:<20} gold {row['clinagent']['gold']:>3}  "

@@ -165,7 +165,9 @@ def eval_cohort(
 
     The labelled cohorts of the demo corpus and of the generated trial corpus (T2DM with
     neuropathy or retinopathy, with negated, family, ruled-out, resolved and historical
-    traps), per criterion and per cohort, same queries and gold for the three systems.
+    traps), per criterion and per cohort, same queries and gold for the three systems;
+    and the frozen blind corpus (evals/data/frozen/cohorts), never tuned on, of which only
+    the aggregate numbers are printed.
     """
     # Deferred: the eval harness (evals/) is a development tree, not needed by the command.
     from evals.cohort import run, table, write_reports
