@@ -297,8 +297,11 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                 res.support(scope)
             else:
                 check_test(claim, scope, res)
-        elif claim.type == "PROCEDURE" and events[i] & {"removed", "stopped"}:
-            pass  # a removal is the events check's: the device was in, then taken out
+        elif claim.type in ("PROCEDURE", "TEST") and events[i] & {"removed", "stopped",
+                                                                  "not_yet"}:
+            # A removal or a "still to be done" is the events check's: the device was in,
+            # then taken out; a procedure done is not what the statement claims.
+            pass
         elif claim.assertion == "absent" and any(m.entity.assertion == "present"
                                                  for m in scope) and not any(
                 m.entity.assertion == "absent" for m in scope):

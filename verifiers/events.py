@@ -42,8 +42,8 @@ APPLIES = {
     "MEDICATION": {"started", "stopped", "held", "resumed", "increased", "decreased",
                    "continued", "given", "planned"},
     "PROBLEM": {"developed", "ruled_out", "resolved", "continued"},
-    "PROCEDURE": {"given", "started", "planned", "continued", "stopped", "removed"},
-    "TEST": {"given", "planned", "pending"},
+    "PROCEDURE": {"given", "started", "planned", "continued", "stopped", "removed", "not_yet"},
+    "TEST": {"given", "planned", "pending", "not_yet"},
 }
 
 
@@ -354,6 +354,9 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
     name = claim.text
     listed = any(re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", p)
                  for p in pending or [])
+    if "not_yet" in events:
+        # "still has to be placed": the verb names what is still to come, not a deed.
+        events = events - {"given", "started"}
     for event in sorted(events):
         if event in ("given", "started"):
             _given(name, scope or every, res)
@@ -387,6 +390,20 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
                 res.support([last] if last else every[:1])
             else:
                 res.unsupported.append(f"{name} pending (no note says it is pending)")
+        elif event == "not_yet":
+            # "A PICC still has to be placed": any note recording it done says otherwise.
+            done = [m for m in every if m.entity.assertion == "present"
+                    and not m.is_planned and not m.is_removed]
+            planned = [m for m in every
+                       if m.entity.assertion in ("hypothetical", "possible") or m.is_planned]
+            if done:
+                last = latest(done)
+                res.contradict("event_contradicted", f"source ({last.note_id}): {name} was "
+                               "done; statement gives it as still to be done", [last])
+            elif planned:
+                res.support(planned[-1:])
+            else:
+                res.unsupported.append(f"{name} still to be done (no note plans it)")
         elif event in ("stopped", "removed"):
             # A removal is an event the notes record ("JP removed 4/11"); a note that only
             # gives the device as placed neither confirms nor denies it.

@@ -79,7 +79,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "denial": ("denied",),
     "claim_event": ("started", "stopped", "held", "resumed", "increased", "decreased",
                     "continued", "given", "developed", "ruled_out", "resolved", "planned",
-                    "pending", "removed"),
+                    "pending", "removed", "not_yet"),
     "contingency": ("contingency",),
     "statement_scope": ("schedule", "threshold", "modal"),
     "todo": ("todo",),

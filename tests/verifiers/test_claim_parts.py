@@ -215,3 +215,19 @@ def test_nothing_pending_is_never_green_and_doubtful_when_a_later_note_lists_a_r
         extractor, Rules.load())
     v = record.check(said, [])
     assert v.verdict == "UNSUPPORTED" and "1 result(s) as pending" in v.detail
+
+
+def test_a_procedure_still_to_be_done_is_contradicted_once_a_note_records_it_done(extractor):
+    planned_then_done = [
+        Note(patient_id="S6", note_id="S6-1", note_type="progress_note", date="2026-08-10",
+             text="PLAN\n- Will need a PICC for 6 weeks of IV cefazolin.\n"),
+        Note(patient_id="S6", note_id="S6-2", note_type="procedure_note", date="2026-08-15",
+             text="PICC placed 8/15, right basilic, tip at the cavoatrial junction.\n")]
+    record = PatientRecord.prepare(planned_then_done, extractor, Rules.load())
+    v = record.check("A PICC still has to be placed.", [])
+    assert v.verdict == "CONTRADICTED" and v.reasons == ["event_contradicted"]
+    assert "S6-2" in v.detail
+    # Only planned so far: the statement says what the notes say.
+    record = PatientRecord.prepare(planned_then_done[:1], extractor, Rules.load())
+    v = record.check("A PICC still has to be placed.", [])
+    assert v.verdict != "CONTRADICTED"
