@@ -11,18 +11,12 @@ import random
 from sqlalchemy import func, select
 
 from agent.privacy.monitor import is_sampled, scan
-from agent.privacy.settings import PrivacySettings
 from agent.schemas.deid import DeidResult
 from agent.schemas.privacy_api import ReviewFind, ReviewQueueResponse
 from agent.store import repository as repo
 from agent.store.models import PrivacyReviewRow
 
 logger = logging.getLogger(__name__)
-
-
-def privacy_settings(services) -> PrivacySettings:
-    """``Settings.privacy`` (the defaults until the setting is wired in)."""
-    return getattr(services.settings, "privacy", None) or PrivacySettings()
 
 
 def monitor_output(services, metrics, result: DeidResult, *,
@@ -38,7 +32,7 @@ def monitor_output(services, metrics, result: DeidResult, *,
     Returns:
         The number of finds queued (0 when not sampled).
     """
-    if not is_sampled(privacy_settings(services).monitor_sample_rate, rng):
+    if not is_sampled(services.settings.privacy.monitor_sample_rate, rng):
         return 0
     finds = scan(result.text, [(p.new_start, p.new_end) for p in result.phi])
     if not finds:

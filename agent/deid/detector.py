@@ -221,12 +221,11 @@ class Detector:
                                        relations=self._relations)
             extra += wrapped_spans(piece, [(r.start, r.end, r.entity_type) for r in results],
                                    lambda window: self._findings(window, threshold))
+            if "HOSPITAL" in wanted:
+                extra += employers(piece, common=self.recaser.common,
+                                   is_clinical=self.names.is_clinical)
             spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
                       for s in extra if s.entity_type in wanted]
-            if "HOSPITAL" in wanted:
-                spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
-                          for s in employers(piece, common=self.recaser.common,
-                                             is_clinical=self.names.is_clinical)]
         # The town slot of an address (before a state and ZIP, after a street) names a town
         # whatever else the word means ("104 North St, Normal, IL 61761").
         spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(
