@@ -40,6 +40,7 @@ from agent.schemas.coding import CoderDecision, NoteCodes
 from agent.schemas.extraction import Entity
 from evals.codiesp import CodiespDoc, gold_form, load
 from evals.metrics import average_precision, recall_at_k
+from evals.report_files import write_json_html
 
 SYSTEMS = {"ICD-10-CM": "diagnoses", "ICD-10-PCS": "procedures"}
 KS = (1, 5, 10)
@@ -264,11 +265,7 @@ def render_html(report: dict) -> str:
 
 def write_reports(report: dict, out_dir: Path = REPORT_DIR) -> tuple[Path, Path]:
     """Write ``coding.json`` and ``coding.html`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out_dir / "coding.json", out_dir / "coding.html"
-    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    html_path.write_text(render_html(report), encoding="utf-8")
-    return json_path, html_path
+    return write_json_html(report, out_dir, "coding", render_html(report))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,6 +51,7 @@ from agent.schemas.notes import Note
 from agent.store.engine import make_engine, make_sessionmaker
 from agent.store.models import CohortFactCodeRow
 from agent.version import package_version
+from evals.report_files import write_json_html
 from evals.run import git_sha
 
 DATA = Path("evals/data/cohorts")
@@ -333,11 +334,7 @@ def render_html(report: dict) -> str:
 
 def write_reports(report: dict, out_dir: Path = REPORT_DIR) -> tuple[Path, Path]:
     """Write ``cohort.json`` and ``cohort.html`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out_dir / "cohort.json", out_dir / "cohort.html"
-    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    html_path.write_text(render_html(report), encoding="utf-8")
-    return json_path, html_path
+    return write_json_html(report, out_dir, "cohort", render_html(report))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,16 +7,14 @@ import html
 import json
 from pathlib import Path
 
+from evals.report_files import write_json_html
+
 REPORT_DIR = Path("evals/reports")
 
 
 def write_reports(report: dict, out_dir: Path = REPORT_DIR) -> tuple[Path, Path]:
     """Write ``relations.json`` and ``relations.html`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out_dir / "relations.json", out_dir / "relations.html"
-    json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    html_path.write_text(render_html(report), encoding="utf-8")
-    return json_path, html_path
+    return write_json_html(report, out_dir, "relations", render_html(report))
 
 
 def headline(report: dict) -> str:
