@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from spacy.util import filter_spans
 
+from agent.nlp.token_patterns import DocTokens
 from evals.synthetic import load_notes
 
 
@@ -35,13 +36,13 @@ def test_filtered_context_matcher_finds_what_the_full_matcher_finds(clinical_pip
         assert found, "the demo notes hold ConText cues"
         # Same matches in the same order as one Matcher holding every pattern.
         assert found == matcher._all(doc)
-        assert len(matcher._active(doc)) < len(matcher)
+        assert len(matcher._active(DocTokens(doc))) < len(matcher)
 
 
 def test_filtered_context_matcher_skips_patterns_whose_words_are_absent(clinical_pipeline):
     matcher = _context_matcher(clinical_pipeline)
     doc = clinical_pipeline.nlp.make_doc("Denies chest pain.")
-    assert len(matcher._active(doc)) < len(matcher) // 4
+    assert len(matcher._active(DocTokens(doc))) < len(matcher) // 4
 
 
 def _edges(doc):

@@ -1,0 +1,86 @@
+"""agent.nlp.token_patterns returns exactly spaCy's Matcher output, order included."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import spacy
+from spacy.matcher import Matcher
+
+from agent.nlp.token_patterns import DocTokens, compile_pattern, find_all
+from evals.synthetic import load_notes
+
+
+def _spacy(nlp, patterns, doc):
+    matcher = Matcher(nlp.vocab)
+    for key, pattern in patterns:
+        matcher.add(key, [pattern])
+    return matcher(doc)
+
+
+def _ours(nlp, patterns, doc):
+    compiled = [(nlp.vocab.strings.add(key), compile_pattern(p)) for key, p in patterns]
+    assert all(c is not None for _, c in compiled)
+    return find_all(DocTokens(doc), compiled)
+
+
+_WORDS = ["a", "b", "c", "no", "not"]
+_OPS = [None, None, "?", "*", "+"]
+
+
+def _random_spec(rng: random.Random) -> dict:
+    kind = rng.randrange(5)
+    if kind == 0:
+        spec: dict = {"LOWER": rng.choice(_WORDS)}
+    elif kind == 1:
+        spec = {"LOWER": {"IN": rng.sample(_WORDS, 2)}}
+    elif kind == 2:
+        spec = {"IS_SPACE": True}
+    elif kind == 3:
+        spec = {"LOWER": {"NOT_IN": rng.sample(_WORDS, 2)}}
+    else:
+        spec = {"TEXT": {"REGEX": "^[ab]"}}
+    op = rng.choice(_OPS)
+    if op is not None:
+        spec["OP"] = op
+    return spec
+
+
+def test_random_patterns_and_docs_match_as_spacy_does():
+    """Every quantifier combination, overlapping patterns and repeated words: the cases
+    where the order of spaCy's output depends on forks and late matches."""
+    nlp = spacy.blank("en")
+    rng = random.Random(7)
+    for _ in range(300):
+        patterns = [(f"P{k % 3}", [_random_spec(rng) for _ in range(rng.randint(1, 4))])
+                    for k in range(rng.randint(1, 5))]
+        words = [rng.choice(_WORDS + ["x"]) for _ in range(rng.randint(1, 12))]
+        text = "".join(w + rng.choice([" ", " ", "  ", "\n"]) for w in words)
+        doc = nlp.make_doc(text)
+        assert _ours(nlp, patterns, doc) == _spacy(nlp, patterns, doc), (patterns, text)
+
+
+@pytest.fixture(scope="module")
+def context_patterns(clinical_pipeline):
+    matcher = clinical_pipeline.context._ConText__matcher._MedspacyMatcher__matcher
+    return [(key, pattern) for key, pattern, _, _ in matcher._specs]
+
+
+def test_the_context_rules_match_the_demo_notes_as_spacy_does(clinical_pipeline,
+                                                              context_patterns):
+    nlp = clinical_pipeline.nlp
+    found = 0
+    for note in load_notes():
+        doc = nlp.make_doc(note.text[:5000])
+        ours = _ours(nlp, context_patterns, doc)
+        assert ours == _spacy(nlp, context_patterns, doc)
+        found += len(ours)
+    assert found > 500
+
+
+def test_unsupported_specs_are_left_to_spacy():
+    assert compile_pattern([{"POS": "NOUN"}]) is None
+    assert compile_pattern([{"LOWER": "a", "OP": "!"}]) is None
+    assert compile_pattern([{"LOWER": {"FUZZY": "a"}}]) is None
+    assert compile_pattern([]) is None
