@@ -170,6 +170,34 @@ class _SingleTextRegexMatcher:
         return matches
 
 
+class _OneTextRegexMatcher:
+    """Mixin body for ConText's medspaCy ``RegexMatcher``: its ``__call__`` line for line
+    (same spans, same token resolution, same callbacks), but ``doc.text_with_ws``, a join
+    over every token that medspaCy rebuilds for each regex rule, is built once per doc."""
+
+    def __call__(self, doc):
+        from medspacy.common.util import get_token_for_char
+
+        text = doc.text_with_ws
+        matches = []
+        for match_id, patterns in self._patterns.items():
+            for pattern in patterns:
+                on_match = self._callbacks[match_id]
+                for re_match in pattern.finditer(text):
+                    span = doc.char_span(re_match.start(), re_match.end())
+                    if span is None:
+                        start = get_token_for_char(doc, re_match.start(),
+                                                   resolve=self.resolve_start)
+                        end = get_token_for_char(doc, re_match.end(), resolve=self.resolve_end)
+                        end_index = len(doc) if end is None else end.i
+                        span = doc[start.i:end_index]
+                    if len(span):
+                        matches.append((match_id, span.start, span.end))
+                    if on_match is not None:
+                        on_match(self, doc, len(matches) - 1, matches)
+        return matches
+
+
 def _speed_up_sectionizer(sectionizer) -> None:
     from medspacy.common.regex_matcher import RegexMatcher
 
@@ -283,7 +311,9 @@ class _WordFilteredMatcher:
 
 def _filter_context_matcher(context) -> None:
     """Put a :class:`_WordFilteredMatcher` in place of ConText's token Matcher (before any
-    rule is added, so it receives every pattern in order)."""
+    rule is added, so it receives every pattern in order), and build the doc text once
+    for its regex rules (:class:`_OneTextRegexMatcher`)."""
+    from medspacy.common.regex_matcher import RegexMatcher
     from spacy.matcher import Matcher
 
     # Private attributes of medspacy==1.3.1 (pinned), as in _speed_up_sectionizer.
@@ -294,6 +324,10 @@ def _filter_context_matcher(context) -> None:
             outer._MedspacyMatcher__matcher):
         raise TypeError("unexpected medspaCy internals: empty ConText token Matcher not found")
     outer._MedspacyMatcher__matcher = _WordFilteredMatcher(outer._MedspacyMatcher__matcher.vocab)
+    inner = outer._MedspacyMatcher__regex_matcher
+    if type(inner) is not RegexMatcher:
+        raise TypeError("unexpected medspaCy internals: ConText regex matcher not found")
+    inner.__class__ = type("OneTextRegexMatcher", (_OneTextRegexMatcher, RegexMatcher), {})
 
 
 def _apply_context(context, doc):
@@ -337,6 +371,21 @@ def _sorted_targets_graph() -> type:
     from medspacy.context import ConTextGraph
 
     class SortedTargetsGraph(ConTextGraph):
+        def update_scopes(self) -> None:
+            # medspaCy limits every pair of modifiers (i < j, both ways, in that order);
+            # limit_scope does nothing unless the two scopes overlap as tuple_overlaps
+            # says, and scopes only shrink, so a pair whose first scopes do not even touch
+            # (closed intervals) never changes anything: the others run in medspaCy's order.
+            mods = self.modifiers
+            first = [m.scope_span for m in mods]
+            for i in range(len(mods) - 1):
+                lo, hi = first[i]
+                for j in range(i + 1, len(mods)):
+                    lo2, hi2 = first[j]
+                    if lo2 <= hi and lo <= hi2:
+                        mods[i].limit_scope(mods[j])
+                        mods[j].limit_scope(mods[i])
+
         def apply_modifiers(self) -> None:
             targets = list(self.targets)
             starts = [t.start for t in targets]

@@ -31,10 +31,13 @@ class DocTokens:
 
     def __init__(self, doc) -> None:
         self.doc = doc
-        self.lower = [t.lower_ for t in doc]
-        self.orth = [t.orth_ for t in doc]
-        self._flags: dict[str, list[bool]] = {}
+        pairs = [(t.lower_, t.orth_) for t in doc]
+        self.lower = [lower for lower, _ in pairs]
+        self.orth = [orth for _, orth in pairs]
+        # spaCy's IS_SPACE is the token text's str.isspace() (spacy.lang.lex_attrs).
+        self._flags: dict[str, list[bool]] = {"IS_SPACE": [o.isspace() for o in self.orth]}
         self._positions: dict[str, dict[str, list[int]]] = {}
+        self._holding: dict[tuple, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.lower)
@@ -45,6 +48,22 @@ class DocTokens:
             attr = name.lower()
             values = self._flags[name] = [bool(getattr(t, attr)) for t in self.doc]
         return values
+
+    def holding(self, spec: _Spec) -> list[int]:
+        """Token indices where a spec's tests hold (cached per doc by the tests)."""
+        found = self._holding.get(spec.tests)
+        if found is None:
+            if len(spec.tests) == 1 and spec.tests[0][0] == "flag":
+                _, name, value = spec.tests[0]
+                found = [i for i, v in enumerate(self.flag(name)) if v == value]
+            elif all(kind != "flag" for kind, _, _ in spec.tests):
+                # Word tests depend on the token text only: one test per distinct text.
+                found = sorted(i for at in self.positions("orth").values()
+                               if spec.holds(self, at[0]) for i in at)
+            else:
+                found = [i for i in range(len(self.lower)) if spec.holds(self, i)]
+            self._holding[spec.tests] = found
+        return found
 
     def positions(self, attr: str) -> dict[str, list[int]]:
         """Word -> token indices, for ``lower`` or ``orth``."""
@@ -143,11 +162,12 @@ class CompiledPattern:
         found: set[int] = set()
         for spec in self.specs:
             if spec.words is None:
-                return range(len(toks))
-            attr, words = spec.words
-            index = toks.positions(attr)
-            for w in words:
-                found.update(index.get(w, ()))
+                found.update(toks.holding(spec))
+            else:
+                attr, words = spec.words
+                index = toks.positions(attr)
+                for w in words:
+                    found.update(index.get(w, ()))
             if spec.quantifier == _ONE:
                 break
         return found
