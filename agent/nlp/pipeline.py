@@ -121,6 +121,9 @@ def _section_rules(entries: list[SectionRuleEntry]):
     rules = []
     for (category, bare), literals in groups.items():
         alt = _alternation(literals)
+        first = frozenset(lit.lstrip()[:1].lower() for lit in literals)
+        if not all(c.isascii() and c for c in first):
+            first = None  # no gate: Unicode case folding is the regex's to decide
         if bare:
             # Header alone on its line: anchored to line start and end.
             pattern = rf"(?im)^[ \t]*(?:{alt})[ \t]*(?=\r?\n)"
@@ -134,14 +137,19 @@ def _section_rules(entries: list[SectionRuleEntry]):
                        rf"(?:[ \t]*:|[ \t]+[-\u2013\u2014]{{1,2}}(?=[ \t]|\r?\n))")
         rules.append(SectionRule(literal=f"{category} headers", category=category,
                                  pattern=pattern))
+        if first is not None:
+            _LINE_GATES[pattern] = first
         if not bare:
             # Any header in capitals alone on its line is a header too ("RESULTS", "PLAN"):
             # case-sensitive, so "Plan" or "results" inside prose never match.
             caps = _alternation(literals, upper=True)
+            pattern = rf"(?m)^[ \t]*(?-i:{caps})[ \t]*(?=\r?\n)"
             rules.append(SectionRule(
                 literal=f"{category} capital headers", category=category,
                 # medspaCy compiles rule regexes with IGNORECASE; (?-i:) turns it off.
-                pattern=rf"(?m)^[ \t]*(?-i:{caps})[ \t]*(?=\r?\n)"))
+                pattern=pattern))
+            if first is not None:
+                _LINE_GATES[pattern] = first
     # Any short label naming allergies opens the allergy section ("Allergy band:", "Drug
     # allergies & reactions:", "Known allergies:"): the shape, not a list of headers.
     rules.append(SectionRule(
@@ -151,23 +159,71 @@ def _section_rules(entries: list[SectionRuleEntry]):
     return rules
 
 
+# Section header regex (as written) -> the lower-cased first characters its header words
+# can start with. Each of these regexes begins "^[ \t]*" then one of those words, in
+# MULTILINE mode, so a match can only start at a line start whose first character after
+# spaces and tabs is one of them (or is not ASCII: Unicode case folding, "K" for "k", is
+# left to the regex).
+_LINE_GATES: dict[str, frozenset[str]] = {}
+
+
+def _line_starts(text: str) -> list[tuple[int, str]]:
+    """(offset, first character after spaces/tabs, lower-cased) of every line."""
+    out = []
+    start = 0
+    while True:
+        rest = text[start:start + 80].lstrip(" \t")
+        out.append((start, rest[:1].lower() if rest[:1].isascii() else ""))
+        nl = text.find("\n", start)
+        if nl == -1:
+            return out
+        start = nl + 1
+
+
 class _SingleTextRegexMatcher:
-    """Mixin body for medspaCy's RegexMatcher that builds ``doc.text_with_ws`` once per doc.
+    """Mixin body for medspaCy's RegexMatcher that builds ``doc.text_with_ws`` once per doc
+    and tries the section header regexes only at the lines they can match.
 
     medspaCy 1.3.1 rebuilds the text (a join over all tokens) for every regex rule; with one
-    rule per section category that was most of the sectionizer's time.
+    rule per section category that was most of the sectionizer's time. Then scanning every
+    character of the note with ~100 regexes was (~2 ms a note): a header regex of
+    :data:`_LINE_GATES` is only tried (``match``) at line starts its first words allow,
+    skipping lines inside an earlier match as ``finditer`` does, so the matches are the
+    ones ``finditer`` finds, in the same order.
     """
 
     def __call__(self, doc):
         text = doc.text_with_ws
+        lines = None
         matches = []
         for match_id, patterns in self._patterns.items():
             for pattern in patterns:
-                for m in pattern.finditer(text):
+                gate = _LINE_GATES.get(pattern.pattern)
+                if gate is None:
+                    found = pattern.finditer(text)
+                else:
+                    if lines is None:
+                        lines = _line_starts(text)
+                    found = _gated_matches(pattern, text, lines, gate)
+                for m in found:
                     span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                     if span is not None and len(span):
                         matches.append((match_id, span.start, span.end))
         return matches
+
+
+def _gated_matches(pattern: re.Pattern[str], text: str, lines: list[tuple[int, str]],
+                   gate: frozenset[str]) -> list[re.Match[str]]:
+    out = []
+    pos = 0
+    for start, first in lines:
+        if start < pos or (first and first not in gate):
+            continue
+        m = pattern.match(text, start)
+        if m is not None:
+            out.append(m)
+            pos = m.end() if m.end() > m.start() else m.end() + 1
+    return out
 
 
 class _OneTextRegexMatcher:

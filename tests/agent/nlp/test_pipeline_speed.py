@@ -56,3 +56,22 @@ def test_context_graph_pairs_targets_and_cues_as_medspacy_does(clinical_pipeline
         theirs = _edges(clinical_pipeline.context(doc.copy()))
         assert ours == theirs
     assert any(_edges(clinical_pipeline.context(d.copy())) for d in demo_docs)
+
+
+def test_sectionizer_line_gates_find_what_scanning_every_character_finds(
+        clinical_pipeline, monkeypatch):
+    import agent.nlp.pipeline as pipeline_module
+
+    inner = clinical_pipeline.sectionizer._Sectionizer__matcher._MedspacyMatcher__regex_matcher
+    texts = [n.text for n in load_notes()[:12]] + [
+        # Tabs, a long indent, a Kelvin sign (folds to "k" under IGNORECASE), a header
+        # inside a line, Windows line ends, a header on the last line without a newline.
+        "\tAllergies: none\r\n" + " " * 90 + "PLAN:\n\u212aey meds: x\nsee plan: y\nHPI:",
+    ]
+    assert pipeline_module._LINE_GATES
+    for text in texts:
+        doc = clinical_pipeline.nlp.make_doc(text)
+        gated = inner(doc)
+        with monkeypatch.context() as m:
+            m.setattr(pipeline_module, "_LINE_GATES", {})
+            assert inner(doc) == gated
