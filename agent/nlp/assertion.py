@@ -129,7 +129,8 @@ def active_modifiers(span: Span) -> list:
     label = span.label_.upper()
     # A cue pattern may begin with the line break before its words ("\nNot done:"): the
     # cue belongs to the sentence of its first word.
-    cues = [m for m in graph.modifiers if sent.start <= _first_word(doc, m) < sent.end]
+    cues = [m for m, first in zip(graph.modifiers, _first_words(doc, graph))
+            if sent.start <= first < sent.end]
     kept = []
     for modifier in cues:
         direction = modifier.direction.upper()
@@ -164,6 +165,16 @@ def active_modifiers(span: Span) -> list:
                 continue
         kept.append(modifier)
     return kept
+
+
+def _first_words(doc: Doc, graph) -> list[int]:
+    """:func:`_first_word` of each of the graph's modifiers, computed once per doc (every
+    entity of the doc asks; the graph does not change after ``annotate``)."""
+    firsts = getattr(graph, "_first_words", None)
+    if firsts is None or len(firsts) != len(graph.modifiers):
+        firsts = [_first_word(doc, m) for m in graph.modifiers]
+        graph._first_words = firsts
+    return firsts
 
 
 def _first_word(doc: Doc, modifier) -> int:
