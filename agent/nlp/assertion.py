@@ -129,7 +129,7 @@ def active_modifiers(span: Span) -> list:
     label = span.label_.upper()
     # A cue pattern may begin with the line break before its words ("\nNot done:"): the
     # cue belongs to the sentence of its first word.
-    cues = [m for m, first in zip(graph.modifiers, _first_words(doc, graph))
+    cues = [m for m, first in zip(graph.modifiers, _first_words(doc, graph), strict=True)
             if sent.start <= first < sent.end]
     kept = []
     for modifier in cues:

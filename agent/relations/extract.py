@@ -101,11 +101,20 @@ def find_relations(text: str, entities: list[Entity], layout: NoteLayout,
                                  for e in here)]
         pool = sorted(here + extra, key=lambda e: e.start)
         found += _sites_within(pool, linked, (a, z))
+        pool_types = {e.type for e in pool}
+        wide_types = pool_types | {e.type for e in before}
         for rule, rx in rules.pairs:
             scope = (prev[0], z) if rule.scope == "adjacent" and prev else (a, z)
             candidates = pool if scope[0] == a else sorted(before + pool, key=lambda e: e.start)
+            # _heads finds nothing without an entity of a head type; _tail_fits' first test,
+            # inline: most entities are of another type.
+            head_types = rule.head_types or _DEFAULT_HEADS[rule.type]
+            if (pool_types if scope[0] == a else wide_types).isdisjoint(head_types):
+                continue
+            tail_types = rule.tail_types or _DEFAULT_TAILS[rule.type]
             for tail in candidates:
-                if not (a <= tail.start < z) or not _tail_fits(rule, tail, rules):
+                if tail.type not in tail_types or not (a <= tail.start < z) \
+                        or not _tail_fits(rule, tail, rules):
                     continue
                 for head, trigger in _heads(text, rule, rx, tail, candidates, scope,
                                             rules, cues, layout):
