@@ -40,6 +40,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from agent.deadline import checkpoint
+from agent.nlp.doc_text import doc_text
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.layout import LineSpan, NoteLayout, TextSpan
 from agent.schemas.notes import Note
@@ -84,19 +85,20 @@ def set_sentence_starts(doc: Doc) -> Doc:
     Returns:
         The same doc, sentence-segmented.
     """
-    text = doc.text
+    text = doc_text(doc)
     n = len(doc)
     starts = [False] * n
     last = -1  # index of the previous non-space token
+    tokens = list(doc)  # one pass: doc[i] costs a bounds check and a new Token each time
     for i in range(n):
-        tok = doc[i]
+        tok = tokens[i]
         if tok.is_space:
             continue
         if last < 0:
             starts[i] = True
             last = i
             continue
-        prev = doc[last]
+        prev = tokens[last]
         prev_end = prev.idx + len(prev.text)
         newlines = text.count("\n", prev_end, tok.idx)
         if newlines:

@@ -25,6 +25,8 @@ import re
 from medspacy.section_detection import Section
 from spacy.tokens import Doc
 
+from agent.nlp.doc_text import doc_text
+
 SHORT_LIST_SECTIONS = frozenset({"ALLERGIES"})
 
 _HEADER_AFTER_BLANK = re.compile(
@@ -58,7 +60,7 @@ def end_short_lists(doc: Doc) -> Doc:
         # From the end of the title (the blank line may follow it at once).
         lo = doc[section.title_span[1] - 1].idx if section.title_span[1] > section.title_span[0] \
             else doc[body_start].idx
-        at = _cut(doc.text, lo, last.idx + len(last))
+        at = _cut(doc_text(doc), lo, last.idx + len(last))
         if at is None:
             continue
         token = doc.char_span(at, at + 1, alignment_mode="expand")

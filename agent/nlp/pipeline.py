@@ -19,6 +19,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
+from agent.nlp.doc_text import doc_text, keep_text
 from agent.nlp.layout import set_sentence_starts
 from agent.nlp.list_sections import end_short_lists
 from agent.nlp.token_patterns import CompiledPattern, DocTokens, compile_pattern, find_all
@@ -57,7 +58,8 @@ class ClinicalPipeline:
     def prepare(self, text: str):
         """Tokenise, split sentences and find sections (no entities yet)."""
         self._primer.prime(text)
-        return end_short_lists(self.sectionizer(set_sentence_starts(self.nlp.make_doc(text))))
+        doc = keep_text(self.nlp.make_doc(text), text)
+        return end_short_lists(self.sectionizer(set_sentence_starts(doc)))
 
     def annotate(self, doc):
         """Run ConText on a prepared doc whose ``ents`` are set."""
@@ -193,7 +195,7 @@ class _SingleTextRegexMatcher:
     """
 
     def __call__(self, doc):
-        text = doc.text_with_ws
+        text = doc_text(doc)
         lines = None
         matches = []
         for match_id, patterns in self._patterns.items():
@@ -234,7 +236,7 @@ class _OneTextRegexMatcher:
     def __call__(self, doc):
         from medspacy.common.util import get_token_for_char
 
-        text = doc.text_with_ws
+        text = doc_text(doc)
         matches = []
         for match_id, patterns in self._patterns.items():
             for pattern in patterns:

@@ -75,3 +75,28 @@ def test_sectionizer_line_gates_find_what_scanning_every_character_finds(
         with monkeypatch.context() as m:
             m.setattr(pipeline_module, "_LINE_GATES", {})
             assert inner(doc) == gated
+
+
+def test_primed_tokenizer_cache_gives_the_same_tokens(clinical_pipeline):
+    """Chunks primed into spaCy's cache come out as an unprimed tokenizer cuts them."""
+    import spacy
+
+    from agent.nlp.pipeline import TokenizerCachePrimer
+
+    fresh = spacy.blank("en")
+    primed = spacy.blank("en")
+    primer = TokenizerCachePrimer(primed.tokenizer)
+    texts = [n.text for n in load_notes()[:12]] + [
+        "Dr. Smith's pt (don't) e.g. a.m.:) 5mg/kg x2 -- N/V/D, s/p CABG.\u00a0Done!"]
+    for text in texts:
+        primer.prime(text)
+        ours = [(t.text, t.whitespace_, t.norm_) for t in primed.make_doc(text)]
+        assert ours == [(t.text, t.whitespace_, t.norm_) for t in fresh.make_doc(text)]
+
+
+def test_prepared_docs_keep_their_text(clinical_pipeline):
+    from agent.nlp.doc_text import doc_text
+
+    for note in load_notes()[:5]:
+        doc = clinical_pipeline.prepare(note.text[:5000])
+        assert doc_text(doc) == doc.text == note.text[:5000]
