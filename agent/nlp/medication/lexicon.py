@@ -37,6 +37,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from agent.errors import RuleFileError
+from agent.nlp.alternation_dispatch import AlternationDispatch
 from agent.rules.files import read_rule_file, rules_path
 from agent.schemas.extraction import MEDICATION_ATTRIBUTES
 
@@ -178,7 +179,7 @@ class MedicationLexicon:
     count_units: Vocabulary
     count_forms: Vocabulary
     terms: tuple[TermRule, ...]
-    terms_combined: re.Pattern[str]
+    terms_combined: AlternationDispatch
     duration_cue: str
     indication_cue: re.Pattern[str]
     indication_stop: re.Pattern[str]
@@ -274,9 +275,10 @@ def _term(source: str, index: int, rule: MedicationAttributeRule, number_range: 
     )
 
 
-def _combined(terms: list[TermRule], rules: list[MedicationAttributeRule]) -> str:
-    # One alternation finds candidate positions in a single pass; inner group names are
-    # prefixed so that several entries may reuse "n".
+def _combined(terms: list[TermRule], rules: list[MedicationAttributeRule]) -> list[str]:
+    # One alternation finds candidate positions (agent.nlp.alternation_dispatch tries only
+    # the branches that can start where it stands); inner group names are prefixed so that
+    # several entries may reuse "n".
     parts = []
     for term in terms:
         rule = rules[term.index]
@@ -284,9 +286,12 @@ def _combined(terms: list[TermRule], rules: list[MedicationAttributeRule]) -> st
         flag = "" if rule.is_case_sensitive else "i"
         inner = f"(?{flag}:{body})" if flag else body
         parts.append(f"(?P<t{term.index}>{inner})")
-    # The lookahead lets the scan skip spaces and punctuation before trying every alternative
-    # (about a third faster); no term starts with one of these characters.
-    return f"{_BOUNDARY_BEFORE}(?=[^\\s,;:.)\\]\\-])(?:{'|'.join(parts)}){_BOUNDARY_AFTER}"
+    return parts
+
+
+# The lookahead lets the scan skip spaces and punctuation before trying every alternative
+# (about a third faster); no term starts with one of these characters.
+_TERMS_PREFIX = f"{_BOUNDARY_BEFORE}(?=[^\\s,;:.)\\]\\-])"
 
 
 def load_lexicon(path: Path) -> MedicationLexicon:
@@ -324,9 +329,9 @@ def load_lexicon(path: Path) -> MedicationLexicon:
     )
     number_range = f"(?:{number}(?:{_RANGE_SEPARATOR}{number})?)"
     terms = [_term(source, i, r, number_range) for i, r in by_kind["term"]]
-    combined_pattern = _combined(terms, rules).replace("<NUM>", number_range)
+    branches = [b.replace("<NUM>", number_range) for b in _combined(terms, rules)]
     try:
-        terms_combined = re.compile(combined_pattern)
+        terms_combined = AlternationDispatch(_TERMS_PREFIX, branches, _BOUNDARY_AFTER)
     except re.error as e:
         raise RuleFileError(source, f"term patterns do not combine: {e}") from e
 

@@ -1,0 +1,56 @@
+"""agent.nlp.alternation_dispatch finds what finditer of the whole pattern finds."""
+
+from __future__ import annotations
+
+import random
+
+from agent.nlp.alternation_dispatch import AlternationDispatch, first_class
+from agent.nlp.medication.lexicon import default_lexicon
+from evals.synthetic import load_notes
+
+
+def _both(d: AlternationDispatch, text: str, lo: int = 0, hi: int | None = None):
+    full = [(m.span(), m.lastgroup) for m in d.full.finditer(text, lo, len(text) if hi is None
+                                                            else hi)]
+    return full, [(m.span(), m.lastgroup) for m in d.finditer(text, lo, hi)]
+
+
+def test_the_medication_terms_match_the_demo_notes_as_the_whole_alternation():
+    d = default_lexicon().terms_combined
+    assert d.dispatches
+    found = 0
+    for note in load_notes():
+        for lo, hi in ((0, None), (50, 400), (333, 334)):
+            full, ours = _both(d, note.text, lo, hi)
+            assert ours == full
+            found += len(ours)
+    assert found > 300
+
+
+def test_generated_alternations_match_as_finditer_does():
+    """Case-insensitive parts, classes, digits, optional heads, look-arounds, overlapping
+    branches whose order decides the match."""
+    pieces = ["a", "ab", "(?i:b)", "[a-c]x", r"\d+a", "(?:x)?b", "(?<!c)a", "(?i:ab|ba)",
+              "A", r"a(?=b)", r"\sb", "k", "(?i:k)"]
+    rng = random.Random(3)
+    for _ in range(300):
+        branches = [f"(?P<g{i}>{rng.choice(pieces)}{rng.choice(['', 'b', 'x?'])})"
+                    for i in range(rng.randint(1, 5))]
+        d = AlternationDispatch(r"(?<![A-Za-z0-9])", branches, r"(?![a-z])")
+        text = "".join(rng.choice("aAbBcx1 \u212ak") for _ in range(rng.randint(0, 30)))
+        full, ours = _both(d, text)
+        assert ours == full, (branches, text)
+
+
+def test_a_branch_that_can_match_nothing_turns_the_dispatch_off():
+    assert first_class("a?")[1]
+    d = AlternationDispatch(r"(?<!x)", ["(?P<a>b)", "(?P<b>c*)"])
+    assert not d.dispatches
+    assert [m.span() for m in d.finditer("bcc")] == [m.span() for m in d.full.finditer("bcc")]
+
+
+def test_unreadable_branches_are_tried_everywhere():
+    assert first_class(".a")[0] is None
+    assert first_class("[^a]b")[0] is None
+    d = AlternationDispatch("", ["(?P<a>.x)", "(?P<b>ab)"])
+    assert [m.span() for m in d.finditer("zxab")] == [(0, 2), (2, 4)]
