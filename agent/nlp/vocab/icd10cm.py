@@ -240,8 +240,12 @@ def _search(index: TermIndex, query: list[str],
     if len(acc) > MAX_CANDIDATES:
         # Among equally matched terms the shortest are the likeliest defaults.
         weight_of = core_weights or [t.core_weight for t in terms]
-        keep = heapq.nsmallest(MAX_CANDIDATES, acc.items(),
-                               key=lambda kv: (-kv[1], weight_of[kv[0]]))
+        # heapq.nsmallest(k, items, key) is sorted(items, key)[:k]; the key leads with
+        # -score, so the k kept all score at least the k-th best score: sorting only those
+        # (same order, stable) gives the same list without a Python key call per term.
+        floor = heapq.nlargest(MAX_CANDIDATES, acc.values())[-1]
+        keep = sorted(((t_id, v) for t_id, v in acc.items() if v >= floor),
+                      key=lambda kv: (-kv[1], weight_of[kv[0]]))[:MAX_CANDIDATES]
         acc = dict(keep)
     out: list[tuple[int, float]] = []
     for t_id in acc:
