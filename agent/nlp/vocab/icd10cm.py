@@ -248,10 +248,18 @@ def _search(index: TermIndex, query: list[str],
                       key=lambda kv: (-kv[1], weight_of[kv[0]]))[:MAX_CANDIDATES]
         acc = dict(keep)
     out: list[tuple[int, float]] = []
+    q_weights = [(s, weights[s]) for s in q]
     for t_id in acc:
         term = terms[t_id]
-        core_hit = sum(weights[s] for s in q if s in term.core)
-        opt_hit = sum(weights[s] for s in q if s in term.optional)
+        # One pass over the query (core and optional stems are disjoint); the sums add
+        # the same weights in the same order as two generator sums would.
+        core, optional = term.core, term.optional
+        core_hit = opt_hit = 0
+        for s, w in q_weights:
+            if s in core:
+                core_hit += w
+            elif s in optional:
+                opt_hit += w
         recall = (core_hit + opt_hit) / total
         precision = core_hit / term.core_weight if term.core_weight > 0 else 1.0
         if core_hit <= 0.0:
