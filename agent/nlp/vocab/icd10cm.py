@@ -243,9 +243,13 @@ def _search(index: TermIndex, query: list[str],
         # heapq.nsmallest(k, items, key) is sorted(items, key)[:k]; the key leads with
         # -score, so the k kept all score at least the k-th best score: sorting only those
         # (same order, stable) gives the same list without a Python key call per term.
+        # Terms tied at that score (often hundreds: one shared stem) are chosen by weight
+        # alone, stable, as the full sort would order them after every better score.
         floor = heapq.nlargest(MAX_CANDIDATES, acc.values())[-1]
-        keep = sorted(((t_id, v) for t_id, v in acc.items() if v >= floor),
-                      key=lambda kv: (-kv[1], weight_of[kv[0]]))[:MAX_CANDIDATES]
+        above = [(t_id, v) for t_id, v in acc.items() if v > floor]
+        tied = [(t_id, v) for t_id, v in acc.items() if v == floor]
+        keep = sorted(above, key=lambda kv: (-kv[1], weight_of[kv[0]])) + heapq.nsmallest(
+            MAX_CANDIDATES - len(above), tied, key=lambda kv: weight_of[kv[0]])
         acc = dict(keep)
     out: list[tuple[int, float]] = []
     q_weights = [(s, weights[s]) for s in q]
@@ -288,7 +292,8 @@ def _rank(index: TermIndex, best: dict[int, float], k: int) -> list[Code]:
         offer(code_i, s)
     # Coders fall back to the family's unspecified code when the note is less specific
     # than the best-matching title (lymphadenopathy -> R59.1 or R59.9).
-    for code_i, s in sorted(scored.items(), key=lambda kv: -kv[1])[:FAMILY_FROM_TOP]:
+    # heapq.nsmallest(n, ...) is sorted(...)[:n] (stable), without sorting everything.
+    for code_i, s in heapq.nsmallest(FAMILY_FROM_TOP, scored.items(), key=lambda kv: -kv[1]):
         parent = codes[code_i].parent
         if parent is not None:
             leaf = codes[parent].default_leaf
@@ -301,7 +306,7 @@ def _rank(index: TermIndex, best: dict[int, float], k: int) -> list[Code]:
                 info.code)
 
     out: list[Code] = []
-    for code_i, s in sorted(scored.items(), key=key)[:k]:
+    for code_i, s in heapq.nsmallest(k, scored.items(), key=key):
         info = codes[code_i]
         out.append(Code(system=SYSTEM, code=info.code, display=info.description,
                         score=round(max(0.0, min(1.0, s)), 4)))
