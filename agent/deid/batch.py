@@ -78,15 +78,22 @@ class PatientDeidentifier:
 
     def detect_patient(self, notes: list[Note]) -> list[list[PhiSpan]]:
         """PHI spans of each note, with identifiers found elsewhere in the patient's notes."""
-        memory = PatientMemory()
-        first = []
-        for note in notes:
-            spans = self.detector.detect(note.text, threshold=self.threshold)
-            self.detector.learn(note.text, spans, memory)
-            first.append(spans)
+        return self.detect_patients([notes])[0]
+
+    def detect_patients(self, patients: list[list[Note]]) -> list[list[list[PhiSpan]]]:
+        """``detect_patient`` of each patient's notes; spaCy parses the notes of all of
+        them in batches (agent.deid.pack_analyzer), which a batch of many patients with one
+        or two notes each needs to gain from batching. Each patient keeps its own memory."""
+        texts = [n.text for notes in patients for n in notes]
+        first = iter(self.detector.detect_many(texts, threshold=self.threshold))
         out = []
-        for note, spans in zip(notes, first, strict=True):
-            out.append(self.detector.with_memory(note.text, spans, memory))
+        for notes in patients:
+            found = [next(first) for _ in notes]
+            memory = PatientMemory()
+            for note, spans in zip(notes, found, strict=True):
+                self.detector.learn(note.text, spans, memory)
+            out.append([self.detector.with_memory(note.text, spans, memory)
+                        for note, spans in zip(notes, found, strict=True)])
         return out
 
     def run(self, notes: list[Note]) -> Iterator[tuple[DeidResult, AuditRecord]]:
