@@ -369,5 +369,10 @@ class PhiGazetteerRecognizer(EntityRecognizer):
 
 def _mostly_capitals(text: str) -> bool:
     """Whether a text is written in capitals (nursing notes, old systems)."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    if text.isascii():
+        # Counted in C; an ASCII capital is a letter, so the count is the same.
+        letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
+    else:
+        alpha = [c for c in text if c.isalpha()]
+        letters, upper = len(alpha), sum(c.isupper() for c in alpha)
+    return letters >= 20 and upper > 0.6 * letters

@@ -17,7 +17,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from agent.deid.labels import edits_at_most_one
 from agent.deid.lexicons import disease_words
-from agent.deid.literal_gate import LiteralGate, folded, gated
+from agent.deid.literal_gate import gated
 from agent.deid.name_lexicon import NameLexicon, lexicon_names
 from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
 
@@ -40,12 +40,11 @@ class PhiPackPatternRecognizer(EntityRecognizer):
 
     def __init__(self, rule: RecognizerRule) -> None:
         self.rule = rule
-        self._patterns = []
-        for p in rule.patterns:
-            rx = re.compile(p.regex, 0 if p.case_sensitive else re.IGNORECASE)
-            # Most labels ("SSN", "NPI", "@") are absent from most notes: a pattern whose
-            # required literals the note lacks cannot match and is not run.
-            self._patterns.append((p, rx, LiteralGate(rx)))
+        # Most labels ("SSN", "NPI", "@") are absent from most notes, and a labelled
+        # pattern can only match where its label starts: agent.deid.literal_gate scans
+        # only there (or not at all), with the same matches.
+        self._patterns = [(p, gated(p.regex, 0 if p.case_sensitive else re.IGNORECASE))
+                          for p in rule.patterns]
         self._deny = {d.lower() for d in rule.deny_list}
         super().__init__(supported_entities=self.entities_for(rule), name=rule.name,
                          supported_language="en")
@@ -67,10 +66,7 @@ class PhiPackPatternRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None,
                 ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
-        low = folded(text)
-        for pattern, rx, gate in self._patterns:
-            if not gate.may_match(text, low):
-                continue
+        for pattern, rx in self._patterns:
             for m in rx.finditer(text):
                 start, end = m.span("phi") if "phi" in rx.groupindex else m.span()
                 value = text[start:end]

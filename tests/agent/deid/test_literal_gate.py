@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.deid.literal_gate import GatedPattern, LiteralGate, folded, required_literals
+from agent.deid.literal_gate import (
+    GatedPattern,
+    LiteralGate,
+    folded,
+    leading_literals,
+    required_literals,
+)
 
 DEV = Path(__file__).resolve().parents[3] / "evals" / "data" / "dev"
 
@@ -59,6 +65,26 @@ def test_gated_pattern_finds_what_the_pattern_finds():
     assert gp.groupindex == rx.groupindex  # the pattern's other attributes pass through
 
 
+def test_when_every_match_starts_with_a_label_then_only_label_starts_are_tried():
+    rx = re.compile(r"(?<![A-Za-z])(?i:mother|martin|mr)\.?\s+(?P<n>[A-Z][a-z]+)")
+    assert leading_literals(rx.pattern, rx.flags) == {("mother", True), ("martin", True),
+                                                      ("mr", True)}
+    gp = GatedPattern(rx)
+    assert gp.anchored
+    # Overlapping starts, a look-behind that reads before the start, a case-folded label.
+    text = "grandMother Ann; MOTHER Bea, mr. Cole, Martin Dale and Mr Mr Eve"
+    assert [m.span("n") for m in gp.finditer(text)] == [m.span("n") for m in rx.finditer(text)]
+
+
+def test_when_a_match_may_start_without_a_literal_then_no_start_is_assumed():
+    assert leading_literals(r"(?:Dr)?\s*[A-Z]\w+") is None
+    assert leading_literals(r"(?:^|x)abc", re.MULTILINE) is None
+    assert leading_literals(r"(?:^|(?<=[,;]))(?:Attending|PCP):", re.MULTILINE) == {
+        ("Attending", False), ("PCP", False)}
+    assert leading_literals(r"(?:Mon\.?\s+)?(?:Jan|Feb)\s\d") == {
+        ("Mon", False), ("Jan", False), ("Feb", False)}
+
+
 def _dev_texts() -> list[str]:
     texts = []
     for f in sorted(DEV.glob("*/notes.jsonl")):
@@ -66,30 +92,35 @@ def _dev_texts() -> list[str]:
     return texts
 
 
-def _gated_patterns(detector) -> list[tuple[str, re.Pattern, LiteralGate]]:
+def _gated_patterns(detector) -> list[tuple[str, GatedPattern]]:
     out = []
     for r in detector.analyzer.registry.recognizers:
-        for p, rx, gate in getattr(r, "_patterns", []):
-            out.append((f"{r.name}:{p.name}", rx, gate))
+        for p, gp in getattr(r, "_patterns", []):
+            out.append((f"{r.name}:{p.name}", gp))
         for name, value in [*vars(r).items(), *vars(type(r)).items()]:
             if isinstance(value, GatedPattern):
-                out.append((f"{r.name}.{name}", value.pattern_, value.gate))
+                out.append((f"{r.name}.{name}", value))
         for name, gp, _score, _numeric in getattr(r, "_compiled", []):
-            out.append((f"{r.name}:{name}", gp.pattern_, gp.gate))
+            out.append((f"{r.name}:{name}", gp))
     return out
 
 
 @pytest.mark.skipif(not DEV.is_dir(), reason="dev corpora not in this checkout")
-def test_a_gate_never_skips_a_pattern_that_matches_a_dev_note(deid_detector):
+def test_gated_patterns_find_what_their_patterns_find_in_dev_notes(deid_detector):
     texts = _dev_texts()
-    texts += [deid_detector.recaser.recase(t) for t in texts[::7]]  # recased copies too
+    # Every other note and some recased copies keep this under ~10 s; the identity check
+    # of the benchmark's notes (README, de-identification speed) covers all of them.
+    texts = texts[::2] + [deid_detector.recaser.recase(t) for t in texts[::9]]
     patterns = _gated_patterns(deid_detector)
-    assert len(patterns) > 100 and len(texts) > 600
+    assert len(patterns) > 100 and sum(gp.anchored for _, gp in patterns) > 40
     skipped = 0
     for text in texts:
         low = folded(text)
-        for name, rx, gate in patterns:
-            if not gate.may_match(text, low):
+        for name, gp in patterns:
+            if not gp.gate.may_match(text, low):
                 skipped += 1
-                assert rx.search(text) is None, f"gate skipped {name}, which matches"
+                assert gp.pattern_.search(text) is None, f"gate skipped {name}, which matches"
+            elif gp.anchored:
+                assert [m.span() for m in gp.finditer(text)] == [
+                    m.span() for m in gp.pattern_.finditer(text)], name
     assert skipped > len(texts) * 10  # the gates do skip work
