@@ -98,9 +98,20 @@ class PatientDeidentifier:
 
     def run(self, notes: list[Note]) -> Iterator[tuple[DeidResult, AuditRecord]]:
         """De-identify one patient's notes (in input order)."""
+        yield from self._transform(notes, self.detect_patient(notes))
+
+    def run_patients(self, patients: list[list[Note]],
+                     ) -> Iterator[tuple[DeidResult, AuditRecord]]:
+        """``run`` of each patient's notes in turn, detected together (``detect_patients``:
+        spaCy batches across patients, for batches of patients with few notes each)."""
+        for notes, spans in zip(patients, self.detect_patients(patients), strict=True):
+            yield from self._transform(notes, spans)
+
+    def _transform(self, notes: list[Note], found: list[list[PhiSpan]],
+                   ) -> Iterator[tuple[DeidResult, AuditRecord]]:
         first_names, surnames = name_dictionaries()
         pools = (sorted(first_names), sorted(surnames))
-        for note, spans in zip(notes, self.detect_patient(notes), strict=True):
+        for note, spans in zip(notes, found, strict=True):
             gen = None
             if self._secret:
                 gen = SurrogateGenerator(self._secret, note.patient_id, first_names=pools[0],

@@ -52,3 +52,16 @@ def test_patients_detected_together_get_what_each_gets_alone(deid_detector):
     patients = list(groups.values())
     assert len(patients) > 1
     assert deid.detect_patients(patients) == [deid.detect_patient(p) for p in patients]
+
+
+def test_run_patients_gives_what_run_gives_patient_by_patient(deid_detector):
+    from agent.deid.batch import PatientDeidentifier
+
+    deid = PatientDeidentifier(mode="mask")
+    groups: dict[str, list] = {}
+    for note in load_notes()[:8]:
+        groups.setdefault(note.patient_id, []).append(note)
+    patients = list(groups.values())
+    together = [(r.model_dump(), a.model_dump()) for r, a in deid.run_patients(patients)]
+    alone = [(r.model_dump(), a.model_dump()) for p in patients for r, a in deid.run(p)]
+    assert together == alone
