@@ -14,6 +14,8 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from agent.deid.literal_gate import gated
+
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 # A word of letters in any script, and one that starts upper case (Latin, Greek, Cyrillic).
 _WORD = r"[^\W\d_][^\W\d_'’.-]*\.?"
@@ -224,7 +226,7 @@ class PhiCareSlotRecognizer(EntityRecognizer):
     has no capitalised phrases to find: the slot is not used there (the gazetteers are).
     """
 
-    _RX = re.compile(
+    _RX = gated(
         rf"(?:(?<![A-Za-z])(?:at|to|from|in|into|near|From|At)[ \t]+"
         rf"(?:the[ \t]+|our[ \t]+|an?[ \t]+)?"
         rf"|@[ \t]*"

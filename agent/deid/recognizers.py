@@ -366,6 +366,9 @@ _FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"
 # "Pursglove, Wendell T.", "TRUELOVE-BAPTISTE, P."
 _INVERTED = rf"{NAME_TOKEN}, (?:{NAME_TOKEN}(?: {_INIT}(?![a-z]))?|{_INIT})"
 _TOKEN_RX = re.compile(rf"{NAME_TOKEN}|{_INIT}")
+# Compiled once: built per word in the spaCy PERSON loop, the long pattern string was
+# formatted and looked up in re's cache every time.
+_NAME_WORD = re.compile(rf"{NAME_TOKEN}|{_INIT}")
 _UPPER_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mrs", "miss", "rev", "fr"})
 
 
@@ -638,8 +641,7 @@ class PhiNameRecognizer(EntityRecognizer):
             for ent in nlp_artifacts.entities:
                 if ent.label_ != "PERSON" or re.search(r"\d", ent.text):
                     continue
-                if not all(re.fullmatch(rf"{NAME_TOKEN}|{_INIT}", w.strip(",."))
-                           for w in ent.text.split()):
+                if not all(_NAME_WORD.fullmatch(w.strip(",.")) for w in ent.text.split()):
                     continue
                 span = self._trim(text, ent.start_char, ent.end_char, strong=False)
                 # spaCy's small model calls many lab and exam abbreviations PERSON ("Cr",

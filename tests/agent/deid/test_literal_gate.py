@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.deid import labels, organisations
 from agent.deid.literal_gate import (
     GatedPattern,
     LiteralGate,
@@ -102,6 +103,9 @@ def _gated_patterns(detector) -> list[tuple[str, GatedPattern]]:
                 out.append((f"{r.name}.{name}", value))
         for name, gp, _score, _numeric in getattr(r, "_compiled", []):
             out.append((f"{r.name}:{name}", gp))
+    for module in (labels, organisations):
+        out += [(f"{module.__name__}.{name}", value) for name, value in vars(module).items()
+                if isinstance(value, GatedPattern)]
     return out
 
 
