@@ -1,12 +1,17 @@
-"""A cheap test of whether a regular expression can match a text at all: the literal strings
-one of which every match must contain, found once from the expression's parse tree and
-looked for with ``str.__contains__`` (C speed, no regex engine).
+"""Regular expressions run only where they can match, with the same matches: from each
+expression's parse tree (re's own parser), found once,
 
-Most of the pack's ~100 expressions need a label or a mark ("SSN", "NPI", "@", "http") that
-most notes never contain; scanning a note with each of them cost ~6 ms of ~30 per note, and
-a gate skips an expression only when no match can exist, so the results never change. The
-analysis is conservative: anything it does not understand (classes, back-references,
-optional parts) adds no requirement, and an expression with none is always run.
+- the literals one of which every match must contain: a note without any of them is not
+  scanned (:class:`LiteralGate`, checked with ``str.__contains__``, C speed);
+- the literals one of which every match starts with (its labels: "MRN", "Attending",
+  "daughter", month names): the expression is tried only where one of them starts
+  (:class:`GatedPattern`).
+
+Most of the pack's ~140 expressions need a label or a mark ("SSN", "NPI", "@", "http") that
+most notes never contain, or start with a label most of a note is not; scanning every note
+with each of them cost ~11 ms of ~28 per note. The analysis is conservative: anything it
+does not understand (classes, back-references, conditionals, optional parts) adds no
+requirement, and an expression with none is scanned as before.
 
 Case-insensitive literals are looked for in a folded copy of the text: lower-cased, with the
 four non-ASCII letters Python's ``re.IGNORECASE`` equates to ASCII ones (``İ ı ſ K``)
@@ -29,6 +34,7 @@ _FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
 
 # A requirement: (literal, case-insensitive), one of which a match contains.
 Requirement = frozenset[tuple[str, bool]]
+
 
 def folded(text: str) -> str:
     """``text`` as the gates compare case-insensitive literals with it (lower-cased, the
