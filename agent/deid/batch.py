@@ -78,22 +78,40 @@ class PatientDeidentifier:
 
     def detect_patient(self, notes: list[Note]) -> list[list[PhiSpan]]:
         """PHI spans of each note, with identifiers found elsewhere in the patient's notes."""
-        memory = PatientMemory()
-        first = []
-        for note in notes:
-            spans = self.detector.detect(note.text, threshold=self.threshold)
-            self.detector.learn(note.text, spans, memory)
-            first.append(spans)
+        return self.detect_patients([notes])[0]
+
+    def detect_patients(self, patients: list[list[Note]]) -> list[list[list[PhiSpan]]]:
+        """``detect_patient`` of each patient's notes; spaCy parses the notes of all of
+        them in batches (agent.deid.pack_analyzer), which a batch of many patients with one
+        or two notes each needs to gain from batching. Each patient keeps its own memory."""
+        texts = [n.text for notes in patients for n in notes]
+        first = iter(self.detector.detect_many(texts, threshold=self.threshold))
         out = []
-        for note, spans in zip(notes, first, strict=True):
-            out.append(self.detector.with_memory(note.text, spans, memory))
+        for notes in patients:
+            found = [next(first) for _ in notes]
+            memory = PatientMemory()
+            for note, spans in zip(notes, found, strict=True):
+                self.detector.learn(note.text, spans, memory)
+            out.append([self.detector.with_memory(note.text, spans, memory)
+                        for note, spans in zip(notes, found, strict=True)])
         return out
 
     def run(self, notes: list[Note]) -> Iterator[tuple[DeidResult, AuditRecord]]:
         """De-identify one patient's notes (in input order)."""
+        yield from self._transform(notes, self.detect_patient(notes))
+
+    def run_patients(self, patients: list[list[Note]],
+                     ) -> Iterator[tuple[DeidResult, AuditRecord]]:
+        """``run`` of each patient's notes in turn, detected together (``detect_patients``:
+        spaCy batches across patients, for batches of patients with few notes each)."""
+        for notes, spans in zip(patients, self.detect_patients(patients), strict=True):
+            yield from self._transform(notes, spans)
+
+    def _transform(self, notes: list[Note], found: list[list[PhiSpan]],
+                   ) -> Iterator[tuple[DeidResult, AuditRecord]]:
         first_names, surnames = name_dictionaries()
         pools = (sorted(first_names), sorted(surnames))
-        for note, spans in zip(notes, self.detect_patient(notes), strict=True):
+        for note, spans in zip(notes, found, strict=True):
             gen = None
             if self._secret:
                 gen = SurrogateGenerator(self._secret, note.patient_id, first_names=pools[0],

@@ -353,9 +353,12 @@ def one_case(line: str) -> bool:
 
 def _case_of(line: str) -> bool | None:
     """Whether a line is in one case; None when it has too few letters to judge."""
-    letters = [c for w in _WORD.findall(line) if len(w) >= 2 for c in w if c.isalpha()]
-    if len(letters) < _MIN_LETTERS:
+    # _WORD holds ASCII letters and apostrophes only: its letters are counted with str
+    # methods run in C (a per-character generator was ~4% of detection time).
+    joined = "".join(w for w in _WORD.findall(line) if len(w) >= 2)
+    letters = len(joined) - joined.count("'") - joined.count("’")
+    if letters < _MIN_LETTERS:
         return None
-    upper = sum(c.isupper() for c in letters)
+    upper = sum(map(str.isupper, joined))
     # Lower case must be strict: a sentence-case line has few capitals too.
-    return upper == 0 or upper >= 0.9 * len(letters)
+    return upper == 0 or upper >= 0.9 * letters

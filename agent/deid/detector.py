@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +109,7 @@ class Detector:
         from agent.deid import places
         from agent.deid import recognizers as rec
         from agent.deid.name_lexicon import load_name_lexicon
+        from agent.deid.pack_analyzer import PackAnalyzer
 
         self._facility_acronym = places.FACILITY_ACRONYM
 
@@ -179,7 +181,10 @@ class Detector:
                 {r.lower() for r in self.pack.names.relations if " " not in r}
                 | {t.lower().rstrip(".") for t in self.pack.names.titles} | _PERSON_ROLES))
         self.supported_types = frozenset(e for r in recognizers for e in r.supported_entities)
+        # Presidio's engine, kept for the adapters (agent.adapters.presidio_pack); detection
+        # runs the same recognizers through PackAnalyzer (batched parses, same results).
         self.analyzer = build_analyzer(recognizers)
+        self._pack = PackAnalyzer(self.analyzer)
 
     def detect(self, text: str, *, entities: list[str] | None = None,
                memory: PatientMemory | None = None,
@@ -188,19 +193,40 @@ class Detector:
         wanted = self._check_entities(entities)
         if not text.strip():
             return []
-        # agent.nlp.pipeline imports spaCy/medspaCy (long notes only need its segments()).
-        from agent.nlp.pipeline import segments
+        spans = self._spans(text, self._parsed([text]), wanted, threshold)
+        if memory is not None:
+            return self.with_memory(text, spans, memory, wanted)
+        return self._finish(text, spans, wanted)
 
+    def detect_many(self, texts: list[str], *,
+                    threshold: float = DEFAULT_THRESHOLD) -> list[list[PhiSpan]]:
+        """``detect(text, threshold=threshold)`` of each text, every type, no memory; spaCy
+        parses all the texts in batches (what a patient's notes need: see
+        :meth:`agent.deid.batch.PatientDeidentifier.detect_patient`)."""
+        wanted = self.supported_types
+        docs = self._parsed(texts)
+        return [self._finish(t, self._spans(t, docs, wanted, threshold), wanted)
+                if t.strip() else [] for t in texts]
+
+    def _parsed(self, texts: list[str]) -> Iterator[tuple[str, object]]:
+        """(recased piece, its spaCy doc) of every piece of every non-blank text, in order,
+        parsed lazily in batches."""
+        # One-case lines (ALL-CAPS nursing notes, lower-case messages) are read in a
+        # recased copy of the same length (agent.deid.casing).
+        pieces = [self.recaser.recase(piece)
+                  for text in texts if text.strip() for _, piece in _pieces(text)]
+        return zip(pieces, self._pack.parse(pieces), strict=True)
+
+    def _spans(self, text: str, parsed: Iterator[tuple[str, object]],
+               wanted: frozenset[str], threshold: float) -> list[PhiSpan]:
+        """The spans of ``text`` before overlaps are resolved; ``parsed`` yields the recased
+        pieces of ``text`` and their parses (then the next texts')."""
         spans: list[PhiSpan] = []
-        # spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
-        # pieces cut at blank lines or line ends, offsets shifted back (never truncated).
-        for offset, piece in segments(text, _ANALYZE_MAX_CHARS):
+        for offset, piece in _pieces(text):
             # A service request past its deadline stops here, between pieces.
             checkpoint()
-            # One-case lines (ALL-CAPS nursing notes, lower-case messages) are read in a
-            # recased copy of the same length (agent.deid.casing).
-            results = self.analyzer.analyze(text=self.recaser.recase(piece), language="en",
-                                            score_threshold=threshold)
+            recased, doc = next(parsed)
+            results = self._pack.analyze(recased, doc, threshold=threshold)
             # A phrase the care slot took only for its capitals is no evidence where the
             # capitals are the recaser's guesses: there it needs a town, a facility noun or
             # a hospital acronym's shape ("transfer to cwmc").
@@ -230,17 +256,15 @@ class Detector:
         # whatever else the word means ("104 North St, Normal, IL 61761").
         spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(
             text[s.start:s.end], address_slot=s.recognizer in _ADDRESS_TOWN)]
-        spans = towns_in_facilities(spans)
-        if memory is not None:
-            return self.with_memory(text, spans, memory, wanted)
-        return self._finish(text, spans, wanted)
+        return towns_in_facilities(spans)
 
     def _findings(self, window: str, threshold: float) -> list[Finding]:
         """The recognizers' results on a short window (a joined line break)."""
+        recased = self.recaser.recase(window)
         return [(r.entity_type, r.start, r.end, round(float(r.score), 3),
                  r.recognition_metadata.get("recognizer_name", "?"))
-                for r in self.analyzer.analyze(text=self.recaser.recase(window), language="en",
-                                               score_threshold=threshold)]
+                for r in self._pack.analyze(recased, self._pack.nlp(recased),
+                                            threshold=threshold)]
 
     def with_memory(self, text: str, spans: list[PhiSpan], memory: PatientMemory,
                     wanted: frozenset[str] | None = None) -> list[PhiSpan]:
@@ -453,6 +477,15 @@ class Detector:
             raise ConfigError("deid.entities", f"no recognizer for {', '.join(missing)}",
                               f"Use types from: {', '.join(sorted(self.supported_types))}")
         return frozenset(entities)
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
+    pieces cut at blank lines or line ends, offsets shifted back (never truncated)."""
+    # agent.nlp.pipeline imports spaCy/medspaCy (long notes only need its segments()).
+    from agent.nlp.pipeline import segments
+
+    return segments(text, _ANALYZE_MAX_CHARS)
 
 
 def towns_in_facilities(spans: list[PhiSpan]) -> list[PhiSpan]:

@@ -11,21 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from agent.deid.literal_gate import gated
 from agent.schemas.deid import PhiSpan
 
 _NAME_LABELS = r"(?:name|patient|pt|pcp|prescriber|provider|attending|resident|contact|caller)"
 # "Name:JosephineAchterberg": a first and last name run together in capitals-inside (the
 # CamelCase an export or a form field without a space produces).
-_CAMEL_NAME = re.compile(rf"\b(?i:{_NAME_LABELS})\s*[:=]\s*(?P<v>[A-Z][a-z]+(?:[A-Z][a-z]+)+)\b")
+_CAMEL_NAME = gated(rf"\b(?i:{_NAME_LABELS})\s*[:=]\s*(?P<v>[A-Z][a-z]+(?:[A-Z][a-z]+)+)\b")
 # "pt:okonkwo,adaeze", "name=OBI,CHUKA": "Last,First" with no space after the comma.
-_GLUED_INVERTED = re.compile(
+_GLUED_INVERTED = gated(
     rf"\b(?i:{_NAME_LABELS})\s*[:=]\s*(?P<v>[^\W\d_][\w'’-]*,[^\W\d_][\w'’-]*)(?![\w'’])")
 # "dr.ruiz-tagle", "Mr.Achterberg", "(Dr.Quispe)": a title glued to the surname.
-_GLUED_TITLE = re.compile(
+_GLUED_TITLE = gated(
     r"\b(?i:dr|mrs?|ms|prof|rev)\.(?P<v>[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)?)")
 # A value with a digit after a colon, "#" or "="; the label before it is read separately
 # (scanning from the separator is far cheaper than trying a label at every position).
-_VALUE_AFTER_SEPARATOR = re.compile(
+_VALUE_AFTER_SEPARATOR = gated(
     r"[:#=][ \t]*(?P<v>#?(?=[\w/-]*\d)[A-Za-z0-9][\w/-]{2,20}[A-Za-z0-9])(?![\w/-])")
 # The label: one to three words at a line start or after a field gap ("  ", "|", ";").
 _LABEL_BEFORE = re.compile(
@@ -65,7 +66,7 @@ def _record_label(label: str) -> bool:
 # "- Daughter (HCP): Chioma Ezeh-Lindqvist, 555-0136": a relative or role as a list or
 # field label with a note in brackets; the label word is checked against the pack's
 # relations by the caller-supplied set.
-_ROLE_FIELD = re.compile(
+_ROLE_FIELD = gated(
     r"^[ \t]*(?:[-*•·][ \t]*)?(?P<role>[A-Za-z][A-Za-z-]{1,20})(?:[ \t]*\([^)\n]{1,24}\))?"
     r"[ \t]*:[ \t]*(?P<v>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ \t][A-ZÀ-ÖØ-Þ][\w'’-]+){0,3})"
     r"(?=[ \t]*(?:[,(;]|$))",

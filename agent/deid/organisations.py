@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable
 
 from agent.deid.casing import one_case
+from agent.deid.literal_gate import gated
 from agent.schemas.deid import PhiSpan
 
 # "works at", "worked for", "employed by", "retired from", "drives for", "a welder at",
 # "was a line cook with": a job and the place it is done.
-_CUE = re.compile(
+_CUE = gated(
     r"\b(?i:(?:works?|worked|working|employed|retired|drives|volunteers?|volunteered)"
     r"(?:[ \t]+(?:part[- ]time|full[- ]time|seasonally|nights|days))?[ \t]+(?:at|for|from|with|by)"
     r"|(?:is|was|as)[ \t]+an?[ \t]+(?:[a-z]+[ \t]+){0,2}?[a-z]+[ \t]+(?:at|with))[ \t]+")

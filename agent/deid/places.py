@@ -14,6 +14,8 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from agent.deid.literal_gate import gated
+
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 # A word of letters in any script, and one that starts upper case (Latin, Greek, Cyrillic).
 _WORD = r"[^\W\d_][^\W\d_'’.-]*\.?"
@@ -224,7 +226,7 @@ class PhiCareSlotRecognizer(EntityRecognizer):
     has no capitalised phrases to find: the slot is not used there (the gazetteers are).
     """
 
-    _RX = re.compile(
+    _RX = gated(
         rf"(?:(?<![A-Za-z])(?:at|to|from|in|into|near|From|At)[ \t]+"
         rf"(?:the[ \t]+|our[ \t]+|an?[ \t]+)?"
         rf"|@[ \t]*"
@@ -369,5 +371,10 @@ class PhiGazetteerRecognizer(EntityRecognizer):
 
 def _mostly_capitals(text: str) -> bool:
     """Whether a text is written in capitals (nursing notes, old systems)."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    if text.isascii():
+        # Counted in C; an ASCII capital is a letter, so the count is the same.
+        letters, upper = sum(map(str.isalpha, text)), sum(map(str.isupper, text))
+    else:
+        alpha = [c for c in text if c.isalpha()]
+        letters, upper = len(alpha), sum(c.isupper() for c in alpha)
+    return letters >= 20 and upper > 0.6 * letters

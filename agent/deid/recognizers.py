@@ -17,6 +17,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from agent.deid.labels import edits_at_most_one
 from agent.deid.lexicons import disease_words
+from agent.deid.literal_gate import gated
 from agent.deid.name_lexicon import NameLexicon, lexicon_names
 from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
 
@@ -39,10 +40,11 @@ class PhiPackPatternRecognizer(EntityRecognizer):
 
     def __init__(self, rule: RecognizerRule) -> None:
         self.rule = rule
-        self._patterns = [
-            (p, re.compile(p.regex, 0 if p.case_sensitive else re.IGNORECASE))
-            for p in rule.patterns
-        ]
+        # Most labels ("SSN", "NPI", "@") are absent from most notes, and a labelled
+        # pattern can only match where its label starts: agent.deid.literal_gate scans
+        # only there (or not at all), with the same matches.
+        self._patterns = [(p, gated(p.regex, 0 if p.case_sensitive else re.IGNORECASE))
+                          for p in rule.patterns]
         self._deny = {d.lower() for d in rule.deny_list}
         super().__init__(supported_entities=self.entities_for(rule), name=rule.name,
                          supported_language="en")
@@ -257,18 +259,19 @@ class PhiDateRecognizer(EntityRecognizer):
          r"min|%|beats|bpm|lb|lbs|kg|cm|mm|am|pm|yrs?|years?|tabs?|puffs?|drops?|shifts?|/)\b)",
          0.75, True),
     )
-    _MONTH_ALONE = re.compile(rf"\b(?:{_MONTH_FULL.replace('May|', '')}|{_MONTH_ABBR}|"
+    _MONTH_ALONE = gated(rf"\b(?:{_MONTH_FULL.replace('May|', '')}|{_MONTH_ABBR}|"
                               rf"JANUARY|FEBRUARY|MARCH|APRIL|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|"
                               rf"NOVEMBER|DECEMBER)\b")
-    _ORDINAL = re.compile(r"\b(?i:the)\s+(?P<phi>\d{1,2}(?:st|nd|rd|th))\b")
+    _ORDINAL = gated(r"\b(?i:the)\s+(?P<phi>\d{1,2}(?:st|nd|rd|th))\b")
     _MONTH_BEFORE = re.compile(rf"\b{_MONTH}\s+$", re.IGNORECASE)
     _YEAR_AFTER = re.compile(r",?\s+(?:19|20)\d{2}\b")
-    _NEAR_MONTH = re.compile(
+    _NEAR_MONTH = gated(
         r"\b(?:(?P<w>[A-Za-z]{5,10})\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:(?:19|20)\d{2}|['’]\d{2})"
         r"|\d{1,2}(?:st|nd|rd|th)?\s+(?P<w2>[A-Za-z]{5,10})\.?,?\s+(?:19|20)\d{2})\b")
 
     def __init__(self, rules: DateRules) -> None:
-        self._compiled = [(n, re.compile(rx, re.IGNORECASE if not numeric else 0), s, numeric)
+        # Most notes hold few month names or holidays: the gates skip what cannot match.
+        self._compiled = [(n, gated(rx, re.IGNORECASE if not numeric else 0), s, numeric)
                           for n, rx, s, numeric in self.PATTERNS]
         self._deny_before = re.compile(
             rf"(?:^|[^a-z0-9])(?:{_alternation(w.lower() for w in rules.deny_before)})"
@@ -363,6 +366,9 @@ _FORWARD = (rf"(?:{_INIT} (?:{_INIT} )?{NAME_TOKEN}|{NAME_TOKEN}"
 # "Pursglove, Wendell T.", "TRUELOVE-BAPTISTE, P."
 _INVERTED = rf"{NAME_TOKEN}, (?:{NAME_TOKEN}(?: {_INIT}(?![a-z]))?|{_INIT})"
 _TOKEN_RX = re.compile(rf"{NAME_TOKEN}|{_INIT}")
+# Compiled once: built per word in the spaCy PERSON loop, the long pattern string was
+# formatted and looked up in re's cache every time.
+_NAME_WORD = re.compile(rf"{NAME_TOKEN}|{_INIT}")
 _UPPER_TITLES = frozenset({"dr", "doctor", "prof", "professor", "mrs", "miss", "rev", "fr"})
 
 
@@ -397,80 +403,80 @@ class PhiNameRecognizer(EntityRecognizer):
         relations = _alternation(rules.relations)
         # Never a word run into digits: "MR ACK-7702215" is a record number after "MR".
         # Titles may stack: "Chaplain Fr. Aubertin", "Dr. Prof. Lenz".
-        self._title = re.compile(
+        self._title = gated(
             rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?:(?:{titles})(?![A-Za-z])\.?\s+)?"
             rf"(?P<phi>{_FORWARD})(?![\w-]*\d)")
-        self._credential = re.compile(
+        self._credential = gated(
             rf"(?P<phi>{_INVERTED}|{_FORWARD}),?\s+(?:{creds})(?![A-Za-z])")
-        self._label = re.compile(
+        self._label = gated(
             rf"(?:^|(?<=[\s(|/;,]))(?i:{labels})\s*(?::|-{{1,2}}|\|)?[ \t]*"
             rf"(?P<phi>{_INVERTED}|{_FORWARD})", re.MULTILINE)
-        self._line_start = re.compile(rf"^[ \t]*(?P<phi>{_INVERTED}|{_FORWARD})(?=\s{{2,}}|\s*$|"
+        self._line_start = gated(rf"^[ \t]*(?P<phi>{_INVERTED}|{_FORWARD})(?=\s{{2,}}|\s*$|"
                                       rf"\s*[|(])", re.MULTILINE)
-        self._relation = re.compile(
+        self._relation = gated(
             rf"(?<![A-Za-z])(?i:{relations})(?:'s)?\s*(?:\(|,|:|-|\?)?\s*(?:(?i:is|named)\s+)?"
             rf"(?P<phi>{_FORWARD})")
         # 'goes by "Peg"', 'prefers "Bud"': the name a patient is called by.
-        self._called = re.compile(
+        self._called = gated(
             r"\b(?i:goes\s+by|prefers(?:\s+to\s+be\s+called)?|called|aka|a\.k\.a\.|nicknamed|"
             r"known\s+as)\s+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
         # A signature line: a dash, a name (an initial, one or two words) and a credential
         # ending the line ("-- P. MAY RN", "-- b. long rn", "- wells cna"). The slot makes
         # the words a name even when they are English words.
-        self._signature = re.compile(
+        self._signature = gated(
             rf"^[ \t]*[-–—]{{1,2}}[ \t]*(?P<phi>(?:[A-Za-z]\.[ \t]*)?[A-Za-z][A-Za-z'’-]+"
             rf"(?:[ \t]+[A-Za-z][A-Za-z'’-]+)?)[ \t]*,?[ \t]+(?i:{creds})\.?[ \t]*$", re.MULTILINE)
         # "Kwabena Ofori-Atta's Medicare ID", "Pawel's cell": a possessive before what
         # belongs to a person (a phone, an id, a relative, a chart), not to a disease.
-        self._possessive_person = re.compile(
+        self._possessive_person = gated(
             rf"(?<![\w'’-])(?P<phi>{NAME_TOKEN}(?: {NAME_TOKEN})?)['’]s\s+(?i:(?:(?:new|old|home|"
             rf"work|cell|mobile)\s+)?(?:cell|phone|number|chart|mrn|id|medicare|medicaid|insurance|"
             rf"address|wife|husband|son|daughter|mother|father|brother|sister|mom|dad|family|"
             rf"caregiver|pcp|appointment|room|email|dob|birthday|house|apartment|car))\b")
         # A pasted conversation: "chip: hows my brother" / "rain: icu still" lines, two or
         # more speakers each writing at least twice (section labels are clinical words).
-        self._speaker_line = re.compile(
+        self._speaker_line = gated(
             r"^[ \t]*(?:\[[^\]\n]{0,25}\][ \t]*)?(?P<phi>[A-Za-z][A-Za-z'’-]{1,15}"
             r"(?:[ \t][A-Za-z][A-Za-z'’-]{1,15})?)[ \t]*:[ \t]+(?=[A-Za-z])", re.MULTILINE)
         # A quoted word after a relative ('SON WALTER JR "BUD"', 'brother "King"') or after
         # asking or calling for someone ('CALLING OUT FOR "RUBY"'): the name they go by.
-        self._quoted_person = re.compile(
+        self._quoted_person = gated(
             rf"(?:(?<![A-Za-z])(?P<rel>(?i:{relations}))(?:[ \t]+[A-Z][\w.'’-]*){{0,3}}?"
             r"|\b(?i:asking|asks|asked|calling(?:[ \t]+out)?|calls|called|crying|looking|"
             r"screaming|yelling)[ \t]+(?i:for))[ \t]+[\"“](?P<phi>[A-Za-z][A-Za-z'’-]+)[\"”]")
         # Chat exports: "[03/01 07:41] priya v-h: ...", "jp gagnon rn 21:14: ...": the
         # speaker after a bracketed time stamp, or before a credential and a time.
         speaker = r"(?P<phi>[A-Za-z][A-Za-z.'’-]*(?:[ \t]+[A-Za-z][A-Za-z.'’-]*){0,2}?)"
-        self._chat_speaker = re.compile(
+        self._chat_speaker = gated(
             rf"^[ \t]*(?:\[[^\]\n]{{0,20}}\d:\d\d[^\]\n]{{0,6}}\][ \t]*{speaker}[ \t]*:(?=\s)"
             rf"|{speaker.replace('phi', 'phi2')}[ \t]+(?i:{creds})[ \t]+\d{{1,2}}:\d\d[ \t]*:)",
             re.MULTILINE)
         # "Rosa Aldana (sister)", 'asking for "Glo" (wife)': the relation written after.
-        self._relation_after = re.compile(
+        self._relation_after = gated(
             rf"(?<![\w'’])(?P<q>[\"“])?(?P<phi>{_FORWARD}|(?<=[\"“])[a-z][a-z'’-]+)"
             rf"(?(q)[\"”])[ \t]*\((?i:{relations})\)")
         # A query or triage line opening on a person and their age and sex ("Blessing
         # Nwachukwu 34F ...", "soo-ah jeong 29 yo w/ lupus", "L.M. Tsinajinnie, 91, from
         # Shiprock", "... to know: Byung-ho Kang, 78M"): any case, any script.
         word = r"(?:(?:[^\W\d_]\.){1,3}|[^\W\d_]+(?:['’-][^\W\d_]+)*)"
-        self._before_age = re.compile(
+        self._before_age = gated(
             rf"(?:^|(?<=[:;|])|\b(?i:pt|patient|re)\b)[ \t]*(?P<phi>{word}(?:[ \t]+{word}){{0,3}})"
             r"[ \t]*,?[ \t]*(?P<age>\d{1,3})[ \t]*(?:(?i:yo|y/o|y\.o\.|yrs?|yof|yom|years?[- ]old"
             r"|-years?-old|[mf])\b|,)", re.MULTILINE)
-        self._inverted = re.compile(rf"(?P<phi>{_INVERTED})")
-        self._forward = re.compile(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
+        self._inverted = gated(rf"(?P<phi>{_INVERTED})")
+        self._forward = gated(rf"(?P<phi>{NAME_TOKEN} (?:{_INIT} )?{NAME_TOKEN})")
         # "hi ana,", "thanks, Lindsay", "- lindsay" (messages): a greeting or sign-off.
-        self._greeting = re.compile(
+        self._greeting = gated(
             r"(?:\b(?i:hi|hello|hey|dear|thanks|thank\s+you|regards|cheers)[ \t]*,?[ \t]+"
             r"|^[ \t]*[-–—][ \t]*)(?P<phi>[A-Za-z][a-z'’-]{2,})(?=[ \t]*(?:[,.!\n]|$))",
             re.MULTILINE)
         # "labs for J. Amundsen", "notes for Anselm Greco": a person a query is about.
-        self._about = re.compile(
+        self._about = gated(
             rf"\b(?i:for|re:?|regarding|about)[ \t]+(?P<phi>(?:{_INIT} )?{NAME_TOKEN}"
             rf"(?: {NAME_TOKEN})?)(?![\w'’])")
-        self._first_initial = re.compile(
+        self._first_initial = gated(
             rf"(?<![\w.])(?P<phi>(?P<first>{NAME_TOKEN}) [A-Z](?:\.|(?=['’]s\b)|(?![\w&'/-])))")
-        self._title_initial = re.compile(
+        self._title_initial = gated(
             rf"(?<![A-Za-z])(?:{titles})(?![A-Za-z])\.?\s+(?P<phi>[A-Z]\.(?:\s?[A-Z]\.)?)"
             rf"(?!\s*{NAME_TOKEN})")
         # "Parkinson's disease", "Lou Gehrig's disease" (a first word before the eponym),
@@ -635,8 +641,7 @@ class PhiNameRecognizer(EntityRecognizer):
             for ent in nlp_artifacts.entities:
                 if ent.label_ != "PERSON" or re.search(r"\d", ent.text):
                     continue
-                if not all(re.fullmatch(rf"{NAME_TOKEN}|{_INIT}", w.strip(",."))
-                           for w in ent.text.split()):
+                if not all(_NAME_WORD.fullmatch(w.strip(",.")) for w in ent.text.split()):
                     continue
                 span = self._trim(text, ent.start_char, ent.end_char, strong=False)
                 # spaCy's small model calls many lab and exam abbreviations PERSON ("Cr",
@@ -743,7 +748,7 @@ class PhiHospitalRecognizer(EntityRecognizer):
         saint = r"(?:(?:St|Mt|Saint|Mount|ST|MT|SAINT|MOUNT)\.?\s+)?"
         # Title case too: a recased one-case line writes "BRIGHTWATER SNF" as "Snf".
         suffixes = _alternation({v for x in rules.suffixes for v in (x, x.upper(), x.title())})
-        self._rx = re.compile(
+        self._rx = gated(
             rf"(?P<phi>{saint}{word}"
             rf"(?:[ \t]+(?:&[ \t]+|and[ \t]+|of[ \t]+|for[ \t]+)?{word}){{0,4}}"
             rf"[ \t]+(?:{suffixes})(?:[ \t]+(?:&|and)[ \t]+(?:{suffixes}))?"
@@ -751,14 +756,14 @@ class PhiHospitalRecognizer(EntityRecognizer):
             rf"(?![A-Za-z])")
         # "St. Barnaby's", "Mount Sinai's" alone: a saint's or mount's possessive names a
         # hospital, church or school (not "St. John's wort").
-        self._saint = re.compile(
+        self._saint = gated(
             r"(?<![A-Za-z])(?P<phi>(?:St|Saint|Mt|Mount|ST|SAINT|MT|MOUNT)\.?[ \t]+"
             r"[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?['’]s)(?![ \t]+(?i:wort|dance|fire|disease)\b)"
             r"(?![\w'’])")
         # "at St. Wenceslaus", "ST. AMBROSE 3 NORTH": a saint's name without the possessive
         # names a hospital, church or town when the name is no English or clinical word
         # (the period or "Saint" tells it from "ST elevation").
-        self._saint_bare = re.compile(
+        self._saint_bare = gated(
             r"(?<![A-Za-z])(?P<phi>(?:St\.|Saint|Mt\.|Mount|ST\.|SAINT|MT\.|MOUNT)[ \t]+"
             r"(?P<name>[A-Z][a-z]+|[A-Z]{3,}))(?![\w'’-])"
             r"(?![ \t]+(?i:wort|encephalitis|virus|dance|fire|disease)\b)")
