@@ -83,6 +83,18 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
     # an intervention or study stopped / avoided is not in place
     ("Fall precautions discontinued after she walked independently.", "Fall precautions",
      "absent"),
+    # a drip turned off, named before its 'off' and a time
+    ("Dobutamine off since Tuesday; milrinone continues.", "Dobutamine", "absent"),
+    ("Dobutamine off since Tuesday; milrinone continues.", "milrinone", "present"),
+    # replacements: the drug after 'replaces' and the one before 'replaced by' are stopped
+    ("amlodipine 5 mg daily (replaces nifedipine)", "nifedipine", "absent"),
+    ("amlodipine 5 mg daily (replaces nifedipine)", "amlodipine", "present"),
+    ("Losartan replaced by valsartan for cost.", "Losartan", "absent"),
+    ("Losartan replaced by valsartan for cost.", "valsartan", "present"),
+    # a table's status cell after a pipe
+    ("| gabapentin | 300 mg TID | -- | STOPPED |", "gabapentin", "absent"),
+    # 'not ordered' / 'not restarted' after the drug
+    ("Quetiapine not restarted at discharge.", "Quetiapine", "absent"),
 ])
 # fmt: on
 def test_assertion_scope_rules(extractor, text, surface, expected):
