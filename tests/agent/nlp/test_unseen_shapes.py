@@ -99,3 +99,27 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
 # fmt: on
 def test_assertion_scope_rules(extractor, text, surface, expected):
     assert _find(extractor, text, surface).assertion == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    # words the drug vocabularies lack (vitamins, hormones, osmotic agents)
+    ("Riboflavin 400 mg PO daily for migraine prevention.", "Riboflavin"),
+    ("Oxytocin 10 units IM x1 after delivery.", "Oxytocin"),
+    ("Give mannitol 25 g IV over 20 min.", "mannitol"),
+])
+# fmt: on
+def test_a_word_in_a_dose_frame_is_a_medication(extractor, text, surface):
+    # strength then route or schedule: the frame only follows a drug
+    assert _find(extractor, text, surface).type == "MEDICATION"
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word", [
+    ("Gave 40 mg IV.", "Gave"),
+    ("Creatinine 1.6 mg/dL daily.", "Creatinine"),
+    ("Titrated 5 mg q4h.", "Titrated"),
+])
+# fmt: on
+def test_a_dose_frame_does_not_make_other_words_drugs(extractor, text, word):
+    assert all(e.type != "MEDICATION" for e in extractor.extract(text) if e.text == word)
