@@ -58,6 +58,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from agent.nlp.section_scope import history_section_ended
 from agent.rules import Rules
 from agent.schemas.summary_rules import SectionRoles
 
@@ -365,7 +366,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if roles.has(section, "prior_study") and entity_type in PLAN_AHEAD_TYPES:
         return "historical"
     if flags.is_historical or (
-            roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES):
+            roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES
+            and not history_section_ended(span)):
         return "historical"
     if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and _condition_follows(span):
         return "hypothetical"

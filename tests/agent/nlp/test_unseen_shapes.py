@@ -123,3 +123,12 @@ def test_a_word_in_a_dose_frame_is_a_medication(extractor, text, surface):
 # fmt: on
 def test_a_dose_frame_does_not_make_other_words_drugs(extractor, text, word):
     assert all(e.type != "MEDICATION" for e in extractor.extract(text) if e.text == word)
+
+
+def test_past_history_ends_at_a_note_part_label(extractor):
+    # the sectionizer does not know "NURSING EXAM TODAY:", so PMH would run on under it
+    text = ("PMH: hypertension, COPD\n- Diabetes: on insulin\n"
+            "NURSING EXAM TODAY: wheezing, cyanosis of the lips\n")
+    assert _find(extractor, text, "COPD").assertion == "historical"
+    assert _find(extractor, text, "Diabetes").assertion == "historical"
+    assert _find(extractor, text, "wheezing").assertion == "present"
