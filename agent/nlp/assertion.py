@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
-from agent.nlp.section_scope import history_section_ended
+from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.rules import Rules
 from agent.schemas.summary_rules import SectionRoles
 
@@ -150,7 +150,8 @@ def active_modifiers(span: Span) -> list:
             # colon leads to its consequence.
             conditional = modifier.category.upper() == "HYPOTHETICAL" and \
                 doc[_first_word(doc, modifier)].lower_ in _CONDITIONS
-            if _is_terminated(doc, modifier, cues, end, span.start) or _cue_is_closed_before(
+            if _is_terminated(doc, modifier, cues, end, span.start,
+                              consequence_ok=conditional) or _cue_is_closed_before(
                     doc, end, span.start, colon_ok=conditional):
                 continue
         else:
@@ -196,7 +197,7 @@ def _opens_line(doc: Doc, start: int) -> bool:
 
 
 def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
-                   dashes_ok: bool = False) -> bool:
+                   dashes_ok: bool = False, consequence_ok: bool = False) -> bool:
     """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``.
 
     A cue written as a label ("Not done: resection; TPN and PICC") heads a list whose
@@ -216,6 +217,8 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
             continue
         if dashes_ok and doc[start:end].text in _DASHES:
             continue
+        if consequence_ok and is_consequence_marker(doc[start:end].text):
+            continue  # "If fails BiPAP -> intubation": the arrow leads to the consequence
         if lo <= start and end <= hi and (
                 other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
             return True

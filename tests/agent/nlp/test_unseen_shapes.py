@@ -95,6 +95,16 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
     ("| gabapentin | 300 mg TID | -- | STOPPED |", "gabapentin", "absent"),
     # 'not ordered' / 'not restarted' after the drug
     ("Quetiapine not restarted at discharge.", "Quetiapine", "absent"),
+    # a condition reaches through its arrow to the consequence ...
+    ("If no response to diuresis -> paracentesis.", "paracentesis", "hypothetical"),
+    # ... while an arrow after a fact still ends other cues
+    ("No effusion on CXR -> furosemide continued.", "furosemide", "present"),
+    # later visits, cycles and due dates
+    ("Shingles vaccine next visit.", "Shingles vaccine", "hypothetical"),
+    ("Echo after cycle 3 of chemotherapy.", "Echo", "hypothetical"),
+    ("Lipid panel due in June.", "Lipid panel", "hypothetical"),
+    ("Neuropathy due to chemotherapy.", "Neuropathy", "present"),
+    ("Colonoscopy being considered by GI.", "Colonoscopy", "hypothetical"),
 ])
 # fmt: on
 def test_assertion_scope_rules(extractor, text, surface, expected):

@@ -1,4 +1,4 @@
-"""Where a past-history section really ends.
+"""Where a section's or a condition's scope really ends.
 
 The sectionizer opens a section only at a header it knows, so a past-history section (PMH,
 PSH) runs on under headers it does not know ("TRIAGE ASSESSMENT:", "Nursing interventions:",
@@ -55,3 +55,21 @@ def history_section_ended(span: Span) -> bool:
         if 0 < len(words) <= 5 and NOTE_PART_HEADS.intersection(words):
             return True
     return False
+
+
+# Words and arrows that lead from a condition to what follows from it ("If fails BiPAP ->
+# intubation", "if OSA confirmed then CPAP titration"): they end other cues' scopes, but a
+# condition reaches through them to its consequence.
+_CONSEQUENCE_MARKERS = frozenset({"->", "-->", "=>", "then"})
+
+
+def is_consequence_marker(cue_text: str) -> bool:
+    """Whether a terminating cue's text leads from a condition to its consequence.
+
+    Args:
+        cue_text: the cue's text (spaCy splits "->" into "-" and ">", joined by no space).
+
+    Returns:
+        True for an arrow or "then".
+    """
+    return "".join(cue_text.lower().split()) in _CONSEQUENCE_MARKERS
