@@ -105,6 +105,10 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
     ("Lipid panel due in June.", "Lipid panel", "hypothetical"),
     ("Neuropathy due to chemotherapy.", "Neuropathy", "present"),
     ("Colonoscopy being considered by GI.", "Colonoscopy", "hypothetical"),
+    # a hold after the drug that closes its clause, not reaching the next drug
+    ("Apixaban HOLD. Heparin drip started.", "Apixaban", "absent"),
+    ("Clopidogrel held, atorvastatin continued.", "Clopidogrel", "absent"),
+    ("Clopidogrel held, atorvastatin continued.", "atorvastatin", "present"),
 ])
 # fmt: on
 def test_assertion_scope_rules(extractor, text, surface, expected):
