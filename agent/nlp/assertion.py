@@ -327,6 +327,26 @@ def has_result(span: Span) -> bool:
     return nxt.like_num or nxt.text[:1].isdigit() or nxt.lower_ in RESULT_WORDS
 
 
+def has_numeric_result(span: Span) -> bool:
+    """Whether a TEST mention is directly followed by a number ("Cr 2.4", "Hgb 10.9 on POD 1"):
+    a measured value means the test was done, so a negation nearby is about something else
+    ("Hgb 10.9, transfusion not required", "| Cr 2.4 | K 4.9 |" under a negated line).
+
+    Args:
+        span: an entity span.
+
+    Returns:
+        True when the next token in the sentence is a number.
+    """
+    doc = span.doc
+    k = span.end
+    while k < len(doc) and doc[k].is_space:
+        k += 1
+    if k >= len(doc) or doc[k].is_sent_start:
+        return False
+    return doc[k].like_num or doc[k].text[:1].isdigit()
+
+
 def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None) -> str:
     """Assertion status of one entity mention.
 
@@ -355,7 +375,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
         return "absent"
     if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical) \
-            and not (entity_type == "TEST" and _is_evidence_test(span)):
+            and not (entity_type == "TEST" and (_is_evidence_test(span)
+                                                 or has_numeric_result(span))):
         return "absent"
     if flags.is_possible:
         return "possible"

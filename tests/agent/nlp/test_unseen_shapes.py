@@ -109,6 +109,9 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
     ("Apixaban HOLD. Heparin drip started.", "Apixaban", "absent"),
     ("Clopidogrel held, atorvastatin continued.", "Clopidogrel", "absent"),
     ("Clopidogrel held, atorvastatin continued.", "atorvastatin", "present"),
+    # a test followed by its measured value was done, whatever is negated nearby
+    ("Platelets 48 on day 3, platelet transfusion not needed.", "Platelets", "present"),
+    ("Troponin not obtained in clinic.", "Troponin", "absent"),
 ])
 # fmt: on
 def test_assertion_scope_rules(extractor, text, surface, expected):
