@@ -58,6 +58,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.rules import Rules
 from agent.schemas.summary_rules import SectionRoles
 
@@ -150,7 +151,8 @@ def active_modifiers(span: Span) -> list:
             # colon leads to its consequence.
             conditional = modifier.category.upper() == "HYPOTHETICAL" and \
                 doc[_first_word(doc, modifier)].lower_ in _CONDITIONS
-            if _is_terminated(doc, modifier, cues, end, span.start) or _cue_is_closed_before(
+            if _is_terminated(doc, modifier, cues, end, span.start,
+                              consequence_ok=conditional) or _cue_is_closed_before(
                     doc, end, span.start, colon_ok=conditional):
                 continue
         else:
@@ -206,7 +208,7 @@ def _opens_line(doc: Doc, start: int) -> bool:
 
 
 def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
-                   dashes_ok: bool = False) -> bool:
+                   dashes_ok: bool = False, consequence_ok: bool = False) -> bool:
     """Whether a cue that ends ``modifier``'s scope lies wholly in tokens ``[lo, hi)``.
 
     A cue written as a label ("Not done: resection; TPN and PICC") heads a list whose
@@ -226,6 +228,8 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
             continue
         if dashes_ok and doc[start:end].text in _DASHES:
             continue
+        if consequence_ok and is_consequence_marker(doc[start:end].text):
+            continue  # "If fails BiPAP -> intubation": the arrow leads to the consequence
         if lo <= start and end <= hi and (
                 other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
             return True
@@ -334,6 +338,26 @@ def has_result(span: Span) -> bool:
     return nxt.like_num or nxt.text[:1].isdigit() or nxt.lower_ in RESULT_WORDS
 
 
+def has_numeric_result(span: Span) -> bool:
+    """Whether a TEST mention is directly followed by a number ("Cr 2.4", "Hgb 10.9 on POD 1"):
+    a measured value means the test was done, so a negation nearby is about something else
+    ("Hgb 10.9, transfusion not required", "| Cr 2.4 | K 4.9 |" under a negated line).
+
+    Args:
+        span: an entity span.
+
+    Returns:
+        True when the next token in the sentence is a number.
+    """
+    doc = span.doc
+    k = span.end
+    while k < len(doc) and doc[k].is_space:
+        k += 1
+    if k >= len(doc) or doc[k].is_sent_start:
+        return False
+    return doc[k].like_num or doc[k].text[:1].isdigit()
+
+
 def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None) -> str:
     """Assertion status of one entity mention.
 
@@ -362,7 +386,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
         return "absent"
     if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical) \
-            and not (entity_type == "TEST" and _is_evidence_test(span)):
+            and not (entity_type == "TEST" and (_is_evidence_test(span)
+                                                 or has_numeric_result(span))):
         return "absent"
     if flags.is_possible:
         return "possible"
@@ -376,7 +401,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if roles.has(section, "prior_study") and entity_type in PLAN_AHEAD_TYPES:
         return "historical"
     if flags.is_historical or (
-            roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES):
+            roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES
+            and not history_section_ended(span)):
         return "historical"
     if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and _condition_follows(span):
         return "hypothetical"

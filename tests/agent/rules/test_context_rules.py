@@ -119,10 +119,13 @@ def test_when_rule_reports_a_negative_result_then_it_never_negates_the_test(lite
     assert "TEST" in (entry.excluded_types or [])
 
 
-def test_when_rule_stops_or_holds_a_drug_then_it_is_restricted_to_medications():
-    # "hold", "stopped", "avoid" deny a drug; "avoid aspiration" is a prevented problem and
-    # "stopped smoking" a past habit, neither of which is negated.
+def test_when_rule_stops_or_holds_a_drug_then_it_never_negates_a_problem():
+    # "hold", "stopped", "avoid" deny a drug (and "held" / "avoided" an intervention or a
+    # study not done: "seizure precautions discontinued", "MRI with contrast avoided");
+    # "avoid aspiration" is a prevented problem and "stopped smoking" a past habit, neither
+    # of which is negated.
     for literal in ("hold", "held", "on hold", "contraindicated", "ran out of", "missed"):
         (entry,) = [e for e in _shipped() if e.literal == literal]
         assert entry.category == "NEGATED_EXISTENCE"
-        assert entry.allowed_types == ["MEDICATION"], literal
+        assert "MEDICATION" in entry.allowed_types, literal
+        assert "PROBLEM" not in entry.allowed_types, literal
