@@ -72,6 +72,9 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
     # a question-list answer after a colon
     ("- Headache: denies\n- Cough: yes", "Headache", "absent"),
     ("- Headache: denies\n- Cough: yes", "Cough", "present"),
+    # A header's colon before a denial that goes on is the forward cue, not an answer.
+    ("HPI: Denies chest pain.", "chest pain", "absent"),
+    ("ROS: denies fever or chills.", "chills", "absent"),
     # 'do not give' negates the drug after it
     ("Do not take metformin the morning of the procedure.", "metformin", "absent"),
     # 'told to avoid' negates the drug (the problem cue 'to avoid' no longer hides it)
