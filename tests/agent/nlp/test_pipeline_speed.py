@@ -81,7 +81,7 @@ def test_primed_tokenizer_cache_gives_the_same_tokens(clinical_pipeline):
     """Chunks primed into spaCy's cache come out as an unprimed tokenizer cuts them."""
     import spacy
 
-    from agent.nlp.pipeline import TokenizerCachePrimer
+    from agent.nlp.tokenizer_cache import TokenizerCachePrimer
 
     fresh = spacy.blank("en")
     primed = spacy.blank("en")
