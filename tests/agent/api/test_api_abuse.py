@@ -49,9 +49,23 @@ def abuse(tmp_path_factory, extractor, fake_embedder) -> Iterator[Abuse]:
     settings = Settings(api={"data_dir": tmp_path_factory.mktemp("abuse"),
                              "auth_failure_limit": 20, "auth_failure_window_s": 300})
     services = Services(settings, extractor=extractor, embedder=fake_embedder)
-    with TestClient(create_app(settings, services=services), client=ATTACKER) as client:
-        yield Abuse(client, services, _key(services, ["admin"], ["*"]),
-                    _key(services, ["read"], ["P001"]))
+    # Failures are counted in clock-aligned windows: on a slow machine a flood that ran
+    # over a window boundary started counting again (401s among the 429s). The limiter's
+    # clock stands still in the middle of one window for these tests.
+    middle = (time.time() // 300) * 300 + 150
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("agent.api.auth.time", _Clock(middle))
+        with TestClient(create_app(settings, services=services), client=ATTACKER) as client:
+            yield Abuse(client, services, _key(services, ["admin"], ["*"]),
+                        _key(services, ["read"], ["P001"]))
+
+
+@dataclass
+class _Clock:
+    now: float
+
+    def time(self) -> float:
+        return self.now
 
 
 def _tables(api):
