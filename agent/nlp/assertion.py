@@ -328,14 +328,9 @@ def has_result(span: Span) -> bool:
     Returns:
         True when the next token is a number or a result word.
     """
-    doc = span.doc
-    k = span.end
-    while k < len(doc) and doc[k].is_space:
-        k += 1
-    if k >= len(doc) or doc[k].is_sent_start:
-        return False
-    nxt = doc[k]
-    return nxt.like_num or nxt.text[:1].isdigit() or nxt.lower_ in RESULT_WORDS
+    nxt = _token_after(span)
+    return nxt is not None and (nxt.like_num or nxt.text[:1].isdigit()
+                                or nxt.lower_ in RESULT_WORDS)
 
 
 def has_numeric_result(span: Span) -> bool:
@@ -349,13 +344,19 @@ def has_numeric_result(span: Span) -> bool:
     Returns:
         True when the next token in the sentence is a number.
     """
+    nxt = _token_after(span)
+    return nxt is not None and (nxt.like_num or nxt.text[:1].isdigit())
+
+
+def _token_after(span: Span):
+    """The first non-space token after ``span`` in its sentence, or None."""
     doc = span.doc
     k = span.end
     while k < len(doc) and doc[k].is_space:
         k += 1
     if k >= len(doc) or doc[k].is_sent_start:
-        return False
-    return doc[k].like_num or doc[k].text[:1].isdigit()
+        return None
+    return doc[k]
 
 
 def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None) -> str:
