@@ -17,8 +17,8 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from agent.deid.labels import edits_at_most_one
 from agent.deid.lexicons import disease_words
-from agent.deid.literal_gate import gated
 from agent.deid.name_lexicon import NameLexicon, lexicon_names
+from agent.nlp.literal_gate import gated
 from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
@@ -41,7 +41,7 @@ class PhiPackPatternRecognizer(EntityRecognizer):
     def __init__(self, rule: RecognizerRule) -> None:
         self.rule = rule
         # Most labels ("SSN", "NPI", "@") are absent from most notes, and a labelled
-        # pattern can only match where its label starts: agent.deid.literal_gate scans
+        # pattern can only match where its label starts: agent.nlp.literal_gate scans
         # only there (or not at all), with the same matches.
         self._patterns = [(p, gated(p.regex, 0 if p.case_sensitive else re.IGNORECASE))
                           for p in rule.patterns]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from agent.errors import RuleFileError
 from agent.nlp.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
+from agent.nlp.literal_gate import GatedPattern
 from agent.nlp.vocab.packaged_data import package_file
 from agent.rules.files import (
     AbbreviationStopEntry,
@@ -71,6 +72,12 @@ class RegexTarget:
     canonical: str | None
     canonicals: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # finditer through a literal gate: a rule whose words a note lacks ("precautions",
+        # "dressing") is not scanned, one that starts with them is tried only there (same
+        # matches: agent.nlp.literal_gate).
+        self.finder = GatedPattern(self.regex)
+
     def canonical_of(self, surface: str) -> str:
         """The concept a match names: the rule's canonical, the one its surface maps to
         ("K" -> "potassium"), else the surface itself."""
@@ -91,7 +98,7 @@ class Vocabularies:
         """All vocabulary and pattern hits, longest first among overlaps, in offset order."""
         hits = self.matcher.find(text)
         for rule in self.patterns:
-            for m in rule.regex.finditer(text):
+            for m in rule.finder.finditer(text):
                 group = "target" if "target" in rule.regex.groupindex else 0
                 start, end = m.span(group)
                 if end > start:

@@ -1,4 +1,4 @@
-"""Literal gates (agent.deid.literal_gate): the literals an expression needs, and the
+"""Literal gates (agent.nlp.literal_gate): the literals an expression needs, and the
 property that matters: a gate never skips an expression that would have matched."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.deid import labels, organisations
-from agent.deid.literal_gate import (
+from agent.nlp.literal_gate import (
     GatedPattern,
     LiteralGate,
     folded,
