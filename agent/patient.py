@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from agent.errors import InputError
+from agent.handoff.table_regimens import discharge_column_regimens
 from agent.handoff.timeline import build_timeline
 from agent.nlp.layout import note_layout
 from agent.rules import Rules
@@ -72,6 +73,9 @@ class PatientRecord:
         layouts: dict[str, NoteLayout] = {}
         for note in ordered:
             ext = given.get(note.note_id) or extractor.extract_note(note)
+            # A reconciliation table's row holds the home and the discharge regimen: the
+            # timeline and the verifier read the discharge one.
+            ext = discharge_column_regimens(note, ext, extractor)
             layout = note_layout(note, ext, rules.headers)
             if ext.layout is None:
                 ext = ext.model_copy(update={"layout": layout})

@@ -200,11 +200,26 @@ def _uncheckable(verification: Verification, text: str,
     nothing checkable we failed to check: its words and numbers are all in the patient's
     notes ("A primary-prevention ICD was implanted" is UNSUPPORTED when no note says
     "implanted"; "About 50 cm was resected" when no note says 50)."""
-    words = unchecked_words(text, [], evidence.cues)
+    at = unchecked_words_at(text, [], evidence.cues)
+    words = [w for w, _ in at]
     have = evidence.word_stems
     missing = [w for w in words if word_stem(w) not in have]
     undated = _DATE.sub(" ", text)  # dates are written many ways: not compared as numbers
     missing += [n for n in _NUMBER.findall(undated) if n not in evidence.numbers]
+    # "She had painful mouth sores", "he was delirious", "he carries a BRCA2 mutation":
+    # words the notes hold only where a denial reaches ("denies ... mouth sores", "no
+    # delirium") or in a relative's history state what the notes deny or give to someone
+    # else, unless the statement denies them too.
+    said_denied = denied_spans(text, 0, len(text), evidence.cues)
+    denied_only = [w for w, i in at if word_stem(w) in have
+                   and word_stem(w) not in evidence.affirmed_stems
+                   and not any(a <= i < b for a, b in said_denied)]
+    if denied_only and not missing:
+        shown = ", ".join(dict.fromkeys(w.lower() for w in denied_only))
+        return verification.model_copy(update={
+            "verdict": "UNSUPPORTED",
+            "detail": f"the notes name {shown} only as absent or denied, or of a relative: "
+                      "not confirmed"})
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
