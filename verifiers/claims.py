@@ -367,10 +367,20 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                    or bool(cues.find("condition", text, *clause)))
         removed = e.type == "PROCEDURE" and (any(
             c.label == "removed" for c in cues.find("claim_event", text, *clause))
-            or _stop_label_before(text, line_start, e.start, cues))
+            or _stop_label_before(text, line_start, e.start, cues)
+            or _stopped_after(text, e, clause, entities, cues))
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
                            removed))
     return out
+
+
+def _stopped_after(text: str, e: Entity, clause: Clause, entities: list[Entity],
+                   cues: CueSet) -> bool:
+    """Whether a stop word follows a device or infusion in its clause before any other
+    entity ("The wound VAC came off 2/11", "tube feeds stopped 3/6"): it ended there."""
+    nxt = min((x.start for x in entities if e.end <= x.start < clause[1]), default=clause[1])
+    return any(c.label == "stopped" and not cues.denied_at(text, c.start)
+               for c in cues.find("claim_event", text, e.end, nxt))
 
 
 def _stop_label_before(text: str, line_start: int, start: int, cues: CueSet) -> bool:

@@ -153,6 +153,12 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         return _uncheckable(verification, text, evidence)
     if verification.verdict != "SUPPORTED":
         return verification
+    denied_phrase = _denied_phrases(text, claims, evidence)
+    if denied_phrase:
+        return verification.model_copy(update={
+            "verdict": "UNSUPPORTED",
+            "detail": f"partly supported: {verification.detail}; the notes give "
+                      f"{', '.join(denied_phrase)} only as absent or denied"})
     lines = evidence_lines(verification, evidence.notes, evidence.layouts)
     have, have_any = evidence_words(lines, evidence.layouts, evidence.by_note, evidence.cues)
     # A word the statement itself denies ("no hemorrhage") may be found denied.
@@ -169,6 +175,35 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         "verdict": "UNSUPPORTED",
         "detail": f"partly supported: {verification.detail}; not found in the cited "
                   f"evidence: {shown}"})
+
+
+_FUNCTION_WORDS = frozenset({"the", "and", "with", "from", "for", "his", "her", "their", "has",
+                             "had", "have", "was", "were", "any", "into", "onto", "than",
+                             "that", "this", "not", "nor", "but"})
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z-]{2,})\s+$")
+
+
+def _denied_phrases(text: str, claims: list[Entity], evidence: PatientEvidence) -> list[str]:
+    """A problem with the word before it ("active bleeding", "new effusion") that the notes
+    write only where a denial reaches ("No active bleeding"): the concept alone is found,
+    the statement's phrase is denied."""
+    out = []
+    for claim in claims:
+        if claim.type != "PROBLEM" or claim.assertion != "present":
+            continue
+        before = _WORD_BEFORE.search(text, max(0, claim.start - 30), claim.start)
+        if before is None or before.group(1).lower() in _FUNCTION_WORDS or any(
+                c.start <= before.start(1) < c.end for c in claims):
+            continue
+        words = f"{before.group(1)} {claim.text}".split()
+        rx = re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, words)) + r"(?![\w-])",
+                        re.IGNORECASE)
+        hits = [(note_id, m.start()) for note_id, note in evidence.notes.items()
+                for m in rx.finditer(note.text)]
+        if hits and all(any(a <= at < b for a, b in evidence.denied[note_id])
+                        for note_id, at in hits):
+            out.append(" ".join(words))
+    return out
 
 
 def _missing_counts_and_dates(lines: list[tuple[Note, int, int]], text: str,

@@ -136,13 +136,20 @@ class PatientEvidence:
         return word_stems(n.text for n in self.notes.values())
 
     @cached_property
+    def denied(self) -> dict[str, list[tuple[int, int]]]:
+        """Per note, the stretches a denial word reaches ("No active bleeding")."""
+        return {note_id: denied_spans(note.text, 0, len(note.text), self.cues,
+                                      self.layouts[note_id])
+                for note_id, note in self.notes.items()}
+
+    @cached_property
     def affirmed_stems(self) -> set[str]:
         """Stems of the words of the patient's notes outside a denial's reach ("denies
         mouth sores" gives neither "mouth" nor "sores")."""
         out: set[str] = set()
         for note_id, note in self.notes.items():
             layout = self.layouts[note_id]
-            denied = denied_spans(note.text, 0, len(note.text), self.cues, layout)
+            denied = list(self.denied[note_id])
             # A relative's history is not the patient's ("Daughter BRCA2 mutation carrier");
             # the sentence, not the section: a header the rules do not know keeps the
             # family-history section for the lines after it ("Wound: groin site clean").
