@@ -181,12 +181,17 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
         cue = _cue_for(text, ent, (lo, ent.start), (ent.end, after), rules, objects)
         if cue is None and i and _LIST_GAP.match(text[lo:ent.start]):
             cue = prev_cue  # "Holding warfarin, aspirin, naproxen"
-        if cue is None and i + 1 < len(drugs) and _LIST_GAP.match(text[ent.end:hi]):
-            # "Cytarabine and daunorubicin - induction completed 3/9": a status after a
-            # list of drugs is each one's.
-            nxt = drugs[i + 1]
+        if cue is None and i + 1 < len(drugs) and _list_gap(text, ent.end, hi, objects):
+            # "Cytarabine and daunorubicin - induction completed 3/9", "Hydrocortisone,
+            # insulin and heparin stopped at d/c": a status after a list of drugs is each
+            # one's, however long the list.
+            j = i + 1
+            while j + 1 < len(drugs) and _list_gap(text, drugs[j].end, drugs[j + 1].start,
+                                                   objects):
+                j += 1
+            nxt = drugs[j]
             cue = _cue_for(text, nxt, (nxt.start, nxt.start),
-                           (nxt.end, drugs[i + 2].start if i + 2 < len(drugs) else end),
+                           (nxt.end, drugs[j + 1].start if j + 1 < len(drugs) else end),
                            rules, objects)
         # A switch: in "switched X (IV) to Y" X is left and Y, after 'to', is taken.
         switches = rules.cues.find("switch", text, start, hi)
@@ -361,6 +366,18 @@ _OPEN_END = re.compile(r"(?:,|\(|[A-Za-z0-9])\s*$")
 
 _HOSPITAL_ONLY = re.compile(r"\bonly (?:in|at|during) (?:the )?(?:hospital|stay|admission)\b|"
                             r"\b(?:hospital|inpatient|in-hospital) only\b", re.IGNORECASE)
+
+
+def _list_gap(text: str, start: int, end: int, objects: frozenset[int]) -> bool:
+    """Whether only commas, "and" / "or" and other medication words ("insulin", a class
+    term the timeline does not track) stand between two drugs of one list."""
+    gap = text[start:end]
+    for at in sorted((o for o in objects if start <= o < end), reverse=True):
+        word = re.match(r"[\w-]+", text[at:end])
+        if word is not None:
+            k = at - start
+            gap = gap[:k] + " " + gap[k + word.end():]
+    return _LIST_GAP.match(gap) is not None
 
 
 def _whole_line(text: str, piece: LineSpan, cue) -> bool:

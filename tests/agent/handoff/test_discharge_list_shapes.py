@@ -14,6 +14,7 @@ from agent.schemas.notes import Note
 W4 = [
     Note(patient_id="W4", note_id="W4-1", note_type="progress_note", date="2026-07-02",
          text="PROGRESS NOTE\nA/P:\n- Pain: tramadol 50 mg PO q6h PRN.\n"
+              "- Methylprednisolone 40 mg IV daily. Famotidine 20 mg IV BID.\n"
               "- DVT ppx: heparin 5,000 units SC q8h.\n"
               "- Cellulitis: cefazolin 2 g IV q8h.\n- Dalteparin 5,000 units SC daily.\n"
               "- IV fluids: lactated Ringer's at 100 mL/h.\n"),
@@ -25,7 +26,8 @@ W4 = [
               "Inpatient only, stopped before discharge: heparin 5,000 units SC (7/1-7/3),\n"
               "cefazolin 2 g IV q8h (7/1-7/5).\n"
               "Medicines you got only in the hospital: dalteparin shots.\n"
-              "Stopped before discharge: IV fluids.\n\n"
+              "Stopped before discharge: IV fluids.\n"
+              "Methylprednisolone, insulin and famotidine stopped at discharge.\n\n"
               "KEEP TAKING:\n- Cephalexin 500 mg PO QID through 7/12.\n"),
 ]
 
@@ -49,6 +51,12 @@ def test_a_labelled_list_that_wraps_keeps_its_label(w4):
 
 def test_a_hospital_only_label_stops_what_it_lists(w4):
     assert _status(w4, "dalteparin") == "stopped"
+
+
+def test_a_status_after_a_list_of_drugs_is_each_ones(w4):
+    # "insulin" between them is a drug word too; the stop word after the list still
+    # reaches the first drug.
+    assert _status(w4, "methylprednisolone") == "stopped"
 
 
 def test_an_infusion_a_discharge_list_stops_is_not_still_running(w4):
