@@ -130,6 +130,10 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
             # passive verb's subject stands before it, so it says nothing of a later drug.
             found = [c for c in found if not _PASSIVE_AUX.search(text, max(0, c.start - 12),
                                                                  c.start)]
+            # "enoxaparin started 3/5 (apixaban absorption unreliable)": a drug inside
+            # parentheses explains the change before them; that change is not its own.
+            paren = _open_paren(text, ent.start)
+            found = [c for c in found if c.start > paren]
         # "not restarted", "never started": a denied change is no change, and a denied
         # start ("quetiapine discussed -> NOT started") says the drug was not given.
         cues = [c for c in found if not rules.cues.denied_at(text, c.start)]
@@ -142,6 +146,15 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
         if any(c.label == "started" for c in found):
             return "not_given"
     return None
+
+
+def _open_paren(text: str, at: int) -> int:
+    """The offset of the parenthesis still open at ``at`` on its line, else -1."""
+    line_start = text.rfind("\n", 0, at) + 1
+    open_ = text.rfind("(", line_start, at)
+    if open_ == -1 or text.rfind(")", open_, at) != -1:
+        return -1
+    return open_
 
 
 def _aside(text: str, at: int, ent: Entity) -> bool:

@@ -10,6 +10,7 @@ from agent.handoff.written_denials import trailing_denials
 from agent.patient import PatientRecord
 from agent.rules import Rules
 from agent.schemas.notes import Note
+from verifiers.quantities import line_dates
 
 T5 = [
     Note(patient_id="T5", note_id="T5-1", note_type="ed_note", date="2026-08-01",
@@ -54,4 +55,15 @@ def test_a_device_that_came_off_is_not_still_in_place(t5):
 
 def test_a_phrase_the_notes_only_deny_is_not_supported(t5):
     v = t5.check("The EGD showed active bleeding from the gastric ulcer.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_line_with_its_own_date_does_not_also_state_its_notes_date():
+    assert line_dates("GA via LMA (extubated 2/5)", "2026-02-06") == {(2, 5)}
+    assert line_dates("Extubated this morning.", "2026-02-06") == {(2, 6)}
+
+
+def test_a_device_taken_out_on_another_day_is_not_dated_by_the_note(t5):
+    # The VAC came off 8/5 in the 8/6 note: "on 8/6" is not what the notes say.
+    v = t5.check("The wound VAC came off on 8/6.", [])
     assert v.verdict != "SUPPORTED", v.detail

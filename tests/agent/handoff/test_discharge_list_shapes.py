@@ -17,6 +17,9 @@ W4 = [
               "- Methylprednisolone 40 mg IV daily. Famotidine 20 mg IV BID.\n"
               "- DVT ppx: heparin 5,000 units SC q8h.\n"
               "- Cellulitis: cefazolin 2 g IV q8h.\n- Dalteparin 5,000 units SC daily.\n"
+              "- Home rivaroxaban held 7/1.\n"
+              "- DVT: fondaparinux 7.5 mg SC daily started 7/2 (rivaroxaban absorption "
+              "poor).\n"
               "- IV fluids: lactated Ringer's at 100 mL/h.\n"),
     Note(patient_id="W4", note_id="W4-2", note_type="discharge_summary", date="2026-07-05",
          text="DISCHARGE SUMMARY\nHospital course: cellulitis improved on IV antibiotics; "
@@ -51,6 +54,14 @@ def test_a_labelled_list_that_wraps_keeps_its_label(w4):
 
 def test_a_hospital_only_label_stops_what_it_lists(w4):
     assert _status(w4, "dalteparin") == "stopped"
+
+
+def test_a_drug_in_parentheses_does_not_take_the_change_before_them(w4):
+    # "fondaparinux started 7/2 (rivaroxaban absorption poor)": rivaroxaban was not
+    # restarted there.
+    assert not any(e.change in ("started", "resumed")
+                   for e in next(t for t in w4.timeline.medications
+                                 if t.name.lower() == "rivaroxaban").events)
 
 
 def test_a_status_after_a_list_of_drugs_is_each_ones(w4):
