@@ -23,7 +23,8 @@ T5 = [
     Note(patient_id="T5", note_id="T5-2", note_type="discharge_summary", date="2026-08-06",
          text="DISCHARGE SUMMARY\nHospital course: a wound VAC was placed over the left "
               "leg graft on 8/2. The wound VAC came off 8/5 with full graft take.\n"
-              "Discharge medications: pantoprazole 40 mg PO daily.\n"),
+              "Discharge medications: pantoprazole 40 mg PO daily.\n"
+              "- Mirtazapine 15 mg ODT qHS\n"),
 ]
 
 
@@ -67,3 +68,10 @@ def test_a_device_taken_out_on_another_day_is_not_dated_by_the_note(t5):
     # The VAC came off 8/5 in the 8/6 note: "on 8/6" is not what the notes say.
     v = t5.check("The wound VAC came off on 8/6.", [])
     assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_formulation_no_note_gives_is_not_supported(t5):
+    v = t5.check("He takes mirtazapine 15 mg tablet at bedtime.", [], section="medications")
+    assert v.verdict != "SUPPORTED", v.detail
+    v = t5.check("He takes mirtazapine 15 mg ODT at bedtime.", [], section="medications")
+    assert "as " not in v.detail, v.detail
