@@ -385,11 +385,20 @@ def _stopped_after(text: str, e: Entity, clause: Clause, entities: list[Entity],
 
 def _stop_label_before(text: str, line_start: int, start: int, cues: CueSet) -> bool:
     """Whether the line opens with a short label that stops or removes what it lists
-    ("Stopped before discharge: insulin infusion, IV fluids with potassium")."""
+    ("Stopped before discharge: insulin infusion, IV fluids with potassium", "Given in
+    hospital only: ..., IV fluids")."""
     colon = text.find(":", line_start, start)
-    return colon != -1 and colon - line_start <= 60 and any(
-        c.label in ("stopped", "removed") for c in cues.find("claim_event", text,
-                                                             line_start, colon))
+    if colon == -1 or colon - line_start > 60:
+        return False
+    lo = line_start
+    while lo < colon and text[lo] in " \t-*•":
+        lo += 1
+    # "Given in hospital only:", "Inpatient only, stopped before discharge:" (a list label).
+    label = cues.find("medication_list", text[:colon], lo, colon)
+    if label and label[0].start == lo and label[0].label == "stopped":
+        return True
+    return any(c.label in ("stopped", "removed")
+               for c in cues.find("claim_event", text, line_start, colon))
 
 
 _YEAR = re.compile(r"(?<![\d/.-])(?:19|20)\d{2}(?![\d/.-])")

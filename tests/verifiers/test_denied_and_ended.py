@@ -24,7 +24,8 @@ T5 = [
          text="DISCHARGE SUMMARY\nHospital course: a wound VAC was placed over the left "
               "leg graft on 8/2. The wound VAC came off 8/5 with full graft take.\n"
               "Discharge medications: pantoprazole 40 mg PO daily.\n"
-              "- Mirtazapine 15 mg ODT qHS\n"),
+              "- Mirtazapine 15 mg ODT qHS\n"
+              "Given in hospital only: ondansetron PRN, IV fluids.\n"),
 ]
 
 
@@ -75,3 +76,8 @@ def test_a_formulation_no_note_gives_is_not_supported(t5):
     assert v.verdict != "SUPPORTED", v.detail
     v = t5.check("He takes mirtazapine 15 mg ODT at bedtime.", [], section="medications")
     assert "as " not in v.detail, v.detail
+
+
+def test_a_hospital_only_list_ends_an_infusion(t5):
+    v = t5.check("He remains on IV fluids.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
