@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from agent.errors import InputError
+from agent.handoff.table_regimens import discharge_column_regimens
 from agent.handoff.timeline import build_timeline
+from agent.handoff.written_denials import trailing_denials
 from agent.nlp.layout import note_layout
 from agent.rules import Rules
 from agent.schemas.extraction import Extractor, NoteExtraction
@@ -72,6 +74,11 @@ class PatientRecord:
         layouts: dict[str, NoteLayout] = {}
         for note in ordered:
             ext = given.get(note.note_id) or extractor.extract_note(note)
+            # A reconciliation table's row holds the home and the discharge regimen: the
+            # timeline and the verifier read the discharge one.
+            ext = discharge_column_regimens(note, ext, extractor)
+            # "silver sulfadiazine -> NO": a terse answer denies the drug before it.
+            ext = trailing_denials(note, ext)
             layout = note_layout(note, ext, rules.headers)
             if ext.layout is None:
                 ext = ext.model_copy(update={"layout": layout})

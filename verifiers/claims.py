@@ -169,6 +169,12 @@ def _anchored(cues: CueSet, kind: str, label: str, position: str, text: str) -> 
         is not None
 
 
+# The object of an active "replaced" ("X replaced Y", "X replaces Y") or of "in place of"
+# is the drug given up; "replaced by / with Y" (a passive) names the one taken instead.
+_REPLACED_BEFORE = re.compile(r"\b(?:replaced|replaces|replacing|in place of|instead of)\s+"
+                              r"(?:(?:the|his|her|their|home|oral|IV)\s+)?$", re.IGNORECASE)
+
+
 def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
                 clause: Clause) -> str | None:
     """Whether the note says this drug is stopped, held or active at this mention.
@@ -207,6 +213,10 @@ def drug_status(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: C
     regimen_end = max([ent.end, *(a.end for a in ent.attributes.values()
                                   if ent.end <= a.start and a.end <= ent.end + 40)])
     after_regimen = text[regimen_end:regimen_end + 40]
+    if stop is None and _REPLACED_BEFORE.search(before_text):
+        # "Gabapentin replaced carbamazepine", "apixaban in place of warfarin": the drug
+        # after an active "replaced" is the one left.
+        return "stopped"
     if stop is None and (
             (_anchored(cues, "switch_phrase", "from", "before", before_text)
              and (_anchored(cues, "switch_phrase", "to_next", "after", after_text)
@@ -355,11 +365,40 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                           for c in cues.find("claim_event", text, *clause))
                    or bool(cues.find("todo", text, *clause))
                    or bool(cues.find("condition", text, *clause)))
-        removed = e.type == "PROCEDURE" and any(
+        removed = e.type == "PROCEDURE" and (any(
             c.label == "removed" for c in cues.find("claim_event", text, *clause))
+            or _stop_label_before(text, line_start, e.start, cues)
+            or _stopped_after(text, e, clause, entities, cues))
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
                            removed))
     return out
+
+
+def _stopped_after(text: str, e: Entity, clause: Clause, entities: list[Entity],
+                   cues: CueSet) -> bool:
+    """Whether a stop word follows a device or infusion in its clause before any other
+    entity ("The wound VAC came off 2/11", "tube feeds stopped 3/6"): it ended there."""
+    nxt = min((x.start for x in entities if e.end <= x.start < clause[1]), default=clause[1])
+    return any(c.label == "stopped" and not cues.denied_at(text, c.start)
+               for c in cues.find("claim_event", text, e.end, nxt))
+
+
+def _stop_label_before(text: str, line_start: int, start: int, cues: CueSet) -> bool:
+    """Whether the line opens with a short label that stops or removes what it lists
+    ("Stopped before discharge: insulin infusion, IV fluids with potassium", "Given in
+    hospital only: ..., IV fluids")."""
+    colon = text.find(":", line_start, start)
+    if colon == -1 or colon - line_start > 60:
+        return False
+    lo = line_start
+    while lo < colon and text[lo] in " \t-*•":
+        lo += 1
+    # "Given in hospital only:", "Inpatient only, stopped before discharge:" (a list label).
+    label = cues.find("medication_list", text[:colon], lo, colon)
+    if label and label[0].start == lo and label[0].label == "stopped":
+        return True
+    return any(c.label in ("stopped", "removed")
+               for c in cues.find("claim_event", text, line_start, colon))
 
 
 _YEAR = re.compile(r"(?<![\d/.-])(?:19|20)\d{2}(?![\d/.-])")

@@ -153,6 +153,12 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         return _uncheckable(verification, text, evidence)
     if verification.verdict != "SUPPORTED":
         return verification
+    denied_phrase = _denied_phrases(text, claims, evidence)
+    if denied_phrase:
+        return verification.model_copy(update={
+            "verdict": "UNSUPPORTED",
+            "detail": f"partly supported: {verification.detail}; the notes give "
+                      f"{', '.join(denied_phrase)} only as absent or denied"})
     lines = evidence_lines(verification, evidence.notes, evidence.layouts)
     have, have_any = evidence_words(lines, evidence.layouts, evidence.by_note, evidence.cues)
     # A word the statement itself denies ("no hemorrhage") may be found denied.
@@ -169,6 +175,35 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         "verdict": "UNSUPPORTED",
         "detail": f"partly supported: {verification.detail}; not found in the cited "
                   f"evidence: {shown}"})
+
+
+_FUNCTION_WORDS = frozenset({"the", "and", "with", "from", "for", "his", "her", "their", "has",
+                             "had", "have", "was", "were", "any", "into", "onto", "than",
+                             "that", "this", "not", "nor", "but"})
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z-]{2,})\s+$")
+
+
+def _denied_phrases(text: str, claims: list[Entity], evidence: PatientEvidence) -> list[str]:
+    """A problem with the word before it ("active bleeding", "new effusion") that the notes
+    write only where a denial reaches ("No active bleeding"): the concept alone is found,
+    the statement's phrase is denied."""
+    out = []
+    for claim in claims:
+        if claim.type != "PROBLEM" or claim.assertion != "present":
+            continue
+        before = _WORD_BEFORE.search(text, max(0, claim.start - 30), claim.start)
+        if before is None or before.group(1).lower() in _FUNCTION_WORDS or any(
+                c.start <= before.start(1) < c.end for c in claims):
+            continue
+        words = f"{before.group(1)} {claim.text}".split()
+        rx = re.compile(r"(?<![\w-])" + r"\s+".join(map(re.escape, words)) + r"(?![\w-])",
+                        re.IGNORECASE)
+        hits = [(note_id, m.start()) for note_id, note in evidence.notes.items()
+                for m in rx.finditer(note.text)]
+        if hits and all(any(a <= at < b for a, b in evidence.denied[note_id])
+                        for note_id, at in hits):
+            out.append(" ".join(words))
+    return out
 
 
 def _missing_counts_and_dates(lines: list[tuple[Note, int, int]], text: str,
@@ -200,11 +235,26 @@ def _uncheckable(verification: Verification, text: str,
     nothing checkable we failed to check: its words and numbers are all in the patient's
     notes ("A primary-prevention ICD was implanted" is UNSUPPORTED when no note says
     "implanted"; "About 50 cm was resected" when no note says 50)."""
-    words = unchecked_words(text, [], evidence.cues)
+    at = unchecked_words_at(text, [], evidence.cues)
+    words = [w for w, _ in at]
     have = evidence.word_stems
     missing = [w for w in words if word_stem(w) not in have]
     undated = _DATE.sub(" ", text)  # dates are written many ways: not compared as numbers
     missing += [n for n in _NUMBER.findall(undated) if n not in evidence.numbers]
+    # "She had painful mouth sores", "he was delirious", "he carries a BRCA2 mutation":
+    # words the notes hold only where a denial reaches ("denies ... mouth sores", "no
+    # delirium") or in a relative's history state what the notes deny or give to someone
+    # else, unless the statement denies them too.
+    said_denied = denied_spans(text, 0, len(text), evidence.cues)
+    denied_only = [w for w, i in at if word_stem(w) in have
+                   and word_stem(w) not in evidence.affirmed_stems
+                   and not any(a <= i < b for a, b in said_denied)]
+    if denied_only and not missing:
+        shown = ", ".join(dict.fromkeys(w.lower() for w in denied_only))
+        return verification.model_copy(update={
+            "verdict": "UNSUPPORTED",
+            "detail": f"the notes name {shown} only as absent or denied, or of a relative: "
+                      "not confirmed"})
     if not missing:
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))

@@ -55,7 +55,15 @@ from verifiers.claims import (
     same_concept,
     with_clause_dose,
 )
-from verifiers.coverage import gate, numbers, unchecked_words, word_stem, word_stems
+from verifiers.coverage import (
+    denied_spans,
+    gate,
+    numbers,
+    plain_words,
+    unchecked_words,
+    word_stem,
+    word_stems,
+)
 from verifiers.events import (
     Track,
     TrackLookup,
@@ -69,6 +77,11 @@ from verifiers.omissions import find_omissions
 from verifiers.reasons import check_reasons, reason_facts
 
 logger = logging.getLogger(__name__)
+
+# A sentence naming a relative speaks of the relative ("her daughter has lupus").
+_RELATIVE = re.compile(r"\b(?:mother|father|sister|brother|daughter|son|aunt|uncle|cousin|"
+                       r"grand(?:mother|father|son|daughter)|sibling|niece|nephew|parent)s?\b",
+                       re.IGNORECASE)
 
 
 class PatientEvidence:
@@ -121,6 +134,29 @@ class PatientEvidence:
     def word_stems(self) -> set[str]:
         """Stems of every word of the patient's notes (the coverage gate's vocabulary)."""
         return word_stems(n.text for n in self.notes.values())
+
+    @cached_property
+    def denied(self) -> dict[str, list[tuple[int, int]]]:
+        """Per note, the stretches a denial word reaches ("No active bleeding")."""
+        return {note_id: denied_spans(note.text, 0, len(note.text), self.cues,
+                                      self.layouts[note_id])
+                for note_id, note in self.notes.items()}
+
+    @cached_property
+    def affirmed_stems(self) -> set[str]:
+        """Stems of the words of the patient's notes outside a denial's reach ("denies
+        mouth sores" gives neither "mouth" nor "sores")."""
+        out: set[str] = set()
+        for note_id, note in self.notes.items():
+            layout = self.layouts[note_id]
+            denied = list(self.denied[note_id])
+            # A relative's history is not the patient's ("Daughter BRCA2 mutation carrier");
+            # the sentence, not the section: a header the rules do not know keeps the
+            # family-history section for the lines after it ("Wound: groin site clean").
+            denied += [(s.start, s.end) for s in layout.sentences
+                       if _RELATIVE.search(note.text, s.start, s.end)]
+            out |= plain_words(note.text, 0, len(note.text), denied)
+        return out
 
     @cached_property
     def numbers(self) -> set[str]:

@@ -160,10 +160,15 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             said = "only planned or recommended" if never == "planned" else "not given"
             res.contradict(reason, f"source: {name} was {said}; statement says it was "
                            f"{'started' if event == 'started' else 'given'}", cite)
-        elif event in ("started", "resumed") and _wrong_event_dose(claim, event, track):
+        elif event in ("started", "resumed") and (
+                wrong := _wrong_event_dose(claim, event, track)) is not False:
             doses = " or ".join(sorted(_event_doses(track, event, text=True)))
-            res.contradict("wrong_dose", f"source: {name} was {event} at {doses}; "
-                           f"statement gives another dose", cite)
+            if wrong is None:
+                res.unsupported.append(f"{name} {event} at the stated dose (the notes give "
+                                       f"{doses}, a dose by weight)")
+            else:
+                res.contradict("wrong_dose", f"source: {name} was {event} at {doses}; "
+                               f"statement gives another dose", cite)
         elif event == "started":
             if _has(track, "started") or _has(track, "resumed"):
                 res.support(cite)
@@ -256,13 +261,25 @@ def _event_doses(track: Track | None, change: str, *, text: bool = False) -> set
     return out
 
 
-def _wrong_event_dose(claim: Entity, event: str, track: Track | None) -> bool:
+_PER_WEIGHT = re.compile(r"/\s*(?:kg|m2|m²)\b", re.IGNORECASE)
+
+
+def _wrong_event_dose(claim: Entity, event: str, track: Track | None) -> bool | None:
     """"Lamotrigine was started at 50 mg" when every start the notes record was at 25 mg:
-    the dose a statement binds to an event must be the dose of that event."""
+    the dose a statement binds to an event must be the dose of that event. None when the
+    notes give that event's dose only per kilogram or m2 and the statement an absolute
+    one (or the other way round): not comparable without the weight."""
     wanted = amount_of(claim)
-    have = _event_doses(track, event)
-    if wanted is None or not have:
+    written = _event_doses(track, event, text=True)
+    if wanted is None or not written:
         return False
+    # "prednisone 1 mg/kg (70 mg)": only doses of the claim's own kind count.
+    per_weight = any(_PER_WEIGHT.search(a.text) for n, a in claim.attributes.items()
+                     if n in ("strength", "dose"))
+    have = {parse_amount(w) for w in written
+            if bool(_PER_WEIGHT.search(w)) == per_weight} - {None}
+    if not have:
+        return None
     # "started at 4 units" against a note that wrote "glargine 4" (no unit): the number
     # is what can be compared.
     return not any(wanted == h or (not h[1] or not wanted[1]) and wanted[0] == h[0]
@@ -369,9 +386,17 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
         elif event == "continued":
             # "remains intubated": true only if the last note still has it in place.
-            now = [m for m in every if m.note_id == last_note
-                   and m.entity.assertion == "present"]
-            if now:
+            at_last = sorted((m for m in every if m.note_id == last_note
+                              and m.entity.assertion == "present"),
+                             key=lambda m: m.entity.start)
+            now = [m for m in at_last if not m.is_removed]
+            if at_last and at_last[-1].is_removed:
+                # The last note's last word on it stops or removes it ("Stopped before
+                # discharge: ... IV fluids" after the course told how they ran).
+                res.contradict("wrong_time", f"source ({last_note}): {name} was stopped or "
+                               "removed; statement gives it as still going on",
+                               at_last[-1:])
+            elif now:
                 res.support(now)
             else:
                 res.unsupported.append(f"{name} still in place (the last note does not "

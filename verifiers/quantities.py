@@ -73,8 +73,10 @@ def line_ordinals(text: str) -> set[int]:
 
 
 def line_dates(text: str, note_date: str | None) -> set[tuple[int, int]]:
-    """Month and day of each date in a line, and of its note's date."""
+    """Month and day of each date in a line; the note's date when the line writes none
+    ("extubated today" in the 2/5 note is 2/5, "(extubated 2/5)" in the 2/6 note is not
+    2/6)."""
     out = {md for _, md in stated_dates(text)}
-    if note_date and len(note_date) >= 10:
+    if not out and note_date and len(note_date) >= 10:
         out.add((int(note_date[5:7]), int(note_date[8:10])))
     return out

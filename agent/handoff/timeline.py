@@ -39,6 +39,8 @@ _STATUS_OF = {"started": "active", "continued": "active", "dose_changed": "activ
               "resumed": "active", "held": "held", "stopped": "stopped"}
 _TIME_CLAUSE_BEFORE = re.compile(
     r"\b(?:when|after|since|once|as soon as|until|pending)\s+(?:the\s+)?$", re.IGNORECASE)
+# What makes a mention an order: its dose or schedule.
+_REGIMEN_ATTRS = frozenset({"strength", "dose", "frequency", "route", "duration", "prn"})
 _LIST_GAP = re.compile(r"^[\s,/&+]*(?:(?:and|or)\s*)?[\s,/&+]*$", re.IGNORECASE)
 _FORM_SUFFIX = re.compile(r"\s+(?:patch|tablets?|tabs?|capsules?|cream|ointment|pen|drip|"
                           r"gtt|infusion|inhaler|hfa|neb|nebs|odt|er|xl)$")
@@ -128,6 +130,10 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
             # passive verb's subject stands before it, so it says nothing of a later drug.
             found = [c for c in found if not _PASSIVE_AUX.search(text, max(0, c.start - 12),
                                                                  c.start)]
+            # "enoxaparin started 3/5 (apixaban absorption unreliable)": a drug inside
+            # parentheses explains the change before them; that change is not its own.
+            paren = _open_paren(text, ent.start)
+            found = [c for c in found if c.start > paren]
         # "not restarted", "never started": a denied change is no change, and a denied
         # start ("quetiapine discussed -> NOT started") says the drug was not given.
         cues = [c for c in found if not rules.cues.denied_at(text, c.start)]
@@ -140,6 +146,15 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
         if any(c.label == "started" for c in found):
             return "not_given"
     return None
+
+
+def _open_paren(text: str, at: int) -> int:
+    """The offset of the parenthesis still open at ``at`` on its line, else -1."""
+    line_start = text.rfind("\n", 0, at) + 1
+    open_ = text.rfind("(", line_start, at)
+    if open_ == -1 or text.rfind(")", open_, at) != -1:
+        return -1
+    return open_
 
 
 def _aside(text: str, at: int, ent: Entity) -> bool:
@@ -179,12 +194,17 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
         cue = _cue_for(text, ent, (lo, ent.start), (ent.end, after), rules, objects)
         if cue is None and i and _LIST_GAP.match(text[lo:ent.start]):
             cue = prev_cue  # "Holding warfarin, aspirin, naproxen"
-        if cue is None and i + 1 < len(drugs) and _LIST_GAP.match(text[ent.end:hi]):
-            # "Cytarabine and daunorubicin - induction completed 3/9": a status after a
-            # list of drugs is each one's.
-            nxt = drugs[i + 1]
+        if cue is None and i + 1 < len(drugs) and _list_gap(text, ent.end, hi, objects):
+            # "Cytarabine and daunorubicin - induction completed 3/9", "Hydrocortisone,
+            # insulin and heparin stopped at d/c": a status after a list of drugs is each
+            # one's, however long the list.
+            j = i + 1
+            while j + 1 < len(drugs) and _list_gap(text, drugs[j].end, drugs[j + 1].start,
+                                                   objects):
+                j += 1
+            nxt = drugs[j]
             cue = _cue_for(text, nxt, (nxt.start, nxt.start),
-                           (nxt.end, drugs[i + 2].start if i + 2 < len(drugs) else end),
+                           (nxt.end, drugs[j + 1].start if j + 1 < len(drugs) else end),
                            rules, objects)
         # A switch: in "switched X (IV) to Y" X is left and Y, after 'to', is taken.
         switches = rules.cues.find("switch", text, start, hi)
@@ -205,6 +225,12 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
             cue = "time_anchor"
         if (i == 0 or inline) and list_label is not None and cue is None:
             cue = list_label
+        if cue is None and not ent.attributes.keys() & _REGIMEN_ATTRS and \
+                rules.cues.find("condition", text, ent.end, end):
+            # "baclofen an option if gabapentin fails": a bare drug name with no change
+            # word and a condition after it is a contingency, not an order (an order
+            # carries its dose or schedule: "acetaminophen 650 mg q6h if fever").
+            cue = "planned"
         # A change stated with a condition ("resume amlodipine tomorrow if SBP > 130",
         # "if >= 160/110 x2 -> labetalol IV") has not happened yet.
         if cue not in ("continued", "switch_from", "not_given", "single_dose") and (
@@ -294,15 +320,30 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
     layout = note_layout(note, extraction, rules.headers)
     # Where every medication word starts, class terms included: the object of a verb cue.
     objects = frozenset(e.start for e in extraction.entities if e.type == "MEDICATION")
+    loose = False  # the list label came from a header line outside the medication lists
+    carried: str | None = None  # an inline label whose list wraps onto the next line
     for piece in layout.lines:
-        if piece.section != "DISCHARGE_MEDICATIONS":
-            list_label = None
+        item = _LIST_ITEM.match(note.text, piece.start, piece.end) is not None
+        if piece.section != "DISCHARGE_MEDICATIONS" and not (loose and item):
+            list_label, loose = None, False
         header = rules.cues.find("medication_list", note.text, piece.start, piece.end)
-        if header and piece.section in ("DISCHARGE_MEDICATIONS", "MEDICATIONS"):
+        if header and (piece.section in ("DISCHARGE_MEDICATIONS", "MEDICATIONS")
+                       or _whole_line(note.text, piece, header[0])):
+            # "STOP TAKING:" on a line of its own heads the bullets under it, whatever
+            # section a patient-worded list ("Your medicines") was put in.
             list_label = header[0].label
+            loose = piece.section not in ("DISCHARGE_MEDICATIONS", "MEDICATIONS")
+            carried = None
             continue
         last: _Mention | None = None
         inline = _inline_label(note.text, piece.start, piece.end, drugs, rules)
+        if inline is None and carried is not None and _WRAPPED.match(
+                note.text, piece.start, piece.end):
+            # "Inpatient only, stopped before discharge: heparin drip, ertapenem (one
+            # dose,\n4/6), cefazolin 2 g IV q8h": the wrapped line is the same list.
+            inline = carried
+        carried = inline if inline is not None and _OPEN_END.search(
+            note.text, piece.start, piece.end) else None
         for k, (a, b) in enumerate(layout.clauses_in(piece.start, piece.end)):
             in_clause = entities_in(drugs, a, b)
             if k:
@@ -327,6 +368,37 @@ def note_mentions(note: Note, extraction: NoteExtraction, rules: Rules) -> list[
     return out
 
 
+# A list item line ("- Oxycodone: ...", "2. Lisinopril ...").
+_LIST_ITEM = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)])\s")
+# A line that goes on from the one before: it starts in lower case or with a number, not
+# with a list marker or a label.
+_WRAPPED = re.compile(r"\s*(?![-*•])(?:[a-z0-9(])")
+# A line whose list is not finished: it ends on a comma, an open parenthesis or a word.
+_OPEN_END = re.compile(r"(?:,|\(|[A-Za-z0-9])\s*$")
+
+
+_HOSPITAL_ONLY = re.compile(r"\bonly (?:in|at|during) (?:the )?(?:hospital|stay|admission)\b|"
+                            r"\b(?:hospital|inpatient|in-hospital) only\b", re.IGNORECASE)
+
+
+def _list_gap(text: str, start: int, end: int, objects: frozenset[int]) -> bool:
+    """Whether only commas, "and" / "or" and other medication words ("insulin", a class
+    term the timeline does not track) stand between two drugs of one list."""
+    gap = text[start:end]
+    for at in sorted((o for o in objects if start <= o < end), reverse=True):
+        word = re.match(r"[\w-]+", text[at:end])
+        if word is not None:
+            k = at - start
+            gap = gap[:k] + " " + gap[k + word.end():]
+    return _LIST_GAP.match(gap) is not None
+
+
+def _whole_line(text: str, piece: LineSpan, cue) -> bool:
+    """Whether a list-label cue is the whole line ("STOP TAKING:"), not a word of it."""
+    return not text[piece.start:cue.start].strip(" \t-*•") and \
+        not text[cue.end:piece.end].strip(" \t:")
+
+
 def _inline_label(text: str, start: int, end: int, drugs: list[Entity],
                   rules: Rules) -> str | None:
     """The list label a line or sentence opens with before a colon ("- STOPPED: ...",
@@ -345,7 +417,10 @@ def _inline_label(text: str, start: int, end: int, drugs: list[Entity],
         return "single_dose"
     words = [c for c in rules.cues.find("medication", text, start, colon)
              if c.label in ("stopped", "held", "resumed")]
-    return words[-1].label if words else None
+    if words:
+        return words[-1].label
+    # "Medicines you got only in the hospital:": given during the stay, not taken home.
+    return "stopped" if _HOSPITAL_ONLY.search(text, start, colon) else None
 
 
 def _continued(text: str, start: int, end: int, last: _Mention, piece: LineSpan,

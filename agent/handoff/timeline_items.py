@@ -121,6 +121,11 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             status = _problem_status(ent, note.text, clause, rules, following, last_end)
             if status is None:
                 continue
+            if status in ("ruled_out", "absent", "resolved") and _modifies_next(
+                    note.text, ent, problems[i + 1:]):
+                # "Excluded: DRESS myocarditis": the negative finding is the compound's
+                # (the myocarditis of DRESS), not the modifier's own diagnosis.
+                continue
             key = problem_key(ent)
             if key in tracks and not _same_problem(ent, tracks[key]) and (
                     status in ("ruled_out", "absent")
@@ -180,6 +185,15 @@ def _end_of_list(text: str, ent: Entity, later: list[Entity]) -> int | None:
             return other.start
         end = other.end
     return None
+
+
+def _modifies_next(text: str, ent: Entity, later: list[Entity]) -> bool:
+    """Whether the problem is the first word(s) of a compound problem name: the next
+    problem follows it after nothing but spaces on the same line ("DRESS myocarditis",
+    "lupus nephritis")."""
+    nxt = next((e for e in later if e.start >= ent.end), None)
+    return nxt is not None and 0 < nxt.start - ent.end <= 2 \
+        and not text[ent.end:nxt.start].strip()
 
 
 def _full_key(ent: Entity) -> str:
