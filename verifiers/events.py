@@ -386,8 +386,10 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
         elif event == "continued":
             # "remains intubated": true only if the last note still has it in place.
+            # A mention its clause removes or stops counts whatever its assertion: "The
+            # wound VAC came off 8/5" is the device's last word even when read as absent.
             at_last = sorted((m for m in every if m.note_id == last_note
-                              and m.entity.assertion == "present"),
+                              and (m.entity.assertion == "present" or m.is_removed)),
                              key=lambda m: m.entity.start)
             now = [m for m in at_last if not m.is_removed]
             if at_last and at_last[-1].is_removed:
