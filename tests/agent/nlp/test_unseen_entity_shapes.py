@@ -72,6 +72,12 @@ def test_incentive_spirometer_and_scds_are_procedures(extractor):
     # a question-list answer after a colon
     ("- Headache: denies\n- Cough: yes", "Headache", "absent"),
     ("- Headache: denies\n- Cough: yes", "Cough", "present"),
+    # An event word denied after a problem, ending its clause: it did not happen; with an
+    # object after it, the forward negation keeps the object.
+    ("Pancreatitis did not occur.", "Pancreatitis", "absent"),
+    ("Hypotension has not recurred since.", "Hypotension", "absent"),
+    ("Hypotension developed on day 2.", "Hypotension", "present"),
+    ("Patient did not develop rash.", "rash", "absent"),
     # A header's colon before a denial that goes on is the forward cue, not an answer.
     ("HPI: Denies chest pain.", "chest pain", "absent"),
     ("ROS: denies fever or chills.", "chills", "absent"),
