@@ -15,6 +15,8 @@ import re
 
 from spacy.tokens import Span
 
+from agent.nlp.doc_text import doc_text
+
 # Head nouns of note-part labels ("Triage assessment", "Plan of care" -> "plan" is the first
 # word there, so the head is looked for among the label's words, not only the last one).
 NOTE_PART_HEADS = frozenset({
@@ -46,7 +48,7 @@ def history_section_ended(span: Span) -> bool:
     doc = span.doc
     # medspaCy 1.3.1 gives the title as a (start, end) token range.
     title_end = doc[title[0]:title[1]].end_char
-    between = doc.text[title_end:span.start_char]
+    between = doc_text(doc)[title_end:span.start_char]
     first_break = between.find("\n")
     if first_break == -1:
         return False  # on the header's own line
