@@ -26,6 +26,8 @@ from agent.schemas.notes import Note
 
 # Notes per task sent to a worker: large enough to amortise inter-process transfer.
 _BATCH = 16
+# Patients de-identified together by deidentify() (one spaCy batch may span them).
+_DEID_CHUNK_PATIENTS = 16
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +40,6 @@ class RunReport:
     entities: int = 0
     errors: list[InputError] = field(default_factory=list)
 
-
-# Patients de-identified together by deidentify() (one spaCy batch may span them).
-_DEID_CHUNK_PATIENTS = 16
 
 def make_extractor(settings: Settings):
     """The deterministic extractor configured by ``settings`` (cached per configuration)."""
