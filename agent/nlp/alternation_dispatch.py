@@ -134,19 +134,26 @@ class AlternationDispatch:
         # pattern then runs as it is.
         self.dispatches = not any(nullable for _, nullable in read)
         self._by_char: dict[str, re.Pattern[str] | None] = {}
+        self._by_keep: dict[tuple[int, ...], re.Pattern[str] | None] = {}
         self._lock = threading.Lock()
 
     def _for(self, ch: str) -> re.Pattern[str] | None:
         sub = self._by_char.get(ch, self)
         if sub is not self:
             return sub  # type: ignore[return-value]
-        keep = [b for b, first in zip(self.branches, self._firsts, strict=True)
-                if first is None or first.match(ch)]
-        sub = re.compile(f"{self.prefix}(?:{'|'.join(keep)}){self.suffix}",
-                         self.flags) if keep else None
+        keep = tuple(i for i, first in enumerate(self._firsts)
+                     if first is None or first.match(ch))
+        # Characters keeping the same branches (a letter in either case, most digits) share
+        # one compiled sub-pattern: compiling one is ~10 ms, the dispatcher's first-use cost.
+        sub = self._by_keep.get(keep, self)
+        if sub is self:
+            sub = re.compile(
+                f"{self.prefix}(?:{'|'.join(self.branches[i] for i in keep)}){self.suffix}",
+                self.flags) if keep else None
         with self._lock:
             if len(self._by_char) < _MAX_SUBPATTERNS:
                 self._by_char[ch] = sub
+                self._by_keep[keep] = sub
         return sub
 
     def finditer(self, text: str, pos: int = 0,

@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
+from agent.nlp.section_store import section_category
 from agent.rules import Rules
 from agent.schemas.summary_rules import SectionRoles
 
@@ -378,7 +379,7 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     """
     roles = roles or Rules.load().roles
     flags = context_flags(span)
-    section = getattr(span._, "section_category", None)
+    section = section_category(span)
     is_resulted_test = entity_type == "TEST" and has_result(span)
     if flags.is_family or roles.has(section, "family"):
         return "absent" if flags.is_negated else "family"
@@ -527,7 +528,7 @@ def assert_spans(pipeline, text: str, targets: list[tuple[int, int, str]],
                     results[i] = ("present", carried)
                     continue
                 results[i] = (assertion_of(span, etype, roles),
-                              span._.section_category or carried)
+                              section_category(span) or carried)
             carried = _last_section(doc, carried)
         elif any(results[i] is None for i in pending):
             carried = _last_section(pipeline.prepare(segment), carried)

@@ -29,6 +29,7 @@ from agent.nlp.medication.lexicon import RULES_FILE as MEDICATION_RULES_FILE
 from agent.nlp.medication.lexicon import load_lexicon
 from agent.nlp.pipeline import build_pipeline, segments
 from agent.nlp.problem_spans import load_modifiers, widen_problem
+from agent.nlp.section_store import section_category
 from agent.nlp.vocab.build import build_vocabularies, package_versions
 from agent.relations.extract import with_relations
 from agent.rules import Rules
@@ -238,7 +239,7 @@ class EntityExtractor:
             hit = _hit_for(span, by_start)
             if hit is None:
                 continue
-            section = span._.section_category or carried_section
+            section = section_category(span) or carried_section
             etype = hit.label
             if etype == "MEDICATION" and _is_substance_use(text, hit, section):
                 continue

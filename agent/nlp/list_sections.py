@@ -26,6 +26,7 @@ from medspacy.section_detection import Section
 from spacy.tokens import Doc
 
 from agent.nlp.doc_text import doc_text
+from agent.nlp.section_store import set_token_sections
 
 SHORT_LIST_SECTIONS = frozenset({"ALLERGIES"})
 
@@ -70,7 +71,6 @@ def end_short_lists(doc: Doc) -> Doc:
         section.body_end = token.start
         tail = Section(before, token.start, token.start, token.start, body_end)
         out.append(tail)
-        for t in doc[token.start:body_end]:
-            t._.section = tail
+        set_token_sections(doc, token.start, body_end, tail)
     doc._.sections = out
     return doc

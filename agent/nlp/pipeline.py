@@ -22,6 +22,7 @@ from spacy.language import Language
 from agent.nlp.doc_text import doc_text, keep_text
 from agent.nlp.layout import set_sentence_starts
 from agent.nlp.list_sections import end_short_lists
+from agent.nlp.section_store import apply_sectionizer
 from agent.nlp.token_patterns import CompiledPattern, DocTokens, compile_pattern, find_all
 from agent.nlp.tokenizer_cache import TokenizerCachePrimer
 from agent.rules.files import (
@@ -60,7 +61,7 @@ class ClinicalPipeline:
         """Tokenise, split sentences and find sections (no entities yet)."""
         self._primer.prime(text)
         doc = keep_text(self.nlp.make_doc(text), text)
-        return end_short_lists(self.sectionizer(set_sentence_starts(doc)))
+        return end_short_lists(apply_sectionizer(self.sectionizer, set_sentence_starts(doc)))
 
     def annotate(self, doc):
         """Run ConText on a prepared doc whose ``ents`` are set."""
