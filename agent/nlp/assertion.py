@@ -58,6 +58,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from agent.nlp.doc_text import token_texts
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
 from agent.rules import Rules
@@ -131,8 +132,7 @@ def active_modifiers(span: Span) -> list:
     label = span.label_.upper()
     # A cue pattern may begin with the line break before its words ("\nNot done:"): the
     # cue belongs to the sentence of its first word.
-    cues = [m for m, first in zip(graph.modifiers, _first_words(doc, graph), strict=True)
-            if sent.start <= first < sent.end]
+    cues = _sentence_cues(doc, graph, sent.start, sent.end)
     kept = []
     for modifier in cues:
         direction = modifier.direction.upper()
@@ -180,6 +180,21 @@ def _first_words(doc: Doc, graph) -> list[int]:
     return firsts
 
 
+def _sentence_cues(doc: Doc, graph, start: int, end: int) -> list:
+    """The graph's modifiers whose first word lies in tokens ``[start, end)``, in ConText's
+    order; kept per sentence on the graph (the entities of a sentence all ask)."""
+    firsts = _first_words(doc, graph)
+    by_sentence = getattr(graph, "_cues_by_sentence", None)
+    if by_sentence is None or getattr(graph, "_cues_of", None) is not firsts:
+        by_sentence = graph._cues_by_sentence = {}
+        graph._cues_of = firsts
+    cues = by_sentence.get((start, end))
+    if cues is None:
+        cues = by_sentence[(start, end)] = [
+            m for m, first in zip(graph.modifiers, firsts, strict=True) if start <= first < end]
+    return cues
+
+
 def _first_word(doc: Doc, modifier) -> int:
     """Index of the first token of a cue that is not white space."""
     start, end = modifier.modifier_span
@@ -221,19 +236,23 @@ def _is_terminated(doc: Doc, modifier, cues: list, lo: int, hi: int, *,
     # fever; diarrhea; cough", "Call for: ...").
     # The entities' token ranges, read once: ``doc.ents`` builds a Span per entity on every
     # access, and reading it per token was ~10% of extraction time (same test, same order).
-    is_label = doc[end - 1].text == ":" or _colon_outside_entities(
+    texts = token_texts(doc)
+    is_label = texts[end - 1] == ":" or _colon_outside_entities(
         doc, end, min(end + _LABEL_REACH, len(doc)))
     for other in cues:
         start, end = other.modifier_span
-        if is_label and doc[start:end].text == ";":
+        if not (lo <= start and end <= hi and (
+                other.direction.upper() == "TERMINATE" or other.category.upper() in stops)):
             continue
-        if dashes_ok and doc[start:end].text in _DASHES:
+        # Only a cue that would end the scope is read (its text once).
+        text = texts[start] if end - start == 1 else doc[start:end].text
+        if is_label and text == ";":
             continue
-        if consequence_ok and is_consequence_marker(doc[start:end].text):
+        if dashes_ok and text in _DASHES:
+            continue
+        if consequence_ok and is_consequence_marker(text):
             continue  # "If fails BiPAP -> intubation": the arrow leads to the consequence
-        if lo <= start and end <= hi and (
-                other.direction.upper() == "TERMINATE" or other.category.upper() in stops):
-            return True
+        return True
     return False
 
 
@@ -259,8 +278,9 @@ def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int, *,
     that does not label the cue (an entity, or more than a few tokens, before it).
     """
     depth = 0
+    texts = token_texts(doc)
     for k in range(cue_end, target_start):
-        opens, closes, is_colon = _punctuation(doc[k].text)
+        opens, closes, is_colon = _punctuation(texts[k])
         depth += opens - closes
         if depth < 0:
             return True
@@ -278,8 +298,9 @@ def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int, label: str =
     apixaban)"), or when a colon separates them that is not right before the cue.
     """
     depth = 0
+    texts = token_texts(doc)
     for k in range(cue_start - 1, target_end - 1, -1):
-        opens, closes, is_colon = _punctuation(doc[k].text)
+        opens, closes, is_colon = _punctuation(texts[k])
         depth += closes - opens
         if depth < 0:
             # "PICC (discussed POD2, not needed)": a parenthesis right after a procedure

@@ -9,12 +9,22 @@ doc's ``user_data`` (spaCy's tokenizer is non-destructive: ``doc.text`` is that 
 from __future__ import annotations
 
 _KEY = "clinagent:text"
+_TOKENS_KEY = "clinagent:token_texts"
 
 
 def keep_text(doc, text: str):
     """Remember ``text`` as the doc's text (the string ``doc`` was tokenised from)."""
     doc.user_data[_KEY] = text
     return doc
+
+
+def token_texts(doc) -> list[str]:
+    """Every token's text, read from the doc once (``doc[k].text`` builds a ``Token`` each
+    time; assertion reads the tokens between each cue and each target)."""
+    texts = doc.user_data.get(_TOKENS_KEY)
+    if texts is None or len(texts) != len(doc):
+        texts = doc.user_data[_TOKENS_KEY] = [t.text for t in doc]
+    return texts
 
 
 def doc_text(doc) -> str:

@@ -26,7 +26,8 @@ from agent.rules.files import (
     rules_path,
     section_entries,
 )
-from agent.schemas.relation_rules import RelationRule, RelationRuleSet
+from agent.rules.relation_gates import GatedRelationRuleSet
+from agent.schemas.relation_rules import RelationRule
 from agent.schemas.summary_rules import CueRule, CueSet, SectionRoles
 
 if TYPE_CHECKING:  # typing only: the rule set does not depend on configuration code
@@ -60,8 +61,8 @@ class Rules:
             self.headers.setdefault(entry.literal.rstrip(":").strip().lower(), entry.category)
         self.roles = _section_roles(sections_path, {e.category for e in entries})
         # Relation patterns, adverse-effect cues and body sites (agent.relations).
-        self.relations = RelationRuleSet(read_rule_file(self.path(RELATIONS_FILE),
-                                                        "relation_rules", RelationRule))
+        self.relations = GatedRelationRuleSet(read_rule_file(self.path(RELATIONS_FILE),
+                                                             "relation_rules", RelationRule))
 
     @classmethod
     def load(cls, rules_dir: str | Path | None = None) -> Rules:
