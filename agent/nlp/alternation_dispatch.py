@@ -156,6 +156,14 @@ class AlternationDispatch:
                 self._by_keep[keep] = sub
         return sub
 
+    def prepare(self, chars: str) -> None:
+        """Compile now the sub-patterns of ``chars`` (each is ~10-30 ms the first time a note
+        holds its character): a long run pays the same once, at load time instead of
+        inside its first notes."""
+        if self.dispatches:
+            for ch in chars:
+                self._for(ch)
+
     def finditer(self, text: str, pos: int = 0,
                  endpos: int | None = None) -> Iterator[re.Match[str]]:
         end = len(text) if endpos is None else endpos

@@ -35,12 +35,12 @@ from functools import lru_cache
 
 import numpy
 import spacy
-from spacy.attrs import SENT_START
+from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from agent.deadline import checkpoint
-from agent.nlp.doc_text import doc_text
+from agent.nlp.doc_text import doc_text, token_texts
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.layout import LineSpan, NoteLayout, TextSpan
 from agent.schemas.notes import Note
@@ -89,35 +89,38 @@ def set_sentence_starts(doc: Doc) -> Doc:
     n = len(doc)
     starts = [False] * n
     last = -1  # index of the previous non-space token
-    tokens = list(doc)  # one pass: doc[i] costs a bounds check and a new Token each time
+    # Token texts and offsets as lists: a Token object per token and attribute read was
+    # most of this pass. spaCy's is_space is the text's str.isspace(), lower_ its lower().
+    texts = token_texts(doc)
+    offsets = doc.to_array([IDX]).ravel().tolist() if n else []
     for i in range(n):
-        tok = tokens[i]
-        if tok.is_space:
+        word = texts[i]
+        if word.isspace():
             continue
         if last < 0:
             starts[i] = True
             last = i
             continue
-        prev = tokens[last]
-        prev_end = prev.idx + len(prev.text)
-        newlines = text.count("\n", prev_end, tok.idx)
+        prev = texts[last]
+        prev_end = offsets[last] + len(prev)
+        newlines = text.count("\n", prev_end, offsets[i])
         if newlines:
             prev_line = _line_text_before(text, prev_end)
-            starts[i] = newlines >= 2 or (prev.lower_ not in _CONTINUES and bool(
+            starts[i] = newlines >= 2 or (prev.lower() not in _CONTINUES and bool(
                 _is_bullet(doc, i)
-                or prev.text in _LINE_END_PUNCT
-                or _is_abbreviation_end(doc, last, tok, at_line_end=True)
-                or (tok.text[:1].isupper() and len(prev_line) <= _SHORT_LINE)
+                or prev in _LINE_END_PUNCT
+                or _is_abbreviation_end(doc, last, doc[i], at_line_end=True)
+                or (word[:1].isupper() and len(prev_line) <= _SHORT_LINE)
                 or _is_header_start(doc, i)
                 # A table row is a sentence of its own: a cue in one row's comment cell
                 # ("NOT TAKING") says nothing of the next row's drug.
-                or tok.text == "|" or prev.text == "|"
+                or word == "|" or prev == "|"
             ))
-        elif tok.text[:1].isalnum() and not _ends_list_marker(doc, last, starts):
-            if prev.text in (".", "!", "?"):
-                starts[i] = _period_ends_sentence(doc, last, tok)
-            elif len(prev.text) > 1 and prev.text.endswith("."):
-                starts[i] = _is_abbreviation_end(doc, last, tok, at_line_end=False)
+        elif word[:1].isalnum() and not _ends_list_marker(doc, last, starts):
+            if prev in (".", "!", "?"):
+                starts[i] = _period_ends_sentence(doc, last, doc[i])
+            elif len(prev) > 1 and prev.endswith("."):
+                starts[i] = _is_abbreviation_end(doc, last, doc[i], at_line_end=False)
         last = i
     # Space tokens take the boundary of the token after them so sentences never start
     # with whitespace mid-line; spaCy requires token 0 to start a sentence.

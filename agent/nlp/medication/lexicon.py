@@ -332,6 +332,8 @@ def load_lexicon(path: Path) -> MedicationLexicon:
     branches = [b.replace("<NUM>", number_range) for b in _combined(terms, rules)]
     try:
         terms_combined = AlternationDispatch(_TERMS_PREFIX, branches, _BOUNDARY_AFTER)
+        # Letters and digits start almost every term of a note.
+        terms_combined.prepare(string.ascii_lowercase + string.digits)
     except re.error as e:
         raise RuleFileError(source, f"term patterns do not combine: {e}") from e
 
