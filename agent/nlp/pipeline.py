@@ -23,7 +23,13 @@ from agent.nlp.doc_text import doc_text, keep_text
 from agent.nlp.layout import set_sentence_starts
 from agent.nlp.list_sections import end_short_lists
 from agent.nlp.section_store import apply_sectionizer
-from agent.nlp.token_patterns import CompiledPattern, DocTokens, compile_pattern, find_all
+from agent.nlp.token_patterns import (
+    CompiledPattern,
+    DocTokens,
+    StartIndex,
+    compile_pattern,
+    find_all,
+)
 from agent.nlp.tokenizer_cache import TokenizerCachePrimer
 from agent.rules.files import (
     ContextRuleEntry,
@@ -285,6 +291,10 @@ class _WordFilteredMatcher:
         # Per pattern: (match id, compiled pattern) for agent.nlp.token_patterns, or None
         # where it uses what only spaCy's Matcher does (then the doc goes to spaCy's).
         self._compiled: list[tuple[int, CompiledPattern] | None] = []
+        # Built on first use after the last add: where patterns start (StartIndex), and the
+        # required word sets numbered once, each pattern's as a set of those numbers.
+        self._starts: StartIndex | None = None
+        self._needs: tuple[dict[str, dict[str, list[int]]], list[frozenset[int]]] | None = None
         self._lock = threading.Lock()  # the API may share one extractor between threads
 
     def __len__(self) -> int:
@@ -299,11 +309,46 @@ class _WordFilteredMatcher:
             compiled = compile_pattern(pattern) if on_match is None else None
             self._compiled.append(None if compiled is None else (key_id, compiled))
         self._subsets.clear()
+        self._starts = self._needs = None
+
+    def _required(self) -> tuple[dict[str, dict[str, list[int]]], list[frozenset[int]]]:
+        needs = self._needs
+        if needs is None:
+            numbers: dict[tuple[str, frozenset[str]], int] = {}
+            by_word: dict[str, dict[str, list[int]]] = {"lower": {}, "orth": {}}
+            per_pattern = []
+            for _, _, _, required in self._specs:
+                ids = set()
+                for group in required:
+                    if group not in numbers:
+                        numbers[group] = len(numbers)
+                        for w in group[1]:
+                            by_word[group[0]].setdefault(w, []).append(numbers[group])
+                    ids.add(numbers[group])
+                per_pattern.append(frozenset(ids))
+            needs = self._needs = (by_word, per_pattern)
+        return needs
 
     def _active(self, toks: DocTokens) -> tuple[int, ...]:
-        words = {"lower": set(toks.lower), "orth": set(toks.orth)}
-        return tuple(i for i, (_, _, _, required) in enumerate(self._specs)
-                     if all(not accepted.isdisjoint(words[attr]) for attr, accepted in required))
+        """The patterns every required word set of which meets a word of the doc: each
+        distinct doc word marks the sets it is in, then a pattern is a subset test."""
+        by_word, per_pattern = self._required()
+        met: set[int] = set()
+        for attr, words in (("lower", toks.lower), ("orth", toks.orth)):
+            table = by_word[attr]
+            for w in set(words):
+                ids = table.get(w)
+                if ids:
+                    met.update(ids)
+        return tuple(i for i, ids in enumerate(per_pattern) if ids <= met)
+
+    def _start_index(self) -> StartIndex:
+        index = self._starts
+        if index is None:
+            never = CompiledPattern(())
+            index = self._starts = StartIndex(
+                [never if c is None else c[1] for c in self._compiled])
+        return index
 
     def _matcher(self, active: tuple[int, ...]):
         from spacy.matcher import Matcher
@@ -330,7 +375,8 @@ class _WordFilteredMatcher:
             return []
         compiled = [self._compiled[i] for i in active]
         if all(c is not None for c in compiled):
-            return find_all(toks, compiled)  # type: ignore[arg-type]
+            starting = self._start_index().starting(toks, {i: q for q, i in enumerate(active)})
+            return find_all(toks, compiled, starting)  # type: ignore[arg-type]
         return self._matcher(active)(doc)
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agent.nlp.doc_text import token_texts
+
 # Boolean token flags a spec may test, read from the token only when a pattern needs them.
 _FLAGS = ("IS_SPACE", "LIKE_NUM", "IS_TITLE", "IS_PUNCT", "IS_DIGIT", "IS_ALPHA",
           "IS_UPPER", "IS_LOWER", "IS_STOP")
@@ -31,9 +33,10 @@ class DocTokens:
 
     def __init__(self, doc) -> None:
         self.doc = doc
-        pairs = [(t.lower_, t.orth_) for t in doc]
-        self.lower = [lower for lower, _ in pairs]
-        self.orth = [orth for _, orth in pairs]
+        # The token texts the doc already keeps; spaCy's LOWER is the text's str.lower()
+        # (spacy.lang.lex_attrs.lower; English does not override it).
+        self.orth = token_texts(doc)
+        self.lower = [o.lower() for o in self.orth]
         # spaCy's IS_SPACE is the token text's str.isspace() (spacy.lang.lex_attrs).
         self._flags: dict[str, list[bool]] = {"IS_SPACE": [o.isspace() for o in self.orth]}
         self._positions: dict[str, dict[str, list[int]]] = {}
@@ -190,6 +193,62 @@ class CompiledPattern:
         return _MATCH_REJECT if is_final else _RETRY
 
 
+def start_words(pattern: CompiledPattern) -> list[tuple[str, frozenset[str]]] | None:
+    """(attribute, words) of each spec that can take a match's first token (as
+    :meth:`CompiledPattern.starts` reads them), or None when one of them tests more than a
+    word."""
+    out = []
+    for spec in pattern.specs:
+        if spec.words is None:
+            return None
+        out.append(spec.words)
+        if spec.quantifier == _ONE:
+            break
+    return out
+
+
+class StartIndex:
+    """Where each of a list of patterns can start in a doc, found from the doc's distinct
+    words (a dict lookup each) rather than from every word of every pattern: the same
+    positions as :meth:`CompiledPattern.starts`, which stays the way for patterns whose
+    first specs test more than words."""
+
+    def __init__(self, patterns: Sequence[CompiledPattern]) -> None:
+        self.patterns = patterns
+        self.by_word: dict[str, dict[str, list[int]]] = {"lower": {}, "orth": {}}
+        self.other: list[int] = []
+        for p, pattern in enumerate(patterns):
+            words = start_words(pattern)
+            if words is None:
+                self.other.append(p)
+                continue
+            for attr, accepted in words:
+                for w in accepted:
+                    table = self.by_word[attr].setdefault(w, [])
+                    if not table or table[-1] != p:
+                        table.append(p)
+
+    def starting(self, toks: DocTokens, wanted: dict[int, int]) -> dict[int, list[int]]:
+        """Token index -> the numbers ``wanted`` gives the patterns (of those it holds) that
+        can start there, ascending."""
+        found: dict[int, set[int]] = {}
+        for attr, table in self.by_word.items():
+            if not table:
+                continue
+            for word, positions in toks.positions(attr).items():
+                for p in table.get(word, ()):
+                    q = wanted.get(p)
+                    if q is not None:
+                        for i in positions:
+                            found.setdefault(i, set()).add(q)
+        for p in self.other:
+            q = wanted.get(p)
+            if q is not None:
+                for i in self.patterns[p].starts(toks):
+                    found.setdefault(i, set()).add(q)
+        return {i: sorted(qs) for i, qs in found.items()}
+
+
 def compile_pattern(pattern: list[dict]) -> CompiledPattern | None:
     """The pattern compiled, or None when it uses something this matcher does not do."""
     specs: list[_Spec] = []
@@ -204,7 +263,7 @@ def compile_pattern(pattern: list[dict]) -> CompiledPattern | None:
 
 
 def find_all(toks: DocTokens, patterns: Sequence[tuple[int, CompiledPattern]],
-             ) -> list[tuple[int, int, int]]:
+             starting: dict[int, list[int]] | None = None) -> list[tuple[int, int, int]]:
     """(match id, start, end) of every match, in the order spaCy's ``Matcher`` holding
     these patterns (in this order) returns them.
 
@@ -215,17 +274,19 @@ def find_all(toks: DocTokens, patterns: Sequence[tuple[int, CompiledPattern]],
     leaving it out changes neither the matches nor their order.
     """
     n = len(toks)
-    starting: dict[int, list[int]] = {}
-    for p, (_, pattern) in enumerate(patterns):
-        for i in pattern.starts(toks):
-            starting.setdefault(i, []).append(p)
+    if starting is None:  # else: from a StartIndex (same positions, numbers ascending)
+        starting = {}
+        for p, (_, pattern) in enumerate(patterns):
+            for i in pattern.starts(toks):
+                starting.setdefault(i, []).append(p)
+        starting = {i: sorted(ps) for i, ps in starting.items()}
     # A state: [pattern number, spec position, start, length].
     states: list[list[int]] = []
     matches: list[tuple[int, int, int]] = []  # (pattern number, start, length)
     for i in range(n):
         new = starting.get(i)
         if new:
-            states.extend([p, 0, i, 0] for p in sorted(new))
+            states.extend([p, 0, i, 0] for p in new)
         if not states:
             continue
         kept: list[list[int]] = []

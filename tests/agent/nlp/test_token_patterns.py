@@ -8,7 +8,7 @@ import pytest
 import spacy
 from spacy.matcher import Matcher
 
-from agent.nlp.token_patterns import DocTokens, compile_pattern, find_all
+from agent.nlp.token_patterns import DocTokens, StartIndex, compile_pattern, find_all
 from evals.synthetic import load_notes
 
 
@@ -84,3 +84,23 @@ def test_unsupported_specs_are_left_to_spacy():
     assert compile_pattern([{"LOWER": "a", "OP": "!"}]) is None
     assert compile_pattern([{"LOWER": {"FUZZY": "a"}}]) is None
     assert compile_pattern([]) is None
+
+
+def test_the_start_index_gives_each_patterns_own_start_positions(clinical_pipeline,
+                                                               context_patterns):
+    nlp = clinical_pipeline.nlp
+    compiled = [compile_pattern(p) for _, p in context_patterns]
+    index = StartIndex(compiled)
+    assert index.other, "some rules start with a flag or a regex: the fallback is covered"
+    for note in load_notes()[:12]:
+        toks = DocTokens(nlp.make_doc(note.text[:5000]))
+        wanted = {p: p for p in range(0, len(compiled), 2)}  # every other pattern
+        expected: dict[int, list[int]] = {}
+        for p in sorted(wanted):
+            for i in compiled[p].starts(toks):
+                expected.setdefault(i, []).append(p)
+        assert index.starting(toks, wanted) == expected
+        numbered = [(nlp.vocab.strings.add(k), c) for (k, _), c in zip(context_patterns,
+                                                                        compiled, strict=True)]
+        everything = index.starting(toks, {p: p for p in range(len(compiled))})
+        assert find_all(toks, numbered, everything) == find_all(toks, numbered)
