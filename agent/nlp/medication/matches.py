@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from string import Formatter
 
+from agent.nlp.alternation_dispatch import FirstCharScan
 from agent.nlp.medication.lexicon import MedicationLexicon
 
 # Tie-break between overlapping matches of equal length.
@@ -75,14 +76,15 @@ class Candidate:
 class _Grammar:
     """Structural regexes built once from a lexicon."""
 
-    strength: re.Pattern[str]
-    ratio: re.Pattern[str]
+    # Scanned through FirstCharScan: the same matches as the patterns' finditer.
+    strength: FirstCharScan
+    ratio: FirstCharScan
     denominator: re.Pattern[str]
-    dose: re.Pattern[str]
-    duration: re.Pattern[str]
-    course: re.Pattern[str]
-    length_of: re.Pattern[str]
-    bare_number: re.Pattern[str]
+    dose: FirstCharScan
+    duration: FirstCharScan
+    course: FirstCharScan
+    length_of: FirstCharScan
+    bare_number: FirstCharScan
     terms_by_attribute: dict[str, tuple]
 
 
@@ -106,26 +108,29 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     for term in lexicon.terms:
         terms.setdefault(term.attribute, []).append(term)
     flags = re.IGNORECASE
+    word_start = r"(?<![A-Za-z0-9])"
     return _Grammar(
-        strength=re.compile(
+        strength=FirstCharScan(re.compile(
             rf"{before}(?P<num>{_COMBINATION}(?=\s*-?\s*(?:{su}))|{rng})\s*-?\s*(?P<unit>{su})"
             rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)", flags),
-        ratio=re.compile(_RATIO),
+            before),
+        ratio=FirstCharScan(re.compile(_RATIO)),
         denominator=re.compile(denominator, flags),
-        dose=re.compile(rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags),
-        duration=re.compile(
-            rf"(?<![A-Za-z0-9])(?P<cue>{lexicon.duration_cue})\s*"
+        dose=FirstCharScan(re.compile(
+            rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags), before),
+        duration=FirstCharScan(re.compile(
+            rf"{word_start}(?P<cue>{lexicon.duration_cue})\s*"
             rf"(?P<span>(?P<num>{rng})(?:\s+(?:more|additional|further))?\s*-?\s*"
-            rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags),
-        course=re.compile(
+            rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags), word_start),
+        course=FirstCharScan(re.compile(
             rf"{before}(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
-            rf"[\s-]+(?:{_COURSE_WORDS})\b", flags),
-        length_of=re.compile(
+            rf"[\s-]+(?:{_COURSE_WORDS})\b", flags), before),
+        length_of=FirstCharScan(re.compile(
             rf"{before}(?<!within\s)(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
-            rf"{_LENGTH_OF}", flags),
-        bare_number=re.compile(
+            rf"{_LENGTH_OF}", flags), before),
+        bare_number=FirstCharScan(re.compile(
             rf"{before}(?P<num>{_COMBINATION}|{counted})(?![\w.%/])"
-            rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags),
+            rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags), before),
         terms_by_attribute={k: tuple(v) for k, v in terms.items()},
     )
 
