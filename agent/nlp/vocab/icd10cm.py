@@ -231,25 +231,30 @@ def _search(index: TermIndex, query: list[str],
     rare = [s for s in present if len(postings[s]) <= COMMON_DF]
     if not rare:
         rare = [min(present, key=lambda s: len(postings[s]))]
-    acc: dict[int, float] = {}
-    for s in rare:
+    # The first stem's terms in one C call (0.0 + w is w exactly; a posting list holds a
+    # term once), then the others added in order: same keys, order and sums as adding
+    # every stem's weights one by one.
+    acc: dict[int, float] = dict.fromkeys(postings[rare[0]], weights[rare[0]])
+    for s in rare[1:]:
         w = weights[s]
+        get = acc.get
         for t_id in postings[s]:
-            acc[t_id] = acc.get(t_id, 0.0) + w
+            acc[t_id] = get(t_id, 0.0) + w
     terms = index.terms
     if len(acc) > MAX_CANDIDATES:
         # Among equally matched terms the shortest are the likeliest defaults.
         weight_of = core_weights or [t.core_weight for t in terms]
-        # heapq.nsmallest(k, items, key) is sorted(items, key)[:k]; the key leads with
-        # -score, so the k kept all score at least the k-th best score: sorting only those
-        # (same order, stable) gives the same list without a Python key call per term.
-        # Terms tied at that score (often hundreds: one shared stem) are chosen by weight
-        # alone, stable, as the full sort would order them after every better score.
-        floor = heapq.nlargest(MAX_CANDIDATES, acc.values())[-1]
+        # The first k of sorted(acc, key=(-score, weight)) (stable), without a Python key
+        # call per term: the k kept all score at least the k-th best score (``floor``, read
+        # from a plain C sort of the scores); those above it are sorted, and the terms tied
+        # at it (often hundreds: one shared stem), which the full sort would put after every
+        # better score, are taken by weight alone, stable.
+        floor = sorted(acc.values(), reverse=True)[MAX_CANDIDATES - 1]
         above = [(t_id, v) for t_id, v in acc.items() if v > floor]
-        tied = [(t_id, v) for t_id, v in acc.items() if v == floor]
-        keep = sorted(above, key=lambda kv: (-kv[1], weight_of[kv[0]])) + heapq.nsmallest(
-            MAX_CANDIDATES - len(above), tied, key=lambda kv: weight_of[kv[0]])
+        tied = [t_id for t_id, v in acc.items() if v == floor]
+        keep = sorted(above, key=lambda kv: (-kv[1], weight_of[kv[0]])) + [
+            (t_id, floor) for t_id in sorted(tied, key=weight_of.__getitem__)[
+                :MAX_CANDIDATES - len(above)]]
         acc = dict(keep)
     out: list[tuple[int, float]] = []
     q_weights = [(s, weights[s]) for s in q]
