@@ -103,9 +103,15 @@ def find_relations(text: str, entities: list[Entity], layout: NoteLayout,
         found += _sites_within(pool, linked, (a, z))
         pool_types = {e.type for e in pool}
         wide_types = pool_types | {e.type for e in before}
+        wide: list[Entity] | None = None  # this sentence's and the one before, built once
         for rule, rx in rules.pairs:
             scope = (prev[0], z) if rule.scope == "adjacent" and prev else (a, z)
-            candidates = pool if scope[0] == a else sorted(before + pool, key=lambda e: e.start)
+            if scope[0] == a:
+                candidates = pool
+            else:
+                if wide is None:
+                    wide = sorted(before + pool, key=lambda e: e.start)
+                candidates = wide
             # _heads finds nothing without an entity of a head type; _tail_fits' first test,
             # inline: most entities are of another type.
             head_types = rule.head_types or _DEFAULT_HEADS[rule.type]
