@@ -136,43 +136,58 @@ class ProblemCoder:
         """
         if self._res is None:
             self.load()
-        res = self._res
-        assert res is not None
-        best: dict[int, float] = {}
-        for text, weight in self._variants(mention, res):
-            for code_i, score in _search_cached(tuple(tokens(text))):
-                s = score * weight
-                if s > best.get(code_i, 0.0):
-                    best[code_i] = s
-        return _rank(res.index, best, k)
+        # Copies: a caller may change its codes; the memo's stay as they were computed.
+        return [c.model_copy() for c in _code_cached(mention, k)]
 
-    def _variants(self, mention: str, res: _Resources) -> list[tuple[str, float]]:
-        norm = normalize_phrase(mention)
-        out: dict[str, float] = {}
 
-        def add(text: str, weight: float) -> None:
-            text = " ".join(text.split())
-            if text and weight > out.get(text, 0.0):
-                out[text] = weight
+# Rankings of recent mentions (process memory only, never written anywhere; bounded: a
+# ranking holds at most k codes).
+_CODE_CACHE_SIZE = 8192
 
-        add(norm, W_MENTION)
-        for text, w in _abbreviation_variants(mention, res):
-            add(text, w)
-        for text, w in list(out.items()):
-            padded = f" {text} "
-            for variant, canonical in res.rules:
-                if f" {variant} " in padded:
-                    add(padded.replace(f" {variant} ", f" {canonical} "), w * W_RULE)
-        mesh = disease_vocab.mesh_synonyms()
-        for text, w in list(out.items()):
-            term = mesh.get(text)
-            if term is not None and term.canonical != text:
-                add(term.canonical, w * W_MESH)
-        for text, w in list(out.items()):
-            head = _HEAD_SPLIT.split(text, maxsplit=1)[0]
-            if head.strip() and head.strip() != text:
-                add(head, w * W_HEAD)
-        return list(out.items())
+
+@lru_cache(maxsize=_CODE_CACHE_SIZE)
+def _code_cached(mention: str, k: int) -> tuple[Code, ...]:
+    """:meth:`ProblemCoder.code`'s ranking, memoised per mention: three problem mentions
+    in four repeat one seen before across a corpus ("hypertension", "chest pain"), and a
+    ranking is a few searches and a sort (~1-2 ms). It depends only on the mention and the
+    process-wide vocabularies."""
+    res = _resources()
+    best: dict[int, float] = {}
+    for text, weight in _variants(mention, res):
+        for code_i, score in _search_cached(tuple(tokens(text))):
+            s = score * weight
+            if s > best.get(code_i, 0.0):
+                best[code_i] = s
+    return tuple(_rank(res.index, best, k))
+
+
+def _variants(mention: str, res: _Resources) -> list[tuple[str, float]]:
+    norm = normalize_phrase(mention)
+    out: dict[str, float] = {}
+
+    def add(text: str, weight: float) -> None:
+        text = " ".join(text.split())
+        if text and weight > out.get(text, 0.0):
+            out[text] = weight
+
+    add(norm, W_MENTION)
+    for text, w in _abbreviation_variants(mention, res):
+        add(text, w)
+    for text, w in list(out.items()):
+        padded = f" {text} "
+        for variant, canonical in res.rules:
+            if f" {variant} " in padded:
+                add(padded.replace(f" {variant} ", f" {canonical} "), w * W_RULE)
+    mesh = disease_vocab.mesh_synonyms()
+    for text, w in list(out.items()):
+        term = mesh.get(text)
+        if term is not None and term.canonical != text:
+            add(term.canonical, w * W_MESH)
+    for text, w in list(out.items()):
+        head = _HEAD_SPLIT.split(text, maxsplit=1)[0]
+        if head.strip() and head.strip() != text:
+            add(head, w * W_HEAD)
+    return list(out.items())
 
 
 def _abbreviation_variants(mention: str, res: _Resources) -> list[tuple[str, float]]:

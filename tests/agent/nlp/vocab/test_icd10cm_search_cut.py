@@ -55,3 +55,16 @@ def test_search_matches_the_reference_on_random_queries():
         assert coder._search(res.index, query, res.core_weights) == _reference(
             res.index, query, res.core_weights), query
     assert cut > 50
+
+
+def test_a_repeated_mention_is_ranked_once_and_each_caller_gets_its_own_codes():
+    from agent.nlp.vocab.icd10cm import ProblemCoder, _code_cached
+
+    coder = ProblemCoder()
+    first = coder.code("community acquired pneumonia", k=3)
+    hits = _code_cached.cache_info().hits
+    second = coder.code("community acquired pneumonia", k=3)
+    assert _code_cached.cache_info().hits == hits + 1
+    assert [c.model_dump() for c in first] == [c.model_dump() for c in second]
+    first[0].score = 0.0  # a caller changing its copy changes nobody else's
+    assert coder.code("community acquired pneumonia", k=3)[0].score == second[0].score > 0
