@@ -14,7 +14,7 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from agent.nlp.literal_gate import gated
+from agent.deid.first_chars import gated
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 # A word of letters in any script, and one that starts upper case (Latin, Greek, Cyrillic).
