@@ -127,16 +127,27 @@ def compile_skipping(pattern: str, flags: int = 0) -> re.Pattern[str]:
     members = first_chars(pattern, flags)
     if members is None:
         return rx
-    tree = sre_parse.parse(pattern, flags)
+    try:
+        return _with_first_chars(rx, members, flags) or rx
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        # re's internals are not a public interface: should a Python release change them,
+        # the pattern is searched as re compiles it (slower, same matches).
+        return rx
+
+
+def _with_first_chars(rx: re.Pattern[str], members: list, flags: int) -> re.Pattern[str] | None:
+    """``rx`` recompiled with ``members`` as the info block's character set; None where re
+    put a set or a literal prefix there itself."""
+    tree = sre_parse.parse(rx.pattern, flags)
     flags |= tree.state.flags
     code = sre_compile._code(tree, flags)
     # The info block: INFO, its length, a mask of what it holds, min and max width, then a
     # literal prefix or a character set. One that already holds either is re's own.
     if code[0] != sre_c.INFO or code[2] != 0 or code[3] == 0:
-        return rx  # re's own set or prefix; or a pattern that can match nothing at all
+        return None  # re's own set or prefix, or a pattern that can match the empty string
     charset, hascased = sre_compile._optimize_charset(members)
     if hascased:
-        return rx
+        return None
     info = [sre_c.INFO, 0, sre_c.SRE_INFO_CHARSET, code[3], code[4]]
     sre_compile._compile_charset(charset, flags, info)
     info[1] = len(info) - 1
@@ -144,7 +155,7 @@ def compile_skipping(pattern: str, flags: int = 0) -> re.Pattern[str]:
     indexgroup = [None] * tree.state.groups
     for name, index in tree.state.groupdict.items():
         indexgroup[index] = name
-    return _sre.compile(pattern, flags, program, tree.state.groups - 1,
+    return _sre.compile(rx.pattern, flags, program, tree.state.groups - 1,
                         tree.state.groupdict, tuple(indexgroup))
 
 

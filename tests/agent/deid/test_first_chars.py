@@ -101,3 +101,16 @@ def test_every_pattern_of_the_recognizers_finds_what_re_finds(deid_detector):
         plain = re.compile(rx.pattern, rx.flags)
         for text in texts:
             assert _key(rx, text) == _key(plain, text), rx.pattern[:60]
+
+
+def test_when_re_internals_change_the_pattern_is_compiled_as_re_compiles_it(monkeypatch):
+    from agent.deid import first_chars as module
+
+    def gone(*args, **kwargs):
+        raise AttributeError("module 're._compiler' has no attribute '_optimize_charset'")
+
+    pattern = r"(?<![\d/.-])(?P<phi>\d{3}-\d{4})"
+    plain = re.compile(pattern)
+    assert module.compile_skipping(pattern) != plain  # a set in its info block
+    monkeypatch.setattr(module, "_with_first_chars", gone)
+    assert module.compile_skipping(pattern) == plain
