@@ -1,6 +1,6 @@
 """De-identification throughput, this checkout against another one, in the same run.
 
-    python benchmarks/deid_throughput.py [--baseline-src PATH] [--rounds 3]
+    python benchmarks/deid_throughput.py [--baseline-src PATH] [--rounds 3] [--repeat 1]
         [--data-dir ../shared/data] [--big-kb 1700]
 
 Each configuration runs in a fresh interpreter (``PYTHONPATH`` set to its source tree, so
@@ -11,8 +11,11 @@ demo corpus, the ASQ-PHI dev queries (when ``--data-dir`` holds them) and one lo
 ``--big-kb`` kilobytes (before the overlap fix a 1.7 MB note took over 5 minutes: compare
 with a small one, 0 to leave it out).
 Rounds alternate between the configurations; the best round of each is printed (wall clock
-and the process's CPU time), since a shared machine only ever slows a run down. Not a test:
-numbers depend on the machine.
+and the process's CPU time), since a shared machine only ever slows a run down. With
+``--repeat N`` each round times every set N times in the same process and keeps the best:
+the first pass also pays for spaCy meeting the set's words for the first time (new lexemes,
+tokenizer cache), later passes show the steady rate of a long run. Not a test: numbers
+depend on the machine.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from agent.deid.batch import PatientDeidentifier
 from agent.schemas.notes import Note
 from evals.synthetic import load_notes
 
-data_dir, big = sys.argv[1], int(sys.argv[2])
+data_dir, big, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 deid = PatientDeidentifier(mode="redact")
 sets = {"demo": load_notes()}
 asq = __import__("pathlib").Path(data_dir) / "asq-phi-dev" / "queries_dev.txt"
@@ -50,27 +53,31 @@ for name, notes in sets.items():
     groups = defaultdict(list)
     for n in notes:
         groups[n.patient_id].append(n)
-    t, c = time.perf_counter(), time.process_time()
-    for group in groups.values():
-        deid.detect_patient(group)
-    el, cpu = time.perf_counter() - t, time.process_time() - c
-    out[name] = {"notes": len(notes), "seconds": el, "cpu": cpu,
-                 "chars": sum(len(n.text) for n in notes)}
-    # All the set's patients in one call (spaCy batches across patients), where the
-    # checkout has it.
-    if hasattr(deid, "detect_patients") and len(groups) > 1:
+    chars = sum(len(n.text) for n in notes)
+    for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
-        deid.detect_patients(list(groups.values()))
+        for group in groups.values():
+            deid.detect_patient(group)
         el, cpu = time.perf_counter() - t, time.process_time() - c
-        out[name + "_batched"] = {**out[name], "seconds": el, "cpu": cpu}
+        best = out.setdefault(name, {"notes": len(notes), "seconds": el, "cpu": cpu,
+                                     "chars": chars})
+        best["seconds"], best["cpu"] = min(best["seconds"], el), min(best["cpu"], cpu)
+        # All the set's patients in one call (spaCy batches across patients), where the
+        # checkout has it.
+        if hasattr(deid, "detect_patients") and len(groups) > 1:
+            t, c = time.perf_counter(), time.process_time()
+            deid.detect_patients(list(groups.values()))
+            el, cpu = time.perf_counter() - t, time.process_time() - c
+            best = out.setdefault(name + "_batched", {**out[name], "seconds": el, "cpu": cpu})
+            best["seconds"], best["cpu"] = min(best["seconds"], el), min(best["cpu"], cpu)
 print(json.dumps(out))
 """
 
 
-def _run(src: Path, data_dir: str, big_kb: int) -> dict:
+def _run(src: Path, data_dir: str, big_kb: int, repeat: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
-    proc = subprocess.run([sys.executable, "-c", _CODE, data_dir, str(big_kb)], cwd=src, env=env,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-c", _CODE, data_dir, str(big_kb), str(repeat)],
+                          cwd=src, env=env, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -81,7 +88,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--data-dir", default=os.environ.get("CLINAGENT_EVAL__DATA_DIR", ""))
     ap.add_argument("--big-kb", type=int, default=1700, help="size of the long note (0: none)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="timed passes over each set per round, best kept (the first pays "
+                         "for spaCy's first sight of the words)")
     args = ap.parse_args()
+    if args.repeat < 1 or args.rounds < 1:
+        ap.error("--rounds and --repeat must be 1 or more")
     if args.baseline_src is not None and not (args.baseline_src / "agent").is_dir():
         ap.error(f"--baseline-src {args.baseline_src}: no source tree there (no agent/ "
                  "folder); make one with: git worktree add PATH <commit>")
@@ -92,7 +104,7 @@ def main() -> None:
     best: dict[str, dict] = {}
     for _ in range(args.rounds):
         for label, src in configs.items():
-            for name, r in _run(src, args.data_dir, args.big_kb).items():
+            for name, r in _run(src, args.data_dir, args.big_kb, args.repeat).items():
                 key = f"{label}|{name}"
                 if key not in best:
                     best[key] = r

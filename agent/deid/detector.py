@@ -37,7 +37,7 @@ from agent.deid.lexicons import (
 from agent.deid.organisations import employers
 from agent.deid.registry import PACK_FILE, build_analyzer, load_pack
 from agent.deid.tables import column_spans
-from agent.deid.wraps import Finding, wrapped_spans
+from agent.deid.wraps import Finding, Window, spans_across, wrap_windows
 from agent.errors import ConfigError
 from agent.schemas.deid import PHI_TYPES, PhiSpan
 
@@ -99,6 +99,29 @@ class PatientMemory:
             alts = "|".join(a for a in (f"(?i:{words})" if words else "", caps) if a)
             self._rx = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])")
         return self._rx
+
+
+@dataclass
+class _PieceSpans:
+    """One piece's spans, in the order the detector adds them, with the windows around its
+    line breaks still to read (their spans go between ``before`` and ``after``)."""
+
+    offset: int
+    found: list[PhiSpan]  # the recognizers' (offsets in the text)
+    before: list[PhiSpan]  # table cells and glued labels (offsets in the piece)
+    after: list[PhiSpan]  # employers (offsets in the piece)
+    typed: list[tuple[int, int, str]]  # the recognizers' (start, end, type) in the piece
+    windows: list[Window]
+
+    def spans(self, findings: Iterator[list[Finding]], wanted: frozenset[str]) -> list[PhiSpan]:
+        """All the piece's spans, offsets in the text; takes this piece's windows' results
+        from ``findings``."""
+        across = spans_across(self.windows, [next(findings) for _ in self.windows],
+                              self.typed)
+        extra = self.before + across + self.after
+        return self.found + [s.model_copy(update={"start": s.start + self.offset,
+                                                  "end": s.end + self.offset})
+                             for s in extra if s.entity_type in wanted]
 
 
 class Detector:
@@ -193,7 +216,7 @@ class Detector:
         wanted = self._check_entities(entities)
         if not text.strip():
             return []
-        spans = self._spans(text, self._parsed([text]), wanted, threshold)
+        spans = self._spans([text], wanted, threshold)[0]
         if memory is not None:
             return self.with_memory(text, spans, memory, wanted)
         return self._finish(text, spans, wanted)
@@ -204,9 +227,8 @@ class Detector:
         parses all the texts in batches (what a patient's notes need: see
         :meth:`agent.deid.batch.PatientDeidentifier.detect_patient`)."""
         wanted = self.supported_types
-        docs = self._parsed(texts)
-        return [self._finish(t, self._spans(t, docs, wanted, threshold), wanted)
-                if t.strip() else [] for t in texts]
+        return [self._finish(t, spans, wanted) if t.strip() else []
+                for t, spans in zip(texts, self._spans(texts, wanted, threshold), strict=True)]
 
     def _parsed(self, texts: list[str]) -> Iterator[tuple[str, object]]:
         """(recased piece, its spaCy doc) of every piece of every non-blank text, in order,
@@ -217,54 +239,71 @@ class Detector:
                   for text in texts if text.strip() for _, piece in _pieces(text)]
         return zip(pieces, self._pack.parse(pieces), strict=True)
 
-    def _spans(self, text: str, parsed: Iterator[tuple[str, object]],
-               wanted: frozenset[str], threshold: float) -> list[PhiSpan]:
-        """The spans of ``text`` before overlaps are resolved; ``parsed`` yields the recased
-        pieces of ``text`` and their parses (then the next texts')."""
-        spans: list[PhiSpan] = []
-        for offset, piece in _pieces(text):
-            # A service request past its deadline stops here, between pieces.
-            checkpoint()
-            recased, doc = next(parsed)
-            results = self._pack.analyze(recased, doc, threshold=threshold)
-            # A phrase the care slot took only for its capitals is no evidence where the
-            # capitals are the recaser's guesses: there it needs a town, a facility noun or
-            # a hospital acronym's shape ("transfer to cwmc").
-            results = [r for r in results
-                       if r.recognition_metadata.get("recognizer_name") != "care_slot:facility"
-                       or not one_case(_line_at(piece, r.start))
-                       or self._town_follows(piece, r.start, r.end)
-                       or self._acronym_shape(piece[r.start:r.end])]
-            spans += [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
-                              end=offset + r.end, score=round(float(r.score), 3),
-                              recognizer=r.recognition_metadata.get("recognizer_name", "?"))
-                      for r in results if r.entity_type in wanted]
-            # Shapes no single-token recognizer sees: table cells typed by their column's
-            # header, labels glued to or misspelt before their value, identifiers cut by a
-            # line break (agent.deid.tables / labels / wraps).
-            extra = column_spans(piece, is_clinical=self.names.is_clinical)
-            extra += glued_label_spans(piece, is_clinical=self.names.is_clinical,
-                                       relations=self._relations)
-            extra += wrapped_spans(piece, [(r.start, r.end, r.entity_type) for r in results],
-                                   lambda window: self._findings(window, threshold))
-            if "HOSPITAL" in wanted:
-                extra += employers(piece, common=self.recaser.common,
-                                   is_clinical=self.names.is_clinical)
-            spans += [s.model_copy(update={"start": s.start + offset, "end": s.end + offset})
-                      for s in extra if s.entity_type in wanted]
-        # The town slot of an address (before a state and ZIP, after a street) names a town
-        # whatever else the word means ("104 North St, Normal, IL 61761").
-        spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(
-            text[s.start:s.end], address_slot=s.recognizer in _ADDRESS_TOWN)]
-        return towns_in_facilities(spans)
+    def _spans(self, texts: list[str], wanted: frozenset[str],
+               threshold: float) -> list[list[PhiSpan]]:
+        """The spans of each text before overlaps are resolved ([] for a blank one). The
+        windows around line breaks of all the texts are read after their pieces, in one
+        batch of parses (one spaCy call per window cost ~1 ms of model overhead each)."""
+        parsed = self._parsed(texts)
+        pieces = [self._piece_spans(offset, piece, parsed, wanted, threshold)
+                  for text in texts if text.strip() for offset, piece in _pieces(text)]
+        findings = iter(self._findings([w.text for p in pieces for w in p.windows],
+                                       threshold))
+        done = iter([p.spans(findings, wanted) for p in pieces])
+        out = []
+        for text in texts:
+            if not text.strip():
+                out.append([])
+                continue
+            spans = [s for _ in _pieces(text) for s in next(done)]
+            # The town slot of an address (before a state and ZIP, after a street) names a
+            # town whatever else the word means ("104 North St, Normal, IL 61761").
+            spans = [s for s in spans if s.entity_type != "CITY" or self._is_place(
+                text[s.start:s.end], address_slot=s.recognizer in _ADDRESS_TOWN)]
+            out.append(towns_in_facilities(spans))
+        return out
 
-    def _findings(self, window: str, threshold: float) -> list[Finding]:
-        """The recognizers' results on a short window (a joined line break)."""
-        recased = self.recaser.recase(window)
-        return [(r.entity_type, r.start, r.end, round(float(r.score), 3),
-                 r.recognition_metadata.get("recognizer_name", "?"))
-                for r in self._pack.analyze(recased, self._pack.nlp(recased),
-                                            threshold=threshold)]
+    def _piece_spans(self, offset: int, piece: str, parsed: Iterator[tuple[str, object]],
+                     wanted: frozenset[str], threshold: float) -> _PieceSpans:
+        """A piece's spans but those across its line breaks, and the windows to read for
+        them; ``parsed`` yields this piece's recased text and parse next."""
+        # A service request past its deadline stops here, between pieces.
+        checkpoint()
+        recased, doc = next(parsed)
+        results = self._pack.analyze(recased, doc, threshold=threshold)
+        # A phrase the care slot took only for its capitals is no evidence where the
+        # capitals are the recaser's guesses: there it needs a town, a facility noun or
+        # a hospital acronym's shape ("transfer to cwmc").
+        results = [r for r in results
+                   if r.recognition_metadata.get("recognizer_name") != "care_slot:facility"
+                   or not one_case(_line_at(piece, r.start))
+                   or self._town_follows(piece, r.start, r.end)
+                   or self._acronym_shape(piece[r.start:r.end])]
+        found = [PhiSpan(entity_type=r.entity_type, start=offset + r.start,
+                         end=offset + r.end, score=round(float(r.score), 3),
+                         recognizer=r.recognition_metadata.get("recognizer_name", "?"))
+                 for r in results if r.entity_type in wanted]
+        # Shapes no single-token recognizer sees: table cells typed by their column's
+        # header, labels glued to or misspelt before their value, identifiers cut by a
+        # line break (agent.deid.tables / labels / wraps).
+        before = column_spans(piece, is_clinical=self.names.is_clinical)
+        before += glued_label_spans(piece, is_clinical=self.names.is_clinical,
+                                    relations=self._relations)
+        typed = [(r.start, r.end, r.entity_type) for r in results]
+        after = (employers(piece, common=self.recaser.common,
+                           is_clinical=self.names.is_clinical)
+                 if "HOSPITAL" in wanted else [])
+        return _PieceSpans(offset=offset, found=found, before=before, after=after,
+                           typed=typed, windows=wrap_windows(piece, typed))
+
+    def _findings(self, windows: list[str], threshold: float) -> Iterator[list[Finding]]:
+        """The recognizers' results on each short window (a joined line break), parsed in
+        batches."""
+        recased = [self.recaser.recase(w) for w in windows]
+        for text, doc in zip(recased, self._pack.parse(recased), strict=True):
+            yield [(r.entity_type, r.start, r.end, round(float(r.score), 3),
+                    r.recognition_metadata.get("recognizer_name", "?"))
+                   for r in self._pack.analyze(text, doc, threshold=threshold)]
 
     def with_memory(self, text: str, spans: list[PhiSpan], memory: PatientMemory,
                     wanted: frozenset[str] | None = None) -> list[PhiSpan]:

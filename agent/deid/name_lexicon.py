@@ -29,6 +29,7 @@ from typing import Protocol
 
 from presidio_analyzer import RecognizerResult
 
+from agent.deid.first_chars import compile_skipping
 from agent.deid.lexicons import name_dictionaries
 from agent.deid.philter_sets import philter_sets
 
@@ -36,18 +37,22 @@ _META = RecognizerResult.RECOGNIZER_NAME_KEY
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _LOW = "a-zß-öø-ÿĀ-ž"
 _TITLE = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
-_SINGLE = re.compile(rf"(?<![\w'’.-])(?P<phi>{_TITLE})(?![\w'’-])")
+# The patterns searched over whole notes skip the places no match can start
+# (agent.deid.first_chars); the others are matched at a place or over a line.
+_SINGLE = compile_skipping(rf"(?<![\w'’.-])(?P<phi>{_TITLE})(?![\w'’-])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?;:\n\"“(>])[ \t]*$")
 _SPEAKER = re.compile(rf"^[ \t>]*(?P<phi>{_TITLE})[ \t]*:[ \t]*[\"“A-Za-z]", re.MULTILINE)
-_SERIES = re.compile(rf"(?<![\w'’-])(?P<phi>{_TITLE}(?:, {_TITLE})*,? (?:and|&) {_TITLE})"
-                     rf"(?![\w'’-])")
+_SERIES = compile_skipping(rf"(?<![\w'’-])(?P<phi>{_TITLE}(?:, {_TITLE})*,? (?:and|&) "
+                           rf"{_TITLE})(?![\w'’-])")
 # Zero-width like _LOWER_PAIR: "Tomomi Nishiyama", "Faina D. Yefremova", "Ravil G Yefimov".
 _TITLE_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>(?P<a>{_TITLE}) (?P<i>[{_UP}]\.? )?"
                          rf"(?P<b>{_TITLE}))(?![\w-]))")
 _NICKNAMED = re.compile(rf"(?<![\w'’.-])(?P<phi>(?P<a>{_TITLE}) [\"“](?P<n>[{_UP}{_LOW}]+)[\"”] "
                         rf"(?P<b>{_TITLE}))(?![\w-])", re.IGNORECASE)
-_INITIAL_SURNAME = re.compile(rf"(?<![\w'’.-])(?P<phi>[{_UP}]\. ?(?P<b>{_TITLE}))(?![\w'’-])")
-_INVERTED_PAIR = re.compile(rf"(?<![\w'’.-])(?P<phi>(?P<a>{_TITLE}), (?P<b>{_TITLE}))(?![\w'’-])")
+_INITIAL_SURNAME = compile_skipping(rf"(?<![\w'’.-])(?P<phi>[{_UP}]\. ?(?P<b>{_TITLE}))"
+                                    rf"(?![\w'’-])")
+_INVERTED_PAIR = compile_skipping(rf"(?<![\w'’.-])(?P<phi>(?P<a>{_TITLE}), (?P<b>{_TITLE}))"
+                                  rf"(?![\w'’-])")
 # Zero-width, so that overlapping candidates ("with patricia", "patricia desrosiers") are
 # all seen.
 _LOWER_PAIR = re.compile(rf"(?<![\w'’.-])(?=(?P<phi>[{_LOW}]{{3,}} (?:[a-z]\. )?[{_LOW}]{{3,}})"

@@ -14,7 +14,7 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from agent.nlp.literal_gate import gated
+from agent.deid.first_chars import compile_skipping, gated
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 # A word of letters in any script, and one that starts upper case (Latin, Greek, Cyrillic).
@@ -46,7 +46,7 @@ class PhiAddressRecognizer(EntityRecognizer):
     a house number never starts with 0 (a clock time: "at 0315 SBP dropped to 82").
     """
 
-    _STREET = re.compile(
+    _STREET = compile_skipping(
         rf"(?:^[ \t>]*|\b(?:at|is|to|address|with|of|from)[ \t]+|:[ \t]*)"
         rf"(?P<phi>[1-9]\d{{0,5}}[ \t]+(?:\d{{1,4}}[ \t]+(?:{_WORD}[ \t]+){{0,4}}{_WORD}"
         rf"|(?:{_WORD}[ \t]+){{1,5}}\d{{1,4}}[A-Za-z]?\.?))"
@@ -61,7 +61,7 @@ class PhiAddressRecognizer(EntityRecognizer):
     _TOWN_AFTER = re.compile(rf"[ \t]*,[ \t]*(?P<town>{_WORD}(?:[ \t]+{_WORD}){{0,3}}?)"
                              rf"(?:,[ \t]*{_WORD}(?:[ \t]+{_WORD})?)?[ \t]*(?=[.!?]|$)",
                              re.MULTILINE)
-    _TOWN_POSTCODE = re.compile(
+    _TOWN_POSTCODE = compile_skipping(
         rf"\b(?:in|from|to|at)[ \t]+(?P<town>{_CAPWORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*"
         rf"(?:{_CAPWORD}|[A-Z]\b)){{0,3}})[ \t]+(?P<zip>\d{{4,5}}(?:-\d{{3,4}})?)\b")
 
@@ -315,12 +315,12 @@ class PhiGazetteerRecognizer(EntityRecognizer):
     name recognizer unless a state follows."""
 
     # Accented letters count ("Doña Ana County", "Québec City", "Zürich").
-    _RUN = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Þ][a-zß-ÿ]+(?:[ \t-][A-ZÀ-Þ][a-zß-ÿ]+){1,2}"
-                      r"(?![A-Za-zÀ-ÿ])")
+    _RUN = compile_skipping(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Þ][a-zß-ÿ]+(?:[ \t-][A-ZÀ-Þ][a-zß-ÿ]+){1,2}"
+                            r"(?![A-Za-zÀ-ÿ])")
     # "Québec City", "Doña Ana County": a known town and the word that says what it is.
     _KIND = frozenset({"city", "county", "parish", "township", "borough"})
-    _ONE_BEFORE_STATE = re.compile(r"(?<![A-Za-z])(?P<phi>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
-                                   r",?[ \t]+(?P<st>[A-Z]{2})(?![A-Za-z])")
+    _ONE_BEFORE_STATE = compile_skipping(r"(?<![A-Za-z])(?P<phi>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)"
+                                         r",?[ \t]+(?P<st>[A-Z]{2})(?![A-Za-z])")
 
     def __init__(self, *, places: frozenset[str], skip_words: frozenset[str],
                  state_codes: frozenset[str], first_names: frozenset[str]) -> None:

@@ -65,3 +65,28 @@ def test_run_patients_gives_what_run_gives_patient_by_patient(deid_detector):
     together = [(r.model_dump(), a.model_dump()) for r, a in deid.run_patients(patients)]
     alone = [(r.model_dump(), a.model_dump()) for p in patients for r, a in deid.run(p)]
     assert together == alone
+
+
+def test_windows_around_line_breaks_are_read_in_one_batch_with_the_same_results(
+        deid_detector, monkeypatch):
+    texts = ["DISCHARGE SUMMARY, fax copy received from the outside hospital MRN 41-\n"
+             "8830072 discharged home in stable condition.",
+             "Faxed copy for the patient named Oriel Quenneville-\nTorres, chart no. 7710-\n"
+             "0045.\n",
+             "", "No breaks to re-read here."]
+    single = [deid_detector.detect(t) for t in texts]
+    calls = []
+    parse = deid_detector._pack.parse
+
+    def counting(pieces):
+        pieces = list(pieces)
+        calls.append(len(pieces))
+        return parse(pieces)
+
+    monkeypatch.setattr(deid_detector._pack, "parse", counting)
+    together = deid_detector.detect_many(texts)
+    assert together == single
+    assert any(s.recognizer.startswith("wrap:") for s in together[0])
+    # One parse for the notes' pieces, one for the windows of both notes with breaks
+    # (the first note's break and the second's two).
+    assert calls[0] == 3 and len(calls) == 2 and calls[1] >= 3
