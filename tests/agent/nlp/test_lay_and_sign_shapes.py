@@ -102,3 +102,19 @@ def test_risks_listed_after_a_consent_discussion_are_hypothetical(extractor):
     found = _entities(extractor, "Risks discussed, including bleeding, infection and stroke.")
     assert found["bleeding"] == ("PROBLEM", "hypothetical")
     assert found["stroke"] == ("PROBLEM", "hypothetical")
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, assertion", [
+    ("Start cefazolin if the wound looks worse.", "cefazolin", "hypothetical"),
+    ("Pregabalin if no better in a week.", "Pregabalin", "hypothetical"),
+    ("Heparin 5000 units SQ to start tomorrow if Hgb stable.", "Heparin", "hypothetical"),
+    ("Metoprolol 25 mg BID, hold if HR < 60.", "Metoprolol", "present"),
+    ("Continue lisinopril only if SBP > 110.", "lisinopril", "present"),
+    ("Oxycodone 5 mg PRN if pain is severe.", "Oxycodone", "present"),
+    ("Aspirin daily. Call if bleeding.", "Aspirin", "present"),
+])
+# fmt: on
+def test_a_condition_after_a_drug_makes_it_hypothetical_unless_it_is_a_parameter(
+        extractor, text, surface, assertion):
+    assert _find(extractor, text, surface) == ("MEDICATION", assertion)
