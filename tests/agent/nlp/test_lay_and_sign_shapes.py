@@ -118,3 +118,23 @@ def test_risks_listed_after_a_consent_discussion_are_hypothetical(extractor):
 def test_a_condition_after_a_drug_makes_it_hypothetical_unless_it_is_a_parameter(
         extractor, text, surface, assertion):
     assert _find(extractor, text, surface) == ("MEDICATION", assertion)
+
+
+def test_a_bare_head_noun_refers_back_to_a_device_the_note_named(extractor):
+    text = ("Foley catheter placed for retention.\nDay 2: the catheter was flushed; "
+            "catheter removed on day 3.")
+    found = [(e.text, e.type, e.assertion) for e in extractor.extract(text)]
+    assert ("catheter", "PROCEDURE", "present") in found
+    assert ("catheter", "PROCEDURE", "absent") in found
+
+
+def test_a_bare_head_noun_without_a_named_device_is_not_a_procedure(extractor):
+    found = _entities(extractor, "Blood drawn into a tube; drains well. Drains: none.")
+    assert "tube" not in found and "Drains" not in found
+
+
+def test_a_pump_named_by_what_it_delivers_is_a_device_and_later_pump_refers_to_it(extractor):
+    text = "On an insulin pump since 2019. Pump site clean; the pump was suspended."
+    found = [(e.text, e.type) for e in extractor.extract(text)]
+    assert ("insulin pump", "PROCEDURE") in found
+    assert ("pump", "PROCEDURE") in found
