@@ -138,3 +138,16 @@ def test_a_pump_named_by_what_it_delivers_is_a_device_and_later_pump_refers_to_i
     found = [(e.text, e.type) for e in extractor.extract(text)]
     assert ("insulin pump", "PROCEDURE") in found
     assert ("pump", "PROCEDURE") in found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, etype, assertion", [
+    ("HFrEF (EF 25% on TTE 03/2024), admitted with edema.", "TTE", "TEST", "historical"),
+    ("Type 1 diabetes (A1c 8.4% in Oct 2025).", "A1c", "TEST", "historical"),
+    ("Last colonoscopy 2016, normal.", "colonoscopy", "PROCEDURE", "historical"),
+    ("Troponin 0.02 on arrival, repeat pending.", "Troponin", "TEST", "present"),
+    ("Repeat A1c in March.", "A1c", "TEST", "hypothetical"),
+])
+# fmt: on
+def test_a_study_dated_by_month_or_year_is_historical(extractor, text, surface, etype, assertion):
+    assert _find(extractor, text, surface) == (etype, assertion)
