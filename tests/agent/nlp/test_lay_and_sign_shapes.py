@@ -30,6 +30,11 @@ def _find(extractor, text: str, surface: str) -> tuple[str, str]:
     ("Mother reports poor feeding since yesterday.", "poor feeding"),
     ("Diminished DP pulses bilaterally.", "Diminished DP pulses"),
     ("Abdomen soft with mild distension.", "mild distension"),
+    ("Having trouble swallowing since Monday.", "trouble swallowing"),
+    ("Noticed blood in the stool twice.", "blood in the stool"),
+    ("CT: gallbladder wall thickening and pericholecystic fat stranding.",
+     "gallbladder wall thickening"),
+    ("Exam: pronator drift on the left.", "pronator drift"),
 ])
 # fmt: on
 def test_lay_inability_pain_and_sign_shapes_are_present_problems(extractor, text, surface):
