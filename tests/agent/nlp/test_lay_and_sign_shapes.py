@@ -156,3 +156,9 @@ def test_a_pump_named_by_what_it_delivers_is_a_device_and_later_pump_refers_to_i
 # fmt: on
 def test_a_study_dated_by_month_or_year_is_historical(extractor, text, surface, etype, assertion):
     assert _find(extractor, text, surface) == (etype, assertion)
+
+
+def test_a_study_dated_by_a_full_day_is_left_present(extractor):
+    # A day date may be today: only a month (with its year, or "in March") dates it earlier.
+    assert _find(extractor, "CT head on March 14, 2026: no bleed.", "CT head") == (
+        "TEST", "present")
