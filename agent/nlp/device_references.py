@@ -48,22 +48,19 @@ def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
     return heads
 
 
-def device_reference_hits(text: str, hits: list[LexiconHit],
-                          carried: dict[str, str] | None = None) -> list[LexiconHit]:
-    """PROCEDURE hits for bare head nouns of devices the text (or an earlier segment of the
-    same note, ``carried``) names.
+def device_reference_hits(text: str, heads: dict[str, str]) -> list[LexiconHit]:
+    """PROCEDURE hits for bare head nouns of the devices in ``heads``.
 
     Args:
         text: the note (or segment) text.
-        hits: entity hits already found, in offset order.
-        carried: heads found in earlier segments of the same note.
+        heads: :func:`device_heads` of the text, plus those of earlier segments of the same
+            note.
 
     Returns:
         New hits (canonical: the named device); callers resolve overlaps, so a head inside a
         longer entity ("catheter-associated UTI", the naming phrase itself) is dropped there.
         A head before a colon is a label ("Drains: JP x2"), not a mention.
     """
-    heads = {**(carried or {}), **device_heads(text, hits)}
     if not heads:
         return []
     rx = re.compile(r"(?i)(?<![\w-])(" + "|".join(re.escape(h) for h in sorted(heads))

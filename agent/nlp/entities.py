@@ -228,10 +228,11 @@ class EntityExtractor:
         hits = longest_non_overlapping([self._widen(text, h) for h in hits])
         hits = longest_non_overlapping(hits + defined_abbreviation_hits(text, hits))
         # Second pass: "the catheter", "pump alarm" after the note named the device.
-        refs = [h for h in device_reference_hits(text, hits, carried_heads)
+        heads = device_heads(text, hits)
+        refs = [h for h in device_reference_hits(text, {**(carried_heads or {}), **heads})
                 if not any(s <= h.start < e for s, e in headers)]
         if carried_heads is not None:
-            carried_heads.update(device_heads(text, hits))
+            carried_heads.update(heads)
         if refs:
             hits = longest_non_overlapping(hits + refs)
         spans = []
