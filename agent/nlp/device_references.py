@@ -10,7 +10,8 @@ exercises" in a note without a pump) stays unlabelled.
 
 The heads are the device head nouns the vocabulary builder uses
 (:data:`agent.nlp.vocab.build.DEVICE_HEADS`), less the ones that are ordinary words or body
-parts in notes ("device", "airway", "mask", "port" has its own rule).
+parts in notes ("device", "airway", "mask", "port" has its own rule), plus the heads of the
+orthoses and pressure-relief devices.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from agent.nlp.lexicon import LexiconHit
 from agent.nlp.vocab.build import DEVICE_HEADS
 
 _LEFT_OUT = frozenset({"device", "airway", "mask", "port", "tubes", "balloon"})
-REFERENCE_HEADS = frozenset(DEVICE_HEADS - _LEFT_OUT)
+# The head nouns of the orthosis and pressure-relief rule in targets.json ("abdominal
+# binder" ... "loosen the binder", "Aspen collar" ... "collar on").
+ORTHOSIS_HEADS = frozenset({"binder", "collar", "splint", "brace", "sling", "boot", "hose",
+                            "mattress"})
+REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS)
 _HEAD_AT_END = re.compile(r"(?i)\b(" + "|".join(sorted(REFERENCE_HEADS)) + r")s?$")
 SOURCE = "device-reference"
 
