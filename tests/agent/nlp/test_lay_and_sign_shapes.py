@@ -159,7 +159,7 @@ def test_a_study_dated_by_month_or_year_is_historical(extractor, text, surface, 
 
 
 def test_a_study_dated_by_a_full_day_is_left_present(extractor):
-    # A day date may be today: only a month (with its year, or "in March") dates it earlier.
+    # A day date may be today: only a month with its year (or a year alone) dates it earlier.
     assert _find(extractor, "CT head on March 14, 2026: no bleed.", "CT head") == (
         "TEST", "present")
 
@@ -168,3 +168,8 @@ def test_an_orthosis_named_once_is_found_again_by_its_head(extractor):
     found = [(e.text, e.type) for e in extractor.extract(
         "Abdominal binder on before sitting up. Loosened the binder for the headache.")]
     assert ("binder", "PROCEDURE") in found
+
+
+def test_a_study_due_in_a_later_month_stays_hypothetical(extractor):
+    assert _find(extractor, "Colonoscopy due in June 2027.", "Colonoscopy") == (
+        "PROCEDURE", "hypothetical")
