@@ -427,7 +427,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES
             and not history_section_ended(span)):
         return "historical"
-    if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and _condition_follows(span):
+    if ((entity_type in PLAN_AHEAD_TYPES and not is_resulted_test)
+            or entity_type == "MEDICATION") and _condition_follows(span, entity_type):
         return "hypothetical"
     return "present"
 
@@ -465,17 +466,35 @@ def _is_evidence_test(span: Span) -> bool:
 
 _CONDITION_WORDS = frozenset({"if", "unless"})
 _CONDITION_REACH = 4
+# A drug's dose, route and schedule may stand between it and the condition ("enoxaparin
+# 40 mg SQ to start POD1 if Hgb stable").
+_DRUG_CONDITION_REACH = 7
+# Words between a drug and "if" that say the drug is taken now and the condition is a
+# parameter of it: "metoprolol, hold if HR < 60", "lisinopril, decrease if SBP < 100",
+# "oxycodone 5 mg PRN if pain" (a PRN drug is current, per the guideline).
+_DRUG_TAKEN_NOW = frozenset({"hold", "held", "holding", "stop", "skip", "decrease",
+                             "reduce", "titrate", "taper", "wean", "prn", "continue", "cont",
+                             "given", "needed", "check"})
 # "Blood cultures were drawn and if positive ...": the condition opens a new clause.
 _CLAUSE_JOINS = frozenset({"and", "but", "or", "then", "so"})
 
 
-def _condition_follows(span: Span) -> bool:
-    """Whether "if" / "unless" follows a test or procedure within a few words of its clause
-    ("CT chest if new hypoxia", "NG tube for feeds if RR > 70"): the condition makes it
+def _condition_follows(span: Span, entity_type: str = "TEST") -> bool:
+    """Whether "if" / "unless" follows a test, procedure or drug within a few words of its
+    clause ("CT chest if new hypoxia", "NG tube for feeds if RR > 70", "start ampicillin
+    if he becomes unstable", "pregabalin if no better"): the condition makes it
     conditional too. Done here, not as a ConText rule, because a second rule on the same
-    "if" would prune the forward one that makes "hypoxia" hypothetical. Drugs are left
-    out: "metoprolol, hold if HR < 60" is still taken."""
+    "if" would prune the forward one that makes "hypoxia" hypothetical. A drug whose
+    condition is a parameter of taking it ("metoprolol, hold if HR < 60", a PRN order)
+    is still taken."""
     doc = span.doc
+    drug = entity_type == "MEDICATION"
+    reach = _DRUG_CONDITION_REACH if drug else _CONDITION_REACH
+    before = [t.lower_ for t in doc[max(span.sent.start, span.start - 2):span.start]]
+    if drug and _DRUG_TAKEN_NOW.intersection(before):
+        # "continue amlodipine only if SBP > 120": the drug is taken, the condition is
+        # the parameter.
+        return False
     seen = 0
     for tok in doc[span.end:]:
         if tok.is_space:
@@ -485,8 +504,12 @@ def _condition_follows(span: Span) -> bool:
             return False
         if tok.lower_ in _CONDITION_WORDS:
             return True
+        if drug and (tok.lower_ in _DRUG_TAKEN_NOW or tok.ent_type_):
+            # Another entity before the "if" ("aspirin, clopidogrel if stented") has the
+            # condition to itself.
+            return False
         seen += 1
-        if seen > _CONDITION_REACH:
+        if seen > reach:
             return False
     return False
 

