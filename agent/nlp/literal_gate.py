@@ -285,10 +285,15 @@ class GatedPattern:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         if self.anchored:
-            low = folded(text) if self._folded_starts is not None else text
+            gate_applies = not self.gate.always
+            low = folded(text) if self._folded_starts is not None or gate_applies else text
             # The fold keeps offsets (İ, the one letter whose lower case is longer, is
             # replaced first); were it ever longer, the plain scan is taken.
             if len(low) == len(text):
+                # A rule that starts with common words ("on", "with") but needs a rare one
+                # ("collar") is not tried at each common word of a note without the rare one.
+                if gate_applies and not self.gate.may_match(text, low):
+                    return iter(())
                 return self._anchored(text, low)
         if self.gate.always or self.gate.may_match(text, folded(text)):
             return self.pattern_.finditer(text)
