@@ -77,6 +77,28 @@ def test_when_every_match_starts_with_a_label_then_only_label_starts_are_tried()
     assert [m.span("n") for m in gp.finditer(text)] == [m.span("n") for m in rx.finditer(text)]
 
 
+def test_when_an_anchored_pattern_needs_a_rarer_word_then_a_text_without_it_is_not_tried():
+    rx = re.compile(r"\b(?:on|with)\s+(?:a\s+)?(?:soft|hard)\s+collar\b", re.IGNORECASE)
+    gp = GatedPattern(rx)
+    assert gp.anchored and not gp.gate.always
+    tried = []
+
+    class Spy:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def match(self, text, pos):
+            tried.append(pos)
+            return self.inner.match(text, pos)
+
+    gp.pattern_ = Spy(rx)
+    assert list(gp.finditer("on heparin with a soft diet, on room air")) == []
+    assert tried == []  # no "collar": no "on"/"with" was tried
+    text = "Sitting up with a soft collar; on hard Collar at night"
+    assert [m.span() for m in gp.finditer(text)] == [m.span() for m in rx.finditer(text)]
+    assert tried
+
+
 def test_when_a_match_may_start_without_a_literal_then_no_start_is_assumed():
     assert leading_literals(r"(?:Dr)?\s*[A-Z]\w+") is None
     assert leading_literals(r"(?:^|x)abc", re.MULTILINE) is None
