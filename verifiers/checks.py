@@ -369,7 +369,16 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         else:
             res.unsupported.append(f"{claim.text} (mentioned only as a possibility)")
     elif kind == "absent":
-        if by["absent"]:
+        own = [m for m in every if m.entity.assertion != "family"]
+        last = latest(own) if own else None
+        if by["absent"] and last is not None and \
+                assertion_class(last.entity, last.is_ruled_out) == "possible" and \
+                latest(by["absent"]).order < last.order:
+            # "No mass on the CT" after an earlier film, where the latest note says "a mass
+            # cannot be excluded": the notes left it open, so its absence is not confirmed.
+            res.unsupported.append(f"no {claim.text} (the latest note, {last.note_id}, "
+                                   "still gives it as possible)")
+        elif by["absent"]:
             res.support(by["absent"])
         elif current:
             res.contradict("negation_flip", f"source: {claim.text} present "

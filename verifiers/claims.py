@@ -11,7 +11,7 @@ normalised attributes (:func:`parse_amount`).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -361,6 +361,7 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             ruled_out = ruled_out or any(c.label == "ruled_out" for c in
                                          cues.in_line_label("problem", text, e.start))
         planned = (e.section in future_sections
+                   or asked(text, e, layout)
                    or any(c.label == "planned"
                           for c in cues.find("claim_event", text, *clause))
                    or bool(cues.find("todo", text, *clause))
@@ -372,6 +373,21 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
                            removed))
     return out
+
+
+# "? VATS decortication", "?PE": a question mark right before a name asks about it.
+_ASKED_BEFORE = re.compile(r"\?\s*$")
+
+
+def asked(text: str, e: Entity, layout: NoteLayout) -> bool:
+    """Whether a mention stands in a question ("Does he need VATS decortication now?",
+    "Reason for consultation: loculated empyema, ? VATS"): asked about, not done."""
+    if _ASKED_BEFORE.search(text, max(0, e.start - 3), e.start):
+        return True
+    i = bisect_right(layout.sentence_starts, e.start) - 1
+    if i < 0 or not layout.sentences[i].start <= e.start < layout.sentences[i].end:
+        return False
+    return text[layout.sentences[i].start:layout.sentences[i].end].rstrip().endswith("?")
 
 
 def _stopped_after(text: str, e: Entity, clause: Clause, entities: list[Entity],

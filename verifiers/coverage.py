@@ -249,6 +249,13 @@ def _uncheckable(verification: Verification, text: str,
     denied_only = [w for w, i in at if word_stem(w) in have
                    and word_stem(w) not in evidence.affirmed_stems
                    and not any(a <= i < b for a, b in said_denied)]
+    if not missing:
+        undone = _deeds_not_done(text, evidence)
+        if undone:
+            return verification.model_copy(update={
+                "verdict": "UNSUPPORTED",
+                "detail": f"says {', '.join(undone)}; the notes name it only as planned, "
+                          "requested, deferred or not done: not confirmed"})
     if denied_only and not missing:
         shown = ", ".join(dict.fromkeys(w.lower() for w in denied_only))
         return verification.model_copy(update={
@@ -261,6 +268,31 @@ def _uncheckable(verification: Verification, text: str,
     return verification.model_copy(update={
         "verdict": "UNSUPPORTED",
         "detail": f"no checkable fact for what it states ({shown}): not confirmed"})
+
+
+# "was circumcised", "had been extubated", "were biopsied": a passive past participle
+# states a deed done to the patient.
+_DEED = re.compile(r"\b(?:was|were|been|got|is|are)\s+(?:\w+ly\s+)?([A-Za-z]{4,}(?:ed|en))\b",
+                   re.IGNORECASE)
+
+
+def _deeds_not_done(text: str, evidence: PatientEvidence) -> list[str]:
+    """The deeds a statement states ("he was circumcised before discharge") whose word the
+    notes write only in plans, requests, deferrals or denials: the notes do not say it was
+    done. A participle that is itself a plan or denial word ("was deferred") is no deed."""
+    out = []
+    for m in _DEED.finditer(text):
+        word = m.group(1)
+        if evidence.cues.denied_at(text, m.start()) or any(
+                evidence.cues.find(kind, word, 0, len(word))
+                for kind in ("todo", "condition", "denial")) or any(
+                c.label in ("planned", "pending", "not_yet")
+                for c in evidence.cues.find("claim_event", word, 0, len(word))):
+            continue
+        stem = word_stem(word)
+        if stem in evidence.word_stems and stem not in evidence.done_stems:
+            out.append(f"'{m.group(0)}'")
+    return out
 
 
 def word_stems(texts: Iterable[str]) -> set[str]:

@@ -115,6 +115,7 @@ class PatientEvidence:
         self.notes = {n.note_id: n for n in notes}
         self.layouts = {n.note_id: by_id[n.note_id].layout for n in notes}
         self.cues = cues
+        self.future = roles.sections("future") if roles else frozenset()
         self.mentions: list[Mention] = []
         self.by_note: dict[str, list[Mention]] = {}
         # The one note order (agent.schemas.notes.sort_notes): "latest" is the same note
@@ -156,6 +157,28 @@ class PatientEvidence:
             denied += [(s.start, s.end) for s in layout.sentences
                        if _RELATIVE.search(note.text, s.start, s.end)]
             out |= plain_words(note.text, 0, len(note.text), denied)
+        return out
+
+    @cached_property
+    def done_stems(self) -> set[str]:
+        """Stems of the words of the sentences that tell what was done: not a plan, a
+        request, a question, a condition, a denial or a follow-up ("parents ask for
+        circumcision", "Not done: circumcision - deferred", "Outpatient urology for
+        circumcision" give none). A deed the extractor cannot name ("he was circumcised")
+        is checked against these."""
+        out: set[str] = set()
+        for note_id, note in self.notes.items():
+            layout = self.layouts[note_id]
+            text = note.text
+            for span in layout.sentences:
+                lo, hi = span.start, span.end
+                if layout.section_at(lo) in self.future or text[lo:hi].rstrip().endswith("?") \
+                        or any(c.label == "planned"
+                               for c in self.cues.find("claim_event", text, lo, hi)) \
+                        or any(self.cues.find(kind, text, lo, hi)
+                               for kind in ("todo", "condition", "denial")):
+                    continue
+                out |= plain_words(text, lo, hi, [])
         return out
 
     @cached_property

@@ -305,7 +305,14 @@ def _given(name: str, scope: list[Mention], res: Findings) -> None:
     # Done now, not only named in the history ("colonoscopy 2019" is not "performed
     # during this admission"); a history mention leaves the statement unsupported.
     done = [m for m in scope if m.entity.assertion == "present" and not m.is_planned]
-    if done:
+    last = latest(scope) if scope else None
+    if done and last is not None and last.entity.assertion == "absent" \
+            and last.order > latest(done).order:
+        # "VATS decortication?" early, "No VATS" in the discharge summary: a later note
+        # says it was not done, so an earlier mention does not make it a deed.
+        res.unsupported.append(f"{name} (a later note, {last.note_id}, says it was not "
+                               "done)")
+    elif done:
         res.support(done)
     elif scope and all(m.entity.assertion in ("hypothetical", "possible") or m.is_planned
                        for m in scope if m.entity.assertion != "absent") and any(

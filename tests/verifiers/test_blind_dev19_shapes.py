@@ -1,0 +1,76 @@
+"""Shapes from a blind endocrine-surgery / NICU / thoracic corpus (multinote_dev19; the
+notes here are invented anew): a procedure only asked about ("? thoracotomy", "Does she
+need ...?") and later given as not done, a finding a later note says "cannot be excluded",
+and a deed the extractor has no name for ("was circumcised") that the notes only request,
+defer or refer out."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.patient import PatientRecord
+from agent.rules import Rules
+from agent.schemas.notes import Note
+
+R9 = [
+    Note(patient_id="R9", note_id="R9-1", note_type="consult_note", date="2026-05-02",
+         text="SURGERY CONSULT\n"
+              "Reason for consultation: loculated right effusion, ? thoracotomy.\n"
+              "Q: Does she need a thoracotomy now?\n"
+              "A: No. Drain first, reassess in 48 h.\n"
+              "CT chest 5/2: no nodule, no adenopathy.\n"
+              "Social: mother asks for ear piercing before discharge.\n"),
+    Note(patient_id="R9", note_id="R9-2", note_type="progress_note", date="2026-05-05",
+         text="Progress note\n"
+              "CT chest 5/5: effusion smaller. A nodule cannot be excluded in the right "
+              "lower lobe - repeat CT in 3 months.\n"
+              "Bronchoscopy performed 5/4: normal airways.\n"),
+    Note(patient_id="R9", note_id="R9-3", note_type="discharge_summary", date="2026-05-07",
+         text="DISCHARGE SUMMARY\n"
+              "Procedures: right chest drain 5/2, removed 5/6. No thoracotomy.\n"
+              "Not done: ear piercing - deferred to the pediatrician at the mother's "
+              "request.\n"
+              "Follow-up: pediatrician for ear piercing.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r9(extractor):
+    return PatientRecord.prepare(R9, extractor, Rules.load())
+
+
+def test_a_procedure_only_asked_about_and_later_not_done_is_not_supported(r9):
+    v = r9.check("She underwent a thoracotomy.", [])
+    assert v.verdict in ("CONTRADICTED", "UNSUPPORTED"), v.detail
+
+
+def test_questions_make_a_mention_asked_not_done(r9):
+    asked = [m for m in r9.evidence.by_note["R9-1"]
+             if m.entity.text.lower().startswith("thoracotomy")]
+    assert asked and all(m.is_planned for m in asked)
+
+
+def test_a_procedure_done_is_still_supported(r9):
+    v = r9.check("Bronchoscopy was performed.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_cannot_be_excluded_is_not_ruled_out(r9):
+    nodules = [m for m in r9.evidence.by_note["R9-2"] if m.entity.text.lower() == "nodule"]
+    assert nodules and not any(m.is_ruled_out for m in nodules)
+
+
+def test_an_absence_the_latest_note_leaves_open_is_not_supported(r9):
+    v = r9.check("The CT showed no nodule.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_deed_the_notes_only_request_or_defer_is_not_left_uncheckable(r9):
+    v = r9.check("Her ear was pierced before discharge.", [])
+    assert v.verdict == "UNSUPPORTED", v.detail
+
+
+def test_a_deferral_word_is_no_deed(r9):
+    v = r9.check("Ear piercing was deferred to the pediatrician.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+    assert "only as planned" not in v.detail
