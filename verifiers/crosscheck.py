@@ -72,6 +72,7 @@ from verifiers.events import (
     check_drug_events,
     check_other_events,
     check_problem_events,
+    future_changes,
 )
 from verifiers.omissions import find_omissions
 from verifiers.reasons import check_reasons, reason_facts
@@ -317,6 +318,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         return Verification(verdict="NOT_CHECKABLE",
                             detail="only conditions of a plan: nothing the notes can confirm")
     events, unbound = bind_events(checked, text, layout, cues)
+    future = future_changes(checked, text, layout, cues, events)
     res.unsupported.extend(f"'{word}' (said of nothing the notes can confirm)"
                            for word in unbound)
     last_note = max(patient, key=lambda m: m.order).note_id if patient else None
@@ -343,7 +345,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         _check_events(claim, events[i], track, scope, every, last_note, section,
                       is_past, res, pending, at_discharge, says_now, past_tense, schedule,
                       is_left=own_status == "stopped" and any(
-                          c.type == "MEDICATION" and c.start >= claim.end for c in checked))
+                          c.type == "MEDICATION" and c.start >= claim.end for c in checked),
+                      future=future[i])
         if claim.type in ("MEDICATION", "ALLERGY"):
             check_drug(claim, text, section, scope, every, status_of, res, own_status, cues,
                        regimen_now(track))
@@ -520,7 +523,7 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
                   is_past: bool, res: Findings, pending: list[str] | None,
                   at_discharge: bool = False, says_now: bool = False,
                   past_tense: bool = False, schedule: bool = False,
-                  is_left: bool = False) -> None:
+                  is_left: bool = False, future: set[str] | None = None) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`).
 
     ``is_left``: the statement itself says the drug is stopped or switched from, and
@@ -537,7 +540,8 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
     if claim.type == "MEDICATION":
         meds = [m for m in every if m.entity.type == "MEDICATION"]
         if events:
-            check_drug_events(claim, events, track, meds, res, at_discharge=at_discharge)
+            check_drug_events(claim, events, track, meds, res, at_discharge=at_discharge,
+                              future=future or frozenset())
         # "resumed at discharge" states the regimen now too.
         changing = events & {"started", "stopped", "held", "increased", "decreased",
                              "given", "planned"}

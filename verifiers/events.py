@@ -90,6 +90,28 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
     return out, unbound
 
 
+# Changes a statement can give as still to come ("will be resumed", "is to be started",
+# "plan to increase").
+_CHANGES = frozenset({"started", "stopped", "resumed", "increased", "decreased"})
+_FUTURE_BEFORE = re.compile(r"\b(?:will|shall|to|going to|plan(?:s|ned)? to|is to|are to)\s+"
+                            r"(?:(?:then|later|eventually|likely|probably)\s+)?(?:be\s+)?$",
+                            re.IGNORECASE)
+
+
+def future_changes(claims: list[Entity], text: str, layout: NoteLayout, cues: CueSet,
+                   events: dict[int, set[str]]) -> dict[int, set[str]]:
+    """Claim index -> the change events of its clause the statement gives as still to come
+    ("Apixaban will be resumed after discharge": resumed, but not yet)."""
+    out: dict[int, set[str]] = {i: set() for i in range(len(claims))}
+    for i, claim in enumerate(claims):
+        lo, hi = layout.clause_around(claim.start, claim.end)
+        for cue in cues.find("claim_event", text, lo, hi):
+            if cue.label in _CHANGES and cue.label in events.get(i, ()) and \
+                    _FUTURE_BEFORE.search(text, max(lo, cue.start - 30), cue.start):
+                out[i].add(cue.label)
+    return out
+
+
 _DONE_LABELS = frozenset({"given", "pending", "planned"})
 _PASSIVE_GAP = re.compile(r"\s+(?:(?:was|were|is|are|has been|have been|had been)\s+)"
                           r"(?:\w+ly\s+)?", re.IGNORECASE)
@@ -127,12 +149,16 @@ def _direction(detail: str | None) -> str | None:
 
 def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                       meds: list[Mention], res: Findings, *, at_discharge: bool = False,
-                      ) -> None:
+                      future: frozenset[str] | set[str] = frozenset()) -> None:
     """Each event a statement gives a drug, against its timeline track and mentions.
-    ``at_discharge``: the statement speaks of what the patient goes home on."""
+    ``at_discharge``: the statement speaks of what the patient goes home on; ``future``:
+    the change events it gives as still to come (:func:`future_changes`)."""
     name = claim.text
     status = track.status if isinstance(track, MedicationTrack) else None
     cite = [latest(meds)] if meds else []
+    if future:
+        _check_future_changes(claim, future, track, meds, res)
+        events = events - future - {"planned"}
     if events & {"started", "stopped", "resumed", "increased", "decreased"}:
         # "stopped; a pen is kept at home", "increased, continues": the change is the claim.
         events = events - {"continued"}
@@ -240,6 +266,40 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                 res.support(cite)
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
+
+
+def _check_future_changes(claim: Entity, future: set[str] | frozenset[str],
+                          track: Track | None, meds: list[Mention], res: Findings) -> None:
+    """"Lisinopril will be restarted at 10 mg": a change still to come. The notes recording
+    it already done (resumed, started, stopped, the dose already changed that way) make it
+    a deed given as pending; a plan in the notes backs it; else it is unconfirmed."""
+    name = claim.text
+    status = track.status if isinstance(track, MedicationTrack) else None
+    cite = [latest(meds)] if meds else []
+    wanted = amount_of(claim)
+    now = parse_amount(track.dose) if isinstance(track, MedicationTrack) and track.dose \
+        else None
+    for event in sorted(future):
+        if event in ("increased", "decreased"):
+            directions = {_direction(e.detail) for e in (track.events if track else [])
+                          if e.change == "dose_changed"} - {None}
+            done = event in directions and status == "active" and (
+                wanted is None or now is None or wanted == now)
+        elif event == "started":
+            done = status == "active" and (_has(track, "started") or _has(track, "resumed"))
+        elif event == "resumed":
+            done = status == "active" and _has(track, "resumed")
+        else:  # stopped
+            done = status == "stopped"
+        if done:
+            res.contradict("event_contradicted", f"source: {name} was already {event}; "
+                           "statement gives it as still to come", cite)
+        elif any(m.entity.assertion in ("hypothetical", "possible") or m.is_planned
+                 for m in meds) or (track is not None and any(
+                e.detail == "planned or conditional" for e in track.events)):
+            res.support(cite)
+        else:
+            res.unsupported.append(f"{name} to be {event} (no note plans it)")
 
 
 def _event_doses(track: Track | None, change: str, *, text: bool = False) -> set:

@@ -74,3 +74,46 @@ def test_a_deferral_word_is_no_deed(r9):
     v = r9.check("Ear piercing was deferred to the pediatrician.", [])
     assert v.verdict != "CONTRADICTED", v.detail
     assert "only as planned" not in v.detail
+
+
+R10 = [
+    Note(patient_id="R10", note_id="R10-1", note_type="history_and_physical",
+         date="2026-06-01",
+         text="H&P\nHome meds:\n- Losartan 50 mg PO daily\n- Edoxaban 60 mg PO daily\n"
+              "- Atenolol 50 mg PO daily\n"
+              "A/P: HOLD losartan for AKI. HOLD edoxaban for the procedure.\n"),
+    Note(patient_id="R10", note_id="R10-2", note_type="discharge_summary",
+         date="2026-06-05",
+         text="DISCHARGE SUMMARY\n"
+              "Discharge medications:\n"
+              "1. Losartan 25 mg PO daily -- RESUMED 6/4 at a lower dose (was 50 mg)\n"
+              "2. Edoxaban 60 mg PO daily -- RESUMED 6/4\n"
+              "3. Atenolol 50 mg PO daily -- unchanged; stop after 6/12 per cardiology\n"
+              "4. Dapagliflozin 10 mg PO daily -- NEW\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r10(extractor):
+    return PatientRecord.prepare(R10, extractor, Rules.load())
+
+
+@pytest.mark.parametrize("sentence", [
+    "Edoxaban will be resumed after discharge.",
+    "Losartan is to be restarted at 25 mg.",
+    "Dapagliflozin will be started at the clinic visit.",
+])
+def test_a_change_already_done_given_as_still_to_come_is_contradicted(r10, sentence):
+    v = r10.check(sentence, [])
+    assert v.verdict == "CONTRADICTED", v.detail
+    assert "still to come" in v.detail
+
+
+def test_a_change_done_in_the_past_tense_stays_supported(r10):
+    v = r10.check("Edoxaban was resumed on 6/4.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_planned_stop_not_yet_done_is_not_contradicted(r10):
+    v = r10.check("Atenolol will be stopped after 6/12.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
