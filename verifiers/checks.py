@@ -350,6 +350,12 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         elif ruled_out or last.is_ruled_out:
             res.contradict("ruled_out_as_active", f"source: {claim.text} ruled out "
                            f"({last.note_id}); statement gives it as active", [last])
+        elif kind == "present" and current and _latest_only_possible(every):
+            # "Possible aspiration pneumonia" is the latest note's word after an earlier
+            # "pneumonia": the notes end unsure, so a plain "has pneumonia" is not backed.
+            last_own = latest([m for m in every if m.entity.assertion != "family"])
+            res.unsupported.append(f"{claim.text} (the latest note, {last_own.note_id}, gives "
+                                   "it only as possible)")
         elif current or chronic:
             res.support(current or chronic)
         elif past:
@@ -418,6 +424,18 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.support(scope)
     else:
         res.support(scope)
+
+
+def _latest_only_possible(every: list[Mention]) -> bool:
+    """Whether the latest note naming a problem (a relative's aside apart) gives it only as
+    possible, after an earlier note gave it as present."""
+    own = [m for m in every if m.entity.assertion != "family"]
+    if not own:
+        return False
+    last_note = latest(own).order
+    last = [m for m in own if m.order == last_note]
+    return all(assertion_class(m.entity, m.is_ruled_out) == "possible" for m in last) and \
+        any(m.entity.assertion == "present" and m.order < last_note for m in own)
 
 
 def check_test(claim: Entity, scope: list[Mention], res: Findings) -> None:

@@ -360,8 +360,12 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # aortic stenosis": a label opening the line rules out every item of it.
             ruled_out = ruled_out or any(c.label == "ruled_out" for c in
                                          cues.in_line_label("problem", text, e.start))
+        is_asked = asked(text, e, layout)
+        if is_asked and e.type == "PROBLEM" and e.assertion == "present":
+            # "Reason for consultation: ? PE", "Is this lupus?": asked about, not found.
+            e = e.model_copy(update={"assertion": "possible"})
         planned = (e.section in future_sections
-                   or asked(text, e, layout)
+                   or is_asked
                    or any(c.label == "planned"
                           for c in cues.find("claim_event", text, *clause))
                    or bool(cues.find("todo", text, *clause))

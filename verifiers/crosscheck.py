@@ -58,6 +58,7 @@ from verifiers.claims import (
 from verifiers.coverage import (
     denied_spans,
     gate,
+    hedged_spans,
     numbers,
     plain_words,
     unchecked_words,
@@ -158,6 +159,20 @@ class PatientEvidence:
             denied += [(s.start, s.end) for s in layout.sentences
                        if _RELATIVE.search(note.text, s.start, s.end)]
             out |= plain_words(note.text, 0, len(note.text), denied)
+        return out
+
+    @cached_property
+    def certain_stems(self) -> set[str]:
+        """Stems of the words of the patient's notes outside a denial's or a hedge's reach
+        and a relative's sentence ("murmur likely transitional (PDA/PFO)" gives no "PDA")."""
+        out: set[str] = set()
+        for note_id, note in self.notes.items():
+            layout = self.layouts[note_id]
+            skip = list(self.denied[note_id])
+            skip += hedged_spans(note.text, 0, len(note.text), layout)
+            skip += [(s.start, s.end) for s in layout.sentences
+                     if _RELATIVE.search(note.text, s.start, s.end)]
+            out |= plain_words(note.text, 0, len(note.text), skip)
         return out
 
     @cached_property

@@ -117,3 +117,49 @@ def test_a_change_done_in_the_past_tense_stays_supported(r10):
 def test_a_planned_stop_not_yet_done_is_not_contradicted(r10):
     v = r10.check("Atenolol will be stopped after 6/12.", [])
     assert v.verdict != "CONTRADICTED", v.detail
+
+
+R11 = [
+    Note(patient_id="R11", note_id="R11-1", note_type="history_and_physical",
+         date="2026-07-01",
+         text="H&P\nReason for admission: fever, ? endocarditis.\n"
+              "Exam: soft systolic murmur; likely positional vs valvular.\n"
+              "CXR: right lower lobe pneumonia.\n"
+              "Heme: anemia; hemolysis not supported (haptoglobin normal).\n"),
+    Note(patient_id="R11", note_id="R11-2", note_type="discharge_summary",
+         date="2026-07-04",
+         text="DISCHARGE SUMMARY\nDiagnoses: possible right lower lobe pneumonia.\n"
+              "TTE: no vegetation.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r11(extractor):
+    return PatientRecord.prepare(R11, extractor, Rules.load())
+
+
+def test_a_word_the_notes_only_hedge_is_not_stated_as_found(r11):
+    v = r11.check("The murmur is valvular.", [])
+    assert v.verdict == "UNSUPPORTED", v.detail
+    assert "only as possible" in v.detail
+
+
+def test_a_statement_that_hedges_the_word_itself_is_not_flagged_for_it(r11):
+    v = r11.check("The murmur is likely positional versus valvular.", [])
+    assert "only as possible" not in v.detail, v.detail
+
+
+def test_a_word_only_written_before_not_supported_is_not_affirmed(r11):
+    assert "hemol" not in r11.evidence.certain_stems
+    assert "anemi" in r11.evidence.certain_stems
+
+
+def test_a_problem_only_asked_about_is_possible(r11):
+    asked = [m for m in r11.evidence.by_note["R11-1"]
+             if m.entity.text.lower() == "endocarditis"]
+    assert asked and all(m.entity.assertion == "possible" for m in asked)
+
+
+def test_a_problem_the_latest_note_leaves_possible_is_not_supported_as_certain(r11):
+    v = r11.check("He has right lower lobe pneumonia.", [])
+    assert v.verdict != "SUPPORTED", v.detail
