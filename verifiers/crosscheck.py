@@ -66,6 +66,7 @@ from verifiers.coverage import (
     word_stems,
 )
 from verifiers.events import (
+    STILL_PLANNED,
     Track,
     TrackLookup,
     bind_events,
@@ -344,6 +345,10 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     says_now = cues.says("says_now", text)
     past_tense = cues.says("past_medication", text, label="past_tense")
     schedule = cues.says("statement_scope", text, label="schedule")
+    # The statement gives its plans as still open ("is planned", "will be"), not as a
+    # decision told in the past ("was recommended", "ordered").
+    ahead = bool(STILL_PLANNED.search(text)) or cues.says("statement_scope", text,
+                                                           label="modal")
     for i, claim in enumerate(checked):
         track = track_of(claim)
         every = [m for m in patient if same_concept(claim, m.entity)]
@@ -361,7 +366,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                       is_past, res, pending, at_discharge, says_now, past_tense, schedule,
                       is_left=own_status == "stopped" and any(
                           c.type == "MEDICATION" and c.start >= claim.end for c in checked),
-                      future=future[i])
+                      future=future[i], ahead=ahead)
         if claim.type in ("MEDICATION", "ALLERGY"):
             check_drug(claim, text, section, scope, every, status_of, res, own_status, cues,
                        regimen_now(track))
@@ -538,7 +543,8 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
                   is_past: bool, res: Findings, pending: list[str] | None,
                   at_discharge: bool = False, says_now: bool = False,
                   past_tense: bool = False, schedule: bool = False,
-                  is_left: bool = False, future: set[str] | None = None) -> None:
+                  is_left: bool = False, future: set[str] | None = None,
+                  ahead: bool = False) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`).
 
     ``is_left``: the statement itself says the drug is stopped or switched from, and
@@ -556,7 +562,7 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
         meds = [m for m in every if m.entity.type == "MEDICATION"]
         if events:
             check_drug_events(claim, events, track, meds, res, at_discharge=at_discharge,
-                              future=future or frozenset())
+                              future=future or frozenset(), ahead=ahead)
         # "resumed at discharge" states the regimen now too.
         changing = events & {"started", "stopped", "held", "increased", "decreased",
                              "given", "planned"}
@@ -575,7 +581,8 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
     elif claim.type == "PROBLEM" and events:
         check_problem_events(claim, events, track, every, res)
     elif claim.type in ("PROCEDURE", "TEST") and events:
-        check_other_events(claim, events, scope, every, last_note, res, pending)
+        check_other_events(claim, events, scope, every, last_note, res, pending,
+                           ahead=ahead)
 
 
 def check_statement(text: str, citations: list[Citation], evidence: PatientEvidence,

@@ -149,10 +149,12 @@ def _direction(detail: str | None) -> str | None:
 
 def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                       meds: list[Mention], res: Findings, *, at_discharge: bool = False,
-                      future: frozenset[str] | set[str] = frozenset()) -> None:
+                      future: frozenset[str] | set[str] = frozenset(),
+                      ahead: bool = False) -> None:
     """Each event a statement gives a drug, against its timeline track and mentions.
     ``at_discharge``: the statement speaks of what the patient goes home on; ``future``:
-    the change events it gives as still to come (:func:`future_changes`)."""
+    the change events it gives as still to come (:func:`future_changes`); ``ahead``: it
+    gives its plan as still open ("is planned", "will"), not as a past decision."""
     name = claim.text
     status = track.status if isinstance(track, MedicationTrack) else None
     cite = [latest(meds)] if meds else []
@@ -260,7 +262,12 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 _given(name, meds, res)
         elif event == "planned":
-            if any(m.entity.assertion in ("hypothetical", "possible") for m in meds) or (
+            done = _done_after_plan(meds) if ahead else None
+            if done is not None:
+                res.contradict("event_contradicted", f"source ({done.note_id}): {name} was "
+                               "given after it was planned; statement gives it as still "
+                               "planned", [done])
+            elif any(m.entity.assertion in ("hypothetical", "possible") for m in meds) or (
                     track is not None and any(e.detail == "planned or conditional"
                                               for e in track.events)):
                 res.support(cite)
@@ -300,6 +307,26 @@ def _check_future_changes(claim: Entity, future: set[str] | frozenset[str],
             res.support(cite)
         else:
             res.unsupported.append(f"{name} to be {event} (no note plans it)")
+
+
+# A plan given as still open: "is planned", "are scheduled", "remains due" (the modal
+# verbs come from the cue file's statement_scope/modal).
+STILL_PLANNED = re.compile(r"\b(?:is|are|remains?|still) (?:planned|scheduled|pending|due|"
+                           r"to be (?:done|given|started|placed|scheduled))\b", re.IGNORECASE)
+
+
+def _done_after_plan(mentions: list[Mention]) -> Mention | None:
+    """The latest mention giving it as done, in a note after the last one that plans it
+    ("tPA/DNase per protocol" in the consult, "doses #1-3 given" two days later): the plan
+    was carried out. None when no plan came first or nothing was done after it."""
+    plans = [m for m in mentions
+             if m.entity.assertion in ("hypothetical", "possible") or m.is_planned]
+    if not plans:
+        return None
+    last_plan = max(m.order for m in plans)
+    done = [m for m in mentions if m.order > last_plan and m.entity.assertion == "present"
+            and not m.is_planned and not m.is_removed and m.status not in ("held", "stopped")]
+    return latest(done) if done else None
 
 
 def _event_doses(track: Track | None, change: str, *, text: bool = False) -> set:
@@ -431,10 +458,11 @@ def check_problem_events(claim: Entity, events: set[str], track: Track | None,
 
 def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
                        every: list[Mention], last_note: str | None, res: Findings,
-                       pending: list[str] | None = None) -> None:
+                       pending: list[str] | None = None, *, ahead: bool = False) -> None:
     """Events of procedures, devices and tests: done, planned, still in place, pending.
 
-    ``pending`` holds the timeline's pending-result sentences (lower case)."""
+    ``pending`` holds the timeline's pending-result sentences (lower case); ``ahead``: the
+    statement gives its plan as still open ("is planned", "will be done")."""
     name = claim.text
     listed = any(re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", p)
                  for p in pending or [])
@@ -447,7 +475,12 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
         elif event == "planned":
             planned = [m for m in every
                        if m.entity.assertion in ("hypothetical", "possible") or m.is_planned]
-            if planned:
+            done = _done_after_plan(every) if ahead else None
+            if done is not None:
+                res.contradict("event_contradicted", f"source ({done.note_id}): {name} was "
+                               "done after it was planned; statement gives it as still "
+                               "planned", [done])
+            elif planned:
                 res.support(planned[:1])
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")

@@ -163,3 +163,28 @@ def test_a_problem_only_asked_about_is_possible(r11):
 def test_a_problem_the_latest_note_leaves_possible_is_not_supported_as_certain(r11):
     v = r11.check("He has right lower lobe pneumonia.", [])
     assert v.verdict != "SUPPORTED", v.detail
+
+
+R12 = [
+    Note(patient_id="R12", note_id="R12-1", note_type="consult_note", date="2026-08-01",
+         text="IR CONSULT\nRecommendations:\n1. Recommend urokinase 100,000 units "
+              "intrapleural BID.\n2. Paracentesis if ascites worsens.\n"),
+    Note(patient_id="R12", note_id="R12-2", note_type="progress_note", date="2026-08-03",
+         text="Progress note\nUrokinase 100,000 units intrapleural given 8/2 x2 doses.\n"
+              "Ascites stable, no paracentesis needed.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r12(extractor):
+    return PatientRecord.prepare(R12, extractor, Rules.load())
+
+
+def test_a_plan_carried_out_later_is_not_still_planned(r12):
+    v = r12.check("Intrapleural urokinase is planned.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+def test_a_plan_told_in_the_past_stays_unflagged(r12):
+    v = r12.check("Urokinase was recommended by IR.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
