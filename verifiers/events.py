@@ -507,11 +507,19 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
             valued = [m for m in every if m.entity.attributes.get("value") is not None]
             last = latest(valued) if valued else None
             value = (last.entity.attributes["value"].text.lower() if last else "")
+            waits = [m for m in every if m.is_pending]
+            back = [m for m in every if m.is_resulted]
             if last is not None and not listed and "pending" not in value \
                     and "sent" not in value:
                 res.contradict("event_contradicted", f"source ({last.note_id}): {name} "
                                f"resulted ({last.entity.attributes['value'].text}); "
                                "statement gives it as pending", [last])
+            elif waits and back and latest(back).order > latest(waits).order:
+                # "Blood cultures x2 pending" on admission, "no growth (final)" at
+                # discharge: it came back after the notes last gave it as pending.
+                res.contradict("event_contradicted", f"source ({latest(back).note_id}): "
+                               f"{name} resulted after it was pending; statement gives it as "
+                               "still pending", [latest(back)])
             elif listed or last is not None or any(m.entity.assertion == "hypothetical"
                                                    for m in every):
                 res.support([last] if last else every[:1])

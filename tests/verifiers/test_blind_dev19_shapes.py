@@ -188,3 +188,38 @@ def test_a_plan_carried_out_later_is_not_still_planned(r12):
 def test_a_plan_told_in_the_past_stays_unflagged(r12):
     v = r12.check("Urokinase was recommended by IR.", [])
     assert v.verdict != "CONTRADICTED", v.detail
+
+
+R13 = [
+    Note(patient_id="R13", note_id="R13-1", note_type="history_and_physical",
+         date="2026-09-01",
+         text="H&P\nLabs: blood cultures x2 pending.\n"
+              "A/P: fever. Histoplasmosis considered, urine antigen sent.\n"
+              "Exam: right leg weakness (likely from a prior stroke).\n"),
+    Note(patient_id="R13", note_id="R13-2", note_type="discharge_summary",
+         date="2026-09-04",
+         text="DISCHARGE SUMMARY\nBlood cultures: no growth (final).\n"
+              "Pending: fungal serologies.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r13(extractor):
+    return PatientRecord.prepare(R13, extractor, Rules.load())
+
+
+def test_a_result_that_came_back_after_it_was_pending_is_not_pending(r13):
+    v = r13.check("Blood cultures are still pending.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+def test_a_diagnosis_named_then_considered_is_possible(r13):
+    weighed = [m for m in r13.evidence.by_note["R13-1"]
+               if m.entity.text.lower() == "histoplasmosis"]
+    assert weighed and all(m.entity.assertion == "possible" for m in weighed)
+
+
+def test_a_hedge_before_the_next_name_does_not_hedge_this_one(r13):
+    weak = [m for m in r13.evidence.by_note["R13-1"]
+            if m.entity.text.lower().endswith("weakness")]
+    assert weak and all(m.entity.assertion == "present" for m in weak)
