@@ -407,20 +407,25 @@ _RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|un
 # differential", "X (possible)".
 # An adjective ("possible", "likely") only when nothing follows it in the clause: in "left
 # arm weakness (likely Todd paresis)" it hedges the next name, not this one.
-_WEIGHED_AFTER = re.compile(r"[\s,(]*(?:(?:was|were|is|are|also|initially|first)\s+)*"
+# "X vs Y": the first name of a differential is no more certain than the second.
+_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first)\s+)*"
                             r"(?:(?:considered|suspected|entertained|questioned|raised|"
                             r"in the differential|on the differential)\b|"
+                            r"(?:vs\.?|versus)\s|"
                             r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|$))",
                             re.IGNORECASE | re.MULTILINE)
 
 # "? VATS decortication", "?PE": a question mark right before a name asks about it.
 _ASKED_BEFORE = re.compile(r"\?\s*$")
+# "pneumonia?", "PE (?)": a question mark right after a name.
+_ASKED_AFTER = re.compile(r"\s*\(?\?")
 
 
 def asked(text: str, e: Entity, layout: NoteLayout) -> bool:
     """Whether a mention stands in a question ("Does he need VATS decortication now?",
     "Reason for consultation: loculated empyema, ? VATS"): asked about, not done."""
-    if _ASKED_BEFORE.search(text, max(0, e.start - 3), e.start):
+    if _ASKED_BEFORE.search(text, max(0, e.start - 3), e.start) or \
+            _ASKED_AFTER.match(text, e.end):
         return True
     i = bisect_right(layout.sentence_starts, e.start) - 1
     if i < 0 or not layout.sentences[i].start <= e.start < layout.sentences[i].end:

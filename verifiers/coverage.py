@@ -107,6 +107,9 @@ _HEDGE_AFTER = re.compile(r"\b(?:cannot|can't|could not|not) (?:yet )?(?:be |bee
                           re.IGNORECASE)
 
 
+_HEDGE_REACH = 40
+
+
 def hedged_spans(text: str, lo: int, hi: int,
                  layout: NoteLayout | None = None) -> list[tuple[int, int]]:
     """The stretches of ``text[lo:hi]`` a hedge reaches ("likely transitional (PDA/PFO)",
@@ -114,8 +117,10 @@ def hedged_spans(text: str, lo: int, hi: int,
     out = []
     for m in _HEDGE_BEFORE.finditer(text, lo, hi):
         end = layout.clause_around(m.start(), m.end())[1] if layout is not None else hi
-        end = min(end, hi)
-        for stop in (".", "\n", ";", ":"):
+        # A hedge qualifies the few words after it, not the evidence a parenthesis or a
+        # dash adds ("presumed viral (HSV PCR negative)").
+        end = min(end, hi, m.end() + _HEDGE_REACH)
+        for stop in (".", "\n", ";", ":", "(", " - "):
             k = text.find(stop, m.end(), end)
             if k != -1:
                 end = k

@@ -11,6 +11,7 @@ import pytest
 from agent.patient import PatientRecord
 from agent.rules import Rules
 from agent.schemas.notes import Note
+from verifiers.coverage import hedged_spans
 
 R9 = [
     Note(patient_id="R9", note_id="R9-1", note_type="consult_note", date="2026-05-02",
@@ -223,3 +224,38 @@ def test_a_hedge_before_the_next_name_does_not_hedge_this_one(r13):
     weak = [m for m in r13.evidence.by_note["R13-1"]
             if m.entity.text.lower().endswith("weakness")]
     assert weak and all(m.entity.assertion == "present" for m in weak)
+
+
+R14 = [
+    Note(patient_id="R14", note_id="R14-1", note_type="history_and_physical",
+         date="2026-10-01",
+         text="H&P\nCXR: right lower lobe opacity, pneumonia?\n"
+              "A/P: cellulitis vs gout of the right ankle.\n"
+              "Meningitis, presumed viral (enterovirus PCR positive).\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r14(extractor):
+    return PatientRecord.prepare(R14, extractor, Rules.load())
+
+
+def _mentions(record, name):
+    return [m for m in record.evidence.by_note["R14-1"] if m.entity.text.lower() == name]
+
+
+def test_a_question_mark_after_a_name_asks_about_it(r14):
+    found = _mentions(r14, "pneumonia")
+    assert found and all(m.entity.assertion == "possible" for m in found)
+
+
+def test_the_first_name_of_a_differential_is_possible(r14):
+    found = _mentions(r14, "cellulitis")
+    assert found and all(m.entity.assertion == "possible" for m in found)
+
+
+def test_a_hedge_does_not_reach_into_a_parenthesis():
+    text = "Meningitis, presumed viral (enterovirus PCR positive)."
+    spans = hedged_spans(text, 0, len(text))
+    assert any(a <= text.index("viral") < b for a, b in spans)
+    assert not any(a <= text.index("enterovirus") < b for a, b in spans)
