@@ -390,6 +390,11 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.contradict("negation_flip", f"source: {claim.text} present "
                            f"({latest(current).note_id}); statement: absent",
                            [latest(current)])
+        elif by["possible"] and not (by["historical"] or by["family"] or resolved):
+            # "PE unlikely (Wells 1)", "low suspicion for endocarditis": the notes left it
+            # possible, so "PE was ruled out" claims more certainty than they have.
+            res.unsupported.append(f"{claim.text} ruled out or absent (the notes give it only "
+                                   f"as possible or unlikely, {latest(by['possible']).note_id})")
         else:
             res.support(scope)
     elif kind == "historical":

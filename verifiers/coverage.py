@@ -94,7 +94,8 @@ def denied_spans(text: str, lo: int, hi: int, cues: CueSet,
 # the clause start) are given as possibilities, not findings. Kept here, not in
 # cues.json: they scope words for the coverage gate, not the entities the timeline reads.
 _HEDGE_BEFORE = re.compile(r"\b(?:possible|possibly|probable|probably|likely|suspected|"
-                           r"suspicious (?:for|of)|concern(?:ing)? for|presumed|presumptive|"
+                           r"(?:suspicious|worrisome|concerning|suggestive|equivocal|"
+                           r"(?:low|high) suspicion) (?:for|of)|concern for|presumed|presumptive|"
                            r"questionable|question of|r/o|rule out|vs\.?|versus|"
                            r"differential(?: diagnosis)?(?: includes?)?|"
                            r"(?:may|might|could) (?:have|be))\b|(?<![\w)])\?\s*(?=\w)",

@@ -259,3 +259,27 @@ def test_a_hedge_does_not_reach_into_a_parenthesis():
     spans = hedged_spans(text, 0, len(text))
     assert any(a <= text.index("viral") < b for a, b in spans)
     assert not any(a <= text.index("enterovirus") < b for a, b in spans)
+
+
+R15 = [
+    Note(patient_id="R15", note_id="R15-1", note_type="history_and_physical",
+         date="2026-11-01",
+         text="H&P\nA/P:\n1. Pleuritic chest pain: PE unlikely (Wells 1); D-dimer sent.\n"
+              "2. Lung nodule, worrisome for malignancy - PET ordered.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r15(extractor):
+    return PatientRecord.prepare(R15, extractor, Rules.load())
+
+
+def test_unlikely_is_not_ruled_out(r15):
+    v = r15.check("Pulmonary embolism was ruled out.", [])
+    assert v.verdict == "UNSUPPORTED", v.detail
+    assert "only as possible or unlikely" in v.detail
+
+
+def test_a_word_the_notes_give_as_worrisome_for_is_not_found(r15):
+    v = r15.check("The lung nodule is malignant.", [])
+    assert v.verdict != "SUPPORTED", v.detail
