@@ -371,6 +371,13 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
             e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion == "present":
+            frame = _FRAME_AFTER.match(text, e.end, clause[1])
+            if frame is not None:
+                # "stroke symptoms", "cirrhosis workup", "DVT prophylaxis": the name frames
+                # a work-up or a precaution; it is not the patient's diagnosis.
+                e = e.model_copy(update={"assertion": "hypothetical" if frame.group(1)
+                                         else "possible"})
         if is_asked and e.type == "PROBLEM" and e.assertion == "present":
             # "Reason for consultation: ? PE", "Is this lupus?": asked about, not found.
             e = e.model_copy(update={"assertion": "possible"})
@@ -414,6 +421,13 @@ _WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initial
                             r"(?:vs\.?|versus)\s|"
                             r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|$))",
                             re.IGNORECASE | re.MULTILINE)
+
+# A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",
+# "sepsis workup", "fall risk", "seizure precautions", "DVT prophylaxis"); group 1: the
+# precautions, which say it is absent now.
+_FRAME_AFTER = re.compile(r"\s+(?:(prophylaxis|ppx|precautions)|symptoms?|work-?up|"
+                          r"evaluation|eval|rule[- ]out|risk|risk factors?|protocol|alert|"
+                          r"screen(?:ing)?|pathway|assessment)\b", re.IGNORECASE)
 
 # "? VATS decortication", "?PE": a question mark right before a name asks about it.
 _ASKED_BEFORE = re.compile(r"\?\s*$")

@@ -283,3 +283,28 @@ def test_unlikely_is_not_ruled_out(r15):
 def test_a_word_the_notes_give_as_worrisome_for_is_not_found(r15):
     v = r15.check("The lung nodule is malignant.", [])
     assert v.verdict != "SUPPORTED", v.detail
+
+
+R16 = [
+    Note(patient_id="R16", note_id="R16-1", note_type="history_and_physical",
+         date="2026-11-01",
+         text="H&P\nA/P:\n1. Stroke symptoms: MRI brain ordered.\n"
+              "2. DVT prophylaxis: heparin SQ.\n"),
+    Note(patient_id="R16", note_id="R16-2", note_type="progress_note", date="2026-11-02",
+         text="Progress\nMRI brain: no acute infarct. Deficits resolved: TIA.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r16(extractor):
+    return PatientRecord.prepare(R16, extractor, Rules.load())
+
+
+def test_a_name_framing_a_work_up_is_not_the_diagnosis(r16):
+    v = r16.check("He had a stroke.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_name_framing_a_precaution_is_not_the_patients(r16):
+    framed = [m for m in r16.evidence.by_note["R16-1"] if m.entity.text.upper() == "DVT"]
+    assert framed and all(m.entity.assertion == "hypothetical" for m in framed)
