@@ -308,3 +308,35 @@ def test_a_name_framing_a_work_up_is_not_the_diagnosis(r16):
 def test_a_name_framing_a_precaution_is_not_the_patients(r16):
     framed = [m for m in r16.evidence.by_note["R16-1"] if m.entity.text.upper() == "DVT"]
     assert framed and all(m.entity.assertion == "hypothetical" for m in framed)
+
+
+R17 = [
+    Note(patient_id="R17", note_id="R17-1", note_type="discharge_summary", date="2026-12-01",
+         text="DISCHARGE SUMMARY\nMedication reconciliation:\n"
+              "[NEW] Sertraline 50 mg PO daily\n"
+              "[STOPPED] Amitriptyline 25 mg nightly\n"
+              "[INPATIENT ONLY] Ketorolac IV (2 doses); hydromorphone PRN\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r17(extractor):
+    return PatientRecord.prepare(R17, extractor, Rules.load())
+
+
+@pytest.mark.parametrize("drug", ["amitriptyline", "ketorolac", "hydromorphone"])
+def test_a_bracket_tag_opening_the_line_is_its_list_label(r17, drug):
+    assert _track(r17, drug).status == "stopped"
+
+
+def test_a_bracket_new_tag_leaves_the_drug_started(r17):
+    assert _track(r17, "sertraline").status == "active"
+
+
+def test_an_inpatient_only_drug_is_not_verified_as_current(r17):
+    v = r17.check("Hydromorphone PRN pain.", [], section="medications")
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+def _track(record, name):
+    return next(t for t in record.timeline.medications if t.name.lower() == name)
