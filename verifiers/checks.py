@@ -350,6 +350,12 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         elif ruled_out or last.is_ruled_out:
             res.contradict("ruled_out_as_active", f"source: {claim.text} ruled out "
                            f"({last.note_id}); statement gives it as active", [last])
+        elif kind == "present" and current and _latest_only_possible(every):
+            # "Possible aspiration pneumonia" is the latest note's word after an earlier
+            # "pneumonia": the notes end unsure, so a plain "has pneumonia" is not backed.
+            last_own = latest([m for m in every if m.entity.assertion != "family"])
+            res.unsupported.append(f"{claim.text} (the latest note, {last_own.note_id}, gives "
+                                   "it only as possible)")
         elif current or chronic:
             res.support(current or chronic)
         elif past:
@@ -369,12 +375,26 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
         else:
             res.unsupported.append(f"{claim.text} (mentioned only as a possibility)")
     elif kind == "absent":
-        if by["absent"]:
+        own = [m for m in every if m.entity.assertion != "family"]
+        last = latest(own) if own else None
+        if by["absent"] and last is not None and \
+                assertion_class(last.entity, last.is_ruled_out) == "possible" and \
+                latest(by["absent"]).order < last.order:
+            # "No mass on the CT" after an earlier film, where the latest note says "a mass
+            # cannot be excluded": the notes left it open, so its absence is not confirmed.
+            res.unsupported.append(f"no {claim.text} (the latest note, {last.note_id}, "
+                                   "still gives it as possible)")
+        elif by["absent"]:
             res.support(by["absent"])
         elif current:
             res.contradict("negation_flip", f"source: {claim.text} present "
                            f"({latest(current).note_id}); statement: absent",
                            [latest(current)])
+        elif by["possible"] and not (by["historical"] or by["family"] or resolved):
+            # "PE unlikely (Wells 1)", "low suspicion for endocarditis": the notes left it
+            # possible, so "PE was ruled out" claims more certainty than they have.
+            res.unsupported.append(f"{claim.text} ruled out or absent (the notes give it only "
+                                   f"as possible or unlikely, {latest(by['possible']).note_id})")
         else:
             res.support(scope)
     elif kind == "historical":
@@ -409,6 +429,18 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.support(scope)
     else:
         res.support(scope)
+
+
+def _latest_only_possible(every: list[Mention]) -> bool:
+    """Whether the latest note naming a problem (a relative's aside apart) gives it only as
+    possible, after an earlier note gave it as present."""
+    own = [m for m in every if m.entity.assertion != "family"]
+    if not own:
+        return False
+    last_note = latest(own).order
+    last = [m for m in own if m.order == last_note]
+    return all(assertion_class(m.entity, m.is_ruled_out) == "possible" for m in last) and \
+        any(m.entity.assertion == "present" and m.order < last_note for m in own)
 
 
 def check_test(claim: Entity, scope: list[Mention], res: Findings) -> None:

@@ -11,7 +11,7 @@ normalised attributes (:func:`parse_amount`).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,6 +59,9 @@ class Mention:
         is_planned: its clause plans, recommends, discusses or defers it ("outpatient TIPS
             evaluation", "digoxin was discussed"): named, not done.
         is_removed: a procedure or device its clause says was taken out ("JP removed 4/11").
+        is_pending: a test its clause gives as pending or awaited.
+        is_resulted: a test its clause gives a result for ("no growth (final)", "negative",
+            a value), not as pending.
     """
 
     note_id: str
@@ -70,6 +73,8 @@ class Mention:
     temporal: str | None = None
     is_planned: bool = False
     is_removed: bool = False
+    is_pending: bool = False
+    is_resulted: bool = False
 
 
 Clause = tuple[int, int]
@@ -360,7 +365,24 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # aortic stenosis": a label opening the line rules out every item of it.
             ruled_out = ruled_out or any(c.label == "ruled_out" for c in
                                          cues.in_line_label("problem", text, e.start))
+        is_asked = asked(text, e, layout)
+        if e.type == "PROBLEM" and e.assertion == "present" and \
+                _WEIGHED_AFTER.match(text, e.end, clause[1]):
+            # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
+            # (a ruled-out cue after it still makes it ruled out below).
+            e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion == "present":
+            frame = _FRAME_AFTER.match(text, e.end, clause[1])
+            if frame is not None:
+                # "stroke symptoms", "cirrhosis workup", "DVT prophylaxis": the name frames
+                # a work-up or a precaution; it is not the patient's diagnosis.
+                e = e.model_copy(update={"assertion": "hypothetical" if frame.group(1)
+                                         else "possible"})
+        if is_asked and e.type == "PROBLEM" and e.assertion == "present":
+            # "Reason for consultation: ? PE", "Is this lupus?": asked about, not found.
+            e = e.model_copy(update={"assertion": "possible"})
         planned = (e.section in future_sections
+                   or is_asked
                    or any(c.label == "planned"
                           for c in cues.find("claim_event", text, *clause))
                    or bool(cues.find("todo", text, *clause))
@@ -369,9 +391,60 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             c.label == "removed" for c in cues.find("claim_event", text, *clause))
             or _stop_label_before(text, line_start, e.start, cues)
             or _stopped_after(text, e, clause, entities, cues))
+        pending = resulted = False
+        if e.type in ("TEST", "PROCEDURE"):
+            pending = bool(cues.find("pending", text, *clause)) or any(
+                c.label == "pending" for c in cues.find("claim_event", text, *clause))
+            resulted = not pending and (
+                e.attributes.get("value") is not None
+                or _RESULT_WORDS.search(text, e.end, clause[1]) is not None)
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
-                           removed))
+                           removed, pending, resulted))
     return out
+
+
+# What a test's clause says when it has come back ("Blood cultures no growth (final)",
+# "Legionella antigen negative", "TTE: EF 55%", "biopsy showed ...").
+_RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|unremarkable|"
+                           r"final(?:ized)?|resulted|returned|came back|showed|shows|grew|"
+                           r"growing|revealed|consistent with|detected|not detected|"
+                           r"EF \d+)", re.IGNORECASE)
+
+# A diagnosis named and then weighed: "X considered", "X was suspected", "X in the
+# differential", "X (possible)".
+# An adjective ("possible", "likely") only when nothing follows it in the clause: in "left
+# arm weakness (likely Todd paresis)" it hedges the next name, not this one.
+# "X vs Y": the first name of a differential is no more certain than the second.
+_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first)\s+)*"
+                            r"(?:(?:considered|suspected|entertained|questioned|raised|"
+                            r"in the differential|on the differential)\b|"
+                            r"(?:vs\.?|versus)\s|"
+                            r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|$))",
+                            re.IGNORECASE | re.MULTILINE)
+
+# A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",
+# "sepsis workup", "fall risk", "seizure precautions", "DVT prophylaxis"); group 1: the
+# precautions, which say it is absent now.
+_FRAME_AFTER = re.compile(r"\s+(?:(prophylaxis|ppx|precautions)|symptoms?|work-?up|"
+                          r"evaluation|eval|rule[- ]out|risk|risk factors?|protocol|alert|"
+                          r"screen(?:ing)?|pathway|assessment)\b", re.IGNORECASE)
+
+# "? VATS decortication", "?PE": a question mark right before a name asks about it.
+_ASKED_BEFORE = re.compile(r"\?\s*$")
+# "pneumonia?", "PE (?)": a question mark right after a name.
+_ASKED_AFTER = re.compile(r"\s*\(?\?")
+
+
+def asked(text: str, e: Entity, layout: NoteLayout) -> bool:
+    """Whether a mention stands in a question ("Does he need VATS decortication now?",
+    "Reason for consultation: loculated empyema, ? VATS"): asked about, not done."""
+    if _ASKED_BEFORE.search(text, max(0, e.start - 3), e.start) or \
+            _ASKED_AFTER.match(text, e.end):
+        return True
+    i = bisect_right(layout.sentence_starts, e.start) - 1
+    if i < 0 or not layout.sentences[i].start <= e.start < layout.sentences[i].end:
+        return False
+    return text[layout.sentences[i].start:layout.sentences[i].end].rstrip().endswith("?")
 
 
 def _stopped_after(text: str, e: Entity, clause: Clause, entities: list[Entity],

@@ -89,6 +89,55 @@ def denied_spans(text: str, lo: int, hi: int, cues: CueSet,
     return out
 
 
+# Hedges: the words after a "possible", "likely", "? ", "vs", "concern for" (to the end of
+# the clause) and before a "cannot be excluded", "was considered", "is suspected" (from
+# the clause start) are given as possibilities, not findings. Kept here, not in
+# cues.json: they scope words for the coverage gate, not the entities the timeline reads.
+_HEDGE_BEFORE = re.compile(r"\b(?:possible|possibly|probable|probably|likely|suspected|"
+                           r"(?:suspicious|worrisome|concerning|suggestive|equivocal|"
+                           r"(?:low|high) suspicion) (?:for|of)|concern for|presumed|presumptive|"
+                           r"questionable|question of|r/o|rule out|vs\.?|versus|"
+                           r"differential(?: diagnosis)?(?: includes?)?|"
+                           r"(?:may|might|could) (?:have|be))\b|(?<![\w)])\?\s*(?=\w)",
+                           re.IGNORECASE)
+_HEDGE_AFTER = re.compile(r"\b(?:cannot|can't|could not|not) (?:yet )?(?:be |been )?"
+                          r"(?:excluded|ruled out)|\b(?:is|was|are|were) (?:possible|"
+                          r"suspected|considered|entertained|favou?red|likely)\b|"
+                          r"\b(?:less likely|unlikely)\b|"
+                          r"\b(?:(?:was|were|is|are|been) )?(?:ruled out|excluded|not supported)\b",
+                          re.IGNORECASE)
+
+
+_HEDGE_REACH = 40
+
+
+def hedged_spans(text: str, lo: int, hi: int,
+                 layout: NoteLayout | None = None) -> list[tuple[int, int]]:
+    """The stretches of ``text[lo:hi]`` a hedge reaches ("likely transitional (PDA/PFO)",
+    "a nodule cannot be excluded"): given as possible, not as found."""
+    out = []
+    for m in _HEDGE_BEFORE.finditer(text, lo, hi):
+        end = layout.clause_around(m.start(), m.end())[1] if layout is not None else hi
+        # A hedge qualifies the few words after it, not the evidence a parenthesis or a
+        # dash adds ("presumed viral (HSV PCR negative)").
+        end = min(end, hi, m.end() + _HEDGE_REACH)
+        for stop in (".", "\n", ";", ":", "(", " - "):
+            k = text.find(stop, m.end(), end)
+            if k != -1:
+                end = k
+        cut = _DENIAL_END.search(text, m.end(), end)
+        out.append((m.end(), cut.start() if cut else end))
+    for m in _HEDGE_AFTER.finditer(text, lo, hi):
+        start = layout.clause_around(m.start(), m.end())[0] if layout is not None else lo
+        start = max(start, lo)
+        for stop in (".", "\n", ";", ":"):
+            k = text.rfind(stop, start, m.start())
+            if k != -1:
+                start = k + 1
+        out.append((start, m.start()))
+    return out
+
+
 def plain_words(text: str, lo: int, hi: int, denied: list[tuple[int, int]]) -> set[str]:
     """Stems of the words of ``text[lo:hi]`` outside the denied stretches; a side written
     short ("R 2nd toe", "Lt knee", "b/l") counts as the word."""
@@ -169,6 +218,12 @@ def gate(verification: Verification, text: str, claims: list[Entity],
     note_dates = [evidence.notes[n].date for n in cited_notes if n in evidence.notes]
     missing += _missing_counts_and_dates(lines, text, claims, note_dates)
     if not missing:
+        hedged = _hedged_only(text, claims, evidence)
+        if hedged:
+            return verification.model_copy(update={
+                "verdict": "UNSUPPORTED",
+                "detail": f"partly supported: {verification.detail}; the notes give "
+                          f"{', '.join(hedged)} only as possible, suspected or excluded"})
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
     return verification.model_copy(update={
@@ -249,6 +304,20 @@ def _uncheckable(verification: Verification, text: str,
     denied_only = [w for w, i in at if word_stem(w) in have
                    and word_stem(w) not in evidence.affirmed_stems
                    and not any(a <= i < b for a, b in said_denied)]
+    if not missing and not denied_only:
+        hedged = _hedged_only(text, [], evidence)
+        if hedged:
+            return verification.model_copy(update={
+                "verdict": "UNSUPPORTED",
+                "detail": f"the notes give {', '.join(hedged)} only as possible, "
+                          "suspected or excluded: not confirmed"})
+    if not missing:
+        undone = _deeds_not_done(text, evidence)
+        if undone:
+            return verification.model_copy(update={
+                "verdict": "UNSUPPORTED",
+                "detail": f"says {', '.join(undone)}; the notes name it only as planned, "
+                          "requested, deferred or not done: not confirmed"})
     if denied_only and not missing:
         shown = ", ".join(dict.fromkeys(w.lower() for w in denied_only))
         return verification.model_copy(update={
@@ -261,6 +330,45 @@ def _uncheckable(verification: Verification, text: str,
     return verification.model_copy(update={
         "verdict": "UNSUPPORTED",
         "detail": f"no checkable fact for what it states ({shown}): not confirmed"})
+
+
+# "was circumcised", "had been extubated", "were biopsied": a passive past participle
+# states a deed done to the patient.
+_DEED = re.compile(r"\b(?:was|were|been|got|is|are)\s+(?:\w+ly\s+)?([A-Za-z]{4,}(?:ed|en))\b",
+                   re.IGNORECASE)
+
+
+def _hedged_only(text: str, claims: list[Entity], evidence: PatientEvidence) -> list[str]:
+    """Words of a statement that states them plainly ("The murmur is due to a PDA") which
+    the notes write only where a hedge reaches ("likely transitional (PDA/PFO)"): the
+    statement is surer than the notes. Words it hedges or denies itself are left alone."""
+    own = hedged_spans(text, 0, len(text)) + denied_spans(text, 0, len(text), evidence.cues)
+    out = []
+    for w, at in unchecked_words_at(text, claims, evidence.cues):
+        stem = word_stem(w)
+        if stem in evidence.affirmed_stems and stem not in evidence.certain_stems \
+                and not any(a <= at < b for a, b in own):
+            out.append(w.lower())
+    return list(dict.fromkeys(out))
+
+
+def _deeds_not_done(text: str, evidence: PatientEvidence) -> list[str]:
+    """The deeds a statement states ("he was circumcised before discharge") whose word the
+    notes write only in plans, requests, deferrals or denials: the notes do not say it was
+    done. A participle that is itself a plan or denial word ("was deferred") is no deed."""
+    out = []
+    for m in _DEED.finditer(text):
+        word = m.group(1)
+        if evidence.cues.denied_at(text, m.start()) or any(
+                evidence.cues.find(kind, word, 0, len(word))
+                for kind in ("todo", "condition", "denial")) or any(
+                c.label in ("planned", "pending", "not_yet")
+                for c in evidence.cues.find("claim_event", word, 0, len(word))):
+            continue
+        stem = word_stem(word)
+        if stem in evidence.word_stems and stem not in evidence.done_stems:
+            out.append(f"'{m.group(0)}'")
+    return out
 
 
 def word_stems(texts: Iterable[str]) -> set[str]:

@@ -58,6 +58,7 @@ from verifiers.claims import (
 from verifiers.coverage import (
     denied_spans,
     gate,
+    hedged_spans,
     numbers,
     plain_words,
     unchecked_words,
@@ -65,6 +66,7 @@ from verifiers.coverage import (
     word_stems,
 )
 from verifiers.events import (
+    STILL_PLANNED,
     Track,
     TrackLookup,
     bind_events,
@@ -72,6 +74,7 @@ from verifiers.events import (
     check_drug_events,
     check_other_events,
     check_problem_events,
+    future_changes,
 )
 from verifiers.omissions import find_omissions
 from verifiers.reasons import check_reasons, reason_facts
@@ -115,6 +118,7 @@ class PatientEvidence:
         self.notes = {n.note_id: n for n in notes}
         self.layouts = {n.note_id: by_id[n.note_id].layout for n in notes}
         self.cues = cues
+        self.future = roles.sections("future") if roles else frozenset()
         self.mentions: list[Mention] = []
         self.by_note: dict[str, list[Mention]] = {}
         # The one note order (agent.schemas.notes.sort_notes): "latest" is the same note
@@ -156,6 +160,42 @@ class PatientEvidence:
             denied += [(s.start, s.end) for s in layout.sentences
                        if _RELATIVE.search(note.text, s.start, s.end)]
             out |= plain_words(note.text, 0, len(note.text), denied)
+        return out
+
+    @cached_property
+    def certain_stems(self) -> set[str]:
+        """Stems of the words of the patient's notes outside a denial's or a hedge's reach
+        and a relative's sentence ("murmur likely transitional (PDA/PFO)" gives no "PDA")."""
+        out: set[str] = set()
+        for note_id, note in self.notes.items():
+            layout = self.layouts[note_id]
+            skip = list(self.denied[note_id])
+            skip += hedged_spans(note.text, 0, len(note.text), layout)
+            skip += [(s.start, s.end) for s in layout.sentences
+                     if _RELATIVE.search(note.text, s.start, s.end)]
+            out |= plain_words(note.text, 0, len(note.text), skip)
+        return out
+
+    @cached_property
+    def done_stems(self) -> set[str]:
+        """Stems of the words of the sentences that tell what was done: not a plan, a
+        request, a question, a condition, a denial or a follow-up ("parents ask for
+        circumcision", "Not done: circumcision - deferred", "Outpatient urology for
+        circumcision" give none). A deed the extractor cannot name ("he was circumcised")
+        is checked against these."""
+        out: set[str] = set()
+        for note_id, note in self.notes.items():
+            layout = self.layouts[note_id]
+            text = note.text
+            for span in layout.sentences:
+                lo, hi = span.start, span.end
+                if layout.section_at(lo) in self.future or text[lo:hi].rstrip().endswith("?") \
+                        or any(c.label == "planned"
+                               for c in self.cues.find("claim_event", text, lo, hi)) \
+                        or any(self.cues.find(kind, text, lo, hi)
+                               for kind in ("todo", "condition", "denial")):
+                    continue
+                out |= plain_words(text, lo, hi, [])
         return out
 
     @cached_property
@@ -294,6 +334,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         return Verification(verdict="NOT_CHECKABLE",
                             detail="only conditions of a plan: nothing the notes can confirm")
     events, unbound = bind_events(checked, text, layout, cues)
+    future = future_changes(checked, text, layout, cues, events)
     res.unsupported.extend(f"'{word}' (said of nothing the notes can confirm)"
                            for word in unbound)
     last_note = max(patient, key=lambda m: m.order).note_id if patient else None
@@ -304,6 +345,10 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
     says_now = cues.says("says_now", text)
     past_tense = cues.says("past_medication", text, label="past_tense")
     schedule = cues.says("statement_scope", text, label="schedule")
+    # The statement gives its plans as still open ("is planned", "will be"), not as a
+    # decision told in the past ("was recommended", "ordered").
+    ahead = bool(STILL_PLANNED.search(text)) or cues.says("statement_scope", text,
+                                                           label="modal")
     for i, claim in enumerate(checked):
         track = track_of(claim)
         every = [m for m in patient if same_concept(claim, m.entity)]
@@ -320,7 +365,8 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         _check_events(claim, events[i], track, scope, every, last_note, section,
                       is_past, res, pending, at_discharge, says_now, past_tense, schedule,
                       is_left=own_status == "stopped" and any(
-                          c.type == "MEDICATION" and c.start >= claim.end for c in checked))
+                          c.type == "MEDICATION" and c.start >= claim.end for c in checked),
+                      future=future[i], ahead=ahead)
         if claim.type in ("MEDICATION", "ALLERGY"):
             check_drug(claim, text, section, scope, every, status_of, res, own_status, cues,
                        regimen_now(track))
@@ -497,7 +543,8 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
                   is_past: bool, res: Findings, pending: list[str] | None,
                   at_discharge: bool = False, says_now: bool = False,
                   past_tense: bool = False, schedule: bool = False,
-                  is_left: bool = False) -> None:
+                  is_left: bool = False, future: set[str] | None = None,
+                  ahead: bool = False) -> None:
     """The statement's event words for one claim (see :mod:`verifiers.events`).
 
     ``is_left``: the statement itself says the drug is stopped or switched from, and
@@ -514,7 +561,8 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
     if claim.type == "MEDICATION":
         meds = [m for m in every if m.entity.type == "MEDICATION"]
         if events:
-            check_drug_events(claim, events, track, meds, res, at_discharge=at_discharge)
+            check_drug_events(claim, events, track, meds, res, at_discharge=at_discharge,
+                              future=future or frozenset(), ahead=ahead)
         # "resumed at discharge" states the regimen now too.
         changing = events & {"started", "stopped", "held", "increased", "decreased",
                              "given", "planned"}
@@ -533,7 +581,8 @@ def _check_events(claim: Entity, events: set[str], track: Track | None, scope: l
     elif claim.type == "PROBLEM" and events:
         check_problem_events(claim, events, track, every, res)
     elif claim.type in ("PROCEDURE", "TEST") and events:
-        check_other_events(claim, events, scope, every, last_note, res, pending)
+        check_other_events(claim, events, scope, every, last_note, res, pending,
+                           ahead=ahead)
 
 
 def check_statement(text: str, citations: list[Citation], evidence: PatientEvidence,

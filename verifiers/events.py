@@ -90,6 +90,28 @@ def bind_events(claims: list[Entity], text: str, layout: NoteLayout,
     return out, unbound
 
 
+# Changes a statement can give as still to come ("will be resumed", "is to be started",
+# "plan to increase").
+_CHANGES = frozenset({"started", "stopped", "resumed", "increased", "decreased"})
+_FUTURE_BEFORE = re.compile(r"\b(?:will|shall|to|going to|plan(?:s|ned)? to|is to|are to)\s+"
+                            r"(?:(?:then|later|eventually|likely|probably)\s+)?(?:be\s+)?$",
+                            re.IGNORECASE)
+
+
+def future_changes(claims: list[Entity], text: str, layout: NoteLayout, cues: CueSet,
+                   events: dict[int, set[str]]) -> dict[int, set[str]]:
+    """Claim index -> the change events of its clause the statement gives as still to come
+    ("Apixaban will be resumed after discharge": resumed, but not yet)."""
+    out: dict[int, set[str]] = {i: set() for i in range(len(claims))}
+    for i, claim in enumerate(claims):
+        lo, hi = layout.clause_around(claim.start, claim.end)
+        for cue in cues.find("claim_event", text, lo, hi):
+            if cue.label in _CHANGES and cue.label in events.get(i, ()) and \
+                    _FUTURE_BEFORE.search(text, max(lo, cue.start - 30), cue.start):
+                out[i].add(cue.label)
+    return out
+
+
 _DONE_LABELS = frozenset({"given", "pending", "planned"})
 _PASSIVE_GAP = re.compile(r"\s+(?:(?:was|were|is|are|has been|have been|had been)\s+)"
                           r"(?:\w+ly\s+)?", re.IGNORECASE)
@@ -127,12 +149,18 @@ def _direction(detail: str | None) -> str | None:
 
 def check_drug_events(claim: Entity, events: set[str], track: Track | None,
                       meds: list[Mention], res: Findings, *, at_discharge: bool = False,
-                      ) -> None:
+                      future: frozenset[str] | set[str] = frozenset(),
+                      ahead: bool = False) -> None:
     """Each event a statement gives a drug, against its timeline track and mentions.
-    ``at_discharge``: the statement speaks of what the patient goes home on."""
+    ``at_discharge``: the statement speaks of what the patient goes home on; ``future``:
+    the change events it gives as still to come (:func:`future_changes`); ``ahead``: it
+    gives its plan as still open ("is planned", "will"), not as a past decision."""
     name = claim.text
     status = track.status if isinstance(track, MedicationTrack) else None
     cite = [latest(meds)] if meds else []
+    if future:
+        _check_future_changes(claim, future, track, meds, res)
+        events = events - future - {"planned"}
     if events & {"started", "stopped", "resumed", "increased", "decreased"}:
         # "stopped; a pen is kept at home", "increased, continues": the change is the claim.
         events = events - {"continued"}
@@ -234,12 +262,71 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 _given(name, meds, res)
         elif event == "planned":
-            if any(m.entity.assertion in ("hypothetical", "possible") for m in meds) or (
+            done = _done_after_plan(meds) if ahead else None
+            if done is not None:
+                res.contradict("event_contradicted", f"source ({done.note_id}): {name} was "
+                               "given after it was planned; statement gives it as still "
+                               "planned", [done])
+            elif any(m.entity.assertion in ("hypothetical", "possible") for m in meds) or (
                     track is not None and any(e.detail == "planned or conditional"
                                               for e in track.events)):
                 res.support(cite)
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
+
+
+def _check_future_changes(claim: Entity, future: set[str] | frozenset[str],
+                          track: Track | None, meds: list[Mention], res: Findings) -> None:
+    """"Lisinopril will be restarted at 10 mg": a change still to come. The notes recording
+    it already done (resumed, started, stopped, the dose already changed that way) make it
+    a deed given as pending; a plan in the notes backs it; else it is unconfirmed."""
+    name = claim.text
+    status = track.status if isinstance(track, MedicationTrack) else None
+    cite = [latest(meds)] if meds else []
+    wanted = amount_of(claim)
+    now = parse_amount(track.dose) if isinstance(track, MedicationTrack) and track.dose \
+        else None
+    for event in sorted(future):
+        if event in ("increased", "decreased"):
+            directions = {_direction(e.detail) for e in (track.events if track else [])
+                          if e.change == "dose_changed"} - {None}
+            done = event in directions and status == "active" and (
+                wanted is None or now is None or wanted == now)
+        elif event == "started":
+            done = status == "active" and (_has(track, "started") or _has(track, "resumed"))
+        elif event == "resumed":
+            done = status == "active" and _has(track, "resumed")
+        else:  # stopped
+            done = status == "stopped"
+        if done:
+            res.contradict("event_contradicted", f"source: {name} was already {event}; "
+                           "statement gives it as still to come", cite)
+        elif any(m.entity.assertion in ("hypothetical", "possible") or m.is_planned
+                 for m in meds) or (track is not None and any(
+                e.detail == "planned or conditional" for e in track.events)):
+            res.support(cite)
+        else:
+            res.unsupported.append(f"{name} to be {event} (no note plans it)")
+
+
+# A plan given as still open: "is planned", "are scheduled", "remains due" (the modal
+# verbs come from the cue file's statement_scope/modal).
+STILL_PLANNED = re.compile(r"\b(?:is|are|remains?|still) (?:planned|scheduled|pending|due|"
+                           r"to be (?:done|given|started|placed|scheduled))\b", re.IGNORECASE)
+
+
+def _done_after_plan(mentions: list[Mention]) -> Mention | None:
+    """The latest mention giving it as done, in a note after the last one that plans it
+    ("tPA/DNase per protocol" in the consult, "doses #1-3 given" two days later): the plan
+    was carried out. None when no plan came first or nothing was done after it."""
+    plans = [m for m in mentions
+             if m.entity.assertion in ("hypothetical", "possible") or m.is_planned]
+    if not plans:
+        return None
+    last_plan = max(m.order for m in plans)
+    done = [m for m in mentions if m.order > last_plan and m.entity.assertion == "present"
+            and not m.is_planned and not m.is_removed and m.status not in ("held", "stopped")]
+    return latest(done) if done else None
 
 
 def _event_doses(track: Track | None, change: str, *, text: bool = False) -> set:
@@ -305,7 +392,14 @@ def _given(name: str, scope: list[Mention], res: Findings) -> None:
     # Done now, not only named in the history ("colonoscopy 2019" is not "performed
     # during this admission"); a history mention leaves the statement unsupported.
     done = [m for m in scope if m.entity.assertion == "present" and not m.is_planned]
-    if done:
+    last = latest(scope) if scope else None
+    if done and last is not None and last.entity.assertion == "absent" \
+            and last.order > latest(done).order:
+        # "VATS decortication?" early, "No VATS" in the discharge summary: a later note
+        # says it was not done, so an earlier mention does not make it a deed.
+        res.unsupported.append(f"{name} (a later note, {last.note_id}, says it was not "
+                               "done)")
+    elif done:
         res.support(done)
     elif scope and all(m.entity.assertion in ("hypothetical", "possible") or m.is_planned
                        for m in scope if m.entity.assertion != "absent") and any(
@@ -364,10 +458,11 @@ def check_problem_events(claim: Entity, events: set[str], track: Track | None,
 
 def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
                        every: list[Mention], last_note: str | None, res: Findings,
-                       pending: list[str] | None = None) -> None:
+                       pending: list[str] | None = None, *, ahead: bool = False) -> None:
     """Events of procedures, devices and tests: done, planned, still in place, pending.
 
-    ``pending`` holds the timeline's pending-result sentences (lower case)."""
+    ``pending`` holds the timeline's pending-result sentences (lower case); ``ahead``: the
+    statement gives its plan as still open ("is planned", "will be done")."""
     name = claim.text
     listed = any(re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", p)
                  for p in pending or [])
@@ -380,7 +475,12 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
         elif event == "planned":
             planned = [m for m in every
                        if m.entity.assertion in ("hypothetical", "possible") or m.is_planned]
-            if planned:
+            done = _done_after_plan(every) if ahead else None
+            if done is not None:
+                res.contradict("event_contradicted", f"source ({done.note_id}): {name} was "
+                               "done after it was planned; statement gives it as still "
+                               "planned", [done])
+            elif planned:
                 res.support(planned[:1])
             else:
                 res.unsupported.append(f"{name} planned (no note gives it as planned)")
@@ -407,11 +507,19 @@ def check_other_events(claim: Entity, events: set[str], scope: list[Mention],
             valued = [m for m in every if m.entity.attributes.get("value") is not None]
             last = latest(valued) if valued else None
             value = (last.entity.attributes["value"].text.lower() if last else "")
+            waits = [m for m in every if m.is_pending]
+            back = [m for m in every if m.is_resulted]
             if last is not None and not listed and "pending" not in value \
                     and "sent" not in value:
                 res.contradict("event_contradicted", f"source ({last.note_id}): {name} "
                                f"resulted ({last.entity.attributes['value'].text}); "
                                "statement gives it as pending", [last])
+            elif waits and back and latest(back).order > latest(waits).order:
+                # "Blood cultures x2 pending" on admission, "no growth (final)" at
+                # discharge: it came back after the notes last gave it as pending.
+                res.contradict("event_contradicted", f"source ({latest(back).note_id}): "
+                               f"{name} resulted after it was pending; statement gives it as "
+                               "still pending", [latest(back)])
             elif listed or last is not None or any(m.entity.assertion == "hypothetical"
                                                    for m in every):
                 res.support([last] if last else every[:1])

@@ -377,6 +377,7 @@ _WRAPPED = re.compile(r"\s*(?![-*•])(?:[a-z0-9(])")
 _OPEN_END = re.compile(r"(?:,|\(|[A-Za-z0-9])\s*$")
 
 
+_BRACKET_TAG = re.compile(r"[ \t\-*•]*\[([A-Za-z][A-Za-z /-]{1,30})\]")
 _HOSPITAL_ONLY = re.compile(r"\bonly (?:in|at|during) (?:the )?(?:hospital|stay|admission)\b|"
                             r"\b(?:hospital|inpatient|in-hospital) only\b", re.IGNORECASE)
 
@@ -405,6 +406,17 @@ def _inline_label(text: str, start: int, end: int, drugs: list[Entity],
     "HOLD: ...", "Inpatient only, stopped before discharge: ...", "Single doses in the ED
     on 8/3: ..."): a sub-header's words, else a status word or a single-dose word of a
     short label naming no drug."""
+    tag = _BRACKET_TAG.match(text, start, end)
+    if tag is not None:
+        # "[INPATIENT ONLY] oxycodone 5 mg PRN; ondansetron PRN", "[STOPPED] methimazole":
+        # a bracketed tag opening the line is its list label, as "STOPPED:" would be.
+        # Only the tags that end or withhold a drug: "[DOSE CHANGED] X 10 mg (was 20 mg)"
+        # and "[NEW]" are read from the item's own words, as before.
+        found = [c for c in rules.cues.find("medication_list", text[:tag.end(1)],
+                                            tag.start(1), tag.end(1))
+                 if c.label in ("stopped", "held", "single_dose", "not_given")]
+        if found:
+            return found[0].label
     colon = text.find(":", start, end)
     if colon == -1 or colon - start > 60 or entities_in(drugs, start, colon):
         return None
