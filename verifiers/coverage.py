@@ -191,6 +191,14 @@ def evidence_words(lines: list[tuple[Note, int, int]], layouts: dict[str, NoteLa
     return plain, every | plain
 
 
+
+def _partly(verification: Verification, words: list[str], how: str) -> Verification:
+    """UNSUPPORTED: the evidence names ``words`` only ``how`` ("as absent or denied")."""
+    return verification.model_copy(update={
+        "verdict": "UNSUPPORTED",
+        "detail": f"partly supported: {verification.detail}; the notes give "
+                  f"{', '.join(words)} only {how}"})
+
 def gate(verification: Verification, text: str, claims: list[Entity],
          evidence: PatientEvidence, cited_notes: Iterable[str] = ()) -> Verification:
     """A SUPPORTED verdict stays only when its evidence lines contain every content word of
@@ -204,10 +212,7 @@ def gate(verification: Verification, text: str, claims: list[Entity],
         return verification
     denied_phrase = _denied_phrases(text, claims, evidence)
     if denied_phrase:
-        return verification.model_copy(update={
-            "verdict": "UNSUPPORTED",
-            "detail": f"partly supported: {verification.detail}; the notes give "
-                      f"{', '.join(denied_phrase)} only as absent or denied"})
+        return _partly(verification, denied_phrase, "as absent or denied")
     lines = evidence_lines(verification, evidence.notes, evidence.layouts)
     have, have_any = evidence_words(lines, evidence.layouts, evidence.by_note, evidence.cues)
     # A word the statement itself denies ("no hemorrhage") may be found denied.
@@ -220,10 +225,7 @@ def gate(verification: Verification, text: str, claims: list[Entity],
     if not missing:
         hedged = _hedged_only(text, claims, evidence)
         if hedged:
-            return verification.model_copy(update={
-                "verdict": "UNSUPPORTED",
-                "detail": f"partly supported: {verification.detail}; the notes give "
-                          f"{', '.join(hedged)} only as possible, suspected or excluded"})
+            return _partly(verification, hedged, "as possible, suspected or excluded")
         return verification
     shown = ", ".join(dict.fromkeys(w.lower() for w in missing))
     return verification.model_copy(update={
