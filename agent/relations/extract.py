@@ -149,12 +149,14 @@ def _sites_within(pool: list[Entity], linked: set[tuple[str, str]],
         if head.type not in ("PROBLEM", "PROCEDURE") or head.normalized.get("ade_candidate"):
             continue
         for site in pool:
-            key = (entity_id(head), entity_id(site))
             # Only a sided site says more than the name ("left lower lobe pneumonia"; the
             # kidney of "acute kidney injury" is the name itself).
-            if site.type == "ANATOMY" and site.normalized.get("laterality") \
-                    and head.start <= site.start and site.end <= head.end \
-                    and (site.start, site.end) != (head.start, head.end) and key not in linked:
+            if not (site.type == "ANATOMY" and site.normalized.get("laterality")
+                    and head.start <= site.start and site.end <= head.end
+                    and (site.start, site.end) != (head.start, head.end)):
+                continue
+            key = (entity_id(head), entity_id(site))
+            if key not in linked:
                 linked.add(key)
                 out.append(_Found(_WITHIN, "LOCATED_AT", head, site, None, scope))
     return out
