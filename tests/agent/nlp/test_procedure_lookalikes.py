@@ -22,6 +22,7 @@ def _procedures(extractor, text: str) -> dict[str, str]:
     ("He kept a notebook about the surgery for his son.", "surgery"),
     ("Case reviewed with IR this afternoon; call IR with questions.", "IR"),
     ("Paramedics at the scene; EMS placed a cervical collar.", "EMS"),
+    ("Port sites healing well after the laparoscopy.", "Port"),
 ])
 # fmt: on
 def test_lookalike_words_are_not_procedures(extractor, text, lookalike):
