@@ -23,6 +23,8 @@ def _procedures(extractor, text: str) -> dict[str, str]:
     ("Case reviewed with IR this afternoon; call IR with questions.", "IR"),
     ("Paramedics at the scene; EMS placed a cervical collar.", "EMS"),
     ("Port sites healing well after the laparoscopy.", "Port"),
+    ("Transferred from Riverbend Dialysis Center this morning.", "Dialysis"),
+    ("Seen at the Elmhurst Endoscopy Suite last spring.", "Endoscopy"),
 ])
 # fmt: on
 def test_lookalike_words_are_not_procedures(extractor, text, lookalike):
