@@ -72,12 +72,14 @@ def device_reference_hits(text: str, heads: dict[str, str]) -> list[LexiconHit]:
         New hits (canonical: the named device); callers resolve overlaps, so a head inside a
         longer entity ("catheter-associated UTI", the naming phrase itself) is dropped there.
         A head before a colon is a label ("Drains: JP x2"), not a mention; a head used as a
-        verb ("he pumps the button", "braces himself") is none either.
+        verb ("he pumps the button", "braces himself") is none either, nor one with an "of"
+        complement, which makes it a container or a part ("a binder of court papers",
+        "a collar of osteophytes", "the boot of the car").
     """
     if not heads:
         return []
     rx = re.compile(r"(?i)(?<![\w-])(" + "|".join(re.escape(h) for h in sorted(heads))
-                    + r")(s?)(?![\w-])(?!\s*:)")
+                    + r")(s?)(?![\w-])(?!\s*:)(?!\s+of\b)")
     return [LexiconHit(m.start(), m.end(), "PROCEDURE", heads[m.group(1).lower()], SOURCE)
             for m in rx.finditer(text) if not _used_as_verb(text, m.start(), m.end())]
 

@@ -59,3 +59,12 @@ def test_real_devices_and_procedures_beside_the_lookalikes_are_kept(extractor, t
                                                                     assertion):
     found = _procedures(extractor, text)
     assert found.get(surface) == assertion, f"{surface!r} in {text!r}: {found}"
+
+
+def test_a_head_with_an_of_complement_is_not_the_device_the_note_named(extractor):
+    found = _procedures(extractor, "Abdominal binder on. He brought a binder of papers. "
+                                   "The binder was loosened.")
+    assert found.get("Abdominal binder") == "present"
+    spans = [e.start for e in extractor.extract("Abdominal binder on. He brought a binder of "
+                                                "papers.") if e.type == "PROCEDURE"]
+    assert spans == [0]
