@@ -26,6 +26,8 @@ def _procedures(extractor, text: str) -> dict[str, str]:
     ("Transferred from Riverbend Dialysis Center this morning.", "Dialysis"),
     ("Seen at the Elmhurst Endoscopy Suite last spring.", "Endoscopy"),
     ("Abd: healed midline laparotomy scar, soft.", "laparotomy"),
+    ("Term birth. Immunizations up to date per father.", "Immunizations"),
+    ("PMH: none. Immunizations UTD.", "Immunizations"),
 ])
 # fmt: on
 def test_lookalike_words_are_not_procedures(extractor, text, lookalike):
@@ -53,6 +55,7 @@ def test_the_named_device_is_still_referred_back_to_as_a_noun(extractor):
     ("If rebleeding, consider IR embolization.", "IR embolization", "hypothetical"),
     ("JP drain was removed the next day.", "JP drain", "absent"),
     ("Colostomy site pink and healthy.", "Colostomy", "present"),
+    ("Influenza vaccination given in clinic today.", "vaccination", "present"),
 ])
 # fmt: on
 def test_real_devices_and_procedures_beside_the_lookalikes_are_kept(extractor, text, surface,
