@@ -29,6 +29,13 @@ ORTHOSIS_HEADS = frozenset({"binder", "collar", "splint", "brace", "sling", "boo
                             "mattress"})
 REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS)
 _HEAD_AT_END = re.compile(r"(?i)\b(" + "|".join(sorted(REFERENCE_HEADS)) + r")s?$")
+# Several heads are also verbs ("he pumps the button", "braces himself", "drain the
+# abscess", "pump up the tires"): a subject pronoun or modal just before the head, or an
+# object, reflexive or particle just after it, makes it the verb, not the device.
+_VERB_BEFORE = re.compile(r"(?i)(?<![\w-])(?:I|he|she|we|they|you|who|will|would|can|could|"
+                          r"should|must|might)\s+$")
+_VERB_AFTER = re.compile(r"(?i)\s+(?:the|a|an|his|her|their|my|your|our|its|it|them|him|"
+                         r"himself|herself|themselves|myself|yourself|up|out)(?![\w-])")
 SOURCE = "device-reference"
 
 
@@ -64,11 +71,20 @@ def device_reference_hits(text: str, heads: dict[str, str]) -> list[LexiconHit]:
     Returns:
         New hits (canonical: the named device); callers resolve overlaps, so a head inside a
         longer entity ("catheter-associated UTI", the naming phrase itself) is dropped there.
-        A head before a colon is a label ("Drains: JP x2"), not a mention.
+        A head before a colon is a label ("Drains: JP x2"), not a mention; a head used as a
+        verb ("he pumps the button", "braces himself") is none either, nor one with an "of"
+        complement, which makes it a container or a part ("a binder of court papers",
+        "a collar of osteophytes", "the boot of the car").
     """
     if not heads:
         return []
     rx = re.compile(r"(?i)(?<![\w-])(" + "|".join(re.escape(h) for h in sorted(heads))
-                    + r")(s?)(?![\w-])(?!\s*:)")
+                    + r")(s?)(?![\w-])(?!\s*:)(?!\s+of\b)")
     return [LexiconHit(m.start(), m.end(), "PROCEDURE", heads[m.group(1).lower()], SOURCE)
-            for m in rx.finditer(text)]
+            for m in rx.finditer(text) if not _used_as_verb(text, m.start(), m.end())]
+
+
+def _used_as_verb(text: str, start: int, end: int) -> bool:
+    """Whether the head at ``text[start:end]`` reads as a verb (see ``_VERB_BEFORE``)."""
+    return (_VERB_BEFORE.search(text, max(0, start - 12), start) is not None
+            or _VERB_AFTER.match(text, end) is not None)

@@ -40,6 +40,15 @@ from agent.schemas.layout import NoteLayout
 from agent.schemas.notes import Note
 from agent.version import package_version
 
+# The facility nouns after a procedure word that make it a place name (the guideline does not
+# label service and clinic names); "team", "service" and "lab" are left out: "PICC team" and
+# "cath lab" also say what is done.
+_FACILITY_AFTER = re.compile(r"[ \t]+(?:Center|Centre|Suite|Unit|unit|Clinic|clinic|Institute|"
+                             r"Department)\b")
+# Operation nouns (incisions and excisions, not stomas: "tracheostomy", "colostomy" are devices
+# or openings in use) and the words after them that make them a body finding.
+_OPERATION_END = re.compile(r"(?i)(?:(?<!s)tomy|ectomy|plasty)$")
+_SCAR_AFTER = re.compile(r"[ \t]+(?:scars?|site|incision)\b")
 _DEVICE_HEAD_AFTER = re.compile(r"[ \t]+(?:catheter|drain|tube|port|cannula)s?\b",
                                 re.IGNORECASE)
 logger = logging.getLogger(__name__)
@@ -255,6 +264,16 @@ class EntityExtractor:
             section = section_category(span) or carried_section
             etype = hit.label
             if etype == "MEDICATION" and _is_substance_use(text, hit, section):
+                continue
+            if etype == "PROCEDURE" and _FACILITY_AFTER.match(text, hit.end):
+                # A procedure word naming a place ("Northfork Dialysis Center", "Endoscopy
+                # Suite", "sent from dialysis unit") is a facility, not a procedure.
+                continue
+            if (etype == "PROCEDURE" and _OPERATION_END.search(text, hit.start, hit.end)
+                    and _SCAR_AFTER.match(text, hit.end)):
+                # An operation's scar or site ("Sternotomy scar well healed", "old appendectomy
+                # site") is an exam finding; a stoma's or device's site ("colostomy site",
+                # "port site") stays a device.
                 continue
             if etype == "MEDICATION" and _is_allergen(text, hit.start, hit.end, section):
                 etype = "ALLERGY"
