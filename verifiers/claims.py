@@ -315,6 +315,27 @@ def gapped_ruled_out(text: str, ent: Entity, problems: list[Entity], cues: CueSe
     return problem_cues(text, prev, others, cues, clause)[0]
 
 
+# "X was considered for <reason>": the work-up verb after the subject, then the words up to
+# the reason.
+_CONSIDERED_VERB = re.compile(r"\s+(?:was|were|had been)\s+(?:\w+\s+)?(?:considered|suspected|"
+                              r"entertained|evaluated|worked up|raised)\b", re.IGNORECASE)
+_WORKUP_FOR = re.compile(r"\s+(?:for|because of|given|due to|with)\s+(?:[\w'/-]+\s+){0,3}",
+                         re.IGNORECASE)
+
+
+def work_up_reason(text: str, ent: Entity, entities: list[Entity]) -> bool:
+    """Whether a problem is the reason of a work-up another problem names ("DVT was
+    considered for left calf swelling and excluded"): the cue after it is the subject's."""
+    for subject in entities:
+        if subject.type != "PROBLEM" or subject.end > ent.start:
+            continue
+        verb = _CONSIDERED_VERB.match(text, subject.end)
+        if verb is not None and verb.end() <= ent.start and \
+                _WORKUP_FOR.fullmatch(text, verb.end(), ent.start) is not None:
+            return True
+    return False
+
+
 def said_past_after(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
                     clause: Clause) -> bool:
     """Whether a past word follows the problem ("hypokalemia, resolved"), as opposed to one
@@ -365,11 +386,25 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # aortic stenosis": a label opening the line rules out every item of it.
             ruled_out = ruled_out or any(c.label == "ruled_out" for c in
                                          cues.in_line_label("problem", text, e.start))
+            # "X was considered for <this> and excluded": the exclusion is X's.
+            ruled_out = ruled_out and not work_up_reason(
+                text, e, [p for p in entities if p.type == "PROBLEM"
+                          and clause[0] <= p.start < e.start])
         is_asked = asked(text, e, layout)
         if e.type == "PROBLEM" and e.assertion == "present" and \
                 _WEIGHED_AFTER.match(text, e.end, clause[1]):
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
+            e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion in ("present", "absent") and \
+                _UNSETTLED_AFTER.match(text, e.end, clause[1]) and (
+                    e.assertion == "present"
+                    or not _DENIAL_BEFORE.search(
+                        text, max(clause[0], text.rfind(":", clause[0], e.start) + 1),
+                        e.start)):
+            # "dengue co-infection indeterminate (NS1 negative, IgM equivocal)", "Lynch
+            # syndrome not excluded": the name is left open; a negative test in the aside
+            # after it is evidence, not a denial of the diagnosis.
             e = e.model_copy(update={"assertion": "possible"})
         if e.type == "PROBLEM" and e.assertion == "present":
             frame = _FRAME_AFTER.match(text, e.end, clause[1])
@@ -421,6 +456,19 @@ _WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initial
                             r"(?:vs\.?|versus)\s|"
                             r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|$))",
                             re.IGNORECASE | re.MULTILINE)
+
+# A diagnosis named and then left open: "X indeterminate", "X equivocal", "X not excluded",
+# "X not confirmed" (one more word of the name may come between: "dengue co-infection
+# indeterminate"). Unlike "possible" these words may be followed by the evidence.
+_UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+)?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
+                              r"still)\s+)*(?:indeterminate|equivocal|unconfirmed|"
+                              r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out)|"
+                              r"(?:cannot|can't|could not) be (?:excluded|ruled out))\b",
+                              re.IGNORECASE)
+# A denial before the name in its clause ("no dengue, indeterminate film") keeps it absent;
+# a label before a colon ("Not settled: dengue ...") is not one.
+_DENIAL_BEFORE = re.compile(r"\b(?:no|not|without|negative for|denies|denied)\b",
+                            re.IGNORECASE)
 
 # A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",
 # "sepsis workup", "fall risk", "seizure precautions", "DVT prophylaxis"); group 1: the
