@@ -396,6 +396,16 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
             e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion == "present":
+            before = text[max(clause[0], e.start - 60):e.start]
+            if _DONOR_BEFORE.search(before):
+                # "Donor had hepatitis C", "kidney donor: CMV IgG+": the donor's, not the
+                # recipient's (compared as another person's, like a relative's).
+                e = e.model_copy(update={"assertion": "family"})
+            elif _OPEN_BEFORE.search(before):
+                # "May have pneumonia", "Working diagnosis: lymphoma", "PE favored over
+                # pneumonia": a name given as a guess or as the less favored alternative.
+                e = e.model_copy(update={"assertion": "possible"})
         if e.type == "PROBLEM" and e.assertion in ("present", "absent") and \
                 _UNSETTLED_AFTER.match(text, e.end, clause[1]) and (
                     e.assertion == "present"
@@ -450,11 +460,12 @@ _RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|un
 # An adjective ("possible", "likely") only when nothing follows it in the clause: in "left
 # arm weakness (likely Todd paresis)" it hedges the next name, not this one.
 # "X vs Y": the first name of a differential is no more certain than the second.
-_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first)\s+)*"
+_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first|"
+                            r"\w+ly)\s+)*"
                             r"(?:(?:considered|suspected|entertained|questioned|raised|"
-                            r"in the differential|on the differential)\b|"
+                            r"in the differential|on the differential|a consideration)\b|"
                             r"(?:vs\.?|versus)\s|"
-                            r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|$))",
+                            r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|but\b|$))",
                             re.IGNORECASE | re.MULTILINE)
 
 # A diagnosis named and then left open: "X indeterminate", "X equivocal", "X not excluded",
@@ -469,6 +480,19 @@ _UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+)?[\s,:\-\u2013]*(?:(?:was|were|is|a
 # a label before a colon ("Not settled: dengue ...") is not one.
 _DENIAL_BEFORE = re.compile(r"\b(?:no|not|without|negative for|denies|denied)\b",
                             re.IGNORECASE)
+
+# Right before a name: a modal guess ("may have", "could represent"), a provisional label
+# ("working diagnosis:"), or the alternative a differential ranks lower ("favored over",
+# "rather than").
+_OPEN_BEFORE = re.compile(r"(?:\b(?:may|might|could)\s+(?:have|be|represent|reflect|indicate)|"
+                          r"\b(?:working|provisional|presumptive|tentative)\s+(?:diagnosis|dx)"
+                          r"(?:\s+(?:is|of))?\s*:?|"
+                          r"\b(?:favou?red|preferred|more likely)\s+over|\brather than)"
+                          r"\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+# An organ or blood donor named as the subject before the name ("Donor had ...",
+# "kidney donor: CMV+"); "donor-derived" infections are the recipient's.
+_DONOR_BEFORE = re.compile(r"\bdonor(?:'s)?(?!-)\s*(?:had|has|was|is|with|w/|:|-)?\s+"
+                           r"(?:[\w/+]+\s+){0,3}$", re.IGNORECASE)
 
 # A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",
 # "sepsis workup", "fall risk", "seizure precautions", "DVT prophylaxis"); group 1: the

@@ -83,3 +83,36 @@ def test_the_subject_of_the_work_up_is_still_excluded(r21):
 def test_the_means_of_a_resolution_is_not_denied(r21):
     v = r21.check("The hypoxemia resolved with chest physiotherapy.", [])
     assert v.verdict != "CONTRADICTED", v.detail
+
+
+def _one_note(extractor, line: str) -> PatientRecord:
+    note = Note(patient_id="R22", note_id="R22-1", note_type="progress_note",
+                date="2026-04-01", text="Progress note\nHPI: 58F with fatigue and a rash.\n"
+                                        f"{line}\n")
+    return PatientRecord.prepare([note], extractor, Rules.load())
+
+
+@pytest.mark.parametrize(("line", "name"), [
+    ("Assessment: pulmonary embolism favored over pneumonia; CTA pending.", "pneumonia"),
+    ("Dermatomyositis clinically suspected but not confirmed.", "dermatomyositis"),
+    ("Dermatomyositis is a consideration; CK sent.", "dermatomyositis"),
+    ("Rash may represent dermatomyositis.", "dermatomyositis"),
+    ("Working diagnosis: dermatomyositis, pending biopsy.", "dermatomyositis"),
+    ("Dermatomyositis possible but CK normal.", "dermatomyositis"),
+])
+def test_a_diagnosis_given_only_as_a_guess_is_not_supported_as_established(
+        extractor, line, name):
+    v = _one_note(extractor, line).check(f"She has {name}.", [])
+    assert v.verdict in ("CONTRADICTED", "UNSUPPORTED"), v.detail
+
+
+def test_a_donors_condition_is_not_the_patients(extractor):
+    v = _one_note(extractor, "Transplant hx: kidney 2019. Donor had hepatitis C, "
+                             "treated.").check("She has hepatitis C.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+def test_the_alternative_ranked_lower_is_possible(extractor):
+    rec = _one_note(extractor, "Pulmonary embolism favored over pneumonia; CTA pending.")
+    lower = [m for m in rec.evidence.by_note["R22-1"] if m.entity.text.lower() == "pneumonia"]
+    assert lower and all(m.entity.assertion == "possible" for m in lower)
