@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.schemas.extraction import Attribute, Entity
 from agent.schemas.layout import NoteLayout
@@ -445,6 +445,36 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                 or _RESULT_WORDS.search(text, e.end, clause[1]) is not None)
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
                            removed, pending, resulted))
+    return _heading_takes_its_line(text, out)
+
+
+# A problem heading opening its line: "# Pneumonia:", "2. PE -", "Sepsis:".
+_HEADING_START = re.compile(r"[ \t]*(?:#+|\d+[.)]|[-*\u2022])?[ \t]*$")
+_HEADING_END = re.compile(r"[ \t]*[:\-\u2013]")
+
+
+def _heading_takes_its_line(text: str, mentions: list[Mention]) -> list[Mention]:
+    """A problem heading whose own line denies or excludes the same problem ("# Pneumonia:
+    CXR clear, not pneumonia") names the problem worked on, not a finding: it takes the
+    line's verdict."""
+    out = list(mentions)
+    for i, m in enumerate(mentions):
+        e = m.entity
+        if e.type != "PROBLEM" or e.assertion != "present" or m.is_ruled_out:
+            continue
+        line_start = text.rfind("\n", 0, e.start) + 1
+        line_end = text.find("\n", e.end)
+        line_end = len(text) if line_end == -1 else line_end
+        if not (_HEADING_START.fullmatch(text, line_start, e.start)
+                and _HEADING_END.match(text, e.end)):
+            continue
+        verdict = next((o for o in mentions if o is not m and o.entity.type == "PROBLEM"
+                        and e.end <= o.entity.start < line_end
+                        and o.entity.text.lower() == e.text.lower()
+                        and (o.is_ruled_out or o.entity.assertion == "absent")), None)
+        if verdict is not None:
+            out[i] = replace(m, entity=e.model_copy(update={"assertion": "absent"}),
+                             is_ruled_out=verdict.is_ruled_out)
     return out
 
 
@@ -463,7 +493,8 @@ _RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|un
 _WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first|"
                             r"\w+ly)\s+)*"
                             r"(?:(?:considered|suspected|entertained|questioned|raised|"
-                            r"in the differential|on the differential|a consideration)\b|"
+                            r"in the differential|on the differential|a consideration|"
+                            r"r/o|rule[- ]out|to rule out)\b|"
                             r"(?:vs\.?|versus)\s|"
                             r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|but\b|$))",
                             re.IGNORECASE | re.MULTILINE)

@@ -116,3 +116,23 @@ def test_the_alternative_ranked_lower_is_possible(extractor):
     rec = _one_note(extractor, "Pulmonary embolism favored over pneumonia; CTA pending.")
     lower = [m for m in rec.evidence.by_note["R22-1"] if m.entity.text.lower() == "pneumonia"]
     assert lower and all(m.entity.assertion == "possible" for m in lower)
+
+
+def test_a_heading_its_own_line_denies_is_not_a_finding(extractor):
+    notes = [Note(patient_id="R23", note_id=f"R23-{i}", note_type="progress_note",
+                  date=f"2026-05-0{i}", text=f"Progress note\nHPI: 70M with a cough.\n{line}\n")
+             for i, line in ((1, "A/P: possible pneumonia - CXR."),
+                             (2, "# Pneumonia: CXR clear, not pneumonia."))]
+    rec = PatientRecord.prepare(notes, extractor, Rules.load())
+    heading = [m for m in rec.evidence.by_note["R23-2"]
+               if m.entity.text.lower() == "pneumonia"]
+    assert heading and all(m.entity.assertion == "absent" for m in heading)
+    v = rec.check("He was found to have pneumonia.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+def test_a_heading_with_a_finding_in_its_line_stays_present(extractor):
+    rec = _one_note(extractor, "# Pneumonia: RLL consolidation, no effusion.")
+    heading = [m for m in rec.evidence.by_note["R22-1"] if m.entity.text.lower() == "pneumonia"]
+    assert heading and all(m.entity.assertion == "present" for m in heading)
+    assert rec.check("Pneumonia with RLL consolidation.", []).verdict != "CONTRADICTED"
