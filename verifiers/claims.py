@@ -398,7 +398,8 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             e = e.model_copy(update={"assertion": "possible"})
         if e.type == "PROBLEM" and e.assertion == "present":
             before = text[max(clause[0], e.start - 60):e.start]
-            if _DONOR_BEFORE.search(before):
+            if _DONOR_BEFORE.search(before) or _RELATIVE_CLAUSE_BEFORE.search(
+                    text, max(line_start, e.start - 60), e.start):
                 # "Donor had hepatitis C", "kidney donor: CMV IgG+": the donor's, not the
                 # recipient's (compared as another person's, like a relative's).
                 e = e.model_copy(update={"assertion": "family"})
@@ -524,6 +525,15 @@ _OPEN_BEFORE = re.compile(r"(?:\b(?:may|might|could)\s+(?:have|be|represent|refl
 # "kidney donor: CMV+"); "donor-derived" infections are the recipient's.
 _DONOR_BEFORE = re.compile(r"\bdonor(?:'s)?(?!-)\s*(?:had|has|was|is|with|w/|:|-)?\s+"
                            r"(?:[\w/+]+\s+){0,3}$", re.IGNORECASE)
+
+# A relative clause about another person right before the name ("lives with his wife,
+# who has COPD"): hers, not the patient's. The comma may end the layout's clause, so this
+# is searched in the line.
+_RELATIVE_CLAUSE_BEFORE = re.compile(
+    r"\b(?:wife|husband|partner|spouse|mother|mom|father|dad|sister|brother|son|daughter|"
+    r"aunt|uncle|grandmother|grandfather|cousin|roommate|donor)\s*,?\s*who\s+"
+    r"(?:also\s+)?(?:has|had|is|was|suffers from|suffered from|developed)\s+"
+    r"(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 # A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",
 # "sepsis workup", "fall risk", "seizure precautions", "DVT prophylaxis"); group 1: the

@@ -136,3 +136,9 @@ def test_a_heading_with_a_finding_in_its_line_stays_present(extractor):
     heading = [m for m in rec.evidence.by_note["R22-1"] if m.entity.text.lower() == "pneumonia"]
     assert heading and all(m.entity.assertion == "present" for m in heading)
     assert rec.check("Pneumonia with RLL consolidation.", []).verdict != "CONTRADICTED"
+
+
+def test_a_relatives_condition_in_a_relative_clause_is_not_the_patients(extractor):
+    rec = _one_note(extractor, "Social: lives with her husband, who has COPD.")
+    v = rec.check("She has COPD.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
