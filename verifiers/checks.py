@@ -20,6 +20,7 @@ from verifiers.claims import (
     problem_cues,
     said_past_after,
     test_value,
+    work_up_reason,
 )
 
 StatusLookup = Callable[[Entity], str | None]
@@ -28,6 +29,12 @@ StatusLookup = Callable[[Entity], str | None]
 # Words that make a possible diagnosis improbable rather than open.
 _UNLIKELY = re.compile(r"\b(?:unlikely|less likely|doubtful|doubted|not (?:likely|favou?red|"
                        r"suspected|thought likely))\b", re.IGNORECASE)
+
+# A possibility told as a past step of the work-up, not as the state now.
+_WEIGHED_THEN = re.compile(r"\b(?:was|were|had been|initially)\s+(?:\w+\s+)?(?:considered|"
+                           r"suspected|entertained|questioned|raised|covered empiric(?:al)?ly|"
+                           r"treated empiric(?:al)?ly)\b", re.IGNORECASE)
+
 
 def _span(m: Mention, relation: str) -> EvidenceSpan:
     return EvidenceSpan(note_id=m.note_id, start=m.entity.start, end=m.entity.end,
@@ -299,8 +306,9 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     member's, past/resolved or new. Findings go to ``res``."""
     others = [(c.start, c.end) for c in claims if c.type == "PROBLEM" and c is not claim]
     is_ruled_out, temporal = problem_cues(text, claim, others, cues, clause)
-    is_ruled_out = is_ruled_out or gapped_ruled_out(
-        text, claim, [c for c in claims if c.type == "PROBLEM"], cues, clause)
+    is_ruled_out = (is_ruled_out or gapped_ruled_out(
+        text, claim, [c for c in claims if c.type == "PROBLEM"], cues, clause)) and \
+        not work_up_reason(text, claim, claims)
     kind = assertion_class(claim, is_ruled_out)
     # "Hypokalemia resolved": ConText may read "resolved" as a negation; the statement
     # says the problem was there and is past, not that it never was. "No prior stroke"
@@ -344,8 +352,10 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.unsupported.append(f"{claim.text} (the notes disagree: given as the "
                                    "patient's in one note, as absent in another)")
         elif (ruled_out or last.is_ruled_out) and kind == "possible" \
-                and _UNLIKELY.search(text, *clause):
+                and (_UNLIKELY.search(text, *clause) or _WEIGHED_THEN.search(text, *clause)):
             # "PDPH was felt unlikely": the statement leans the way the notes settled it.
+            # "Enteric fever was covered empirically", "was initially suspected": it tells
+            # the work-up, which a later exclusion does not undo.
             res.support([last])
         elif ruled_out or last.is_ruled_out:
             res.contradict("ruled_out_as_active", f"source: {claim.text} ruled out "

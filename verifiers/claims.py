@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.schemas.extraction import Attribute, Entity
 from agent.schemas.layout import NoteLayout
@@ -315,6 +315,27 @@ def gapped_ruled_out(text: str, ent: Entity, problems: list[Entity], cues: CueSe
     return problem_cues(text, prev, others, cues, clause)[0]
 
 
+# "X was considered for <reason>": the work-up verb after the subject, then the words up to
+# the reason.
+_CONSIDERED_VERB = re.compile(r"\s+(?:was|were|had been)\s+(?:\w+\s+)?(?:considered|suspected|"
+                              r"entertained|evaluated|worked up|raised)\b", re.IGNORECASE)
+_WORKUP_FOR = re.compile(r"\s+(?:for|because of|given|due to|with)\s+(?:[\w'/-]+\s+){0,3}",
+                         re.IGNORECASE)
+
+
+def work_up_reason(text: str, ent: Entity, entities: list[Entity]) -> bool:
+    """Whether a problem is the reason of a work-up another problem names ("DVT was
+    considered for left calf swelling and excluded"): the cue after it is the subject's."""
+    for subject in entities:
+        if subject.type != "PROBLEM" or subject.end > ent.start:
+            continue
+        verb = _CONSIDERED_VERB.match(text, subject.end)
+        if verb is not None and verb.end() <= ent.start and \
+                _WORKUP_FOR.fullmatch(text, verb.end(), ent.start) is not None:
+            return True
+    return False
+
+
 def said_past_after(text: str, ent: Entity, blockers: list[tuple[int, int]], cues: CueSet,
                     clause: Clause) -> bool:
     """Whether a past word follows the problem ("hypokalemia, resolved"), as opposed to one
@@ -365,11 +386,36 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # aortic stenosis": a label opening the line rules out every item of it.
             ruled_out = ruled_out or any(c.label == "ruled_out" for c in
                                          cues.in_line_label("problem", text, e.start))
+            # "X was considered for <this> and excluded": the exclusion is X's.
+            ruled_out = ruled_out and not work_up_reason(
+                text, e, [p for p in entities if p.type == "PROBLEM"
+                          and clause[0] <= p.start < e.start])
         is_asked = asked(text, e, layout)
         if e.type == "PROBLEM" and e.assertion == "present" and \
                 _WEIGHED_AFTER.match(text, e.end, clause[1]):
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
+            e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion == "present":
+            before = text[max(clause[0], e.start - 60):e.start]
+            if _DONOR_BEFORE.search(before) or _RELATIVE_CLAUSE_BEFORE.search(
+                    text, max(line_start, e.start - 60), e.start):
+                # "Donor had hepatitis C", "kidney donor: CMV IgG+": the donor's, not the
+                # recipient's (compared as another person's, like a relative's).
+                e = e.model_copy(update={"assertion": "family"})
+            elif _OPEN_BEFORE.search(before):
+                # "May have pneumonia", "Working diagnosis: lymphoma", "PE favored over
+                # pneumonia": a name given as a guess or as the less favored alternative.
+                e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion in ("present", "absent") and \
+                _UNSETTLED_AFTER.match(text, e.end, clause[1]) and (
+                    e.assertion == "present"
+                    or not _DENIAL_BEFORE.search(
+                        text, max(clause[0], text.rfind(":", clause[0], e.start) + 1),
+                        e.start)):
+            # "dengue co-infection indeterminate (NS1 negative, IgM equivocal)", "Lynch
+            # syndrome not excluded": the name is left open; a negative test in the aside
+            # after it is evidence, not a denial of the diagnosis.
             e = e.model_copy(update={"assertion": "possible"})
         if e.type == "PROBLEM" and e.assertion == "present":
             frame = _FRAME_AFTER.match(text, e.end, clause[1])
@@ -400,6 +446,36 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                 or _RESULT_WORDS.search(text, e.end, clause[1]) is not None)
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
                            removed, pending, resulted))
+    return _heading_takes_its_line(text, out)
+
+
+# A problem heading opening its line: "# Pneumonia:", "2. PE -", "Sepsis:".
+_HEADING_START = re.compile(r"[ \t]*(?:#+|\d+[.)]|[-*\u2022])?[ \t]*$")
+_HEADING_END = re.compile(r"[ \t]*[:\-\u2013]")
+
+
+def _heading_takes_its_line(text: str, mentions: list[Mention]) -> list[Mention]:
+    """A problem heading whose own line denies or excludes the same problem ("# Pneumonia:
+    CXR clear, not pneumonia") names the problem worked on, not a finding: it takes the
+    line's verdict."""
+    out = list(mentions)
+    for i, m in enumerate(mentions):
+        e = m.entity
+        if e.type != "PROBLEM" or e.assertion != "present" or m.is_ruled_out:
+            continue
+        line_start = text.rfind("\n", 0, e.start) + 1
+        line_end = text.find("\n", e.end)
+        line_end = len(text) if line_end == -1 else line_end
+        if not (_HEADING_START.fullmatch(text, line_start, e.start)
+                and _HEADING_END.match(text, e.end)):
+            continue
+        verdict = next((o for o in mentions if o is not m and o.entity.type == "PROBLEM"
+                        and e.end <= o.entity.start < line_end
+                        and o.entity.text.lower() == e.text.lower()
+                        and (o.is_ruled_out or o.entity.assertion == "absent")), None)
+        if verdict is not None:
+            out[i] = replace(m, entity=e.model_copy(update={"assertion": "absent"}),
+                             is_ruled_out=verdict.is_ruled_out)
     return out
 
 
@@ -415,12 +491,49 @@ _RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|un
 # An adjective ("possible", "likely") only when nothing follows it in the clause: in "left
 # arm weakness (likely Todd paresis)" it hedges the next name, not this one.
 # "X vs Y": the first name of a differential is no more certain than the second.
-_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first)\s+)*"
+_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first|"
+                            r"\w+ly)\s+)*"
                             r"(?:(?:considered|suspected|entertained|questioned|raised|"
-                            r"in the differential|on the differential)\b|"
+                            r"in the differential|on the differential|a consideration|"
+                            r"r/o|rule[- ]out|to rule out)\b|"
                             r"(?:vs\.?|versus)\s|"
-                            r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|$))",
+                            r"(?:possible|likely|favou?red|a concern)\s*(?:[,.;:)]|but\b|$))",
                             re.IGNORECASE | re.MULTILINE)
+
+# A diagnosis named and then left open: "X indeterminate", "X equivocal", "X not excluded",
+# "X not confirmed" (one more word of the name may come between: "dengue co-infection
+# indeterminate"). Unlike "possible" these words may be followed by the evidence.
+_UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+)?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
+                              r"still)\s+)*(?:indeterminate|equivocal|unconfirmed|"
+                              r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out)|"
+                              r"(?:cannot|can't|could not) be (?:excluded|ruled out))\b",
+                              re.IGNORECASE)
+# A denial before the name in its clause ("no dengue, indeterminate film") keeps it absent;
+# a label before a colon ("Not settled: dengue ...") is not one.
+_DENIAL_BEFORE = re.compile(r"\b(?:no|not|without|negative for|denies|denied)\b",
+                            re.IGNORECASE)
+
+# Right before a name: a modal guess ("may have", "could represent"), a provisional label
+# ("working diagnosis:"), or the alternative a differential ranks lower ("favored over",
+# "rather than").
+_OPEN_BEFORE = re.compile(r"(?:\b(?:may|might|could)\s+(?:have|be|represent|reflect|indicate)|"
+                          r"\b(?:working|provisional|presumptive|tentative)\s+(?:diagnosis|dx)"
+                          r"(?:\s+(?:is|of))?\s*:?|"
+                          r"\b(?:favou?red|preferred|more likely)\s+over|\brather than)"
+                          r"\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+# An organ or blood donor named as the subject before the name ("Donor had ...",
+# "kidney donor: CMV+"); "donor-derived" infections are the recipient's.
+_DONOR_BEFORE = re.compile(r"\bdonor(?:'s)?(?!-)\s*(?:had|has|was|is|with|w/|:|-)?\s+"
+                           r"(?:[\w/+]+\s+){0,3}$", re.IGNORECASE)
+
+# A relative clause about another person right before the name ("lives with his wife,
+# who has COPD"): hers, not the patient's. The comma may end the layout's clause, so this
+# is searched in the line.
+_RELATIVE_CLAUSE_BEFORE = re.compile(
+    r"\b(?:wife|husband|partner|spouse|mother|mom|father|dad|sister|brother|son|daughter|"
+    r"aunt|uncle|grandmother|grandfather|cousin|roommate|donor)\s*,?\s*who\s+"
+    r"(?:also\s+)?(?:has|had|is|was|suffers from|suffered from|developed)\s+"
+    r"(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 # A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",
 # "sepsis workup", "fall risk", "seizure precautions", "DVT prophylaxis"); group 1: the

@@ -54,6 +54,7 @@ from verifiers.claims import (
     parse_amount,
     same_concept,
     with_clause_dose,
+    work_up_reason,
 )
 from verifiers.coverage import (
     denied_spans,
@@ -325,7 +326,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                                        "not confirmed")
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
-    checked = [_reread_negation(c, text, cues) for c in checked]
+    checked = [_reread_negation(c, text, cues, checked) for c in checked]
     checked = with_clause_dose(checked, text, layout.clause_around)
     # "the SNF physician will restart it for weight gain or edema": the conditions a
     # planned contingency names are not findings of the patient.
@@ -510,7 +511,25 @@ _CONSIDERED = re.compile(r"\s+(?:was|were|had been)\s+(?:\w+\s+)?(?:considered|s
                          r"entertained|evaluated|worked up|raised)\b", re.IGNORECASE)
 
 
-def _reread_negation(claim: Entity, text: str, cues: CueSet) -> Entity:
+# "resolved with incentive spirometry", "improved after diuresis": the means of a
+# resolution; the resolution word is not a denial of the means.
+_MEANS_BEFORE = re.compile(r"\b(?:resolved|resolving|improved|improving|cleared|responded|"
+                           r"settled|better)\s+(?:\w+\s+)?(?:with|after|on|to|by|using)\s+"
+                           r"(?:(?:a|an|the|his|her|their|IV|PO|oral|\w+ly)\s+)?$",
+                           re.IGNORECASE)
+# A statement that leaves a diagnosis open after naming it ("dengue co-infection is
+# indeterminate", "Lynch syndrome has not been excluded", "enteric fever was covered
+# empirically"): possible, not established.
+_OPEN_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remains?|remained|"
+                         r"has|have|had|been|still|initially|only|also)\s+)*"
+                         r"(?:indeterminate|equivocal|uncertain|unclear|unconfirmed|"
+                         r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out|proven)|"
+                         r"(?:covered|treated) empiric(?:al)?ly|suspected|considered|"
+                         r"presumed|questioned|entertained)\b", re.IGNORECASE)
+
+
+def _reread_negation(claim: Entity, text: str, cues: CueSet,
+                     claims: list[Entity] | None = None) -> Entity:
     """Negations that do not deny the claim: the drug a switch goes to is taken ("stopped,
     replaced by rosuvastatin": the stop word's scope does not reach across the switch), and
     "no further transfusion" says none beyond those given, not that none was."""
@@ -519,8 +538,18 @@ def _reread_negation(claim: Entity, text: str, cues: CueSet) -> Entity:
         # "Typhlitis was considered for RLQ pain and ruled out on CT": the subject of the
         # work-up is the one ruled out, whatever problem the work-up was for.
         return claim.model_copy(update={"assertion": "absent"})
+    if claim.type == "PROBLEM" and claim.assertion == "present" and \
+            _OPEN_AFTER.match(text, claim.end):
+        return claim.model_copy(update={"assertion": "possible"})
     if claim.assertion != "absent":
         return claim
+    if claim.type == "PROBLEM" and work_up_reason(text, claim, claims or []):
+        # "DVT was considered for left calf swelling and excluded": the swelling is what
+        # the work-up was for, not what it excluded.
+        return claim.model_copy(update={"assertion": "present"})
+    if claim.type in ("PROCEDURE", "MEDICATION", "TEST") and _MEANS_BEFORE.search(
+            text, max(0, claim.start - 50), claim.start):
+        return claim.model_copy(update={"assertion": "present"})
     before = text[max(0, claim.start - 40):claim.start]
     if (claim.type == "MEDICATION" and cues.says("switch_phrase", before, label="to_target")) \
             or cues.says("negation_before", before, label="no_more"):
