@@ -27,6 +27,14 @@ def token_texts(doc) -> list[str]:
     return texts
 
 
+def token_offsets(doc) -> list[int]:
+    """Every token's character offset (``token.idx``), read in one array call."""
+    # Deferred: spaCy, which every caller has loaded already (this module imports nothing).
+    from spacy.attrs import IDX
+
+    return doc.to_array([IDX]).ravel().tolist() if len(doc) else []
+
+
 def doc_text(doc) -> str:
     """The doc's text: the kept string when there is one, else ``doc.text``."""
     text = doc.user_data.get(_KEY)

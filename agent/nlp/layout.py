@@ -35,12 +35,12 @@ from functools import lru_cache
 
 import numpy
 import spacy
-from spacy.attrs import IDX, SENT_START
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from agent.deadline import checkpoint
-from agent.nlp.doc_text import doc_text, token_texts
+from agent.nlp.doc_text import doc_text, token_offsets, token_texts
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.layout import LineSpan, NoteLayout, TextSpan
 from agent.schemas.notes import Note
@@ -92,7 +92,7 @@ def set_sentence_starts(doc: Doc) -> Doc:
     # Token texts and offsets as lists: a Token object per token and attribute read was
     # most of this pass. spaCy's is_space is the text's str.isspace(), lower_ its lower().
     texts = token_texts(doc)
-    offsets = doc.to_array([IDX]).ravel().tolist() if n else []
+    offsets = token_offsets(doc)
     for i in range(n):
         word = texts[i]
         if word.isspace():

@@ -15,19 +15,15 @@ demo and development note.
 
 from __future__ import annotations
 
-from spacy.attrs import IDX
+from agent.nlp.doc_text import token_offsets
 
 # spaCy's key for a token extension's value (Underscore._get_key with _end None).
 _EXT = "._."
 
 
-def _idx(doc) -> list[int]:
-    return doc.to_array([IDX]).ravel().tolist() if len(doc) else []
-
-
 def set_token_sections(doc, start: int, end: int, section, idx: list[int] | None = None) -> None:
     """``token._.section = section`` for the tokens ``doc[start:end]``."""
-    idx = _idx(doc) if idx is None else idx
+    idx = token_offsets(doc) if idx is None else idx
     data = doc.user_data
     for i in range(start, min(end, len(idx))):
         data[(_EXT, "section", idx[i], None)] = section
@@ -84,7 +80,7 @@ def apply_sectionizer(sectionizer, doc):
             scope_end = min(end + (rule.max_scope if rule.max_scope is not None
                                    else max_length), limit)
         section_list.append(Section(rule.category, start, end, end, scope_end, parent, rule))
-    idx = _idx(doc)
+    idx = token_offsets(doc)
     for section in section_list:
         doc._.sections.append(section)
         start, end = section.section_span
