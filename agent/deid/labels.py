@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from agent.deid.first_chars import gated
+from agent.nlp.literal_gate import gated
 from agent.schemas.deid import PhiSpan
 
 _NAME_LABELS = r"(?:name|patient|pt|pcp|prescriber|provider|attending|resident|contact|caller)"

@@ -29,16 +29,16 @@ from typing import Protocol
 
 from presidio_analyzer import RecognizerResult
 
-from agent.deid.first_chars import compile_skipping
 from agent.deid.lexicons import name_dictionaries
 from agent.deid.philter_sets import philter_sets
+from agent.nlp.first_chars import compile_skipping
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _LOW = "a-zß-öø-ÿĀ-ž"
 _TITLE = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
 # The patterns searched over whole notes skip the places no match can start
-# (agent.deid.first_chars); the others are matched at a place or over a line.
+# (agent.nlp.first_chars); the others are matched at a place or over a line.
 _SINGLE = compile_skipping(rf"(?<![\w'’.-])(?P<phi>{_TITLE})(?![\w'’-])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?;:\n\"“(>])[ \t]*$")
 _SPEAKER = re.compile(rf"^[ \t>]*(?P<phi>{_TITLE})[ \t]*:[ \t]*[\"“A-Za-z]", re.MULTILINE)

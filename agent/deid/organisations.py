@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 
 from agent.deid.casing import one_case
-from agent.deid.first_chars import gated
+from agent.nlp.literal_gate import gated
 from agent.schemas.deid import PhiSpan
 
 # "works at", "worked for", "employed by", "retired from", "drives for", "a welder at",

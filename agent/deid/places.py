@@ -14,7 +14,8 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from agent.deid.first_chars import compile_skipping, gated
+from agent.nlp.first_chars import compile_skipping
+from agent.nlp.literal_gate import gated
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY
 # A word of letters in any script, and one that starts upper case (Latin, Greek, Cyrillic).

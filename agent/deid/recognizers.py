@@ -15,10 +15,10 @@ from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from agent.deid.first_chars import gated
 from agent.deid.labels import edits_at_most_one
 from agent.deid.lexicons import disease_words
 from agent.deid.name_lexicon import NameLexicon, lexicon_names
+from agent.nlp.literal_gate import gated
 from agent.schemas.deid import DateRules, HospitalRules, NameRules, RecognizerRule
 
 _META = RecognizerResult.RECOGNIZER_NAME_KEY

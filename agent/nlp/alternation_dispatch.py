@@ -20,94 +20,41 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from re import _constants as C
 
-try:  # re's parser: private, Python 3.11+ names; anything unexpected -> keep the branch
-    from re import _constants as C  # type: ignore[attr-defined]
-    from re import _parser as P  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    P = C = None  # type: ignore[assignment]
+from agent.nlp.first_chars import first_members
 
 # Per-character sub-patterns kept per dispatcher (a note has ~100 distinct characters).
 _MAX_SUBPATTERNS = 4096
+_CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
+               C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
 
 
-class _Unknown(Exception):
-    """A construct the first-character reader does not follow."""
-
-
-def _first(items, case: list[bool]) -> tuple[set[str], bool]:
-    """(class items a match of this sequence can start with, whether it can be empty)."""
-    out: set[str] = set()
-    for op, av in items:
-        got, nullable = _first_one(op, av, case)
-        out |= got
-        if not nullable:
-            return out, False
-    return out, True
-
-
-def _class_item(kind, value) -> str:
+def _class_item(kind, value) -> str | None:
     if kind is C.LITERAL:
         return re.escape(chr(value))
     if kind is C.RANGE:
         return f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}"
-    if kind is C.CATEGORY:
-        names = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D",
-                 C.CATEGORY_SPACE: r"\s", C.CATEGORY_NOT_SPACE: r"\S",
-                 C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
-        if value in names:
-            return names[value]
-    raise _Unknown
-
-
-def _first_one(op, av, case: list[bool]) -> tuple[set[str], bool]:
-    if op is C.LITERAL:
-        return {re.escape(chr(av))}, False
-    if op is C.IN:
-        if any(kind is C.NEGATE for kind, _ in av):
-            raise _Unknown
-        return {_class_item(kind, value) for kind, value in av}, False
-    if op is C.CATEGORY:
-        return {_class_item(op, av)}, False
-    if op is C.SUBPATTERN:
-        _group, add_flags, del_flags, sub = av
-        if (add_flags | del_flags) & re.IGNORECASE:
-            case[0] = True  # some part reads case differently: classes ignore case
-        return _first(sub, case)
-    if op is C.BRANCH:
-        out, nullable = set(), False
-        for alt in av[1]:
-            got, empty = _first(alt, case)
-            out |= got
-            nullable |= empty
-        return out, nullable
-    if op in (C.MAX_REPEAT, C.MIN_REPEAT) or op is getattr(C, "POSSESSIVE_REPEAT", None):
-        lo, _hi, sub = av
-        got, empty = _first(sub, case)
-        return got, empty or lo == 0
-    if op is getattr(C, "ATOMIC_GROUP", None):
-        return _first(av, case)
-    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
-        return set(), True  # zero-width: says nothing of the first character
-    raise _Unknown  # ANY, NOT_LITERAL, GROUPREF ...
+    return _CATEGORIES.get(value) if kind is C.CATEGORY else None
 
 
 def first_class(branch: str, flags: int = 0) -> tuple[re.Pattern[str] | None, bool]:
     """(a one-character regex matching every character a match of ``branch`` can start
     with, or None when that cannot be told; whether the branch may match the empty
-    string)."""
-    if P is None:
-        return None, True
+    string). The characters are read by :func:`agent.nlp.first_chars.first_members`, which
+    already widens case-insensitive letters to both cases: the class is compiled without
+    IGNORECASE."""
     try:
-        case = [bool(flags & re.IGNORECASE)]
-        items, nullable = _first(P.parse(branch, flags), case)
-    except (_Unknown, re.error, TypeError, ValueError, IndexError, AttributeError):
-        return None, False
-    if nullable or not items:
+        members, nullable = first_members(branch, flags)
+    except re.error:
+        return None, False  # a branch that is no pattern on its own: kept for every character
+    if members is None or nullable or not members:
         return None, nullable
-    # Ignoring case whenever any part of the branch does gives a superset: safe.
+    items = {_class_item(kind, value) for kind, value in members}
+    if None in items:
+        return None, False
     return re.compile("[" + "".join(sorted(items)) + "]",
-                      (flags & ~re.VERBOSE) | (re.IGNORECASE if case[0] else 0)), False
+                      flags & ~(re.VERBOSE | re.IGNORECASE)), False
 
 
 class AlternationDispatch:
@@ -182,57 +129,3 @@ class AlternationDispatch:
             if m is not None:
                 yield m
                 nxt = m.end() if m.end() > m.start() else m.end() + 1
-
-
-class FirstCharScan:
-    """``rx.finditer`` tried only at the positions where a match can start.
-
-    ``re`` tries a pattern that opens with look-behinds and a big group at every position
-    (the number-led medication patterns: ~0.3 us a character each). Here a small regex,
-    the pattern's own leading look-behinds (``lead``) followed by the one-character class
-    its matches can start with (:func:`first_class`), finds the candidate positions, and
-    ``rx.match`` runs only there (its look-behinds still see the text before, as in
-    ``finditer``). Matches are found in order, each after the end of the previous one, as
-    ``finditer`` finds them; a pattern that may match empty, or that the reader does not
-    follow, runs as it is.
-
-    Args:
-        rx: the compiled pattern.
-        lead: the zero-width assertions ``rx.pattern`` starts with, as written there ("" for
-            none); compiled with ``rx``'s flags so they accept exactly what ``rx``'s do.
-    """
-
-    __slots__ = ("rx", "_first")
-
-    def __init__(self, rx: re.Pattern[str], lead: str = "") -> None:
-        if not rx.pattern.startswith(lead):
-            raise ValueError("lead must be the text the pattern starts with")
-        self.rx = rx
-        first, nullable = first_class(rx.pattern, rx.flags)
-        self._first = None
-        if first is not None and not nullable:
-            cls = first.pattern
-            if first.flags & re.IGNORECASE and not rx.flags & re.IGNORECASE:
-                cls = f"(?i:{cls})"
-            self._first = re.compile(lead + cls, rx.flags & ~re.VERBOSE)
-
-    @property
-    def pattern(self) -> str:
-        return self.rx.pattern
-
-    def finditer(self, text: str, pos: int = 0,
-                 endpos: int | None = None) -> Iterator[re.Match[str]]:
-        end = len(text) if endpos is None else endpos
-        if self._first is None:
-            yield from self.rx.finditer(text, pos, end)
-            return
-        match = self.rx.match
-        nxt = pos
-        for hit in self._first.finditer(text, pos, end):
-            at = hit.start()
-            if at < nxt:
-                continue
-            m = match(text, at, end)
-            if m is not None:
-                yield m
-                nxt = m.end()

@@ -28,9 +28,11 @@ from collections.abc import Iterator
 from re import _constants as sre_c
 from re import _parser as sre_parse
 
+from agent.nlp.first_chars import compile_skipping
+
 # Letters that re.IGNORECASE matches to ASCII letters although str.lower() does not give
 # them (found by matching [a-z0-9] against every code point).
-_FOLD = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 # A requirement: (literal, case-insensitive), one of which a match contains.
 Requirement = frozenset[tuple[str, bool]]
@@ -260,7 +262,8 @@ class GatedPattern:
       before ``pos`` as a search does), in order and after the previous match, as
       ``finditer`` would find them;
     - otherwise, a text without any required literal (:class:`LiteralGate`) yields no
-      match without being scanned.
+      match without being scanned, and one that is scanned skips, in C, the places no match
+      can start (:func:`agent.nlp.first_chars.compile_skipping`).
 
     Every other attribute is the pattern's own.
     """
@@ -268,7 +271,7 @@ class GatedPattern:
     __slots__ = ("pattern_", "gate", "_exact_starts", "_folded_starts")
 
     def __init__(self, rx: re.Pattern[str]) -> None:
-        self.pattern_ = rx
+        self.pattern_ = compile_skipping(rx.pattern, rx.flags)
         self.gate = LiteralGate(rx)
         starts = leading_literals(rx.pattern, rx.flags)
         self._exact_starts = self._folded_starts = None
@@ -328,5 +331,5 @@ class GatedPattern:
 
 
 def gated(pattern: str, flags: int = 0) -> GatedPattern:
-    """``re.compile(pattern, flags)`` with a gate on ``finditer``."""
+    """``re.compile(pattern, flags)`` with a gate on ``finditer`` (see GatedPattern)."""
     return GatedPattern(re.compile(pattern, flags))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from string import Formatter
 
-from agent.nlp.alternation_dispatch import FirstCharScan
+from agent.nlp.first_chars import compile_skipping
 from agent.nlp.medication.lexicon import MedicationLexicon
 
 # Tie-break between overlapping matches of equal length.
@@ -76,15 +76,16 @@ class Candidate:
 class _Grammar:
     """Structural regexes built once from a lexicon."""
 
-    # Scanned through FirstCharScan: the same matches as the patterns' finditer.
-    strength: FirstCharScan
-    ratio: FirstCharScan
+    # Compiled to skip, in C, the places no match can start (they open on look-behinds, which
+    # make re try every position): the same matches as re.compile's.
+    strength: re.Pattern[str]
+    ratio: re.Pattern[str]
     denominator: re.Pattern[str]
-    dose: FirstCharScan
-    duration: FirstCharScan
-    course: FirstCharScan
-    length_of: FirstCharScan
-    bare_number: FirstCharScan
+    dose: re.Pattern[str]
+    duration: re.Pattern[str]
+    course: re.Pattern[str]
+    length_of: re.Pattern[str]
+    bare_number: re.Pattern[str]
     terms_by_attribute: dict[str, tuple]
 
 
@@ -110,27 +111,26 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     flags = re.IGNORECASE
     word_start = r"(?<![A-Za-z0-9])"
     return _Grammar(
-        strength=FirstCharScan(re.compile(
+        strength=compile_skipping(
             rf"{before}(?P<num>{_COMBINATION}(?=\s*-?\s*(?:{su}))|{rng})\s*-?\s*(?P<unit>{su})"
             rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)", flags),
-            before),
-        ratio=FirstCharScan(re.compile(_RATIO)),
+        ratio=compile_skipping(_RATIO),
         denominator=re.compile(denominator, flags),
-        dose=FirstCharScan(re.compile(
-            rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags), before),
-        duration=FirstCharScan(re.compile(
+        dose=compile_skipping(
+            rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags),
+        duration=compile_skipping(
             rf"{word_start}(?P<cue>{lexicon.duration_cue})\s*"
             rf"(?P<span>(?P<num>{rng})(?:\s+(?:more|additional|further))?\s*-?\s*"
-            rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags), word_start),
-        course=FirstCharScan(re.compile(
+            rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags),
+        course=compile_skipping(
             rf"{before}(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
-            rf"[\s-]+(?:{_COURSE_WORDS})\b", flags), before),
-        length_of=FirstCharScan(re.compile(
+            rf"[\s-]+(?:{_COURSE_WORDS})\b", flags),
+        length_of=compile_skipping(
             rf"{before}(?<!within\s)(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
-            rf"{_LENGTH_OF}", flags), before),
-        bare_number=FirstCharScan(re.compile(
+            rf"{_LENGTH_OF}", flags),
+        bare_number=compile_skipping(
             rf"{before}(?P<num>{_COMBINATION}|{counted})(?![\w.%/])"
-            rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags), before),
+            rf"(?!\s*(?:{time}|{count}|x)(?![A-Za-z]))", flags),
         terms_by_attribute={k: tuple(v) for k, v in terms.items()},
     )
 

@@ -6,9 +6,8 @@ import random
 import re
 from dataclasses import fields as dataclass_fields
 
-import pytest
-
-from agent.nlp.alternation_dispatch import AlternationDispatch, FirstCharScan, first_class
+from agent.nlp.alternation_dispatch import AlternationDispatch, first_class
+from agent.nlp.first_chars import compile_skipping, first_chars
 from agent.nlp.medication.lexicon import default_lexicon
 from agent.nlp.medication.matches import _Grammar, _grammar
 from evals.synthetic import load_notes
@@ -61,37 +60,34 @@ def test_unreadable_branches_are_tried_everywhere():
     assert [m.span() for m in d.finditer("zxab")] == [(0, 2), (2, 4)]
 
 
-def test_first_char_scans_find_what_the_medication_grammar_patterns_find():
+def test_the_medication_grammar_patterns_skip_and_find_what_re_finds():
+    """The number-led medication patterns open on look-behinds: compiled to skip the places
+    no match can start (agent.nlp.first_chars), over whole notes and regions of them."""
     grammar = _grammar(default_lexicon())
     scans = [getattr(grammar, f.name) for f in dataclass_fields(_Grammar)
-             if isinstance(getattr(grammar, f.name), FirstCharScan)]
-    assert len(scans) == 7
+             if isinstance(getattr(grammar, f.name), re.Pattern)]
+    assert len(scans) == 8
+    assert sum(first_chars(rx.pattern, rx.flags) is not None for rx in scans) >= 7
     found = 0
     for note in load_notes():
         text = note.text
         for lo, hi in ((0, len(text)), (17, max(17, len(text) - 40))):
-            for scan in scans:
-                ours = [(m.span(), m.groupdict()) for m in scan.finditer(text, lo, hi)]
-                assert ours == [(m.span(), m.groupdict())
-                                for m in scan.rx.finditer(text, lo, hi)]
+            for rx in scans:
+                plain = re.compile(rx.pattern, rx.flags)
+                ours = [(m.span(), m.groupdict()) for m in rx.finditer(text, lo, hi)]
+                assert ours == [(m.span(), m.groupdict()) for m in plain.finditer(text, lo, hi)]
                 found += len(ours)
     assert found > 500
 
 
-def test_generated_first_char_scans_match_as_finditer_does():
+def test_generated_skipping_patterns_match_as_re_does():
     pieces = ["a", "(?i:b)", "[a-c]x", r"\d+a", "(?:x)?b", "(?i:ab|ba)", "A", r"\sb", "k"]
     rng = random.Random(5)
     for _ in range(300):
         lead = rng.choice(["", r"(?<![A-Za-z0-9])", r"(?<!x)(?<!\d)"])
         body = "|".join(rng.choice(pieces) for _ in range(rng.randint(1, 4)))
-        rx = re.compile(f"{lead}(?:{body})(?![a-z])", rng.choice([0, re.IGNORECASE]))
-        text = "".join(rng.choice("aAbBcx1 \u212ak") for _ in range(rng.randint(0, 30)))
-        scan = FirstCharScan(rx, lead)
-        assert [m.span() for m in scan.finditer(text)] == [m.span() for m in rx.finditer(text)]
-
-
-def test_a_lead_the_pattern_does_not_start_with_is_refused():
-    with pytest.raises(ValueError, match="lead"):
-        FirstCharScan(re.compile("(?<!a)b"), "(?<!c)")
-    empty = FirstCharScan(re.compile("a*"))
-    assert [m.span() for m in empty.finditer("baa")] == [(0, 0), (1, 3), (3, 3)]
+        pattern, flags = f"{lead}(?:{body})(?![a-z])", rng.choice([0, re.IGNORECASE])
+        text = "".join(rng.choice("aAbBcx1 \u212ak\u017f") for _ in range(rng.randint(0, 30)))
+        plain = re.compile(pattern, flags)
+        assert [m.span() for m in compile_skipping(pattern, flags).finditer(text)] == \
+            [m.span() for m in plain.finditer(text)]

@@ -11,12 +11,16 @@ positions, ~50 ns each, for each of ~140 patterns.
 no such characters, works out from the parse tree (``re``'s own parser) every character the
 first character a match consumes can be, and writes that set into the program's info block,
 where ``re`` keeps its own (``_compiler._compile_info``). Look-arounds and anchors consume
-nothing and are passed over (a superset is always safe); a pattern that can match the empty
-string, back-references, negated classes, "any character" and case-insensitive letters are
-left as ``re`` compiles them. The set only decides where a match is tried, never whether it
-matches, so every search, ``finditer`` and ``match`` gives what the plain pattern gives
-(``tests/agent/deid/test_first_chars.py`` compares every pattern of the pack over the dev
-notes).
+nothing and are passed over (a superset is always safe). Under ``re.IGNORECASE`` (the whole
+pattern or an ``(?i:...)`` group) an ASCII letter stands for both its cases and the four
+non-ASCII letters ``re`` equates with ASCII ones (``İ ı ſ K``), which is what ``re`` itself
+would match there. A pattern that can match the empty string, back-references, negated
+classes, "any character", and non-ASCII letters or categories under IGNORECASE (their case
+equivalences are Unicode's) are left as ``re`` compiles them. The set only decides where
+a match is tried, never whether it matches, so every search, ``finditer`` and ``match``
+gives what the plain pattern gives (``tests/agent/nlp/test_first_chars.py`` compares every
+pattern of the de-id pack and of the extraction's vocabulary rules over the dev notes).
+Extraction and de-identification both get it through ``agent.nlp.literal_gate.GatedPattern``.
 """
 
 from __future__ import annotations
@@ -30,92 +34,116 @@ from re import _compiler as sre_compile
 from re import _constants as sre_c
 from re import _parser as sre_parse
 
-from agent.nlp.literal_gate import GatedPattern
-
 _REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT)
 _ZERO_WIDTH = (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT)
-# Character-class members whose characters a set can list as they are.
-_MEMBERS = (sre_c.LITERAL, sre_c.RANGE, sre_c.CATEGORY)
 _STARTS_AT_BEGINNING = ((sre_c.AT, sre_c.AT_BEGINNING), (sre_c.AT, sre_c.AT_BEGINNING_STRING))
 _UNCASED_CATEGORIES = frozenset({sre_c.CATEGORY_DIGIT, sre_c.CATEGORY_SPACE,
                                  sre_c.CATEGORY_LINEBREAK})
+# The non-ASCII letters re.IGNORECASE matches to an ASCII letter (found by matching [a-zA-Z]
+# case-insensitively against every code point; tests/agent/nlp/test_first_chars.py checks it).
+_IGNORECASE_EXTRAS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
 
 
 class _Unknown(Exception):
     """A part whose first characters are not worked out here."""
 
 
-def _first(items) -> tuple[list, bool]:
+def _first(items, icase: bool) -> tuple[list, bool]:
     """(class members one of which a match of ``items`` starts with, whether ``items`` can
-    match without consuming anything)."""
+    match without consuming anything); ``icase``: matched case-insensitively."""
     members: list = []
     for op, av in items:
-        found, nullable = _first_of(op, av)
+        found, nullable = _first_of(op, av, icase)
         members += found
         if not nullable:
             return members, False
     return members, True
 
 
-def _first_of(op, av) -> tuple[list, bool]:
+def _letter_cases(code: int) -> list:
+    """The characters re.IGNORECASE lets ``chr(code)`` match, as LITERAL members."""
+    ch = chr(code)
+    if not _sre.unicode_iscased(code):
+        return [(sre_c.LITERAL, code)]
+    if not ch.isascii():
+        raise _Unknown  # Unicode's case equivalences: left to re
+    low = ch.lower()
+    return [(sre_c.LITERAL, ord(c)) for c in {low, ch.upper(), *_IGNORECASE_EXTRAS.get(low, "")}]
+
+
+def _class_members(av, icase: bool) -> list:
+    members: list = []
+    for op, value in av:
+        if op is sre_c.LITERAL:
+            members += _letter_cases(value) if icase else [(op, value)]
+        elif op is sre_c.RANGE:
+            members.append((op, value))
+            if icase:
+                for code in range(value[0], value[1] + 1):
+                    if _sre.unicode_iscased(code):
+                        members += _letter_cases(code)
+        elif op is sre_c.CATEGORY:
+            if icase and value not in _UNCASED_CATEGORIES:
+                raise _Unknown  # \w under IGNORECASE also matches what folds into it
+            members.append((op, value))
+        else:
+            raise _Unknown  # NEGATE and the like
+    return members
+
+
+def _first_of(op, av, icase: bool) -> tuple[list, bool]:
     if op in _ZERO_WIDTH:
         return [], True
     if op is sre_c.LITERAL:
-        return [(sre_c.LITERAL, av)], False
+        return (_letter_cases(av) if icase else [(op, av)]), False
     if op is sre_c.IN:
-        if any(m not in _MEMBERS for m, _ in av):
-            raise _Unknown  # NEGATE and the like
-        return list(av), False
+        return _class_members(av, icase), False
     if op is sre_c.SUBPATTERN:
         _, add_flags, del_flags, sub = av
-        if add_flags or del_flags:
-            raise _Unknown  # (?i:...), (?a:...): the characters mean something else there
-        return _first(sub.data)
+        if (add_flags | del_flags) & ~re.IGNORECASE:
+            raise _Unknown  # (?a:...), (?s:...): the characters mean something else there
+        return _first(sub.data, (icase or bool(add_flags)) and not del_flags)
     if op is sre_c.ATOMIC_GROUP:
-        return _first(av.data)
+        return _first(av.data, icase)
     if op in _REPEATS:
         low, _, sub = av
-        found, nullable = _first(sub.data)
+        found, nullable = _first(sub.data, icase)
         return found, nullable or low == 0
     if op is sre_c.BRANCH:
         members: list = []
         nullable = False
         for alternative in av[1]:
-            found, empty = _first(alternative.data)
+            found, empty = _first(alternative.data, icase)
             members += found
             nullable = nullable or empty
         return members, nullable
     raise _Unknown  # ANY, NOT_LITERAL, back-references, conditionals
 
 
-def _cased(members, flags: int) -> bool:
-    """Whether case-insensitive matching would let a member stand for other characters."""
-    iscased = _sre.ascii_iscased if flags & re.ASCII else _sre.unicode_iscased
-    for op, av in members:
-        if op is sre_c.LITERAL and iscased(av):
-            return True
-        if op is sre_c.RANGE and any(map(iscased, range(av[0], av[1] + 1))):
-            return True
-        if op is sre_c.CATEGORY and av not in _UNCASED_CATEGORIES:
-            return True
-    return False
-
-
-def first_chars(pattern: str, flags: int = 0) -> list | None:
-    """The class members (``re``'s parse-tree form) one of which the first character of
-    every match of ``pattern`` is; None when that is not worked out (see the module)."""
+def first_members(pattern: str, flags: int = 0) -> tuple[list | None, bool]:
+    """(the class members, ``re``'s parse-tree form, one of which the first character of
+    every non-empty match of ``pattern`` is, or None when that is not worked out; whether
+    ``pattern`` can match the empty string). Also read per branch by
+    ``agent.nlp.alternation_dispatch``."""
     tree = sre_parse.parse(pattern, flags)
     flags |= tree.state.flags
     if flags & re.LOCALE:
-        return None
+        return None, False
+    try:
+        return _first(tree.data, bool(flags & re.IGNORECASE))
+    except _Unknown:
+        return None, False
+
+
+def first_chars(pattern: str, flags: int = 0) -> list | None:
+    """The class members one of which the first character of every match of ``pattern``
+    is; None when that is not worked out (see the module)."""
     # "^" (without MULTILINE) and "\\A": re's search stops after the first position.
+    tree = sre_parse.parse(pattern, flags)
     if tree.data and tree.data[0] in _STARTS_AT_BEGINNING:
         return None
-    try:
-        members, nullable = _first(tree.data)
-    except _Unknown:
-        return None
-    if nullable or not members or (flags & re.IGNORECASE and _cased(members, flags)):
+    members, nullable = first_members(pattern, flags)
+    if members is None or nullable or not members:
         return None
     return members
 
@@ -157,9 +185,3 @@ def _with_first_chars(rx: re.Pattern[str], members: list, flags: int) -> re.Patt
         indexgroup[index] = name
     return _sre.compile(rx.pattern, flags, program, tree.state.groups - 1,
                         tree.state.groupdict, tuple(indexgroup))
-
-
-def gated(pattern: str, flags: int = 0) -> GatedPattern:
-    """``agent.nlp.literal_gate.gated`` over :func:`compile_skipping`: a pattern the gate
-    scans (no leading label to anchor it) skips the places no match can start."""
-    return GatedPattern(compile_skipping(pattern, flags))

@@ -1,16 +1,19 @@
-"""Patterns compiled to skip the places no match can start (agent.deid.first_chars) find
+"""Patterns compiled to skip the places no match can start (agent.nlp.first_chars) find
 exactly what re.compile's find."""
 
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
-from agent.deid.first_chars import compile_skipping, first_chars
+from agent.nlp.first_chars import compile_skipping, first_chars
 from evals.synthetic import load_notes
 
-_EDGES = ["", "1", "a", "123-45-6789", "x123-45-6789", "-555-0142 ", "Dr. Ng\n",
+_EDGES = ["", "1", "a", "STENT kit \u017ftent \u212ait B\u0130D b\u0131d",
+          "MRN: 12 mrn#3 \u017fig 4 ab1 Xx9 -c2", "123-45-6789", "x123-45-6789",
+          "-555-0142 ", "Dr. Ng\n",
           "ÉLODIE Ó Ceallaigh", "call 555-0142 ext 12", "\n\n  3/4/26\n", "İstanbul ſ K", "Mc",
           "O'Brien, Ann T.", "Mon, 3/4 and 12/25", "seen:  42 ; x|7"]
 
@@ -45,8 +48,9 @@ def test_the_first_characters_are_those_a_match_can_start_with(pattern, flags, e
     (r"(?:x)?", 0),
     (r"[^a]b", 0),  # a negated class
     (r".b", 0),  # any character
-    (r"\bname", re.IGNORECASE),  # letters under IGNORECASE match other letters too
-    (r"(?i:mrn)\d", 0),
+    (r"(?i:é)x", 0),  # a non-ASCII letter under IGNORECASE: Unicode's case equivalences
+    (r"(?i)\w+x", 0),  # \w under IGNORECASE also matches what folds into a word character
+    (r"(?a:\w)x", 0),  # (?a:...) changes what \w means
     (r"^\d+", 0),  # re's search stops after the first position anyway
     (r"\A\d+", 0),
 ])
@@ -104,7 +108,7 @@ def test_every_pattern_of_the_recognizers_finds_what_re_finds(deid_detector):
 
 
 def test_when_re_internals_change_the_pattern_is_compiled_as_re_compiles_it(monkeypatch):
-    from agent.deid import first_chars as module
+    from agent.nlp import first_chars as module
 
     def gone(*args, **kwargs):
         raise AttributeError("module 're._compiler' has no attribute '_optimize_charset'")
@@ -114,3 +118,35 @@ def test_when_re_internals_change_the_pattern_is_compiled_as_re_compiles_it(monk
     assert module.compile_skipping(pattern) != plain  # a set in its info block
     monkeypatch.setattr(module, "_with_first_chars", gone)
     assert module.compile_skipping(pattern) == plain
+
+
+def test_the_ignorecase_letters_table_is_what_re_folds():
+    """Every non-ASCII character re.IGNORECASE matches to an ASCII letter is in the table the
+    sets are widened with: a missing one would be a place a match is never tried."""
+    from agent.nlp.first_chars import _IGNORECASE_EXTRAS
+
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    found: dict[str, str] = {}
+    for code in range(128, sys.maxunicode + 1):
+        ch = chr(code)
+        if letters.fullmatch(ch):
+            ascii_letter = next(x for x in "abcdefghijklmnopqrstuvwxyz"
+                                if re.fullmatch(x, ch, re.IGNORECASE))
+            found[ascii_letter] = found.get(ascii_letter, "") + ch
+    assert {k: set(v) for k, v in found.items()} == {
+        k: set(v) for k, v in _IGNORECASE_EXTRAS.items()}
+
+
+def test_every_vocabulary_rule_of_the_extractor_finds_what_re_finds():
+    """The extraction's curated pattern rules (agent.nlp.vocab: GatedPattern, which scans
+    through compile_skipping) give re's own matches on the demo and dev notes."""
+    from agent.nlp.entities import default_extractor
+
+    vocab = default_extractor().vocabularies
+    texts = [n.text for n in load_notes()] + _EDGES
+    texts += [t.upper() for t in texts[:10]]
+    assert len(vocab.patterns) >= 30
+    for rule in vocab.patterns:
+        plain = re.compile(rule.regex.pattern, rule.regex.flags)
+        for text in texts:
+            assert _key(rule.finder, text) == _key(plain, text), rule.regex.pattern[:60]
