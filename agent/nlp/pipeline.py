@@ -20,6 +20,7 @@ from pathlib import Path
 from spacy.language import Language
 
 from agent.nlp.doc_text import doc_text, keep_text
+from agent.nlp.first_chars import compile_skipping
 from agent.nlp.layout import set_sentence_starts
 from agent.nlp.list_sections import end_short_lists
 from agent.nlp.section_store import apply_sectionizer
@@ -155,6 +156,17 @@ def _line_starts(text: str) -> list[tuple[int, str]]:
         start = nl + 1
 
 
+def _skipping(matcher, key=None, count: int | None = None) -> None:
+    """Recompile a medSpaCy ``RegexMatcher``'s patterns (all, or the last ``count`` of
+    ``key``) with :func:`agent.nlp.first_chars.compile_skipping`: same matches, without
+    trying every position of the note where a pattern opens on a look-behind or boundary."""
+    for k, patterns in matcher._patterns.items():
+        if key is not None and k != key:
+            continue
+        first = 0 if count is None else len(patterns) - count
+        patterns[first:] = [compile_skipping(p.pattern, p.flags) for p in patterns[first:]]
+
+
 class _SingleTextRegexMatcher:
     """Mixin body for medspaCy's RegexMatcher that builds ``doc.text_with_ws`` once per doc
     and tries the section header regexes only at the lines they can match.
@@ -206,6 +218,11 @@ class _OneTextRegexMatcher:
     (same spans, same token resolution, same callbacks), but ``doc.text_with_ws``, a join
     over every token that medspaCy rebuilds for each regex rule, is built once per doc."""
 
+    def add(self, match_id, regex_rules, on_match=None) -> None:
+        rules = list(regex_rules)
+        super().add(match_id, rules, on_match)
+        _skipping(self, self.vocab.strings[match_id], len(rules))
+
     def __call__(self, doc):
         from medspacy.common.util import get_token_for_char
 
@@ -238,6 +255,7 @@ def _speed_up_sectionizer(sectionizer) -> None:
     if not isinstance(inner, RegexMatcher):
         raise TypeError("unexpected medspaCy internals: sectionizer regex matcher not found")
     inner.__class__ = type("SingleTextRegexMatcher", (_SingleTextRegexMatcher, RegexMatcher), {})
+    _skipping(inner)
 
 
 # Token-pattern operators under which a pattern token must match at least one doc token.

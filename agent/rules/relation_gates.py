@@ -5,13 +5,16 @@ holds a drug or a problem (~25 windows a note), and each rule is a long alternat
 ``re`` tries at every position: ~0.6 ms a note. A window holding none of the literals one
 of which every match of a rule contains (agent.nlp.literal_gate, read from the rule's own
 parse tree; look-arounds add no requirement, so a literal outside the window is never
-needed) cannot match, so skipping it changes nothing: same matches, same order.
+needed) cannot match, so skipping it changes nothing: same matches, same order. A window
+that is scanned skips, in C, the positions no match can start
+(:func:`agent.nlp.first_chars.compile_skipping`).
 """
 
 from __future__ import annotations
 
 import re
 
+from agent.nlp.first_chars import compile_skipping
 from agent.nlp.literal_gate import LiteralGate, folded
 from agent.schemas.relation_rules import RelationRule, RelationRuleSet
 
@@ -21,12 +24,13 @@ class GatedRelationRuleSet(RelationRuleSet):
 
     def __init__(self, rules) -> None:
         super().__init__(rules)
-        self._gates: dict[str, list[LiteralGate]] = {}
+        self._gates: dict[str, list[tuple[LiteralGate, re.Pattern[str]]]] = {}
 
-    def _gates_of(self, kind: str) -> list[LiteralGate]:
+    def _gates_of(self, kind: str) -> list[tuple[LiteralGate, re.Pattern[str]]]:
         gates = self._gates.get(kind)
         if gates is None:
-            gates = self._gates[kind] = [LiteralGate(rx) for _, rx in self.rules(kind)]
+            gates = self._gates[kind] = [(LiteralGate(rx), compile_skipping(rx.pattern, rx.flags))
+                                         for _, rx in self.rules(kind)]
         return gates
 
     def finditer(self, kind: str, text: str, start: int = 0,
@@ -34,7 +38,7 @@ class GatedRelationRuleSet(RelationRuleSet):
         end = len(text) if end is None else end
         window = low = None
         out: list[tuple[RelationRule, re.Match[str]]] = []
-        for (rule, rx), gate in zip(self.rules(kind), self._gates_of(kind), strict=True):
+        for (rule, _), (gate, rx) in zip(self.rules(kind), self._gates_of(kind), strict=True):
             if not gate.always:
                 if window is None:
                     window = text[start:end]

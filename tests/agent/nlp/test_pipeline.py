@@ -46,3 +46,26 @@ def test_sectionizer_uses_single_text_regex_matcher(clinical_pipeline):
 def test_when_header_is_in_capitals_alone_on_its_line_then_section(clinical_pipeline, text,
                                                                    expected):
     assert _sections(clinical_pipeline, text) == expected
+
+
+def test_sectionizer_and_context_regexes_skip_and_find_what_re_finds(clinical_pipeline):
+    """The medSpaCy regex rules (section headers, ConText regex cues) are compiled with
+    agent.nlp.first_chars.compile_skipping: searches that skip, in C, the places no match
+    can start, with re.compile's matches."""
+    import re
+
+    from agent.nlp.first_chars import compile_skipping
+    from evals.synthetic import load_notes
+
+    sectionizer = (clinical_pipeline.sectionizer._Sectionizer__matcher
+                   ._MedspacyMatcher__regex_matcher)
+    context = clinical_pipeline.context._ConText__matcher._MedspacyMatcher__regex_matcher
+    patterns = [p for m in (sectionizer, context) for ps in m._patterns.values() for p in ps]
+    assert len(patterns) > 20
+    assert all(p == compile_skipping(p.pattern, p.flags) for p in patterns)
+    assert sum(p != re.compile(p.pattern, p.flags) for p in patterns) >= 2
+    texts = [n.text for n in load_notes()[:12]]
+    for p in patterns:
+        plain = re.compile(p.pattern, p.flags)
+        for text in texts:
+            assert [m.span() for m in p.finditer(text)] == [m.span() for m in plain.finditer(text)]
