@@ -22,7 +22,7 @@ PRODUCT_PACKAGES = ("agent", "verifiers", "retrieval", "evals", "prompts")
 VERIFIER_ALLOWED = ("agent.schemas", "agent.errors", "verifiers")
 # Loaded by the commands that need them, never by `clinagent --help` or `clinagent keys list`.
 HEAVY = ("spacy", "medspacy", "torch", "sentence_transformers", "llama_cpp", "presidio_analyzer",
-         "matplotlib", "fhir.resources", "fastapi", "sqlalchemy")
+         "matplotlib", "fhir.resources", "fastapi", "sqlalchemy", "simple_icd_10_cm")
 
 
 @dataclass(frozen=True)

