@@ -31,7 +31,10 @@ The spans follow the annotation guideline of the demo corpus
   precedes it ("q12h x 3 doses": the count bounds the course and is the duration).
 - ``duration``: how long, cue included: "x 5 days", "for 2 weeks", "to complete 72 h",
   "through 3/20", "5-day course", "until follow-up", value the length ("5 days"); "chronic" /
-  "long-term" count when written before the drug ("chronic lithium therapy").
+  "long-term" count when written before the drug ("chronic lithium therapy"). Not a
+  duration: a latency, "after 23 months of X" / "following a short course of X" (the time
+  to an event, the drug may go on), and an administration time, "infused over 2 hours" /
+  "IV over 30 min" (how long one dose runs; "over 3 days" stays a duration).
 - ``prn``: "prn", "as needed" -> "true".
 - ``indication``: the phrase after "for", "prn" or "as needed for" ("prn nausea" -> "nausea"),
   or a short phrase ending a sig line right after its frequency ("take 1 tablet by mouth

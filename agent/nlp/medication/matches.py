@@ -47,6 +47,21 @@ _DATE_LIKE = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/\d{2,4}
 # Before a drug, "3 weeks of (oral) ciprofloxacin" is how long it was taken; "within 3 days
 # of" and "16 months of age" are not.
 _LENGTH_OF = r"(?=\s+(?:of|treatment|therapy)\b)(?!\s+of\s+age\b)"
+# ... but "after 23 months of X", "following a short course of X", "at 6 weeks of therapy"
+# give the time from the start of the drug to an event (a latency: the drug may go on), not
+# how long it was given; "during the second month of X" and "completed 3 weeks of X" are the
+# course. The lead is searched in the few words before the length.
+_ELAPSED_LEAD = re.compile(
+    r"(?<![A-Za-z])(?:after|following|within|at|by)\s+"
+    r"(?:(?:a|an|the|his|her|their|its|about|approximately|approx\.|nearly|almost|only|just|"
+    r"over|some|more\s+than|less\s+than|~)\s*)*$", re.IGNORECASE)
+_OF_FOLLOWS = re.compile(r"\s+(?:of|treatment|therapy)\b", re.IGNORECASE)
+_ELAPSED_LOOKBACK = 40
+# "infused over 2 hours", "IV over 30 min": the time one administration takes, not the
+# length of the course; "over 3 days", "over the next 48 h" stay durations.
+_ADMINISTRATION_CUE = re.compile(
+    r"over(?:\s+(?:approximately|approx\.?|about|around|~))?", re.IGNORECASE)
+_ADMINISTRATION_UNITS = frozenset({"minute", "hour"})
 
 
 @dataclass(slots=True)
@@ -159,6 +174,7 @@ def find_candidates(
         for m in lexicon.boundary.finditer(text, lo, hi):
             raw.append(Candidate("boundary", m.start(), m.end(), None, m.start(),
                                   is_backward=False))
+    raw = [c for c in raw if c.attribute != "duration" or not _is_elapsed(text, c)]
     # Longest match wins.
     raw.sort(key=lambda c: (c.lead - c.end, _PRIORITY[c.attribute], c.start))
     taken = bytearray(len(text) + 1)
@@ -169,6 +185,12 @@ def find_candidates(
             kept.append(c)
     kept.sort(key=lambda c: (c.start, c.end))
     return kept
+
+
+def _is_elapsed(text: str, c: Candidate) -> bool:
+    """A length followed by "of" and led by "after" / "following"... (see _ELAPSED_LEAD)."""
+    return bool(_OF_FOLLOWS.match(text, c.end)
+                and _ELAPSED_LEAD.search(text, max(0, c.lead - _ELAPSED_LOOKBACK), c.lead))
 
 
 def _structural(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: MedicationLexicon):
@@ -183,6 +205,9 @@ def _structural(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: Medicat
                          unit_attribute="form" if lexicon.count_forms.lookup(unit) else "unit",
                          span=(m.start("num"), m.end("num")))
     for m in grammar.duration.finditer(text, lo, hi):
+        if (_ADMINISTRATION_CUE.fullmatch(m["cue"])
+                and lexicon.time_units.lookup(m["unit"]) in _ADMINISTRATION_UNITS):
+            continue
         yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start(),
                          is_backward=False)
     for m in grammar.course.finditer(text, lo, hi):

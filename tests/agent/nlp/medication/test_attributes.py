@@ -159,7 +159,7 @@ def _values(found: dict[str, Attribute]) -> dict[str, tuple[str, str | None]]:
     ("Varenicline 0.5 mg PO daily x3 days",
      {"strength": ("0.5 mg", "0.5 mg"), "route": ("PO", "oral"), "frequency": ("daily", "DAILY"),
       "duration": ("x3 days", "3 days")}),
-    ("after 3 weeks of oral prednisone therapy",
+    ("completed 3 weeks of oral prednisone therapy",
      {"route": ("oral", "oral"), "duration": ("3 weeks", "3 weeks")}),
     ("Patient reports chronic aspirin use.",
      {"duration": ("chronic", "chronic")}),
@@ -396,3 +396,42 @@ def test_when_a_course_day_is_counted_in_a_note_then_it_is_no_duration() -> None
 def test_when_a_course_is_indefinite_then_a_article_is_no_count() -> None:
     # "a course of steroids" says nothing of its length.
     assert "duration" not in _attributes("He required a course of prednisone.")[0]
+
+
+@pytest.mark.parametrize("text", [
+    "Hepatitis was diagnosed after 14 months of methotrexate.",
+    "Tremor began following six weeks of amiodarone therapy.",
+    "Hyperkalemia developed after about 10 days of lisinopril treatment.",
+    "Her INR was 4.1 at 2 weeks of warfarin.",
+    "Colitis followed, after a short course of amoxicillin.",
+    "Ototoxicity was noted after the third cycle of vancomycin.",
+])
+def test_when_a_length_leads_to_an_event_then_it_is_elapsed_time_not_a_duration(
+        text: str) -> None:
+    # "after N weeks of X": the latency from the start of the drug to the event, not how long
+    # the drug was given (it may go on).
+    assert "duration" not in _attributes(text)[0]
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("She received 14 months of methotrexate.", "14 months"),
+    ("Tremor began during the third week of amiodarone therapy.", "third week"),
+    ("Hyperkalemia developed on lisinopril for 10 days.", "for 10 days"),
+])
+def test_when_a_length_is_not_led_by_after_then_it_stays_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("vancomycin 1.5 g IV over 90 min q12h", None),
+    ("amiodarone 150 mg infused over approximately 2 hours", None),
+    ("fentanyl 50 mcg IV over 3 minutes", None),
+    ("prednisone taper over 10 days", "over 10 days"),
+    ("heparin drip over the next 48 h", "over the next 48 h"),
+])
+def test_when_over_counts_minutes_or_hours_then_it_is_the_administration_time(
+        text: str, duration: str | None) -> None:
+    # An infusion time says how long one administration takes, not the length of the course.
+    found = _attributes(text)[0].get("duration")
+    assert (found.text if found else None) == duration
