@@ -135,7 +135,7 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
             rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags), before),
         duration=FirstCharScan(re.compile(
             rf"{word_start}(?P<cue>{lexicon.duration_cue})\s*"
-            rf"(?P<span>(?P<num>{rng})(?:\s+(?:more|additional|further))?\s*-?\s*"
+            rf"(?P<span>(?P<num>{rng})(?:\s+(?:more|additional|further|consecutive|successive|straight))?\s*-?\s*"
             rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags), word_start),
         course=FirstCharScan(re.compile(
             rf"{before}(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"

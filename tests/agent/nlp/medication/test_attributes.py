@@ -435,3 +435,24 @@ def test_when_over_counts_minutes_or_hours_then_it_is_the_administration_time(
     # An infusion time says how long one administration takes, not the length of the course.
     found = _attributes(text)[0].get("duration")
     assert (found.text if found else None) == duration
+
+
+@pytest.mark.parametrize(("text", "duration", "value"), [
+    ("Continue amoxicillin for seventeen days.", "for seventeen days", "17 days"),
+    ("Give ceftriaxone daily for 3 consecutive days.", "for 3 consecutive days", "3 days"),
+    ("Extend apixaban for a further 6 weeks.", "for a further 6 weeks", "6 weeks"),
+    ("A prednisone taper lasting two weeks was started.", "lasting two weeks", "2 weeks"),
+    ("Warfarin for a period of 3 months.", "for a period of 3 months", "3 months"),
+    ("Enoxaparin for the remainder of the pregnancy.", "for the remainder of the pregnancy",
+     None),
+    ("Lisinopril for life.", "for life", None),
+])
+def test_when_a_course_length_is_worded_then_it_is_the_duration(
+        text: str, duration: str, value: str | None) -> None:
+    found = _attributes(text)[0]["duration"]
+    assert found.text == duration
+    assert value is None or found.value == value
+
+
+def test_when_life_starts_a_compound_then_it_is_no_duration() -> None:
+    assert "duration" not in _attributes("Epinephrine for life-threatening anaphylaxis.")[0]
