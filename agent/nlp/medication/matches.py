@@ -127,7 +127,11 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     return _Grammar(
         strength=FirstCharScan(re.compile(
             rf"{before}(?P<num>{_COMBINATION}(?=\s*-?\s*(?:{su}))|{rng})\s*-?\s*(?P<unit>{su})"
-            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)", flags),
+            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)"
+            # A second amount with its own unit: a range ("400 mg to 600 mg") or the parts
+            # of a combination product ("2 mg-0.5 mg", "2.5%-2.5%"), one span.
+            rf"(?:(?P<sep>\s*[-\u2013]\s*|\s+to\s+)(?P<num2>{num})\s*(?P<unit2>{su})"
+            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms2>(?:{plain_denominator})*))?", flags),
             before),
         ratio=FirstCharScan(re.compile(_RATIO)),
         denominator=re.compile(denominator, flags),
@@ -232,10 +236,44 @@ def _number(text: str, lexicon: MedicationLexicon) -> str:
 
 def _amount(m: re.Match[str], grammar: _Grammar, lexicon: MedicationLexicon) -> Candidate:
     """A number with an amount unit: a strength, or a dose with its unit (module doc)."""
-    unit_value = lexicon.strength_units.normalize(m["unit"])
-    unit = unit_value
+    unit, is_concentration, is_rate = _unit(m, "unit", "denoms", grammar, lexicon)
+    number = _number(m["num"], lexicon)
+    is_dose = is_rate or (bool(lexicon.dose_units.lookup(m["unit"])) and not is_concentration)
+    end = m.end("denoms")
+    if is_dose:
+        return Candidate("dose", m.start(), end, number, m.start(),
+                         unit=(m.start("unit"), end, unit), span=(m.start("num"), m.end("num")),
+                         is_rate=is_rate)
+    space = "" if unit.startswith("%") else " "
+    value = f"{number}{space}{unit}"
+    if m["num2"] and not (m["sep"].strip().lower() == "to" and not _ascending(m, lexicon)):
+        # "to" between amounts is a range only when it rises; "40 mg to 20 mg" is a change.
+        unit2 = _unit(m, "unit2", "denoms2", grammar, lexicon)[0]
+        number2 = _number(m["num2"], lexicon)
+        space2 = "" if unit2.startswith("%") else " "
+        value = (f"{number}-{number2}{space}{unit}" if unit2 == unit and m["sep"].strip() == "to"
+                 else f"{value}-{number2}{space2}{unit2}")
+        end = m.end()
+    return Candidate("strength", m.start(), end, value, m.start())
+
+
+def _ascending(m: re.Match[str], lexicon: MedicationLexicon) -> bool:
+    try:
+        return float(lexicon.normalize_number(m["num2"])) > float(
+            lexicon.normalize_number(m["num"]))
+    except ValueError:
+        return False
+
+
+def _unit(
+    m: re.Match[str], unit_group: str, denoms_group: str, grammar: _Grammar,
+    lexicon: MedicationLexicon,
+) -> tuple[str, bool, bool]:
+    """The normalised unit with its denominators ("mg/kg/day"), whether it is a
+    concentration and whether it is a rate per minute or hour."""
+    unit = lexicon.strength_units.normalize(m[unit_group])
     is_concentration = is_rate = False
-    for d in grammar.denominator.finditer(m.string, m.start("denoms"), m.end("denoms")):
+    for d in grammar.denominator.finditer(m.string, m.start(denoms_group), m.end(denoms_group)):
         time = lexicon.time_units.lookup(d["du"])
         per = lexicon.per_units.lookup(d["du"]) or time or lexicon.strength_units.normalize(d["du"])
         unit += "/" + (f"{lexicon.normalize_number(d['dnum'])} " if d["dnum"] else "") + per
@@ -243,14 +281,7 @@ def _amount(m: re.Match[str], grammar: _Grammar, lexicon: MedicationLexicon) -> 
         # describes the product.
         is_concentration |= bool(d["dnum"]) or bool(lexicon.dose_units.lookup(d["du"]))
         is_rate |= time in _RATE_TIME_UNITS and not d["dnum"]
-    number = _number(m["num"], lexicon)
-    is_dose = is_rate or (bool(lexicon.dose_units.lookup(m["unit"])) and not is_concentration)
-    if is_dose:
-        return Candidate("dose", m.start(), m.end(), number, m.start(),
-                         unit=(m.start("unit"), m.end(), unit), span=(m.start("num"), m.end("num")),
-                         is_rate=is_rate)
-    space = "" if unit_value == "%" else " "
-    return Candidate("strength", m.start(), m.end(), f"{number}{space}{unit}", m.start())
+    return unit, is_concentration, is_rate
 
 
 def _length(m: re.Match[str], lexicon: MedicationLexicon) -> str:

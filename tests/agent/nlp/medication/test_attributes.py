@@ -20,6 +20,7 @@ _DRUGS = re.compile(
     r"insulin glargine|albuterol|ceftriaxone|vancomycin|prednisone|methotrexate|cefazolin|"
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
+    r"gabapentin|buprenorphine-naloxone|hydrocortisone-pramoxine|rifampin|isotretinoin|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
     re.IGNORECASE,
@@ -456,3 +457,17 @@ def test_when_a_course_length_is_worded_then_it_is_the_duration(
 
 def test_when_life_starts_a_compound_then_it_is_no_duration() -> None:
     assert "duration" not in _attributes("Epinephrine for life-threatening anaphylaxis.")[0]
+
+
+@pytest.mark.parametrize(("text", "strength", "value"), [
+    ("gabapentin 300 mg to 600 mg PO TID", "300 mg to 600 mg", "300-600 mg"),
+    ("enoxaparin 1 mg/kg to 1.5 mg/kg SQ", "1 mg/kg to 1.5 mg/kg", "1-1.5 mg/kg"),
+    ("buprenorphine-naloxone 12 mg-3 mg SL daily", "12 mg-3 mg", "12 mg-3 mg"),
+    ("hydrocortisone-pramoxine 1%-1% cream", "1%-1%", "1%-1%"),
+    # Falling amounts joined by "to" are a change of dose, not a range.
+    ("gabapentin cut 600 mg to 300 mg", "600 mg", "600 mg"),
+])
+def test_when_both_ends_carry_a_unit_then_the_amount_is_one_strength(
+        text: str, strength: str, value: str) -> None:
+    found = _attributes(text)[0]["strength"]
+    assert (found.text, found.value) == (strength, value)
