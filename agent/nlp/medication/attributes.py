@@ -15,7 +15,9 @@ The spans follow the annotation guideline of the demo corpus
   "21 mg/24 h", "250/50 mcg", "1:10,000"; it stays a strength when it is the amount given
   ("furosemide 40 mg IV"). A number or combination without a unit right after the name,
   followed by another attribute or the end of the instruction ("aspirin 81 daily",
-  "carbidopa-levodopa 25/100 1 tab"), is a strength too.
+  "carbidopa-levodopa 25/100 1 tab"), is a strength too. Both ends with a unit make one
+  span ("300 mg to 600 mg", "2 mg-0.5 mg"). An amount restated in brackets ("15 mg/kg
+  (118 mg)", "79 mg (10 mg/kg)") is the same dose: the absolute amount is the strength.
 - ``dose``: the NUMBER alone of an amount counted in units, volumes, administration units or
   dosage forms, or given as a rate per minute or hour: "20 units" -> "20", "2 L", "2 puffs",
   "One (1) Tablet" -> "1", "1-2 tabs" -> "1-2", "0.05 mcg/kg/min" -> "0.05". A rate on a
@@ -82,6 +84,8 @@ _LINE_BREAK = r"\n(?=[ \t]*(?:\r?\n|[-*#>\u2022\u00b7\u25aa]|\d{1,3}[.)][ \t]|[A
 # A semicolon separates list items and clauses ("heparin drip; start apixaban", "allopurinol;
 # monitor for gout flare"); no instruction continues across one.
 _STOPS = re.compile(f"{_SCOPE_PERIOD}|{_LINE_BREAK}|;")
+_BRACKET_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
+_PER_BODY = re.compile(r"/(?:kg|m2)\b")  # weight- or surface-based amount values
 _ALIAS_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
 _ALIAS_CLOSE = re.compile(r"[ \t]*[)\]]")
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -257,6 +261,14 @@ def _forward(
         if c.attribute == "frequency" and "frequency" in chosen and c.value.endswith(_DOSES):
             # "q12h x 3 doses": after a schedule, a number of doses bounds the course.
             c = replace(c, attribute="duration", value=c.value.lower())
+        if c.attribute == "strength" and _is_restated_amount(text, taken, c):
+            # "15 mg/kg (118 mg)", "79 mg (10 mg/kg)": the same dose written twice; the
+            # absolute amount is the strength and the instruction goes on.
+            if _PER_BODY.search(chosen["strength"].value or ""):
+                chosen["strength"] = c
+            anchor = max(anchor, c.end)
+            taken = c
+            continue
         if c.attribute in chosen:
             if c.attribute in ("strength", "dose") and c.value != chosen[c.attribute].value:
                 break  # a second amount starts another instruction (taper, next drug)
@@ -269,6 +281,15 @@ def _forward(
         if phrase:
             extras["indication"] = phrase
     return extras
+
+
+def _is_restated_amount(text: str, taken: Candidate | None, c: Candidate) -> bool:
+    """``c`` is an amount in brackets right after the strength just taken, one of the two
+    per body weight or surface ("375 mg/m2 (720 mg)")."""
+    if taken is None or taken.attribute != "strength" or not _BRACKET_OPEN.fullmatch(
+            text, taken.end, c.start):
+        return False
+    return bool(_PER_BODY.search(taken.value or "")) != bool(_PER_BODY.search(c.value or ""))
 
 
 def _is_volume_after_mass(c: Candidate, chosen: dict[str, Candidate]) -> bool:

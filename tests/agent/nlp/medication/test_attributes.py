@@ -20,7 +20,7 @@ _DRUGS = re.compile(
     r"insulin glargine|albuterol|ceftriaxone|vancomycin|prednisone|methotrexate|cefazolin|"
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
-    r"gabapentin|buprenorphine-naloxone|hydrocortisone-pramoxine|rifampin|isotretinoin|"
+    r"gabapentin|cisplatin|buprenorphine-naloxone|hydrocortisone-pramoxine|rifampin|isotretinoin|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
     re.IGNORECASE,
@@ -471,3 +471,22 @@ def test_when_both_ends_carry_a_unit_then_the_amount_is_one_strength(
         text: str, strength: str, value: str) -> None:
     found = _attributes(text)[0]["strength"]
     assert (found.text, found.value) == (strength, value)
+
+
+@pytest.mark.parametrize(("text", "strength"), [
+    ("vancomycin 20 mg/kg (1.4 g) IV q8h", "1.4 g"),
+    ("methotrexate 12 mg (0.3 mg/kg) IM weekly", "12 mg"),
+    ("cisplatin 75 mg/m2 [130 mg] IV q3 weeks", "130 mg"),
+])
+def test_when_an_amount_is_restated_in_brackets_then_the_absolute_one_is_kept_and_scope_goes_on(
+        text: str, strength: str) -> None:
+    # The bracketed weight- or surface-based amount is the same dose, not a new instruction:
+    # the route after it still belongs to the drug.
+    found = _attributes(text)[0]
+    assert found["strength"].text == strength
+    assert "route" in found
+
+
+def test_when_two_absolute_amounts_are_bracketed_then_the_second_still_ends_the_scope() -> None:
+    found = _attributes("aspirin 81 mg (325 mg) daily")[0]
+    assert found["strength"].text == "81 mg" and "frequency" not in found
