@@ -115,8 +115,11 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     # "a week", "a single dose" are too vague to be a course length on their own.
     counted = rf"(?!(?:a|an|single)\b){rng}"
     denominator = (
-        rf"(?:\s*/\s*(?:(?P<dnum>{num})\s*)?|\s+per\s+(?=(?:{per})(?![A-Za-z]))|\s+(?=[a-z]+-1))"
-        rf"(?P<du>{per}|{time}|{su})(?:-1)?(?![A-Za-z0-9])"
+        # "mg/kg", "mg per kg", and the exponent style of journals: "mg kg-1", "mg.kg-1",
+        # "mg\u00b7kg\u22121".
+        rf"(?:\s*/\s*(?:(?P<dnum>{num})\s*)?|\s+per\s+(?=(?:{per})(?![A-Za-z]))"
+        rf"|(?:\s+|\s*[.\u00b7]\s*)(?=[a-z]+[-\u2212]1))"
+        rf"(?P<du>{per}|{time}|{su})(?:[-\u2212]1)?(?![A-Za-z0-9])"
     )
     plain_denominator = re.sub(r"\(\?P<\w+>", "(?:", denominator)
     terms: dict[str, list] = {}

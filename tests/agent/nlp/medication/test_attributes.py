@@ -20,7 +20,8 @@ _DRUGS = re.compile(
     r"insulin glargine|albuterol|ceftriaxone|vancomycin|prednisone|methotrexate|cefazolin|"
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
-    r"gabapentin|cisplatin|buprenorphine-naloxone|hydrocortisone-pramoxine|rifampin|isotretinoin|"
+    r"gabapentin|cisplatin|interferon alfa|ketamine|rifampin|isotretinoin|"
+    r"buprenorphine-naloxone|hydrocortisone-pramoxine|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
     re.IGNORECASE,
@@ -490,3 +491,14 @@ def test_when_an_amount_is_restated_in_brackets_then_the_absolute_one_is_kept_an
 def test_when_two_absolute_amounts_are_bracketed_then_the_second_still_ends_the_scope() -> None:
     found = _attributes("aspirin 81 mg (325 mg) daily")[0]
     assert found["strength"].text == "81 mg" and "frequency" not in found
+
+
+@pytest.mark.parametrize(("text", "attribute", "surface", "value"), [
+    ("interferon alfa 5 MIU SQ three times weekly", "unit", "MIU", "million units"),
+    ("ketamine 0.5 mg.kg-1 IV", "strength", "0.5 mg.kg-1", "0.5 mg/kg"),
+    ("ketamine 0.5 mg\u00b7kg\u22121 IV", "strength", "0.5 mg\u00b7kg\u22121", "0.5 mg/kg"),
+])
+def test_when_journal_units_are_written_then_they_are_read(
+        text: str, attribute: str, surface: str, value: str) -> None:
+    found = _attributes(text)[0][attribute]
+    assert (found.text, found.value) == (surface, value)
