@@ -20,7 +20,8 @@ _DRUGS = re.compile(
     r"insulin glargine|albuterol|ceftriaxone|vancomycin|prednisone|methotrexate|cefazolin|"
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
-    r"gabapentin|cisplatin|interferon alfa|ketamine|rifampin|isotretinoin|"
+    r"gabapentin|cisplatin|trazodone|etoposide|bortezomib|interferon alfa|ketamine|rifampin|"
+    r"isotretinoin|"
     r"buprenorphine-naloxone|hydrocortisone-pramoxine|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
@@ -502,3 +503,13 @@ def test_when_journal_units_are_written_then_they_are_read(
         text: str, attribute: str, surface: str, value: str) -> None:
     found = _attributes(text)[0][attribute]
     assert (found.text, found.value) == (surface, value)
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("trazodone 50 mg PO qHS x 3 nights", "x 3 nights"),
+    ("etoposide 100 mg/m2 IV on days 1-3 q21 days", "on days 1-3"),
+    ("bortezomib 1.3 mg/m2 SQ on days 1, 4, 8 and 11", "on days 1, 4, 8 and 11"),
+])
+def test_when_a_course_counts_nights_or_cycle_days_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
