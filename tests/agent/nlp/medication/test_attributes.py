@@ -21,7 +21,7 @@ _DRUGS = re.compile(
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
     r"gabapentin|cisplatin|trazodone|etoposide|bortezomib|interferon alfa|ketamine|rifampin|"
-    r"isotretinoin|"
+    r"isotretinoin|adalimumab|alendronate|pancrelipase|levothyroxine|"
     r"buprenorphine-naloxone|hydrocortisone-pramoxine|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
@@ -513,3 +513,16 @@ def test_when_journal_units_are_written_then_they_are_read(
 def test_when_a_course_counts_nights_or_cycle_days_then_it_is_the_duration(
         text: str, duration: str) -> None:
     assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "frequency", "value"), [
+    ("adalimumab 40 mg SQ every other week", "every other week", "Q2W"),
+    ("adalimumab 40 mg SQ fortnightly", "fortnightly", "Q2W"),
+    ("alendronate 70 mg 1x/week", "1x/week", "WEEKLY"),
+    ("pancrelipase 2 caps with each meal", "with each meal", "WITH MEALS"),
+    ("levothyroxine 50 mcg before breakfast", "before breakfast", "QAM"),
+])
+def test_when_a_schedule_is_written_in_words_then_it_is_the_frequency(
+        text: str, frequency: str, value: str) -> None:
+    found = _attributes(text)[0]["frequency"]
+    assert (found.text, found.value) == (frequency, value)
