@@ -227,9 +227,13 @@ def dictionary_extract_fn(text: str) -> list[Entity]:
 
 @pytest.mark.slow
 def test_when_dev_set_scored_with_dictionary_drugs_then_f1_stays_above_floor() -> None:
-    if not phee.DEFAULT_PATH.exists():
-        pytest.skip("PHEE dev set not present")
-    report = phee.run(dictionary_extract_fn)
+    from agent.config import Settings
+
+    data_dir = Settings().eval.data_dir
+    path = data_dir / "phee" / "dev.json" if data_dir is not None else None
+    if path is None or not path.exists():
+        pytest.skip("PHEE dev set not present (set CLINAGENT_EVAL__DATA_DIR)")
+    report = phee.run(dictionary_extract_fn, path)
     overlap = report["overlap"]
     assert overlap["drug"]["f1"] >= 0.75
     assert overlap["route"]["f1"] >= 0.6
