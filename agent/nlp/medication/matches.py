@@ -30,9 +30,10 @@ _PRIORITY = {
         ("strength", "dose", "duration", "frequency", "route", "form", "prn", "cue", "boundary")
     )
 }
-# A length followed by these words is a treatment course ("a 7-day course", "10-day supply");
+# A length followed by these words is a treatment course ("a 7-day course", "10-day supply",
+# "a 2-week trial", "over a 3-week period");
 # the word is part of the duration span, as the cue is ("x 5 days").
-_COURSE_WORDS = r"course|supply|regimen|taper"
+_COURSE_WORDS = r"course|supply|regimen|taper|period|trial"
 # Per minute or per hour is an infusion rate: the amount given, not a product strength.
 # "mg/day" stays a strength (a daily total), and "mg/24 h" (a patch) names its own period.
 _RATE_TIME_UNITS = frozenset({"minute", "hour"})

@@ -526,3 +526,12 @@ def test_when_a_schedule_is_written_in_words_then_it_is_the_frequency(
         text: str, frequency: str, value: str) -> None:
     found = _attributes(text)[0]["frequency"]
     assert (found.text, found.value) == (frequency, value)
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("A 4-week trial of gabapentin failed.", "4-week trial"),
+    ("Gabapentin was tapered over a 2-week period.", "2-week period"),
+])
+def test_when_a_length_names_a_trial_or_period_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
