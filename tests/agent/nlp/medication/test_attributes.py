@@ -21,7 +21,7 @@ _DRUGS = re.compile(
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
     r"gabapentin|cisplatin|trazodone|etoposide|bortezomib|interferon alfa|ketamine|rifampin|"
-    r"isotretinoin|adalimumab|alendronate|pancrelipase|levothyroxine|"
+    r"isotretinoin|tamoxifen|doxycycline|adalimumab|alendronate|pancrelipase|levothyroxine|"
     r"buprenorphine-naloxone|hydrocortisone-pramoxine|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
@@ -533,5 +533,21 @@ def test_when_a_schedule_is_written_in_words_then_it_is_the_frequency(
     ("Gabapentin was tapered over a 2-week period.", "2-week period"),
 ])
 def test_when_a_length_names_a_trial_or_period_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("Continue cefazolin through Thursday.", "through Thursday"),
+    ("Hold lisinopril until tomorrow.", "until tomorrow"),
+    ("Continue enoxaparin until the end of the pregnancy.", "until the end of the pregnancy"),
+    ("Cefazolin until POD 2.", "until POD 2"),
+    ("Bridge with enoxaparin until INR >= 2.", "until INR >= 2"),
+    ("Vancomycin until afebrile, then reassess.", "until afebrile"),
+    ("Doxycycline through 14 May.", "through 14 May"),
+    ("Doxycycline until June 3, 2025.", "until June 3, 2025"),
+    ("Tamoxifen for >5 years.", "for >5 years"),
+])
+def test_when_an_end_point_or_bound_is_written_then_it_is_the_duration(
         text: str, duration: str) -> None:
     assert _attributes(text)[0]["duration"].text == duration
