@@ -84,6 +84,13 @@ _LINE_BREAK = r"\n(?=[ \t]*(?:\r?\n|[-*#>\u2022\u00b7\u25aa]|\d{1,3}[.)][ \t]|[A
 # A semicolon separates list items and clauses ("heparin drip; start apixaban", "allopurinol;
 # monitor for gout flare"); no instruction continues across one.
 _STOPS = re.compile(f"{_SCOPE_PERIOD}|{_LINE_BREAK}|;")
+# The words of a dose phrase at the end of a gap: "at a cumulative dose of", or its head
+# when a frequency word cuts it ("at a total [daily] dosage of").
+_DOSE_PHRASE = re.compile(
+    r"(?<![A-Za-z])(?:(?:at|to|in|with|of|reaching|reached)\s+)?(?:(?:a|an|the)\s+)?"
+    r"(?P<qualifier>(?:(?:total|cumulative|maximum|maximal|mean|median|starting|initial|"
+    r"maintenance|loading|single|estimated)\s+)+)?(?P<noun>(?:dose|dosage)s?\s+(?:of\s+)?)?"
+    r"[ \t]*$", re.IGNORECASE)
 _BRACKET_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
 _PER_BODY = re.compile(r"/(?:kg|m2)\b")  # weight- or surface-based amount values
 _ALIAS_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
@@ -244,7 +251,7 @@ def _forward(
             continue
         if c.is_bare and not _is_bare_strength(text, candidates, index, lo, hi, chosen):
             continue
-        if c.lead > anchor and len(_WORD.findall(text, anchor, c.lead)) > MAX_GAP_WORDS:
+        if c.lead > anchor and _gap_words(text, anchor, c.lead) > MAX_GAP_WORDS:
             break
         if c.attribute == "boundary":
             break
@@ -281,6 +288,17 @@ def _forward(
         if phrase:
             extras["indication"] = phrase
     return extras
+
+
+def _gap_words(text: str, lo: int, hi: int) -> int:
+    """Words between two attributes; a dose phrase right before the amount ("at a cumulative
+    dose of", "to a total dosage of") names the amount and does not count."""
+    count = len(_WORD.findall(text, lo, hi))
+    if count > MAX_GAP_WORDS:
+        phrase = _DOSE_PHRASE.search(text, lo, hi)
+        if phrase and (phrase["qualifier"] or phrase["noun"]):
+            count = len(_WORD.findall(text, lo, phrase.start()))
+    return count
 
 
 def _is_restated_amount(text: str, taken: Candidate | None, c: Candidate) -> bool:

@@ -21,7 +21,7 @@ _DRUGS = re.compile(
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
     r"gabapentin|cisplatin|trazodone|etoposide|bortezomib|interferon alfa|ketamine|rifampin|"
-    r"isotretinoin|tamoxifen|doxycycline|adalimumab|alendronate|pancrelipase|levothyroxine|"
+    r"isotretinoin|tamoxifen|epirubicin|doxycycline|adalimumab|alendronate|pancrelipase|levothyroxine|"
     r"buprenorphine-naloxone|hydrocortisone-pramoxine|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
@@ -551,3 +551,19 @@ def test_when_a_length_names_a_trial_or_period_then_it_is_the_duration(
 def test_when_an_end_point_or_bound_is_written_then_it_is_the_duration(
         text: str, duration: str) -> None:
     assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "attribute", "surface"), [
+    ("She received epirubicin up to a cumulative dose of 900 mg/m2.", "strength", "900 mg/m2"),
+    ("Amiodarone was given at a total daily dosage of 600 mg.", "strength", "600 mg"),
+    ("heparin 5000 I.U. SC", "unit", "I.U."),
+])
+def test_when_a_dose_phrase_names_the_amount_then_it_is_read(
+        text: str, attribute: str, surface: str) -> None:
+    # "at a cumulative dose of" names the amount that follows: its words are no gap.
+    assert _attributes(text)[0][attribute].text == surface
+
+
+def test_when_other_words_separate_the_amount_then_a_dose_phrase_does_not_bridge_them() -> None:
+    text = "Metoprolol, which the cardiology team later moved to a total daily dose of 50 mg."
+    assert "strength" not in _attributes(text)[0]
