@@ -37,10 +37,16 @@ cues that PHEE leaves out; the mapping rebuilds PHEE's spans so that like is com
 Run ``python -m evals.phee --path <data-dir>/phee/dev.json --drugs gold`` to score the
 attribute parser alone (gold drug spans are given) or ``--drugs entities`` to score the full
 entity extractor.
+
+Halves: PHEE dev is the only PHEE split at hand, so ``--half tune`` / ``--half held`` split it
+in two (:func:`half_of`) by a stable hash of the case report (the PubMed id before the ``_``
+of the sentence id), so that sentences of one report never fall in both. Misses are looked at
+on the tune half only; a parser change is kept when the held half improves too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -54,6 +60,7 @@ from agent.schemas.extraction import Attribute, Entity
 from evals.metrics import PRF, SpanTuple, per_label
 
 LABELS: tuple[str, ...] = ("drug", "dosage", "route", "frequency", "duration")
+HALVES: tuple[str, ...] = ("all", "tune", "held")
 _PHEE_LABELS = {
     "Drug": "drug", "Dosage": "dosage", "Route": "route", "Freq": "frequency",
     "Duration": "duration",
@@ -72,12 +79,25 @@ class PheeSentence:
     spans: tuple[SpanTuple, ...]
 
 
-def load(path: str | Path, limit: int | None = None) -> list[PheeSentence]:
+def half_of(sentence_id: str) -> str:
+    """``"tune"`` or ``"held"``: the half of PHEE dev a sentence belongs to.
+
+    The key is the case report (the id's part before ``_``), hashed with SHA-256 so that the
+    split is the same on every machine and Python version (``hash()`` is salted per process).
+    """
+    report = sentence_id.split("_", 1)[0]
+    return "tune" if int(hashlib.sha256(report.encode()).hexdigest(), 16) % 2 == 0 else "held"
+
+
+def load(
+    path: str | Path, limit: int | None = None, half: str = "all"
+) -> list[PheeSentence]:
     """Read PHEE JSON Lines into sentences with gold ``(start, end, label)`` spans.
 
     Args:
         path: the PHEE file (``dev.json``).
-        limit: read at most this many sentences.
+        limit: read at most this many sentences (of the half asked for).
+        half: ``"all"``, or ``"tune"`` / ``"held"`` for one half (:func:`half_of`).
 
     Returns:
         The sentences in file order.
@@ -92,6 +112,8 @@ def load(path: str | Path, limit: int | None = None) -> list[PheeSentence]:
     except OSError as e:
         raise InputError(source, f"cannot read the file ({e.strerror})",
                          fix="Pass the path of PHEE dev.json") from e
+    if half not in HALVES:
+        raise ValueError(f"half must be one of {HALVES}, not {half!r}")
     sentences: list[PheeSentence] = []
     for number, line in enumerate(lines, start=1):
         if limit is not None and len(sentences) >= limit:
@@ -100,7 +122,8 @@ def load(path: str | Path, limit: int | None = None) -> list[PheeSentence]:
             continue
         try:
             record = json.loads(line)
-            sentences.append(_sentence(record, source, number))
+            if half == "all" or half_of(str(record["id"])) == half:
+                sentences.append(_sentence(record, source, number))
         except json.JSONDecodeError as e:
             raise InputError(source, f"not valid JSON ({e.msg})", line=number) from e
         except KeyError as e:
@@ -187,22 +210,25 @@ def _without_cue(duration: Attribute) -> tuple[int, int]:
     return duration.start, duration.end
 
 
-def run(extract_fn: ExtractFn, path: str | Path, limit: int | None = None) -> dict:
+def run(
+    extract_fn: ExtractFn, path: str | Path, limit: int | None = None, half: str = "all"
+) -> dict:
     """Score an extractor on PHEE medication arguments.
 
     Args:
         extract_fn: ``text -> list[Entity]``; MEDICATION entities carry ``attributes``.
         path: the PHEE file.
         limit: score only the first ``limit`` sentences.
+        half: score one half only (see :func:`half_of`), or ``"all"``.
 
     Returns:
-        ``{"dataset", "path", "sentences", "exact": {label: PRF dict}, "overlap": {...}}``
-        for the labels in :data:`LABELS`.
+        ``{"dataset", "path", "half", "sentences", "exact": {label: PRF dict},
+        "overlap": {...}}`` for the labels in :data:`LABELS`.
 
     Raises:
         InputError: the file cannot be read (see :func:`load`).
     """
-    sentences = load(path, limit)
+    sentences = load(path, limit, half)
     totals = {mode: {label: PRF() for label in LABELS} for mode in ("exact", "overlap")}
     for sentence in sentences:
         predicted = [s for s in predicted_spans(extract_fn(sentence.text)) if s[2] in LABELS]
@@ -212,6 +238,7 @@ def run(extract_fn: ExtractFn, path: str | Path, limit: int | None = None) -> di
     return {
         "dataset": "phee",
         "path": str(path),
+        "half": half,
         "sentences": len(sentences),
         **{mode: {label: prf.as_dict() for label, prf in by_label.items()}
            for mode, by_label in totals.items()},
@@ -258,13 +285,17 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--drugs", choices=("gold", "entities"), default="gold",
                         help="gold drug spans, or agent.nlp.entities.EntityExtractor")
+    parser.add_argument("--half", choices=HALVES, default="all",
+                        help="score one half of the file: tune (look at its misses) or held "
+                             "(check only), split by case report")
     args = parser.parse_args()
     if args.drugs == "gold":
         from agent.nlp.medication.attributes import find_medication_attributes
 
-        extract_fn = gold_drug_extract_fn(load(args.path, args.limit), find_medication_attributes)
+        extract_fn = gold_drug_extract_fn(load(args.path, args.limit, args.half),
+                                          find_medication_attributes)
     else:
         from agent.nlp.entities import EntityExtractor
 
         extract_fn = EntityExtractor().extract
-    print(json.dumps(run(extract_fn, args.path, args.limit), indent=2))
+    print(json.dumps(run(extract_fn, args.path, args.limit, args.half), indent=2))

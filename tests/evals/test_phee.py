@@ -86,6 +86,25 @@ def test_when_sample_loaded_then_spans_are_deduplicated_and_labelled(sample_path
     assert phee.load(sample_path, limit=1)[0].sentence_id == "1"
 
 
+def test_when_halves_loaded_then_they_partition_by_report(tmp_path: Path) -> None:
+    # Several sentences of a few made-up reports: a report's sentences share a half.
+    records = [_record(f"{report}_{n}", _S1, SAMPLE[0]["annotations"][0]["events"][0]["Treatment"])
+               for report in ("1001", "1002", "1003", "1004", "1005", "1006") for n in (1, 2)]
+    path = tmp_path / "dev.json"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    tune = {s.sentence_id for s in phee.load(path, half="tune")}
+    held = {s.sentence_id for s in phee.load(path, half="held")}
+    assert tune and held and not tune & held
+    assert tune | held == {s.sentence_id for s in phee.load(path)}
+    for sentence_id in tune | held:
+        report = sentence_id.split("_")[0]
+        assert {f"{report}_1", f"{report}_2"} <= (tune if sentence_id in tune else held)
+    assert phee.half_of("1001_1") == phee.half_of("1001_9")  # stable, by report
+    assert phee.run(_fake_extract, path, half="held")["sentences"] == len(held)
+    with pytest.raises(ValueError, match="half"):
+        phee.load(path, half="train")
+
+
 def test_when_fake_extractor_scored_then_counts_are_exact(sample_path: Path) -> None:
     report = phee.run(_fake_extract, sample_path)
     exact, overlap = report["exact"], report["overlap"]
@@ -208,9 +227,13 @@ def dictionary_extract_fn(text: str) -> list[Entity]:
 
 @pytest.mark.slow
 def test_when_dev_set_scored_with_dictionary_drugs_then_f1_stays_above_floor() -> None:
-    if not phee.DEFAULT_PATH.exists():
-        pytest.skip("PHEE dev set not present")
-    report = phee.run(dictionary_extract_fn)
+    from agent.config import Settings
+
+    data_dir = Settings().eval.data_dir
+    path = data_dir / "phee" / "dev.json" if data_dir is not None else None
+    if path is None or not path.exists():
+        pytest.skip("PHEE dev set not present (set CLINAGENT_EVAL__DATA_DIR)")
+    report = phee.run(dictionary_extract_fn, path)
     overlap = report["overlap"]
     assert overlap["drug"]["f1"] >= 0.75
     assert overlap["route"]["f1"] >= 0.6

@@ -15,7 +15,9 @@ The spans follow the annotation guideline of the demo corpus
   "21 mg/24 h", "250/50 mcg", "1:10,000"; it stays a strength when it is the amount given
   ("furosemide 40 mg IV"). A number or combination without a unit right after the name,
   followed by another attribute or the end of the instruction ("aspirin 81 daily",
-  "carbidopa-levodopa 25/100 1 tab"), is a strength too.
+  "carbidopa-levodopa 25/100 1 tab"), is a strength too. Both ends with a unit make one
+  span ("300 mg to 600 mg", "2 mg-0.5 mg"). An amount restated in brackets ("15 mg/kg
+  (118 mg)", "79 mg (10 mg/kg)") is the same dose: the absolute amount is the strength.
 - ``dose``: the NUMBER alone of an amount counted in units, volumes, administration units or
   dosage forms, or given as a rate per minute or hour: "20 units" -> "20", "2 L", "2 puffs",
   "One (1) Tablet" -> "1", "1-2 tabs" -> "1-2", "0.05 mcg/kg/min" -> "0.05". A rate on a
@@ -31,7 +33,10 @@ The spans follow the annotation guideline of the demo corpus
   precedes it ("q12h x 3 doses": the count bounds the course and is the duration).
 - ``duration``: how long, cue included: "x 5 days", "for 2 weeks", "to complete 72 h",
   "through 3/20", "5-day course", "until follow-up", value the length ("5 days"); "chronic" /
-  "long-term" count when written before the drug ("chronic lithium therapy").
+  "long-term" count when written before the drug ("chronic lithium therapy"). Not a
+  duration: a latency, "after 23 months of X" / "following a short course of X" (the time
+  to an event, the drug may go on), and an administration time, "infused over 2 hours" /
+  "IV over 30 min" (how long one dose runs; "over 3 days" stays a duration).
 - ``prn``: "prn", "as needed" -> "true".
 - ``indication``: the phrase after "for", "prn" or "as needed for" ("prn nausea" -> "nausea"),
   or a short phrase ending a sig line right after its frequency ("take 1 tablet by mouth
@@ -79,6 +84,15 @@ _LINE_BREAK = r"\n(?=[ \t]*(?:\r?\n|[-*#>\u2022\u00b7\u25aa]|\d{1,3}[.)][ \t]|[A
 # A semicolon separates list items and clauses ("heparin drip; start apixaban", "allopurinol;
 # monitor for gout flare"); no instruction continues across one.
 _STOPS = re.compile(f"{_SCOPE_PERIOD}|{_LINE_BREAK}|;")
+# The words of a dose phrase at the end of a gap: "at a cumulative dose of", or its head
+# when a frequency word cuts it ("at a total [daily] dosage of").
+_DOSE_PHRASE = re.compile(
+    r"(?<![A-Za-z])(?:(?:at|to|in|with|of|reaching|reached)\s+)?(?:(?:a|an|the)\s+)?"
+    r"(?P<qualifier>(?:(?:total|cumulative|maximum|maximal|mean|median|starting|initial|"
+    r"maintenance|loading|single|estimated)\s+)+)?(?P<noun>(?:dose|dosage)s?\s+(?:of\s+)?)?"
+    r"[ \t]*$", re.IGNORECASE)
+_BRACKET_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
+_PER_BODY = re.compile(r"/(?:kg|m2)\b")  # weight- or surface-based amount values
 _ALIAS_OPEN = re.compile(r"[ \t]*[(\[][ \t]*")
 _ALIAS_CLOSE = re.compile(r"[ \t]*[)\]]")
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -237,7 +251,7 @@ def _forward(
             continue
         if c.is_bare and not _is_bare_strength(text, candidates, index, lo, hi, chosen):
             continue
-        if c.lead > anchor and len(_WORD.findall(text, anchor, c.lead)) > MAX_GAP_WORDS:
+        if c.lead > anchor and _gap_words(text, anchor, c.lead) > MAX_GAP_WORDS:
             break
         if c.attribute == "boundary":
             break
@@ -254,6 +268,14 @@ def _forward(
         if c.attribute == "frequency" and "frequency" in chosen and c.value.endswith(_DOSES):
             # "q12h x 3 doses": after a schedule, a number of doses bounds the course.
             c = replace(c, attribute="duration", value=c.value.lower())
+        if c.attribute == "strength" and _is_restated_amount(text, taken, c):
+            # "15 mg/kg (118 mg)", "79 mg (10 mg/kg)": the same dose written twice; the
+            # absolute amount is the strength and the instruction goes on.
+            if _PER_BODY.search(chosen["strength"].value or ""):
+                chosen["strength"] = c
+            anchor = max(anchor, c.end)
+            taken = c
+            continue
         if c.attribute in chosen:
             if c.attribute in ("strength", "dose") and c.value != chosen[c.attribute].value:
                 break  # a second amount starts another instruction (taper, next drug)
@@ -266,6 +288,26 @@ def _forward(
         if phrase:
             extras["indication"] = phrase
     return extras
+
+
+def _gap_words(text: str, lo: int, hi: int) -> int:
+    """Words between two attributes; a dose phrase right before the amount ("at a cumulative
+    dose of", "to a total dosage of") names the amount and does not count."""
+    count = len(_WORD.findall(text, lo, hi))
+    if count > MAX_GAP_WORDS:
+        phrase = _DOSE_PHRASE.search(text, lo, hi)
+        if phrase and (phrase["qualifier"] or phrase["noun"]):
+            count = len(_WORD.findall(text, lo, phrase.start()))
+    return count
+
+
+def _is_restated_amount(text: str, taken: Candidate | None, c: Candidate) -> bool:
+    """``c`` is an amount in brackets right after the strength just taken, one of the two
+    per body weight or surface ("375 mg/m2 (720 mg)")."""
+    if taken is None or taken.attribute != "strength" or not _BRACKET_OPEN.fullmatch(
+            text, taken.end, c.start):
+        return False
+    return bool(_PER_BODY.search(taken.value or "")) != bool(_PER_BODY.search(c.value or ""))
 
 
 def _is_volume_after_mass(c: Candidate, chosen: dict[str, Candidate]) -> bool:

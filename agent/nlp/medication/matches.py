@@ -30,9 +30,10 @@ _PRIORITY = {
         ("strength", "dose", "duration", "frequency", "route", "form", "prn", "cue", "boundary")
     )
 }
-# A length followed by these words is a treatment course ("a 7-day course", "10-day supply");
+# A length followed by these words is a treatment course ("a 7-day course", "10-day supply",
+# "a 2-week trial", "over a 3-week period");
 # the word is part of the duration span, as the cue is ("x 5 days").
-_COURSE_WORDS = r"course|supply|regimen|taper"
+_COURSE_WORDS = r"course|supply|regimen|taper|period|trial"
 # Per minute or per hour is an infusion rate: the amount given, not a product strength.
 # "mg/day" stays a strength (a daily total), and "mg/24 h" (a patch) names its own period.
 _RATE_TIME_UNITS = frozenset({"minute", "hour"})
@@ -47,6 +48,21 @@ _DATE_LIKE = re.compile(r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/\d{2,4}
 # Before a drug, "3 weeks of (oral) ciprofloxacin" is how long it was taken; "within 3 days
 # of" and "16 months of age" are not.
 _LENGTH_OF = r"(?=\s+(?:of|treatment|therapy)\b)(?!\s+of\s+age\b)"
+# ... but "after 23 months of X", "following a short course of X", "at 6 weeks of therapy"
+# give the time from the start of the drug to an event (a latency: the drug may go on), not
+# how long it was given; "during the second month of X" and "completed 3 weeks of X" are the
+# course. The lead is searched in the few words before the length.
+_ELAPSED_LEAD = re.compile(
+    r"(?<![A-Za-z])(?:after|following|within|at|by)\s+"
+    r"(?:(?:a|an|the|his|her|their|its|about|approximately|approx\.|nearly|almost|only|just|"
+    r"over|some|more\s+than|less\s+than|~)\s*)*$", re.IGNORECASE)
+_OF_FOLLOWS = re.compile(r"\s+(?:of|treatment|therapy)\b", re.IGNORECASE)
+_ELAPSED_LOOKBACK = 40
+# "infused over 2 hours", "IV over 30 min": the time one administration takes, not the
+# length of the course; "over 3 days", "over the next 48 h" stay durations.
+_ADMINISTRATION_CUE = re.compile(
+    r"over(?:\s+(?:approximately|approx\.?|about|around|~))?", re.IGNORECASE)
+_ADMINISTRATION_UNITS = frozenset({"minute", "hour"})
 
 
 @dataclass(slots=True)
@@ -101,8 +117,11 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     # "a week", "a single dose" are too vague to be a course length on their own.
     counted = rf"(?!(?:a|an|single)\b){rng}"
     denominator = (
-        rf"(?:\s*/\s*(?:(?P<dnum>{num})\s*)?|\s+per\s+(?=(?:{per})(?![A-Za-z]))|\s+(?=[a-z]+-1))"
-        rf"(?P<du>{per}|{time}|{su})(?:-1)?(?![A-Za-z0-9])"
+        # "mg/kg", "mg per kg", and the exponent style of journals: "mg kg-1", "mg.kg-1",
+        # "mg\u00b7kg\u22121".
+        rf"(?:\s*/\s*(?:(?P<dnum>{num})\s*)?|\s+per\s+(?=(?:{per})(?![A-Za-z]))"
+        rf"|(?:\s+|\s*[.\u00b7]\s*)(?=[a-z]+[-\u2212]1))"
+        rf"(?P<du>{per}|{time}|{su})(?:[-\u2212]1)?(?![A-Za-z0-9])"
     )
     plain_denominator = re.sub(r"\(\?P<\w+>", "(?:", denominator)
     terms: dict[str, list] = {}
@@ -113,14 +132,19 @@ def _grammar(lexicon: MedicationLexicon) -> _Grammar:
     return _Grammar(
         strength=compile_skipping(
             rf"{before}(?P<num>{_COMBINATION}(?=\s*-?\s*(?:{su}))|{rng})\s*-?\s*(?P<unit>{su})"
-            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)", flags),
+            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms>(?:{plain_denominator})*)"
+            # A second amount with its own unit: a range ("400 mg to 600 mg") or the parts
+            # of a combination product ("2 mg-0.5 mg", "2.5%-2.5%"), one span.
+            rf"(?:(?P<sep>\s*[-\u2013]\s*|\s+to\s+)(?P<num2>{num})\s*(?P<unit2>{su})"
+            rf"(?![A-Za-z0-9])(?!\s*/\s*dl\b)(?P<denoms2>(?:{plain_denominator})*))?", flags),
         ratio=compile_skipping(_RATIO),
         denominator=re.compile(denominator, flags),
         dose=compile_skipping(
             rf"{before}(?P<num>{rng})\s*-?\s*(?P<unit>{count})(?![A-Za-z0-9])", flags),
         duration=compile_skipping(
             rf"{word_start}(?P<cue>{lexicon.duration_cue})\s*"
-            rf"(?P<span>(?P<num>{rng})(?:\s+(?:more|additional|further))?\s*-?\s*"
+            rf"(?P<span>(?P<num>{rng})"
+            rf"(?:\s+(?:more|additional|further|consecutive|successive|straight))?\s*-?\s*"
             rf"(?P<unit>{time}))(?![A-Za-z0-9])", flags),
         course=compile_skipping(
             rf"{before}(?P<num>{counted})[\s-]*(?P<unit>{time})(?![A-Za-z0-9])"
@@ -159,6 +183,7 @@ def find_candidates(
         for m in lexicon.boundary.finditer(text, lo, hi):
             raw.append(Candidate("boundary", m.start(), m.end(), None, m.start(),
                                   is_backward=False))
+    raw = [c for c in raw if c.attribute != "duration" or not _is_elapsed(text, c)]
     # Longest match wins.
     raw.sort(key=lambda c: (c.lead - c.end, _PRIORITY[c.attribute], c.start))
     taken = bytearray(len(text) + 1)
@@ -169,6 +194,12 @@ def find_candidates(
             kept.append(c)
     kept.sort(key=lambda c: (c.start, c.end))
     return kept
+
+
+def _is_elapsed(text: str, c: Candidate) -> bool:
+    """A length followed by "of" and led by "after" / "following"... (see _ELAPSED_LEAD)."""
+    return bool(_OF_FOLLOWS.match(text, c.end)
+                and _ELAPSED_LEAD.search(text, max(0, c.lead - _ELAPSED_LOOKBACK), c.lead))
 
 
 def _structural(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: MedicationLexicon):
@@ -183,6 +214,9 @@ def _structural(text: str, lo: int, hi: int, grammar: _Grammar, lexicon: Medicat
                          unit_attribute="form" if lexicon.count_forms.lookup(unit) else "unit",
                          span=(m.start("num"), m.end("num")))
     for m in grammar.duration.finditer(text, lo, hi):
+        if (_ADMINISTRATION_CUE.fullmatch(m["cue"])
+                and lexicon.time_units.lookup(m["unit"]) in _ADMINISTRATION_UNITS):
+            continue
         yield Candidate("duration", m.start(), m.end(), _length(m, lexicon), m.start(),
                          is_backward=False)
     for m in grammar.course.finditer(text, lo, hi):
@@ -207,10 +241,44 @@ def _number(text: str, lexicon: MedicationLexicon) -> str:
 
 def _amount(m: re.Match[str], grammar: _Grammar, lexicon: MedicationLexicon) -> Candidate:
     """A number with an amount unit: a strength, or a dose with its unit (module doc)."""
-    unit_value = lexicon.strength_units.normalize(m["unit"])
-    unit = unit_value
+    unit, is_concentration, is_rate = _unit(m, "unit", "denoms", grammar, lexicon)
+    number = _number(m["num"], lexicon)
+    is_dose = is_rate or (bool(lexicon.dose_units.lookup(m["unit"])) and not is_concentration)
+    end = m.end("denoms")
+    if is_dose:
+        return Candidate("dose", m.start(), end, number, m.start(),
+                         unit=(m.start("unit"), end, unit), span=(m.start("num"), m.end("num")),
+                         is_rate=is_rate)
+    space = "" if unit.startswith("%") else " "
+    value = f"{number}{space}{unit}"
+    if m["num2"] and not (m["sep"].strip().lower() == "to" and not _ascending(m, lexicon)):
+        # "to" between amounts is a range only when it rises; "40 mg to 20 mg" is a change.
+        unit2 = _unit(m, "unit2", "denoms2", grammar, lexicon)[0]
+        number2 = _number(m["num2"], lexicon)
+        space2 = "" if unit2.startswith("%") else " "
+        value = (f"{number}-{number2}{space}{unit}" if unit2 == unit and m["sep"].strip() == "to"
+                 else f"{value}-{number2}{space2}{unit2}")
+        end = m.end()
+    return Candidate("strength", m.start(), end, value, m.start())
+
+
+def _ascending(m: re.Match[str], lexicon: MedicationLexicon) -> bool:
+    try:
+        return float(lexicon.normalize_number(m["num2"])) > float(
+            lexicon.normalize_number(m["num"]))
+    except ValueError:
+        return False
+
+
+def _unit(
+    m: re.Match[str], unit_group: str, denoms_group: str, grammar: _Grammar,
+    lexicon: MedicationLexicon,
+) -> tuple[str, bool, bool]:
+    """The normalised unit with its denominators ("mg/kg/day"), whether it is a
+    concentration and whether it is a rate per minute or hour."""
+    unit = lexicon.strength_units.normalize(m[unit_group])
     is_concentration = is_rate = False
-    for d in grammar.denominator.finditer(m.string, m.start("denoms"), m.end("denoms")):
+    for d in grammar.denominator.finditer(m.string, m.start(denoms_group), m.end(denoms_group)):
         time = lexicon.time_units.lookup(d["du"])
         per = lexicon.per_units.lookup(d["du"]) or time or lexicon.strength_units.normalize(d["du"])
         unit += "/" + (f"{lexicon.normalize_number(d['dnum'])} " if d["dnum"] else "") + per
@@ -218,14 +286,7 @@ def _amount(m: re.Match[str], grammar: _Grammar, lexicon: MedicationLexicon) -> 
         # describes the product.
         is_concentration |= bool(d["dnum"]) or bool(lexicon.dose_units.lookup(d["du"]))
         is_rate |= time in _RATE_TIME_UNITS and not d["dnum"]
-    number = _number(m["num"], lexicon)
-    is_dose = is_rate or (bool(lexicon.dose_units.lookup(m["unit"])) and not is_concentration)
-    if is_dose:
-        return Candidate("dose", m.start(), m.end(), number, m.start(),
-                         unit=(m.start("unit"), m.end(), unit), span=(m.start("num"), m.end("num")),
-                         is_rate=is_rate)
-    space = "" if unit_value == "%" else " "
-    return Candidate("strength", m.start(), m.end(), f"{number}{space}{unit}", m.start())
+    return unit, is_concentration, is_rate
 
 
 def _length(m: re.Match[str], lexicon: MedicationLexicon) -> str:

@@ -20,6 +20,9 @@ _DRUGS = re.compile(
     r"insulin glargine|albuterol|ceftriaxone|vancomycin|prednisone|methotrexate|cefazolin|"
     r"oxycodone|ondansetron|nitroglycerin|enoxaparin|timolol|fentanyl|amoxicillin|warfarin|"
     r"aspirin|potassium chloride|tylenol|fluticasone|amiodarone|adenosine|docusate|apixaban|"
+    r"gabapentin|cisplatin|trazodone|etoposide|bortezomib|interferon alfa|ketamine|rifampin|"
+    r"isotretinoin|tamoxifen|epirubicin|doxycycline|adalimumab|alendronate|pancrelipase|levothyroxine|"
+    r"buprenorphine-naloxone|hydrocortisone-pramoxine|"
     r"carbidopa-levodopa|epinephrine|norepinephrine|insulin aspart|insulin lispro|LR|"
     r"albuterol-ipratropium|pantoprazole|varenicline|allopurinol|hydrochlorothiazide|KCl|ciprofloxacin)\b",
     re.IGNORECASE,
@@ -159,7 +162,7 @@ def _values(found: dict[str, Attribute]) -> dict[str, tuple[str, str | None]]:
     ("Varenicline 0.5 mg PO daily x3 days",
      {"strength": ("0.5 mg", "0.5 mg"), "route": ("PO", "oral"), "frequency": ("daily", "DAILY"),
       "duration": ("x3 days", "3 days")}),
-    ("after 3 weeks of oral prednisone therapy",
+    ("completed 3 weeks of oral prednisone therapy",
      {"route": ("oral", "oral"), "duration": ("3 weeks", "3 weeks")}),
     ("Patient reports chronic aspirin use.",
      {"duration": ("chronic", "chronic")}),
@@ -396,3 +399,171 @@ def test_when_a_course_day_is_counted_in_a_note_then_it_is_no_duration() -> None
 def test_when_a_course_is_indefinite_then_a_article_is_no_count() -> None:
     # "a course of steroids" says nothing of its length.
     assert "duration" not in _attributes("He required a course of prednisone.")[0]
+
+
+@pytest.mark.parametrize("text", [
+    "Hepatitis was diagnosed after 14 months of methotrexate.",
+    "Tremor began following six weeks of amiodarone therapy.",
+    "Hyperkalemia developed after about 10 days of lisinopril treatment.",
+    "Her INR was 4.1 at 2 weeks of warfarin.",
+    "Colitis followed, after a short course of amoxicillin.",
+    "Ototoxicity was noted after the third cycle of vancomycin.",
+])
+def test_when_a_length_leads_to_an_event_then_it_is_elapsed_time_not_a_duration(
+        text: str) -> None:
+    # "after N weeks of X": the latency from the start of the drug to the event, not how long
+    # the drug was given (it may go on).
+    assert "duration" not in _attributes(text)[0]
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("She received 14 months of methotrexate.", "14 months"),
+    ("Tremor began during the third week of amiodarone therapy.", "third week"),
+    ("Hyperkalemia developed on lisinopril for 10 days.", "for 10 days"),
+])
+def test_when_a_length_is_not_led_by_after_then_it_stays_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("vancomycin 1.5 g IV over 90 min q12h", None),
+    ("amiodarone 150 mg infused over approximately 2 hours", None),
+    ("fentanyl 50 mcg IV over 3 minutes", None),
+    ("prednisone taper over 10 days", "over 10 days"),
+    ("heparin drip over the next 48 h", "over the next 48 h"),
+])
+def test_when_over_counts_minutes_or_hours_then_it_is_the_administration_time(
+        text: str, duration: str | None) -> None:
+    # An infusion time says how long one administration takes, not the length of the course.
+    found = _attributes(text)[0].get("duration")
+    assert (found.text if found else None) == duration
+
+
+@pytest.mark.parametrize(("text", "duration", "value"), [
+    ("Continue amoxicillin for seventeen days.", "for seventeen days", "17 days"),
+    ("Give ceftriaxone daily for 3 consecutive days.", "for 3 consecutive days", "3 days"),
+    ("Extend apixaban for a further 6 weeks.", "for a further 6 weeks", "6 weeks"),
+    ("A prednisone taper lasting two weeks was started.", "lasting two weeks", "2 weeks"),
+    ("Warfarin for a period of 3 months.", "for a period of 3 months", "3 months"),
+    ("Enoxaparin for the remainder of the pregnancy.", "for the remainder of the pregnancy",
+     None),
+    ("Lisinopril for life.", "for life", None),
+])
+def test_when_a_course_length_is_worded_then_it_is_the_duration(
+        text: str, duration: str, value: str | None) -> None:
+    found = _attributes(text)[0]["duration"]
+    assert found.text == duration
+    assert value is None or found.value == value
+
+
+def test_when_life_starts_a_compound_then_it_is_no_duration() -> None:
+    assert "duration" not in _attributes("Epinephrine for life-threatening anaphylaxis.")[0]
+
+
+@pytest.mark.parametrize(("text", "strength", "value"), [
+    ("gabapentin 300 mg to 600 mg PO TID", "300 mg to 600 mg", "300-600 mg"),
+    ("enoxaparin 1 mg/kg to 1.5 mg/kg SQ", "1 mg/kg to 1.5 mg/kg", "1-1.5 mg/kg"),
+    ("buprenorphine-naloxone 12 mg-3 mg SL daily", "12 mg-3 mg", "12 mg-3 mg"),
+    ("hydrocortisone-pramoxine 1%-1% cream", "1%-1%", "1%-1%"),
+    # Falling amounts joined by "to" are a change of dose, not a range.
+    ("gabapentin cut 600 mg to 300 mg", "600 mg", "600 mg"),
+])
+def test_when_both_ends_carry_a_unit_then_the_amount_is_one_strength(
+        text: str, strength: str, value: str) -> None:
+    found = _attributes(text)[0]["strength"]
+    assert (found.text, found.value) == (strength, value)
+
+
+@pytest.mark.parametrize(("text", "strength"), [
+    ("vancomycin 20 mg/kg (1.4 g) IV q8h", "1.4 g"),
+    ("methotrexate 12 mg (0.3 mg/kg) IM weekly", "12 mg"),
+    ("cisplatin 75 mg/m2 [130 mg] IV q3 weeks", "130 mg"),
+])
+def test_when_an_amount_is_restated_in_brackets_then_the_absolute_one_is_kept_and_scope_goes_on(
+        text: str, strength: str) -> None:
+    # The bracketed weight- or surface-based amount is the same dose, not a new instruction:
+    # the route after it still belongs to the drug.
+    found = _attributes(text)[0]
+    assert found["strength"].text == strength
+    assert "route" in found
+
+
+def test_when_two_absolute_amounts_are_bracketed_then_the_second_still_ends_the_scope() -> None:
+    found = _attributes("aspirin 81 mg (325 mg) daily")[0]
+    assert found["strength"].text == "81 mg" and "frequency" not in found
+
+
+@pytest.mark.parametrize(("text", "attribute", "surface", "value"), [
+    ("interferon alfa 5 MIU SQ three times weekly", "unit", "MIU", "million units"),
+    ("ketamine 0.5 mg.kg-1 IV", "strength", "0.5 mg.kg-1", "0.5 mg/kg"),
+    ("ketamine 0.5 mg\u00b7kg\u22121 IV", "strength", "0.5 mg\u00b7kg\u22121", "0.5 mg/kg"),
+])
+def test_when_journal_units_are_written_then_they_are_read(
+        text: str, attribute: str, surface: str, value: str) -> None:
+    found = _attributes(text)[0][attribute]
+    assert (found.text, found.value) == (surface, value)
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("trazodone 50 mg PO qHS x 3 nights", "x 3 nights"),
+    ("etoposide 100 mg/m2 IV on days 1-3 q21 days", "on days 1-3"),
+    ("bortezomib 1.3 mg/m2 SQ on days 1, 4, 8 and 11", "on days 1, 4, 8 and 11"),
+])
+def test_when_a_course_counts_nights_or_cycle_days_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "frequency", "value"), [
+    ("adalimumab 40 mg SQ every other week", "every other week", "Q2W"),
+    ("adalimumab 40 mg SQ fortnightly", "fortnightly", "Q2W"),
+    ("alendronate 70 mg 1x/week", "1x/week", "WEEKLY"),
+    ("pancrelipase 2 caps with each meal", "with each meal", "WITH MEALS"),
+    ("levothyroxine 50 mcg before breakfast", "before breakfast", "QAM"),
+])
+def test_when_a_schedule_is_written_in_words_then_it_is_the_frequency(
+        text: str, frequency: str, value: str) -> None:
+    found = _attributes(text)[0]["frequency"]
+    assert (found.text, found.value) == (frequency, value)
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("A 4-week trial of gabapentin failed.", "4-week trial"),
+    ("Gabapentin was tapered over a 2-week period.", "2-week period"),
+])
+def test_when_a_length_names_a_trial_or_period_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "duration"), [
+    ("Continue cefazolin through Thursday.", "through Thursday"),
+    ("Hold lisinopril until tomorrow.", "until tomorrow"),
+    ("Continue enoxaparin until the end of the pregnancy.", "until the end of the pregnancy"),
+    ("Cefazolin until POD 2.", "until POD 2"),
+    ("Bridge with enoxaparin until INR >= 2.", "until INR >= 2"),
+    ("Vancomycin until afebrile, then reassess.", "until afebrile"),
+    ("Doxycycline through 14 May.", "through 14 May"),
+    ("Doxycycline until June 3, 2025.", "until June 3, 2025"),
+    ("Tamoxifen for >5 years.", "for >5 years"),
+])
+def test_when_an_end_point_or_bound_is_written_then_it_is_the_duration(
+        text: str, duration: str) -> None:
+    assert _attributes(text)[0]["duration"].text == duration
+
+
+@pytest.mark.parametrize(("text", "attribute", "surface"), [
+    ("She received epirubicin up to a cumulative dose of 900 mg/m2.", "strength", "900 mg/m2"),
+    ("Amiodarone was given at a total daily dosage of 600 mg.", "strength", "600 mg"),
+    ("heparin 5000 I.U. SC", "unit", "I.U."),
+])
+def test_when_a_dose_phrase_names_the_amount_then_it_is_read(
+        text: str, attribute: str, surface: str) -> None:
+    # "at a cumulative dose of" names the amount that follows: its words are no gap.
+    assert _attributes(text)[0][attribute].text == surface
+
+
+def test_when_other_words_separate_the_amount_then_a_dose_phrase_does_not_bridge_them() -> None:
+    text = "Metoprolol, which the cardiology team later moved to a total daily dose of 50 mg."
+    assert "strength" not in _attributes(text)[0]
