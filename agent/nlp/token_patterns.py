@@ -49,7 +49,12 @@ class DocTokens:
         values = self._flags.get(name)
         if values is None:
             attr = name.lower()
-            values = self._flags[name] = [bool(getattr(t, attr)) for t in self.doc]
+            # A token's IS_*/LIKE_NUM flags are its lexeme's (spaCy's Token properties read
+            # self.c.lex, which is vocab[orth]): one lookup per distinct word instead of a
+            # Token object per token.
+            vocab = self.doc.vocab
+            by_word = {w: bool(getattr(vocab[w], attr)) for w in set(self.orth)}
+            values = self._flags[name] = [by_word[w] for w in self.orth]
         return values
 
     def holding(self, spec: _Spec) -> list[int]:

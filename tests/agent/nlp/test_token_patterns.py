@@ -104,3 +104,15 @@ def test_the_start_index_gives_each_patterns_own_start_positions(clinical_pipeli
                                                                         compiled, strict=True)]
         everything = index.starting(toks, {p: p for p in range(len(compiled))})
         assert find_all(toks, numbered, everything) == find_all(toks, numbered)
+
+
+def test_token_flags_are_read_per_distinct_word_as_spacy_gives_them(clinical_pipeline):
+    """DocTokens.flag reads each distinct word's lexeme once: the same values as the
+    tokens' own IS_*/LIKE_NUM properties, token for token."""
+    from agent.nlp.token_patterns import _FLAGS, DocTokens
+
+    for note in load_notes()[:8]:
+        doc = clinical_pipeline.prepare(note.text)
+        toks = DocTokens(doc)
+        for name in _FLAGS:
+            assert toks.flag(name) == [bool(getattr(t, name.lower())) for t in doc], name
