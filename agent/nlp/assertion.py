@@ -58,6 +58,15 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from agent.nlp.clause_structure import (
+    attached_to_other_object,
+    coordinated_gap,
+    entity_ranges,
+    history_phrase_ended,
+    new_clause_between,
+    post_negated_subject,
+    purpose_follows,
+)
 from agent.nlp.doc_text import token_texts
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
@@ -144,6 +153,10 @@ def active_modifiers(span: Span) -> list:
         if (modifier.rule.metadata or {}).get("verb_only") and _is_line_label(doc, start, end):
             continue
         max_scope = modifier.max_scope
+        if end <= span.start and modifier.category.upper() == "NEGATED_EXISTENCE" and \
+                _heads_label_list(doc, start, end, span.start):
+            kept.append(modifier)  # "STOPPED: aspirin; ibuprofen (AKI)": the whole list
+            continue
         if end <= span.start:
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.start >= end + max_scope):
@@ -156,10 +169,27 @@ def active_modifiers(span: Span) -> list:
                               consequence_ok=conditional) or _cue_is_closed_before(
                     doc, end, span.start, colon_ok=conditional):
                 continue
-        else:
-            if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
-                    max_scope is not None and span.end <= start - max_scope):
+            category = modifier.category.upper()
+            if category in _CLAUSE_BOUND and new_clause_between(doc, end, span.start):
                 continue
+            if category == "HISTORICAL" and max_scope is not None and history_phrase_ended(
+                    doc, end, span, entity_ranges(doc)):
+                continue  # "s/p colectomy for diverticulitis": the reason is current
+            if category == "NEGATED_EXISTENCE":
+                ranges = entity_ranges(doc)
+                if attached_to_other_object(doc, end, span, ranges) or \
+                        post_negated_subject(doc, start, end, ranges) is not None:
+                    continue  # the cue denies another entity (see clause_structure)
+        else:
+            if direction not in ("BACKWARD", "BIDIRECTIONAL"):
+                continue
+            if max_scope is not None and span.end <= start - max_scope:
+                # "CBC, BMP in AM": a cue after a list is said of every item; not a cue
+                # bound to the one word before it ("stroke mimic", "DVT ppx").
+                gap = None if max_scope < _LIST_CUE_SCOPE else coordinated_gap(
+                    doc, span.end, start, entity_ranges(doc))
+                if gap is None or gap >= max_scope:
+                    continue
             # "Bipolar II disorder -- remains deferred": a dash after a list item's head
             # introduces the item's status, not a new clause.
             dashes_ok = _opens_line(doc, span.start)
@@ -207,6 +237,32 @@ def _is_line_label(doc: Doc, start: int, end: int) -> bool:
     """Whether tokens ``[start, end)`` are a label opening their line: first on the line
     (after a list marker at most) and followed by a colon ("RESUME: metformin")."""
     return end < len(doc) and doc[end].text.startswith(":") and _opens_line(doc, start)
+
+
+# Words a status label may hold before its status word ("Considered and excluded:").
+_LABEL_WORDS = 3
+
+
+def _heads_label_list(doc: Doc, start: int, end: int, target_start: int) -> bool:
+    """Whether a negation cue ending a short label that opens its line ("STOPPED:",
+    "D/C'd in hospital:", "Considered and excluded:") heads the list holding the target:
+    the target lies on the same line after the colon with no other label between. The
+    label names the status of every item, so the cue's direction and reach do not apply."""
+    texts = token_texts(doc)
+    if end >= len(doc) or not texts[end].startswith(":"):
+        return False
+    words = 0
+    k = start - 1
+    while k >= 0 and "\n" not in texts[k] and "\n" not in doc[k].whitespace_:
+        if not (doc[k].is_space or _ITEM_MARKERS.match(texts[k])):
+            words += 1
+            if words > _LABEL_WORDS or ":" in texts[k]:
+                return False
+        k -= 1
+    for k in range(end + 1, target_start):
+        if "\n" in texts[k] or ":" in texts[k]:
+            return False
+    return True
 
 
 _ITEM_MARKERS = re.compile(r"^(?:[-*•#.)]+|\d{1,2}[.)]?|[a-z][.)])$")
@@ -267,6 +323,11 @@ def _colon_outside_entities(doc: Doc, lo: int, hi: int) -> bool:
 
 
 _CONDITIONS = frozenset({"if", "when", "unless", "should"})
+# Cues a new clause after ", and" ends ("no SI, and started sertraline"); a condition or a
+# history cue may govern a whole compound sentence.
+# Backward cues reaching this many tokens or more read a whole phrase, so a list before them.
+_LIST_CUE_SCOPE = 3
+_CLAUSE_BOUND = frozenset({"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE"})
 _LABEL_REACH = 2
 
 
@@ -338,7 +399,36 @@ def context_flags(span: Span) -> ContextFlags:
         for m in active_modifiers(span)
         if m.category.upper() in CATEGORY_FLAGS
     }
+    if "is_negated" not in found and _is_post_negated(span):
+        found.add("is_negated")
     return ContextFlags(**dict.fromkeys(found, True))
+
+
+# A post-placed denial stands within a few tokens after its subject ("X has still not been").
+_POST_NEGATION_REACH = 6
+
+
+def _is_post_negated(span: Span) -> bool:
+    """Whether a forward negation cue after the span is its predicate ("Naltrexone not
+    recommended", "distension absent", "Pain: denies"); see
+    :func:`agent.nlp.clause_structure.post_negated_subject`."""
+    doc = span.doc
+    graph = doc._.context_graph
+    if graph is None:
+        return False
+    sent = doc[span.start].sent
+    label = span.label_.upper()
+    for modifier in _sentence_cues(doc, graph, sent.start, sent.end):
+        start, end = modifier.modifier_span
+        if start < span.end or start - span.end > _POST_NEGATION_REACH:
+            continue
+        if modifier.category.upper() != "NEGATED_EXISTENCE" or \
+                modifier.direction.upper() not in ("FORWARD", "BIDIRECTIONAL") or \
+                not modifier.allows(label):
+            continue
+        if post_negated_subject(doc, start, end, entity_ranges(doc)) == (span.start, span.end):
+            return True
+    return False
 
 
 def has_result(span: Span) -> bool:
@@ -430,6 +520,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if ((entity_type in PLAN_AHEAD_TYPES and not is_resulted_test)
             or entity_type == "MEDICATION") and _condition_follows(span, entity_type):
         return "hypothetical"
+    if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and purpose_follows(span):
+        return "hypothetical"  # "CT chest to r/o PE": ordered for what it should show
     return "present"
 
 
