@@ -150,7 +150,13 @@ def active_modifiers(span: Span) -> list:
         start, end = modifier.modifier_span
         if start < span.end and span.start < end:
             continue  # nested in the target, or straddling its boundary
-        if (modifier.rule.metadata or {}).get("verb_only") and _is_line_label(doc, start, end):
+        if (modifier.rule.metadata or {}).get("verb_only") and (
+                _is_line_label(doc, start, end) or (_opens_line(doc, start) and (
+                    doc[start:end].text.isupper() or (
+                        modifier.category.upper() == "HYPOTHETICAL"
+                        and not _later_follows(doc, end, sent.end))))):
+            # "RESUME: metformin", "CHANGED lactulose 30 g", "Resume lisinopril 10 mg
+            # daily": a list's status label or today's order, not a plan or a switch
             continue
         max_scope = modifier.max_scope
         if end <= span.start and modifier.category.upper() == "NEGATED_EXISTENCE" and \
@@ -180,6 +186,9 @@ def active_modifiers(span: Span) -> list:
                 if attached_to_other_object(doc, end, span, ranges) or \
                         post_negated_subject(doc, start, end, ranges) is not None:
                     continue  # the cue denies another entity (see clause_structure)
+            elif category == "HYPOTHETICAL" and attached_to_other_object(
+                    doc, end, span, entity_ranges(doc)):
+                continue  # "call for bleeding on apixaban": the drug is taken now
         else:
             if direction not in ("BACKWARD", "BIDIRECTIONAL"):
                 continue
@@ -237,6 +246,23 @@ def _is_line_label(doc: Doc, start: int, end: int) -> bool:
     """Whether tokens ``[start, end)`` are a label opening their line: first on the line
     (after a list marker at most) and followed by a colon ("RESUME: metformin")."""
     return end < len(doc) and doc[end].text.startswith(":") and _opens_line(doc, start)
+
+
+# Words that put an order opening its line later ("Resume warfarin tomorrow", "Restart
+# aspirin once Hgb stable"); without one, a line-opening "Resume X" is today's order.
+_LATER = frozenset({"tomorrow", "when", "once", "if", "after", "until", "pending", "later",
+                    "next", "in", "on", "at", "unless", "following"})
+
+
+def _later_follows(doc: Doc, end: int, sent_end: int) -> bool:
+    """Whether a word of :data:`_LATER` follows token ``end`` on its line and sentence."""
+    texts = token_texts(doc)
+    for k in range(end, sent_end):
+        if "\n" in texts[k]:
+            return False
+        if texts[k].lower() in _LATER:
+            return True
+    return False
 
 
 # Words a status label may hold before its status word ("Considered and excluded:").

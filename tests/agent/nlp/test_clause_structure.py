@@ -83,6 +83,19 @@ CASES = [
     ("s/p cath with stent to the RCA.",
      [("stent", "PROCEDURE"), ("cath", "PROCEDURE")], "historical"),
     ("Prior stroke, seizure.", [("seizure", "PROBLEM"), ("stroke", "PROBLEM")], "historical"),
+    # What a return precaution names as the current circumstance is not conditional.
+    ("Notify the team for oozing at the arterial line.",
+     [("arterial line", "PROCEDURE"), ("oozing", "PROBLEM")], "present"),
+    ("If hypotension, start norepinephrine.",
+     [("norepinephrine", "MEDICATION"), ("hypotension", "PROBLEM")], "hypothetical"),
+    # An order opening its line is today's order unless a later time or condition follows.
+    ("- Restart atorvastatin 40 mg nightly.", [("atorvastatin", "MEDICATION")], "present"),
+    ("- Restart atorvastatin once LFTs normalize.",
+     [("atorvastatin", "MEDICATION"), ("LFTs", "TEST")], "hypothetical"),
+    # An upper-case status word opening a list line labels the entry; a sentence does not.
+    ("CHANGED metoprolol 50 mg BID (was 25 mg)", [("metoprolol", "MEDICATION")], "present"),
+    ("Changed metoprolol to carvedilol.",
+     [("metoprolol", "MEDICATION"), ("carvedilol", "MEDICATION")], "absent"),
     # A status label heads its whole line; the next label ends it.
     ("DISCONTINUED: amlodipine; sertraline (hyponatremia -> resolved), lorazepam",
      [("lorazepam", "MEDICATION"), ("amlodipine", "MEDICATION"), ("sertraline", "MEDICATION"),
