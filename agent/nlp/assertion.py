@@ -265,6 +265,42 @@ def _later_follows(doc: Doc, end: int, sent_end: int) -> bool:
     return False
 
 
+# Words after a test in its plan line that say it was done or is under way.
+_DONE_IN_LINE = RESULT_WORDS | frozenset({
+    "sent", "drawn", "done", "resulted", "reviewed", "back", "obtained", "performed",
+    "ordered", "today", "trending", "improving", "improved", "worsening", "rising",
+    "falling", "up", "down", "ok", "nl", "collected", "reassuring", "unchanged", "noted",
+    "confirmed", "showing", "demonstrated", ":", "->", "s/p", "no", "without", "w/o",
+    "continue", "cont", "continuing", "on", "per",
+})
+_LIST_JOINS = frozenset({",", "and", "+", "/", "&", "labs", "lab", "studies", ":"})
+
+
+def _heads_plan_item(span: Span) -> bool:
+    """Whether a TEST heads an item of a plan list ("- CBC, BMP POD1", "3. Ferritin and
+    TSH"): only list markers and other tests of the same list before it on its line, and
+    nothing after it in its clause that gives a result or says it was done or is ongoing.
+    A plan line that names a test without its result orders it."""
+    doc = span.doc
+    texts = token_texts(doc)
+    ents = entity_ranges(doc)
+    k = span.start - 1
+    while k >= 0 and "\n" not in texts[k] and "\n" not in doc[k].whitespace_:
+        word = texts[k]
+        inside_test = any(a <= k < b and lab.upper() == "TEST" for a, b, lab in ents)
+        if not (doc[k].is_space or _ITEM_MARKERS.match(word) or word.lower() in _LIST_JOINS
+                or inside_test):
+            return False
+        k -= 1
+    for k in range(span.end, span.sent.end):
+        word = texts[k]
+        if "\n" in word or word in {".", ";"}:
+            break
+        if word.lower() in _DONE_IN_LINE or word[:1].isdigit() and "/" not in word:
+            return False
+    return True
+
+
 # Words a status label may hold before its status word ("Considered and excluded:").
 _LABEL_WORDS = 3
 
@@ -548,6 +584,9 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
         return "hypothetical"
     if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and purpose_follows(span):
         return "hypothetical"  # "CT chest to r/o PE": ordered for what it should show
+    if entity_type == "TEST" and not is_resulted_test and roles.has(section, "todo") \
+            and _heads_plan_item(span):
+        return "hypothetical"  # "- Lipid panel, A1c 3/2": an order, nothing resulted
     return "present"
 
 

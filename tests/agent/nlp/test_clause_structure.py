@@ -125,3 +125,22 @@ def test_when_clause_structure_bounds_a_cue_then_assertion(clinical_pipeline, te
 def test_when_history_header_names_the_plan_then_problems_are_current(clinical_pipeline, text,
                                                                       target, expected):
     assert _assert_first(clinical_pipeline, text, [(target, "PROBLEM")]) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # A plan line that names tests without a result orders them ...
+    ("Assessment/Plan:\n- Haptoglobin, LDH", [("LDH", "TEST"), ("Haptoglobin", "TEST")],
+     "hypothetical"),
+    ("Assessment/Plan:\n3. Labs: reticulocyte count", [("reticulocyte count", "TEST")],
+     "hypothetical"),
+    # ... but not with a result, an ongoing state, or outside a plan section.
+    ("Assessment/Plan:\n- Haptoglobin low, LDH 540", [("Haptoglobin", "TEST"), ("LDH", "TEST")],
+     "present"),
+    ("Assessment/Plan:\n- LDH sent", [("LDH", "TEST")], "present"),
+    ("HPI:\n- Haptoglobin, LDH", [("LDH", "TEST"), ("Haptoglobin", "TEST")], "present"),
+])
+# fmt: on
+def test_when_a_plan_line_names_tests_then_they_are_ordered(clinical_pipeline, text, targets,
+                                                            expected):
+    assert _assert_first(clinical_pipeline, text, targets) == expected
