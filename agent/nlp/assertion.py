@@ -307,11 +307,19 @@ _LABEL_WORDS = 3
 
 def _heads_label_list(doc: Doc, start: int, end: int, target_start: int) -> bool:
     """Whether a negation cue ending a short label that opens its line ("STOPPED:",
-    "D/C'd in hospital:", "Considered and excluded:") heads the list holding the target:
+    "D/C'd in hospital:", "Considered and excluded:", "STOPPED --") heads the list holding
+    the target:
     the target lies on the same line after the colon with no other label between. The
     label names the status of every item, so the cue's direction and reach do not apply."""
     texts = token_texts(doc)
-    if end >= len(doc) or not texts[end].startswith(":"):
+    nxt = end
+    while nxt < len(doc) and doc[nxt].is_space and "\n" not in texts[nxt]:
+        nxt += 1
+    if nxt >= len(doc):
+        return False
+    # "STOPPED -- ibuprofen": a dash after a status word opening its line labels like a colon.
+    dash_label = texts[nxt] in _DASHES | {"-", "—"} and _opens_line(doc, start)
+    if not (texts[end].startswith(":") or dash_label):
         return False
     words = 0
     k = start - 1
@@ -321,8 +329,9 @@ def _heads_label_list(doc: Doc, start: int, end: int, target_start: int) -> bool
             if words > _LABEL_WORDS or ":" in texts[k]:
                 return False
         k -= 1
-    for k in range(end + 1, target_start):
-        if "\n" in texts[k] or ":" in texts[k]:
+    for k in range(nxt + 1, target_start):
+        # A colon label's items are separated by semicolons; a dash label names one entry.
+        if "\n" in texts[k] or ":" in texts[k] or (dash_label and texts[k] == ";"):
             return False
     return True
 

@@ -100,6 +100,10 @@ CASES = [
     ("DISCONTINUED: amlodipine; sertraline (hyponatremia -> resolved), lorazepam",
      [("lorazepam", "MEDICATION"), ("amlodipine", "MEDICATION"), ("sertraline", "MEDICATION"),
       ("hyponatremia", "PROBLEM")], "absent"),
+    ("Discharge medications:\n  DISCONTINUED -- naproxen (gastritis).",
+     [("naproxen", "MEDICATION"), ("gastritis", "PROBLEM")], "absent"),
+    ("Plan:\n- Held - see above; continue metoprolol",
+     [("metoprolol", "MEDICATION")], "present"),
     ("STOPPED: atorvastatin\nNEW: rosuvastatin 10 mg",
      [("rosuvastatin", "MEDICATION"), ("atorvastatin", "MEDICATION")], "present"),
 ]
