@@ -573,7 +573,7 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             and not (entity_type == "TEST" and (_is_evidence_test(span)
                                                  or has_numeric_result(span))):
         return "absent"
-    if flags.is_possible:
+    if flags.is_possible or (entity_type == "PROBLEM" and _question_marked(span)):
         return "possible"
     if roles.has(section, "allergy") and entity_type in ("ALLERGY", "MEDICATION"):
         return "present"
@@ -597,6 +597,31 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             and _heads_plan_item(span):
         return "hypothetical"  # "- Lipid panel, A1c 3/2": an order, nothing resulted
     return "present"
+
+
+# Answers that make a trailing "?" a question asked and answered ("Fever? No").
+_ANSWERS = frozenset({"no", "yes", "y", "n", "none", "denies", "neg", "negative", "pos",
+                      "positive", "+", "-", "unknown", "unsure"})
+
+
+def _question_marked(span: Span) -> bool:
+    """Whether a "?" written onto the problem marks it as a question ("?UTI", "Fracture?"):
+    the sentence splitter may end a sentence at that "?", so the ConText cue does not reach
+    it. A trailing "?" followed by an answer is a questionnaire item, not a hedge."""
+    doc = span.doc
+    texts = token_texts(doc)
+    before = span.start - 1
+    if before >= 0 and texts[before] == "?" and not doc[before].whitespace_ and (
+            before == 0 or doc[before - 1].whitespace_ or doc[before - 1].is_space
+            or texts[before - 1] in {"(", "-", ","}):
+        return True
+    after = span.end
+    if after < len(doc) and texts[after] == "?" and not doc[span.end - 1].whitespace_:
+        k = after + 1
+        while k < len(doc) and doc[k].is_space and "\n" not in texts[k]:
+            k += 1
+        return k >= len(doc) or "\n" in texts[k] or texts[k].lower() not in _ANSWERS
+    return False
 
 
 # A test named as the evidence of a denial is done: "no hydronephrosis on bedside US",

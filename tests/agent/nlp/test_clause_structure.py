@@ -148,3 +148,21 @@ def test_when_history_header_names_the_plan_then_problems_are_current(clinical_p
 def test_when_a_plan_line_names_tests_then_they_are_ordered(clinical_pipeline, text, targets,
                                                             expected):
     assert _assert_first(clinical_pipeline, text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, expected", [
+    # A "?" written onto a problem hedges it, before or after; the abbreviation "c/f" too.
+    ("Assessment: fever. ?cholangitis -- LFTs pending", "cholangitis", "possible"),
+    ("Fell down stairs. Rib fracture? Pneumothorax?", "Rib fracture", "possible"),
+    ("Imaging c/f appendicitis.", "appendicitis", "possible"),
+])
+# fmt: on
+def test_when_a_question_mark_or_cf_marks_a_problem_then_possible(clinical_pipeline, text,
+                                                                  target, expected):
+    assert _assert_first(clinical_pipeline, text, [(target, "PROBLEM")]) == expected
+
+
+@pytest.mark.parametrize("text", ["Review: Dizziness? yes", "Review: Dizziness? Denies."])
+def test_when_a_question_is_answered_then_it_is_no_hedge(clinical_pipeline, text):
+    assert _assert_first(clinical_pipeline, text, [("Dizziness", "PROBLEM")]) != "possible"
