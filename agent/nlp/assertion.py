@@ -159,6 +159,10 @@ def active_modifiers(span: Span) -> list:
             # daily": a list's status label or today's order, not a plan or a switch
             continue
         max_scope = modifier.max_scope
+        if start >= span.end and direction == "FORWARD" and modifier.category.upper() in (
+                "HISTORICAL", "NEGATED_EXISTENCE") and _status_cell_of(doc, span, start):
+            kept.append(modifier)  # "Thymoma | remote, resected": the row's status column
+            continue
         if end <= span.start and modifier.category.upper() == "NEGATED_EXISTENCE" and \
                 _heads_label_list(doc, start, end, span.start):
             kept.append(modifier)  # "STOPPED: aspirin; ibuprofen (AKI)": the whole list
@@ -298,6 +302,27 @@ def _heads_plan_item(span: Span) -> bool:
             break
         if word.lower() in _DONE_IN_LINE or word[:1].isdigit() and "/" not in word:
             return False
+    return True
+
+
+def _status_cell_of(doc: Doc, span: Span, cue_start: int) -> bool:
+    """Whether a cue opens a table cell ("| remote, resected 2024") of the row whose first
+    cell the span opens: a status column describes the row's item, whatever the cue's
+    direction in running text. Only the cell right after the item's cell is read."""
+    texts = token_texts(doc)
+    k = cue_start - 1
+    while k >= span.end and doc[k].is_space and "\n" not in texts[k]:
+        k -= 1
+    if k < span.end or texts[k] != "|":
+        return False
+    for j in range(span.end, k):
+        if "\n" in texts[j] or texts[j] == "|":
+            return False  # another line, or a cell between item and status
+    j = span.start - 1
+    while j >= 0 and "\n" not in texts[j]:
+        if not (doc[j].is_space or texts[j] == "|" or _ITEM_MARKERS.match(texts[j])):
+            return False  # the item does not open its row
+        j -= 1
     return True
 
 

@@ -166,3 +166,19 @@ def test_when_a_question_mark_or_cf_marks_a_problem_then_possible(clinical_pipel
 @pytest.mark.parametrize("text", ["Review: Dizziness? yes", "Review: Dizziness? Denies."])
 def test_when_a_question_is_answered_then_it_is_no_hedge(clinical_pipeline, text):
     assert _assert_first(clinical_pipeline, text, [("Dizziness", "PROBLEM")]) != "possible"
+
+
+# fmt: off
+@pytest.mark.parametrize("text, target, etype, expected", [
+    # A status cell right after the item's cell describes the item ...
+    ("Problem | Status\nAsthma | active\nGout | remote, no flares since 2019", "Gout",
+     "PROBLEM", "historical"),
+    # ... not the row above it, nor an item whose status cell is not the next one.
+    ("Problem | Status\nAsthma | active\nGout | remote", "Asthma", "PROBLEM", "present"),
+    ("Drug | Home | Note\nlisinopril | 10 mg | previously 20 mg", "lisinopril", "MEDICATION",
+     "present"),
+])
+# fmt: on
+def test_when_a_table_row_has_a_status_cell_then_it_describes_the_item(clinical_pipeline, text,
+                                                                       target, etype, expected):
+    assert _assert_first(clinical_pipeline, text, [(target, etype)]) == expected
