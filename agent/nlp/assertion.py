@@ -58,6 +58,15 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from agent.nlp.clause_structure import (
+    attached_to_other_object,
+    coordinated_gap,
+    entity_ranges,
+    history_phrase_ended,
+    new_clause_between,
+    post_negated_subject,
+    purpose_follows,
+)
 from agent.nlp.doc_text import token_texts
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
@@ -141,9 +150,23 @@ def active_modifiers(span: Span) -> list:
         start, end = modifier.modifier_span
         if start < span.end and span.start < end:
             continue  # nested in the target, or straddling its boundary
-        if (modifier.rule.metadata or {}).get("verb_only") and _is_line_label(doc, start, end):
+        if (modifier.rule.metadata or {}).get("verb_only") and (
+                _is_line_label(doc, start, end) or (_opens_line(doc, start) and (
+                    doc[start:end].text.isupper() or (
+                        modifier.category.upper() == "HYPOTHETICAL"
+                        and not _later_follows(doc, end, sent.end))))):
+            # "RESUME: metformin", "CHANGED lactulose 30 g", "Resume lisinopril 10 mg
+            # daily": a list's status label or today's order, not a plan or a switch
             continue
         max_scope = modifier.max_scope
+        if start >= span.end and direction == "FORWARD" and modifier.category.upper() in (
+                "HISTORICAL", "NEGATED_EXISTENCE") and _status_cell_of(doc, span, start):
+            kept.append(modifier)  # "Thymoma | remote, resected": the row's status column
+            continue
+        if end <= span.start and modifier.category.upper() == "NEGATED_EXISTENCE" and \
+                _heads_label_list(doc, start, end, span.start):
+            kept.append(modifier)  # "STOPPED: aspirin; ibuprofen (AKI)": the whole list
+            continue
         if end <= span.start:
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.start >= end + max_scope):
@@ -156,10 +179,30 @@ def active_modifiers(span: Span) -> list:
                               consequence_ok=conditional) or _cue_is_closed_before(
                     doc, end, span.start, colon_ok=conditional):
                 continue
-        else:
-            if direction not in ("BACKWARD", "BIDIRECTIONAL") or (
-                    max_scope is not None and span.end <= start - max_scope):
+            category = modifier.category.upper()
+            if category in _CLAUSE_BOUND and new_clause_between(doc, end, span.start):
                 continue
+            if category == "HISTORICAL" and max_scope is not None and history_phrase_ended(
+                    doc, end, span, entity_ranges(doc)):
+                continue  # "s/p colectomy for diverticulitis": the reason is current
+            if category == "NEGATED_EXISTENCE":
+                ranges = entity_ranges(doc)
+                if attached_to_other_object(doc, end, span, ranges) or \
+                        post_negated_subject(doc, start, end, ranges) is not None:
+                    continue  # the cue denies another entity (see clause_structure)
+            elif category == "HYPOTHETICAL" and attached_to_other_object(
+                    doc, end, span, entity_ranges(doc)):
+                continue  # "call for bleeding on apixaban": the drug is taken now
+        else:
+            if direction not in ("BACKWARD", "BIDIRECTIONAL"):
+                continue
+            if max_scope is not None and span.end <= start - max_scope:
+                # "CBC, BMP in AM": a cue after a list is said of every item; not a cue
+                # bound to the one word before it ("stroke mimic", "DVT ppx").
+                gap = None if max_scope < _LIST_CUE_SCOPE else coordinated_gap(
+                    doc, span.end, start, entity_ranges(doc))
+                if gap is None or gap >= max_scope:
+                    continue
             # "Bipolar II disorder -- remains deferred": a dash after a list item's head
             # introduces the item's status, not a new clause.
             dashes_ok = _opens_line(doc, span.start)
@@ -207,6 +250,115 @@ def _is_line_label(doc: Doc, start: int, end: int) -> bool:
     """Whether tokens ``[start, end)`` are a label opening their line: first on the line
     (after a list marker at most) and followed by a colon ("RESUME: metformin")."""
     return end < len(doc) and doc[end].text.startswith(":") and _opens_line(doc, start)
+
+
+# Words that put an order opening its line later ("Resume warfarin tomorrow", "Restart
+# aspirin once Hgb stable"); without one, a line-opening "Resume X" is today's order.
+_LATER = frozenset({"tomorrow", "when", "once", "if", "after", "until", "pending", "later",
+                    "next", "in", "on", "at", "unless", "following"})
+
+
+def _later_follows(doc: Doc, end: int, sent_end: int) -> bool:
+    """Whether a word of :data:`_LATER` follows token ``end`` on its line and sentence."""
+    texts = token_texts(doc)
+    for k in range(end, sent_end):
+        if "\n" in texts[k]:
+            return False
+        if texts[k].lower() in _LATER:
+            return True
+    return False
+
+
+# Words after a test in its plan line that say it was done or is under way.
+_DONE_IN_LINE = RESULT_WORDS | frozenset({
+    "sent", "drawn", "done", "resulted", "reviewed", "back", "obtained", "performed",
+    "ordered", "today", "trending", "improving", "improved", "worsening", "rising",
+    "falling", "up", "down", "ok", "nl", "collected", "reassuring", "unchanged", "noted",
+    "confirmed", "showing", "demonstrated", ":", "->", "s/p", "no", "without", "w/o",
+    "continue", "cont", "continuing", "on", "per",
+})
+_LIST_JOINS = frozenset({",", "and", "+", "/", "&", "labs", "lab", "studies", ":"})
+
+
+def _heads_plan_item(span: Span) -> bool:
+    """Whether a TEST heads an item of a plan list ("- CBC, BMP POD1", "3. Ferritin and
+    TSH"): only list markers and other tests of the same list before it on its line, and
+    nothing after it in its clause that gives a result or says it was done or is ongoing.
+    A plan line that names a test without its result orders it."""
+    doc = span.doc
+    texts = token_texts(doc)
+    ents = entity_ranges(doc)
+    k = span.start - 1
+    while k >= 0 and "\n" not in texts[k] and "\n" not in doc[k].whitespace_:
+        word = texts[k]
+        inside_test = any(a <= k < b and lab.upper() == "TEST" for a, b, lab in ents)
+        if not (doc[k].is_space or _ITEM_MARKERS.match(word) or word.lower() in _LIST_JOINS
+                or inside_test):
+            return False
+        k -= 1
+    for k in range(span.end, span.sent.end):
+        word = texts[k]
+        if "\n" in word or word in {".", ";"}:
+            break
+        if word.lower() in _DONE_IN_LINE or word[:1].isdigit() and "/" not in word:
+            return False
+    return True
+
+
+def _status_cell_of(doc: Doc, span: Span, cue_start: int) -> bool:
+    """Whether a cue opens a table cell ("| remote, resected 2024") of the row whose first
+    cell the span opens: a status column describes the row's item, whatever the cue's
+    direction in running text. Only the cell right after the item's cell is read."""
+    texts = token_texts(doc)
+    k = cue_start - 1
+    while k >= span.end and doc[k].is_space and "\n" not in texts[k]:
+        k -= 1
+    if k < span.end or texts[k] != "|":
+        return False
+    for j in range(span.end, k):
+        if "\n" in texts[j] or texts[j] == "|":
+            return False  # another line, or a cell between item and status
+    j = span.start - 1
+    while j >= 0 and "\n" not in texts[j]:
+        if not (doc[j].is_space or texts[j] == "|" or _ITEM_MARKERS.match(texts[j])):
+            return False  # the item does not open its row
+        j -= 1
+    return True
+
+
+# Words a status label may hold before its status word ("Considered and excluded:").
+_LABEL_WORDS = 3
+
+
+def _heads_label_list(doc: Doc, start: int, end: int, target_start: int) -> bool:
+    """Whether a negation cue ending a short label that opens its line ("STOPPED:",
+    "D/C'd in hospital:", "Considered and excluded:", "STOPPED --") heads the list holding
+    the target:
+    the target lies on the same line after the colon with no other label between. The
+    label names the status of every item, so the cue's direction and reach do not apply."""
+    texts = token_texts(doc)
+    nxt = end
+    while nxt < len(doc) and doc[nxt].is_space and "\n" not in texts[nxt]:
+        nxt += 1
+    if nxt >= len(doc):
+        return False
+    # "STOPPED -- ibuprofen": a dash after a status word opening its line labels like a colon.
+    dash_label = texts[nxt] in _DASHES | {"-", "—"} and _opens_line(doc, start)
+    if not (texts[end].startswith(":") or dash_label):
+        return False
+    words = 0
+    k = start - 1
+    while k >= 0 and "\n" not in texts[k] and "\n" not in doc[k].whitespace_:
+        if not (doc[k].is_space or _ITEM_MARKERS.match(texts[k])):
+            words += 1
+            if words > _LABEL_WORDS or ":" in texts[k]:
+                return False
+        k -= 1
+    for k in range(nxt + 1, target_start):
+        # A colon label's items are separated by semicolons; a dash label names one entry.
+        if "\n" in texts[k] or ":" in texts[k] or (dash_label and texts[k] == ";"):
+            return False
+    return True
 
 
 _ITEM_MARKERS = re.compile(r"^(?:[-*•#.)]+|\d{1,2}[.)]?|[a-z][.)])$")
@@ -267,6 +419,11 @@ def _colon_outside_entities(doc: Doc, lo: int, hi: int) -> bool:
 
 
 _CONDITIONS = frozenset({"if", "when", "unless", "should"})
+# Cues a new clause after ", and" ends ("no SI, and started sertraline"); a condition or a
+# history cue may govern a whole compound sentence.
+# Backward cues reaching this many tokens or more read a whole phrase, so a list before them.
+_LIST_CUE_SCOPE = 3
+_CLAUSE_BOUND = frozenset({"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE"})
 _LABEL_REACH = 2
 
 
@@ -338,7 +495,36 @@ def context_flags(span: Span) -> ContextFlags:
         for m in active_modifiers(span)
         if m.category.upper() in CATEGORY_FLAGS
     }
+    if "is_negated" not in found and _is_post_negated(span):
+        found.add("is_negated")
     return ContextFlags(**dict.fromkeys(found, True))
+
+
+# A post-placed denial stands within a few tokens after its subject ("X has still not been").
+_POST_NEGATION_REACH = 6
+
+
+def _is_post_negated(span: Span) -> bool:
+    """Whether a forward negation cue after the span is its predicate ("Naltrexone not
+    recommended", "distension absent", "Pain: denies"); see
+    :func:`agent.nlp.clause_structure.post_negated_subject`."""
+    doc = span.doc
+    graph = doc._.context_graph
+    if graph is None:
+        return False
+    sent = doc[span.start].sent
+    label = span.label_.upper()
+    for modifier in _sentence_cues(doc, graph, sent.start, sent.end):
+        start, end = modifier.modifier_span
+        if start < span.end or start - span.end > _POST_NEGATION_REACH:
+            continue
+        if modifier.category.upper() != "NEGATED_EXISTENCE" or \
+                modifier.direction.upper() not in ("FORWARD", "BIDIRECTIONAL") or \
+                not modifier.allows(label):
+            continue
+        if post_negated_subject(doc, start, end, entity_ranges(doc)) == (span.start, span.end):
+            return True
+    return False
 
 
 def has_result(span: Span) -> bool:
@@ -412,7 +598,7 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             and not (entity_type == "TEST" and (_is_evidence_test(span)
                                                  or has_numeric_result(span))):
         return "absent"
-    if flags.is_possible:
+    if flags.is_possible or (entity_type == "PROBLEM" and _question_marked(span)):
         return "possible"
     if roles.has(section, "allergy") and entity_type in ("ALLERGY", "MEDICATION"):
         return "present"
@@ -430,7 +616,37 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     if ((entity_type in PLAN_AHEAD_TYPES and not is_resulted_test)
             or entity_type == "MEDICATION") and _condition_follows(span, entity_type):
         return "hypothetical"
+    if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and purpose_follows(span):
+        return "hypothetical"  # "CT chest to r/o PE": ordered for what it should show
+    if entity_type == "TEST" and not is_resulted_test and roles.has(section, "todo") \
+            and _heads_plan_item(span):
+        return "hypothetical"  # "- Lipid panel, A1c 3/2": an order, nothing resulted
     return "present"
+
+
+# Answers that make a trailing "?" a question asked and answered ("Fever? No").
+_ANSWERS = frozenset({"no", "yes", "y", "n", "none", "denies", "neg", "negative", "pos",
+                      "positive", "+", "-", "unknown", "unsure"})
+
+
+def _question_marked(span: Span) -> bool:
+    """Whether a "?" written onto the problem marks it as a question ("?UTI", "Fracture?"):
+    the sentence splitter may end a sentence at that "?", so the ConText cue does not reach
+    it. A trailing "?" followed by an answer is a questionnaire item, not a hedge."""
+    doc = span.doc
+    texts = token_texts(doc)
+    before = span.start - 1
+    if before >= 0 and texts[before] == "?" and not doc[before].whitespace_ and (
+            before == 0 or doc[before - 1].whitespace_ or doc[before - 1].is_space
+            or texts[before - 1] in {"(", "-", ","}):
+        return True
+    after = span.end
+    if after < len(doc) and texts[after] == "?" and not doc[span.end - 1].whitespace_:
+        k = after + 1
+        while k < len(doc) and doc[k].is_space and "\n" not in texts[k]:
+            k += 1
+        return k >= len(doc) or "\n" in texts[k] or texts[k].lower() not in _ANSWERS
+    return False
 
 
 # A test named as the evidence of a denial is done: "no hydronephrosis on bedside US",

@@ -25,6 +25,8 @@ NOTE_PART_HEADS = frozenset({
     "intervention", "teaching", "education", "summary", "results", "findings", "data",
     "studies", "imaging", "instructions", "recommendations", "complaint", "today", "mdm",
 })
+# Heads of a plan that a combined history header may name.
+_PLAN_HEADS = frozenset({"plan", "plans", "assessment", "impression", "recommendations", "a/p"})
 # A label at the start of a line (after list markers at most), one to five words, then a
 # colon; digits are left out so "2019:" or "Cr 1.6:" never count.
 _LABEL = re.compile(r"^[ \t]*(?P<label>[A-Za-z][A-Za-z/&() -]{0,48}?)[ \t]*:", re.MULTILINE)
@@ -38,8 +40,9 @@ def history_section_ended(span: Span) -> bool:
 
     Returns:
         True when a line between the section title and the span opens with a label such as
-        "TRIAGE ASSESSMENT:" or "Plan:" (see ``NOTE_PART_HEADS``); False when the span has
-        no section or none lies between.
+        "TRIAGE ASSESSMENT:" or "Plan:" (see ``NOTE_PART_HEADS``), or when the title itself
+        names a plan ("Problem list / plan:"); False when the span has no section or none
+        of these applies.
     """
     section = getattr(span._, "section", None)
     title = getattr(section, "title_span", None) if section is not None else None
@@ -47,7 +50,12 @@ def history_section_ended(span: Span) -> bool:
         return False
     doc = span.doc
     # medspaCy 1.3.1 gives the title as a (start, end) token range.
-    title_end = doc[title[0]:title[1]].end_char
+    title_span = doc[title[0]:title[1]]
+    if _PLAN_HEADS.intersection(re.findall(r"[a-z]+", title_span.text.lower())):
+        # "Problem list / plan:", "Past history and plan:": a header that also names the
+        # plan heads the plan, whose problems are current.
+        return True
+    title_end = title_span.end_char
     between = doc_text(doc)[title_end:span.start_char]
     first_break = between.find("\n")
     if first_break == -1:
