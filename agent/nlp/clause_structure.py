@@ -28,16 +28,20 @@ _ENTS_KEY = "clinagent:ent_ranges"
 
 
 def entity_ranges(doc: Doc) -> list[tuple[int, int, str]]:
-    """``(start, end, label)`` of the doc's entities, read once per doc (``doc.ents`` builds
-    a Span per entity on every access)."""
-    ents = doc.ents
+    """``(start, end, label)`` of the doc's entities: those ConText annotated
+    (:func:`remember_entity_ranges`, called by ``ClinicalPipeline.annotate``), else read
+    from ``doc.ents`` now (which builds a Span per entity on every access)."""
     cached = doc.user_data.get(_ENTS_KEY)
-    if cached is not None and cached[0] == len(ents) and (
-            not ents or cached[1][0][:2] == (ents[0].start, ents[0].end)):
-        return cached[1]
-    ranges = [(e.start, e.end, e.label_) for e in ents]
-    doc.user_data[_ENTS_KEY] = (len(ents), ranges)
-    return ranges
+    if cached is not None:
+        return cached
+    return [(e.start, e.end, e.label_) for e in doc.ents]
+
+
+def remember_entity_ranges(doc: Doc) -> None:
+    """Keep the ranges of ``doc.ents`` as they are now (the targets ConText annotates; the
+    extractor does not change them afterwards), so that each entity's assertion reads
+    them without rebuilding ``doc.ents``."""
+    doc.user_data[_ENTS_KEY] = [(e.start, e.end, e.label_) for e in doc.ents]
 
 
 def _entity_at(ranges: list[tuple[int, int, str]], k: int) -> tuple[int, int, str] | None:

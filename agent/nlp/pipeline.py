@@ -19,6 +19,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
+from agent.nlp.clause_structure import remember_entity_ranges
 from agent.nlp.doc_text import doc_text, keep_text
 from agent.nlp.first_chars import compile_skipping
 from agent.nlp.layout import set_sentence_starts
@@ -72,6 +73,7 @@ class ClinicalPipeline:
 
     def annotate(self, doc):
         """Run ConText on a prepared doc whose ``ents`` are set."""
+        remember_entity_ranges(doc)
         return _apply_context(self.context, doc)
 
 
