@@ -23,7 +23,14 @@ def token_texts(doc) -> list[str]:
     time; assertion reads the tokens between each cue and each target)."""
     texts = doc.user_data.get(_TOKENS_KEY)
     if texts is None or len(texts) != len(doc):
-        texts = doc.user_data[_TOKENS_KEY] = [t.text for t in doc]
+        # Deferred: spaCy, which every caller has loaded already (this module imports nothing).
+        from spacy.attrs import ORTH
+
+        # A token's text is its lexeme's ORTH string: the ids in one array call, then the
+        # strings (~2x faster than a Token object per token).
+        strings = doc.vocab.strings
+        texts = doc.user_data[_TOKENS_KEY] = [
+            strings[o] for o in doc.to_array([ORTH]).ravel().tolist()] if len(doc) else []
     return texts
 
 
