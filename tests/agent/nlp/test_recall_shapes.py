@@ -1,0 +1,63 @@
+"""Issue 14 (h-recall, multinote_dev23): recall shapes for drug classes written as
+inhibitor acronyms, lay symptoms told as a body part and how it feels, daily-living aids,
+positioning and restraints, airway and gastric tube abbreviations, the ventilator, surgical
+suffixes and abbreviations after "s/p"; each with look-alikes that must stay unlabelled.
+The sentences are made up for these tests (not taken from any corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _typed(extractor, text: str) -> dict[str, str]:
+    return {e.text: e.type for e in extractor.extract(text)}
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, kind", [
+    ("Started an SGLT2i last spring for CKD.", "SGLT2i", "MEDICATION"),
+    ("Hold the ACEi while creatinine is up.", "ACEi", "MEDICATION"),
+    ("Would add a DPP-4i before insulin.", "DPP-4i", "MEDICATION"),
+    ("Continue 5-ARI for the prostate.", "5-ARI", "MEDICATION"),
+    ("She says her wrists are swollen every morning.", "wrists are swollen", "PROBLEM"),
+    ("My chest feels tight when I climb.", "chest feels tight", "PROBLEM"),
+    ("Complains of puffy ankles by evening.", "puffy ankles", "PROBLEM"),
+    ("Her mouth is so dry she sips water all night.", "mouth is so dry", "PROBLEM"),
+    ("OT issued a sock aid and a shower chair.", "sock aid", "PROCEDURE"),
+    ("OT issued a sock aid and a shower chair.", "shower chair", "PROCEDURE"),
+    ("Placed in Trendelenburg for the drop in pressure.", "Trendelenburg", "PROCEDURE"),
+    ("Proned for 16 hours overnight.", "Proned", "PROCEDURE"),
+    ("Bilateral soft wrist restraints remain on.", "Bilateral soft wrist restraints",
+     "PROCEDURE"),
+    ("ETT 7.0 taped at 22 cm at the teeth.", "ETT", "PROCEDURE"),
+    ("OGT to low intermittent suction.", "OGT", "PROCEDURE"),
+    ("Right IJ TLC placed under ultrasound.", "TLC", "PROCEDURE"),
+    ("Remains agitated and fighting the vent.", "vent", "PROCEDURE"),
+    ("He had a septoplasty and bilateral turbinectomies in 2015.", "turbinectomies",
+     "PROCEDURE"),
+    ("Now s/p PCNL for a staghorn stone.", "PCNL", "PROCEDURE"),
+])
+# fmt: on
+def test_recall_shapes_label_the_concept(extractor, text, surface, kind):
+    found = _typed(extractor, text)
+    assert found.get(surface) == kind, found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word, kind", [
+    ("The HR department upgraded the Wi-Fi.", "Wi-Fi", "MEDICATION"),
+    ("Her hands are full with three kids.", "hands are full", "PROBLEM"),
+    ("Skin warm and dry, no rash.", "dry", "PROBLEM"),
+    ("Dr. Reacher covered the clinic.", "Reacher", "PROCEDURE"),
+    ("The Trendelenburg sign was positive on the right.", "Trendelenburg", "PROCEDURE"),
+    ("Time restraints kept the visit short.", "restraints", "PROCEDURE"),
+    ("ETT: negative at 10 METs last year.", "ETT", "PROCEDURE"),
+    ("PFTs: TLC 82% predicted.", "TLC", "PROCEDURE"),
+    ("She needed to vent about her landlord.", "vent", "PROCEDURE"),
+    ("He described a dichotomy between work and home.", "dichotomy", "PROCEDURE"),
+    ("She is s/p MVC with a seatbelt sign.", "MVC", "PROCEDURE"),
+])
+# fmt: on
+def test_recall_shapes_skip_look_alikes(extractor, text, word, kind):
+    found = _typed(extractor, text)
+    assert not any(word in t and k == kind for t, k in found.items()), found
