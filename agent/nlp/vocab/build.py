@@ -96,7 +96,10 @@ class Vocabularies:
 
     def find(self, text: str) -> list[LexiconHit]:
         """All vocabulary and pattern hits, longest first among overlaps, in offset order."""
-        hits = self.matcher.find(text)
+        # Pattern hits go first so that they win a tie with a vocabulary hit of the same
+        # span (the sort below is stable): a pattern reads the context ("transfused 1 pack
+        # of platelets" is the product, the bare word the lab test).
+        hits: list[LexiconHit] = []
         for rule in self.patterns:
             for m in rule.finder.finditer(text):
                 group = "target" if "target" in rule.regex.groupindex else 0
@@ -105,6 +108,7 @@ class Vocabularies:
                     hits.append(LexiconHit(start, end, rule.label,
                                            rule.canonical_of(m.group(group)),
                                            "targets:pattern"))
+        hits.extend(self.matcher.find(text))
         return longest_non_overlapping(hits) if self.patterns else hits
 
 

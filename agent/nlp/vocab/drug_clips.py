@@ -44,6 +44,9 @@ _STEMS = tuple(sorted({
     "lukast", "dronate", "tretin", "etine", "ephrine", "amine", "orphan", "codone",
     "morphone", "caine", "barbital", "epam", "iramate", "racetam", "gabalin", "pentin",
     "actone", "triene", "fibrate", "sulfa", "zolid", "bactam", "cef", "uride",
+    # Monoclonal antibodies are cut before their target infix ("pembro|lizumab",
+    # "ritu|ximab", "beva|cizumab", "tras|tuzumab", "ipi|limumab").
+    "lizumab", "tuzumab", "cizumab", "limumab", "tuximab", "ciximab", "kinumab",
 }, key=len, reverse=True))
 _GENERIC = re.compile(r"[a-z]{6,}")
 _COMBINATION = re.compile(r"([a-z]{6,})(?:-| and | / |/)([a-z]{6,})")
@@ -136,8 +139,29 @@ def drug_clips() -> dict[str, str]:
         elif _COMBINATION.fullmatch(variant):
             combinations[variant] = term.canonical
     taken = set(terms) | set(disease_lexicon())
-    return clipped_names(generics, taken, combinations,
+    out = monograph_names(tables.canonical_data, taken)
+    return out | clipped_names(generics, taken, combinations,
                          _drug_stoplist() | _english_strings() | _first_names())
+
+
+def monograph_names(canonical_data: Mapping[str, Mapping],
+                    taken: Collection[str]) -> dict[str, str]:
+    """Single-word MedlinePlus drug names that the package lists as a concept but not as a
+    variant of itself ("oxytocin", "senna", "estradiol"), so no note could match them.
+
+    Args:
+        canonical_data: the package's concepts (name -> data with ``medline_plus_id``).
+        taken: variants other vocabularies already own; an English word is left out too
+            ("thyroid", "potassium": an organ and a lab test before a drug).
+    """
+    english = _english_strings()
+    out: dict[str, str] = {}
+    for name, data in canonical_data.items():
+        base = name.split(" (", 1)[0]
+        if (data.get("medline_plus_id") and _GENERIC.fullmatch(base) and base not in taken
+                and base not in english):
+            out[base] = name
+    return out
 
 
 def _drug_stoplist() -> frozenset[str]:

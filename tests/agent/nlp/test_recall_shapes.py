@@ -61,3 +61,39 @@ def test_recall_shapes_label_the_concept(extractor, text, surface, kind):
 def test_recall_shapes_skip_look_alikes(extractor, text, word, kind):
     found = _typed(extractor, text)
     assert not any(word in t and k == kind for t, k in found.items()), found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Given 2 units PRBCs overnight for Hgb 6.8.", "PRBCs"),
+    ("FFP and cryo before the line.", "FFP"),
+    ("FFP and cryo before the line.", "cryo"),
+    ("Transfused 1 pack of platelets before the LP.", "platelets"),
+    ("Albumin 25% 50 mL IV with the paracentesis.", "Albumin"),
+    ("IVF at 100 mL/h until eating.", "IVF"),
+    ("Switched to D5NS at maintenance.", "D5NS"),
+    ("Continue IV abx for 6 weeks.", "abx"),
+    ("Bridged with LMWH until INR therapeutic.", "LMWH"),
+    ("Anemia of CKD: ESA dose increased.", "ESA"),
+    ("Off TPN since Tuesday, tolerating tube feeds.", "TPN"),
+    ("Augmented with oxytocin at 2 mU/min.", "oxytocin"),
+    ("Cycle 4 of pembro next week.", "pembro"),
+])
+# fmt: on
+def test_products_fluids_and_class_shorthand_are_medications(extractor, text, surface):
+    assert _typed(extractor, text).get(surface) == "MEDICATION", _typed(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word", [
+    ("Labs: platelets 88, albumin 3.1 g/dL.", "platelets"),
+    ("Labs: platelets 88, albumin 3.1 g/dL.", "albumin"),
+    ("CSF RBC 40, WBC 3.", "RBC"),
+    ("Twins conceived via IVF in 2019.", "IVF"),
+    ("Abx: cefepime and vancomycin.", "Abx"),
+    ("Cultures drawn pre-abx.", "abx"),
+])
+# fmt: on
+def test_lab_and_label_look_alikes_are_not_medications(extractor, text, word):
+    found = _typed(extractor, text)
+    assert found.get(word) != "MEDICATION", found

@@ -45,3 +45,12 @@ def test_clips_are_found_in_notes_and_names_are_not(extractor):
     assert found["amp/sulb"][0] == "MEDICATION"
     assert "Theo" not in found
     assert "metro" not in found
+
+
+def test_monograph_names_missing_as_variants_are_added():
+    from agent.nlp.vocab.drug_clips import monograph_names
+
+    data = {"carboprost": {"medline_plus_id": "a1"}, "water": {"medline_plus_id": "a2"},
+            "research compound": {}, "doxepin (insomnia)": {"medline_plus_id": "a3"}}
+    names = monograph_names(data, taken={"doxepin"})
+    assert names == {"carboprost": "carboprost"}
