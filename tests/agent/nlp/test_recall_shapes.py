@@ -97,3 +97,35 @@ def test_products_fluids_and_class_shorthand_are_medications(extractor, text, su
 def test_lab_and_label_look_alikes_are_not_medications(extractor, text, word):
     found = _typed(extractor, text)
     assert found.get(word) != "MEDICATION", found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("After the second dose she got wheezy and itchy.", "wheezy"),
+    ("Grandpa seemed groggy and clammy this morning.", "clammy"),
+    ("Toddler has been fussy since the shots.", "fussy"),
+    ("Shaking rigors during the infusion.", "Shaking rigors"),
+    ("Had watery stools since lunch.", "watery stools"),
+    ("Stopped the pill because of GI upset.", "GI upset"),
+    ("He denies SI/HI today.", "SI"),
+    ("He denies SI/HI today.", "HI"),
+    ("Endorses passive SI, no plan.", "SI"),
+    ("Paracentesis to r/o SBP.", "SBP"),
+])
+# fmt: on
+def test_lay_symptoms_and_framed_abbreviations_are_problems(extractor, text, surface):
+    assert _typed(extractor, text).get(surface) == "PROBLEM", _typed(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word", [
+    ("The port was flushed with heparinized saline.", "flushed"),
+    ("She has always been a fussy eater.", "fussy"),
+    ("Injection into the left SI joint under fluoroscopy.", "SI"),
+    ("SBP 92 after the second bolus; SBP goal above 90.", "SBP"),
+    ("Results reported in SI units.", "SI"),
+])
+# fmt: on
+def test_lay_and_abbreviation_look_alikes_are_not_problems(extractor, text, word):
+    found = _typed(extractor, text)
+    assert found.get(word) != "PROBLEM", found
