@@ -351,7 +351,15 @@ def _targets(
             continue
         table = exact if e.case_sensitive else lower
         name = f"targets:{e.category}"
-        table.setdefault(name, (e.category, {}))[1][e.literal] = e.canonical or e.literal
+        entries = table.setdefault(name, (e.category, {}))[1]
+        entries[e.literal] = e.canonical or e.literal
+        # ALL-CAPS notes (nursing, some templates) write a mixed-case short form in capitals
+        # ("BIPAP" for "BiPAP", "PRBC" for "pRBC"); four letters at least, since shorter
+        # ones in capitals are other abbreviations ("Ca" -> "CA", cancer).
+        upper = e.literal.upper()
+        if (e.case_sensitive and upper != e.literal and any(c.islower() for c in e.literal)
+                and len(e.literal) >= 4):
+            entries.setdefault(upper, e.canonical or e.literal)
     return lower, exact, patterns
 
 

@@ -129,3 +129,29 @@ def test_lay_symptoms_and_framed_abbreviations_are_problems(extractor, text, sur
 def test_lay_and_abbreviation_look_alikes_are_not_problems(extractor, text, word):
     found = _typed(extractor, text)
     assert found.get(word) != "PROBLEM", found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, kind", [
+    ("ESRD on HD TTS via L arm graft.", "HD", "PROCEDURE"),
+    ("Needs urgent HD for the potassium.", "HD", "PROCEDURE"),
+    ("Plan: R-CHOP x 6 cycles.", "R-CHOP", "MEDICATION"),
+    ("Day 1 of FOLFIRINOX chemo tomorrow.", "FOLFIRINOX", "MEDICATION"),
+    ("PT PLACED ON BIPAP OVERNIGHT.", "BIPAP", "PROCEDURE"),
+])
+# fmt: on
+def test_dialysis_regimens_and_capitalised_short_forms(extractor, text, surface, kind):
+    assert _typed(extractor, text).get(surface) == kind, _typed(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word", [
+    ("Admitted 6/2, now HD#4, afebrile.", "HD"),
+    ("HD 3: tolerating diet.", "HD"),
+    ("Infliximab 5 mg/kg IV every 8 weeks.", "IV"),
+    ("Insulin sliding scale AC/HS, #2 anemia.", "HS"),
+])
+# fmt: on
+def test_hospital_days_and_schedules_are_not_procedures_or_regimens(extractor, text, word):
+    found = _typed(extractor, text)
+    assert word not in found, found
