@@ -60,6 +60,8 @@ PROCEDURE_HEADS = frozenset({
 })
 
 
+_TREATMENT_SUFFIXES = ("therapy", "pheresis")
+
 _SURFACE_KEY = re.compile(r"[\s.]")
 
 
@@ -166,7 +168,10 @@ def _pcs_procedures(
                 and key not in root_ops
                 # "analysis" ends like "-lysis" but is no operation ("quantitative flow
                 # ratio analysis"); "dialysis" is one.
-                and any(w.endswith(suffixes) and not w.endswith("analysis")
+                and any((w.endswith(suffixes) and not w.endswith("analysis"))
+                        # Treatments named by "-therapy" / "-pheresis" ("Phototherapy",
+                        # "Plasmapheresis", "Cryotherapy") carry no surgical suffix.
+                        or w.endswith(_TREATMENT_SUFFIXES)
                         for w in key.split())
             ):
                 procedures.setdefault(key, term)

@@ -155,3 +155,11 @@ def test_dialysis_regimens_and_capitalised_short_forms(extractor, text, surface,
 def test_hospital_days_and_schedules_are_not_procedures_or_regimens(extractor, text, word):
     found = _typed(extractor, text)
     assert word not in found, found
+
+
+@pytest.mark.parametrize("text, surface", [
+    ("Neonate under phototherapy since 0600.", "phototherapy"),
+    ("Third session of plasmapheresis today.", "plasmapheresis"),
+])
+def test_pcs_treatments_named_by_therapy_or_pheresis_are_procedures(extractor, text, surface):
+    assert _typed(extractor, text).get(surface) == "PROCEDURE", _typed(extractor, text)
