@@ -163,3 +163,29 @@ def test_hospital_days_and_schedules_are_not_procedures_or_regimens(extractor, t
 ])
 def test_pcs_treatments_named_by_therapy_or_pheresis_are_procedures(extractor, text, surface):
     assert _typed(extractor, text).get(surface) == "PROCEDURE", _typed(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Brisk reflexes with 4 beats of clonus bilaterally.", "clonus"),
+    ("Baby grunting, with suprasternal retractions.", "suprasternal retractions"),
+    ("Abdomen firm with involuntary guarding.", "involuntary guarding"),
+    ("Soft, nontender, no rebound.", "rebound"),
+    ("Caput medusae and shifting dullness noted.", "shifting dullness"),
+])
+# fmt: on
+def test_exam_signs_are_problems(extractor, text, surface):
+    assert _typed(extractor, text).get(surface) == "PROBLEM", _typed(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word", [
+    ("She went clubbing with friends on Saturday.", "clubbing"),
+    ("The team kept a blistering pace all season.", "blistering"),
+    ("He was guarding against another fall by using the rail.", "guarding"),
+    ("Grunting while lifting the box, he strained his back.", "Grunting"),
+])
+# fmt: on
+def test_exam_sign_look_alikes_are_not_problems(extractor, text, word):
+    found = _typed(extractor, text)
+    assert found.get(word) != "PROBLEM", found
