@@ -189,3 +189,21 @@ def test_exam_signs_are_problems(extractor, text, surface):
 def test_exam_sign_look_alikes_are_not_problems(extractor, text, word):
     found = _typed(extractor, text)
     assert found.get(word) != "PROBLEM", found
+
+
+def test_a_device_name_alone_refers_back_to_the_named_device(extractor):
+    text = ("Blake drain left in the pelvis. Blake with 60 mL serosanguinous overnight. "
+            "Troponin 12 ng/L.")
+    found = [(e.text, e.type) for e in extractor.extract(text)]
+    assert ("Blake drain", "PROCEDURE") in found
+    assert ("Blake", "PROCEDURE") in found, found
+
+
+def test_device_names_as_routes_services_or_in_other_notes_are_not_devices(extractor):
+    text = ("NG tube placed at bedside. Acetaminophen 160 mg via NG. IR drain in the "
+            "collection; discussed with IR again today.")
+    found = [(e.text, e.type) for e in extractor.extract(text)]
+    assert ("NG", "PROCEDURE") not in found, found
+    assert ("IR", "PROCEDURE") not in found, found
+    # Without a named device the bare abbreviation is not one.
+    assert "Blake" not in {e.text for e in extractor.extract("Dr. Blake saw him today.")}
