@@ -37,6 +37,19 @@ _VERB_BEFORE = re.compile(r"(?i)(?<![\w-])(?:I|he|she|we|they|you|who|will|would
 _VERB_AFTER = re.compile(r"(?i)\s+(?:the|a|an|his|her|their|my|your|our|its|it|them|him|"
                          r"himself|herself|themselves|myself|yourself|up|out)(?![\w-])")
 SOURCE = "device-reference"
+# The name before the head ("JP drain", "Hemovac drain", "NG tube", "Quinton catheter"): an
+# abbreviation or a capitalised eponym, which notes then write alone ("JP output 40 mL",
+# "Hemovac removed"). Names that are also a service, a modality, a route or a side are not
+# device names alone ("IR drain": "discussed with IR"; "CT-guided"; "IV catheter": the route;
+# "RUQ drain": a region; "HD catheter": hemodialysis has its own rule).
+_NAME_BEFORE_HEAD = re.compile(r"([A-Z]{2,5}|[A-Z][a-z]{3,})[- ]")
+_NOT_A_DEVICE_NAME = frozenset({"IR", "CT", "US", "MRI", "IV", "ED", "OR", "ICU", "PACU", "EMS",
+                                "RUQ", "LUQ", "RLQ", "LLQ", "HD",
+                                "RN", "MD", "OT", "PT", "GI", "ENT", "The", "This", "That",
+                                "His", "Her", "New", "Left", "Right", "Small", "Large",
+                                "Temporary", "Tunneled", "Indwelling", "Urinary", "Chest",
+                                "Feeding", "Central", "Peripheral", "Arterial", "Nasal",
+                                "Surgical", "Straight", "Suprapubic", "Pigtail"})
 
 
 def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
@@ -57,6 +70,11 @@ def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
         # A one-word hit that is the head itself ("catheter") names no particular device.
         if m is not None and m.start() > h.start:
             heads.setdefault(m.group(1).lower(), h.canonical)
+            name = _NAME_BEFORE_HEAD.fullmatch(text, h.start, m.start())
+            if name is not None and name.group(1) not in _NOT_A_DEVICE_NAME:
+                # Kept as written: a name matches in its own case ("NG" is a tube, "ng"
+                # a nanogram).
+                heads.setdefault(name.group(1), h.canonical)
     return heads
 
 
@@ -78,10 +96,24 @@ def device_reference_hits(text: str, heads: dict[str, str]) -> list[LexiconHit]:
     """
     if not heads:
         return []
-    rx = re.compile(r"(?i)(?<![\w-])(" + "|".join(re.escape(h) for h in sorted(heads))
-                    + r")(s?)(?![\w-])(?!\s*:)(?!\s+of\b)")
-    return [LexiconHit(m.start(), m.end(), "PROCEDURE", heads[m.group(1).lower()], SOURCE)
-            for m in rx.finditer(text) if not _used_as_verb(text, m.start(), m.end())]
+    nouns = sorted(h for h in heads if h.islower())
+    names = sorted(h for h in heads if not h.islower())
+    out = []
+    if nouns:
+        rx = re.compile(r"(?i)(?<![\w-])(" + "|".join(re.escape(h) for h in nouns)
+                        + r")(s?)(?![\w-])(?!\s*:)(?!\s+of\b)")
+        out += [LexiconHit(m.start(), m.end(), "PROCEDURE", heads[m.group(1).lower()], SOURCE)
+                for m in rx.finditer(text) if not _used_as_verb(text, m.start(), m.end())]
+    if names:
+        # Device names alone, in their own case; not before a colon (a label) or a hyphen,
+        # nor after a route word ("via NG", "per NG": a route, which the guideline leaves
+        # inside the medication's attributes).
+        rx = re.compile(r"(?<![\w-])(?<!via )(?<!per )(?<!thru )(?<!through )("
+                        + "|".join(re.escape(h) for h in names)
+                        + r")(?![\w-])(?!\s*:)")
+        out += [LexiconHit(m.start(), m.end(), "PROCEDURE", heads[m.group(1)], SOURCE)
+                for m in rx.finditer(text)]
+    return sorted(out, key=lambda h: h.start)
 
 
 def _used_as_verb(text: str, start: int, end: int) -> bool:

