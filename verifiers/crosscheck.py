@@ -326,7 +326,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                                        "not confirmed")
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
-    checked = [_reread_negation(c, text, cues, checked) for c in checked]
+    checked = [reread_negation(c, text, cues, checked) for c in checked]
     checked = with_clause_dose(checked, text, layout.clause_around)
     # "the SNF physician will restart it for weight gain or edema": the conditions a
     # planned contingency names are not findings of the patient.
@@ -521,18 +521,61 @@ _MEANS_BEFORE = re.compile(r"\b(?:resolved|resolving|improved|improving|cleared|
 # indeterminate", "Lynch syndrome has not been excluded", "enteric fever was covered
 # empirically"): possible, not established.
 _OPEN_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remains?|remained|"
-                         r"has|have|had|been|still|initially|only|also)\s+)*"
-                         r"(?:indeterminate|equivocal|uncertain|unclear|unconfirmed|"
+                         r"has|have|had|been|still|initially|only|also|could|can|may|"
+                         r"might|be)\s+)*"
+                         r"(?:indeterminate|cannot be (?:excluded|ruled out)|equivocal|"
+                         r"uncertain|unclear|unconfirmed|"
                          r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out|proven)|"
                          r"(?:covered|treated) empiric(?:al)?ly|suspected|considered|"
                          r"presumed|questioned|entertained)\b", re.IGNORECASE)
 
 
-def _reread_negation(claim: Entity, text: str, cues: CueSet,
+# "pericarditis was considered possible but not established", "sarcoid not proven": a
+# diagnosis not confirmed is left open, not denied (ConText reads the "not" as a negation).
+_UNCONFIRMED_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remains?|"
+                                r"remained|has|have|had|been|still|initially|only|also|"
+                                r"considered|thought|felt|deemed|possible|possibly|probable|"
+                                r"likely|suspected|but|and|yet|so far|could|can|may|be)\s+)*"
+                                r"(?:cannot|can't|not)\s+(?:yet\s+)?(?:been\s+|be\s+)?"
+                                r"(?:established|confirmed|proven|proved|excluded|ruled out)\b",
+                                re.IGNORECASE)
+_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denie[sd]|negative for|free of)\b",
+                            re.IGNORECASE)
+# "held for the right heart catheterization", "stopped because of the bleeding", "apixaban
+# for the new AF has not been started": the reason of an action on a drug keeps its own
+# assertion; the action's hold or "not started" is no denial of it.
+_ACTION_FOR = re.compile(r"\b(?:held|holding|hold|stopped|paused|withheld|discontinued|"
+                         r"interrupted|suspended|not (?:been )?(?:re)?started)\b"
+                         r"[^;.\n]{0,40}?\b(?:for|because of|due to|in view of)\s+"
+                         r"(?:[\w-]+\s+){0,4}$", re.IGNORECASE)
+_INDICATION_GAP = re.compile(r"\s*(?:\([^)]{0,30}\)\s*)?(?:for|because of|due to)\s+"
+                             r"(?:[\w-]+\s+){0,2}", re.IGNORECASE)
+
+
+def _reason_of_action(claim: Entity, text: str, claims: list[Entity]) -> bool:
+    """Whether a denied problem or procedure is only the reason of something done to a
+    drug ("held for X", "<drug> for X has not been started"), not itself denied."""
+    before = text[max(0, claim.start - 80):claim.start]
+    hit = _ACTION_FOR.search(before)
+    if hit is not None and not _DENIED_BEFORE.search(before, hit.end()):
+        return True
+    return any(c.type == "MEDICATION" and c.end <= claim.start
+               and _INDICATION_GAP.fullmatch(text, c.end, claim.start) is not None
+               for c in claims)
+
+
+def reread_negation(claim: Entity, text: str, cues: CueSet,
                      claims: list[Entity] | None = None) -> Entity:
     """Negations that do not deny the claim: the drug a switch goes to is taken ("stopped,
     replaced by rosuvastatin": the stop word's scope does not reach across the switch), and
     "no further transfusion" says none beyond those given, not that none was."""
+    if claim.type == "PROBLEM" and claim.assertion == "absent" \
+            and _UNCONFIRMED_AFTER.match(text, claim.end) \
+            and not _DENIED_BEFORE.search(text, max(0, claim.start - 30), claim.start):
+        return claim.model_copy(update={"assertion": "possible"})
+    if claim.type in ("PROBLEM", "PROCEDURE", "TEST") and claim.assertion == "absent" \
+            and _reason_of_action(claim, text, claims or []):
+        return claim.model_copy(update={"assertion": "present"})
     if claim.type == "PROBLEM" and claim.assertion != "absent" and _CONSIDERED.match(
             text, claim.end) and cues.says("problem_ruled_out", text[claim.end:]):
         # "Typhlitis was considered for RLQ pain and ruled out on CT": the subject of the
