@@ -397,6 +397,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
             e = e.model_copy(update={"assertion": "possible"})
+        if e.type in ("MEDICATION", "PROCEDURE") and e.assertion == "present" and \
+                _RELATIVE_CLAUSE_BEFORE.search(text, max(line_start, e.start - 60), e.start):
+            # "caregiver for his wife, who is on home oxygen": the wife's oxygen, not his.
+            e = e.model_copy(update={"assertion": "family"})
         if e.type == "PROBLEM" and e.assertion == "present":
             before = text[max(clause[0], e.start - 60):e.start]
             if _DONOR_BEFORE.search(before) or _RELATIVE_CLAUSE_BEFORE.search(
@@ -563,7 +567,8 @@ _DONOR_BEFORE = re.compile(r"\bdonor(?:'s)?(?!-)\s*(?:had|has|was|is|with|w/|:|-
 _RELATIVE_CLAUSE_BEFORE = re.compile(
     r"\b(?:wife|husband|partner|spouse|mother|mom|father|dad|sister|brother|son|daughter|"
     r"aunt|uncle|grandmother|grandfather|cousin|roommate|donor)\s*,?\s*who\s+"
-    r"(?:also\s+)?(?:has|had|is|was|suffers from|suffered from|developed)\s+"
+    r"(?:also\s+)?(?:has|had|is|was|suffers from|suffered from|developed|uses|used|"
+    r"takes|took|needs|needed|receives|received|gets)\s+"
     r"(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 # A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",

@@ -357,6 +357,16 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         if not scope:
             res.unsupported.append(claim.text)
             continue
+        if claim.type in ("MEDICATION", "PROCEDURE") and (
+                claim.assertion == "family" or _relative_subject(text, claim)):
+            # "Her mother has MS and is treated with ocrelizumab": the relative's drug or
+            # device, checked against what the notes give the relatives, not the patient.
+            theirs = [m for m in every if m.entity.assertion == "family"]
+            if theirs:
+                res.support(theirs)
+            else:
+                res.unsupported.append(f"{claim.text} (no note gives it to a relative)")
+            continue
         own_status = None
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
@@ -415,6 +425,29 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
 
 _STILL_PENDING = re.compile(r"\b(?:pending|to follow|awaiting|in process)\b", re.IGNORECASE)
 _RESULTED = re.compile(r"\b(?:resulted|returned|came back|final(?:ized)?)\b", re.IGNORECASE)
+
+
+# A sentence whose subject is a relative: "Her mother ...", "The patient's son ...".
+_RELATIVE_SUBJECT = re.compile(r"(?:^|[.;]\s+)(?:(?:her|his|their|the patient's|pt's|patient's)"
+                               r"\s+)?(?:(?:older|younger|elder|twin|maternal|paternal)\s+)?"
+                               r"(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|"
+                               r"uncle|cousin|grand(?:mother|father|son|daughter)|niece|nephew|"
+                               r"wife|husband|spouse|partner)s?\b(?:\s*\([^)]*\))?\s+"
+                               r"(?!and\b|or\b)", re.IGNORECASE)
+
+
+def _relative_subject(text: str, claim: Entity) -> bool:
+    """Whether the claim lies in a sentence whose subject is a relative and no clause
+    between turns to the patient ("whereas the patient", "; she", "the patient")."""
+    starts = [m for m in _RELATIVE_SUBJECT.finditer(text, 0, claim.start)]
+    if not starts:
+        return False
+    between = text[starts[-1].end():claim.start]
+    return _PATIENT_TURN.search(between) is None
+
+
+_PATIENT_TURN = re.compile(r"[.;]|\b(?:the patient|pt|patient|she|he|her own|his own|"
+                           r"whereas|while|but)\b", re.IGNORECASE)
 
 
 def _pending_after_last_none(pending: list[str], cues: CueSet) -> int:

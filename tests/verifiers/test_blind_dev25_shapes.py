@@ -134,3 +134,60 @@ def test_a_denial_after_for_stays_denied():
     text = "Aspirin was held for now; no bleeding."
     claim = _problem(text, "bleeding")
     assert reread_negation(claim, text, Rules.load().cues, [claim]).assertion == "absent"
+
+
+# A drug held, then stopped for good; a drug held now; a drug a discharge list gives only
+# as planned ("to be started in clinic").
+R25B = [
+    Note(patient_id="R25B", note_id="R25B-1", note_type="history_and_physical",
+         date="2026-06-01",
+         text="ADMISSION H&P\n"
+              "Meds: capecitabine 1000 mg PO BID; lisinopril 20 mg PO daily; metformin "
+              "500 mg PO BID.\n"
+              "A/P: capecitabine on hold for grade 3 mucositis.\n"
+              "SH: lives with her husband, who takes warfarin for a mechanical valve.\n"
+              "FHx: father - atopic dermatitis, on dupilumab.\n"),
+    Note(patient_id="R25B", note_id="R25B-2", note_type="discharge_summary",
+         date="2026-06-05",
+         text="DISCHARGE SUMMARY\n"
+              "DISCHARGE MEDICATIONS\n"
+              "- Metformin 500 mg PO BID - continue\n"
+              "- Lisinopril 20 mg PO daily - on hold for AKI until renal follow-up\n"
+              "- Dupilumab planned, first dose in dermatology clinic\n"
+              "Stopped: capecitabine (permanently; oncology aware).\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def r25b(extractor):
+    return PatientRecord.prepare(R25B, extractor, Rules.load())
+
+
+def test_a_hold_later_made_a_stop_is_not_on_hold_now(r25b):
+    v = r25b.check("Capecitabine is on hold.", [])
+    assert v.verdict in ("CONTRADICTED", "UNSUPPORTED"), v.detail
+
+
+def test_a_drug_held_now_is_on_hold(r25b):
+    v = r25b.check("Lisinopril is on hold.", [])
+    assert v.verdict == "SUPPORTED", v.detail
+
+
+def test_a_drug_listed_as_planned_is_not_started(r25b):
+    track = next(t for t in r25b.timeline.medications if t.name.lower() == "dupilumab")
+    assert track.last_change != "started" and track.status != "active"
+    v = r25b.check("Dupilumab was started before discharge.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_spouses_drug_is_not_the_patients(r25b):
+    warfarin = [m for m in r25b.evidence.by_note["R25B-1"]
+                if m.entity.text.lower() == "warfarin"]
+    assert warfarin and all(m.entity.assertion == "family" for m in warfarin)
+    v = r25b.check("She takes warfarin.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_relatives_drug_said_of_the_relative_is_not_contradicted(r25b):
+    v = r25b.check("Her father has atopic dermatitis and is treated with dupilumab.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
