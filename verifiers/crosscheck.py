@@ -317,6 +317,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             return Verification(verdict="UNSUPPORTED",
                                 detail="named among the results the notes give as pending, "
                                        "but nothing links it to a later result: not confirmed")
+        said = said or _possession(text)
         if said:
             # "AFP is still pending", "she was diagnosed with bipolar II disorder": the
             # statement tells what happened to something the extractor does not name, so
@@ -448,6 +449,21 @@ def _relative_subject(text: str, claim: Entity) -> bool:
 
 _PATIENT_TURN = re.compile(r"[.;]|\b(?:the patient|pt|patient|she|he|her own|his own|"
                            r"whereas|while|but)\b", re.IGNORECASE)
+
+
+# "The patient has TTP", "he carries the diagnosis of MCTD": a statement that gives the
+# patient something no vocabulary names claims a fact; a denial ("has no ...") or a
+# question is not one.
+_POSSESSION = re.compile(r"\b(?:(?:has|have|had)(?!\s+(?:no|not|never|been|to)\b)|carries|"
+                         r"(?:was|is|were) diagnosed with|suffers from|developed)\s+"
+                         r"(?!(?:no|none|nothing|any)\b)\S", re.IGNORECASE)
+
+
+def _possession(text: str) -> str:
+    """The possession words of a statement ("'has'"), quoted; empty when it has none."""
+    found = _POSSESSION.search(text)
+    return f"'{found.group(0)[:-1].strip()}'" if found and not text.rstrip().endswith("?") \
+        else ""
 
 
 def _pending_after_last_none(pending: list[str], cues: CueSet) -> int:

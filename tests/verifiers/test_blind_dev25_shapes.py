@@ -37,7 +37,8 @@ R25 = [
          date="2026-05-06",
          text="DISCHARGE SUMMARY\n"
               "Discharge diagnosis: viral pericarditis.\n"
-              "Excluded: purulent pericarditis (pericardial fluid culture negative).\n"
+              "Excluded: purulent pericarditis (pericardial fluid culture negative); "
+              "Zq-syndrome (panel negative).\n"
               "Gout flare possible; uric acid recheck in clinic.\n"
               "Warfarin resumed 5/4 at 5 mg PO daily.\n"),
 ]
@@ -191,3 +192,11 @@ def test_a_spouses_drug_is_not_the_patients(r25b):
 def test_a_relatives_drug_said_of_the_relative_is_not_contradicted(r25b):
     v = r25b.check("Her father has atopic dermatitis and is treated with dupilumab.", [])
     assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_diagnosis_no_vocabulary_names_is_not_left_unchecked(r25):
+    # "Zq-syndrome" is an invented name the notes exclude: no entity, every word in the
+    # notes, but the statement still claims it.
+    v = r25.check("The patient has Zq-syndrome.", [])
+    assert v.verdict == "UNSUPPORTED", v.detail
+
