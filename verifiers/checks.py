@@ -32,6 +32,10 @@ StatusLookup = Callable[[Entity], str | None]
 _UNLIKELY = re.compile(r"\b(?:unlikely|less likely|doubtful|doubted|not (?:likely|favou?red|"
                        r"suspected|thought likely))\b", re.IGNORECASE)
 
+# A statement that gives a problem as active now, not merely as the patient's.
+_SAID_ACTIVE = re.compile(r"\b(?:active|ongoing|current(?:ly)?|still has|persistent|"
+                          r"uncontrolled|flaring)\b", re.IGNORECASE)
+
 # A possibility told as a past step of the work-up, not as the state now.
 _WEIGHED_THEN = re.compile(r"\b(?:was|were|had been|initially)\s+(?:\w+\s+)?(?:considered|"
                            r"suspected|entertained|questioned|raised|covered empiric(?:al)?ly|"
@@ -390,6 +394,11 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             last_own = latest([m for m in every if m.entity.assertion != "family"])
             res.unsupported.append(f"{claim.text} (the latest note, {last_own.note_id}, gives "
                                    "it only as possible)")
+        elif not current and chronic and _SAID_ACTIVE.search(text, *clause):
+            # "She has active iron deficiency anemia" when the notes list it only in the
+            # history: the activity the statement claims is not in the notes.
+            res.unsupported.append(f"{claim.text} as active (the notes give it only as "
+                                   f"history, {latest(chronic).note_id})")
         elif current or chronic:
             res.support(current or chronic)
         elif past:

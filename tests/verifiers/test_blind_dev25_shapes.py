@@ -200,3 +200,13 @@ def test_a_diagnosis_no_vocabulary_names_is_not_left_unchecked(r25):
     v = r25.check("The patient has Zq-syndrome.", [])
     assert v.verdict == "UNSUPPORTED", v.detail
 
+
+
+def test_a_problem_of_the_history_stated_as_active_is_not_supported(r25):
+    v = r25.check("The patient has active gout.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_problem_of_the_history_stated_as_history_is_supported(r25):
+    v = r25.check("Her history includes gout.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
