@@ -12,11 +12,13 @@ from agent.schemas.summary import Citation
 from agent.schemas.summary_rules import CueSet
 from agent.schemas.verification import EvidenceSpan
 from verifiers.claims import (
+    KIN_WORD,
     Mention,
     amount_of,
     assertion_class,
     attr_value,
     gapped_ruled_out,
+    kin,
     problem_cues,
     said_past_after,
     test_value,
@@ -30,10 +32,35 @@ StatusLookup = Callable[[Entity], str | None]
 _UNLIKELY = re.compile(r"\b(?:unlikely|less likely|doubtful|doubted|not (?:likely|favou?red|"
                        r"suspected|thought likely))\b", re.IGNORECASE)
 
+# A statement that gives a problem as active now, not merely as the patient's.
+_SAID_ACTIVE = re.compile(r"\b(?:active|ongoing|current(?:ly)?|still has|persistent|"
+                          r"uncontrolled|flaring)\b", re.IGNORECASE)
+
 # A possibility told as a past step of the work-up, not as the state now.
 _WEIGHED_THEN = re.compile(r"\b(?:was|were|had been|initially)\s+(?:\w+\s+)?(?:considered|"
                            r"suspected|entertained|questioned|raised|covered empiric(?:al)?ly|"
                            r"treated empiric(?:al)?ly)\b", re.IGNORECASE)
+
+
+# The statement's own later exclusion of a diagnosis it first gives as possible ("COVID PCR
+# indeterminate; the repeat was negative", "presumed, then no longer favored"): it tells
+# the work-up and how it settled. A "not" before the word keeps it open ("not excluded").
+_SETTLED_OUT = re.compile(r"\b(?:negative|(?<!not )(?<!not be )(?<!not been )(?<!cannot be )"
+                          r"(?:ruled out|excluded)|no longer (?:favou?red|suspected|considered|"
+                          r"thought likely|likely)|not (?:found|seen|present)|retracted|"
+                          r"withdrawn)\b", re.IGNORECASE)
+_OPEN_WORDS = re.compile(r"\b(?:cannot|can't|could not|not (?:yet )?(?:been )?)\s*(?:be\s+)?"
+                         r"(?:excluded|ruled out)\b", re.IGNORECASE)
+
+
+def _told_excluded(text: str, claim: Entity, claims: list[Entity]) -> bool:
+    """Whether the statement, after a possible diagnosis and before the next problem it
+    names, says the work-up excluded it."""
+    ends = [c.start for c in claims if c.type == "PROBLEM" and c.start >= claim.end
+            and c is not claim]
+    hi = min(ends, default=len(text))
+    window = _OPEN_WORDS.sub(" ", text[claim.end:hi])
+    return _SETTLED_OUT.search(window) is not None
 
 
 def _span(m: Mention, relation: str) -> EvidenceSpan:
@@ -352,7 +379,8 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.unsupported.append(f"{claim.text} (the notes disagree: given as the "
                                    "patient's in one note, as absent in another)")
         elif (ruled_out or last.is_ruled_out) and kind == "possible" \
-                and (_UNLIKELY.search(text, *clause) or _WEIGHED_THEN.search(text, *clause)):
+                and (_UNLIKELY.search(text, *clause) or _WEIGHED_THEN.search(text, *clause)
+                     or _told_excluded(text, claim, claims)):
             # "PDPH was felt unlikely": the statement leans the way the notes settled it.
             # "Enteric fever was covered empirically", "was initially suspected": it tells
             # the work-up, which a later exclusion does not undo.
@@ -366,6 +394,11 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             last_own = latest([m for m in every if m.entity.assertion != "family"])
             res.unsupported.append(f"{claim.text} (the latest note, {last_own.note_id}, gives "
                                    "it only as possible)")
+        elif not current and chronic and _SAID_ACTIVE.search(text, *clause):
+            # "She has active iron deficiency anemia" when the notes list it only in the
+            # history: the activity the statement claims is not in the notes.
+            res.unsupported.append(f"{claim.text} as active (the notes give it only as "
+                                   f"history, {latest(chronic).note_id})")
         elif current or chronic:
             res.support(current or chronic)
         elif past:
@@ -387,6 +420,10 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     elif kind == "absent":
         own = [m for m in every if m.entity.assertion != "family"]
         last = latest(own) if own else None
+        last_own = last.order if last is not None else None
+        # Present mentions of the claim's own problem or a narrower one ("viral
+        # pericarditis" is not "purulent pericarditis").
+        same = [m for m in current if _names_same(claim, m.entity)]
         if by["absent"] and last is not None and \
                 assertion_class(last.entity, last.is_ruled_out) == "possible" and \
                 latest(by["absent"]).order < last.order:
@@ -394,6 +431,21 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             # cannot be excluded": the notes left it open, so its absence is not confirmed.
             res.unsupported.append(f"no {claim.text} (the latest note, {last.note_id}, "
                                    "still gives it as possible)")
+        elif by["absent"] and same and (
+                (status_of(claim) == "active"
+                 and latest(same).order >= latest(by["absent"]).order)
+                or latest(same).order == latest(by["absent"]).order == last_own):
+            # "Final diagnosis: acute myocarditis" and, in the same summary, "takotsubo
+            # excluded (MRI pattern of myocarditis)": the latest note gives it both ways (or
+            # the timeline keeps it the patient's), so "ruled out" is not confirmed.
+            res.unsupported.append(f"no {claim.text} (the latest note, "
+                                   f"{latest(same).note_id}, gives it as present)")
+        elif by["absent"] and same and status_of(claim) == "active" \
+                and not any(_excludes(claim, m.entity) for m in by["absent"]):
+            # "Giant cell myocarditis considered unlikely" does not deny "myocarditis" that
+            # another note gives as present: only a narrower problem is denied, so unsure.
+            res.unsupported.append(f"no {claim.text} (the notes deny only "
+                                   f"{latest(by['absent']).entity.text})")
         elif by["absent"]:
             res.support(by["absent"])
         elif current:
@@ -405,6 +457,11 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             # possible, so "PE was ruled out" claims more certainty than they have.
             res.unsupported.append(f"{claim.text} ruled out or absent (the notes give it only "
                                    f"as possible or unlikely, {latest(by['possible']).note_id})")
+        elif chronic and not by["absent"]:
+            # "Gout was ruled out" when the history lists gout and no note denies it: the
+            # notes give it as the patient's, so its absence is not confirmed.
+            res.unsupported.append(f"no {claim.text} (the notes give it as the patient's, "
+                                   f"{latest(chronic).note_id})")
         else:
             res.support(scope)
     elif kind == "historical":
@@ -426,7 +483,14 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.support(scope)
     elif kind == "family":
         own = [m for m in current + chronic if _names_same(claim, m.entity)]
-        if by["family"]:
+        said_kin = {kin(w) for w in KIN_WORD.findall(text, 0, claim.start)}
+        theirs = {m.relative for m in by["family"]}
+        if by["family"] and said_kin and None not in theirs and not said_kin & theirs:
+            # "His father has HCM" when the notes give HCM to the brother: the right
+            # disease of another relative is not confirmed.
+            res.unsupported.append(f"{claim.text} of the {', '.join(sorted(said_kin))} (the "
+                                   f"notes give it to the {', '.join(sorted(theirs))})")
+        elif by["family"]:
             res.support(by["family"])
         elif own:
             res.contradict("wrong_experiencer", f"source: {claim.text} is the patient's "

@@ -75,6 +75,7 @@ class Mention:
     is_removed: bool = False
     is_pending: bool = False
     is_resulted: bool = False
+    relative: str | None = None
 
 
 Clause = tuple[int, int]
@@ -396,6 +397,10 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
             e = e.model_copy(update={"assertion": "possible"})
+        if e.type in ("MEDICATION", "PROCEDURE") and e.assertion == "present" and \
+                _RELATIVE_CLAUSE_BEFORE.search(text, max(line_start, e.start - 60), e.start):
+            # "caregiver for his wife, who is on home oxygen": the wife's oxygen, not his.
+            e = e.model_copy(update={"assertion": "family"})
         if e.type == "PROBLEM" and e.assertion == "present":
             before = text[max(clause[0], e.start - 60):e.start]
             if _DONOR_BEFORE.search(before) or _RELATIVE_CLAUSE_BEFORE.search(
@@ -444,9 +449,39 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             resulted = not pending and (
                 e.attributes.get("value") is not None
                 or _RESULT_WORDS.search(text, e.end, clause[1]) is not None)
+        relative = relative_before(text, line_start, e.start) \
+            if e.assertion == "family" else None
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
-                           removed, pending, resulted))
+                           removed, pending, resulted, relative))
     return _heading_takes_its_line(text, out)
+
+
+KIN_WORD = re.compile(r"\b(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
+                  r"grand(?:mother|father|son|daughter)|niece|nephew|wife|husband|spouse|"
+                  r"partner)s?\b", re.IGNORECASE)
+_KIN_SAME = {"mom": "mother", "dad": "father", "spouse": "partner", "wife": "partner",
+             "husband": "partner"}
+_SENTENCE_BREAK = re.compile(r"[.;](?:\s|$)")
+
+
+def kin(word: str) -> str:
+    """One spelling per relative ("Mom" and "mothers" are the mother)."""
+    w = word.lower()
+    w = w[:-1] if w.endswith("s") and w[:-1] in {"mother", "father", "sister", "brother",
+                                                  "daughter", "son", "aunt", "uncle",
+                                                  "cousin", "niece", "nephew"} else w
+    return _KIN_SAME.get(w, w)
+
+
+def relative_before(text: str, line_start: int, start: int) -> str | None:
+    """The relative a family-history item belongs to: the nearest relative word before it
+    in its sentence ("father - MI at 52. Brother (55) - HCM": the HCM is the brother's);
+    None when its sentence names none."""
+    lo = line_start
+    for brk in _SENTENCE_BREAK.finditer(text, line_start, start):
+        lo = brk.end()
+    found = list(KIN_WORD.finditer(text, lo, start))
+    return kin(found[-1].group(0)) if found else None
 
 
 # A problem heading opening its line: "# Pneumonia:", "2. PE -", "Sepsis:".
@@ -532,7 +567,8 @@ _DONOR_BEFORE = re.compile(r"\bdonor(?:'s)?(?!-)\s*(?:had|has|was|is|with|w/|:|-
 _RELATIVE_CLAUSE_BEFORE = re.compile(
     r"\b(?:wife|husband|partner|spouse|mother|mom|father|dad|sister|brother|son|daughter|"
     r"aunt|uncle|grandmother|grandfather|cousin|roommate|donor)\s*,?\s*who\s+"
-    r"(?:also\s+)?(?:has|had|is|was|suffers from|suffered from|developed)\s+"
+    r"(?:also\s+)?(?:has|had|is|was|suffers from|suffered from|developed|uses|used|"
+    r"takes|took|needs|needed|receives|received|gets)\s+"
     r"(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 # A diagnosis name used as a modifier of a work-up or a precaution ("stroke symptoms",

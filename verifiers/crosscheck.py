@@ -317,6 +317,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             return Verification(verdict="UNSUPPORTED",
                                 detail="named among the results the notes give as pending, "
                                        "but nothing links it to a later result: not confirmed")
+        said = said or _possession(text)
         if said:
             # "AFP is still pending", "she was diagnosed with bipolar II disorder": the
             # statement tells what happened to something the extractor does not name, so
@@ -326,7 +327,7 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                                        "not confirmed")
         return Verification(verdict="NOT_CHECKABLE",
                             detail="no problem, drug, test, allergy or procedure to check")
-    checked = [_reread_negation(c, text, cues, checked) for c in checked]
+    checked = [reread_negation(c, text, cues, checked) for c in checked]
     checked = with_clause_dose(checked, text, layout.clause_around)
     # "the SNF physician will restart it for weight gain or edema": the conditions a
     # planned contingency names are not findings of the patient.
@@ -356,6 +357,16 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         scope = [m for m in cited if same_concept(claim, m.entity)] or every
         if not scope:
             res.unsupported.append(claim.text)
+            continue
+        if claim.type in ("MEDICATION", "PROCEDURE") and (
+                claim.assertion == "family" or _relative_subject(text, claim)):
+            # "Her mother has MS and is treated with ocrelizumab": the relative's drug or
+            # device, checked against what the notes give the relatives, not the patient.
+            theirs = [m for m in every if m.entity.assertion == "family"]
+            if theirs:
+                res.support(theirs)
+            else:
+                res.unsupported.append(f"{claim.text} (no note gives it to a relative)")
             continue
         own_status = None
         if claim.type in ("MEDICATION", "ALLERGY"):
@@ -415,6 +426,44 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
 
 _STILL_PENDING = re.compile(r"\b(?:pending|to follow|awaiting|in process)\b", re.IGNORECASE)
 _RESULTED = re.compile(r"\b(?:resulted|returned|came back|final(?:ized)?)\b", re.IGNORECASE)
+
+
+# A sentence whose subject is a relative: "Her mother ...", "The patient's son ...".
+_RELATIVE_SUBJECT = re.compile(r"(?:^|[.;]\s+)(?:(?:her|his|their|the patient's|pt's|patient's)"
+                               r"\s+)?(?:(?:older|younger|elder|twin|maternal|paternal)\s+)?"
+                               r"(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|"
+                               r"uncle|cousin|grand(?:mother|father|son|daughter)|niece|nephew|"
+                               r"wife|husband|spouse|partner)s?\b(?:\s*\([^)]*\))?\s+"
+                               r"(?!and\b|or\b)", re.IGNORECASE)
+
+
+def _relative_subject(text: str, claim: Entity) -> bool:
+    """Whether the claim lies in a sentence whose subject is a relative and no clause
+    between turns to the patient ("whereas the patient", "; she", "the patient")."""
+    starts = [m for m in _RELATIVE_SUBJECT.finditer(text, 0, claim.start)]
+    if not starts:
+        return False
+    between = text[starts[-1].end():claim.start]
+    return _PATIENT_TURN.search(between) is None
+
+
+_PATIENT_TURN = re.compile(r"[.;]|\b(?:the patient|pt|patient|she|he|her own|his own|"
+                           r"whereas|while|but)\b", re.IGNORECASE)
+
+
+# "The patient has TTP", "he carries the diagnosis of MCTD": a statement that gives the
+# patient something no vocabulary names claims a fact; a denial ("has no ...") or a
+# question is not one.
+_POSSESSION = re.compile(r"\b(?:(?:has|have|had)(?!\s+(?:no|not|never|been|to)\b)|carries|"
+                         r"(?:was|is|were) diagnosed with|suffers from|developed)\s+"
+                         r"(?!(?:no|none|nothing|any)\b)\S", re.IGNORECASE)
+
+
+def _possession(text: str) -> str:
+    """The possession words of a statement ("'has'"), quoted; empty when it has none."""
+    found = _POSSESSION.search(text)
+    return f"'{found.group(0)[:-1].strip()}'" if found and not text.rstrip().endswith("?") \
+        else ""
 
 
 def _pending_after_last_none(pending: list[str], cues: CueSet) -> int:
@@ -521,18 +570,61 @@ _MEANS_BEFORE = re.compile(r"\b(?:resolved|resolving|improved|improving|cleared|
 # indeterminate", "Lynch syndrome has not been excluded", "enteric fever was covered
 # empirically"): possible, not established.
 _OPEN_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remains?|remained|"
-                         r"has|have|had|been|still|initially|only|also)\s+)*"
-                         r"(?:indeterminate|equivocal|uncertain|unclear|unconfirmed|"
+                         r"has|have|had|been|still|initially|only|also|could|can|may|"
+                         r"might|be)\s+)*"
+                         r"(?:indeterminate|cannot be (?:excluded|ruled out)|equivocal|"
+                         r"uncertain|unclear|unconfirmed|"
                          r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out|proven)|"
                          r"(?:covered|treated) empiric(?:al)?ly|suspected|considered|"
                          r"presumed|questioned|entertained)\b", re.IGNORECASE)
 
 
-def _reread_negation(claim: Entity, text: str, cues: CueSet,
+# "pericarditis was considered possible but not established", "sarcoid not proven": a
+# diagnosis not confirmed is left open, not denied (ConText reads the "not" as a negation).
+_UNCONFIRMED_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remains?|"
+                                r"remained|has|have|had|been|still|initially|only|also|"
+                                r"considered|thought|felt|deemed|possible|possibly|probable|"
+                                r"likely|suspected|but|and|yet|so far|could|can|may|be)\s+)*"
+                                r"(?:cannot|can't|not)\s+(?:yet\s+)?(?:been\s+|be\s+)?"
+                                r"(?:established|confirmed|proven|proved|excluded|ruled out)\b",
+                                re.IGNORECASE)
+_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denie[sd]|negative for|free of)\b",
+                            re.IGNORECASE)
+# "held for the right heart catheterization", "stopped because of the bleeding", "apixaban
+# for the new AF has not been started": the reason of an action on a drug keeps its own
+# assertion; the action's hold or "not started" is no denial of it.
+_ACTION_FOR = re.compile(r"\b(?:held|holding|hold|stopped|paused|withheld|discontinued|"
+                         r"interrupted|suspended|not (?:been )?(?:re)?started)\b"
+                         r"[^;.\n]{0,40}?\b(?:for|because of|due to|in view of)\s+"
+                         r"(?:[\w-]+\s+){0,4}$", re.IGNORECASE)
+_INDICATION_GAP = re.compile(r"\s*(?:\([^)]{0,30}\)\s*)?(?:for|because of|due to)\s+"
+                             r"(?:[\w-]+\s+){0,2}", re.IGNORECASE)
+
+
+def _reason_of_action(claim: Entity, text: str, claims: list[Entity]) -> bool:
+    """Whether a denied problem or procedure is only the reason of something done to a
+    drug ("held for X", "<drug> for X has not been started"), not itself denied."""
+    before = text[max(0, claim.start - 80):claim.start]
+    hit = _ACTION_FOR.search(before)
+    if hit is not None and not _DENIED_BEFORE.search(before, hit.end()):
+        return True
+    return any(c.type == "MEDICATION" and c.end <= claim.start
+               and _INDICATION_GAP.fullmatch(text, c.end, claim.start) is not None
+               for c in claims)
+
+
+def reread_negation(claim: Entity, text: str, cues: CueSet,
                      claims: list[Entity] | None = None) -> Entity:
     """Negations that do not deny the claim: the drug a switch goes to is taken ("stopped,
     replaced by rosuvastatin": the stop word's scope does not reach across the switch), and
     "no further transfusion" says none beyond those given, not that none was."""
+    if claim.type == "PROBLEM" and claim.assertion == "absent" \
+            and _UNCONFIRMED_AFTER.match(text, claim.end) \
+            and not _DENIED_BEFORE.search(text, max(0, claim.start - 30), claim.start):
+        return claim.model_copy(update={"assertion": "possible"})
+    if claim.type in ("PROBLEM", "PROCEDURE", "TEST") and claim.assertion == "absent" \
+            and _reason_of_action(claim, text, claims or []):
+        return claim.model_copy(update={"assertion": "present"})
     if claim.type == "PROBLEM" and claim.assertion != "absent" and _CONSIDERED.match(
             text, claim.end) and cues.says("problem_ruled_out", text[claim.end:]):
         # "Typhlitis was considered for RLQ pain and ruled out on CT": the subject of the

@@ -45,6 +45,13 @@ _STATUS_RANK = {"ruled_out": 0, "resolved": 1, "possible": 2, "active": 3}
 _ITEM_TAIL = re.compile(r"(?:\s--?\s|\s[—–]\s)(?P<tail>[^\n]*)$")
 
 
+# Open words right after a problem's name: it is neither confirmed nor excluded.
+_LEFT_OPEN = re.compile(r"\s*[,:-]?\s*(?:(?:is|was|remains?|remained|still|felt|deemed)\s+)*"
+                        r"(?:indeterminate|equivocal|uncertain|unclear|inconclusive|"
+                        r"not (?:yet )?(?:been )?(?:excluded|ruled out|confirmed|established)|"
+                        r"cannot be (?:excluded|ruled out))\b", re.IGNORECASE)
+
+
 _CHANGED_FROM = re.compile(r"\b(?:from|was|previously|formerly)\s+$", re.IGNORECASE)
 
 
@@ -63,6 +70,10 @@ def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
     """The status one mention gives its problem (None: the mention says nothing of the
     patient's problem list, e.g. a pertinent negative or a relative's diagnosis)."""
     start, end = clause
+    if ent.assertion in ("present", "absent", "possible") and _LEFT_OPEN.match(text, ent.end):
+        # "dengue co-infection indeterminate (NS1 negative, IgM equivocal)": the name is
+        # left open; the negative test in the aside is evidence, not an exclusion.
+        return "possible"
     label = _line_label_status(ent, text, rules)
     if label is not None and ent.assertion in ("present", "absent"):
         return label

@@ -207,3 +207,18 @@ def test_when_a_status_follows_a_list_of_drugs_or_a_clause_dates_it_then_each_dr
     assert status["fluconazole"] == "stopped"
     assert status["voriconazole"] == "stopped"
     assert status["acyclovir"] == "active"
+
+
+def test_when_a_diagnosis_is_left_indeterminate_then_a_negative_aside_does_not_exclude_it(
+        extractor):
+    # The negative test in the aside is evidence for the open verdict, not an exclusion;
+    # a plain exclusion on the next line still rules its problem out.
+    text = ("ASSESSMENT AND PLAN:\n"
+            "1. Pneumonia inconclusive (sputum culture negative, CT equivocal) - repeat CT.\n"
+            "2. Pulmonary embolism excluded by CTA.\n")
+    note = Note(patient_id="T3", note_id="p1", note_type="progress_note",
+                date="2026-06-12", text=text)
+    timeline = build_timeline([note], [extractor.extract_note(note)])
+    status = {p.name.lower(): p.status for p in timeline.problems}
+    assert status["pneumonia"] == "possible"
+    assert status["pulmonary embolism"] == "ruled_out"
