@@ -86,8 +86,9 @@ def _names_future(note: Note, a: int, e: int) -> bool:
 
 
 def _changes(text: str, a: int, e: int, rules: Rules):
-    # "planned" cues ("will hold", "may resume") are changes ahead: what a plan states.
-    return rules.cues.find("medication", text, a, e)
+    # "planned" cues ("will hold", "may resume") are changes ahead: what a plan states;
+    # "contraindicated" / "advised against" (not_given) say a drug is never given, no change.
+    return [c for c in rules.cues.find("medication", text, a, e) if c.label != "not_given"]
 
 
 def _has_plan_verb(text: str, a: int, e: int, rules: Rules) -> bool:

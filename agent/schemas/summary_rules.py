@@ -52,7 +52,7 @@ CueKind = Literal[
 # The labels each kind may carry; anything else is a rule-file error.
 CUE_LABELS: dict[str, tuple[str, ...]] = {
     "medication": ("started", "stopped", "held", "resumed", "dose_changed", "continued",
-                   "planned"),
+                   "planned", "not_given"),
     "medication_list": ("started", "stopped", "held", "resumed", "dose_changed", "continued",
                         "not_given", "single_dose"),
     "switch": ("switch",),

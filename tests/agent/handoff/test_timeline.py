@@ -222,3 +222,28 @@ def test_when_a_diagnosis_is_left_indeterminate_then_a_negative_aside_does_not_e
     status = {p.name.lower(): p.status for p in timeline.problems}
     assert status["pneumonia"] == "possible"
     assert status["pulmonary embolism"] == "ruled_out"
+
+
+def test_a_drug_named_as_contraindicated_or_advised_against_is_not_given():
+    """'X flagged as contraindicated', 'X: advised against': named, never given (the
+    medication cue 'not_given'), so the timeline never lists it as current."""
+    from agent.config import Settings
+    from agent.handoff.timeline import note_mentions
+    from agent.nlp.entities import default_extractor
+    from agent.rules import rules_for
+    from agent.schemas.notes import Note
+
+    extractor, rules = default_extractor(), rules_for(Settings())
+    for text, drug, expected in [
+        ("Gout - colchicine listed in the record as contraindicated (CKD 4).", "colchicine",
+         ("mentioned", "not started")),
+        ("Tramadol: advised against because of the seizure history.", "Tramadol",
+         ("mentioned", "not given")),
+        # A contraindication of something else leaves the drug current.
+        ("Metformin 500 mg BID continued; contrast is not contraindicated.", "Metformin",
+         ("continued", None)),
+    ]:
+        note = Note(patient_id="p", note_id="n", text=text, date="2026-01-01")
+        mentions = note_mentions(note, extractor.extract_note(note), rules)
+        got = [(m.change, m.detail) for m in mentions if m.ent.text == drug]
+        assert got == [expected], (text, got)

@@ -425,3 +425,17 @@ def test_when_an_instruction_heads_a_label_then_semicolons_do_not_end_it(
         clinical_pipeline, target):
     text = "Return precautions: fever or chills; diarrhea > 6x/day; shortness of breath or cough."
     assert _assertion(clinical_pipeline, text, target, "PROBLEM") == "hypothetical"
+
+
+@pytest.mark.parametrize(("text", "target", "etype", "expected"), [
+    # Advised or decided against: named, not to be given or done (the guideline's "avoided").
+    ("Neurology advised against valproate in pregnancy.", "valproate", "MEDICATION", "absent"),
+    ("Family decided against dialysis after the meeting.", "dialysis", "PROCEDURE", "absent"),
+    ("Ketorolac: advised against (CKD).", "Ketorolac", "MEDICATION", "absent"),
+    # Not across a clause to a drug before the cue, nor onto a condition.
+    ("Sertraline continued; advised against tramadol.", "Sertraline", "MEDICATION", "present"),
+    ("Advised against driving because of seizures.", "seizures", "PROBLEM", "present"),
+])
+def test_when_advised_or_decided_against_then_not_given(clinical_pipeline, text, target, etype,
+                                                         expected):
+    assert _assertion(clinical_pipeline, text, target, etype) == expected
