@@ -44,16 +44,20 @@ def folded(text: str) -> str:
     return text.lower() if text.isascii() else text.translate(_FOLD).lower()
 
 
-def _best(options: list[Requirement]) -> Requirement | None:
-    """The most selective of several requirements that all hold: the one whose shortest
-    literal is longest (a long label is rarer than a one-character mark), then the one with
-    fewer alternatives."""
-    if not options:
-        return None
-    return max(options, key=lambda r: (min(len(s) for s, _ in r), -len(r)))
+# At most this many requirements are kept per pattern (the most selective), and a branch's
+# requirements are combined (one from each alternative) only while there are at most this
+# many combinations: the gate stays a handful of ``in`` checks.
+_MAX_CLAUSES = 8
 
 
-def _sequence(items, icase: bool) -> Requirement | None:
+def _selectivity(req: Requirement) -> tuple[int, int]:
+    # A long label is rarer than a one-character mark; fewer alternatives are rarer.
+    return min(len(s) for s, _ in req), -len(req)
+
+
+def _clauses(items, icase: bool) -> list[Requirement]:
+    """Requirements every match of the sequence meets, all of them (each a set of
+    literals one of which the match holds), most selective first."""
     options: list[Requirement] = []
     run: list[str] = []
 
@@ -73,14 +77,19 @@ def _sequence(items, icase: bool) -> Requirement | None:
             run.append(ch.lower() if icase else ch)
             continue
         close()
-        req = _node(op, av, icase)
-        if req is not None:
-            options.append(req)
+        options += _node(op, av, icase)
     close()
-    return _best(options)
+    # dict.fromkeys: no duplicates, first-seen order kept among equals (stable sort).
+    return sorted(dict.fromkeys(options), key=_selectivity, reverse=True)[:_MAX_CLAUSES]
 
 
-def _node(op, av, icase: bool) -> Requirement | None:
+def _sequence(items, icase: bool) -> Requirement | None:
+    """The most selective requirement of the sequence (see :func:`_clauses`)."""
+    found = _clauses(items, icase)
+    return found[0] if found else None
+
+
+def _node(op, av, icase: bool) -> list[Requirement]:
     if op is sre_c.SUBPATTERN:
         _group, add_flags, del_flags, sub = av
         inner = icase
@@ -88,22 +97,28 @@ def _node(op, av, icase: bool) -> Requirement | None:
             inner = True
         if del_flags & re.IGNORECASE:
             inner = False
-        return _sequence(sub, inner)
+        return _clauses(sub, inner)
     if op is sre_c.BRANCH:
-        _, alternatives = av
-        union: set[tuple[str, bool]] = set()
-        for alt in alternatives:
-            req = _sequence(alt, icase)
-            if req is None:
-                return None
-            union |= req
-        return frozenset(union)
+        # A match holds one alternative's requirements; so, for any choice of one
+        # requirement per alternative, the union of the chosen ones ("body part ... swollen"
+        # | "swollen ... body part": {swollen, ...} and {hand, ...} both hold).
+        combined: list[set[tuple[str, bool]]] = [set()]
+        for alt in av[1]:
+            reqs = _clauses(alt, icase)
+            if not reqs:
+                return []
+            # A one-character mark ("s" of "s(?:wollen|ore)") is in every note: no use to
+            # combine; then as many of the best as the cap allows.
+            reqs = [r for r in reqs if _selectivity(r)[0] > 1] or reqs[:1]
+            combined = [c | r for c in combined
+                        for r in reqs[:max(1, _MAX_CLAUSES // len(combined))]]
+        return [frozenset(c) for c in combined]
     if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT):
         low, _high, sub = av
-        return _sequence(sub, icase) if low >= 1 else None
+        return _clauses(sub, icase) if low >= 1 else []
     if op is sre_c.ATOMIC_GROUP:
-        return _sequence(av, icase)
-    return None
+        return _clauses(av, icase)
+    return []
 
 
 _ZERO_WIDTH = (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT)
@@ -190,9 +205,16 @@ def leading_literals(pattern: str, flags: int = 0) -> Requirement | None:
 def required_literals(pattern: str, flags: int = 0) -> Requirement | None:
     """Literals one of which every match of ``pattern`` (compiled with ``flags``) holds,
     with whether each is compared case-insensitively; None when there is no such set."""
+    found = required_clauses(pattern, flags)
+    return found[0] if found else None
+
+
+def required_clauses(pattern: str, flags: int = 0) -> list[Requirement]:
+    """Sets of literals every match of ``pattern`` meets, all of them (one literal of each
+    set is in the match), most selective first; empty when there are none."""
     tree = sre_parse.parse(pattern, flags)
     # state.flags holds the flags given and those set inline for the whole pattern ("(?i)").
-    return _sequence(list(tree), bool(tree.state.flags & re.IGNORECASE))
+    return _clauses(list(tree), bool(tree.state.flags & re.IGNORECASE))
 
 
 def _shortest_first(literals: set[str]) -> tuple[str, ...]:
@@ -206,34 +228,41 @@ def _shortest_first(literals: set[str]) -> tuple[str, ...]:
 
 
 class LiteralGate:
-    """Whether a compiled expression can match a text (False: it certainly cannot)."""
+    """Whether a compiled expression can match a text (False: it certainly cannot): every
+    requirement the expression's parse tree gives (:func:`required_clauses`, the most
+    selective few) must be met by the text."""
 
-    __slots__ = ("_exact", "_folded")
+    __slots__ = ("_clauses",)
+
+    # More requirements would cost more checks in every note than they save.
+    _KEPT = 4
 
     def __init__(self, rx: re.Pattern[str]) -> None:
-        req = required_literals(rx.pattern, rx.flags)
-        if req is None:
-            self._exact = self._folded = None
-            return
-        self._exact = _shortest_first({s for s, icase in req if not icase})
-        self._folded = _shortest_first({s for s, icase in req if icase})
+        # Per requirement: (exact literals, case-insensitive literals), shortest first.
+        self._clauses = tuple(
+            (_shortest_first({s for s, icase in req if not icase}),
+             _shortest_first({s for s, icase in req if icase}))
+            for req in required_clauses(rx.pattern, rx.flags)[:self._KEPT])
 
     @property
     def always(self) -> bool:
         """True when the expression requires no literal (the gate never skips it)."""
-        return self._exact is None
+        return not self._clauses
 
     def may_match(self, text: str, low: str) -> bool:
         """Whether the expression may match ``text`` (``low``: ``folded(text)``)."""
-        if self._exact is None:
-            return True
-        for s in self._exact:
-            if s in text:
-                return True
-        for s in self._folded:
-            if s in low:
-                return True
-        return False
+        for exact, fold in self._clauses:
+            # Plain loops: a generator per requirement would cost more than the checks.
+            for s in exact:
+                if s in text:
+                    break
+            else:
+                for s in fold:
+                    if s in low:
+                        break
+                else:
+                    return False
+        return True
 
 
 def _prefix_minimal(literals: set[str]) -> tuple[str, ...]:

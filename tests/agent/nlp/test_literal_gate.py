@@ -150,3 +150,22 @@ def test_gated_patterns_find_what_their_patterns_find_in_dev_notes(deid_detector
                 assert [m.span() for m in gp.finditer(text)] == [
                     m.span() for m in gp.pattern_.finditer(text)], name
     assert skipped > len(texts) * 10  # the gates do skip work
+
+
+def test_every_requirement_of_a_branch_is_checked_not_only_the_best_one():
+    """'body part ... swollen' | 'swollen ... body part': both the body-part words and the
+    symptom words are required (one of each alternative's requirements, combined), so a note
+    with body parts but no symptom word is not scanned; one with both is."""
+    from agent.nlp.literal_gate import LiteralGate, folded, required_clauses
+
+    rx = re.compile(r"\b(?:hands?|feet|knees?)\s+(?:are\s+)?(?:swollen|sore)"
+                    r"|(?:swollen|sore)\s+(?:hands|feet|knees)\b", re.IGNORECASE)
+    # re's parser writes (?:swollen|sore) as s(?:wollen|ore): those literals are required.
+    assert any({"wollen", "ore"} <= {s for s, _ in req}
+               for req in required_clauses(rx.pattern, rx.flags))
+    gate = LiteralGate(rx)
+    for text in ("Hands warm, knees without effusion.", "Sore throat.", ""):
+        assert not gate.may_match(text, folded(text))
+        assert rx.search(text) is None
+    for text in ("KNEES ARE SWOLLEN", "sore feet after the walk"):
+        assert gate.may_match(text, folded(text)) and rx.search(text)
