@@ -415,7 +415,7 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
         if e.type == "PROBLEM" and e.assertion in ("present", "absent") and \
                 _UNSETTLED_AFTER.match(text, e.end, clause[1]) and (
                     e.assertion == "present"
-                    or not _DENIAL_BEFORE.search(
+                    or not DENIAL_BEFORE.search(
                         text, max(clause[0], text.rfind(":", clause[0], e.start) + 1),
                         e.start)):
             # "dengue co-infection indeterminate (NS1 negative, IgM equivocal)", "Lynch
@@ -545,8 +545,9 @@ _UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+)?[\s,:\-\u2013]*(?:(?:was|were|is|a
                               re.IGNORECASE)
 # A denial before the name in its clause ("no dengue, indeterminate film") keeps it absent;
 # a label before a colon ("Not settled: dengue ...") is not one.
-_DENIAL_BEFORE = re.compile(r"\b(?:no|not|without|negative for|denies|denied)\b",
-                            re.IGNORECASE)
+# (Also the crosscheck's denial test before a name.)
+DENIAL_BEFORE = re.compile(r"\b(?:no|not|without|negative for|denies|denied|free of)\b",
+                           re.IGNORECASE)
 
 # Right before a name: a modal guess ("may have", "could represent"), a provisional label
 # ("working diagnosis:"), or the alternative a differential ranks lower ("favored over",

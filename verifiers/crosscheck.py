@@ -46,6 +46,7 @@ from verifiers.checks import (
 )
 from verifiers.claims import (
     CHECKED_TYPES,
+    DENIAL_BEFORE,
     FREQUENCY_SYNONYMS,
     Mention,
     drug_status,
@@ -588,8 +589,6 @@ _UNCONFIRMED_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were
                                 r"(?:cannot|can't|not)\s+(?:yet\s+)?(?:been\s+|be\s+)?"
                                 r"(?:established|confirmed|proven|proved|excluded|ruled out)\b",
                                 re.IGNORECASE)
-_DENIED_BEFORE = re.compile(r"\b(?:no|not|without|denie[sd]|negative for|free of)\b",
-                            re.IGNORECASE)
 # "held for the right heart catheterization", "stopped because of the bleeding", "apixaban
 # for the new AF has not been started": the reason of an action on a drug keeps its own
 # assertion; the action's hold or "not started" is no denial of it.
@@ -606,7 +605,7 @@ def _reason_of_action(claim: Entity, text: str, claims: list[Entity]) -> bool:
     drug ("held for X", "<drug> for X has not been started"), not itself denied."""
     before = text[max(0, claim.start - 80):claim.start]
     hit = _ACTION_FOR.search(before)
-    if hit is not None and not _DENIED_BEFORE.search(before, hit.end()):
+    if hit is not None and not DENIAL_BEFORE.search(before, hit.end()):
         return True
     return any(c.type == "MEDICATION" and c.end <= claim.start
                and _INDICATION_GAP.fullmatch(text, c.end, claim.start) is not None
@@ -620,7 +619,7 @@ def reread_negation(claim: Entity, text: str, cues: CueSet,
     "no further transfusion" says none beyond those given, not that none was."""
     if claim.type == "PROBLEM" and claim.assertion == "absent" \
             and _UNCONFIRMED_AFTER.match(text, claim.end) \
-            and not _DENIED_BEFORE.search(text, max(0, claim.start - 30), claim.start):
+            and not DENIAL_BEFORE.search(text, max(0, claim.start - 30), claim.start):
         return claim.model_copy(update={"assertion": "possible"})
     if claim.type in ("PROBLEM", "PROCEDURE", "TEST") and claim.assertion == "absent" \
             and _reason_of_action(claim, text, claims or []):
