@@ -25,6 +25,7 @@ def baseline():
     return MedspacyBaseline()
 
 
+@pytest.mark.heavy
 def test_when_the_anchor_reads_a_note_then_dictionary_terms_get_context_assertions(baseline):
     ents = {(e.text, e.type, e.assertion) for e in baseline.extract(
         "No chest pain. Mother had breast cancer. Started metformin today.")}
@@ -33,6 +34,7 @@ def test_when_the_anchor_reads_a_note_then_dictionary_terms_get_context_assertio
     assert ("metformin", "MEDICATION", "present") in ents
 
 
+@pytest.mark.heavy
 def test_when_a_set_is_scored_then_both_systems_get_the_same_rows(baseline, extractor):
     report = {"clinagent": {"demo:demo": extract_corpora.score_set(extractor.extract, None)},
               "medspacy_dict": {"demo:demo": extract_corpora.score_set(baseline.extract, None)}}

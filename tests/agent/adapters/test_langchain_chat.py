@@ -52,6 +52,7 @@ def test_split_cited_reads_markers_per_sentence():
         ("Cr 1.5", ["P4"]), ("The end", [])]
 
 
+@pytest.mark.heavy
 def test_when_fake_model_cites_passages_then_the_verifier_checks_each(retriever,
                                                                        verify_tool):
     pid = _passage_with(retriever, "pixaban")

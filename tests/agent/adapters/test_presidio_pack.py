@@ -67,6 +67,7 @@ def demo_scores(nlp_engine, deid_detector):
     return docs, reference, patient_level, per_note
 
 
+@pytest.mark.heavy
 def test_stock_analyzer_with_the_patient_pack_scores_what_clinagent_deid_scores(demo_scores):
     docs, reference, patient_level, _ = demo_scores
     ours, theirs = score(docs, reference, typed=True), score(docs, patient_level, typed=True)

@@ -115,6 +115,7 @@ ENTRY_POINTS = {"clinagent_entities": "agent.adapters.spacy_components:make_enti
                 "clinagent_deid": "agent.adapters.spacy_components:make_deid_component"}
 
 
+@pytest.mark.heavy
 def test_installed_entry_points_let_spacy_find_the_factories_without_an_import():
     import subprocess
     import sys

@@ -232,6 +232,7 @@ def _labels(metrics_text: str) -> tuple[int, set[tuple[str, str]]]:
     return len(series), pairs
 
 
+@pytest.mark.heavy
 def test_odd_methods_and_paths_do_not_grow_metrics(api):
     own = api.key(["read"], ["*"])  # its rate runs out here, not the other tests' keys
 

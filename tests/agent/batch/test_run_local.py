@@ -123,6 +123,7 @@ def test_when_run_interrupted_then_rerun_writes_each_note_once(
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.heavy
 def test_when_index_stage_runs_then_index_matches_clinagent_index(
         tmp_path, demo_records, write_jsonl, embedder):
     from agent.indexing import index_notes

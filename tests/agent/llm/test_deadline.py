@@ -148,6 +148,7 @@ def test_while_waiting_then_progress_lines_without_note_text(stuck, caplog):
     assert all(stuck.url in line and "Pursglove" not in line for line in lines)
 
 
+@pytest.mark.heavy
 def test_when_cli_waits_on_llm_then_progress_on_stderr_and_exit_within_deadline(
         stuck, tmp_path):
     notes = tmp_path / "n.jsonl"

@@ -114,6 +114,7 @@ def test_when_note_has_no_clinical_content_then_no_entities(extractor):
     assert extractor.extract("Spoke with the family by phone. Will call back tomorrow.") == []
 
 
+@pytest.mark.heavy
 def test_when_note_is_one_megabyte_then_it_is_processed_whole_with_exact_offsets(extractor):
     block = "Progress: pt denies chest pain. Started lisinopril 10 mg PO daily.\n\n"
     text = block * (1_000_000 // len(block) + 1)
