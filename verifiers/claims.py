@@ -819,11 +819,16 @@ def _cumulative(claim: Entity, text: str) -> bool:
 
 # "resumed on 9/24 at a reduced 50 mg", "increased to 40 mg": the dose a change verb
 # binds, after the verb.
+_CHANGE_VERB = (r"\b(?:resum|restart|start|initiat|increas|decreas|reduc|chang|titrat|"
+                r"uptitrat)ed\b")
+# The gap may not hold another change verb: in "started on 5/11 and reduced to 60 mg" the
+# 60 mg is the reduction's, not the start's.
 _EVENT_DOSE = re.compile(
-    r"\b(?:resum|restart|start|initiat|increas|decreas|reduc|chang|titrat|uptitrat)ed\b"
-    r"[^.;,]{0,40}?\b(?:at|to)\s+(?:(?:a|an|the|his|her|reduced|lower|higher|new|home)\s+)*"
+    _CHANGE_VERB + rf"(?:(?!{_CHANGE_VERB})[^.;,]){{0,40}}?\b(?:at|to)\s+"
+    r"(?:(?:a|an|the|his|her|reduced|lower|higher|new|home)\s+)*"
     rf"(?P<dose>{_DOSE_AMOUNT})",
     re.IGNORECASE)
+_FIRST_CHANGE_VERB = re.compile(_CHANGE_VERB, re.IGNORECASE)
 
 
 def _event_dose(claim: Entity, text: str, clause_of: Callable[[int, int], Clause],
@@ -833,7 +838,10 @@ def _event_dose(claim: Entity, text: str, clause_of: Callable[[int, int], Clause
     the home dose next to the name, is what the change claims; only when no other drug
     stands between the name and the verb ("vitamin K, and warfarin was restarted at 3 mg")."""
     lo, hi = clause_of(claim.start, claim.end)
-    m = _EVENT_DOSE.search(text, claim.end, hi)
+    # The first change verb after the name binds its dose; a later verb's dose is another
+    # event's ("started ... and reduced to 60 mg": the start keeps the dose by the name).
+    verb = _FIRST_CHANGE_VERB.search(text, claim.end, hi)
+    m = _EVENT_DOSE.match(text, verb.start(), hi) if verb is not None else None
     if m is None or any(c is not claim and c.type in DRUG_TYPES and claim.end <= c.start < m.start()
                         for c in claims):
         return claim

@@ -167,6 +167,26 @@ def test_when_a_note_gives_an_event_dose_without_its_unit_then_the_number_decide
     assert "wrong_dose" not in got.reasons, got.detail
 
 
+def test_when_a_statement_starts_a_drug_then_changes_its_dose_each_event_keeps_its_dose(
+        extractor):
+    """"X 40 mg was started ... and lowered to 20 mg": the start is at 40 mg (the dose by the
+    name), the 20 mg is the reduction's; a later verb's dose is never bound to the start."""
+    notes = [Note(patient_id="W", note_id="W-1", date="2026-04-01",
+                  text="Plan: start methylprednisolone 40 mg IV daily today.\n"),
+             Note(patient_id="W", note_id="W-2", note_type="discharge_summary",
+                  date="2026-04-06",
+                  text="Hospital course: methylprednisolone 40 mg daily was started 4/1 and "
+                       "decreased to 20 mg daily on 4/5.\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    text = "Methylprednisolone 40 mg daily was started on 4/1 and decreased to 20 mg on 4/5."
+    got = _verdicts(record, text)[text]
+    assert got.verdict != "CONTRADICTED", got.detail
+    # The start's own dose is still checked.
+    wrong = "Methylprednisolone was started at 20 mg daily on 4/1 and decreased on 4/5."
+    got = _verdicts(record, wrong)[wrong]
+    assert got.verdict == "CONTRADICTED" and "wrong_dose" in got.reasons, got.detail
+
+
 @pytest.mark.parametrize(("text", "assertions"), [
     ("Interstitial nephritis was never confirmed.", {"possible"}),
     ("Sarcoidosis was not diagnosed.", {"absent"}),
