@@ -41,7 +41,8 @@ _UNCASED_CATEGORIES = frozenset({sre_c.CATEGORY_DIGIT, sre_c.CATEGORY_SPACE,
                                  sre_c.CATEGORY_LINEBREAK})
 # The non-ASCII letters re.IGNORECASE matches to an ASCII letter (found by matching [a-zA-Z]
 # case-insensitively against every code point; tests/agent/nlp/test_first_chars.py checks it).
-_IGNORECASE_EXTRAS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
+# agent.nlp.literal_gate folds them with the same table.
+IGNORECASE_EXTRAS = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a"}
 
 
 class _Unknown(Exception):
@@ -68,7 +69,7 @@ def _letter_cases(code: int) -> list:
     if not ch.isascii():
         raise _Unknown  # Unicode's case equivalences: left to re
     low = ch.lower()
-    return [(sre_c.LITERAL, ord(c)) for c in {low, ch.upper(), *_IGNORECASE_EXTRAS.get(low, "")}]
+    return [(sre_c.LITERAL, ord(c)) for c in {low, ch.upper(), *IGNORECASE_EXTRAS.get(low, "")}]
 
 
 def _class_members(av, icase: bool) -> list:
@@ -125,7 +126,10 @@ def first_members(pattern: str, flags: int = 0) -> tuple[list | None, bool]:
     every non-empty match of ``pattern`` is, or None when that is not worked out; whether
     ``pattern`` can match the empty string). Also read per branch by
     ``agent.nlp.alternation_dispatch``."""
-    tree = sre_parse.parse(pattern, flags)
+    return _members(sre_parse.parse(pattern, flags), flags)
+
+
+def _members(tree, flags: int) -> tuple[list | None, bool]:
     flags |= tree.state.flags
     if flags & re.LOCALE:
         return None, False
@@ -138,11 +142,14 @@ def first_members(pattern: str, flags: int = 0) -> tuple[list | None, bool]:
 def first_chars(pattern: str, flags: int = 0) -> list | None:
     """The class members one of which the first character of every match of ``pattern``
     is; None when that is not worked out (see the module)."""
+    return _skip_set(sre_parse.parse(pattern, flags), flags)
+
+
+def _skip_set(tree, flags: int) -> list | None:
     # "^" (without MULTILINE) and "\\A": re's search stops after the first position.
-    tree = sre_parse.parse(pattern, flags)
     if tree.data and tree.data[0] in _STARTS_AT_BEGINNING:
         return None
-    members, nullable = first_members(pattern, flags)
+    members, nullable = _members(tree, flags)
     if members is None or nullable or not members:
         return None
     return members
@@ -152,21 +159,24 @@ def compile_skipping(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, searching only at the characters a match can start
     with where ``re`` would try every position (see the module)."""
     rx = re.compile(pattern, flags)
-    members = first_chars(pattern, flags)
+    # One parse for both the set and the program (compiling the program reads the tree,
+    # after the set is worked out from it).
+    tree = sre_parse.parse(pattern, flags)
+    members = _skip_set(tree, flags)
     if members is None:
         return rx
     try:
-        return _with_first_chars(rx, members, flags) or rx
+        return _with_first_chars(rx, tree, members, flags) or rx
     except (AttributeError, TypeError, ValueError, RuntimeError):
         # re's internals are not a public interface: should a Python release change them,
         # the pattern is searched as re compiles it (slower, same matches).
         return rx
 
 
-def _with_first_chars(rx: re.Pattern[str], members: list, flags: int) -> re.Pattern[str] | None:
-    """``rx`` recompiled with ``members`` as the info block's character set; None where re
-    put a set or a literal prefix there itself."""
-    tree = sre_parse.parse(rx.pattern, flags)
+def _with_first_chars(rx: re.Pattern[str], tree, members: list,
+                      flags: int) -> re.Pattern[str] | None:
+    """``rx`` (parsed as ``tree``) recompiled with ``members`` as the info block's character
+    set; None where re put a set or a literal prefix there itself."""
     flags |= tree.state.flags
     code = sre_compile._code(tree, flags)
     # The info block: INFO, its length, a mask of what it holds, min and max width, then a

@@ -28,11 +28,12 @@ from collections.abc import Iterator
 from re import _constants as sre_c
 from re import _parser as sre_parse
 
-from agent.nlp.first_chars import compile_skipping
+from agent.nlp.first_chars import IGNORECASE_EXTRAS, compile_skipping
 
-# Letters that re.IGNORECASE matches to ASCII letters although str.lower() does not give
-# them (found by matching [a-z0-9] against every code point).
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+# The letters re.IGNORECASE matches to ASCII letters (first_chars' table, checked against
+# every code point), folded to them: str.lower() does not give them all.
+_FOLD = str.maketrans({c: letter for letter, chars in IGNORECASE_EXTRAS.items()
+                       for c in chars})
 
 # A requirement: (literal, case-insensitive), one of which a match contains.
 Requirement = frozenset[tuple[str, bool]]
@@ -81,12 +82,6 @@ def _clauses(items, icase: bool) -> list[Requirement]:
     close()
     # dict.fromkeys: no duplicates, first-seen order kept among equals (stable sort).
     return sorted(dict.fromkeys(options), key=_selectivity, reverse=True)[:_MAX_CLAUSES]
-
-
-def _sequence(items, icase: bool) -> Requirement | None:
-    """The most selective requirement of the sequence (see :func:`_clauses`)."""
-    found = _clauses(items, icase)
-    return found[0] if found else None
 
 
 def _node(op, av, icase: bool) -> list[Requirement]:

@@ -123,7 +123,7 @@ def test_when_re_internals_change_the_pattern_is_compiled_as_re_compiles_it(monk
 def test_the_ignorecase_letters_table_is_what_re_folds():
     """Every non-ASCII character re.IGNORECASE matches to an ASCII letter is in the table the
     sets are widened with: a missing one would be a place a match is never tried."""
-    from agent.nlp.first_chars import _IGNORECASE_EXTRAS
+    from agent.nlp.first_chars import IGNORECASE_EXTRAS
 
     letters = re.compile("[a-z]", re.IGNORECASE)
     found: dict[str, str] = {}
@@ -134,7 +134,7 @@ def test_the_ignorecase_letters_table_is_what_re_folds():
                                 if re.fullmatch(x, ch, re.IGNORECASE))
             found[ascii_letter] = found.get(ascii_letter, "") + ch
     assert {k: set(v) for k, v in found.items()} == {
-        k: set(v) for k, v in _IGNORECASE_EXTRAS.items()}
+        k: set(v) for k, v in IGNORECASE_EXTRAS.items()}
 
 
 def test_every_vocabulary_rule_of_the_extractor_finds_what_re_finds():
