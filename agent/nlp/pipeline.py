@@ -354,12 +354,12 @@ class _WordFilteredMatcher:
         distinct doc word marks the sets it is in, then a pattern is a subset test."""
         by_word, per_pattern = self._required()
         met: set[int] = set()
-        for attr, words in (("lower", toks.lower), ("orth", toks.orth)):
+        for attr in ("lower", "orth"):
             table = by_word[attr]
-            for w in set(words):
-                ids = table.get(w)
-                if ids:
-                    met.update(ids)
+            # The doc's distinct words that are in some set, found by one set intersection
+            # in C rather than a lookup per distinct word.
+            for w in table.keys() & toks.positions(attr).keys():
+                met.update(table[w])
         return tuple(i for i, ids in enumerate(per_pattern) if ids <= met)
 
     def _start_index(self) -> StartIndex:

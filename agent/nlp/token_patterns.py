@@ -236,8 +236,11 @@ class StartIndex:
         for attr, table in self.by_word.items():
             if not table:
                 continue
-            for word, positions in toks.positions(attr).items():
-                for p in table.get(word, ()):
+            index = toks.positions(attr)
+            # Only the doc's words some pattern starts with (a set intersection in C).
+            for word in table.keys() & index.keys():
+                positions = index[word]
+                for p in table[word]:
                     q = wanted.get(p)
                     if q is not None:
                         for i in positions:
