@@ -310,10 +310,15 @@ class GatedPattern:
         """Whether matches are looked for only where a leading literal starts."""
         return self._exact_starts is not None or self._folded_starts is not None
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str, low: str | None = None) -> Iterator[re.Match[str]]:
+        """``pattern.finditer(text)``; ``low``, when given, is ``folded(text)`` (a caller
+        scanning one text with many patterns folds it once)."""
         if self.anchored:
             gate_applies = not self.gate.always
-            low = folded(text) if self._folded_starts is not None or gate_applies else text
+            if self._folded_starts is not None or gate_applies:
+                low = folded(text) if low is None else low
+            else:
+                low = text
             # The fold keeps offsets (İ, the one letter whose lower case is longer, is
             # replaced first); were it ever longer, the plain scan is taken.
             if len(low) == len(text):
@@ -322,7 +327,7 @@ class GatedPattern:
                 if gate_applies and not self.gate.may_match(text, low):
                     return iter(())
                 return self._anchored(text, low)
-        if self.gate.always or self.gate.may_match(text, folded(text)):
+        if self.gate.always or self.gate.may_match(text, folded(text) if low is None else low):
             return self.pattern_.finditer(text)
         return iter(())
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from agent.errors import RuleFileError
 from agent.nlp.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
-from agent.nlp.literal_gate import GatedPattern
+from agent.nlp.literal_gate import GatedPattern, folded
 from agent.nlp.vocab.packaged_data import package_file
 from agent.rules.files import (
     AbbreviationStopEntry,
@@ -102,8 +102,9 @@ class Vocabularies:
         # span (the sort below is stable): a pattern reads the context ("transfused 1 pack
         # of platelets" is the product, the bare word the lab test).
         hits: list[LexiconHit] = []
+        low = folded(text)  # once for all the rules' gates
         for rule in self.patterns:
-            for m in rule.finder.finditer(text):
+            for m in rule.finder.finditer(text, low):
                 group = "target" if "target" in rule.regex.groupindex else 0
                 start, end = m.span(group)
                 if end > start:
