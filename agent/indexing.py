@@ -66,7 +66,7 @@ def note_layout(text: str, pipeline) -> tuple[list, list[tuple[int, int]]]:
         ``(start, end)`` sentence spans, offsets into ``text``.
     """
     # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
-    from agent.nlp.pipeline import segments
+    from agent.nlp.segments import segments
 
     # Deferred: imported with its heavier neighbours (faiss / medspaCy), only on this path.
     from retrieval.chunking import SectionSpan

@@ -39,6 +39,7 @@ from agent.deid.registry import PACK_FILE, build_analyzer, load_pack
 from agent.deid.tables import column_spans
 from agent.deid.wraps import Finding, Window, spans_across, wrap_windows
 from agent.errors import ConfigError
+from agent.nlp.segments import segments
 from agent.schemas.deid import PHI_TYPES, PhiSpan
 
 logger = logging.getLogger(__name__)
@@ -521,9 +522,6 @@ class Detector:
 def _pieces(text: str) -> Iterator[tuple[int, str]]:
     """spaCy refuses texts over 1,000,000 characters; very long notes are analysed in
     pieces cut at blank lines or line ends, offsets shifted back (never truncated)."""
-    # agent.nlp.pipeline imports spaCy/medspaCy (long notes only need its segments()).
-    from agent.nlp.pipeline import segments
-
     return segments(text, _ANALYZE_MAX_CHARS)
 
 

@@ -765,7 +765,7 @@ def assert_spans(pipeline, text: str, targets: list[tuple[int, int, str]],
         when the mention lies before any section header.
     """
     # Deferred: spaCy / medspaCy: heavy, only when a pipeline is built.
-    from agent.nlp.pipeline import segments
+    from agent.nlp.segments import segments
 
     results: list[tuple[str, str | None] | None] = [None] * len(targets)
     if not targets:

@@ -28,9 +28,10 @@ from agent.nlp.lexicon import LexiconHit, longest_non_overlapping
 from agent.nlp.medication.attributes import find_medication_attributes
 from agent.nlp.medication.lexicon import RULES_FILE as MEDICATION_RULES_FILE
 from agent.nlp.medication.lexicon import load_lexicon
-from agent.nlp.pipeline import build_pipeline, segments
+from agent.nlp.pipeline import build_pipeline
 from agent.nlp.problem_spans import load_modifiers, widen_problem
 from agent.nlp.section_store import section_category
+from agent.nlp.segments import segments
 from agent.nlp.vocab.build import build_vocabularies, package_versions
 from agent.relations.extract import with_relations
 from agent.rules import Rules

@@ -46,10 +46,6 @@ from agent.rules.files import (
 warnings.filterwarnings("ignore", message=r"\[W036\]")
 
 CONTEXT_FILE = "context.json"
-# spaCy work (and ConText's pairing of cues and targets) grows with document length; long
-# notes are processed in segments cut at blank lines (or line ends) so memory and time stay
-# linear and nothing is truncated.
-SEGMENT_CHARS = 5_000
 SECTIONS_FILE = "sections.json"
 
 
@@ -584,21 +580,3 @@ def build_pipeline(rules_dir: str | Path | None = None) -> ClinicalPipeline:
         nlp=nlp, sectionizer=sectionizer, context=context,
         rule_hashes={CONTEXT_FILE: file_sha256(ctx_path), SECTIONS_FILE: file_sha256(sec_path)},
     )
-
-
-def segments(text: str, max_chars: int = SEGMENT_CHARS) -> Iterator[tuple[int, str]]:
-    """Split text into pieces of at most ~max_chars, cutting at blank lines or newlines."""
-    pos = 0
-    n = len(text)
-    while pos < n:
-        if n - pos <= max_chars:
-            yield pos, text[pos:]
-            return
-        cut = text.rfind("\n\n", pos + max_chars // 2, pos + max_chars)
-        if cut == -1:
-            cut = text.rfind("\n", pos + max_chars // 2, pos + max_chars)
-        if cut == -1:
-            cut = text.rfind(" ", pos + max_chars // 2, pos + max_chars)
-        cut = pos + max_chars if cut == -1 else cut + 1
-        yield pos, text[pos:cut]
-        pos = cut

@@ -85,3 +85,22 @@ def test_when_note_is_long_and_dense_then_every_span_is_found(deid_detector):
     text = "Seen at Halloran West Rehab. " * 3000
     spans = deid_detector.detect(text)
     assert len(spans) == 3000
+
+
+@pytest.mark.heavy
+def test_deid_does_not_load_the_extraction_pipeline():
+    # De-identification cuts long notes with agent.nlp.segments (plain text); importing
+    # it from agent.nlp.pipeline loaded medspaCy, QuickUMLS, NLTK and scikit-learn
+    # (seconds of start-up) into every de-id run.
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from agent.deid.batch import PatientDeidentifier\n"
+            "from agent.schemas.notes import Note\n"
+            "PatientDeidentifier(mode='redact').detect_patient("
+            "[Note(patient_id='p', note_id='n', text='Seen by Dr. Smith on 3/4/2020.')])\n"
+            "print([m for m in ('medspacy', 'nltk', 'sklearn') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
