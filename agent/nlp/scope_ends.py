@@ -26,7 +26,9 @@ NOTE_PART_HEADS = frozenset({
     "studies", "imaging", "instructions", "recommendations", "complaint", "today", "mdm",
 })
 # Heads of a plan that a combined history header may name.
-_PLAN_HEADS = frozenset({"plan", "plans", "assessment", "impression", "recommendations", "a/p"})
+_PLAN_HEADS = frozenset({"plan", "plans", "assessment", "impression", "recommendations"})
+# "A/P", "A&P" (assessment and plan) are no words of letters: read on their own.
+_A_SLASH_P = re.compile(r"(?<![a-z])a\s*[/&]\s*p(?![a-z])")
 # A label at the start of a line (after list markers at most), one to five words, then a
 # colon; digits are left out so "2019:" or "Cr 1.6:" never count.
 _LABEL = re.compile(r"^[ \t]*(?P<label>[A-Za-z][A-Za-z/&() -]{0,48}?)[ \t]*:", re.MULTILINE)
@@ -51,7 +53,9 @@ def history_section_ended(span: Span) -> bool:
     doc = span.doc
     # medspaCy 1.3.1 gives the title as a (start, end) token range.
     title_span = doc[title[0]:title[1]]
-    if _PLAN_HEADS.intersection(re.findall(r"[a-z]+", title_span.text.lower())):
+    title_text = title_span.text.lower()
+    if _PLAN_HEADS.intersection(re.findall(r"[a-z]+", title_text)) or _A_SLASH_P.search(
+            title_text):
         # "Problem list / plan:", "Past history and plan:": a header that also names the
         # plan heads the plan, whose problems are current.
         return True

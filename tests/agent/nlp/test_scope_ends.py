@@ -1,0 +1,26 @@
+"""A history header that also names the plan heads current problems (agent.nlp.scope_ends)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.schemas.notes import Note
+
+
+def _assertions(extractor, text: str) -> dict[str, str]:
+    out = extractor.extract_note(Note(patient_id="p", note_id="n", text=text))
+    return {e.text: e.assertion for e in out.entities if e.type == "PROBLEM"}
+
+
+@pytest.mark.parametrize("header", ["PMH / A&P:", "HISTORY/A & P:", "Hx/A/P:"])
+def test_history_header_naming_the_plan_by_its_abbreviation_keeps_problems_current(
+        extractor, header):
+    text = f"{header}\n- Heart failure with reduced EF, continue carvedilol.\n"
+    assert _assertions(extractor, text)["Heart failure"] == "present"
+
+
+@pytest.mark.parametrize("header", ["PMH:", "Past medical history (AP view reviewed):"])
+def test_plain_history_header_still_makes_its_problems_historical(extractor, header):
+    # Look-alikes: no plan named, or letters "a" "p" that are no "A/P".
+    text = f"{header}\n- Heart failure with reduced EF.\n"
+    assert _assertions(extractor, text)["Heart failure"] == "historical"
