@@ -61,6 +61,7 @@ from spacy.tokens import Doc, Span
 from agent.nlp.clause_structure import (
     attached_to_other_object,
     coordinated_gap,
+    drug_status_parenthesis,
     entity_ranges,
     history_phrase_ended,
     new_clause_between,
@@ -463,7 +464,11 @@ def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int, label: str =
             # "PICC (discussed POD2, not needed)": a parenthesis right after a procedure
             # or test, naming nothing else, is said of it. A drug's parenthesis tells its
             # history ("amlodipine 5 mg (held 7/7-7/9)" is taken now).
-            return k != target_end or label == "MEDICATION" or any(
+            # Its current status, first in the parenthesis, is said of it though
+            # ("metformin (held since admission)", "apixaban 5 mg BID (not taking)").
+            if label == "MEDICATION":
+                return not drug_status_parenthesis(doc, target_end, k, cue_start)
+            return k != target_end or any(
                 k < e.start and e.end <= cue_start for e in doc.ents)
         if is_colon and cue_start - k > 1:
             return True

@@ -15,7 +15,9 @@ the few shapes that do:
 - a cue written after a coordinated list, which is said of every item ("CBC and BMP in the
   morning", "lisinopril, metformin held");
 - a test or procedure named with its purpose ("MRI spine to exclude cord compression"): an
-  order, not a result.
+  order, not a result;
+- a drug's current status in the parenthesis after its sig ("metformin (held since
+  admission)"), as opposed to a past episode of it ("amlodipine (held 7/7-7/9)").
 """
 
 from __future__ import annotations
@@ -350,3 +352,35 @@ def history_phrase_ended(doc: Doc, cue_end: int, span: Span,
                 first[2].upper() != span.label_.upper():
             return True
     return False
+
+
+# --- a drug's current status in the parenthesis after it -----------------------------------
+
+# First words of a parenthesis that state what is true of the drug now.
+_STATUS_OPENERS = frozenset({"not", "never", "held", "holding", "stopped", "discontinued",
+                             "on", "off", "self-discontinued"})
+# Sig words and signs that may stand between the drug and its parenthesis ("5 mg BID");
+# a comma or another entity there means the parenthesis belongs to something else.
+_SIG_BREAKS = frozenset({",", ";", ".", ":", "|"})
+
+
+def drug_status_parenthesis(doc: Doc, target_end: int, paren: int, cue_start: int) -> bool:
+    """Whether the parenthesis opened at token ``paren`` states the current status of the
+    drug ending at ``target_end``: only the drug's sig stands between them (no comma, no
+    other entity, same line) and the cue opens the parenthesis. A status word followed by a
+    date or a number tells a past episode ("held 7/7-7/9", "stopped 2019"), not the
+    present state, unless "since" dates its start ("held since admission")."""
+    texts = token_texts(doc)
+    ranges = entity_ranges(doc)
+    for k in range(target_end, paren):
+        if "\n" in texts[k] or texts[k] in _SIG_BREAKS or _entity_at(ranges, k) is not None:
+            return False
+    first = paren + 1
+    while first < cue_start and _is_space(texts[first]):
+        first += 1
+    if first != cue_start or texts[cue_start].lower() not in _STATUS_OPENERS:
+        return False
+    nxt = cue_start + 1
+    while nxt < len(doc) and _is_space(texts[nxt]):
+        nxt += 1
+    return nxt >= len(doc) or not texts[nxt][:1].isdigit()
