@@ -61,6 +61,7 @@ from spacy.tokens import Doc, Span
 from agent.nlp.clause_structure import (
     attached_to_other_object,
     coordinated_gap,
+    dash_before_own_subject,
     drug_status_parenthesis,
     entity_ranges,
     history_phrase_ended,
@@ -210,6 +211,8 @@ def active_modifiers(span: Span) -> list:
             if _is_terminated(doc, modifier, cues, span.end, start, dashes_ok=dashes_ok) \
                     or _cue_is_closed_after(doc, span.end, start, label):
                 continue
+            if dash_before_own_subject(doc, span.end, start, entity_ranges(doc)):
+                continue  # "macrocytosis - alcoholic hepatitis unlikely": said of the hepatitis
         kept.append(modifier)
     return kept
 

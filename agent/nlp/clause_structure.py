@@ -16,6 +16,9 @@ the few shapes that do:
   morning", "lisinopril, metformin held");
 - a test or procedure named with its purpose ("MRI spine to exclude cord compression"): an
   order, not a result;
+- a backward cue whose own subject stands right before it after a spaced dash ("thrombocytopenia
+  / macrocytosis - alcoholic hepatitis unlikely"): the dash opens the statement about that
+  subject, so the cue does not reach back over it;
 - a drug's current status in the parenthesis after its sig ("metformin (held since
   admission)"), as opposed to a past episode of it ("amlodipine (held 7/7-7/9)").
 """
@@ -384,3 +387,28 @@ def drug_status_parenthesis(doc: Doc, target_end: int, paren: int, cue_start: in
     while nxt < len(doc) and _is_space(texts[nxt]):
         nxt += 1
     return nxt >= len(doc) or not texts[nxt][:1].isdigit()
+
+
+# --- a backward cue's own subject after a spaced dash --------------------------------------
+
+_SPACED_DASHES = frozenset({"-", "\u2013", "\u2014"})
+
+
+def dash_before_own_subject(doc: Doc, target_end: int, cue_start: int,
+                            ranges: list[tuple[int, int, str]]) -> bool:
+    """Whether a backward cue at ``cue_start`` is the predicate of another entity that ends
+    right before it (auxiliaries between) and a dash with spaces on both sides separates
+    that subject from the target ending at ``target_end``: "A - B unlikely" hedges B only.
+    A hyphen inside a word ("K-Phos") or a list ("A, B unlikely") is no such boundary."""
+    texts = token_texts(doc)
+    k = cue_start - 1
+    while k >= target_end and (_is_space(texts[k]) or texts[k].lower() in _AUX):
+        k -= 1
+    subject = _entity_at(ranges, k) if k >= target_end else None
+    if subject is None or subject[0] <= target_end:
+        return False
+    for j in range(target_end, subject[0]):
+        if texts[j] in _SPACED_DASHES and j > 0 and doc[j - 1].whitespace_ \
+                and doc[j].whitespace_:
+            return True
+    return False

@@ -78,3 +78,33 @@ def test_when_look_alike_then_no_such_entity(extractor, text, surface):
 def test_when_planning_cue_then_assertion(extractor, text, surface, expected):
     found = {e.text: e.assertion for e in extractor.extract(text)}
     assert found.get(surface) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, expected", [
+    # A single word with a disease suffix names a condition the vocabularies may lack ...
+    ("Vasospasm suspected on angiography.", "Vasospasm", "PROBLEM"),
+    ("Biopsy: low-grade dysplasia.", "dysplasia", "PROBLEM"),
+    ("CT: obstructing ureterolith on the left.", "ureterolith", "PROBLEM"),
+    ("Hepatosplenomegaly on exam.", "Hepatosplenomegaly", "PROBLEM"),
+])
+# fmt: on
+def test_when_disease_suffix_word_then_problem(extractor, text, surface, expected):
+    assert (surface, expected) in _found(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    # ... but not a process, a normal state, a given name, a device or a lab heading.
+    ("Working diagnosis remains unclear.", "diagnosis"),
+    ("Ileocolic anastomosis intact.", "anastomosis"),
+    ("Hemostasis achieved with pressure.", "Hemostasis"),
+    ("Clinically euvolemia maintained; normokalemia.", "euvolemia"),
+    ("Clinically euvolemia maintained; normokalemia.", "normokalemia"),
+    ("Discussed with Ifeoma, the charge RN.", "Ifeoma"),
+    ("Ostomy nurse saw her; stoma pink.", "stoma"),
+    ("Glycemia: fingersticks 120-160.", "Glycemia"),
+])
+# fmt: on
+def test_when_suffix_look_alike_then_no_problem(extractor, text, surface):
+    assert (surface, "PROBLEM") not in _found(extractor, text)

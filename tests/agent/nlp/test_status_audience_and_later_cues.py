@@ -86,3 +86,29 @@ CASES = [
 def test_when_status_audience_or_later_cue_then_assertion(clinical_pipeline, text, targets,
                                                           expected):
     assert _assert_first(clinical_pipeline, text, targets) == expected
+
+
+# fmt: off
+DASH_CASES = [
+    # A backward hedge said of the entity right before it does not reach over a spaced dash
+    # to an earlier item ...
+    ("Anemia / thrombocytopenia - marrow infiltration unlikely.",
+     [("thrombocytopenia", "PROBLEM"), ("Anemia", "PROBLEM"), ("marrow infiltration", "PROBLEM")],
+     "present"),
+    ("Anemia / thrombocytopenia - marrow infiltration unlikely.",
+     [("marrow infiltration", "PROBLEM"), ("Anemia", "PROBLEM"), ("thrombocytopenia", "PROBLEM")],
+     "possible"),
+    # ... while a list before the hedge, or a hyphenated word, is still covered.
+    ("Pneumonia, empyema unlikely.", [("Pneumonia", "PROBLEM"), ("empyema", "PROBLEM")],
+     "possible"),
+    ("Post-op ileus unlikely.", [("ileus", "PROBLEM")], "possible"),
+    # A diagnosis not yet excluded is possible.
+    ("Lymphoma not yet excluded.", [("Lymphoma", "PROBLEM")], "possible"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("text, targets, expected", DASH_CASES)
+def test_when_spaced_dash_or_not_yet_excluded_then_assertion(clinical_pipeline, text, targets,
+                                                             expected):
+    assert _assert_first(clinical_pipeline, text, targets) == expected
