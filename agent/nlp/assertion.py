@@ -62,6 +62,7 @@ from agent.nlp.clause_structure import (
     attached_to_other_object,
     coordinated_gap,
     dash_before_own_subject,
+    denied_noun_before_circumstance,
     drug_status_parenthesis,
     entity_ranges,
     history_phrase_ended,
@@ -190,7 +191,8 @@ def active_modifiers(span: Span) -> list:
             if category == "NEGATED_EXISTENCE":
                 ranges = entity_ranges(doc)
                 if attached_to_other_object(doc, end, span, ranges) or \
-                        post_negated_subject(doc, start, end, ranges) is not None:
+                        post_negated_subject(doc, start, end, ranges) is not None or \
+                        denied_noun_before_circumstance(doc, end, span, ranges):
                     continue  # the cue denies another entity (see clause_structure)
             elif category == "HYPOTHETICAL" and attached_to_other_object(
                     doc, end, span, entity_ranges(doc)):

@@ -16,6 +16,8 @@ the few shapes that do:
   morning", "lisinopril, metformin held");
 - a test or procedure named with its purpose ("MRI spine to exclude cord compression"): an
   order, not a result;
+- a problem named as the circumstance of a denied word that is no entity ("no fluid
+  restriction in vasospasm", "no improvement in dyspnea"): what is denied is the word;
 - a backward cue whose own subject stands right before it after a spaced dash ("thrombocytopenia
   / macrocytosis - alcoholic hepatitis unlikely"): the dash opens the statement about that
   subject, so the cue does not reach back over it;
@@ -412,3 +414,35 @@ def dash_before_own_subject(doc: Doc, target_end: int, cue_start: int,
                 and doc[j].whitespace_:
             return True
     return False
+
+
+# --- a problem as the circumstance of a denied word --------------------------------------
+
+# Prepositions that make the problem after them the setting of what is denied.
+_CIRCUMSTANCE = frozenset({"in", "given", "despite"})
+_MAX_DENIED_WORDS = 3
+
+
+def denied_noun_before_circumstance(doc: Doc, cue_end: int, span: Span,
+                                    ranges: list[tuple[int, int, str]]) -> bool:
+    """Whether a forward negation ending at ``cue_end`` denies a word or two that are no
+    entity, and ``span``, a PROBLEM, follows them after "in" / "given" / "despite" (and
+    determiners): "no fluid restriction in vasospasm", "no improvement in dyspnea". A
+    problem after "of" ("no sign of infection") or "with" ("no issues with constipation")
+    is what is denied, and so is anything after a listed entity."""
+    if span.label_.upper() != "PROBLEM":
+        return False
+    texts = token_texts(doc)
+    k = span.start - 1
+    while k >= cue_end and (_is_space(texts[k]) or texts[k].lower() in _DETERMINERS):
+        k -= 1
+    if k < cue_end or texts[k].lower() not in _CIRCUMSTANCE:
+        return False
+    words = 0
+    for j in range(cue_end, k):
+        if _is_space(texts[j]):
+            continue
+        if _entity_at(ranges, j) is not None or not texts[j][:1].isalpha():
+            return False
+        words += 1
+    return 0 < words <= _MAX_DENIED_WORDS

@@ -112,3 +112,26 @@ DASH_CASES = [
 def test_when_spaced_dash_or_not_yet_excluded_then_assertion(clinical_pipeline, text, targets,
                                                              expected):
     assert _assert_first(clinical_pipeline, text, targets) == expected
+
+
+# fmt: off
+CIRCUMSTANCE_CASES = [
+    # A problem that is the setting of a denied word (no entity) is not denied ...
+    ("No dose reduction in cirrhosis.", [("cirrhosis", "PROBLEM")], "present"),
+    ("No relief in nausea after the antiemetic.", [("nausea", "PROBLEM")], "present"),
+    ("No heparin bridging given gastrointestinal bleeding.",
+     [("gastrointestinal bleeding", "PROBLEM")], "present"),
+    # ... what the negation names, or a problem after "of" / "with", still is.
+    ("No sign of pneumonia.", [("pneumonia", "PROBLEM")], "absent"),
+    ("No trouble with dysphagia.", [("dysphagia", "PROBLEM")], "absent"),
+    ("No cough in the past week.", [("cough", "PROBLEM")], "absent"),
+    ("No rash, fever in the last month.", [("fever", "PROBLEM"), ("rash", "PROBLEM")],
+     "absent"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("text, targets, expected", CIRCUMSTANCE_CASES)
+def test_when_problem_is_circumstance_of_denied_word_then_assertion(clinical_pipeline, text,
+                                                                    targets, expected):
+    assert _assert_first(clinical_pipeline, text, targets) == expected
