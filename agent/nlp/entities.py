@@ -92,9 +92,12 @@ _ALLERGY_CUE = re.compile(
     r"\b(?:allerg(?:y|ies|ic)(?:\s+reactions?)?|intoleran(?:ce|t))\s*(?:to\b|of\b|:|-(?=\s)|[–—])",
     re.IGNORECASE)
 _ALLERGY_AFTER = re.compile(r"\s*(?:allergy|allergic|intolerance)\b", re.IGNORECASE)
+# A treatment verb after the cue starts an order, not more allergens ("Contrast allergy:
+# premedicate with prednisone and diphenhydramine").
 _NEW_STATEMENT = re.compile(
     r"\b(?:takes?|taking|on|given|started|continues?|continued|but|however|prescribed|"
-    r"tolerat\w*)\b|[.;]", re.IGNORECASE)
+    r"tolerat\w*|premedicat\w*|pre-?medicat\w*|premed|treat(?:ed|ing)?|give|gave|"
+    r"administer\w*|receiv\w*)\b|[.;]", re.IGNORECASE)
 _TOLERATES = re.compile(r"\btolerat(?:es|ed|ing)\b", re.IGNORECASE)
 
 

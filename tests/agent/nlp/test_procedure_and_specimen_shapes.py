@@ -108,3 +108,27 @@ def test_when_disease_suffix_word_then_problem(extractor, text, surface, expecte
 # fmt: on
 def test_when_suffix_look_alike_then_no_problem(extractor, text, surface):
     assert (surface, "PROBLEM") not in _found(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, etype", [
+    # Drugs found by how they are given ...
+    ("Give senna 2 tablets at bedtime.", "senna", "MEDICATION"),
+    ("PEG-3350 17 g in water daily.", "PEG-3350", "MEDICATION"),
+    ("Magnesium replacement per protocol.", "Magnesium", "MEDICATION"),
+    ("Half-normal saline at 75 mL/h.", "Half-normal saline", "MEDICATION"),
+    ("Plan: iodine allergy: premedicated with methylprednisolone.", "methylprednisolone",
+     "MEDICATION"),
+    # ... while the same words in a lab, a tube or an allergy list keep their type.
+    ("Magnesium 1.6 this AM.", "Magnesium", "TEST"),
+    ("PEG tube flushed.", "PEG tube", "PROCEDURE"),
+    ("Allergic to penicillin and amoxicillin.", "amoxicillin", "ALLERGY"),
+])
+# fmt: on
+def test_when_drug_named_by_how_given_then_type(extractor, text, surface, etype):
+    assert (surface, etype) in _found(extractor, text)
+
+
+@pytest.mark.parametrize("text", ["Patient 2 tabs PO at home.", "Takes 2 tabs daily."])
+def test_when_count_frame_after_common_word_then_no_drug(extractor, text):
+    assert not [e for e in extractor.extract(text) if e.type == "MEDICATION"]
