@@ -135,3 +135,29 @@ CIRCUMSTANCE_CASES = [
 def test_when_problem_is_circumstance_of_denied_word_then_assertion(clinical_pipeline, text,
                                                                     targets, expected):
     assert _assert_first(clinical_pipeline, text, targets) == expected
+
+
+# fmt: off
+PLAN_CASES = [
+    # An imperative switch, a start once a condition is met, an order from a later day ...
+    ("Keep on ceftriaxone; switch to cefuroxime when tolerating PO.",
+     [("cefuroxime", "MEDICATION"), ("ceftriaxone", "MEDICATION")], "hypothetical"),
+    ("Denosumab once dental work is complete.", [("Denosumab", "MEDICATION")],
+     "hypothetical"),
+    ("PICC once blood cultures clear.", [("PICC", "PROCEDURE"), ("blood cultures", "TEST")],
+     "hypothetical"),
+    ("Dalteparin 5000 units SQ daily from POD 2.", [("Dalteparin", "MEDICATION")],
+     "hypothetical"),
+    # ... not a switch that happened, a dose counted "once", or a start that took place.
+    ("Switched to cefuroxime yesterday.", [("cefuroxime", "MEDICATION")], "present"),
+    ("Amlodipine 5 mg once daily.", [("Amlodipine", "MEDICATION")], "present"),
+    ("Gave labetalol once in triage.", [("labetalol", "MEDICATION")], "present"),
+    ("Apixaban resumed 5/2 once hemoglobin was stable.", [("Apixaban", "MEDICATION")],
+     "present"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("text, targets, expected", PLAN_CASES)
+def test_when_plan_shape_then_assertion(clinical_pipeline, text, targets, expected):
+    assert _assert_first(clinical_pipeline, text, targets) == expected
