@@ -488,11 +488,26 @@ def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int, label: str =
             # ("metformin (held since admission)", "apixaban 5 mg BID (not taking)").
             if label == "MEDICATION":
                 return not drug_status_parenthesis(doc, target_end, k, cue_start)
-            return k != target_end or any(
+            return not _right_after_result(texts, target_end, k) or any(
                 k < e.start and e.end <= cue_start for e in doc.ents)
         if is_colon and cue_start - k > 1:
             return True
     return False
+
+
+_VALUE_TOKEN = re.compile(r"^(?:[<>]?\d[\d,.]*%?|%|[a-zA-Z]{1,3}/[a-zA-Z]{1,3}|mg|g|mL|mm|cm|"
+                          r"mmHg|U|IU|L|kg)$")
+
+
+def _right_after_result(texts: list[str], target_end: int, paren: int) -> bool:
+    """Whether the parenthesis at ``paren`` opens right after the test or procedure ending at
+    ``target_end``, or after its value only ("EF 30% (8/2025)", "eosinophils 310 (2/2026)")."""
+    return all(_is_space_text(texts[k]) or _VALUE_TOKEN.match(texts[k])
+               for k in range(target_end, paren))
+
+
+def _is_space_text(text: str) -> bool:
+    return not text.strip()
 
 
 def _punctuation(text: str) -> tuple[int, int, bool]:

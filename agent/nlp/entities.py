@@ -22,6 +22,7 @@ from agent.errors import RuleFileError
 from agent.nlp.abbreviation_defs import defined_abbreviation_hits
 from agent.nlp.assertion import assertion_of
 from agent.nlp.device_references import device_heads, device_reference_hits
+from agent.nlp.lab_line_items import with_lab_line_items
 from agent.nlp.lab_results import find_test_value
 from agent.nlp.layout import layout_note
 from agent.nlp.lexicon import LexiconHit, longest_non_overlapping
@@ -244,6 +245,7 @@ class EntityExtractor:
                 if not any(s <= h.start < e for s, e in headers)]
         hits = longest_non_overlapping([self._widen(text, h) for h in hits])
         hits = longest_non_overlapping(hits + defined_abbreviation_hits(text, hits))
+        hits = with_lab_line_items(text, hits)
         # Second pass: "the catheter", "pump alarm" after the note named the device.
         heads = device_heads(text, hits)
         refs = [h for h in device_reference_hits(text, {**(carried_heads or {}), **heads})
