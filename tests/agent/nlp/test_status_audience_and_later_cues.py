@@ -161,3 +161,21 @@ PLAN_CASES = [
 @pytest.mark.parametrize("text, targets, expected", PLAN_CASES)
 def test_when_plan_shape_then_assertion(clinical_pipeline, text, targets, expected):
     assert _assert_first(clinical_pipeline, text, targets) == expected
+
+
+# fmt: off
+SWITCH_CASES = [
+    # An imperative switch stops the drug right after it, not the one after "to" ...
+    ("Change cefepime to cefazolin 2 g IV q8h.",
+     [("cefepime", "MEDICATION"), ("cefazolin", "MEDICATION")], "absent"),
+    ("Change cefepime to cefazolin 2 g IV q8h.",
+     [("cefazolin", "MEDICATION"), ("cefepime", "MEDICATION")], "present"),
+    # ... and "switch to X" stays a plan.
+    ("Switch to oral linezolid when afebrile.", [("linezolid", "MEDICATION")], "hypothetical"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("text, targets, expected", SWITCH_CASES)
+def test_when_imperative_switch_then_assertion(clinical_pipeline, text, targets, expected):
+    assert _assert_first(clinical_pipeline, text, targets) == expected
