@@ -58,8 +58,11 @@ CASES = [
     ("Continue gabapentin; melatonin declined by the patient.",
      [("gabapentin", "MEDICATION"), ("melatonin", "MEDICATION")], "present"),
     # A relative as audience or company is not the experiencer of what follows ...
-    ("Consent reviewed with patient and son: infection, stroke, death.",
-     [("infection", "PROBLEM"), ("stroke", "PROBLEM"), ("death", "PROBLEM")], "present"),
+    ("Plan reviewed with patient and son: cellulitis improving on cefazolin.",
+     [("cellulitis", "PROBLEM"), ("cefazolin", "MEDICATION")], "present"),
+    # (a consent list after such an audience is what might happen)
+    ("Risks explained with her husband: stroke, bleeding.",
+     [("stroke", "PROBLEM"), ("bleeding", "PROBLEM")], "hypothetical"),
     ("Discharge home with wife if nausea settles.", [("nausea", "PROBLEM")],
      "hypothetical"),
     # ... a relative's own condition still is.
