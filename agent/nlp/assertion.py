@@ -61,6 +61,9 @@ from spacy.tokens import Doc, Span
 from agent.nlp.clause_structure import (
     attached_to_other_object,
     coordinated_gap,
+    dash_before_own_subject,
+    denied_noun_before_circumstance,
+    drug_status_parenthesis,
     entity_ranges,
     history_phrase_ended,
     new_clause_between,
@@ -188,7 +191,8 @@ def active_modifiers(span: Span) -> list:
             if category == "NEGATED_EXISTENCE":
                 ranges = entity_ranges(doc)
                 if attached_to_other_object(doc, end, span, ranges) or \
-                        post_negated_subject(doc, start, end, ranges) is not None:
+                        post_negated_subject(doc, start, end, ranges) is not None or \
+                        denied_noun_before_circumstance(doc, end, span, ranges):
                     continue  # the cue denies another entity (see clause_structure)
             elif category == "HYPOTHETICAL" and attached_to_other_object(
                     doc, end, span, entity_ranges(doc)):
@@ -209,6 +213,11 @@ def active_modifiers(span: Span) -> list:
             if _is_terminated(doc, modifier, cues, span.end, start, dashes_ok=dashes_ok) \
                     or _cue_is_closed_after(doc, span.end, start, label):
                 continue
+            if modifier.category.upper() == "HYPOTHETICAL" and _past_start_between(
+                    doc, span.end, start):
+                continue  # "metformin resumed 8/14 once he could eat": it did happen
+            if dash_before_own_subject(doc, span.end, start, entity_ranges(doc)):
+                continue  # "macrocytosis - alcoholic hepatitis unlikely": said of the hepatitis
         kept.append(modifier)
     return kept
 
@@ -427,6 +436,18 @@ _CLAUSE_BOUND = frozenset({"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE"})
 _LABEL_REACH = 2
 
 
+# Past-tense starts of a treatment: a later condition or date after them tells when it began.
+_PAST_STARTS = frozenset({"started", "resumed", "restarted", "initiated", "begun", "added",
+                          "given", "administered", "received", "placed", "inserted"})
+
+
+def _past_start_between(doc: Doc, lo: int, hi: int) -> bool:
+    """Whether tokens ``[lo, hi)`` hold a past-tense start ("enoxaparin started 4/27 once
+    plt > 50"): a backward plan cue after it dates a start that happened."""
+    texts = token_texts(doc)
+    return any(texts[k].lower() in _PAST_STARTS for k in range(lo, hi))
+
+
 def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int, *,
                           colon_ok: bool = False) -> bool:
     """A forward cue ending at ``cue_end`` cannot reach a target starting at ``target_start``.
@@ -463,11 +484,30 @@ def _cue_is_closed_after(doc: Doc, target_end: int, cue_start: int, label: str =
             # "PICC (discussed POD2, not needed)": a parenthesis right after a procedure
             # or test, naming nothing else, is said of it. A drug's parenthesis tells its
             # history ("amlodipine 5 mg (held 7/7-7/9)" is taken now).
-            return k != target_end or label == "MEDICATION" or any(
+            # Its current status, first in the parenthesis, is said of it though
+            # ("metformin (held since admission)", "apixaban 5 mg BID (not taking)").
+            if label == "MEDICATION":
+                return not drug_status_parenthesis(doc, target_end, k, cue_start)
+            return not _right_after_result(texts, target_end, k) or any(
                 k < e.start and e.end <= cue_start for e in doc.ents)
         if is_colon and cue_start - k > 1:
             return True
     return False
+
+
+_VALUE_TOKEN = re.compile(r"^(?:[<>]?\d[\d,.]*%?|%|[a-zA-Z]{1,3}/[a-zA-Z]{1,3}|mg|g|mL|mm|cm|"
+                          r"mmHg|U|IU|L|kg)$")
+
+
+def _right_after_result(texts: list[str], target_end: int, paren: int) -> bool:
+    """Whether the parenthesis at ``paren`` opens right after the test or procedure ending at
+    ``target_end``, or after its value only ("EF 30% (8/2025)", "eosinophils 310 (2/2026)")."""
+    return all(_is_space_text(texts[k]) or _VALUE_TOKEN.match(texts[k])
+               for k in range(target_end, paren))
+
+
+def _is_space_text(text: str) -> bool:
+    return not text.strip()
 
 
 def _punctuation(text: str) -> tuple[int, int, bool]:

@@ -15,7 +15,14 @@ the few shapes that do:
 - a cue written after a coordinated list, which is said of every item ("CBC and BMP in the
   morning", "lisinopril, metformin held");
 - a test or procedure named with its purpose ("MRI spine to exclude cord compression"): an
-  order, not a result.
+  order, not a result;
+- a problem named as the circumstance of a denied word that is no entity ("no fluid
+  restriction in vasospasm", "no improvement in dyspnea"): what is denied is the word;
+- a backward cue whose own subject stands right before it after a spaced dash ("thrombocytopenia
+  / macrocytosis - alcoholic hepatitis unlikely"): the dash opens the statement about that
+  subject, so the cue does not reach back over it;
+- a drug's current status in the parenthesis after its sig ("metformin (held since
+  admission)"), as opposed to a past episode of it ("amlodipine (held 7/7-7/9)").
 """
 
 from __future__ import annotations
@@ -350,3 +357,92 @@ def history_phrase_ended(doc: Doc, cue_end: int, span: Span,
                 first[2].upper() != span.label_.upper():
             return True
     return False
+
+
+# --- a drug's current status in the parenthesis after it -----------------------------------
+
+# First words of a parenthesis that state what is true of the drug now.
+_STATUS_OPENERS = frozenset({"not", "never", "held", "holding", "stopped", "discontinued",
+                             "on", "off", "self-discontinued"})
+# Sig words and signs that may stand between the drug and its parenthesis ("5 mg BID");
+# a comma or another entity there means the parenthesis belongs to something else.
+_SIG_BREAKS = frozenset({",", ";", ".", ":", "|"})
+
+
+def drug_status_parenthesis(doc: Doc, target_end: int, paren: int, cue_start: int) -> bool:
+    """Whether the parenthesis opened at token ``paren`` states the current status of the
+    drug ending at ``target_end``: only the drug's sig stands between them (no comma, no
+    other entity, same line) and the cue opens the parenthesis. A status word followed by a
+    date or a number tells a past episode ("held 7/7-7/9", "stopped 2019"), not the
+    present state, unless "since" dates its start ("held since admission")."""
+    texts = token_texts(doc)
+    ranges = entity_ranges(doc)
+    for k in range(target_end, paren):
+        if "\n" in texts[k] or texts[k] in _SIG_BREAKS or _entity_at(ranges, k) is not None:
+            return False
+    first = paren + 1
+    while first < cue_start and _is_space(texts[first]):
+        first += 1
+    if first != cue_start or texts[cue_start].lower() not in _STATUS_OPENERS:
+        return False
+    nxt = cue_start + 1
+    while nxt < len(doc) and _is_space(texts[nxt]):
+        nxt += 1
+    return nxt >= len(doc) or not texts[nxt][:1].isdigit()
+
+
+# --- a backward cue's own subject after a spaced dash --------------------------------------
+
+_SPACED_DASHES = frozenset({"-", "\u2013", "\u2014"})
+
+
+def dash_before_own_subject(doc: Doc, target_end: int, cue_start: int,
+                            ranges: list[tuple[int, int, str]]) -> bool:
+    """Whether a backward cue at ``cue_start`` is the predicate of another entity that ends
+    right before it (auxiliaries between) and a dash with spaces on both sides separates
+    that subject from the target ending at ``target_end``: "A - B unlikely" hedges B only.
+    A hyphen inside a word ("K-Phos") or a list ("A, B unlikely") is no such boundary."""
+    texts = token_texts(doc)
+    k = cue_start - 1
+    while k >= target_end and (_is_space(texts[k]) or texts[k].lower() in _AUX):
+        k -= 1
+    subject = _entity_at(ranges, k) if k >= target_end else None
+    if subject is None or subject[0] <= target_end:
+        return False
+    for j in range(target_end, subject[0]):
+        if texts[j] in _SPACED_DASHES and j > 0 and doc[j - 1].whitespace_ \
+                and doc[j].whitespace_:
+            return True
+    return False
+
+
+# --- a problem as the circumstance of a denied word --------------------------------------
+
+# Prepositions that make the problem after them the setting of what is denied.
+_CIRCUMSTANCE = frozenset({"in", "given", "despite"})
+_MAX_DENIED_WORDS = 3
+
+
+def denied_noun_before_circumstance(doc: Doc, cue_end: int, span: Span,
+                                    ranges: list[tuple[int, int, str]]) -> bool:
+    """Whether a forward negation ending at ``cue_end`` denies a word or two that are no
+    entity, and ``span``, a PROBLEM, follows them after "in" / "given" / "despite" (and
+    determiners): "no fluid restriction in vasospasm", "no improvement in dyspnea". A
+    problem after "of" ("no sign of infection") or "with" ("no issues with constipation")
+    is what is denied, and so is anything after a listed entity."""
+    if span.label_.upper() != "PROBLEM":
+        return False
+    texts = token_texts(doc)
+    k = span.start - 1
+    while k >= cue_end and (_is_space(texts[k]) or texts[k].lower() in _DETERMINERS):
+        k -= 1
+    if k < cue_end or texts[k].lower() not in _CIRCUMSTANCE:
+        return False
+    words = 0
+    for j in range(cue_end, k):
+        if _is_space(texts[j]):
+            continue
+        if _entity_at(ranges, j) is not None or not texts[j][:1].isalpha():
+            return False
+        words += 1
+    return 0 < words <= _MAX_DENIED_WORDS

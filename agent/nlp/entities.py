@@ -22,6 +22,7 @@ from agent.errors import RuleFileError
 from agent.nlp.abbreviation_defs import defined_abbreviation_hits
 from agent.nlp.assertion import assertion_of
 from agent.nlp.device_references import device_heads, device_reference_hits
+from agent.nlp.lab_line_items import with_lab_line_items
 from agent.nlp.lab_results import find_test_value
 from agent.nlp.layout import layout_note
 from agent.nlp.lexicon import LexiconHit, longest_non_overlapping
@@ -93,9 +94,12 @@ _ALLERGY_CUE = re.compile(
     r"\b(?:allerg(?:y|ies|ic)(?:\s+reactions?)?|intoleran(?:ce|t))\s*(?:to\b|of\b|:|-(?=\s)|[–—])",
     re.IGNORECASE)
 _ALLERGY_AFTER = re.compile(r"\s*(?:allergy|allergic|intolerance)\b", re.IGNORECASE)
+# A treatment verb after the cue starts an order, not more allergens ("Contrast allergy:
+# premedicate with prednisone and diphenhydramine").
 _NEW_STATEMENT = re.compile(
     r"\b(?:takes?|taking|on|given|started|continues?|continued|but|however|prescribed|"
-    r"tolerat\w*)\b|[.;]", re.IGNORECASE)
+    r"tolerat\w*|premedicat\w*|pre-?medicat\w*|premed|treat(?:ed|ing)?|give|gave|"
+    r"administer\w*|receiv\w*)\b|[.;]", re.IGNORECASE)
 _TOLERATES = re.compile(r"\btolerat(?:es|ed|ing)\b", re.IGNORECASE)
 
 
@@ -242,6 +246,7 @@ class EntityExtractor:
                 if not any(s <= h.start < e for s, e in headers)]
         hits = longest_non_overlapping([self._widen(text, h) for h in hits])
         hits = longest_non_overlapping(hits + defined_abbreviation_hits(text, hits))
+        hits = with_lab_line_items(text, hits)
         # Second pass: "the catheter", "pump alarm" after the note named the device.
         heads = device_heads(text, hits)
         refs = [h for h in device_reference_hits(text, {**(carried_heads or {}), **heads})

@@ -204,18 +204,19 @@ def test_when_llm_only_entity_grounded_then_asserted_like_the_rules(
 
 def test_when_llm_only_entity_has_no_rule_overlap_then_still_asserted(fake_backend,
                                                                       extractor):
-    # Made-up words no lexicon knows: the items are LLM-only for sure, so the assertion
+    # Made-up words no lexicon or shape knows (no disease suffix such as -itis: those are
+    # PROBLEM shapes): the items are LLM-only for sure, so the assertion
     # can only come from the span assertion, not from an overlapping rule entity.
     note = Note(patient_id="p1", note_id="p1-n3",
-                text="HPI: Denies zorbulitis. Plan: avoid frobnication.")
+                text="HPI: Denies zorbulance. Plan: avoid frobnication.")
     ex = LLMExtractor(fake_backend, extractor, chunk_chars=2000)
-    fake_backend.enqueue(_reply(("PROBLEM", "zorbulitis"), ("PROCEDURE", "frobnication"),
+    fake_backend.enqueue(_reply(("PROBLEM", "zorbulance"), ("PROCEDURE", "frobnication"),
                                 ("PROBLEM", "not in the note")))
     out = ex.extract_note(note)
     by_quote = {e.quote: e for e in out.entities}
-    assert by_quote["zorbulitis"].provenance == "llm"
-    assert by_quote["zorbulitis"].assertion == "absent"
-    assert by_quote["zorbulitis"].section == "HPI"
+    assert by_quote["zorbulance"].provenance == "llm"
+    assert by_quote["zorbulance"].assertion == "absent"
+    assert by_quote["zorbulance"].section == "HPI"
     assert by_quote["frobnication"].assertion is not None
     missing = by_quote["not in the note"]
     assert not missing.grounded and missing.assertion is None
