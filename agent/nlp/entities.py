@@ -146,12 +146,18 @@ class EntityExtractor:
             _check_rules_dir(rules)
         self.rules = Rules.load(rules)
         self.pipeline = build_pipeline(rules)
+        # Deferred: derived from the vocabularies above, built with them.
+        from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
+
+        heads = {term: term for term in icd10cm_heads()}
         self.vocabularies = build_vocabularies(
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
             include_anatomy=include_anatomy, drug_abbreviations=drug_abbreviations(),
             medication_first=medication_first_names(),
-            diagnosis_heads={term: term for term in icd10cm_heads()},
+            diagnosis_heads=heads,
             drug_clips=drug_clips(),
+            problem_forms=problem_form_vocab(disease_lexicon(), heads, drug_lexicon()),
+            drug_spellings=british_forms(drug_lexicon()),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))
