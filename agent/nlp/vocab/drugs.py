@@ -171,10 +171,12 @@ def drug_terms() -> dict[str, DrugTerm]:
     kept = {v: t for v, t in tables.variants.items()
             if v not in stop and not _EFFECT_WORD.search(v) and not _WORD_NUMBER.match(v)
             and not _is_non_drug_biomolecule(tables.canonical_data.get(t.canonical, {}))}
-    generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data)}
+    brands = _device_brand_names(kept)
+    generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data),
+                 **_monograph_names(tables, kept), **brands}
     for variant, canonical in generated.items():
         if variant not in stop and not _WORD_NUMBER.match(variant):
-            kept.setdefault(variant, DrugTerm(canonical, False))
+            kept.setdefault(variant, DrugTerm(canonical, variant in brands))
     for entry in tables.extra:
         if not entry.is_case_sensitive:
             kept.setdefault(entry.variant.lower(), DrugTerm(entry.canonical.lower(), False))
@@ -270,7 +272,7 @@ def _is_class(data: dict[str, Any]) -> bool:
 
 
 def _spelling_forms(variants: dict[str, DrugTerm]) -> dict[str, str]:
-    """Hyphen/space spellings of multi-part names.
+    """Hyphen/space spellings of multi-part names, and "vit" for "vitamin" before a letter.
 
     Literature and notes write "interferon alfa 2b" for "interferon alfa-2b" and
     "interferon-alfa" for "interferon alfa"; the vocabulary lists one spelling. A hyphen
@@ -286,7 +288,15 @@ def _spelling_forms(variants: dict[str, DrugTerm]) -> dict[str, str]:
                 out.setdefault(spaced, term.canonical)
         if _GREEK_WORD.search(variant):
             out.setdefault(_GREEK_WORD.sub(r"-\1", variant), term.canonical)
+        # Notes clip "vitamin" before a letter name: "vit D", "vit. B12", "vit K".
+        vitamin = _VITAMIN_LETTER.match(variant)
+        if vitamin:
+            for clip in ("vit ", "vit. "):
+                out.setdefault(clip + vitamin.group(1), term.canonical)
     return out
+
+
+_VITAMIN_LETTER = re.compile(r"^vitamin ([a-z]\d{0,2}(?: \d{1,2})?)$")
 
 
 def _class_forms(variants: dict[str, DrugTerm],
@@ -318,4 +328,51 @@ def _class_forms(variants: dict[str, DrugTerm],
         for form in forms:
             if form != variant and len(form) >= 4:
                 out.setdefault(form, term.canonical)
+    return out
+
+
+# A parenthesised qualifier of a canonical name: the indication or product that the package
+# keeps apart ("doxepin (insomnia)", "paclitaxel (with albumin)").
+_QUALIFIER = re.compile(r"\s*\([^)]*\)\s*")
+
+
+def _monograph_names(tables: _DrugTables, kept: dict[str, DrugTerm]) -> dict[str, str]:
+    """Canonical medicine names the package lists no variant for.
+
+    A few hundred canonical ingredients are keys of the package's concept table but not of
+    its variant table ("thiamine", "senna", "nicotine", "estradiol"), so the plain name
+    matched nothing. Those with a MedlinePlus or NHS medicine page (a medicine patients
+    take) are added under their own name, a parenthesised qualifier cut off; at most three
+    words, so that long chemical names stay out.
+    """
+    out: dict[str, str] = {}
+    for canonical, data in tables.canonical_data.items():
+        if not (data.get("medline_plus_id") or data.get("nhs_url")):
+            continue
+        name = _QUALIFIER.sub(" ", canonical).strip()
+        if name and len(name.split()) <= 3 and name not in kept and name not in tables.variants:
+            out.setdefault(name, canonical)
+    return out
+
+
+# The inhaler device, pen or release word that follows a brand name ("Breo Ellipta",
+# "Symlin Pen", "Trokendi XR"); notes often write the brand alone.
+_DEVICE_OR_RELEASE = re.compile(
+    r"^([a-z][a-z0-9-]{3,}) (?:ellipta|diskus|hfa|respimat|handihaler|inhaler|flexpen|kwikpen"
+    r"|solostar|pen|autoinjector|redihaler|aerosphere|pressair|twisthaler|flexhaler|digihaler"
+    r"|xr|er|xl|sr|cr|la|dr|odt|ds|cd|hct|pm)$")
+
+
+def _device_brand_names(kept: dict[str, DrugTerm]) -> dict[str, str]:
+    """A brand name without its device or release word ("Trelegy" for "Trelegy Ellipta"),
+    when no drug owns it already and it is no common English word ("protease")."""
+    # Deferred: philter-lite's word list is read with the vocabularies only.
+    from agent.deid.philter_sets import common_english_words
+
+    english = common_english_words()
+    out: dict[str, str] = {}
+    for variant, term in kept.items():
+        m = _DEVICE_OR_RELEASE.match(variant)
+        if m and m.group(1) not in kept and m.group(1) not in english:
+            out.setdefault(m.group(1), term.canonical)
     return out
