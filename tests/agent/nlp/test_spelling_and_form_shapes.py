@@ -1,0 +1,54 @@
+"""Issue 14 (h-recall, multinote_dev28): problems written in British spelling or as the
+adjective of the condition, behavioural symptoms, drug names the package lists only as a
+concept, brands without their device word, "vit" for vitamin, and minerals / electrolytes
+named as what is given; each with look-alikes that must stay unlabelled or a test.
+The sentences are made up for these tests (not taken from any corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _typed(extractor, text: str) -> dict[str, str]:
+    return {e.text: e.type for e in extractor.extract(text)}
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, kind", [
+    ("Known leukaemia in remission; now anaemic.", "leukaemia", "PROBLEM"),
+    ("Known leukaemia in remission; now anaemic.", "anaemic", "PROBLEM"),
+    ("Came in hyponatraemic after a marathon.", "hyponatraemic", "PROBLEM"),
+    ("Bilateral ankle oedema and chronic diarrhoea.", "chronic diarrhoea", "PROBLEM"),
+    ("He was hypoxic and tachypneic on arrival.", "tachypneic", "PROBLEM"),
+    ("Remains hypomagnesemic despite repletion.", "hypomagnesemic", "PROBLEM"),
+    ("Neutropenic sepsis on day 10 of the cycle.", "Neutropenic sepsis", "PROBLEM"),
+    ("Denies thoughts of self-harm.", "self-harm", "PROBLEM"),
+    ("Endorses persecutory delusions about the neighbours.", "delusions", "PROBLEM"),
+    ("Takes ferrous sulphate 200 mg with breakfast.", "ferrous sulphate", "MEDICATION"),
+    ("Uses Breo one puff each morning.", "Breo", "MEDICATION"),
+    ("Senna 2 tabs at bedtime.", "Senna", "MEDICATION"),
+    ("Vit B12 injections monthly.", "Vit B12", "MEDICATION"),
+    ("IV magnesium given overnight.", "magnesium", "MEDICATION"),
+    ("Potassium supplements restarted at discharge.", "Potassium", "MEDICATION"),
+    ("Calcium and vitamin D daily for her bones.", "Calcium", "MEDICATION"),
+])
+# fmt: on
+def test_forms_label_the_concept(extractor, text, surface, kind):
+    found = _typed(extractor, text)
+    assert found.get(surface) == kind, found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word, kind", [
+    ("AKI, non-oliguric, improving.", "oliguric", "PROBLEM"),
+    ("Ophthalmic exam deferred to clinic.", "Ophthalmic", "PROBLEM"),
+    ("Hypotonic saline at 50 mL/h overnight.", "Hypotonic", "PROBLEM"),
+    ("Iron studies sent this morning.", "Iron", "MEDICATION"),
+    ("Magnesium level 1.6 this am.", "Magnesium", "MEDICATION"),
+    ("Repeat calcium 9.1, stable.", "calcium", "MEDICATION"),
+    ("Thyroid nodule on ultrasound.", "Thyroid", "MEDICATION"),
+    ("Caregiver burden discussed with her daughter.", "Caregiver burden", "PROBLEM"),
+])
+# fmt: on
+def test_look_alikes_stay_unlabelled(extractor, text, word, kind):
+    assert _typed(extractor, text).get(word) != kind
