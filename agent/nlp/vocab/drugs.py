@@ -67,6 +67,8 @@ _WORD_NUMBER = re.compile(r"^(a|an|at|is|in|on|to|of|for|by|per|as|up|no|or|and|
 # ("antiretrovirals", "vasopressors"); only adjective/agent-noun stems are pluralised so
 # that "serotonin agents" does not yield "serotonins".
 _GREEK_WORD = re.compile(r" (alfa|alpha|beta|gamma)\b")
+# How long or how directly a class acts, in an abbreviation's expansion.
+_ACTING = re.compile(r"^(?:long|short|ultra-short|intermediate|direct|directly)[- ]acting ")
 _CLASS_HEAD = re.compile(r"^([a-z][a-z-]*(?:ic|al|ant|or|ive|ar))\s+(?:agents?|drugs?)$")
 
 
@@ -208,9 +210,18 @@ def drug_abbreviations() -> dict[str, str]:
     for abbr, meanings in senses.items():
         if len(meanings) != 1 or abbr.lower() in stop or not any(c.isupper() for c in abbr):
             continue
-        term = terms.get(meanings[0].lower())
-        if term is not None and _is_drug_concept(tables.canonical_data.get(term.canonical)):
+        meaning = meanings[0].lower()
+        term = terms.get(meaning)
+        if term is None and _ACTING.match(meaning):
+            # "long-acting muscarinic antagonist" (LAMA), "direct-acting antiviral" (DAA):
+            # the class is the expansion without its duration-of-action word.
+            term = terms.get(_ACTING.sub("", meaning))
+        data = tables.canonical_data.get(term.canonical) if term is not None else None
+        if term is not None and _is_drug_concept(data):
             out[abbr] = term.canonical
+            if _is_class(data or {}) and abbr.isupper() and abbr + "s" not in senses:
+                # A class abbreviation takes a plural ("LAMAs", "DAAs").
+                out.setdefault(abbr + "s", term.canonical)
     for entry in tables.extra:
         if entry.is_case_sensitive:
             out[entry.variant] = entry.canonical.lower()
@@ -320,8 +331,10 @@ def _class_forms(variants: dict[str, DrugTerm],
         head = _CLASS_HEAD.match(variant)
         if head:
             # Only the plural: the bare stem is usually an adjective ("renal agents",
-            # "gastrointestinal agents").
+            # "gastrointestinal agents"); an "anti-" stem is also a noun ("an antifungal").
             forms.add(head.group(1) + "s")
+            if head.group(1).startswith("anti"):
+                forms.add(head.group(1))
         for form in list(forms):
             if "-" in form:
                 forms.add(form.replace("-", " "))

@@ -1,7 +1,8 @@
 """Issue 14 (h-recall, multinote_dev28): problems written in British spelling or as the
 adjective of the condition, behavioural symptoms, drug names the package lists only as a
-concept, brands without their device word, "vit" for vitamin, and minerals / electrolytes
-named as what is given; each with look-alikes that must stay unlabelled or a test.
+concept, brands without their device word, "vit" for vitamin, class abbreviations whose
+expansion names the class after its "long-acting" / "direct-acting" word, anti- class
+stems, and minerals / electrolytes named as what is given; each with look-alikes that must stay unlabelled or a test.
 The sentences are made up for these tests (not taken from any corpus)."""
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def _typed(extractor, text: str) -> dict[str, str]:
     ("IV magnesium given overnight.", "magnesium", "MEDICATION"),
     ("Potassium supplements restarted at discharge.", "Potassium", "MEDICATION"),
     ("Calcium and vitamin D daily for her bones.", "Calcium", "MEDICATION"),
+    ("Was on two LAMAs at once; stopped one.", "LAMAs", "MEDICATION"),
+    ("Referred to hepatology for DAAs.", "DAAs", "MEDICATION"),
+    ("Empiric antifungal added on day 5.", "antifungal", "MEDICATION"),
 ])
 # fmt: on
 def test_forms_label_the_concept(extractor, text, surface, kind):
@@ -48,6 +52,8 @@ def test_forms_label_the_concept(extractor, text, surface, kind):
     ("Repeat calcium 9.1, stable.", "calcium", "MEDICATION"),
     ("Thyroid nodule on ultrasound.", "Thyroid", "MEDICATION"),
     ("Caregiver burden discussed with her daughter.", "Caregiver burden", "PROBLEM"),
+    # "X agents" gives the bare stem only for an anti- class: "renal" stays a word.
+    ("Renal function stable on repeat.", "Renal", "MEDICATION"),
 ])
 # fmt: on
 def test_look_alikes_stay_unlabelled(extractor, text, word, kind):
