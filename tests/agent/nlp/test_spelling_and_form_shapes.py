@@ -2,7 +2,8 @@
 adjective of the condition, behavioural symptoms, drug names the package lists only as a
 concept, brands without their device word, "vit" for vitamin, class abbreviations whose
 expansion names the class after its "long-acting" / "direct-acting" word, anti- class
-stems, and minerals / electrolytes named as what is given; each with look-alikes that must stay unlabelled or a test.
+stems, FDA UNII brand names written capitalised, and minerals / electrolytes named as
+what is given; each with look-alikes that must stay unlabelled or a test.
 The sentences are made up for these tests (not taken from any corpus)."""
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def _typed(extractor, text: str) -> dict[str, str]:
     ("Was on two LAMAs at once; stopped one.", "LAMAs", "MEDICATION"),
     ("Referred to hepatology for DAAs.", "DAAs", "MEDICATION"),
     ("Empiric antifungal added on day 5.", "antifungal", "MEDICATION"),
+    ("Finished a course of Keflex last month.", "Keflex", "MEDICATION"),
+    ("Wears a Nitro-Dur patch during the day.", "Nitro-Dur", "MEDICATION"),
 ])
 # fmt: on
 def test_forms_label_the_concept(extractor, text, surface, kind):
@@ -54,6 +57,11 @@ def test_forms_label_the_concept(extractor, text, surface, kind):
     ("Caregiver burden discussed with her daughter.", "Caregiver burden", "PROBLEM"),
     # "X agents" gives the bare stem only for an anti- class: "renal" stays a word.
     ("Renal function stable on repeat.", "Renal", "MEDICATION"),
+    # FDA brand names that are words, word parts or not medicines.
+    ("Small pneumothorax at the left apex.", "apex", "MEDICATION"),
+    ("Pre-op labs drawn this morning.", "Pre-op", "MEDICATION"),
+    ("Fascia closed with Vicryl.", "Vicryl", "MEDICATION"),
+    ("Right nostril crusting.", "nostril", "MEDICATION"),
 ])
 # fmt: on
 def test_look_alikes_stay_unlabelled(extractor, text, word, kind):
