@@ -80,6 +80,11 @@ _ADJECTIVE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=[a-z]{3}[^i])ness$"), ""),
     # irritability -> irritable.
     (re.compile(r"(?<=[a-z]{3})(a|i)bility$"), r"\1ble"),
+    # jaundice -> jaundiced, gangrene -> gangrenous, anxiety -> anxious, obesity -> obese.
+    (re.compile(r"(?<=[a-z]{4})ice$"), "iced"),
+    (re.compile(r"(?<=[a-z]{4})ene$"), "enous"),
+    (re.compile(r"(?<=[a-z]{2})xiety$"), "xious"),
+    (re.compile(r"(?<=[a-z]{2})esity$"), "ese"),
 )
 
 # The "-ia -> -ic" form of these endings is an ordinary or pharmacy word, not a state of the

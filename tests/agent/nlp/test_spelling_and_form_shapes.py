@@ -2,7 +2,7 @@
 adjective of the condition, behavioural symptoms, drug names the package lists only as a
 concept, brands without their device word, "vit" for vitamin, class abbreviations whose
 expansion names the class after its "long-acting" / "direct-acting" word, anti- class
-stems, FDA UNII brand names written capitalised, and minerals / electrolytes named as
+stems, FDA UNII brand names written capitalised, "hep" for hepatitis, and minerals / electrolytes named as
 what is given; each with look-alikes that must stay unlabelled or a test.
 The sentences are made up for these tests (not taken from any corpus)."""
 
@@ -36,6 +36,9 @@ def _typed(extractor, text: str) -> dict[str, str]:
     ("Was on two LAMAs at once; stopped one.", "LAMAs", "MEDICATION"),
     ("Referred to hepatology for DAAs.", "DAAs", "MEDICATION"),
     ("Empiric antifungal added on day 5.", "antifungal", "MEDICATION"),
+    ("Appears jaundiced today.", "jaundiced", "PROBLEM"),
+    ("Obese abdomen, hard to palpate.", "Obese", "PROBLEM"),
+    ("PMH: hep B, on tenofovir.", "hep B", "PROBLEM"),
     ("Finished a course of Keflex last month.", "Keflex", "MEDICATION"),
     ("Wears a Nitro-Dur patch during the day.", "Nitro-Dur", "MEDICATION"),
 ])
@@ -62,6 +65,10 @@ def test_forms_label_the_concept(extractor, text, surface, kind):
     ("Pre-op labs drawn this morning.", "Pre-op", "MEDICATION"),
     ("Fascia closed with Vicryl.", "Vicryl", "MEDICATION"),
     ("Right nostril crusting.", "nostril", "MEDICATION"),
+    # "hep" before a vaccine or a serology word is the shot or the test.
+    ("Hep B vaccine series completed.", "Hep B", "PROBLEM"),
+    ("Hep A/B vaccines due next visit.", "Hep A", "PROBLEM"),
+    ("hep B surface Ab negative.", "hep B", "PROBLEM"),
 ])
 # fmt: on
 def test_look_alikes_stay_unlabelled(extractor, text, word, kind):

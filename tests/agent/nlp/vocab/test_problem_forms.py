@@ -41,6 +41,15 @@ def test_adjectives_of_one_word_conditions():
     assert forms["orthopneic"] == "orthopnea"
 
 
+def test_adjectives_of_irregular_endings():
+    forms = adjective_forms({"jaundice": "j", "gangrene": "g", "anxiety": "a", "obesity": "o",
+                             "notice": "n"})
+    assert forms["jaundiced"] == "j"
+    assert forms["gangrenous"] == "g"
+    assert forms["anxious"] == "a"
+    assert forms["obese"] == "o"
+
+
 def test_adjectives_skip_phrases_drugs_and_non_states():
     terms = {"muscle weakness": "w", "narcosis": "n", "analgesia": "a", "hypotonia": "h",
              "ophthalmia": "o", "illness": "i"}
