@@ -149,7 +149,10 @@ class EntityExtractor:
         # Deferred: derived from the vocabularies above, built with them.
         from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
 
-        heads = {term: term for term in icd10cm_heads()}
+        # Deferred: the ICD-10 tables: loaded with the extractor only.
+        from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
+
+        heads = {term: term for term in (*icd10cm_heads(), *symptom_inclusion_terms())}
         self.vocabularies = build_vocabularies(
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
             include_anatomy=include_anatomy, drug_abbreviations=drug_abbreviations(),

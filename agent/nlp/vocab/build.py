@@ -120,6 +120,9 @@ class Vocabularies:
 PROBLEM_FORMS_SOURCE = "problem-spelling-and-adjective-forms"
 # A derived adjective after "non-" / "non " is the normal state ("non-oliguric AKI").
 _NEGATING_PREFIX = re.compile(r"(?i:\bnon)[- ]?$")
+# A derived form hyphenated to the next word is part of a compound modifier that describes
+# something else ("drowsy-driving counselling", "tired-appearing").
+_COMPOUND_NEXT = re.compile(r"-[A-Za-z]")
 # What may stand between an adjective and the problem it qualifies: spaces only
 # ("neutropenic fever", "hypokalaemic periodic paralysis").
 _ADJACENT = re.compile(r"[ \t]{1,2}")
@@ -128,7 +131,8 @@ _ADJECTIVE_END = re.compile(r"(?i:ic|ed|oid)$")
 
 
 def _attach_adjectives(text: str, hits: list[LexiconHit]) -> list[LexiconHit]:
-    """Derived problem adjectives: dropped after "non-", and joined to a problem they qualify.
+    """Derived problem forms: dropped after "non-" or inside a hyphenated compound, and an
+    adjective joined to a problem it qualifies.
 
     "neutropenic fever" names one problem, not two: an adjective directly followed by a
     PROBLEM hit becomes part of that hit (the guideline keeps type pre-modifiers in the
@@ -144,7 +148,8 @@ def _attach_adjectives(text: str, hits: list[LexiconHit]) -> list[LexiconHit]:
                 out.append(pending)
             pending = None
         if h.source == PROBLEM_FORMS_SOURCE and h.label == "PROBLEM":
-            if _NEGATING_PREFIX.search(text, max(0, h.start - 4), h.start):
+            if _NEGATING_PREFIX.search(text, max(0, h.start - 4), h.start) \
+                    or _COMPOUND_NEXT.match(text, h.end):
                 continue
             if _ADJECTIVE_END.search(text, h.start, h.end):
                 pending = h

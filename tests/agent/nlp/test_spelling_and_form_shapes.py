@@ -1,5 +1,5 @@
 """Issue 14 (h-recall, multinote_dev28): problems written in British spelling or as the
-adjective of the condition, behavioural symptoms, drug names the package lists only as a
+adjective of the condition, behavioural symptoms, ICD-10-CM symptom inclusion terms, drug names the package lists only as a
 concept, brands without their device word, "vit" for vitamin, class abbreviations whose
 expansion names the class after its "long-acting" / "direct-acting" word, anti- class
 stems, FDA UNII brand names written capitalised, "hep" for hepatitis, and minerals / electrolytes named as
@@ -39,6 +39,9 @@ def _typed(extractor, text: str) -> dict[str, str]:
     ("Appears jaundiced today.", "jaundiced", "PROBLEM"),
     ("Obese abdomen, hard to palpate.", "Obese", "PROBLEM"),
     ("PMH: hep B, on tenofovir.", "hep B", "PROBLEM"),
+    ("Complains of pins and needles in both feet.", "pins and needles", "PROBLEM"),
+    ("Feels tired all the time.", "tired", "PROBLEM"),
+    ("Has had a facial droop since noon.", "facial droop", "PROBLEM"),
     ("Finished a course of Keflex last month.", "Keflex", "MEDICATION"),
     ("Wears a Nitro-Dur patch during the day.", "Nitro-Dur", "MEDICATION"),
 ])
@@ -65,6 +68,11 @@ def test_forms_label_the_concept(extractor, text, surface, kind):
     ("Pre-op labs drawn this morning.", "Pre-op", "MEDICATION"),
     ("Fascia closed with Vicryl.", "Vicryl", "MEDICATION"),
     ("Right nostril crusting.", "nostril", "MEDICATION"),
+    # Coma-scale answers are no findings; a derived form in a hyphenated compound
+    # describes something else; a form inside a longer word is no match.
+    ("Obeys commands, localizes pain.", "Obeys commands", "PROBLEM"),
+    ("Drowsy-driving counselling given.", "Drowsy", "PROBLEM"),
+    ("Retired teacher, lives alone.", "tired", "PROBLEM"),
     # "hep" before a vaccine or a serology word is the shot or the test.
     ("Hep B vaccine series completed.", "Hep B", "PROBLEM"),
     ("Hep A/B vaccines due next visit.", "Hep A", "PROBLEM"),
