@@ -146,11 +146,11 @@ class EntityExtractor:
             _check_rules_dir(rules)
         self.rules = Rules.load(rules)
         self.pipeline = build_pipeline(rules)
-        # Deferred: derived from the vocabularies above, built with them.
-        from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
-
         # Deferred: the ICD-10 tables: loaded with the extractor only.
         from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
+
+        # Deferred: derived from the vocabularies above, built with them.
+        from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
 
         heads = {term: term for term in (*icd10cm_heads(), *symptom_inclusion_terms())}
         self.vocabularies = build_vocabularies(

@@ -94,7 +94,8 @@ def disease_terms() -> dict[str, DiseaseTerm]:
 
     Returns:
         Lower-case variant -> DiseaseTerm(canonical, mesh_id). Only headings in the MeSH
-        disease or mental-disorder trees (and the behavioural symptoms above) are kept, and variants listed in
+        disease or mental-disorder trees (and the behavioural symptoms above) are kept,
+        and variants listed in
         ``agent/rules/disease_stoplist.json`` (English words and clashing abbreviations
         such as "combined", "aids", "recurrence") are removed.
 

@@ -418,9 +418,9 @@ def _unii_brand_names(kept: dict[str, DrugTerm],
     "Balance" are brands too) and no first name; its canonical is the package ingredient
     its substance names (without the salt), which must be a medicine.
     """
-    # Deferred: the word lists are read with the vocabularies only (and drug_clips imports
-    # this module).
-    from agent.nlp.vocab.drug_clips import english_strings, first_names
+    # Deferred: the word lists (a spaCy string table, philter's names) are read with the
+    # vocabularies only.
+    from agent.nlp.vocab.word_lists import english_strings, first_names
 
     english = english_strings()
     names = first_names()

@@ -1,9 +1,10 @@
 """Issue 14 (h-recall, multinote_dev28): problems written in British spelling or as the
-adjective of the condition, behavioural symptoms, ICD-10-CM symptom inclusion terms, drug names the package lists only as a
-concept, brands without their device word, "vit" for vitamin, class abbreviations whose
-expansion names the class after its "long-acting" / "direct-acting" word, anti- class
-stems, FDA UNII brand names written capitalised, "hep" for hepatitis, and minerals / electrolytes named as
-what is given; each with look-alikes that must stay unlabelled or a test.
+adjective of the condition, behavioural symptoms, ICD-10-CM symptom inclusion terms, drug
+names the package lists only as a concept, brands without their device word, "vit" for
+vitamin, class abbreviations whose expansion names the class after its "long-acting" /
+"direct-acting" word, anti- class stems, FDA UNII brand names written capitalised, "hep"
+for hepatitis, and minerals / electrolytes named as what is given; each with look-alikes
+that must stay unlabelled or a test.
 The sentences are made up for these tests (not taken from any corpus)."""
 
 from __future__ import annotations
