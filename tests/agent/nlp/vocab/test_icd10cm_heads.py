@@ -58,3 +58,17 @@ def test_paired_symptom_titles_give_each_state_noun():
     assert "irritability" in heads
     assert "mobility" not in heads
     assert "anger" not in heads
+
+
+def test_symptom_inclusion_terms_are_plain_names_of_findings():
+    from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
+
+    terms = symptom_inclusion_terms()
+    assert terms["pins and needles"].startswith("R20")
+    assert terms["tiredness"].startswith("R53")
+    assert terms["loss of appetite"].startswith("R63")
+    # Coma-scale answers, death and test results are left out, and so are one-word terms
+    # that are ordinary words.
+    for word in ("obeys commands", "withdraws to touch", "death", "ppd positive", "fit",
+                 "falling", "shadow"):
+        assert word not in terms
