@@ -213,9 +213,11 @@ def active_modifiers(span: Span) -> list:
             if _is_terminated(doc, modifier, cues, span.end, start, dashes_ok=dashes_ok) \
                     or _cue_is_closed_after(doc, span.end, start, label):
                 continue
-            if modifier.category.upper() == "HYPOTHETICAL" and _past_start_between(
+            if modifier.category.upper() == "HYPOTHETICAL" and _past_event_between(
                     doc, span.end, start):
-                continue  # "metformin resumed 8/14 once he could eat": it did happen
+                # "metformin resumed 8/14 once he could eat", "aspirin was stopped once
+                # apixaban was started": it did happen
+                continue
             if dash_before_own_subject(doc, span.end, start, entity_ranges(doc)):
                 continue  # "macrocytosis - alcoholic hepatitis unlikely": said of the hepatitis
         kept.append(modifier)
@@ -436,16 +438,19 @@ _CLAUSE_BOUND = frozenset({"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE"})
 _LABEL_REACH = 2
 
 
-# Past-tense starts of a treatment: a later condition or date after them tells when it began.
-_PAST_STARTS = frozenset({"started", "resumed", "restarted", "initiated", "begun", "added",
-                          "given", "administered", "received", "placed", "inserted"})
+# Past-tense events of a treatment: a later condition or date after them tells when it
+# began or ended ("started 4/27 once plt > 50", "stopped once apixaban was started").
+_PAST_EVENTS = frozenset({"started", "resumed", "restarted", "initiated", "begun", "added",
+                          "given", "administered", "received", "placed", "inserted",
+                          "stopped", "discontinued", "held", "switched", "changed", "tapered",
+                          "increased", "decreased", "reduced", "completed", "removed"})
 
 
-def _past_start_between(doc: Doc, lo: int, hi: int) -> bool:
-    """Whether tokens ``[lo, hi)`` hold a past-tense start ("enoxaparin started 4/27 once
-    plt > 50"): a backward plan cue after it dates a start that happened."""
+def _past_event_between(doc: Doc, lo: int, hi: int) -> bool:
+    """Whether tokens ``[lo, hi)`` hold a past-tense event ("enoxaparin started 4/27 once
+    plt > 50"): a backward plan cue after it dates an event that happened."""
     texts = token_texts(doc)
-    return any(texts[k].lower() in _PAST_STARTS for k in range(lo, hi))
+    return any(texts[k].lower() in _PAST_EVENTS for k in range(lo, hi))
 
 
 def _cue_is_closed_before(doc: Doc, cue_end: int, target_start: int, *,

@@ -157,6 +157,12 @@ PLAN_CASES = [
     ("Gave labetalol once in triage.", [("labetalol", "MEDICATION")], "present"),
     ("Apixaban resumed 5/2 once hemoglobin was stable.", [("Apixaban", "MEDICATION")],
      "present"),
+    # A stop that took place is no plan either (ConText's own "discontinued" says absent);
+    # the imperative is.
+    ("Lisinopril was discontinued once the creatinine rose.",
+     [("Lisinopril", "MEDICATION"), ("creatinine", "TEST")], "absent"),
+    ("Discontinue lisinopril once the creatinine rises above 2.",
+     [("lisinopril", "MEDICATION"), ("creatinine", "TEST")], "hypothetical"),
 ]
 # fmt: on
 
