@@ -137,9 +137,16 @@ def _has(track: Track | None, change: str) -> bool:
     return track is not None and any(e.change == change for e in track.events)
 
 
+# "20 mg/kg", "375 mg/m2", "90 mg/kg/day": a dose by weight, area or day is no amount to
+# weigh against a plain "40.5 mg" (20 mg/kg for 14 kg is 280 mg).
+_PER_UNIT = re.compile(r"\d\s*[a-zA-Zµ]+\s*/\s*(?:kg|m2|m²|day|d|h|hr|dose)\b", re.IGNORECASE)
+
+
 def _direction(detail: str | None) -> str | None:
     """'6.25 mg oral BID -> 12.5 mg BID' -> 'increased' (amounts compared), else None."""
     if not detail or "->" not in detail:
+        return None
+    if any(_PER_UNIT.search(x) for x in detail.split("->", 1)):
         return None
     before, after = (parse_amount(x) for x in detail.split("->", 1))
     if before is None or after is None or before[1] != after[1] or before[0] == after[0]:
@@ -206,7 +213,12 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} started (no note says it was started)")
         elif event == "stopped":
-            if status == "stopped" or _has(track, "stopped"):
+            if status == "held" and not any(m.status == "stopped" and m.order == latest(
+                    meds).order for m in meds):
+                # On hold at the last note: a stop word earlier ("continue to hold; avoid
+                # antipsychotics") does not make it discontinued now.
+                res.unsupported.append(f"{name} stopped (the notes give it as on hold)")
+            elif status == "stopped" or _has(track, "stopped"):
                 res.support(cite)
             elif _has(track, "held") and status == "active":
                 res.contradict("event_contradicted", f"source: {name} was held and resumed, "
@@ -224,10 +236,17 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} resumed (no note says it was resumed)")
         elif event in ("increased", "decreased"):
-            directions = {_direction(e.detail) for e in (track.events if track else [])
-                          if e.change == "dose_changed"} - {None}
+            found = [_direction(e.detail) for e in (track.events if track else [])
+                     if e.change == "dose_changed"]
+            directions = set(found) - {None}
             if event in directions:
                 res.support(cite)
+            elif directions and None in found:
+                # A change whose amounts the notes do not give ("increase tacrolimus" with
+                # the new dose elsewhere) may be the one the statement tells: the other
+                # direction seen elsewhere does not deny it.
+                res.unsupported.append(f"{name} {event} (the notes give a change of unknown "
+                                       f"direction and one {' and '.join(sorted(directions))})")
             elif directions:
                 res.contradict("wrong_direction", f"source: the {name} dose was "
                                f"{' and '.join(sorted(directions))}; statement: {event}", cite)
