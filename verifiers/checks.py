@@ -488,6 +488,13 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             # another note gives as present: only a narrower problem is denied, so unsure.
             res.unsupported.append(f"no {claim.text} (the notes deny only "
                                    f"{latest(by['absent']).entity.text})")
+        elif by["absent"] and is_ruled_out and not any(m.is_ruled_out for m in by["absent"]) \
+                and any(m.entity.assertion == "present" and m.order < latest(by["absent"]).order
+                        for m in current):
+            # "Hallucinations were ruled out" where a note gave them as present and later
+            # ones deny them: they resolved; "ruled out" says they never were.
+            res.unsupported.append(f"{claim.text} ruled out (the notes give it as present, "
+                                   "then gone: resolved, not ruled out)")
         elif by["absent"]:
             res.support(by["absent"])
         elif current:

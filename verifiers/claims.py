@@ -430,6 +430,8 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             ruled_out = ruled_out and not work_up_reason(
                 text, e, [p for p in entities if p.type == "PROBLEM"
                           and clause[0] <= p.start < e.start])
+            if temporal is None and _back_in_sinus(text, e, line_start, line_end):
+                temporal = "past"
             if (ruled_out or e.assertion == "absent") and _evidence_aside(text, e, entities):
                 # "Ruled out: urinary tract infection (sterile pyuria)": the aside is why
                 # the item was excluded, a finding of the patient, not a second exclusion.
@@ -610,6 +612,27 @@ _OPEN_BEFORE = re.compile(r"(?:\b(?:may|might|could)\s+(?:have|be|represent|refl
                           r"(?:\s+(?:is|of))?\s*:?|"
                           r"\b(?:favou?red|preferred|more likely)\s+over|\brather than)"
                           r"\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+# An arrhythmia its line says has ended in sinus rhythm ("post-op AF - sinus since 10/8",
+# "AF, converted to sinus on amiodarone"): past at that note. A chronic rhythm disease
+# ("paroxysmal AF, in sinus today") is still the patient's.
+_RHYTHM = re.compile(r"fibrillation|flutter|\bA-?fib\b|\bAF\b|\bSVT\b|tachycardia|"
+                     r"arrhythmia", re.IGNORECASE)
+_SINUS_AFTER = re.compile(r"[^.;]{0,60}?\b(?:(?:now|back|currently|remains?|remained|"
+                          r"converted|restored|returned|reverted)\s+(?:in|to)\s+(?:normal\s+)?"
+                          r"sinus|sinus rhythm since|in sinus since|NSR since|"
+                          r"(?:converted|reverted) to NSR|now (?:in )?NSR)\b", re.IGNORECASE)
+_CHRONIC_RHYTHM = re.compile(r"\b(?:paroxysmal|persistent|permanent|chronic|longstanding|"
+                             r"long-standing|h/o|history of|known)\b", re.IGNORECASE)
+
+
+def _back_in_sinus(text: str, e: Entity, line_start: int, line_end: int) -> bool:
+    """Whether the arrhythmia mention's line says the rhythm is back to sinus (above)."""
+    hi = line_end if line_end != -1 else len(text)
+    return (_RHYTHM.search(e.text) is not None
+            and _SINUS_AFTER.match(text, e.end, hi) is not None
+            and _CHRONIC_RHYTHM.search(text, max(line_start, e.start - 30), e.end) is None)
+
+
 _ASIDE_OPEN = re.compile(r"\s*\(\s*(?P<lead>[^()\n]{0,30}?)$")
 _ASIDE_CLOSE = re.compile(r"(?P<tail>[^()\n]{0,30}?)\)")
 

@@ -496,7 +496,12 @@ _POSSESSION = re.compile(r"\b(?:(?:has|have|had)(?!\s+(?:no|not|never|been|to)\b
                          r"(?:was|is|were) diagnosed with|suffers from|developed|"
                          r"lacks?|lacked|lacking|showed|shows|revealed|reveals|demonstrated|"
                          r"demonstrates|remains?|remained|requires?|required|"
-                         r"(?:is|was|are|were) (?:still )?unable to|cannot|can't)\s+"
+                         r"(?:is|was|are|were) (?:still )?unable to|cannot|can't|"
+                         r"(?:is|was|are|were|has been|have been|had been)\s+(?:\w+ly\s+)?"
+                         r"(?:resected|removed|amputated|excised|debrided|drained|draining|"
+                         r"placed|inserted|repaired|closed|transfused|explanted|"
+                         r"reimplanted|ligated|biopsied)\b)"
+                         r"(?:\s+|(?=[.,;:]|$))"
                          r"(?!(?:no|none|nothing|any)\b)\S", re.IGNORECASE)
 
 
@@ -679,6 +684,12 @@ _OPEN_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remain
                          r"presumed|questioned|entertained)\b", re.IGNORECASE)
 
 
+_DENIED_AFTER = re.compile(r"\s*(?:(?:has|have|had|was|were|is|are)\s+)?(?:never|not|did not|"
+                           r"didn't|has not|had not)\s+(?:\w+ly\s+)?(?:developed|develop|"
+                           r"occurred|occur|happened|happen|recurred|recur|been (?:seen|found|"
+                           r"present)|materiali[sz]ed)\b", re.IGNORECASE)
+
+
 # "pericarditis was considered possible but not established", "sarcoid not proven": a
 # diagnosis not confirmed is left open, not denied (ConText reads the "not" as a negation).
 _UNCONFIRMED_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remains?|"
@@ -727,6 +738,11 @@ def reread_negation(claim: Entity, text: str, cues: CueSet,
             text, claim.end) and cues.says("problem_ruled_out", text[claim.end:]):
         # "Typhlitis was considered for RLQ pain and ruled out on CT": the subject of the
         # work-up is the one ruled out, whatever problem the work-up was for.
+        return claim.model_copy(update={"assertion": "absent"})
+    if claim.type == "PROBLEM" and claim.assertion == "present" and \
+            _DENIED_AFTER.match(text, claim.end):
+        # "Tumor lysis syndrome never developed": the denial follows the name (ConText
+        # reads denials before it).
         return claim.model_copy(update={"assertion": "absent"})
     if claim.type == "PROBLEM" and claim.assertion == "present" and \
             _OPEN_AFTER.match(text, claim.end):

@@ -454,8 +454,16 @@ def check_problem_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} developed (no note says it developed)")
         elif event == "resolved":
+            present = [m for m in own if m.entity.assertion == "present"
+                       and not m.is_ruled_out]
+            denied_later = [m for m in own if m.entity.assertion == "absent"
+                            and present and m.order > max(p.order for p in present)]
             if status == "resolved" or any(m.temporal == "past" for m in own):
                 res.support(cite)
+            elif denied_later and not any(m.is_ruled_out for m in denied_later):
+                # "+ SI with plan" on admission, "denies SI" from 5/21: present, then gone;
+                # the timeline's "ruled out" is the later denial, not "never present".
+                res.support([latest(present), latest(denied_later)])
             elif status == "ruled_out":
                 res.contradict("event_contradicted", f"source: {name} was considered and "
                                "ruled out, never present; statement says it resolved", cite)
@@ -466,7 +474,13 @@ def check_problem_events(claim: Entity, events: set[str], track: Track | None,
                 res.support(cite)
             # A present diagnosis stated as ruled out is caught by the assertion check.
         elif event == "continued":
-            if status == "active":
+            last = [m for m in own if own and m.order == latest(own).order]
+            if status == "active" and any(m.temporal == "past" for m in last):
+                # "remains in AF" when the latest note gives it as ended ("sinus since
+                # 10/8") beside its history: not confirmed as ongoing.
+                res.unsupported.append(f"{name} ongoing (the latest note, "
+                                       f"{last[0].note_id}, gives it as ended)")
+            elif status == "active":
                 res.support(cite)
             elif status == "resolved":
                 res.contradict("wrong_time", f"source: {name} resolved; statement gives it "

@@ -213,3 +213,84 @@ def test_a_result_or_state_without_an_entity_is_a_claim(b26, text):
 
 def test_a_bare_disposition_stays_not_checkable(b26):
     assert b26.check("Discharged home.", []).verdict == "NOT_CHECKABLE"
+
+
+# Shapes of the older dev corpora's remaining misses, in other words.
+C26 = [
+    Note(patient_id="C26", note_id="C26-1", note_type="history_and_physical",
+         date="2026-04-01",
+         text="ADMISSION NOTE\n"
+              "HPI: 71M after aortic valve replacement, new atrial flutter with RVR overnight.\n"
+              "PMH: paroxysmal atrial fibrillation, on apixaban.\n"
+              "Assessment: delirium with visual hallucinations.\n"
+              "Legs: tense calves, compartment syndrome to be excluded.\n"
+              "Neuro: no seizures.\n"),
+    Note(patient_id="C26", note_id="C26-2", note_type="progress_note", date="2026-04-02",
+         text="Progress note\n"
+              "Atrial flutter - converted to sinus with ibutilide 04:30.\n"
+              "Denies hallucinations since this morning.\n"
+              "Compartment pressures normal: compartment syndrome excluded.\n"
+              "Neuro: no seizures.\n"),
+    Note(patient_id="C26", note_id="C26-3", note_type="discharge_summary",
+         date="2026-04-04",
+         text="DISCHARGE SUMMARY\n"
+              "Post-operative atrial flutter (onset 4/1), back in sinus since 4/2.\n"
+              "Paroxysmal atrial fibrillation, in sinus today; apixaban continued.\n"
+              "Hallucinations: none since 4/2.\n"
+              "Excluded: compartment syndrome.\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def c26(extractor):
+    return PatientRecord.prepare(C26, extractor, Rules.load())
+
+
+def test_an_arrhythmia_back_in_sinus_is_not_ongoing(c26):
+    v = c26.check("He remains in atrial flutter at discharge.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_chronic_rhythm_disease_in_sinus_today_is_still_his(c26):
+    v = c26.check("He has paroxysmal atrial fibrillation.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_denial_after_the_name_is_read(c26):
+    v = c26.check("Compartment syndrome never developed.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_the_same_problem_said_to_develop_is_still_contradicted(c26):
+    v = c26.check("Compartment syndrome developed.", [])
+    assert v.verdict == "CONTRADICTED", v.detail
+
+
+def test_a_problem_present_then_denied_resolved(c26):
+    v = c26.check("The hallucinations resolved.", [])
+    assert v.verdict == "SUPPORTED", v.detail
+
+
+def test_a_problem_present_then_denied_was_not_ruled_out(c26):
+    v = c26.check("Hallucinations were ruled out.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_problem_only_ruled_out_stays_ruled_out(c26):
+    v = c26.check("Compartment syndrome was ruled out.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_problem_only_ever_denied_did_not_resolve(c26):
+    v = c26.check("His seizures resolved.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+@pytest.mark.parametrize("text", [
+    "The left second toe was amputated.",
+    "About 20 cm of colon was resected on 4/2.",
+    "His chest wound was draining at discharge.",
+])
+def test_a_passive_deed_without_an_entity_is_a_claim(c26, text):
+    v = c26.check(text, [])
+    assert v.verdict not in ("SUPPORTED", "NOT_CHECKABLE"), v.detail
