@@ -441,6 +441,12 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             # history: the activity the statement claims is not in the notes.
             res.unsupported.append(f"{claim.text} as active (the notes give it only as "
                                    f"history, {latest(chronic).note_id})")
+        elif kind == "present" and (current or chronic) and _said_now(text, claim, clause) \
+                and (status_of(claim) == "resolved" or _ended_at_last(every)):
+            # "He has an AKI" at discharge when the timeline gives it as resolved: true of
+            # the stay, not of now.
+            res.unsupported.append(f"{claim.text} now (the notes give it as resolved"
+                                   + (f", {latest(past).note_id})" if past else ")"))
         elif current or chronic:
             res.support(current or chronic)
         elif past:
@@ -573,6 +579,30 @@ def _joined_after(text: str, claim: Entity, problems: list[Entity]) -> list[Enti
 
 
 _ANCHOR_WORDS = {"age": "at age ", "year": "in ", "life": "as a "}
+# A statement that gives a problem as the patient's now ("he has", "is in", "remains"),
+# and no word of the past.
+_NOW_VERB = re.compile(r"\b(?:has|have|is|are|remains?|still|currently|now|ongoing|active|"
+                       r"persistent)\b", re.IGNORECASE)
+_PAST_WORD = re.compile(r"\b(?:had|was|were|history|prior|previous|previously|resolved|"
+                        r"resolving|improved|recovered|during|earlier|initially)\b",
+                        re.IGNORECASE)
+
+
+def _said_now(text: str, claim: Entity, clause: tuple[int, int]) -> bool:
+    """Whether the claim's clause gives the problem as present now (see above)."""
+    lo, hi = clause
+    return _NOW_VERB.search(text, lo, hi) is not None and \
+        _PAST_WORD.search(text, lo, hi) is None
+
+
+def _ended_at_last(every: list[Mention]) -> bool:
+    """Whether the latest note naming a problem (a relative's aside apart) gives it only as
+    past ("Acute kidney injury - resolved")."""
+    own = [m for m in every if m.entity.assertion != "family"]
+    if not own:
+        return False
+    last = latest(own).order
+    return all(m.temporal == "past" for m in own if m.order == last)
 
 
 def _latest_only_possible(every: list[Mention]) -> bool:

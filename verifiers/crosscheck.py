@@ -379,6 +379,12 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             else:
                 res.unsupported.append(f"{claim.text} (no note gives it to a relative)")
             continue
+        if claim.type == "MEDICATION" and _DRUG_HARM_AFTER.match(text, claim.end):
+            # "He has lithium toxicity": the drug's harm is the claim, which the drug's own
+            # mentions cannot back (the extractor names only the drug).
+            res.unsupported.append(f"{text[claim.start:_DRUG_HARM_AFTER.match(text, claim.end).end()]}"
+                                   " (a drug's harm, not the drug: not checked)")
+            continue
         own_status = None
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
@@ -443,6 +449,11 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
 
 _STILL_PENDING = re.compile(r"\b(?:pending|to follow|awaiting|in process)\b", re.IGNORECASE)
 _RESULTED = re.compile(r"\b(?:resulted|returned|came back|final(?:ized)?)\b", re.IGNORECASE)
+
+
+_DRUG_HARM_AFTER = re.compile(r"[\s-]*(?:toxicity|overdose|poisoning|intoxication|withdrawal|"
+                              r"-?induced\s+[\w-]+|level\s+(?:was\s+|is\s+)?(?:toxic|high|"
+                              r"supratherapeutic))\b", re.IGNORECASE)
 
 
 # A sentence whose subject is a relative: "Her mother ...", "The patient's son ...".

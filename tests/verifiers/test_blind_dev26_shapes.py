@@ -224,7 +224,9 @@ C26 = [
               "PMH: paroxysmal atrial fibrillation, on apixaban.\n"
               "Assessment: delirium with visual hallucinations.\n"
               "Legs: tense calves, compartment syndrome to be excluded.\n"
-              "Neuro: no seizures.\n"),
+              "Neuro: no seizures.\n"
+              "Renal: acute kidney injury, creatinine 2.4.\n"
+              "Meds: digoxin 125 mcg PO daily.\n"),
     Note(patient_id="C26", note_id="C26-2", note_type="progress_note", date="2026-04-02",
          text="Progress note\n"
               "Atrial flutter - converted to sinus with ibutilide 04:30.\n"
@@ -237,7 +239,9 @@ C26 = [
               "Post-operative atrial flutter (onset 4/1), back in sinus since 4/2.\n"
               "Paroxysmal atrial fibrillation, in sinus today; apixaban continued.\n"
               "Hallucinations: none since 4/2.\n"
-              "Excluded: compartment syndrome.\n"),
+              "Excluded: compartment syndrome.\n"
+              "Acute kidney injury - resolved, creatinine 1.0.\n"
+              "Digoxin 125 mcg PO daily - continued.\n"),
 ]
 
 
@@ -294,3 +298,24 @@ def test_a_problem_only_ever_denied_did_not_resolve(c26):
 def test_a_passive_deed_without_an_entity_is_a_claim(c26, text):
     v = c26.check(text, [])
     assert v.verdict not in ("SUPPORTED", "NOT_CHECKABLE"), v.detail
+
+
+def test_a_problem_resolved_by_discharge_is_not_confirmed_as_present_now(c26):
+    v = c26.check("He has an acute kidney injury.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_the_same_problem_told_in_the_past_is_not_questioned(c26):
+    v = c26.check("He had an acute kidney injury, which resolved.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+    assert "now" not in v.detail, v.detail
+
+
+def test_a_drugs_harm_is_not_backed_by_the_drug(c26):
+    v = c26.check("He has digoxin toxicity.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_the_drug_itself_is_still_checked_as_a_drug(c26):
+    v = c26.check("He takes digoxin 125 mcg daily.", [])
+    assert v.verdict != "CONTRADICTED" and "harm" not in v.detail, v.detail
