@@ -262,6 +262,13 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
             and not any(m.status in ("stopped", "held") for m in every)):
         res.unsupported.append(f"{claim.text} stopped (no note says it was stopped)")
         return
+    if claim.assertion == "present" and not said_stopped and not given and not is_past \
+            and not told_past and claim_status != "stopped" and status not in ("active", "held"):
+        # "He takes ibuprofen" where the only note says "Avoid ibuprofen": no note gives
+        # it as taken, so a mention of it is no evidence that it is.
+        res.unsupported.append(f"{claim.text} (the notes name it only as stopped, held, "
+                               f"to avoid or not given, last in {latest(meds).note_id})")
+        return
     _compare_form(claim, meds, res)
     _compare_attributes(claim, meds, res, regimen_now)
 

@@ -241,7 +241,9 @@ C26 = [
               "Hallucinations: none since 4/2.\n"
               "Excluded: compartment syndrome.\n"
               "Acute kidney injury - resolved, creatinine 1.0.\n"
-              "Digoxin 125 mcg PO daily - continued.\n"),
+              "Digoxin 125 mcg PO daily - continued.\n"
+              "Aspirin 81 mg PO daily - stop after the 4/10 dose.\n"
+              "Avoid naproxen while on apixaban.\n"),
 ]
 
 
@@ -319,3 +321,13 @@ def test_a_drugs_harm_is_not_backed_by_the_drug(c26):
 def test_the_drug_itself_is_still_checked_as_a_drug(c26):
     v = c26.check("He takes digoxin 125 mcg daily.", [])
     assert v.verdict != "CONTRADICTED" and "harm" not in v.detail, v.detail
+
+
+def test_a_drug_the_notes_only_say_to_avoid_is_not_taken(c26):
+    v = c26.check("He takes naproxen for pain.", [])
+    assert v.verdict != "SUPPORTED", v.detail
+
+
+def test_a_drug_taken_until_a_planned_stop_is_not_called_untaken(c26):
+    v = c26.check("Aspirin 81 mg PO daily through the 4/10 dose.", [])
+    assert "only as stopped" not in v.detail, v.detail
