@@ -11,6 +11,7 @@ from agent.rules import Rules
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.notes import Note
 from agent.schemas.summary import Citation, ProblemTrack, TimelineEvent, TimelineItem
+from verifiers.claims import allergy_certainty
 
 _CODE_STATUS_TEXT = {"full_code": "Full code", "dnr": "DNR", "dnr_dni": "DNR/DNI",
                      "comfort": "Comfort care"}
@@ -236,6 +237,12 @@ def _allergies(note: Note, ext: NoteExtraction | None) -> list[TimelineItem]:
         before = note.text[line_start:ent.start]
         if before.count("(") > before.count(")"):
             continue  # "PCN -- anaphylaxis (required epinephrine)": part of a reaction
+        line_end = note.text.find("\n", ent.end)
+        line_end = len(note.text) if line_end == -1 else line_end
+        if allergy_certainty(note.text, ent, (line_start, line_end)).assertion != "present":
+            # "? amoxicillin reaction vs viral rash", "sulfa allergy not confirmed": the
+            # note wonders about it; a handoff listing it asserts an allergy nobody found.
+            continue
         m = _REACTION.match(note.text, ent.end)
         reaction = (m.group(1) or m.group(2)).strip() if m else None
         end = m.end() if m else ent.end

@@ -278,3 +278,17 @@ def test_a_stopped_line_without_a_replacement_stops_every_drug(extractor):
     tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
     assert _track(tl, "omeprazole").status == "stopped"
     assert _track(tl, "famotidine").status == "stopped"
+
+
+# An allergy the note only wonders about is no allergy item (multinote_dev26 shape).
+def test_a_doubted_allergy_is_not_listed_and_a_firm_one_is(extractor):
+    notes = [Note(patient_id="T8", note_id="t8a", note_type="history_and_physical",
+                  date="2026-02-01",
+                  text="HPI: 5 y/o with hives.\n"
+                       "Allergies: sulfa - hives. ? cefdinir reaction vs viral exanthem.\n"
+                       "Allergies: possible latex allergy, unconfirmed.\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    listed = {i.text.lower() for i in tl.items if i.kind == "allergy"}
+    assert "sulfa" in listed
+    assert "cefdinir" not in listed
+    assert "latex" not in listed
