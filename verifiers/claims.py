@@ -432,7 +432,7 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                           and clause[0] <= p.start < e.start])
             if temporal is None and _back_in_sinus(text, e, line_start, line_end):
                 temporal = "past"
-            if (ruled_out or e.assertion == "absent") and _evidence_aside(text, e, entities):
+            if (ruled_out or e.assertion == "absent") and evidence_aside(text, e, entities):
                 # "Ruled out: urinary tract infection (sterile pyuria)": the aside is why
                 # the item was excluded, a finding of the patient, not a second exclusion.
                 ruled_out = False
@@ -637,7 +637,7 @@ _ASIDE_OPEN = re.compile(r"\s*\(\s*(?P<lead>[^()\n]{0,30}?)$")
 _ASIDE_CLOSE = re.compile(r"(?P<tail>[^()\n]{0,30}?)\)")
 
 
-def _evidence_aside(text: str, e: Entity, entities: list[Entity]) -> bool:
+def evidence_aside(text: str, e: Entity, entities: list[Entity]) -> bool:
     """Whether a problem stands in the parenthesis right after another problem, with words
     of its own beside it ("urinary tract infection (sterile pyuria)", "takotsubo (MRI
     pattern of myocarditis)"): the other item's evidence. A bare synonym ("(UTI)") is the

@@ -292,3 +292,19 @@ def test_a_doubted_allergy_is_not_listed_and_a_firm_one_is(extractor):
     assert "sulfa" in listed
     assert "cefdinir" not in listed
     assert "latex" not in listed
+
+
+# The evidence of an exclusion, in parentheses after the excluded item, is not excluded
+# itself (multinote_dev26 shape: "urinary tract infection (sterile pyuria)").
+def test_the_evidence_aside_of_an_excluded_item_is_not_ruled_out(extractor):
+    notes = [Note(patient_id="T7", note_id="t7a", note_type="discharge_summary",
+                  date="2026-02-04",
+                  text="DISCHARGE SUMMARY\nDischarge diagnoses:\n1. Viral bronchitis.\n"
+                       "Ruled out: pulmonary embolism (small pleural effusion only); "
+                       "pneumonia.\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    status = {p.name.lower(): p.status for p in tl.problems}
+    assert status.get("pulmonary embolism") == "ruled_out", status
+    assert status.get("pneumonia") == "ruled_out", status
+    assert status.get("pleural effusion", status.get("small pleural effusion")) != \
+        "ruled_out", status
