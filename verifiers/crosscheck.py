@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
 from collections.abc import Iterable
+from datetime import date
 from functools import cached_property
 
 from agent.errors import VerificationError
@@ -379,11 +379,13 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             else:
                 res.unsupported.append(f"{claim.text} (no note gives it to a relative)")
             continue
-        if claim.type == "MEDICATION" and _DRUG_HARM_AFTER.match(text, claim.end):
+        harm = _DRUG_HARM_AFTER.match(text, claim.end) if claim.type == "MEDICATION" \
+            else None
+        if harm is not None:
             # "He has lithium toxicity": the drug's harm is the claim, which the drug's own
             # mentions cannot back (the extractor names only the drug).
-            res.unsupported.append(f"{text[claim.start:_DRUG_HARM_AFTER.match(text, claim.end).end()]}"
-                                   " (a drug's harm, not the drug: not checked)")
+            res.unsupported.append(f"{text[claim.start:harm.end()]} (a drug's harm, not the "
+                                   "drug: not checked)")
             continue
         own_status = None
         if claim.type in ("MEDICATION", "ALLERGY"):
