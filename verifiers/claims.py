@@ -460,6 +460,9 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                 # "May have pneumonia", "Working diagnosis: lymphoma", "PE favored over
                 # pneumonia": a name given as a guess or as the less favored alternative.
                 e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion == "present" and \
+                _HEDGE_AFTER.match(text, e.end, clause[1]):
+            e = e.model_copy(update={"assertion": "possible"})
         if e.type == "PROBLEM" and e.assertion in ("present", "absent") and \
                 _UNSETTLED_AFTER.match(text, e.end, clause[1]) and (
                     e.assertion == "present"
@@ -593,11 +596,19 @@ _WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initial
 # A diagnosis named and then left open: "X indeterminate", "X equivocal", "X not excluded",
 # "X not confirmed" (one more word of the name may come between: "dengue co-infection
 # indeterminate"). Unlike "possible" these words may be followed by the evidence.
-_UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+)?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
+_UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
                               r"still)\s+)*(?:indeterminate|equivocal|unconfirmed|"
                               r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out)|"
                               r"(?:cannot|can't|could not) be (?:excluded|ruled out))\b",
                               re.IGNORECASE)
+# A hedge word right after the name, ending the item ("Community-acquired pneumonia,
+# probable (CXR equivocal)", "cellulitis of the left hand, probable"): the name is given as
+# possible (its site phrase may come between). A hedge
+# followed by a word is that word's ("pneumonia, probable aspiration").
+_HEDGE_AFTER = re.compile(r"(?:\s+(?:of|in|on|at)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?[\w-]+)?"
+                          r"[\s,:\-\u2013]*(?:probable|probably|possible|possibly|presumed|"
+                          r"presumptive|suspected|questionable)\b(?!\s*[\w-])",
+                          re.IGNORECASE)
 # A denial before the name in its clause ("no dengue, indeterminate film") keeps it absent;
 # a label before a colon ("Not settled: dengue ...") is not one.
 # (Also the crosscheck's denial test before a name.)

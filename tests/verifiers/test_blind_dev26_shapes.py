@@ -331,3 +331,33 @@ def test_a_drug_the_notes_only_say_to_avoid_is_not_taken(c26):
 def test_a_drug_taken_until_a_planned_stop_is_not_called_untaken(c26):
     v = c26.check("Aspirin 81 mg PO daily through the 4/10 dose.", [])
     assert "only as stopped" not in v.detail, v.detail
+
+
+# A hedge right after a diagnosis, ending its item, and an unsettled test between the
+# name and its "not confirmed".
+D26 = [
+    Note(patient_id="D26", note_id="D26-1", note_type="discharge_summary", date="2026-05-04",
+         text="DISCHARGE SUMMARY\nDiagnoses:\n"
+              "1. Cellulitis of the left hand, probable (exam equivocal).\n"
+              "2. Septic arthritis - MRI equivocal, not confirmed.\n"
+              "3. Gout, probable cause of the knee effusion.\n"
+              "4. Hypertension.\n")]
+
+
+@pytest.fixture(scope="module")
+def d26(extractor):
+    return PatientRecord.prepare(D26, extractor, Rules.load())
+
+
+def test_a_hedge_ending_the_item_makes_the_diagnosis_possible(d26):
+    assert d26.check("He has cellulitis of the left hand.", []).verdict != "SUPPORTED"
+
+
+def test_a_test_left_unsettled_before_not_confirmed_leaves_the_diagnosis_open(d26):
+    assert d26.check("He has septic arthritis.", []).verdict != "SUPPORTED"
+
+
+def test_a_hedge_followed_by_its_own_word_is_that_words(d26):
+    v = d26.check("He has gout.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+    assert "possibility" not in v.detail, v.detail
