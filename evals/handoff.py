@@ -58,7 +58,8 @@ TRAP_SECTIONS = {
     "planned_as_done": ("patient_summary", "active_problems", "medications"),
 }
 # A statement with one of these words does not assert the trap.
-NEGATING = (r"\b(?:held|hold|stopped|stop|discontinued|avoid|not on the|do not|not given|"
+# ("Never received dantrolene or ECT" denies both.)
+NEGATING = (r"\b(?:held|hold|stopped|stop|discontinued|avoid|not on the|do not|not given|never|"
             r"ruled out|negative|excluded|resolved|denies|no|unlikely|possible|family|"
             r"mother|father|sister|brother|daughter|son)\b")
 # A planned thing is not stated as done by a statement that says it is planned.

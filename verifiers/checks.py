@@ -15,6 +15,7 @@ from verifiers.claims import (
     KIN_WORD,
     Mention,
     amount_of,
+    anchors,
     assertion_class,
     attr_value,
     gapped_ruled_out,
@@ -168,8 +169,27 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
     meds = [m for m in scope if m.entity.type == "MEDICATION"]
     if claim.type == "ALLERGY":
         allergies = [m for m in scope if m.entity.type == "ALLERGY"]
-        if allergies:
-            res.support(allergies)
+        firm = [m for m in allergies if m.entity.assertion in ("present", "historical")]
+        denied = [m for m in allergies if m.entity.assertion == "absent"]
+        doubtful = [m for m in allergies if m.entity.assertion in ("possible", "absent")]
+        if claim.assertion == "absent" and (denied or firm):
+            # "No amoxicillin allergy was established": backed by a note that says so,
+            # unsure where the notes record the allergy as the patient's.
+            if denied and (not firm or latest(denied).order >= latest(firm).order):
+                res.support(denied)
+            else:
+                res.unsupported.append(f"no {claim.text} allergy (the notes record it)")
+        elif firm or (allergies and (claim.assertion != "present"
+                                     or len(doubtful) < len(allergies))):
+            res.support(firm or allergies)
+        elif allergies:
+            # "? amoxicillin reaction", "amoxicillin allergy not established": the notes
+            # wondered about it; "allergic to amoxicillin" claims more than they found.
+            doubt = latest(allergies)
+            said = "was not established" if doubt.entity.assertion == "absent" else \
+                "was only suspected"
+            res.contradict("wrong_certainty", f"source: an allergy to {claim.text} {said} "
+                           f"({doubt.note_id}); statement gives it as established", [doubt])
         else:
             res.unsupported.append(f"{claim.text} (the notes give it as a medication, "
                                    "not an allergy)")
@@ -241,6 +261,13 @@ def check_drug(claim: Entity, text: str, section: str | None, scope: list[Mentio
     if (claim_status == "stopped" and status not in ("stopped", "held")
             and not any(m.status in ("stopped", "held") for m in every)):
         res.unsupported.append(f"{claim.text} stopped (no note says it was stopped)")
+        return
+    if claim.assertion == "present" and not said_stopped and not given and not is_past \
+            and not told_past and claim_status != "stopped" and status not in ("active", "held"):
+        # "He takes ibuprofen" where the only note says "Avoid ibuprofen": no note gives
+        # it as taken, so a mention of it is no evidence that it is.
+        res.unsupported.append(f"{claim.text} (the notes name it only as stopped, held, "
+                               f"to avoid or not given, last in {latest(meds).note_id})")
         return
     _compare_form(claim, meds, res)
     _compare_attributes(claim, meds, res, regimen_now)
@@ -343,6 +370,28 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
     if temporal == "past" and (kind == "present" or (
             kind == "absent" and said_past_after(text, claim, others, cues, clause))):
         kind = "historical"
+    elif kind in ("present", "absent") and not is_ruled_out:
+        # "Rhabdomyolysis with AKI resolved": the problems joined by "with" / "and" are one
+        # phrase, and the past word after the last is the whole phrase's.
+        chain = _joined_after(text, claim, [c for c in claims if c.type == "PROBLEM"])
+        if chain and said_past_after(text, chain[-1], [o for o in others if o not in {
+                (c.start, c.end) for c in chain}], cues, clause):
+            kind = "historical"
+    # Only a statement that names no relative: one that does ("her sister has had type 1
+    # diabetes since age 12, whereas the patient's own ...") places its anchors itself.
+    said_when = anchors(text, *clause) if not KIN_WORD.search(text) else frozenset()
+    if said_when and kind in ("present", "historical", "possible"):
+        # "He had Kawasaki disease at age 2" where only the sister's line says "at age 2":
+        # the anchored fact is the relative's, whatever the patient has now.
+        theirs = [m for m in every if m.entity.assertion == "family" and m.anchors & said_when]
+        own = [m for m in every if m.entity.assertion != "family" and m.anchors & said_when]
+        if theirs and not own:
+            when = ", ".join(sorted(_ANCHOR_WORDS[a.split(":", 1)[0]] + a.split(":", 1)[1]
+                                    for a in said_when))
+            res.contradict("wrong_experiencer", f"source: {claim.text} {when} is a family "
+                           f"member's ({theirs[0].note_id}); statement gives it to the patient",
+                           theirs[:1])
+            return
     by = {k: [m for m in scope if assertion_class(m.entity, m.is_ruled_out) == k]
           for k in ("present", "possible", "historical", "absent", "family")}
     # "hypokalemia, resolved" comes out absent from ConText: it is past, not denied.
@@ -399,6 +448,12 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             # history: the activity the statement claims is not in the notes.
             res.unsupported.append(f"{claim.text} as active (the notes give it only as "
                                    f"history, {latest(chronic).note_id})")
+        elif kind == "present" and (current or chronic) and _said_now(text, claim, clause) \
+                and (status_of(claim) == "resolved" or _ended_at_last(every)):
+            # "He has an AKI" at discharge when the timeline gives it as resolved: true of
+            # the stay, not of now.
+            res.unsupported.append(f"{claim.text} now (the notes give it as resolved"
+                                   + (f", {latest(past).note_id})" if past else ")"))
         elif current or chronic:
             res.support(current or chronic)
         elif past:
@@ -446,6 +501,13 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             # another note gives as present: only a narrower problem is denied, so unsure.
             res.unsupported.append(f"no {claim.text} (the notes deny only "
                                    f"{latest(by['absent']).entity.text})")
+        elif by["absent"] and is_ruled_out and not any(m.is_ruled_out for m in by["absent"]) \
+                and any(m.entity.assertion == "present" and m.order < latest(by["absent"]).order
+                        for m in current):
+            # "Hallucinations were ruled out" where a note gave them as present and later
+            # ones deny them: they resolved; "ruled out" says they never were.
+            res.unsupported.append(f"{claim.text} ruled out (the notes give it as present, "
+                                   "then gone: resolved, not ruled out)")
         elif by["absent"]:
             res.support(by["absent"])
         elif current:
@@ -503,6 +565,51 @@ def check_problem(claim: Entity, text: str, claims: list[Entity], scope: list[Me
             res.support(scope)
     else:
         res.support(scope)
+
+
+_JOIN = re.compile(r"\s*(?:,\s*)?(?:with|and|plus|&|/)\s*(?:(?:associated|resulting|"
+                   r"secondary)\s+)?", re.IGNORECASE)
+
+
+def _joined_after(text: str, claim: Entity, problems: list[Entity]) -> list[Entity]:
+    """The problems that follow the claim joined to it ("X with Y", "X and Y"), in order."""
+    chain: list[Entity] = []
+    end = claim.end
+    for p in sorted(problems, key=lambda c: c.start):
+        if p.start < end:
+            continue
+        if _JOIN.fullmatch(text, end, p.start) is None:
+            break
+        chain.append(p)
+        end = p.end
+    return chain
+
+
+_ANCHOR_WORDS = {"age": "at age ", "year": "in ", "life": "as a "}
+# A statement that gives a problem as the patient's now ("he has", "is in", "remains"),
+# and no word of the past.
+_NOW_VERB = re.compile(r"\b(?:has|have|is|are|remains?|still|currently|now|ongoing|active|"
+                       r"persistent)\b", re.IGNORECASE)
+_PAST_WORD = re.compile(r"\b(?:had|was|were|history|prior|previous|previously|resolved|"
+                        r"resolving|improved|recovered|during|earlier|initially)\b",
+                        re.IGNORECASE)
+
+
+def _said_now(text: str, claim: Entity, clause: tuple[int, int]) -> bool:
+    """Whether the claim's clause gives the problem as present now (see above)."""
+    lo, hi = clause
+    return _NOW_VERB.search(text, lo, hi) is not None and \
+        _PAST_WORD.search(text, lo, hi) is None
+
+
+def _ended_at_last(every: list[Mention]) -> bool:
+    """Whether the latest note naming a problem (a relative's aside apart) gives it only as
+    past ("Acute kidney injury - resolved")."""
+    own = [m for m in every if m.entity.assertion != "family"]
+    if not own:
+        return False
+    last = latest(own).order
+    return all(m.temporal == "past" for m in own if m.order == last)
 
 
 def _latest_only_possible(every: list[Mention]) -> bool:

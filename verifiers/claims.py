@@ -76,9 +76,48 @@ class Mention:
     is_pending: bool = False
     is_resulted: bool = False
     relative: str | None = None
+    anchors: frozenset[str] = frozenset()
+    is_repeat: bool = False
+    repeat_done: bool = False
 
 
 Clause = tuple[int, int]
+
+# When in a life a fact is placed: "at age 2", "age 2", "in 2019", "as a child". A
+# statement's anchor tells which of several same-named facts it means (the sister's
+# Kawasaki disease "at age 2", not the patient's this week).
+_ANCHOR = re.compile(r"\b(?:at (?:the )?age (?:of )?|aged? )(?P<age>\d{1,3})\b|"
+                     r"\b(?P<year>(?:19|20)\d\d)\b(?!\s*(?:mg|mcg|units?|ml|mL))|"
+                     r"\bas an? (?P<life>child|kid|teen(?:ager)?|toddler|infant|baby|"
+                     r"adolescent|youth)\b", re.IGNORECASE)
+_LIFE_SAME = {"kid": "child", "teenager": "teen", "adolescent": "teen", "youth": "teen",
+              "baby": "infant"}
+
+
+def anchors(text: str, lo: int, hi: int) -> frozenset[str]:
+    """The life anchors written in ``text[lo:hi]`` ("age:2", "year:2019", "life:child")."""
+    out = set()
+    for m in _ANCHOR.finditer(text, lo, hi):
+        if m.group("age"):
+            out.add(f"age:{int(m.group('age'))}")
+        elif m.group("year"):
+            out.add(f"year:{m.group('year')}")
+        else:
+            life = m.group("life").lower()
+            out.add(f"life:{_LIFE_SAME.get(life, life)}")
+    return frozenset(out)
+
+
+_REPEAT_RESULT = re.compile(r"\s*(?:\(?(?:on\s+)?\d{1,2}/\d{1,2}(?:/\d{2,4})?\)?\s*)?"
+                            r"(?::\s*\w|-\s*(?:normal|negative|unremarkable|resolved|no\b)|"
+                            r"(?:showed|shows|revealed|was|were|is now|normal|negative|"
+                            r"unremarkable)\b)", re.IGNORECASE)
+
+# "repeat echocardiogram", "follow-up CT", "the 2-week echo": a later instance of a test,
+# not the one already done.
+REPEAT_BEFORE = re.compile(r"\b(?:repeat(?:ed)?|follow-?up|f/u|serial|interval|surveillance|"
+                           r"next|second|2nd|third|3rd|\d+[- ]?(?:day|week|wk|month|mo)s?)\s+"
+                           r"(?:[\w/-]+\s+){0,1}$", re.IGNORECASE)
 
 
 def _near(cues: CueSet, kind: str, text: str, start: int, end: int, clause: Clause,
@@ -391,12 +430,21 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
             ruled_out = ruled_out and not work_up_reason(
                 text, e, [p for p in entities if p.type == "PROBLEM"
                           and clause[0] <= p.start < e.start])
+            if temporal is None and _back_in_sinus(text, e, line_start, line_end):
+                temporal = "past"
+            if (ruled_out or e.assertion == "absent") and evidence_aside(text, e, entities):
+                # "Ruled out: urinary tract infection (sterile pyuria)": the aside is why
+                # the item was excluded, a finding of the patient, not a second exclusion.
+                ruled_out = False
+                e = e.model_copy(update={"assertion": "present"})
         is_asked = asked(text, e, layout)
         if e.type == "PROBLEM" and e.assertion == "present" and \
                 _WEIGHED_AFTER.match(text, e.end, clause[1]):
             # "sarcoidosis considered, no adenopathy", "PE suspected": weighed, not found
             # (a ruled-out cue after it still makes it ruled out below).
             e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "ALLERGY" and e.assertion == "present":
+            e = allergy_certainty(text, e, clause)
         if e.type in ("MEDICATION", "PROCEDURE") and e.assertion == "present" and \
                 _RELATIVE_CLAUSE_BEFORE.search(text, max(line_start, e.start - 60), e.start):
             # "caregiver for his wife, who is on home oxygen": the wife's oxygen, not his.
@@ -412,6 +460,9 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                 # "May have pneumonia", "Working diagnosis: lymphoma", "PE favored over
                 # pneumonia": a name given as a guess or as the less favored alternative.
                 e = e.model_copy(update={"assertion": "possible"})
+        if e.type == "PROBLEM" and e.assertion == "present" and \
+                _HEDGE_AFTER.match(text, e.end, clause[1]):
+            e = e.model_copy(update={"assertion": "possible"})
         if e.type == "PROBLEM" and e.assertion in ("present", "absent") and \
                 _UNSETTLED_AFTER.match(text, e.end, clause[1]) and (
                     e.assertion == "present"
@@ -448,11 +499,18 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
                 c.label == "pending" for c in cues.find("claim_event", text, *clause))
             resulted = not pending and (
                 e.attributes.get("value") is not None
-                or _RESULT_WORDS.search(text, e.end, clause[1]) is not None)
+                or RESULT_WORDS.search(text, e.end, clause[1]) is not None)
         relative = relative_before(text, line_start, e.start) \
             if e.assertion == "family" else None
+        line_hi = line_end if line_end != -1 else len(text)
+        repeat = e.type in ("TEST", "PROCEDURE") and REPEAT_BEFORE.search(
+            text, max(line_start, e.start - 30), e.start) is not None
+        # "Repeat renal ultrasound 3/6: resolved": a repeat written with its result, which
+        # a plan cue ("repeat" reads as an order) does not make a plan.
+        done = repeat and _REPEAT_RESULT.match(text, e.end, line_hi) is not None
         out.append(Mention(note_id, date, order, e, status, ruled_out, temporal, planned,
-                           removed, pending, resulted, relative))
+                           removed, pending, resulted, relative,
+                           anchors(text, line_start, line_hi), repeat, done))
     return _heading_takes_its_line(text, out)
 
 
@@ -516,7 +574,7 @@ def _heading_takes_its_line(text: str, mentions: list[Mention]) -> list[Mention]
 
 # What a test's clause says when it has come back ("Blood cultures no growth (final)",
 # "Legionella antigen negative", "TTE: EF 55%", "biopsy showed ...").
-_RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|unremarkable|"
+RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|unremarkable|"
                            r"final(?:ized)?|resulted|returned|came back|showed|shows|grew|"
                            r"growing|revealed|consistent with|detected|not detected|"
                            r"EF \d+)", re.IGNORECASE)
@@ -538,11 +596,19 @@ _WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initial
 # A diagnosis named and then left open: "X indeterminate", "X equivocal", "X not excluded",
 # "X not confirmed" (one more word of the name may come between: "dengue co-infection
 # indeterminate"). Unlike "possible" these words may be followed by the evidence.
-_UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+)?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
+_UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
                               r"still)\s+)*(?:indeterminate|equivocal|unconfirmed|"
                               r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out)|"
                               r"(?:cannot|can't|could not) be (?:excluded|ruled out))\b",
                               re.IGNORECASE)
+# A hedge word right after the name, ending the item ("Community-acquired pneumonia,
+# probable (CXR equivocal)", "cellulitis of the left hand, probable"): the name is given as
+# possible (its site phrase may come between). A hedge
+# followed by a word is that word's ("pneumonia, probable aspiration").
+_HEDGE_AFTER = re.compile(r"(?:\s+(?:of|in|on|at)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?[\w-]+)?"
+                          r"[\s,:\-\u2013]*(?:probable|probably|possible|possibly|presumed|"
+                          r"presumptive|suspected|questionable)\b(?!\s*[\w-])",
+                          re.IGNORECASE)
 # A denial before the name in its clause ("no dengue, indeterminate film") keeps it absent;
 # a label before a colon ("Not settled: dengue ...") is not one.
 # (Also the crosscheck's denial test before a name.)
@@ -557,6 +623,77 @@ _OPEN_BEFORE = re.compile(r"(?:\b(?:may|might|could)\s+(?:have|be|represent|refl
                           r"(?:\s+(?:is|of))?\s*:?|"
                           r"\b(?:favou?red|preferred|more likely)\s+over|\brather than)"
                           r"\s+(?:(?:a|an|the)\s+)?(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+# An arrhythmia its line says has ended in sinus rhythm ("post-op AF - sinus since 10/8",
+# "AF, converted to sinus on amiodarone"): past at that note. A chronic rhythm disease
+# ("paroxysmal AF, in sinus today") is still the patient's.
+_RHYTHM = re.compile(r"fibrillation|flutter|\bA-?fib\b|\bAF\b|\bSVT\b|tachycardia|"
+                     r"arrhythmia", re.IGNORECASE)
+_SINUS_AFTER = re.compile(r"[^.;]{0,60}?\b(?:(?:now|back|currently|remains?|remained|"
+                          r"converted|restored|returned|reverted)\s+(?:in|to)\s+(?:normal\s+)?"
+                          r"sinus|sinus rhythm since|in sinus since|NSR since|"
+                          r"(?:converted|reverted) to NSR|now (?:in )?NSR)\b", re.IGNORECASE)
+_CHRONIC_RHYTHM = re.compile(r"\b(?:paroxysmal|persistent|permanent|chronic|longstanding|"
+                             r"long-standing|h/o|history of|known)\b", re.IGNORECASE)
+
+
+def _back_in_sinus(text: str, e: Entity, line_start: int, line_end: int) -> bool:
+    """Whether the arrhythmia mention's line says the rhythm is back to sinus (above)."""
+    hi = line_end if line_end != -1 else len(text)
+    return (_RHYTHM.search(e.text) is not None
+            and _SINUS_AFTER.match(text, e.end, hi) is not None
+            and _CHRONIC_RHYTHM.search(text, max(line_start, e.start - 30), e.end) is None)
+
+
+_ASIDE_OPEN = re.compile(r"\s*\(\s*(?P<lead>[^()\n]{0,30}?)$")
+_ASIDE_CLOSE = re.compile(r"(?P<tail>[^()\n]{0,30}?)\)")
+
+
+def evidence_aside(text: str, e: Entity, entities: list[Entity]) -> bool:
+    """Whether a problem stands in the parenthesis right after another problem, with words
+    of its own beside it ("urinary tract infection (sterile pyuria)", "takotsubo (MRI
+    pattern of myocarditis)"): the other item's evidence. A bare synonym ("(UTI)") is the
+    item itself."""
+    before = [p for p in entities if p.type == "PROBLEM" and p.end <= e.start
+              and e.start - p.end <= 32]
+    if not before:
+        return False
+    item = max(before, key=lambda p: p.end)
+    opened = _ASIDE_OPEN.fullmatch(text, item.end, e.start)
+    closed = _ASIDE_CLOSE.match(text, e.end)
+    if opened is None or closed is None:
+        return False
+    if same_concept(item, e):
+        return False
+    return bool((opened.group("lead") + closed.group("tail")).strip())
+
+
+# An allergy a note only wonders about ("? amoxicillin reaction vs rash of KD", "possible
+# sulfa allergy") or says was not borne out ("amoxicillin allergy not established",
+# "penicillin allergy ruled out by challenge"): not an allergy the patient has.
+_ALLERGY_DOUBT_BEFORE = re.compile(r"(?:\?\s*|\b(?:possible|possibly|probable|questionable|"
+                                   r"query|suspected|presumed|unconfirmed|reported)\s+)$",
+                                   re.IGNORECASE)
+_ALLERGY_DOUBT_AFTER = re.compile(r"\s*(?:(?:allergy|reaction|intolerance|sensitivity)\s*)?"
+                                  r"(?:(?:was|is|has|been|remains?|felt|thought|initially)\s+)*"
+                                  r"(?P<word>\?|vs\.?|versus|possible|suspected|unlikely|"
+                                  r"considered|questioned|raised|doubted|"
+                                  r"doubtful|not (?:established|confirmed|proven|true|"
+                                  r"recorded|an allergy)|ruled out|excluded|de-?labell?ed|"
+                                  r"removed)", re.IGNORECASE)
+_ALLERGY_NOT = re.compile(r"not |ruled|excluded|de-?label|removed", re.IGNORECASE)
+
+
+def allergy_certainty(text: str, e: Entity, clause: Clause) -> Entity:
+    """An allergy mention's certainty from the words around it (see above)."""
+    after = _ALLERGY_DOUBT_AFTER.match(text, e.end, clause[1])
+    if after is not None:
+        absent = _ALLERGY_NOT.match(after.group("word")) is not None
+        return e.model_copy(update={"assertion": "absent" if absent else "possible"})
+    if _ALLERGY_DOUBT_BEFORE.search(text, max(clause[0], e.start - 20), e.start):
+        return e.model_copy(update={"assertion": "possible"})
+    return e
+
+
 # An organ or blood donor named as the subject before the name ("Donor had ...",
 # "kidney donor: CMV+"); "donor-derived" infections are the recipient's.
 _DONOR_BEFORE = re.compile(r"\bdonor(?:'s)?(?!-)\s*(?:had|has|was|is|with|w/|:|-)?\s+"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from datetime import date
 from functools import cached_property
 
 from agent.errors import VerificationError
@@ -43,12 +44,16 @@ from verifiers.checks import (
     check_drug,
     check_problem,
     check_test,
+    latest,
 )
 from verifiers.claims import (
     CHECKED_TYPES,
     DENIAL_BEFORE,
     FREQUENCY_SYNONYMS,
+    REPEAT_BEFORE,
+    RESULT_WORDS,
     Mention,
+    allergy_certainty,
     drug_status,
     make_mentions,
     names,
@@ -290,11 +295,16 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
               or (c.type in ("PROCEDURE", "TEST") and c.assertion == "hypothetical"
                   and _said_done(c, text, cues, layout)) else c for c in claims]
     claims = [_as_test(c, text) for c in claims if not _time_anchor(c, text)]
+    claims = [c.model_copy(update={"assertion": "present"})
+              if c.assertion == "family" and _kin_only_as_donor(text) else c for c in claims]
     checked = [c for c in claims if c.type in CHECKED_TYPES and c.assertion != "hypothetical"]
     if section == "allergies":
         # In the allergy section a bare drug name is an allergen ("enalapril (cough)").
         checked = [c.model_copy(update={"type": "ALLERGY"}) if c.type == "MEDICATION" else c
                    for c in checked]
+    # "Possible amoxicillin allergy": the statement's own doubt is part of its claim.
+    checked = [allergy_certainty(text, c, layout.clause_around(c.start, c.end))
+               if c.type == "ALLERGY" and c.assertion == "present" else c for c in checked]
     res = Findings()
     said_code = check_code_status(text, cues, code_status or [], res)
     if not checked and not said_code:
@@ -369,6 +379,14 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
             else:
                 res.unsupported.append(f"{claim.text} (no note gives it to a relative)")
             continue
+        harm = _DRUG_HARM_AFTER.match(text, claim.end) if claim.type == "MEDICATION" \
+            else None
+        if harm is not None:
+            # "He has lithium toxicity": the drug's harm is the claim, which the drug's own
+            # mentions cannot back (the extractor names only the drug).
+            res.unsupported.append(f"{text[claim.start:harm.end()]} (a drug's harm, not the "
+                                   "drug: not checked)")
+            continue
         own_status = None
         if claim.type in ("MEDICATION", "ALLERGY"):
             drugs = [(c.start, c.end) for c in checked if c.type in ("MEDICATION", "ALLERGY")
@@ -383,9 +401,15 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
         if claim.type in ("MEDICATION", "ALLERGY"):
             check_drug(claim, text, section, scope, every, status_of, res, own_status, cues,
                        regimen_now(track))
+            if claim.type == "MEDICATION":
+                _check_duration(claim, every, track, res)
         elif claim.type == "PROBLEM":
             check_problem(claim, text, checked, scope, every, status_of, res, cues,
                           layout.clause_around(claim.start, claim.end))
+        elif claim.type in ("TEST", "PROCEDURE") and (
+                later := _repeat_still_due(claim, text, every, layout)) is not None:
+            res.contradict("event_contradicted", f"source: the repeat {claim.text} is still to "
+                           f"be done ({later.note_id}); statement gives its result", [later])
         elif claim.type == "TEST":
             if _is_threshold(claim, text, cues):
                 # "stop once the INR is 2.0 or higher": a target, not a result.
@@ -429,6 +453,11 @@ _STILL_PENDING = re.compile(r"\b(?:pending|to follow|awaiting|in process)\b", re
 _RESULTED = re.compile(r"\b(?:resulted|returned|came back|final(?:ized)?)\b", re.IGNORECASE)
 
 
+_DRUG_HARM_AFTER = re.compile(r"[\s-]*(?:toxicity|overdose|poisoning|intoxication|withdrawal|"
+                              r"-?induced\s+[\w-]+|level\s+(?:was\s+|is\s+)?(?:toxic|high|"
+                              r"supratherapeutic))\b", re.IGNORECASE)
+
+
 # A sentence whose subject is a relative: "Her mother ...", "The patient's son ...".
 _RELATIVE_SUBJECT = re.compile(r"(?:^|[.;]\s+)(?:(?:her|his|their|the patient's|pt's|patient's)"
                                r"\s+)?(?:(?:older|younger|elder|twin|maternal|paternal)\s+)?"
@@ -436,6 +465,25 @@ _RELATIVE_SUBJECT = re.compile(r"(?:^|[.;]\s+)(?:(?:her|his|their|the patient's|
                                r"uncle|cousin|grand(?:mother|father|son|daughter)|niece|nephew|"
                                r"wife|husband|spouse|partner)s?\b(?:\s*\([^)]*\))?\s+"
                                r"(?!and\b|or\b)", re.IGNORECASE)
+
+
+# A relative named only as the source of a graft ("matched-sibling HSCT", "living related
+# donor", "her brother's stem cells"): the patient's transplant, not the relative's fact.
+_KIN = re.compile(r"\b(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
+                  r"sibling|parent|grand(?:mother|father|son|daughter)|niece|nephew|wife|"
+                  r"husband|spouse|partner)s?\b", re.IGNORECASE)
+_KIN_AS_DONOR = re.compile(r"\b(?:matched|related|unrelated|haplo\w*|full|half|HLA[- ]\w+)"
+                           r"[- ](?:sibling|brother|sister|son|daughter|mother|father|parent)\b|"
+                           r"\b(?:sibling|brother|sister|son|daughter|mother|father|parent)"
+                           r"(?:'s)?[- ](?:donor|donated|matched|stem[- ]cells?|graft|marrow|"
+                           r"kidney|liver|lobe|allograft)\b", re.IGNORECASE)
+
+
+def _kin_only_as_donor(text: str) -> bool:
+    """Whether every relative the statement names is named only as a graft's source."""
+    donors = [(m.start(), m.end()) for m in _KIN_AS_DONOR.finditer(text)]
+    kin = [(m.start(), m.end()) for m in _KIN.finditer(text)]
+    return bool(donors) and all(any(a <= k0 and k1 <= b for a, b in donors) for k0, k1 in kin)
 
 
 def _relative_subject(text: str, claim: Entity) -> bool:
@@ -455,8 +503,18 @@ _PATIENT_TURN = re.compile(r"[.;]|\b(?:the patient|pt|patient|she|he|her own|his
 # "The patient has TTP", "he carries the diagnosis of MCTD": a statement that gives the
 # patient something no vocabulary names claims a fact; a denial ("has no ...") or a
 # question is not one.
+# A result or a state told of the patient ("the chimerism showed full donor chimerism",
+# "he lacks decision-making capacity", "remains unable to walk") claims a fact too.
 _POSSESSION = re.compile(r"\b(?:(?:has|have|had)(?!\s+(?:no|not|never|been|to)\b)|carries|"
-                         r"(?:was|is|were) diagnosed with|suffers from|developed)\s+"
+                         r"(?:was|is|were) diagnosed with|suffers from|developed|"
+                         r"lacks?|lacked|lacking|showed|shows|revealed|reveals|demonstrated|"
+                         r"demonstrates|remains?|remained|requires?|required|"
+                         r"(?:is|was|are|were) (?:still )?unable to|cannot|can't|"
+                         r"(?:is|was|are|were|has been|have been|had been)\s+(?:\w+ly\s+)?"
+                         r"(?:resected|removed|amputated|excised|debrided|drained|draining|"
+                         r"placed|inserted|repaired|closed|transfused|explanted|"
+                         r"reimplanted|ligated|biopsied)\b)"
+                         r"(?:\s+|(?=[.,;:]|$))"
                          r"(?!(?:no|none|nothing|any)\b)\S", re.IGNORECASE)
 
 
@@ -548,6 +606,65 @@ def _in_contingency(claim: Entity, text: str, cues: CueSet, layout: NoteLayout) 
         c.start < claim.start for c in cues.find("contingency", text, lo, hi))
 
 
+def _repeat_still_due(claim: Entity, text: str, every: list[Mention],
+                      layout: NoteLayout) -> Mention | None:
+    """"The 2-week repeat echocardiogram was normal": a result of a later instance of a
+    test. When every note that names the repeat gives it as planned or pending and none
+    gives its result, the latest such mention (the result is not in the notes yet)."""
+    if REPEAT_BEFORE.search(text, max(0, claim.start - 30), claim.start) is None:
+        return None
+    lo, hi = layout.clause_around(claim.start, claim.end)
+    if claim.attributes.get("value") is None and RESULT_WORDS.search(text, claim.end, hi) is None \
+            and RESULT_WORDS.search(text, lo, claim.start) is None:
+        return None
+    repeats = [m for m in every if m.is_repeat]
+    # A planned mention's "resulted" flag reads its plan's words ("repeat echo at 2 wk,
+    # normal function today"): only a repeat named outside any plan counts as done.
+    if not repeats or any(m.repeat_done or not (m.is_planned or m.is_pending)
+                          for m in repeats):
+        return None
+    return latest(repeats)
+
+
+_DURATION = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>days?|d|weeks?|wks?|w|"
+                       r"months?|mos?)\b", re.IGNORECASE)
+_DAYS = {"d": 1, "w": 7, "m": 30}
+
+
+def _days(value: str | None) -> float | None:
+    """"7-day course", "x 14 days", "for 2 weeks" -> days; None when no length is written."""
+    m = _DURATION.search(value or "")
+    return float(m.group("n")) * _DAYS[m.group("unit")[0].lower()] if m else None
+
+
+def _check_duration(claim: Entity, every: list[Mention], track: Track | None,
+                    res: Findings) -> None:
+    """"Completed a 7-day course of ampicillin-sulbactam": the length is a part of the
+    claim. Backed by a note that gives the drug that length, or by the timeline's start
+    and stop dates (a day either way); otherwise unconfirmed, never green."""
+    a = claim.attributes.get("duration")
+    wanted = _days(a.text if a is not None else None)
+    if wanted is None:
+        return
+    said = {_days(m.entity.attributes["duration"].text) for m in every
+            if m.entity.type == "MEDICATION" and "duration" in m.entity.attributes}
+    if wanted in said:
+        return
+    if isinstance(track, MedicationTrack):
+        starts = [e.date for e in track.events if e.change in ("started", "resumed") and e.date]
+        stops = [e.date for e in track.events if e.change == "stopped" and e.date]
+        # The first stop after the first start: later notes restate the stop ("STOPPED:
+        # ampicillin-sulbactam" on the discharge day) without prolonging the course.
+        first = min(starts, default=None)
+        stops = [d for d in stops if first is not None and d >= first]
+        if first is not None and stops:
+            span = (date.fromisoformat(min(stops)[:10]) - date.fromisoformat(first[:10])).days
+            if abs(span - wanted) <= 1:
+                return
+    res.unsupported.append(f"{claim.text} '{a.text if a is not None else wanted}' (no note "
+                           "gives that length)")
+
+
 def _is_threshold(claim: Entity, text: str, cues: CueSet) -> bool:
     """Whether a test's value in a statement is a threshold or target, not a result."""
     value = claim.attributes.get("value")
@@ -578,6 +695,12 @@ _OPEN_AFTER = re.compile(r"(?:\s+[\w-]+)?\s*[,:]?\s*(?:(?:is|was|are|were|remain
                          r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out|proven)|"
                          r"(?:covered|treated) empiric(?:al)?ly|suspected|considered|"
                          r"presumed|questioned|entertained)\b", re.IGNORECASE)
+
+
+_DENIED_AFTER = re.compile(r"\s*(?:(?:has|have|had|was|were|is|are)\s+)?(?:never|not|did not|"
+                           r"didn't|has not|had not)\s+(?:\w+ly\s+)?(?:developed|develop|"
+                           r"occurred|occur|happened|happen|recurred|recur|been (?:seen|found|"
+                           r"present)|materiali[sz]ed)\b", re.IGNORECASE)
 
 
 # "pericarditis was considered possible but not established", "sarcoid not proven": a
@@ -628,6 +751,11 @@ def reread_negation(claim: Entity, text: str, cues: CueSet,
             text, claim.end) and cues.says("problem_ruled_out", text[claim.end:]):
         # "Typhlitis was considered for RLQ pain and ruled out on CT": the subject of the
         # work-up is the one ruled out, whatever problem the work-up was for.
+        return claim.model_copy(update={"assertion": "absent"})
+    if claim.type == "PROBLEM" and claim.assertion == "present" and \
+            _DENIED_AFTER.match(text, claim.end):
+        # "Tumor lysis syndrome never developed": the denial follows the name (ConText
+        # reads denials before it).
         return claim.model_copy(update={"assertion": "absent"})
     if claim.type == "PROBLEM" and claim.assertion == "present" and \
             _OPEN_AFTER.match(text, claim.end):

@@ -137,9 +137,16 @@ def _has(track: Track | None, change: str) -> bool:
     return track is not None and any(e.change == change for e in track.events)
 
 
+# "20 mg/kg", "375 mg/m2", "90 mg/kg/day": a dose by weight, area or day is no amount to
+# weigh against a plain "40.5 mg" (20 mg/kg for 14 kg is 280 mg).
+_PER_UNIT = re.compile(r"\d\s*[a-zA-Zµ]+\s*/\s*(?:kg|m2|m²|day|d|h|hr|dose)\b", re.IGNORECASE)
+
+
 def _direction(detail: str | None) -> str | None:
     """'6.25 mg oral BID -> 12.5 mg BID' -> 'increased' (amounts compared), else None."""
     if not detail or "->" not in detail:
+        return None
+    if any(_PER_UNIT.search(x) for x in detail.split("->", 1)):
         return None
     before, after = (parse_amount(x) for x in detail.split("->", 1))
     if before is None or after is None or before[1] != after[1] or before[0] == after[0]:
@@ -206,7 +213,12 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} started (no note says it was started)")
         elif event == "stopped":
-            if status == "stopped" or _has(track, "stopped"):
+            if status == "held" and not any(m.status == "stopped" and m.order == latest(
+                    meds).order for m in meds):
+                # On hold at the last note: a stop word earlier ("continue to hold; avoid
+                # antipsychotics") does not make it discontinued now.
+                res.unsupported.append(f"{name} stopped (the notes give it as on hold)")
+            elif status == "stopped" or _has(track, "stopped"):
                 res.support(cite)
             elif _has(track, "held") and status == "active":
                 res.contradict("event_contradicted", f"source: {name} was held and resumed, "
@@ -224,10 +236,17 @@ def check_drug_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} resumed (no note says it was resumed)")
         elif event in ("increased", "decreased"):
-            directions = {_direction(e.detail) for e in (track.events if track else [])
-                          if e.change == "dose_changed"} - {None}
+            found = [_direction(e.detail) for e in (track.events if track else [])
+                     if e.change == "dose_changed"]
+            directions = set(found) - {None}
             if event in directions:
                 res.support(cite)
+            elif directions and None in found:
+                # A change whose amounts the notes do not give ("increase tacrolimus" with
+                # the new dose elsewhere) may be the one the statement tells: the other
+                # direction seen elsewhere does not deny it.
+                res.unsupported.append(f"{name} {event} (the notes give a change of unknown "
+                                       f"direction and one {' and '.join(sorted(directions))})")
             elif directions:
                 res.contradict("wrong_direction", f"source: the {name} dose was "
                                f"{' and '.join(sorted(directions))}; statement: {event}", cite)
@@ -435,8 +454,16 @@ def check_problem_events(claim: Entity, events: set[str], track: Track | None,
             else:
                 res.unsupported.append(f"{name} developed (no note says it developed)")
         elif event == "resolved":
+            present = [m for m in own if m.entity.assertion == "present"
+                       and not m.is_ruled_out]
+            denied_later = [m for m in own if m.entity.assertion == "absent"
+                            and present and m.order > max(p.order for p in present)]
             if status == "resolved" or any(m.temporal == "past" for m in own):
                 res.support(cite)
+            elif denied_later and not any(m.is_ruled_out for m in denied_later):
+                # "+ SI with plan" on admission, "denies SI" from 5/21: present, then gone;
+                # the timeline's "ruled out" is the later denial, not "never present".
+                res.support([latest(present), latest(denied_later)])
             elif status == "ruled_out":
                 res.contradict("event_contradicted", f"source: {name} was considered and "
                                "ruled out, never present; statement says it resolved", cite)
@@ -447,7 +474,13 @@ def check_problem_events(claim: Entity, events: set[str], track: Track | None,
                 res.support(cite)
             # A present diagnosis stated as ruled out is caught by the assertion check.
         elif event == "continued":
-            if status == "active":
+            last = [m for m in own if own and m.order == latest(own).order]
+            if status == "active" and any(m.temporal == "past" for m in last):
+                # "remains in AF" when the latest note gives it as ended ("sinus since
+                # 10/8") beside its history: not confirmed as ongoing.
+                res.unsupported.append(f"{name} ongoing (the latest note, "
+                                       f"{last[0].note_id}, gives it as ended)")
+            elif status == "active":
                 res.support(cite)
             elif status == "resolved":
                 res.contradict("wrong_time", f"source: {name} resolved; statement gives it "

@@ -167,6 +167,13 @@ def _aside(text: str, at: int, ent: Entity) -> bool:
     return not (open_ < ent.start and ent.end <= close)
 
 
+# The words that name what a stopped drug was replaced by ("replaced by", "switched to",
+# "changed to", "->"), right before the replacement.
+_REPLACEMENT_BEFORE = re.compile(r"(?:\b(?:replaced|substituted)\s+(?:by|with)|"
+                                 r"\b(?:switched|changed|converted|transitioned)\s+to|->|→)"
+                                 r"\s*(?:(?:oral|PO|IV|po|iv)\s+)?$", re.IGNORECASE)
+
+
 def _is_avoid(text: str, cue) -> bool:
     return text[cue.start:cue.end].lower().startswith("avoid")
 
@@ -223,6 +230,11 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
             # "Fluconazole - d/c'd 3/14 when voriconazole started": the clause dates the
             # other drug's change; it is no event of this one.
             cue = "time_anchor"
+        if list_label == "stopped" and cue is None and i and \
+                _REPLACEMENT_BEFORE.search(text, max(lo, ent.start - 40), ent.start):
+            # "Stopped: letermovir (replaced by valganciclovir)": the drug the stopped one
+            # was replaced by is the one taken now, not a second stop.
+            cue = "switch_to"
         if (i == 0 or inline) and list_label is not None and cue is None:
             cue = list_label
         if cue is None and not ent.attributes.keys() & _REGIMEN_ATTRS and \

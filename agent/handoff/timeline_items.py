@@ -11,6 +11,7 @@ from agent.rules import Rules
 from agent.schemas.extraction import Entity, NoteExtraction
 from agent.schemas.notes import Note
 from agent.schemas.summary import Citation, ProblemTrack, TimelineEvent, TimelineItem
+from verifiers.claims import allergy_certainty, evidence_aside
 
 _CODE_STATUS_TEXT = {"full_code": "Full code", "dnr": "DNR", "dnr_dni": "DNR/DNI",
                      "comfort": "Comfort care"}
@@ -130,6 +131,10 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             clause = layout.clause_around(ent.start, ent.end)
             last_end = max(e.end for e in problems if clause[0] <= e.start < clause[1])
             status = _problem_status(ent, note.text, clause, rules, following, last_end)
+            if status in ("ruled_out", "absent") and evidence_aside(note.text, ent, problems):
+                # "Ruled out: urinary tract infection (sterile pyuria)": the aside is why
+                # the item was excluded; it says nothing of its own place on the list.
+                continue
             if status is None:
                 continue
             if status in ("ruled_out", "absent", "resolved") and _modifies_next(
@@ -236,6 +241,12 @@ def _allergies(note: Note, ext: NoteExtraction | None) -> list[TimelineItem]:
         before = note.text[line_start:ent.start]
         if before.count("(") > before.count(")"):
             continue  # "PCN -- anaphylaxis (required epinephrine)": part of a reaction
+        line_end = note.text.find("\n", ent.end)
+        line_end = len(note.text) if line_end == -1 else line_end
+        if allergy_certainty(note.text, ent, (line_start, line_end)).assertion != "present":
+            # "? amoxicillin reaction vs viral rash", "sulfa allergy not confirmed": the
+            # note wonders about it; a handoff listing it asserts an allergy nobody found.
+            continue
         m = _REACTION.match(note.text, ent.end)
         reaction = (m.group(1) or m.group(2)).strip() if m else None
         end = m.end() if m else ent.end

@@ -247,3 +247,64 @@ def test_a_drug_named_as_contraindicated_or_advised_against_is_not_given():
         mentions = note_mentions(note, extractor.extract_note(note), rules)
         got = [(m.change, m.detail) for m in mentions if m.ent.text == drug]
         assert got == [expected], (text, got)
+
+
+# A stopped-list line that names what the stopped drug was replaced by (multinote_dev26
+# shape, other words): the replacement is taken, the replaced drug and the rest stopped.
+@pytest.mark.parametrize("line", [
+    "Stopped: omeprazole (replaced by famotidine); vancomycin (course done).",
+    "STOPPED: omeprazole (switched to famotidine); vancomycin.",
+    "Discontinued: omeprazole -> famotidine; vancomycin (completed).",
+])
+def test_the_replacement_named_in_a_stopped_line_is_not_stopped(extractor, line):
+    notes = [Note(patient_id="T9", note_id="t9a", note_type="history_and_physical",
+                  date="2026-02-01",
+                  text="Meds: omeprazole 20 mg PO daily. Vancomycin 1 g IV q12h started.\n"),
+             Note(patient_id="T9", note_id="t9b", note_type="discharge_summary",
+                  date="2026-02-04",
+                  text="DISCHARGE SUMMARY\nDischarge medications:\n"
+                       "- Famotidine 20 mg PO BID - NEW\n" + line + "\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    assert _track(tl, "omeprazole").status == "stopped"
+    assert _track(tl, "vancomycin").status == "stopped"
+    assert _track(tl, "famotidine").status == "active"
+
+
+def test_a_stopped_line_without_a_replacement_stops_every_drug(extractor):
+    notes = [Note(patient_id="T9", note_id="t9c", note_type="discharge_summary",
+                  date="2026-02-04",
+                  text="DISCHARGE SUMMARY\nStopped: omeprazole (GI upset); famotidine "
+                       "(no longer needed).\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    assert _track(tl, "omeprazole").status == "stopped"
+    assert _track(tl, "famotidine").status == "stopped"
+
+
+# An allergy the note only wonders about is no allergy item (multinote_dev26 shape).
+def test_a_doubted_allergy_is_not_listed_and_a_firm_one_is(extractor):
+    notes = [Note(patient_id="T8", note_id="t8a", note_type="history_and_physical",
+                  date="2026-02-01",
+                  text="HPI: 5 y/o with hives.\n"
+                       "Allergies: sulfa - hives. ? cefdinir reaction vs viral exanthem.\n"
+                       "Allergies: possible latex allergy, unconfirmed.\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    listed = {i.text.lower() for i in tl.items if i.kind == "allergy"}
+    assert "sulfa" in listed
+    assert "cefdinir" not in listed
+    assert "latex" not in listed
+
+
+# The evidence of an exclusion, in parentheses after the excluded item, is not excluded
+# itself (multinote_dev26 shape: "urinary tract infection (sterile pyuria)").
+def test_the_evidence_aside_of_an_excluded_item_is_not_ruled_out(extractor):
+    notes = [Note(patient_id="T7", note_id="t7a", note_type="discharge_summary",
+                  date="2026-02-04",
+                  text="DISCHARGE SUMMARY\nDischarge diagnoses:\n1. Viral bronchitis.\n"
+                       "Ruled out: pulmonary embolism (small pleural effusion only); "
+                       "pneumonia.\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    status = {p.name.lower(): p.status for p in tl.problems}
+    assert status.get("pulmonary embolism") == "ruled_out", status
+    assert status.get("pneumonia") == "ruled_out", status
+    assert status.get("pleural effusion", status.get("small pleural effusion")) != \
+        "ruled_out", status
