@@ -595,9 +595,17 @@ _PAST_WORD = re.compile(r"\b(?:had|was|were|history|prior|previous|previously|re
                         re.IGNORECASE)
 
 
+# A problem named as the reason of a change ("held; due to active infection") is said of the
+# time of the change, not of now: its "active" dates the hold.
+_AS_REASON = re.compile(r"\b(?:due\s+to|because\s+of|owing\s+to|secondary\s+to|in\s+the\s+"
+                        r"setting\s+of|for)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
+
+
 def _said_now(text: str, claim: Entity, clause: tuple[int, int]) -> bool:
     """Whether the claim's clause gives the problem as present now (see above)."""
     lo, hi = clause
+    if _AS_REASON.search(text[max(lo, claim.start - 60):claim.start]):
+        return False
     return _NOW_VERB.search(text, lo, hi) is not None and \
         _PAST_WORD.search(text, lo, hi) is None
 

@@ -5,9 +5,10 @@ whether or not a vocabulary knows the name (assay brands, panels, local shorthan
 "QuantiFERON negative", "GI pathogen panel pending", "anti-Xa 0.45"). Only items whose value
 is a number or a result word count, and only names of up to four words with no function word
 ("notable for hyponatremia 128" is prose, not an item), and not a lone lower-case word
-(a panel's component: "nitrite negative") or a name followed by a date; an item a vocabulary already found
-keeps its own hit, except a drug name inside the item's name: on a lab line "lithium 1.2",
-"vancomycin trough 15" or "HBsAg negative" are levels and assays, not the drug.
+(a panel's component: "nitrite negative") or a name followed by a date; an item a
+vocabulary already found keeps its own hit, except a drug name inside the item's name: on
+a lab line "lithium 1.2", "vancomycin trough 15" or "HBsAg negative"
+are levels and assays, not the drug.
 """
 
 from __future__ import annotations

@@ -361,3 +361,10 @@ def test_a_hedge_followed_by_its_own_word_is_that_words(d26):
     v = d26.check("He has gout.", [])
     assert v.verdict != "CONTRADICTED", v.detail
     assert "possibility" not in v.detail, v.detail
+
+
+def test_a_problem_named_as_a_reason_is_not_said_of_now(c26):
+    # "held; due to active infection" dates the hold: the reason's "active" is no claim
+    # that the problem goes on at discharge (the demo handoff's own hold lines say so).
+    v = c26.check("Digoxin was held because of active acute kidney injury.", [])
+    assert "now (the notes give it as resolved" not in v.detail, v.detail
