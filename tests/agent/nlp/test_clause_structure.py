@@ -10,23 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from agent.nlp.assertion import assertion_of
-
-
-def _assert_first(pipeline, text: str, targets: list[tuple[str, str]]) -> str:
-    doc = pipeline.prepare(text)
-    spans = []
-    for surface, etype in targets:
-        start = text.index(surface)
-        spans.append(doc.char_span(start, start + len(surface), label=etype,
-                                   alignment_mode="expand"))
-    first = spans[0]
-    doc.ents = sorted(spans, key=lambda s: s.start)
-    doc = pipeline.annotate(doc)
-    span = next(e for e in doc.ents if e.start == first.start)
-    return assertion_of(span, targets[0][1])
-
-
 # fmt: off
 CASES = [
     # A denial written after its subject denies the subject ...
@@ -111,9 +94,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("text, targets, expected", CASES)
-def test_when_clause_structure_bounds_a_cue_then_assertion(clinical_pipeline, text, targets,
+def test_when_clause_structure_bounds_a_cue_then_assertion(assert_first, text, targets,
                                                            expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+    assert assert_first(text, targets) == expected
 
 
 # fmt: off
@@ -126,9 +109,9 @@ def test_when_clause_structure_bounds_a_cue_then_assertion(clinical_pipeline, te
      "historical"),
 ])
 # fmt: on
-def test_when_history_header_names_the_plan_then_problems_are_current(clinical_pipeline, text,
+def test_when_history_header_names_the_plan_then_problems_are_current(assert_first, text,
                                                                       target, expected):
-    assert _assert_first(clinical_pipeline, text, [(target, "PROBLEM")]) == expected
+    assert assert_first(text, [(target, "PROBLEM")]) == expected
 
 
 # fmt: off
@@ -145,9 +128,9 @@ def test_when_history_header_names_the_plan_then_problems_are_current(clinical_p
     ("HPI:\n- Haptoglobin, LDH", [("LDH", "TEST"), ("Haptoglobin", "TEST")], "present"),
 ])
 # fmt: on
-def test_when_a_plan_line_names_tests_then_they_are_ordered(clinical_pipeline, text, targets,
+def test_when_a_plan_line_names_tests_then_they_are_ordered(assert_first, text, targets,
                                                             expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+    assert assert_first(text, targets) == expected
 
 
 # fmt: off
@@ -158,14 +141,14 @@ def test_when_a_plan_line_names_tests_then_they_are_ordered(clinical_pipeline, t
     ("Imaging c/f appendicitis.", "appendicitis", "possible"),
 ])
 # fmt: on
-def test_when_a_question_mark_or_cf_marks_a_problem_then_possible(clinical_pipeline, text,
+def test_when_a_question_mark_or_cf_marks_a_problem_then_possible(assert_first, text,
                                                                   target, expected):
-    assert _assert_first(clinical_pipeline, text, [(target, "PROBLEM")]) == expected
+    assert assert_first(text, [(target, "PROBLEM")]) == expected
 
 
 @pytest.mark.parametrize("text", ["Review: Dizziness? yes", "Review: Dizziness? Denies."])
-def test_when_a_question_is_answered_then_it_is_no_hedge(clinical_pipeline, text):
-    assert _assert_first(clinical_pipeline, text, [("Dizziness", "PROBLEM")]) != "possible"
+def test_when_a_question_is_answered_then_it_is_no_hedge(assert_first, text):
+    assert assert_first(text, [("Dizziness", "PROBLEM")]) != "possible"
 
 
 # fmt: off
@@ -179,6 +162,6 @@ def test_when_a_question_is_answered_then_it_is_no_hedge(clinical_pipeline, text
      "present"),
 ])
 # fmt: on
-def test_when_a_table_row_has_a_status_cell_then_it_describes_the_item(clinical_pipeline, text,
+def test_when_a_table_row_has_a_status_cell_then_it_describes_the_item(assert_first, text,
                                                                        target, etype, expected):
-    assert _assert_first(clinical_pipeline, text, [(target, etype)]) == expected
+    assert assert_first(text, [(target, etype)]) == expected

@@ -10,23 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from agent.nlp.assertion import assertion_of
-
-
-def _assert_first(pipeline, text: str, targets: list[tuple[str, str]]) -> str:
-    doc = pipeline.prepare(text)
-    spans = []
-    for surface, etype in targets:
-        start = text.index(surface)
-        spans.append(doc.char_span(start, start + len(surface), label=etype,
-                                   alignment_mode="expand"))
-    first = spans[0]
-    doc.ents = sorted(spans, key=lambda s: s.start)
-    doc = pipeline.annotate(doc)
-    span = next(e for e in doc.ents if e.start == first.start)
-    return assertion_of(span, targets[0][1])
-
-
 # fmt: off
 CASES = [
     # The first words of a drug's parenthesis state what is true of it now ...
@@ -86,9 +69,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("text, targets, expected", CASES)
-def test_when_status_audience_or_later_cue_then_assertion(clinical_pipeline, text, targets,
+def test_when_status_audience_or_later_cue_then_assertion(assert_first, text, targets,
                                                           expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+    assert assert_first(text, targets) == expected
 
 
 # fmt: off
@@ -112,9 +95,9 @@ DASH_CASES = [
 
 
 @pytest.mark.parametrize("text, targets, expected", DASH_CASES)
-def test_when_spaced_dash_or_not_yet_excluded_then_assertion(clinical_pipeline, text, targets,
+def test_when_spaced_dash_or_not_yet_excluded_then_assertion(assert_first, text, targets,
                                                              expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+    assert assert_first(text, targets) == expected
 
 
 # fmt: off
@@ -135,9 +118,9 @@ CIRCUMSTANCE_CASES = [
 
 
 @pytest.mark.parametrize("text, targets, expected", CIRCUMSTANCE_CASES)
-def test_when_problem_is_circumstance_of_denied_word_then_assertion(clinical_pipeline, text,
+def test_when_problem_is_circumstance_of_denied_word_then_assertion(assert_first, text,
                                                                     targets, expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+    assert assert_first(text, targets) == expected
 
 
 # fmt: off
@@ -168,8 +151,8 @@ PLAN_CASES = [
 
 
 @pytest.mark.parametrize("text, targets, expected", PLAN_CASES)
-def test_when_plan_shape_then_assertion(clinical_pipeline, text, targets, expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+def test_when_plan_shape_then_assertion(assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
 
 
 # fmt: off
@@ -186,5 +169,5 @@ SWITCH_CASES = [
 
 
 @pytest.mark.parametrize("text, targets, expected", SWITCH_CASES)
-def test_when_imperative_switch_then_assertion(clinical_pipeline, text, targets, expected):
-    assert _assert_first(clinical_pipeline, text, targets) == expected
+def test_when_imperative_switch_then_assertion(assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
