@@ -458,20 +458,20 @@ _DRUG_HARM_AFTER = re.compile(r"[\s-]*(?:toxicity|overdose|poisoning|intoxicatio
                               r"supratherapeutic))\b", re.IGNORECASE)
 
 
+# The people a statement may name as its subject instead of the patient.
+_RELATIVES = (r"mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
+              r"grand(?:mother|father|son|daughter)|niece|nephew|wife|husband|spouse|partner")
+
 # A sentence whose subject is a relative: "Her mother ...", "The patient's son ...".
 _RELATIVE_SUBJECT = re.compile(r"(?:^|[.;]\s+)(?:(?:her|his|their|the patient's|pt's|patient's)"
                                r"\s+)?(?:(?:older|younger|elder|twin|maternal|paternal)\s+)?"
-                               r"(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|"
-                               r"uncle|cousin|grand(?:mother|father|son|daughter)|niece|nephew|"
-                               r"wife|husband|spouse|partner)s?\b(?:\s*\([^)]*\))?\s+"
+                               rf"(?:{_RELATIVES})s?\b(?:\s*\([^)]*\))?\s+"
                                r"(?!and\b|or\b)", re.IGNORECASE)
 
 
 # A relative named only as the source of a graft ("matched-sibling HSCT", "living related
 # donor", "her brother's stem cells"): the patient's transplant, not the relative's fact.
-_KIN = re.compile(r"\b(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
-                  r"sibling|parent|grand(?:mother|father|son|daughter)|niece|nephew|wife|"
-                  r"husband|spouse|partner)s?\b", re.IGNORECASE)
+_KIN = re.compile(rf"\b(?:{_RELATIVES}|sibling|parent)s?\b", re.IGNORECASE)
 _KIN_AS_DONOR = re.compile(r"\b(?:matched|related|unrelated|haplo\w*|full|half|HLA[- ]\w+)"
                            r"[- ](?:sibling|brother|sister|son|daughter|mother|father|parent)\b|"
                            r"\b(?:sibling|brother|sister|son|daughter|mother|father|parent)"

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from agent.nlp.vocab.packaged_data import packaged_pickle
-from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
+from agent.nlp.vocab.vocab_rules import disease_stopwords
 
 # MeSH trees of diseases (C) and mental disorders (F03). The package also lists ~900
 # headings from other trees (F01 behaviour, M persons, E techniques: "attention",
@@ -103,8 +103,7 @@ def disease_terms() -> dict[str, DiseaseTerm]:
         VocabularyError: the package data is missing.
         RuleFileError: the stop-list file is invalid.
     """
-    stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
-                                                   StopRule)}
+    stop = disease_stopwords()
     return {v: t for v, t in mesh_synonyms().items() if t.is_disease_tree and v not in stop}
 
 

@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 
 from agent.nlp.vocab.icd10cm_index import SOURCE_INCLUSION, read_inclusion_terms, tabular_titles
-from agent.nlp.vocab.vocab_rules import DISEASE_STOPLIST_FILE, StopRule, load_rules
+from agent.nlp.vocab.vocab_rules import disease_stopwords
 
 _CHAPTERS = tuple("ABCDEFGHIJKLMNOPQR")
 # Mental (F) and symptom (R) chapters, whose titles pair two symptom names with "and".
@@ -59,8 +59,7 @@ def icd10cm_heads() -> dict[str, str]:
         VocabularyError: the package data is missing.
         RuleFileError: the stop-list file is invalid.
     """
-    stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
-                                                   StopRule)}
+    stop = disease_stopwords()
     titles: dict[str, str] = {}
     for code, title in tabular_titles():
         if code.startswith(_CHAPTERS) and (len(code) == 3 or "-" in code):
@@ -121,8 +120,7 @@ def symptom_inclusion_terms() -> dict[str, str]:
         VocabularyError: the package data is missing.
         RuleFileError: the stop-list file is invalid.
     """
-    stop = {r.variant.lower() for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist",
-                                                   StopRule)}
+    stop = disease_stopwords()
     out: dict[str, str] = {}
     for code, source, text in read_inclusion_terms():
         if not code.startswith("R") or source != SOURCE_INCLUSION \

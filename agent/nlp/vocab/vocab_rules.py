@@ -70,3 +70,14 @@ def load_rules(filename: str, key: str, model: type[RuleT]) -> list[RuleT]:
             keys, or an entry does not validate.
     """
     return read_rule_file(rules_path(filename), key, model)
+
+
+def disease_stopwords() -> frozenset[str]:
+    """The lower-case variants of ``disease_stoplist.json``: words no disease vocabulary
+    may name (English words, clashing abbreviations).
+
+    Raises:
+        RuleFileError: the stop-list file is invalid.
+    """
+    return frozenset(r.variant.lower()
+                     for r in load_rules(DISEASE_STOPLIST_FILE, "disease_stoplist", StopRule))
