@@ -153,6 +153,13 @@ def _problems(b: _Builder, tl: PatientTimeline, limit: int, roles: SectionRoles)
     for p in listed[:limit]:
         b.add("active_problems", f"{p.name}: active", _problem_cites(p, "active"))
     for p in tl.problems:
+        if p.status == "possible" and any(e.change == "possible" and e.detail ==
+                                          "DISCHARGE_DIAGNOSES" for e in p.events):
+            # Left open on the discharge diagnosis list ("not excluded; monitor pending"):
+            # the next team has to know it is still a question.
+            b.add("active_problems", f"{p.name}: possible, not settled",
+                  _problem_cites(p, "possible"))
+            continue
         # Listed only when a work-up ruled it out, not for every "no X" of a report.
         if p.status == "resolved" or (p.status == "ruled_out" and any(
                 e.change == "ruled_out" for e in p.events)):

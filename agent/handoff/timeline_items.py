@@ -118,6 +118,7 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                    rules: Rules) -> list[ProblemTrack]:
     """Problem tracks (patient's own), in order of first mention."""
     tracks: dict[str, dict] = {}
+    last = notes[-1].note_id if notes else None
     for note in notes:
         ext = extractions.get(note.note_id)
         layout = note_layout(note, ext, rules.headers)
@@ -155,6 +156,8 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                                         "name": ent.text, "codes": [],
                                         "settled_in": None, "words": set()})
             t["words"] |= _content_words(ent)
+            if note.note_id == last and ent.section == "DISCHARGE_DIAGNOSES":
+                t.setdefault("final_list", (status, ent.text))
             t["events"].append(TimelineEvent(
                 note_id=note.note_id, date=note.date, change=status, detail=ent.section,
                 citation=Citation(note_id=note.note_id, start=ent.start, end=ent.end)))
@@ -180,6 +183,14 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
     order = {n.note_id: i for i, n in enumerate(notes)}
     for t in tracks.values():
         settle_by_labs(t, order, values, lab_rules)
+        final = t.get("final_list")
+        if final is not None and final[0] in ("possible", "resolved", "ruled_out"):
+            # The final discharge diagnosis list is the stay's last word on a problem:
+            # "arrhythmic syncope -- not excluded, monitor pending" there leaves it
+            # possible even though an earlier assessment named the arrhythmia outright
+            # (the status order above keeps an active problem against a stray later "no"),
+            # under the list's own name.
+            t["status"], t["name"] = final
     # A problem only ever seen absent, or absent after being suspected, is ruled out.
     return [ProblemTrack(name=t["name"], codes=t["codes"], events=t["events"],
                          status="ruled_out" if t["status"] == "absent" else t["status"])

@@ -151,3 +151,48 @@ def test_a_drug_whose_dose_changed_in_its_last_note_is_named_with_the_new_regime
                                                   record.layouts) if s.section == "medications"]
     furosemide = next(t for t in meds if t.lower().startswith("furosemide"))
     assert furosemide.startswith("Furosemide 40 mg IV BID"), furosemide
+
+
+def _problem_lines(extractor, notes: list[Note]) -> list[str]:
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    return [s.text for s in extractive_statements(record.notes, record.timeline,
+                                                  record.layouts)
+            if s.section == "active_problems"]
+
+
+_ADMIT = ("ADMISSION H&P 2026-03-02\nAssessment and plan:\n1. Pulmonary embolism: "
+          "heparin drip started.\n2. Hyponatremia: fluid restrict.\n3. Cellulitis of the "
+          "left leg: cefazolin.\n")
+
+
+def _discharge(items: str) -> Note:
+    return Note(patient_id="q", note_id="q-2", note_type="discharge_summary",
+                date="2026-03-06", text="DISCHARGE SUMMARY 2026-03-06\nDischarge diagnoses:\n"
+                                        + items + "\nFollow-up: clinic in 1 week.\n")
+
+
+@pytest.mark.parametrize("items, open_problem", [
+    # The final list leaves an earlier outright diagnosis open: shown as a question.
+    ("1. Cellulitis of the left leg\n2. Pulmonary embolism -- not excluded, V/Q scan "
+     "pending\n3. Hyponatremia", "embolism"),
+    ("1. Cellulitis of the left leg\n2. Possible pulmonary embolism, CTA to be repeated "
+     "as outpatient\n3. Hyponatremia", "embolism"),
+])
+def test_a_problem_the_discharge_list_leaves_open_is_possible_not_active(
+        extractor, items, open_problem):
+    admit = Note(patient_id="q", note_id="q-1", note_type="history_and_physical",
+                 date="2026-03-02", text=_ADMIT)
+    lines = _problem_lines(extractor, [admit, _discharge(items)])
+    about = [t for t in lines if open_problem in t.lower()]
+    assert about and all(t.endswith(": possible, not settled") for t in about), lines
+    assert any(t.lower().startswith("cellulitis") and t.endswith(": active") for t in lines)
+
+
+def test_a_problem_the_discharge_list_confirms_stays_active(extractor):
+    # Look-alike: the same admission, the list names the embolism outright.
+    admit = Note(patient_id="q", note_id="q-1", note_type="history_and_physical",
+                 date="2026-03-02", text=_ADMIT)
+    lines = _problem_lines(extractor, [admit, _discharge(
+        "1. Cellulitis of the left leg\n2. Pulmonary embolism\n3. Hyponatremia")])
+    assert any("embolism" in t.lower() and t.endswith(": active") for t in lines), lines
+    assert not any("not settled" in t for t in lines), lines
