@@ -119,6 +119,7 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
     """
     allowed = {"stopped", "held", "resumed", "continued"} if ent.assertion == "absent" \
         else None
+    aside = None  # the cues of the first window that has only parenthesised ones
     for window, position in ((after, "after"), (before, "before")):
         found = [c for c in rules.cues.find("medication", text, *window, position=position)
                  if allowed is None or c.label in allowed]
@@ -138,13 +139,18 @@ def _cue_for(text: str, ent: Entity, before: tuple[int, int], after: tuple[int, 
         # start ("quetiapine discussed -> NOT started") says the drug was not given.
         cues = [c for c in found if not rules.cues.denied_at(text, c.start)]
         # A status in parentheses is an aside on the history ("RESUMED 2/13 (HOLD
-        # 2/10-2/12)"): the word outside them is the drug's status.
+        # 2/10-2/12)"): the word outside them is the drug's status, also when it stands
+        # before the drug ("RESUME lisinopril 20 mg daily (held 4/6-4/10)").
         outside = [c for c in cues if not _aside(text, c.start, ent)]
-        cues = outside or cues
+        if outside:
+            return "avoid" if _is_avoid(text, outside[-1]) else outside[-1].label
         if cues:
-            return "avoid" if _is_avoid(text, cues[-1]) else cues[-1].label
-        if any(c.label == "started" for c in found):
+            aside = aside or cues
+            continue
+        if aside is None and any(c.label == "started" for c in found):
             return "not_given"
+    if aside:
+        return "avoid" if _is_avoid(text, aside[-1]) else aside[-1].label
     return None
 
 

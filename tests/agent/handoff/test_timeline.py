@@ -308,3 +308,21 @@ def test_the_evidence_aside_of_an_excluded_item_is_not_ruled_out(extractor):
     assert status.get("pneumonia") == "ruled_out", status
     assert status.get("pleural effusion", status.get("small pleural effusion")) != \
         "ruled_out", status
+
+
+@pytest.mark.parametrize("line, status", [
+    # The word before the drug is its status; the parenthesis tells its history.
+    ("Restart apixaban 5 mg PO BID (on hold 3/2-3/5 for the biopsy)", "active"),
+    ("STOP apixaban 5 mg PO BID (resumed briefly 3/4)", "stopped"),
+    # Look-alike: no word outside the parenthesis, so the aside is all there is.
+    ("apixaban 5 mg PO BID (held 3/2-3/5)", "held"),
+])
+def test_a_status_word_before_the_drug_outranks_the_history_in_its_parenthesis(
+        extractor, line, status):
+    notes = [Note(patient_id="T10", note_id="t10a", note_type="history_and_physical",
+                  date="2026-03-01", text="Home meds:\n- apixaban 5 mg PO BID\n"),
+             Note(patient_id="T10", note_id="t10b", note_type="discharge_summary",
+                  date="2026-03-06",
+                  text="DISCHARGE SUMMARY\nDischarge medications:\n" + line + "\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    assert _track(tl, "apixaban").status == status
