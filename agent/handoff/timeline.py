@@ -515,6 +515,10 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
         change = "started"
     if change == "stopped" and detail == "avoid" and status not in ("active", "held"):
         change, detail = "mentioned", "avoid"
+    if change == "stopped" and status == "active" and _other_route_now(track, now, note):
+        # "NEW: pantoprazole 40 mg PO daily ... Inpatient only, d/c'd: IV pantoprazole":
+        # the note that set the drug's new route stops only the old one.
+        change, detail = "mentioned", f"{now['route']} form stopped"
     changed = _differs(before, now)
     if change in ("continued", "started", "resumed") and status == "active" and changed:
         change = "dose_changed"
@@ -532,6 +536,16 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
         elif track["ent"] is None:
             track["ent"] = ent
     return event
+
+
+def _other_route_now(track: dict, now: dict[str, str], note: Note) -> bool:
+    """Whether this note already set the drug active by a route other than the stopped
+    mention's own."""
+    route = now.get("route")
+    current = track["regimen"].get("route")
+    return route is not None and current is not None and route.lower() != current.lower() \
+        and any(e.note_id == note.note_id and _STATUS_OF.get(e.change) == "active"
+                for e in track["events"])
 
 
 _SINGLE_BEFORE = re.compile(r"\b(?:single|one[- ]time|once-only)\s+$", re.IGNORECASE)

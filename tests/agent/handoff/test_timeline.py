@@ -326,3 +326,23 @@ def test_a_status_word_before_the_drug_outranks_the_history_in_its_parenthesis(
                   text="DISCHARGE SUMMARY\nDischarge medications:\n" + line + "\n")]
     tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
     assert _track(tl, "apixaban").status == status
+
+
+@pytest.mark.parametrize("discharge_list, status", [
+    # The note moves the drug to tablets and stops the drip form: still taken.
+    ("- Famotidine 20 mg PO BID - NEW route\n", "active"),
+    # Look-alike: nothing else of it on the list, so the stop is the drug's.
+    ("- Docusate 100 mg PO BID\n", "stopped"),
+])
+def test_stopping_one_route_of_a_drug_the_same_note_continues_by_another_keeps_it(
+        extractor, discharge_list, status):
+    notes = [Note(patient_id="T11", note_id="t11a", note_type="progress_note",
+                  date="2026-03-01", text="Plan:\n- famotidine 20 mg IV BID\n- heparin 5000 "
+                                          "units SC q8h\n"),
+             Note(patient_id="T11", note_id="t11b", note_type="discharge_summary",
+                  date="2026-03-04",
+                  text="DISCHARGE SUMMARY\nDischarge medications:\n" + discharge_list
+                       + "Stopped in hospital: IV famotidine, heparin SC.\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    assert _track(tl, "famotidine").status == status
+    assert _track(tl, "heparin").status == "stopped"
