@@ -197,6 +197,18 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
         # holds now.
         drug = name.split()[0] if name.split() else m.name
         name = " ".join(x for x in (drug, m.dose, m.route, m.frequency) if x)
+    dose_cite = []
+    if m.status in ("stopped", "held") and m.dose and len(name.split()) <= 3 and not any(
+            ch.isdigit() for ch in name) and not any(e.change == "dose_changed"
+                                                     for e in m.events):
+        # "Stopped: doxycycline" names no regimen; which one was stopped is the one the
+        # notes stated (cited there; a drug whose dose changed on the way is left as
+        # named: its last regimen and its first would read as one).
+        number = m.dose.split()[0]
+        src = [e for e in m.events if e.detail and number in e.detail.split()]
+        if src:
+            name = " ".join(x for x in (name, m.dose, m.route, m.frequency) if x)
+            dose_cite = [src[-1].citation]
     changes = []
     # Several changes read in one note are one step: the last one says where it ended
     # ("stopped; started" on one discharge day reads as its final state).
@@ -227,7 +239,7 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
         history.append(f"{word} {e.date or e.note_id}{reason}")
     if history:
         parts.append("; ".join(history))
-    return " - ".join(parts), [c, *(e.citation for e in changes[-4:]),
+    return " - ".join(parts), [c, *dose_cite, *(e.citation for e in changes[-4:]),
                                *(e.reason_citation for e in changes[-4:]
                                  if e.reason_citation and e.change in _REASON_CHANGES)]
 

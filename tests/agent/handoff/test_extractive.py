@@ -196,3 +196,23 @@ def test_a_problem_the_discharge_list_confirms_stays_active(extractor):
         "1. Cellulitis of the left leg\n2. Pulmonary embolism\n3. Hyponatremia")])
     assert any("embolism" in t.lower() and t.endswith(": active") for t in lines), lines
     assert not any("not settled" in t for t in lines), lines
+
+
+def test_a_stopped_drug_named_bare_is_shown_with_the_regimen_a_note_stated(extractor):
+    notes = [Note(patient_id="s", note_id="s-1", note_type="progress_note", date="2026-05-01",
+                  text="Plan:\n- Started levofloxacin 750 mg PO daily for CAP.\n"
+                       "- Melatonin at bedtime.\n"),
+             Note(patient_id="s", note_id="s-2", note_type="discharge_summary",
+                  date="2026-05-04",
+                  text="DISCHARGE SUMMARY\nDischarge medications:\n- Amlodipine 5 mg PO daily\n"
+                       "Stopped: levofloxacin (course complete); melatonin.\n")]
+    record = PatientRecord.prepare(notes, extractor, Rules.load())
+    meds = {s.text.split()[0].lower(): s for s in extractive_statements(
+        record.notes, record.timeline, record.layouts) if s.section == "medications"}
+    levo = meds["levofloxacin"]
+    assert levo.text.startswith("levofloxacin 750 mg") and "STOPPED" in levo.text, levo.text
+    # The regimen is cited where a note stated it.
+    assert any(c.note_id == "s-1" for c in levo.citations), levo.citations
+    # Look-alike: no note gave melatonin a dose, so none is made up.
+    if "melatonin" in meds:
+        assert not any(ch.isdigit() for ch in meds["melatonin"].text.split(":")[0])
