@@ -27,7 +27,10 @@ _LEFT_OUT = frozenset({"device", "airway", "mask", "port", "tubes", "balloon"})
 # binder" ... "loosen the binder", "Aspen collar" ... "collar on").
 ORTHOSIS_HEADS = frozenset({"binder", "collar", "splint", "brace", "sling", "boot", "hose",
                             "mattress"})
-REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS)
+# Access sheaths are named with their French size or kind first ("6 Fr sheath", "peel-away
+# sheath") and then alone ("sheath site soft", "sheath removed").
+ACCESS_HEADS = frozenset({"sheath"})
+REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS | ACCESS_HEADS)
 _HEAD_AT_END = re.compile(r"(?i)\b(" + "|".join(sorted(REFERENCE_HEADS)) + r")s?$")
 # Several heads are also verbs ("he pumps the button", "braces himself", "drain the
 # abscess", "pump up the tires"): a subject pronoun or modal just before the head, or an
@@ -37,6 +40,7 @@ _VERB_BEFORE = re.compile(r"(?i)(?<![\w-])(?:I|he|she|we|they|you|who|will|would
 _VERB_AFTER = re.compile(r"(?i)\s+(?:the|a|an|his|her|their|my|your|our|its|it|them|him|"
                          r"himself|herself|themselves|myself|yourself|up|out)(?![\w-])")
 SOURCE = "device-reference"
+_FRENCH_BEFORE = re.compile(r"\d(?:\.\d+)?\s*(?:Fr|French)\s+$")
 # The name before the head ("JP drain", "Hemovac drain", "NG tube", "Quinton catheter"): an
 # abbreviation or a capitalised eponym, which notes then write alone ("JP output 40 mL",
 # "Hemovac removed"). Names that are also a service, a modality, a route or a side are not
@@ -67,8 +71,10 @@ def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
         if h.label != "PROCEDURE":
             continue
         m = _HEAD_AT_END.search(text, h.start, h.end)
-        # A one-word hit that is the head itself ("catheter") names no particular device.
-        if m is not None and m.start() > h.start:
+        # A one-word hit that is the head itself ("catheter") names no particular device,
+        # unless its French size comes before it ("6 Fr sheath").
+        if m is not None and (m.start() > h.start
+                              or _FRENCH_BEFORE.search(text, max(0, h.start - 16), h.start)):
             heads.setdefault(m.group(1).lower(), h.canonical)
             name = _NAME_BEFORE_HEAD.fullmatch(text, h.start, m.start())
             if name is not None and name.group(1) not in _NOT_A_DEVICE_NAME:

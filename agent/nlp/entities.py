@@ -22,6 +22,7 @@ from agent.errors import RuleFileError
 from agent.nlp.abbreviation_defs import defined_abbreviation_hits
 from agent.nlp.assertion import assertion_of
 from agent.nlp.device_references import device_heads, device_reference_hits
+from agent.nlp.device_short_forms import carried_short_form_hits
 from agent.nlp.lab_line_items import with_lab_line_items
 from agent.nlp.lab_results import find_test_value
 from agent.nlp.layout import layout_note
@@ -264,6 +265,11 @@ class EntityExtractor:
             carried_heads.update(heads)
         if refs:
             hits = longest_non_overlapping(hits + refs)
+        # Third pass: "through the IO" after "IO removed" read the short form as a device.
+        carried = [h for h in carried_short_form_hits(text, hits)
+                   if not any(s <= h.start < e for s, e in headers)]
+        if carried:
+            hits = longest_non_overlapping(hits + carried)
         spans = []
         for h in hits:
             span = doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")

