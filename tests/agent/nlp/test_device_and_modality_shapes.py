@@ -83,3 +83,41 @@ def test_when_form_rule_names_its_concept_then_it_does_not_carry(extractor):
     text = "Next HD Monday. HD unit called about the chair time."
     spans = [(e.start, e.text) for e in extractor.extract(text) if e.type == "PROCEDURE"]
     assert spans == [(5, "HD")]
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Case done under general inhalational anesthesia.", "general inhalational anesthesia"),
+    ("Saphenous nerve block given before the incision.", "Saphenous nerve block"),
+    ("Quadratus lumborum plane block for the flank wound.", "Quadratus lumborum plane block"),
+    ("Oxygen 3 L/min started in triage.", "Oxygen"),
+    ("Titrated oxygen to saturations above 92%.", "oxygen"),
+])
+# fmt: on
+def test_when_anesthesia_block_or_oxygen_frame_then_procedure(extractor, text, surface):
+    assert (surface, "PROCEDURE") in _found(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Right bundle branch block on the ECG.", "Right bundle branch block"),
+    ("O2 sat 91% on room air.", "O2"),
+])
+# fmt: on
+def test_when_conduction_block_or_saturation_then_no_procedure(extractor, text, surface):
+    assert (surface, "PROCEDURE") not in _found(extractor, text)
+
+
+def test_when_vac_named_then_bare_vac_is_the_device(extractor):
+    text = "Wound vac applied to the shin. The vac lost its seal overnight."
+    assert ("vac", "PROCEDURE") in _found(extractor, text)
+
+
+def test_when_device_named_by_short_form_then_its_head_refers_back(extractor):
+    text = "PICC placed in the right arm; the catheter flushes well."
+    assert ("catheter", "PROCEDURE") in _found(extractor, text)
+
+
+def test_when_no_device_named_then_bare_catheter_unlabelled(extractor):
+    assert ("catheter", "PROCEDURE") not in _found(
+        extractor, "Asked whether a catheter would ever be needed; none planned.")
