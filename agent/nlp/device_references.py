@@ -54,7 +54,9 @@ _NOT_A_DEVICE_NAME = frozenset({"IR", "CT", "US", "MRI", "IV", "ED", "OR", "ICU"
                                 "His", "Her", "New", "Left", "Right", "Small", "Large",
                                 "Temporary", "Tunneled", "Indwelling", "Urinary", "Chest",
                                 "Feeding", "Central", "Peripheral", "Arterial", "Nasal",
-                                "Surgical", "Straight", "Suprapubic", "Pigtail"})
+                                "Surgical", "Straight", "Suprapubic", "Pigtail",
+                                # where a device sits, not its name ("Wound VAC", "Home O2")
+                                "Wound", "Home", "WOUND", "HOME"})
 
 
 def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:

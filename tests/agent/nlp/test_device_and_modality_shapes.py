@@ -121,3 +121,26 @@ def test_when_device_named_by_short_form_then_its_head_refers_back(extractor):
 def test_when_no_device_named_then_bare_catheter_unlabelled(extractor):
     assert ("catheter", "PROCEDURE") not in _found(
         extractor, "Asked whether a catheter would ever be needed; none planned.")
+
+
+def test_when_unit_in_capitals_after_its_number_then_no_entity(extractor):
+    found = _found(extractor, "GABAPENTIN 300 MG AT BEDTIME, MAGNESIUM 400 MG DAILY.")
+    assert not [f for f in found if f[0] == "MG"]
+
+
+def test_when_abbreviation_without_a_number_before_then_still_the_problem(extractor):
+    assert ("MG", "PROBLEM") in _found(extractor, "History of MG on pyridostigmine.")
+
+
+def test_when_bare_wound_then_no_problem(extractor):
+    assert ("Wound", "PROBLEM") not in _found(extractor, "Wound: clean, edges approximated.")
+
+
+def test_when_wound_problem_named_by_its_kind_then_problem(extractor):
+    assert ("surgical wound infection", "PROBLEM") in _found(
+        extractor, "Treated for a surgical wound infection last year.")
+
+
+def test_when_device_named_after_its_site_then_the_site_word_is_no_device(extractor):
+    found = _found(extractor, "Wound VAC placed on the shin. Wound bed red and moist.")
+    assert [f for f in found if f[0] == "Wound"] == []
