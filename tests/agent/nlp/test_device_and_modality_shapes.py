@@ -159,3 +159,17 @@ def test_when_expansion_hyphenates_its_prefix_then_the_abbreviation_is_a_problem
 # fmt: on
 def test_when_prefix_joined_sense_is_ambiguous_then_no_problem(extractor, text, surface):
     assert (surface, "PROBLEM") not in _found(extractor, text)
+
+
+# fmt: off
+@pytest.mark.parametrize("text", [
+    "Bladder managed with CIC every 6 h at home.",
+    "CIC 350 mL, clear.",
+])
+# fmt: on
+def test_when_ambiguous_short_form_has_a_schedule_then_its_procedure_sense(extractor, text):
+    assert ("CIC", "PROCEDURE") in _found(extractor, text)
+
+
+def test_when_ambiguous_short_form_has_no_schedule_then_unlabelled(extractor):
+    assert ("CIC", "PROCEDURE") not in _found(extractor, "Has CIC, on linaclotide.")
