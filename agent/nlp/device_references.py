@@ -20,14 +20,18 @@ import re
 from collections.abc import Iterable
 
 from agent.nlp.lexicon import LexiconHit
-from agent.nlp.vocab.build import DEVICE_HEADS
+from agent.nlp.vocab.build import DEVICE_HEADS, one_sense_expansion
 
 _LEFT_OUT = frozenset({"device", "airway", "mask", "port", "tubes", "balloon"})
 # The head nouns of the orthosis and pressure-relief rule in targets.json ("abdominal
 # binder" ... "loosen the binder", "Aspen collar" ... "collar on").
 ORTHOSIS_HEADS = frozenset({"binder", "collar", "splint", "brace", "sling", "boot", "hose",
                             "mattress"})
-REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS)
+# Access sheaths are named with their French size or kind first ("6 Fr sheath", "peel-away
+# sheath") and then alone ("sheath site soft", "sheath removed").
+# A negative-pressure dressing is named "wound VAC" or "home VAC" and then "VAC" alone.
+ACCESS_HEADS = frozenset({"sheath", "vac"})
+REFERENCE_HEADS = frozenset((DEVICE_HEADS - _LEFT_OUT) | ORTHOSIS_HEADS | ACCESS_HEADS)
 _HEAD_AT_END = re.compile(r"(?i)\b(" + "|".join(sorted(REFERENCE_HEADS)) + r")s?$")
 # Several heads are also verbs ("he pumps the button", "braces himself", "drain the
 # abscess", "pump up the tires"): a subject pronoun or modal just before the head, or an
@@ -37,6 +41,7 @@ _VERB_BEFORE = re.compile(r"(?i)(?<![\w-])(?:I|he|she|we|they|you|who|will|would
 _VERB_AFTER = re.compile(r"(?i)\s+(?:the|a|an|his|her|their|my|your|our|its|it|them|him|"
                          r"himself|herself|themselves|myself|yourself|up|out)(?![\w-])")
 SOURCE = "device-reference"
+_FRENCH_BEFORE = re.compile(r"\d(?:\.\d+)?\s*(?:Fr|French)\s+$")
 # The name before the head ("JP drain", "Hemovac drain", "NG tube", "Quinton catheter"): an
 # abbreviation or a capitalised eponym, which notes then write alone ("JP output 40 mL",
 # "Hemovac removed"). Names that are also a service, a modality, a route or a side are not
@@ -49,7 +54,9 @@ _NOT_A_DEVICE_NAME = frozenset({"IR", "CT", "US", "MRI", "IV", "ED", "OR", "ICU"
                                 "His", "Her", "New", "Left", "Right", "Small", "Large",
                                 "Temporary", "Tunneled", "Indwelling", "Urinary", "Chest",
                                 "Feeding", "Central", "Peripheral", "Arterial", "Nasal",
-                                "Surgical", "Straight", "Suprapubic", "Pigtail"})
+                                "Surgical", "Straight", "Suprapubic", "Pigtail",
+                                # where a device sits, not its name ("Wound VAC", "Home O2")
+                                "Wound", "Home", "WOUND", "HOME"})
 
 
 def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
@@ -67,8 +74,19 @@ def device_heads(text: str, hits: Iterable[LexiconHit]) -> dict[str, str]:
         if h.label != "PROCEDURE":
             continue
         m = _HEAD_AT_END.search(text, h.start, h.end)
-        # A one-word hit that is the head itself ("catheter") names no particular device.
-        if m is not None and m.start() > h.start:
+        # A one-word hit that is the head itself ("catheter") names no particular device,
+        # unless its French size comes before it ("6 Fr sheath").
+        if m is None:
+            # A device named by its short form names the head of its expansion too ("PICC":
+            # peripherally inserted central catheter, so "the catheter" after it).
+            expansion = (h.canonical if " " in h.canonical
+                         else one_sense_expansion(text[h.start:h.end]))
+            head = _HEAD_AT_END.search(expansion) if expansion else None
+            if head is not None:
+                heads.setdefault(head.group(1).lower(), expansion)
+            continue
+        if m is not None and (m.start() > h.start
+                              or _FRENCH_BEFORE.search(text, max(0, h.start - 16), h.start)):
             heads.setdefault(m.group(1).lower(), h.canonical)
             name = _NAME_BEFORE_HEAD.fullmatch(text, h.start, m.start())
             if name is not None and name.group(1) not in _NOT_A_DEVICE_NAME:

@@ -22,6 +22,7 @@ from agent.errors import RuleFileError
 from agent.nlp.abbreviation_defs import defined_abbreviation_hits
 from agent.nlp.assertion import assertion_of
 from agent.nlp.device_references import device_heads, device_reference_hits
+from agent.nlp.device_short_forms import carried_short_form_hits
 from agent.nlp.lab_line_items import with_lab_line_items
 from agent.nlp.lab_results import find_test_value
 from agent.nlp.layout import layout_note
@@ -53,6 +54,11 @@ _OPERATION_END = re.compile(r"(?i)(?:(?<!s)tomy|ectomy|plasty)$")
 _SCAR_AFTER = re.compile(r"[ \t]+(?:scars?|site|incision)\b")
 _DEVICE_HEAD_AFTER = re.compile(r"[ \t]+(?:catheter|drain|tube|port|cannula)s?\b",
                                 re.IGNORECASE)
+# A dose or volume unit written in capitals right after its number ("QUETIAPINE 150 MG",
+# "KCL 20 MEQ") is that unit, not the abbreviation it also spells ("MG": myasthenia gravis).
+_NUMBER_BEFORE = re.compile(r"\d(?:\.\d+)?[ \t]?$")
+_UNIT_WORDS = frozenset({"mg", "mcg", "g", "gm", "kg", "ml", "meq", "mmol", "cc", "iu",
+                         "units", "mm", "cm"})
 logger = logging.getLogger(__name__)
 
 PRODUCER = "clinagent.verifiers.entities"
@@ -264,6 +270,11 @@ class EntityExtractor:
             carried_heads.update(heads)
         if refs:
             hits = longest_non_overlapping(hits + refs)
+        # Third pass: "through the IO" after "IO removed" read the short form as a device.
+        carried = [h for h in carried_short_form_hits(text, hits)
+                   if not any(s <= h.start < e for s, e in headers)]
+        if carried:
+            hits = longest_non_overlapping(hits + carried)
         spans = []
         for h in hits:
             span = doc.char_span(h.start, h.end, label=h.label, alignment_mode="expand")
@@ -283,6 +294,10 @@ class EntityExtractor:
             section = section_category(span) or carried_section
             etype = hit.label
             if etype == "MEDICATION" and _is_substance_use(text, hit, section):
+                continue
+            if (etype in ("PROBLEM", "MEDICATION")
+                    and text[hit.start:hit.end].lower() in _UNIT_WORDS
+                    and _NUMBER_BEFORE.search(text, max(0, hit.start - 12), hit.start)):
                 continue
             if etype == "PROCEDURE" and _FACILITY_AFTER.match(text, hit.end):
                 # A procedure word naming a place ("Northfork Dialysis Center", "Endoscopy

