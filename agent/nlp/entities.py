@@ -35,6 +35,7 @@ from agent.nlp.section_store import section_category
 from agent.nlp.susceptibility import susceptibility_drug_starts
 from agent.nlp.segments import segments
 from agent.nlp.vocab.build import build_vocabularies, package_versions
+from agent.nlp.vocab.problem_heads import SUBSTANCE_WORDS
 from agent.relations.extract import with_relations
 from agent.rules import Rules
 from agent.rules.files import rules_path
@@ -71,10 +72,7 @@ _DRUG_SUFFIX = re.compile(
     r"(?:sodium|potassium|calcium)(?!\s+[A-Za-z])))+\b"
 )
 # Recreational substances: social history, unless given as treatment.
-_SUBSTANCES = frozenset({
-    "alcohol", "ethanol", "etoh", "marijuana", "cannabis", "cocaine", "crack cocaine",
-    "heroin", "methamphetamine", "methamphetamines", "tobacco", "cigarettes", "nicotine",
-})
+_SUBSTANCES = SUBSTANCE_WORDS
 _SUBSTANCE_USE = re.compile(
     r"\b(?:use[sd]?|using|abuse|drinks?|drinking|smokes?|smoking|smoked|intake|"
     r"dependence|use disorder|recreational|illicit|social(?:ly)?|quit)\b", re.IGNORECASE)

@@ -28,6 +28,7 @@ from pathlib import Path
 from agent.errors import RuleFileError
 from agent.nlp.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
 from agent.nlp.literal_gate import GatedPattern, folded
+from agent.nlp.vocab.problem_heads import with_problem_heads
 from agent.nlp.vocab.abbreviation_shapes import (
     dose_licensed_hits,
     dose_licensed_pattern,
@@ -130,6 +131,7 @@ class Vocabularies:
         hits.extend(shaped)
         hits.extend(self.matcher.find(text))
         hits = longest_non_overlapping(hits) if self.patterns or shaped else hits
+        hits = with_problem_heads(text, hits)
         if any(h.source == PROBLEM_FORMS_SOURCE for h in hits):
             hits = _attach_adjectives(text, hits)
         return hits

@@ -98,3 +98,30 @@ def test_susceptibility_list_chains_through_separators_only():
              for w in ("ceftriaxone", "cipro", "cefepime", "vancomycin")]
     starts = susceptibility_drug_starts(text, spans)
     assert starts == {spans[0][0], spans[1][0], spans[2][0]}
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Worried about digoxin toxicity given the AKI.", "digoxin toxicity"),
+    ("Presented after a deliberate ibuprofen overdose.", "ibuprofen overdose"),
+    ("Now in cocaine withdrawal, sleeping most of the day.", "cocaine withdrawal"),
+    ("Hgb decline overnight without melena.", "Hgb decline"),
+    ("Grade 1 rituximab infusion reaction, resolved with slowing.",
+     "rituximab infusion reaction"),
+])
+# fmt: on
+def test_drug_or_test_with_a_problem_head_is_one_problem(extractor, text, surface):
+    found = _typed(extractor, text)
+    assert found.get(surface) == "PROBLEM", found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word, kind", [
+    ("Reactions: vancomycin - infusion reaction in 2019.", "vancomycin", "MEDICATION"),
+    ("Smokes tobacco daily, no other use.", "tobacco", None),
+    ("ECG: 2 mm ST elevation in V2.", "ST elevation", None),
+])
+# fmt: on
+def test_problem_head_lookalikes(extractor, text, word, kind):
+    found = _typed(extractor, text)
+    assert found.get(word) == kind, found
