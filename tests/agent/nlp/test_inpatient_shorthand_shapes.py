@@ -43,6 +43,7 @@ def test_packaged_rules_give_the_electrolyte_shorthands():
     ("Overnight: HYPERNA to 151, free water increased.", "HYPERNA", "PROBLEM"),
     ("History of cHTN on labetalol before pregnancy.", "cHTN", "PROBLEM"),
     ("Treated for cUTI with a ten-day course.", "cUTI", "PROBLEM"),
+    ("Known CKD4 with anemia of renal disease.", "CKD4", "PROBLEM"),
     ("Switched him to TMP-SMX DS for the cystitis.", "TMP-SMX", "MEDICATION"),
     ("Chewed ASA 325 mg in the ambulance.", "ASA", "MEDICATION"),
     ("Give NAC 600 mg twice a day for the secretions.", "NAC", "MEDICATION"),
@@ -78,9 +79,11 @@ def test_a_value_after_the_shorthand_is_not_a_stage(extractor):
 
 
 def test_modifier_prefix_needs_a_problem_abbreviation():
-    vocab = {"HTN": "hypertension"}
-    hits = modifier_prefixed_hits("gHTN and eGFR 50; the HTN clinic", vocab)
-    assert [(h.start, h.end, h.canonical) for h in hits] == [(0, 4, "hypertension")]
+    vocab = {"HTN": "hypertension", "CKD": "chronic kidney disease"}
+    text = "gHTN and eGFR 50; the HTN clinic; CKD3a, FEV1 0.9, CKD10"
+    hits = modifier_prefixed_hits(text, vocab)
+    assert [(text[h.start:h.end], h.canonical) for h in hits] == [
+        ("gHTN", "hypertension"), ("CKD3a", "chronic kidney disease")]
 
 
 def test_dose_licensed_abbreviation_needs_an_amount_with_unit_or_schedule():
