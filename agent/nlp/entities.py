@@ -126,7 +126,7 @@ class EntityExtractor:
         from agent.nlp.vocab.diseases import disease_lexicon
 
         # Deferred: the vocabularies: loaded with the extractor only.
-        from agent.nlp.vocab.drug_clips import drug_clips
+        from agent.nlp.vocab.drug_clips import drug_clips, licensed_clips
 
         # Deferred: the vocabularies: loaded with the extractor only.
         from agent.nlp.vocab.drug_normalizer import DrugNormalizer
@@ -169,6 +169,7 @@ class EntityExtractor:
             drug_spellings=british_forms(drug_lexicon()),
             analyte_problems=analyte_problem_forms(),
             ambiguous_drug_abbreviations=ambiguous_drug_abbreviations(),
+            licensed_clips=licensed_clips(),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))

@@ -32,9 +32,11 @@ from agent.nlp.vocab.problem_heads import with_problem_heads
 from agent.nlp.vocab.abbreviation_shapes import (
     dose_licensed_hits,
     dose_licensed_pattern,
+    licensed_clip_hits,
     modifier_prefixed_hits,
 )
 from agent.nlp.vocab.packaged_data import package_file
+from agent.nlp.vocab.word_lists import english_strings
 from agent.rules.files import (
     AbbreviationStopEntry,
     TargetRuleEntry,
@@ -105,6 +107,8 @@ class Vocabularies:
     # abbreviations taken only before a dose (agent.nlp.vocab.abbreviation_shapes).
     problem_abbreviations: dict[str, str] = field(default_factory=dict)
     dose_licensed: dict[str, str] = field(default_factory=dict)
+    licensed_clips: dict[str, str] = field(default_factory=dict)
+    english_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._dose_licensed_pattern = dose_licensed_pattern(self.dose_licensed)
@@ -129,7 +133,10 @@ class Vocabularies:
         shaped = (modifier_prefixed_hits(text, self.problem_abbreviations)
                   + dose_licensed_hits(text, self._dose_licensed_pattern, self.dose_licensed))
         hits.extend(shaped)
-        hits.extend(self.matcher.find(text))
+        found = self.matcher.find(text)
+        hits.extend(found)
+        hits.extend(licensed_clip_hits(text, self.licensed_clips,
+                                       [(h.start, h.end) for h in hits], self.english_words))
         hits = longest_non_overlapping(hits) if self.patterns or shaped else hits
         hits = with_problem_heads(text, hits)
         if any(h.source == PROBLEM_FORMS_SOURCE for h in hits):
@@ -441,6 +448,7 @@ def build_vocabularies(
     diagnosis_heads: Vocab | None = None, drug_clips: Vocab | None = None,
     problem_forms: Vocab | None = None, drug_spellings: Vocab | None = None,
     analyte_problems: Vocab | None = None, ambiguous_drug_abbreviations: Vocab | None = None,
+    licensed_clips: Vocab | None = None,
 ) -> Vocabularies:
     """Build the entity matcher.
 
@@ -463,6 +471,7 @@ def build_vocabularies(
             (:mod:`agent.nlp.vocab.analyte_problems`), after the problem names.
         ambiguous_drug_abbreviations: abbreviations with one drug sense among several
             ("ASA"), taken as a medication only before a dose.
+        licensed_clips: clipped drug names taken only in a medication frame ("on dex").
         rules_dir: directory with replacement rule files, None for the packaged ones.
         include_anatomy: also tag ANATOMY.
 
@@ -522,7 +531,9 @@ def build_vocabularies(
                 problem_abbreviations.setdefault(variant, canonical)
     return Vocabularies(matcher=LexiconMatcher(lower, exact), patterns=patterns,
                         sources=sources, problem_abbreviations=problem_abbreviations,
-                        dose_licensed=dict(ambiguous_drug_abbreviations or {}))
+                        dose_licensed=dict(ambiguous_drug_abbreviations or {}),
+                        licensed_clips=dict(licensed_clips or {}),
+                        english_words=english_strings() if licensed_clips else frozenset())
 
 
 def _english_words() -> frozenset[str]:

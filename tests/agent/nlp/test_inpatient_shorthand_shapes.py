@@ -128,3 +128,33 @@ def test_drug_or_test_with_a_problem_head_is_one_problem(extractor, text, surfac
 def test_problem_head_lookalikes(extractor, text, word, kind):
     found = _typed(extractor, text)
     assert found.get(word) == kind, found
+
+
+# fmt: off
+@pytest.mark.parametrize("text, surface", [
+    ("Gave levo 750 mg IV once for the pneumonia.", "levo"),
+    ("Oxy IR every four hours as needed.", "Oxy"),
+    ("Bradycardic overnight, so we held metop.", "metop"),
+])
+# fmt: on
+def test_clipped_drug_in_a_medication_frame(extractor, text, surface):
+    found = _typed(extractor, text)
+    assert found.get(surface) == "MEDICATION", found
+
+
+def test_a_dose_frame_clears_the_same_clip_elsewhere_in_the_note(extractor):
+    text = "Dex 4 mg given at noon.\nSleeping poorly while on dex."
+    meds = [e.text for e in extractor.extract(text) if e.type == "MEDICATION"]
+    assert meds == ["Dex", "dex"]
+
+
+# fmt: off
+@pytest.mark.parametrize("text, word", [
+    ("Tolerating a regular diet; potassium normal on diet.", "diet"),
+    ("DOL 3 today, feeding well, on DOL 4 tomorrow.", "DOL"),
+    ("She is doing fine on the floor.", "fine"),
+])
+# fmt: on
+def test_clip_lookalikes_outside_a_frame(extractor, text, word):
+    found = _typed(extractor, text)
+    assert found.get(word) != "MEDICATION", found
