@@ -32,8 +32,8 @@ from agent.nlp.medication.lexicon import load_lexicon
 from agent.nlp.pipeline import build_pipeline
 from agent.nlp.problem_spans import load_modifiers, widen_problem
 from agent.nlp.section_store import section_category
-from agent.nlp.susceptibility import susceptibility_drug_starts
 from agent.nlp.segments import segments
+from agent.nlp.susceptibility import susceptibility_drug_starts
 from agent.nlp.vocab.build import build_vocabularies, package_versions
 from agent.nlp.vocab.problem_heads import SUBSTANCE_WORDS
 from agent.relations.extract import with_relations
@@ -152,10 +152,9 @@ class EntityExtractor:
         self.rules = Rules.load(rules)
         self.pipeline = build_pipeline(rules)
         # Deferred: the ICD-10 tables: loaded with the extractor only.
-        from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
-
         # Deferred: derived from the vocabularies above, built with them.
         from agent.nlp.vocab.analyte_problems import analyte_problem_forms
+        from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
         from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
 
         heads = {term: term for term in (*icd10cm_heads(), *symptom_inclusion_terms())}

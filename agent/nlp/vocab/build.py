@@ -28,7 +28,6 @@ from pathlib import Path
 from agent.errors import RuleFileError
 from agent.nlp.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
 from agent.nlp.literal_gate import GatedPattern, folded
-from agent.nlp.vocab.problem_heads import with_problem_heads
 from agent.nlp.vocab.abbreviation_shapes import (
     dose_licensed_hits,
     dose_licensed_pattern,
@@ -36,6 +35,7 @@ from agent.nlp.vocab.abbreviation_shapes import (
     modifier_prefixed_hits,
 )
 from agent.nlp.vocab.packaged_data import package_file
+from agent.nlp.vocab.problem_heads import with_problem_heads
 from agent.nlp.vocab.word_lists import english_strings
 from agent.rules.files import (
     AbbreviationStopEntry,
