@@ -515,7 +515,7 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
         change = "started"
     if change == "stopped" and detail == "avoid" and status not in ("active", "held"):
         change, detail = "mentioned", "avoid"
-    if change == "stopped" and status == "active" and _other_route_now(track, now, note):
+    if change == "stopped" and status == "active" and _other_route_now(track, now, ent, note):
         # "NEW: pantoprazole 40 mg PO daily ... Inpatient only, d/c'd: IV pantoprazole":
         # the note that set the drug's new route stops only the old one.
         change, detail = "mentioned", f"{now['route']} form stopped"
@@ -538,10 +538,13 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
     return event
 
 
-def _other_route_now(track: dict, now: dict[str, str], note: Note) -> bool:
+_INFUSION = re.compile(r"\b(?:infusion|drip|gtt)\b", re.IGNORECASE)
+
+
+def _other_route_now(track: dict, now: dict[str, str], ent: Entity, note: Note) -> bool:
     """Whether this note already set the drug active by a route other than the stopped
-    mention's own."""
-    route = now.get("route")
+    mention's own (an infusion, drip or gtt is intravenous)."""
+    route = now.get("route") or ("IV" if _INFUSION.search(ent.text) else None)
     current = track["regimen"].get("route")
     return route is not None and current is not None and route.lower() != current.lower() \
         and any(e.note_id == note.note_id and _STATUS_OF.get(e.change) == "active"
