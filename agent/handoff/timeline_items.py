@@ -151,6 +151,16 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                 # Nor is "hepatorenal syndrome" (K76.7) the "hepatic encephalopathy"
                 # (K76.82) of its category: names sharing no word are two problems.
                 key = _full_key(ent)
+            if key in tracks and status in ("ruled_out", "absent") and \
+                    tracks[key]["status"] == "active" and _sibling(ent, note.text, tracks[key]):
+                # "Ruled out: left-sided endocarditis" after a TEE-proven tricuspid valve
+                # endocarditis: another form of the diagnosis was excluded, not the
+                # established one (an exclusion of the same or a more general name still
+                # rules it out: "aspiration pneumonia excluded").
+                key = f"{_full_key(ent)}:{ent.text.lower()}"
+                tracks.setdefault(key, {"status": None, "events": [],
+                                        "name": _written_name(ent, note.text), "codes": [],
+                                        "settled_in": None, "words": set()})
             t = tracks.setdefault(key, {"status": None, "events": [],
                                         "name": ent.text, "codes": [],
                                         "settled_in": None, "words": set()})
@@ -222,6 +232,24 @@ def _content_words(ent: Entity) -> set[str]:
     """The words of four letters or more of a mention's text and canonical name."""
     names = f"{ent.text} {ent.normalized.get('canonical') or ''}".lower()
     return {w for w in re.findall(r"[a-z]{4,}", names)}
+
+
+def _sibling(ent: Entity, text: str, track: dict) -> bool:
+    """Whether a mention names another form of the track's problem: each has content words
+    the other lacks ("left-sided endocarditis" and "tricuspid valve infective
+    endocarditis"), so neither is the other's general name. The mention's words include
+    the modifiers written before it back to its list item's start ("Ruled out: ...;
+    left-sided endocarditis"), which the extracted span may leave out."""
+    words = _content_words(ent) | set(re.findall(r"[a-z]{4,}", _written_name(ent, text).lower()))
+    return bool(words - track["words"]) and bool(track["words"] - words)
+
+
+def _written_name(ent: Entity, text: str) -> str:
+    """The mention with the modifiers written before it back to its list item's start."""
+    window = text[max(0, ent.start - 30):ent.start]
+    cut = max(window.rfind(mark) for mark in ";:,(\n")
+    lead = window[cut + 1:].strip() if cut != -1 else ""
+    return f"{lead} {ent.text}" if lead else ent.text
 
 
 def _same_problem(ent: Entity, track: dict) -> bool:
@@ -301,13 +329,24 @@ def build_items(notes: list[Note], extractions: dict[str, NoteExtraction],
     family history, in note order."""
     out: list[TimelineItem] = []
     seen_allergy: set[str] = set()
+    listed_at: dict[str, int] = {}
     for note in notes:
         ext = extractions.get(note.note_id)
         for item in _allergies(note, ext):
             key = _ALLERGEN_KEY.get(item.text.lower().split()[0], item.text.lower().split()[0])
             if key not in seen_allergy:
                 seen_allergy.add(key)
+                listed_at[key] = len(out)
                 out.append(item)
+            elif key in listed_at:
+                # The same allergy listed again in a later note (the discharge summary's
+                # list): the item cites that list too, where a reader checks it at the end
+                # of the stay, not only the admission note that first listed it.
+                first = out[listed_at[key]]
+                if not any(c.note_id == note.note_id for c in first.citations):
+                    out[listed_at[key]] = first.model_copy(update={
+                        "citations": [*first.citations, *item.citations],
+                        "detail": first.detail or item.detail})
         for item in _line_items(note, ext, rules):
             if item.kind == "allergy":
                 if item.text.lower() in seen_allergy:

@@ -3,8 +3,9 @@ here are invented anew, in other words): a cause the notes name only as possible
 established cause (a hedged statement, a link the notes state plainly, or a hedge in the
 sentence before are look-alikes that must not fire); a bare "planned" after its noun is a
 plan ("done as planned" is a deed); an infection "cleared" is over ("cleared for discharge"
-is not); and an exposure contact's illness (a housemate's) is the contact's, while what a
-housemate reports about the patient stays the patient's."""
+is not); a diagnosis "not established" stays possible; and an exposure contact's illness
+(a housemate's) is the contact's, while what a housemate reports about the patient stays
+the patient's."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ B31 = [
          text="Progress note\n"
               "Candidemia, cleared (repeat blood cultures negative since 5/2).\n"
               "Delirium improving, cleared for discharge by PT.\n"
-              "Tuberculosis ruled out in the patient (three AFB smears negative).\n"),
+              "Tuberculosis ruled out in the patient (three AFB smears negative).\n"
+              "Sarcoidosis not established (node biopsy nondiagnostic).\n"),
 ]
 
 B31_DONE = [
@@ -94,6 +96,17 @@ def test_cleared_for_discharge_does_not_end_the_problem(b31):
     delirium = [m for m in b31.evidence.mentions
                 if m.note_id == "B31-2" and m.entity.text.lower() == "delirium"]
     assert delirium and all(m.temporal != "past" for m in delirium)
+
+
+# A diagnosis the notes leave "not established".
+def test_a_diagnosis_not_established_stated_as_diagnosed_is_contradicted(b31):
+    v = b31.check("She was diagnosed with sarcoidosis.", [])
+    assert v.verdict == "CONTRADICTED" and "wrong_certainty" in v.reasons, v.detail
+
+
+def test_a_diagnosis_not_established_told_so_is_not_contradicted(b31):
+    v = b31.check("Sarcoidosis was considered but not established.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
 
 
 # An exposure contact's illness.
