@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from agent.handoff.lab_resolution import lab_problem_rules, lab_values, settle_by_labs
+from agent.handoff.newborn import is_birth_parent, said_of_newborn
 from agent.nlp.layout import note_layout
 from agent.rules import Rules
 from agent.schemas.extraction import Entity, NoteExtraction
@@ -118,6 +119,7 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                    rules: Rules) -> list[ProblemTrack]:
     """Problem tracks (patient's own), in order of first mention."""
     tracks: dict[str, dict] = {}
+    parent = is_birth_parent(notes)
     for note in notes:
         ext = extractions.get(note.note_id)
         layout = note_layout(note, ext, rules.headers)
@@ -127,6 +129,8 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             # the list: only diagnostic sections name diagnoses of this stay.
             if not rules.roles.has(ent.section, "diagnostic"):
                 continue
+            if parent and said_of_newborn(note.text, ent.start, layout):
+                continue  # the newborn's problem, told in the mother's note
             following = _end_of_list(note.text, ent, problems[i + 1:])
             clause = layout.clause_around(ent.start, ent.end)
             last_end = max(e.end for e in problems if clause[0] <= e.start < clause[1])
