@@ -5,12 +5,14 @@ prednisone above 20 mg") is a condition, not the dose; excluding another form of
 established diagnosis ("hemorrhagic stroke" beside an ischemic stroke) does not rule the
 established one out, while excluding the suspected one still does; "not established" and
 "to be considered" leave a diagnosis possible; and an allergy listed again at discharge is
-cited there too."""
+cited there too; a kit "given" at discharge is dispensed, not a single dose, and a drug's
+handoff line states the regimen of its list entry, not a course sentence without a dose."""
 
 from __future__ import annotations
 
 import pytest
 
+from agent.handoff.extractive import extractive_statements
 from agent.patient import PatientRecord
 from agent.rules import Rules
 from agent.schemas.notes import Note
@@ -24,7 +26,9 @@ T31 = [
               "Plan: chest CT.\n"),
     Note(patient_id="T31", note_id="T31-2", note_type="discharge_summary",
          date="2026-06-05",
-         text="DISCHARGE SUMMARY\nDischarge diagnoses:\n"
+         text="DISCHARGE SUMMARY\nHospital course: Metformin resumed for hyperglycemia "
+              "on day 2. Ondansetron 4 mg IV given once for nausea.\n"
+              "Discharge diagnoses:\n"
               "1. Ischemic stroke, left MCA territory.\n"
               "2. Sarcoidosis not established (biopsy nondiagnostic).\n"
               "Excluded: aspiration pneumonia; hemorrhagic stroke.\n"
@@ -32,6 +36,7 @@ T31 = [
               "- Famotidine 20 mg PO BID - NEW (GI prophylaxis while prednisone above 20 mg)\n"
               "- Metformin 500 mg PO BID - continued\n"
               "- Losartan 50 mg PO daily - NEW\n"
+              "- Epinephrine 0.3 mg auto-injector PRN anaphylaxis - NEW (kit given)\n"
               "STOPPED: Metoprolol (bradycardia). Lisinopril (cough; replaced by losartan).\n"
               "Allergies: Ciprofloxacin - tendon pain.\n"),
 ]
@@ -89,3 +94,18 @@ def test_an_allergy_listed_once_keeps_its_one_citation(t31):
     fish = next(i for i in t31.timeline.items
                 if i.kind == "allergy" and i.text.lower() == "shellfish")
     assert [c.note_id for c in fish.citations] == ["T31-1"]
+
+
+def test_a_kit_given_at_discharge_is_a_current_medication(t31):
+    assert _med(t31, "epinephrine").status == "active"
+
+
+def test_a_dose_given_once_is_still_a_single_dose(t31):
+    assert _med(t31, "ondansetron").status != "active"
+
+
+def test_the_handoff_line_states_the_list_regimen_not_the_course_sentence(t31):
+    meds = [s.text for s in extractive_statements(t31.notes, t31.timeline, t31.layouts)
+            if s.section == "medications"]
+    metformin = next(t for t in meds if t.lower().startswith("metformin"))
+    assert "500 mg" in metformin, metformin
