@@ -1,4 +1,5 @@
-"""Cause claims: "the headache was due to migraine", "NSAIDs caused the kidney injury".
+"""Cause claims: "the headache was due to migraine", "NSAIDs caused the kidney injury",
+"the AKI was NSAID-induced".
 
 A statement that gives one problem (or a drug) as the established cause of another claims
 more than that both are in the notes: it claims the notes settled the link. The notes
@@ -31,6 +32,8 @@ _EFFECT_THEN_CAUSE = re.compile(
 _CAUSE_THEN_EFFECT = re.compile(
     r"\b(?:caused|causing|led to|leading to|resulted in|(?:was|is) the cause of|"
     r"explains|explained)\b(?!\s+by\b)", re.IGNORECASE)
+# A cause written as a compound ("NSAID-induced", "drug-related").
+_CAUSE_SUFFIX = re.compile(r"-(?:induced|related|associated|mediated)\b", re.IGNORECASE)
 # Words that leave a link open, in a statement or in a note sentence.
 HEDGE = re.compile(
     r"\b(?:likely|unlikely|probabl[ey]|possibl[ey]|may|might|could|suspect(?:ed)?|presum\w*|"
@@ -64,6 +67,19 @@ def cause_link(text: str, claims: list[Entity]) -> tuple[Entity, Entity, int, in
             if re.search(r"[.;]", text[first.end:second.start]):
                 continue
             return effect, cause, m.start(), m.end()
+    for m in _CAUSE_SUFFIX.finditer(text):
+        # "The AKI was NSAID-induced", "steroid-related hyperglycemia": the name before the
+        # suffix is the cause; the effect is the problem right after, else the one before.
+        causes = [c for c in items if c.end == m.start()]
+        if not causes:
+            continue
+        after = [c for c in items if c.type == "PROBLEM" and c.start >= m.end()
+                 and not text[m.end():c.start].strip()]
+        before = [c for c in items if c.type == "PROBLEM" and c.end <= causes[0].start
+                  and not re.search(r"[.;]", text[c.end:causes[0].start])]
+        effect = after[0] if after else (before[-1] if before else None)
+        if effect is not None:
+            return effect, causes[0], m.start(), m.end()
     return None
 
 

@@ -25,7 +25,8 @@ B31 = [
               "Housemate reports she was confused overnight.\n"
               "Labs: K 2.9.\n"
               "Assessment: Orthostatic hypotension possibly explains the dizziness. "
-              "Hypokalemia secondary to diarrhea.\n"
+              "Hypokalemia secondary to diarrhea. Hyperglycemia, possibly "
+              "prednisone-related.\n"
               "Potassium chloride 40 mEq PO BID.\n"
               "Heme: bone marrow biopsy planned at the hematology visit.\n"),
     Note(patient_id="B31", note_id="B31-2", note_type="progress_note", date="2026-05-03",
@@ -40,7 +41,8 @@ B31_DONE = [
     Note(patient_id="B31D", note_id="B31D-1", note_type="progress_note", date="2026-05-04",
          text="Progress note\n"
               "Bone marrow biopsy done as planned on 5/3.\n"
-              "Rule out sepsis. Hypotension due to hypovolemia.\n"),
+              "Rule out sepsis. Hypotension due to hypovolemia.\n"
+              "Prednisone-induced hyperglycemia, on insulin.\n"),
 ]
 
 
@@ -72,6 +74,16 @@ def test_a_cause_the_notes_state_plainly_is_not_contradicted(b31):
 
 def test_a_hedge_in_the_sentence_before_does_not_hedge_the_link(b31_done):
     v = b31_done.check("The hypotension was due to hypovolemia.", [])
+    assert v.verdict != "CONTRADICTED", v.detail
+
+
+def test_a_possible_cause_written_as_a_compound_is_contradicted(b31):
+    v = b31.check("Her hyperglycemia was prednisone-induced.", [])
+    assert v.verdict == "CONTRADICTED" and "wrong_certainty" in v.reasons, v.detail
+
+
+def test_a_compound_cause_the_notes_state_plainly_is_not_contradicted(b31_done):
+    v = b31_done.check("She has prednisone-induced hyperglycemia.", [])
     assert v.verdict != "CONTRADICTED", v.detail
 
 
