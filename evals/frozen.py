@@ -48,7 +48,7 @@ DEV_CORPORA = ("dev/multinote_dev", "dev/multinote_dev2", "dev/multinote_dev3",
                "dev/multinote_dev10", "dev/multinote_dev11", "dev/multinote_dev13",
                "dev/multinote_dev14", "dev/multinote_dev16", "dev/multinote_dev18",
                "dev/multinote_dev19", "dev/multinote_dev21", "dev/multinote_dev25",
-               "dev/multinote_dev26")
+               "dev/multinote_dev26", "dev/multinote_dev31")
 
 
 def corpus_dir(name: str) -> Path:

@@ -584,7 +584,7 @@ RESULT_WORDS = re.compile(r"\b(?:no growth|negative|positive|normal|abnormal|unr
 # An adjective ("possible", "likely") only when nothing follows it in the clause: in "left
 # arm weakness (likely Todd paresis)" it hedges the next name, not this one.
 # "X vs Y": the first name of a differential is no more certain than the second.
-_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initially|first|"
+_WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|to be|also|initially|first|"
                             r"\w+ly)\s+)*"
                             r"(?:(?:considered|suspected|entertained|questioned|raised|"
                             r"in the differential|on the differential|a consideration|"
@@ -598,7 +598,8 @@ _WEIGHED_AFTER = re.compile(r"[\s,(:\-\u2013]*(?:(?:was|were|is|are|also|initial
 # indeterminate"). Unlike "possible" these words may be followed by the evidence.
 _UNSETTLED_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?[\s,:\-\u2013]*(?:(?:was|were|is|are|remains?|"
                               r"still)\s+)*(?:indeterminate|equivocal|unconfirmed|"
-                              r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out)|"
+                              r"not (?:yet )?(?:been )?(?:confirmed|excluded|ruled out|"
+                              r"established)|"
                               r"(?:cannot|can't|could not) be (?:excluded|ruled out))\b",
                               re.IGNORECASE)
 # A hedge word right after the name, ending the item ("Community-acquired pneumonia,

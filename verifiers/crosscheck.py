@@ -37,6 +37,7 @@ from agent.schemas.summary import (
 )
 from agent.schemas.summary_rules import CueSet, SectionRoles
 from agent.schemas.verification import Verification
+from verifiers.causes import check_cause
 from verifiers.checks import (
     Findings,
     StatusLookup,
@@ -88,9 +89,11 @@ from verifiers.reasons import check_reasons, reason_facts
 
 logger = logging.getLogger(__name__)
 
-# A sentence naming a relative speaks of the relative ("her daughter has lupus").
+# A sentence naming a relative speaks of the relative ("her daughter has lupus"); so does one
+# naming an exposure contact ("his roommate had an MRSA abscess").
 _RELATIVE = re.compile(r"\b(?:mother|father|sister|brother|daughter|son|aunt|uncle|cousin|"
-                       r"grand(?:mother|father|son|daughter)|sibling|niece|nephew|parent)s?\b",
+                       r"grand(?:mother|father|son|daughter)|sibling|niece|nephew|parent|"
+                       r"roommate|housemate|cellmate|coworker|classmate)s?\b",
                        re.IGNORECASE)
 
 
@@ -204,6 +207,13 @@ class PatientEvidence:
                     continue
                 out |= plain_words(text, lo, hi, [])
         return out
+
+    def sentence_at(self, note_id: str, offset: int) -> tuple[int, int] | None:
+        """The (start, end) of the note sentence holding ``offset``, or None."""
+        for span in self.layouts[note_id].sentences:
+            if span.start <= offset < span.end:
+                return span.start, span.end
+        return None
 
     @cached_property
     def numbers(self) -> set[str]:
@@ -870,6 +880,8 @@ def _verify(text: str, claims: list[Entity], citations: list[Citation], section:
                          code_status=code_status)
     verification = check_reasons(verification, text, claims, evidence.reasons, extractor,
                                  citations)
+    verification = check_cause(verification, text, claims, evidence.mentions,
+                               evidence.sentence_at, lambda n: evidence.notes[n].text)
     return gate(verification, text, claims, evidence,
                 cited_notes=dict.fromkeys(c.note_id for c in citations))
 

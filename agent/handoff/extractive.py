@@ -180,9 +180,12 @@ def _problem_cites(p: ProblemTrack, status: str) -> list[Citation]:
 def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, list[Citation]]:
     taken = [e for e in m.events if e.change != "mentioned"] or m.events
     last_note = taken[-1].note_id
-    # The fullest mention of the latest note that states the drug (name + dose + route).
+    # The fullest mention of the latest note that states the drug (name + dose + route);
+    # one that carries a regimen first: the course's "losartan added for proteinuria" is
+    # longer than the list's "Losartan 25 mg PO daily" but states no dose.
     latest = max((e for e in taken if e.note_id == last_note),
-                 key=lambda e: e.citation.end - e.citation.start)
+                 key=lambda e: (any(ch.isdigit() for ch in e.detail or ""),
+                                e.citation.end - e.citation.start))
     c = latest.citation
     name = notes[c.note_id].text[c.start:c.end] if c.note_id in notes else m.name
     text = notes[c.note_id].text if c.note_id in notes else ""

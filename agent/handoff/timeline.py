@@ -236,10 +236,12 @@ def _clause_mentions(note: Note, piece: LineSpan, start: int, end: int, drugs: l
             # "Fluconazole - d/c'd 3/14 when voriconazole started": the clause dates the
             # other drug's change; it is no event of this one.
             cue = "time_anchor"
-        if list_label == "stopped" and cue is None and i and \
+        if list_label == "stopped" and cue is None and \
                 _REPLACEMENT_BEFORE.search(text, max(lo, ent.start - 40), ent.start):
             # "Stopped: letermovir (replaced by valganciclovir)": the drug the stopped one
-            # was replaced by is the one taken now, not a second stop.
+            # was replaced by is the one taken now, not a second stop; also when a ";" in
+            # the aside makes it the first drug of its clause ("TMP-SMX (hyperkalemia;
+            # replaced by atovaquone)").
             cue = "switch_to"
         if (i == 0 or inline) and list_label is not None and cue is None:
             cue = list_label

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from agent.handoff.lab_resolution import lab_problem_rules, lab_values, settle_by_labs
+from agent.handoff.newborn import is_birth_parent, said_of_newborn
 from agent.nlp.layout import note_layout
 from agent.rules import Rules
 from agent.schemas.extraction import Entity, NoteExtraction
@@ -119,6 +120,7 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
     """Problem tracks (patient's own), in order of first mention."""
     tracks: dict[str, dict] = {}
     last = notes[-1].note_id if notes else None
+    parent = is_birth_parent(notes)
     for note in notes:
         ext = extractions.get(note.note_id)
         layout = note_layout(note, ext, rules.headers)
@@ -128,6 +130,8 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             # the list: only diagnostic sections name diagnoses of this stay.
             if not rules.roles.has(ent.section, "diagnostic"):
                 continue
+            if parent and said_of_newborn(note.text, ent.start, layout):
+                continue  # the newborn's problem, told in the mother's note
             following = _end_of_list(note.text, ent, problems[i + 1:])
             clause = layout.clause_around(ent.start, ent.end)
             last_end = max(e.end for e in problems if clause[0] <= e.start < clause[1])
@@ -152,6 +156,16 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
                 # Nor is "hepatorenal syndrome" (K76.7) the "hepatic encephalopathy"
                 # (K76.82) of its category: names sharing no word are two problems.
                 key = _full_key(ent)
+            if key in tracks and status in ("ruled_out", "absent") and \
+                    tracks[key]["status"] == "active" and _sibling(ent, note.text, tracks[key]):
+                # "Ruled out: left-sided endocarditis" after a TEE-proven tricuspid valve
+                # endocarditis: another form of the diagnosis was excluded, not the
+                # established one (an exclusion of the same or a more general name still
+                # rules it out: "aspiration pneumonia excluded").
+                key = f"{_full_key(ent)}:{ent.text.lower()}"
+                tracks.setdefault(key, {"status": None, "events": [],
+                                        "name": _written_name(ent, note.text), "codes": [],
+                                        "settled_in": None, "words": set()})
             t = tracks.setdefault(key, {"status": None, "events": [],
                                         "name": ent.text, "codes": [],
                                         "settled_in": None, "words": set()})
@@ -235,6 +249,24 @@ def _content_words(ent: Entity) -> set[str]:
     return {w for w in re.findall(r"[a-z]{4,}", names)}
 
 
+def _sibling(ent: Entity, text: str, track: dict) -> bool:
+    """Whether a mention names another form of the track's problem: each has content words
+    the other lacks ("left-sided endocarditis" and "tricuspid valve infective
+    endocarditis"), so neither is the other's general name. The mention's words include
+    the modifiers written before it back to its list item's start ("Ruled out: ...;
+    left-sided endocarditis"), which the extracted span may leave out."""
+    words = _content_words(ent) | set(re.findall(r"[a-z]{4,}", _written_name(ent, text).lower()))
+    return bool(words - track["words"]) and bool(track["words"] - words)
+
+
+def _written_name(ent: Entity, text: str) -> str:
+    """The mention with the modifiers written before it back to its list item's start."""
+    window = text[max(0, ent.start - 30):ent.start]
+    cut = max(window.rfind(mark) for mark in ";:,(\n")
+    lead = window[cut + 1:].strip() if cut != -1 else ""
+    return f"{lead} {ent.text}" if lead else ent.text
+
+
 def _same_problem(ent: Entity, track: dict) -> bool:
     """Whether a mention names the track's own problem, not another of its category."""
     icd = [c.code for c in ent.codes if c.system == "ICD-10-CM"]
@@ -312,13 +344,24 @@ def build_items(notes: list[Note], extractions: dict[str, NoteExtraction],
     family history, in note order."""
     out: list[TimelineItem] = []
     seen_allergy: set[str] = set()
+    listed_at: dict[str, int] = {}
     for note in notes:
         ext = extractions.get(note.note_id)
         for item in _allergies(note, ext):
             key = _ALLERGEN_KEY.get(item.text.lower().split()[0], item.text.lower().split()[0])
             if key not in seen_allergy:
                 seen_allergy.add(key)
+                listed_at[key] = len(out)
                 out.append(item)
+            elif key in listed_at:
+                # The same allergy listed again in a later note (the discharge summary's
+                # list): the item cites that list too, where a reader checks it at the end
+                # of the stay, not only the admission note that first listed it.
+                first = out[listed_at[key]]
+                if not any(c.note_id == note.note_id for c in first.citations):
+                    out[listed_at[key]] = first.model_copy(update={
+                        "citations": [*first.citations, *item.citations],
+                        "detail": first.detail or item.detail})
         for item in _line_items(note, ext, rules):
             if item.kind == "allergy":
                 if item.text.lower() in seen_allergy:

@@ -265,6 +265,11 @@ def _forward(
             continue
         if c.attribute == "dose" and _is_volume_after_mass(c, chosen):
             continue
+        if c.attribute in ("strength", "dose") and _THRESHOLD_BEFORE.search(
+                text, max(lo, c.start - 16), c.start):
+            # "PJP prophylaxis while prednisone >= 20 mg", "until prednisone below 10 mg":
+            # an amount after a comparison is a condition on the dose, not the dose taken.
+            break
         if c.attribute == "frequency" and "frequency" in chosen and c.value.endswith(_DOSES):
             # "q12h x 3 doses": after a schedule, a number of doses bounds the course.
             c = replace(c, attribute="duration", value=c.value.lower())
@@ -288,6 +293,11 @@ def _forward(
         if phrase:
             extras["indication"] = phrase
     return extras
+
+
+_THRESHOLD_BEFORE = re.compile(r"(?:[<>≤≥]=?|=>|=<|\b(?:at least|more than|less than|greater "
+                               r"than|above|below|under|over|exceeds?|exceeding))\s*$",
+                               re.IGNORECASE)
 
 
 def _gap_words(text: str, lo: int, hi: int) -> int:
