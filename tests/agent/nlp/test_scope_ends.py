@@ -24,3 +24,20 @@ def test_plain_history_header_still_makes_its_problems_historical(extractor, hea
     # Look-alikes: no plan named, or letters "a" "p" that are no "A/P".
     text = f"{header}\n- Heart failure with reduced EF.\n"
     assert _assertions(extractor, text)["Heart failure"] == "historical"
+
+
+def _all(extractor, text: str) -> dict[str, str]:
+    out = extractor.extract_note(Note(patient_id="p", note_id="n", text=text))
+    return {e.text: e.assertion for e in out.entities}
+
+
+def test_a_while_clause_with_its_own_subject_ends_a_hold_or_stop(extractor):
+    got = _all(extractor, "Warfarin was stopped while the chest tube was in place.")
+    assert got["Warfarin"] == "absent"
+    assert got["chest tube"] == "present", got
+
+
+def test_a_while_on_clause_and_a_plain_hold_keep_their_reach(extractor):
+    # Look-alike: no "while" clause, the stop reaches both drugs it names.
+    got = _all(extractor, "Warfarin and aspirin were stopped.")
+    assert got["Warfarin"] == "absent" and got["aspirin"] == "absent", got
