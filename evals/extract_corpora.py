@@ -26,7 +26,8 @@ from evals.synthetic import load_gold_entities, load_notes
 FROZEN = ("extract_c", "multinote_a", "multinote_b")
 DEV = ("multinote_dev", "multinote_dev2", "multinote_dev3", "multinote_dev4", "multinote_dev12",
        "multinote_dev15", "multinote_dev17", "multinote_dev20", "multinote_dev22",
-       "multinote_dev23", "multinote_dev24", "multinote_dev27", "multinote_dev28")
+       "multinote_dev23", "multinote_dev24", "multinote_dev27", "multinote_dev28",
+       "multinote_dev29")
 
 
 def corpus_path(group: str, name: str) -> str | None:
