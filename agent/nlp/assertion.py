@@ -73,6 +73,7 @@ from agent.nlp.clause_structure import (
 from agent.nlp.doc_text import token_texts
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
+from agent.nlp.template_answers import is_template_negative
 from agent.rules import Rules
 from agent.schemas.summary_rules import SectionRoles
 
@@ -540,7 +541,7 @@ def context_flags(span: Span) -> ContextFlags:
         for m in active_modifiers(span)
         if m.category.upper() in CATEGORY_FLAGS
     }
-    if "is_negated" not in found and _is_post_negated(span):
+    if "is_negated" not in found and (_is_post_negated(span) or is_template_negative(span)):
         found.add("is_negated")
     return ContextFlags(**dict.fromkeys(found, True))
 

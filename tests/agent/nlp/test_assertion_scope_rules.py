@@ -23,3 +23,37 @@ import pytest
 def test_when_a_problem_list_heads_the_lines_then_they_are_current(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # An empty checkbox after an item: asked and not ticked.
+    ("Symptoms (tick if yes): Headache [ ] Sore throat [X]",
+     [("Headache", "PROBLEM"), ("Sore throat", "PROBLEM")], "absent"),
+    ("Symptoms (tick if yes): Headache [ ] Sore throat [X]",
+     [("Sore throat", "PROBLEM"), ("Headache", "PROBLEM")], "present"),
+    ("Palpitations []  Syncope [x]", [("Palpitations", "PROBLEM"), ("Syncope", "PROBLEM")],
+     "absent"),
+    # A box before the item is a to-do mark, not an answer (look-alike).
+    ("[ ] Lipid panel drawn today", [("Lipid panel", "TEST")], "present"),
+    # A signed list: "-" marks the negatives up to the next marker.
+    ("Systems: + dizziness, nausea; - syncope, palpitations, melena",
+     [("palpitations", "PROBLEM"), ("dizziness", "PROBLEM"), ("nausea", "PROBLEM"),
+      ("syncope", "PROBLEM"), ("melena", "PROBLEM")], "absent"),
+    ("Systems: + dizziness, nausea; - syncope, palpitations, melena",
+     [("nausea", "PROBLEM"), ("dizziness", "PROBLEM"), ("syncope", "PROBLEM"),
+      ("palpitations", "PROBLEM"), ("melena", "PROBLEM")], "present"),
+    ("Sx: - chills, + productive cough", [("productive cough", "PROBLEM"), ("chills", "PROBLEM")],
+     "present"),
+    # Dashes alone are list bullets, not signs (look-alike).
+    ("Problems:\n- migraine, stable\n- anemia", [("anemia", "PROBLEM"), ("migraine", "PROBLEM")],
+     "present"),
+    # A flowsheet answer "none" right after the finding denies it...
+    ("Wound: erythema none, drainage scant", [("erythema", "PROBLEM")], "absent"),
+    # ...but not a finding further back in the sentence (look-alike).
+    ("Wound erythema spreading; allergies none", [("erythema", "PROBLEM")], "present"),
+])
+# fmt: on
+def test_when_a_template_mark_answers_the_item_then_it_sets_the_assertion(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
