@@ -71,6 +71,7 @@ from agent.nlp.clause_structure import (
     purpose_follows,
 )
 from agent.nlp.doc_text import token_texts
+from agent.nlp.negated_lists import item_outside_negation
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
 from agent.nlp.template_answers import is_template_negative
@@ -193,7 +194,8 @@ def active_modifiers(span: Span) -> list:
                 ranges = entity_ranges(doc)
                 if attached_to_other_object(doc, end, span, ranges) or \
                         post_negated_subject(doc, start, end, ranges) is not None or \
-                        denied_noun_before_circumstance(doc, end, span, ranges):
+                        denied_noun_before_circumstance(doc, end, span, ranges) or \
+                        item_outside_negation(doc, end, span, ranges):
                     continue  # the cue denies another entity (see clause_structure)
             elif category == "HYPOTHETICAL" and attached_to_other_object(
                     doc, end, span, entity_ranges(doc)):

@@ -57,3 +57,30 @@ def test_when_a_problem_list_heads_the_lines_then_they_are_current(
 def test_when_a_template_mark_answers_the_item_then_it_sets_the_assertion(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # Each item negated on its own: an item without its own "no" is a finding.
+    ("No nausea, no vomiting, abdominal cramping since lunch.",
+     [("abdominal cramping", "PROBLEM"), ("nausea", "PROBLEM"), ("vomiting", "PROBLEM")],
+     "present"),
+    # ...unless the list goes on with "or" (look-alike).
+    ("No nausea, no vomiting, diarrhea or fever.",
+     [("diarrhea", "PROBLEM"), ("nausea", "PROBLEM"), ("vomiting", "PROBLEM"),
+      ("fever", "PROBLEM")], "absent"),
+    # A graded or sided item is described, hence present.
+    ("Chest: no wheeze, moderate crackles at both bases.",
+     [("crackles", "PROBLEM"), ("wheeze", "PROBLEM")], "present"),
+    ("Head CT: no hemorrhage, old right parietal infarct.",
+     [("right parietal infarct", "PROBLEM"), ("hemorrhage", "PROBLEM")], "present"),
+    # A plain "no A, B" list keeps B negated (look-alike).
+    ("No fever, chills, myalgias.",
+     [("myalgias", "PROBLEM"), ("fever", "PROBLEM"), ("chills", "PROBLEM")], "absent"),
+    ("Extremities: no cyanosis, clubbing or edema.",
+     [("edema", "PROBLEM"), ("cyanosis", "PROBLEM"), ("clubbing", "PROBLEM")], "absent"),
+])
+# fmt: on
+def test_when_a_negated_list_item_is_marked_as_a_finding_then_the_negation_stops(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
