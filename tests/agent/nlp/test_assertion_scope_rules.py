@@ -84,3 +84,24 @@ def test_when_a_template_mark_answers_the_item_then_it_sets_the_assertion(
 def test_when_a_negated_list_item_is_marked_as_a_finding_then_the_negation_stops(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # "will monitor for" is the "monitor for" instruction, not the pseudo "will monitor".
+    ("Night RN will monitor for bleeding at the access site.", [("bleeding", "PROBLEM")],
+     "hypothetical"),
+    ("WILL MONITOR FOR HYPOGLYCEMIA OVERNIGHT.", [("HYPOGLYCEMIA", "PROBLEM")], "hypothetical"),
+    # What the patient was counselled or educated about may happen.
+    ("Educated her about dizziness and dry mouth before starting.",
+     [("dizziness", "PROBLEM"), ("dry mouth", "PROBLEM")], "hypothetical"),
+    ("Counseled re: constipation on the opioid.", [("constipation", "PROBLEM")],
+     "hypothetical"),
+    # Counselling named without what it was about is no cue (look-alike).
+    ("Counselled by pharmacy today; dizziness since Monday.", [("dizziness", "PROBLEM")],
+     "present"),
+])
+# fmt: on
+def test_when_an_instruction_names_what_to_watch_then_it_is_hypothetical(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
