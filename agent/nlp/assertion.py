@@ -70,6 +70,7 @@ from agent.nlp.clause_structure import (
     post_negated_subject,
     purpose_follows,
 )
+from agent.nlp.completed_courses import COURSE_SECTIONS, finished_before
 from agent.nlp.doc_text import token_texts
 from agent.nlp.negated_lists import item_outside_negation
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
@@ -659,7 +660,9 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
         return "historical"
     if flags.is_historical or (
             roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES
-            and not history_section_ended(span)):
+            and not history_section_ended(span)) or (
+            entity_type == "MEDICATION" and section not in COURSE_SECTIONS
+            and finished_before(span, entity_ranges(span.doc))):
         return "historical"
     if ((entity_type in PLAN_AHEAD_TYPES and not is_resulted_test)
             or entity_type == "MEDICATION") and _condition_follows(span, entity_type):

@@ -105,3 +105,25 @@ def test_when_a_negated_list_item_is_marked_as_a_finding_then_the_negation_stops
 def test_when_an_instruction_names_what_to_watch_then_it_is_hypothetical(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # A clause opening with a completion verb: a course taken and over before the note.
+    ("Finished amoxicillin last week; ear pain gone.", [("amoxicillin", "MEDICATION")],
+     "historical"),
+    ("Interval: completed a 10-day course of cefdinir on 3/2.", [("cefdinir", "MEDICATION")],
+     "historical"),
+    ("Finished doxycycline 6/1 and fluconazole 6/3.",
+     [("fluconazole", "MEDICATION"), ("doxycycline", "MEDICATION")], "historical"),
+    # The drug before the verb, or a course narrated inside the stay, is not (look-alikes).
+    ("Cefdinir 300 mg BID, completed 3/2.", [("Cefdinir", "MEDICATION")], "present"),
+    ("Hospital course: she completed 5 days of ceftriaxone and went home.",
+     [("ceftriaxone", "MEDICATION")], "present"),
+    ("Hospital Course:\nCompleted 5 days of ceftriaxone, then oral cefpodoxime.",
+     [("ceftriaxone", "MEDICATION"), ("cefpodoxime", "MEDICATION")], "present"),
+])
+# fmt: on
+def test_when_a_clause_opens_with_a_completed_course_then_the_drug_is_historical(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
