@@ -127,3 +127,26 @@ def test_when_an_instruction_names_what_to_watch_then_it_is_hypothetical(
 def test_when_a_clause_opens_with_a_completed_course_then_the_drug_is_historical(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # An inline history line does not reach the patient's report on the next line.
+    ("Past medical history: asthma, GERD.\nPatient reports wheezing since Sunday.",
+     [("wheezing", "PROBLEM"), ("asthma", "PROBLEM"), ("GERD", "PROBLEM")], "present"),
+    ("PAST HISTORY: GOUT.\nSHE STATES LEFT KNEE PAIN X 2 DAYS.",
+     [("LEFT KNEE PAIN", "PROBLEM"), ("GOUT", "PROBLEM")], "present"),
+    # A history list wrapped onto the next line is still history (look-alike).
+    ("Past medical history: asthma,\nGERD, migraine.",
+     [("GERD", "PROBLEM"), ("asthma", "PROBLEM"), ("migraine", "PROBLEM")], "historical"),
+    # "Interval hx" is the story since the last visit, not a history cue...
+    ("Interval hx: 54F with lupus nephritis on mycophenolate.",
+     [("lupus nephritis", "PROBLEM"), ("mycophenolate", "MEDICATION")], "present"),
+    # ...while "hx of" still is (look-alike).
+    ("Seen for rash; hx of lupus nephritis.", [("lupus nephritis", "PROBLEM"), ("rash", "PROBLEM")],
+     "historical"),
+])
+# fmt: on
+def test_when_history_wording_ends_or_is_a_label_then_the_story_is_current(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
