@@ -150,3 +150,21 @@ def test_when_a_clause_opens_with_a_completed_course_then_the_drug_is_historical
 def test_when_history_wording_ends_or_is_a_label_then_the_story_is_current(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # A later time point after a test without a result: the test is still to come.
+    ("Repeat ferritin at 3 months.", [("ferritin", "TEST")], "hypothetical"),
+    ("TSH and free T4 at 6-8 wks.", [("free T4", "TEST"), ("TSH", "TEST")], "hypothetical"),
+    ("Echocardiogram before discharge.", [("Echocardiogram", "TEST")], "hypothetical"),
+    ("- CMP, Mg POD2.", [("CMP", "TEST"), ("Mg", "TEST")], "hypothetical"),
+    # Look-alikes: hours date a result; a value or a device is no plan.
+    ("Urine culture no growth at 48 h.", [("Urine culture", "TEST")], "present"),
+    ("Hgb 8.1 POD2, stable.", [("Hgb", "TEST")], "present"),
+    ("JP drain removed POD 3.", [("JP drain", "PROCEDURE")], "absent"),
+])
+# fmt: on
+def test_when_a_later_time_point_follows_a_test_then_it_is_still_to_come(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
