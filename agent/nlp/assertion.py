@@ -637,7 +637,7 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     flags = context_flags(span)
     section = section_category(span)
     is_resulted_test = entity_type == "TEST" and has_result(span)
-    if flags.is_family or roles.has(section, "family"):
+    if flags.is_family or (roles.has(section, "family") and not history_section_ended(span)):
         return "absent" if flags.is_negated else "family"
     if flags.is_hypothetical and not is_resulted_test:
         return "hypothetical"

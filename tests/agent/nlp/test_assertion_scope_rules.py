@@ -168,3 +168,25 @@ def test_when_history_wording_ends_or_is_a_label_then_the_story_is_current(
 def test_when_a_later_time_point_follows_a_test_then_it_is_still_to_come(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # A family-history section ends at a note-part label, as a past history does.
+    ("Family history: mother with glaucoma.\nPlan: check pressures; call for eye pain.",
+     [("eye pain", "PROBLEM"), ("glaucoma", "PROBLEM")], "hypothetical"),
+    ("Family history: mother with glaucoma,\nbrother with cataracts.",
+     [("cataracts", "PROBLEM"), ("glaucoma", "PROBLEM")], "family"),
+    # Years back or early life is past history; days back date the present illness.
+    ("Right knee arthroscopy 10 years ago.", [("knee arthroscopy", "PROCEDURE")], "historical"),
+    ("Croup as a toddler; now wheezing with colds.",
+     [("Croup", "PROBLEM"), ("wheezing", "PROBLEM")], "historical"),
+    ("Sore throat 2 days ago, now cough.", [("Sore throat", "PROBLEM"), ("cough", "PROBLEM")],
+     "present"),
+    ("Varices in Child B cirrhosis.", [("cirrhosis", "PROBLEM"), ("Varices", "PROBLEM")],
+     "present"),
+])
+# fmt: on
+def test_when_a_time_or_section_marks_the_past_or_ends_then_assertion(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
