@@ -174,6 +174,10 @@ def active_modifiers(span: Span) -> list:
             kept.append(modifier)  # "STOPPED: aspirin; ibuprofen (AKI)": the whole list
             continue
         if end <= span.start:
+            if direction == "BACKWARD" and _reaches_forward_from_clause_start(
+                    doc, modifier, start, end, span):
+                kept.append(modifier)  # "Not started on an SSRI", "Has not needed lorazepam"
+                continue
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.start >= end + max_scope):
                 continue
@@ -226,6 +230,32 @@ def active_modifiers(span: Span) -> list:
                 continue  # "macrocytosis - alcoholic hepatitis unlikely": said of the hepatitis
         kept.append(modifier)
     return kept
+
+
+# How far a clause-opening backward cue reaches forward ("Not started on an SSRI").
+_CLAUSE_START_REACH = 4
+_CLAUSE_STARTS = frozenset({".", ";", ":", "(", "-", "*", "•"})
+_LEADING_SUBJECTS = frozenset({"pt", "patient", "he", "she", "they", "has", "have", "had",
+                               "was", "is", "been"})
+
+
+def _reaches_forward_from_clause_start(doc: Doc, modifier, start: int, end: int,
+                                       span: Span) -> bool:
+    """Whether a backward cue flagged ``forward_at_clause_start`` opens its clause (after a
+    subject or auxiliary at most) and the span follows within a few tokens, with no clause
+    break between."""
+    if not (modifier.rule.metadata or {}).get("forward_at_clause_start"):
+        return False
+    if span.start - end > _CLAUSE_START_REACH:
+        return False
+    texts = token_texts(doc)
+    if any(texts[k] in _CLAUSE_STARTS or texts[k] == "," for k in range(end, span.start)):
+        return False
+    k = start - 1
+    while k >= 0 and (not texts[k].strip() or texts[k].lower() in _LEADING_SUBJECTS) \
+            and "\n" not in texts[k]:
+        k -= 1
+    return k < 0 or texts[k] in _CLAUSE_STARTS or "\n" in texts[k] or _opens_line(doc, k + 1)
 
 
 def _first_words(doc: Doc, graph) -> list[int]:

@@ -190,3 +190,23 @@ def test_when_a_later_time_point_follows_a_test_then_it_is_still_to_come(
 def test_when_a_time_or_section_marks_the_past_or_ends_then_assertion(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # "not started / never needed" opening its clause denies the drug after it...
+    ("Never needed nitroglycerin at home.", [("nitroglycerin", "MEDICATION")], "absent"),
+    ("Overnight: pt has not required insulin or dextrose.",
+     [("dextrose", "MEDICATION"), ("insulin", "MEDICATION")], "absent"),
+    # ...as it denies the drug before it when it follows ("heparin not started")...
+    ("Heparin not started given the bleed.", [("Heparin", "MEDICATION")], "absent"),
+    # ...but not past a comma or into the next clause (look-alikes).
+    ("Echo not done, metoprolol started.", [("metoprolol", "MEDICATION"), ("Echo", "TEST")],
+     "present"),
+    ("Has not needed oxygen; nausea persists.", [("nausea", "PROBLEM"), ("oxygen", "MEDICATION")],
+     "present"),
+])
+# fmt: on
+def test_when_a_not_done_phrase_opens_its_clause_then_it_denies_what_follows(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
