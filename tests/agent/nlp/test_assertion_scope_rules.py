@@ -210,3 +210,20 @@ def test_when_a_time_or_section_marks_the_past_or_ends_then_assertion(
 def test_when_a_not_done_phrase_opens_its_clause_then_it_denies_what_follows(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # The option passed over is not given...
+    ("Started bisoprolol instead of atenolol.",
+     [("atenolol", "MEDICATION"), ("bisoprolol", "MEDICATION")], "absent"),
+    ("Oral iron today instead of an infusion.",
+     [("infusion", "PROCEDURE"), ("Oral iron", "MEDICATION")], "absent"),
+    # ...while the one chosen is (look-alike).
+    ("Started bisoprolol instead of atenolol.",
+     [("bisoprolol", "MEDICATION"), ("atenolol", "MEDICATION")], "present"),
+])
+# fmt: on
+def test_when_an_option_is_taken_instead_of_another_then_the_other_is_not_given(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
