@@ -673,6 +673,10 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
         return "hypothetical"
     if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
         return "absent"
+    if entity_type == "ALLERGY" and flags.is_negated and not _denied_right_before(span):
+        # "No TMP-SMX (sulfa allergy)": the negation denies the drug; an allergen named as
+        # the patient's allergy stands unless it is itself denied ("no latex allergy").
+        return "present"
     if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical) \
             and not (entity_type == "TEST" and (_is_evidence_test(span)
                                                  or has_numeric_result(span))):
@@ -703,6 +707,21 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             and _heads_plan_item(span):
         return "hypothetical"  # "- Lipid panel, A1c 3/2": an order, nothing resulted
     return "present"
+
+
+# A denial this close to an allergen is about the allergen itself ("no latex allergy",
+# "Allergies - none").
+_ALLERGEN_DENIAL_GAP = 1
+_ALLERGEN_ANSWER_GAP = 3
+
+
+def _denied_right_before(span: Span) -> bool:
+    """Whether a negation cue ends right before the span (at most one token between) or
+    answers it right after ("Allergies - none")."""
+    return any(m.category.upper() == "NEGATED_EXISTENCE"
+               and (0 <= span.start - m.modifier_span[1] <= _ALLERGEN_DENIAL_GAP
+                    or 0 <= m.modifier_span[0] - span.end <= _ALLERGEN_ANSWER_GAP)
+               for m in active_modifiers(span))
 
 
 # Answers that make a trailing "?" a question asked and answered ("Fever? No").

@@ -227,3 +227,19 @@ def test_when_a_not_done_phrase_opens_its_clause_then_it_denies_what_follows(
 def test_when_an_option_is_taken_instead_of_another_then_the_other_is_not_given(
         assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
+
+
+# fmt: off
+@pytest.mark.parametrize("text, targets, expected", [
+    # A negation of the drug does not deny the allergy given as its reason...
+    ("Not giving cefazolin today (penicillin allergy).",
+     [("penicillin", "ALLERGY"), ("cefazolin", "MEDICATION")], "present"),
+    ("No codeine (morphine allergy).", [("morphine", "ALLERGY"), ("codeine", "MEDICATION")],
+     "present"),
+    # ...but a denial of the allergen itself still holds (look-alike).
+    ("No latex allergy.", [("latex", "ALLERGY")], "absent"),
+])
+# fmt: on
+def test_when_a_drug_is_negated_then_the_allergy_named_as_its_reason_stands(
+        assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
