@@ -27,7 +27,7 @@ FROZEN = ("extract_c", "multinote_a", "multinote_b")
 DEV = ("multinote_dev", "multinote_dev2", "multinote_dev3", "multinote_dev4", "multinote_dev12",
        "multinote_dev15", "multinote_dev17", "multinote_dev20", "multinote_dev22",
        "multinote_dev23", "multinote_dev24", "multinote_dev27", "multinote_dev28",
-       "multinote_dev30", "multinote_dev32")
+       "multinote_dev29", "multinote_dev30", "multinote_dev32")
 
 
 def corpus_path(group: str, name: str) -> str | None:

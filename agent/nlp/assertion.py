@@ -70,9 +70,12 @@ from agent.nlp.clause_structure import (
     post_negated_subject,
     purpose_follows,
 )
+from agent.nlp.completed_courses import COURSE_SECTIONS, finished_before
 from agent.nlp.doc_text import token_texts
+from agent.nlp.negated_lists import item_outside_negation
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
+from agent.nlp.template_answers import is_template_negative
 from agent.rules import Rules
 from agent.schemas.summary_rules import SectionRoles
 
@@ -171,6 +174,10 @@ def active_modifiers(span: Span) -> list:
             kept.append(modifier)  # "STOPPED: aspirin; ibuprofen (AKI)": the whole list
             continue
         if end <= span.start:
+            if direction == "BACKWARD" and _reaches_forward_from_clause_start(
+                    doc, modifier, start, end, span):
+                kept.append(modifier)  # "Not started on an SSRI", "Has not needed lorazepam"
+                continue
             if direction not in ("FORWARD", "BIDIRECTIONAL") or (
                     max_scope is not None and span.start >= end + max_scope):
                 continue
@@ -192,7 +199,8 @@ def active_modifiers(span: Span) -> list:
                 ranges = entity_ranges(doc)
                 if attached_to_other_object(doc, end, span, ranges) or \
                         post_negated_subject(doc, start, end, ranges) is not None or \
-                        denied_noun_before_circumstance(doc, end, span, ranges):
+                        denied_noun_before_circumstance(doc, end, span, ranges) or \
+                        item_outside_negation(doc, end, span, ranges):
                     continue  # the cue denies another entity (see clause_structure)
             elif category == "HYPOTHETICAL" and attached_to_other_object(
                     doc, end, span, entity_ranges(doc)):
@@ -222,6 +230,32 @@ def active_modifiers(span: Span) -> list:
                 continue  # "macrocytosis - alcoholic hepatitis unlikely": said of the hepatitis
         kept.append(modifier)
     return kept
+
+
+# How far a clause-opening backward cue reaches forward ("Not started on an SSRI").
+_CLAUSE_START_REACH = 4
+_CLAUSE_STARTS = frozenset({".", ";", ":", "(", "-", "*", "•"})
+_LEADING_SUBJECTS = frozenset({"pt", "patient", "he", "she", "they", "has", "have", "had",
+                               "was", "is", "been"})
+
+
+def _reaches_forward_from_clause_start(doc: Doc, modifier, start: int, end: int,
+                                       span: Span) -> bool:
+    """Whether a backward cue flagged ``forward_at_clause_start`` opens its clause (after a
+    subject or auxiliary at most) and the span follows within a few tokens, with no clause
+    break between."""
+    if not (modifier.rule.metadata or {}).get("forward_at_clause_start"):
+        return False
+    if span.start - end > _CLAUSE_START_REACH:
+        return False
+    texts = token_texts(doc)
+    if any(texts[k] in _CLAUSE_STARTS or texts[k] == "," for k in range(end, span.start)):
+        return False
+    k = start - 1
+    while k >= 0 and (not texts[k].strip() or texts[k].lower() in _LEADING_SUBJECTS) \
+            and "\n" not in texts[k]:
+        k -= 1
+    return k < 0 or texts[k] in _CLAUSE_STARTS or "\n" in texts[k] or _opens_line(doc, k + 1)
 
 
 def _first_words(doc: Doc, graph) -> list[int]:
@@ -540,7 +574,7 @@ def context_flags(span: Span) -> ContextFlags:
         for m in active_modifiers(span)
         if m.category.upper() in CATEGORY_FLAGS
     }
-    if "is_negated" not in found and _is_post_negated(span):
+    if "is_negated" not in found and (_is_post_negated(span) or is_template_negative(span)):
         found.add("is_negated")
     return ContextFlags(**dict.fromkeys(found, True))
 
@@ -633,12 +667,16 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     flags = context_flags(span)
     section = section_category(span)
     is_resulted_test = entity_type == "TEST" and has_result(span)
-    if flags.is_family or roles.has(section, "family"):
+    if flags.is_family or (roles.has(section, "family") and not history_section_ended(span)):
         return "absent" if flags.is_negated else "family"
     if flags.is_hypothetical and not is_resulted_test:
         return "hypothetical"
     if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
         return "absent"
+    if entity_type == "ALLERGY" and flags.is_negated and not _denied_right_before(span):
+        # "No TMP-SMX (sulfa allergy)": the negation denies the drug; an allergen named as
+        # the patient's allergy stands unless it is itself denied ("no latex allergy").
+        return "present"
     if flags.is_negated and not (entity_type == "MEDICATION" and flags.is_historical) \
             and not (entity_type == "TEST" and (_is_evidence_test(span)
                                                  or has_numeric_result(span))):
@@ -656,7 +694,9 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
         return "historical"
     if flags.is_historical or (
             roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES
-            and not history_section_ended(span)):
+            and not history_section_ended(span)) or (
+            entity_type == "MEDICATION" and section not in COURSE_SECTIONS
+            and finished_before(span, entity_ranges(span.doc))):
         return "historical"
     if ((entity_type in PLAN_AHEAD_TYPES and not is_resulted_test)
             or entity_type == "MEDICATION") and _condition_follows(span, entity_type):
@@ -667,6 +707,21 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             and _heads_plan_item(span):
         return "hypothetical"  # "- Lipid panel, A1c 3/2": an order, nothing resulted
     return "present"
+
+
+# A denial this close to an allergen is about the allergen itself ("no latex allergy",
+# "Allergies - none").
+_ALLERGEN_DENIAL_GAP = 1
+_ALLERGEN_ANSWER_GAP = 3
+
+
+def _denied_right_before(span: Span) -> bool:
+    """Whether a negation cue ends right before the span (at most one token between) or
+    answers it right after ("Allergies - none")."""
+    return any(m.category.upper() == "NEGATED_EXISTENCE"
+               and (0 <= span.start - m.modifier_span[1] <= _ALLERGEN_DENIAL_GAP
+                    or 0 <= m.modifier_span[0] - span.end <= _ALLERGEN_ANSWER_GAP)
+               for m in active_modifiers(span))
 
 
 # Answers that make a trailing "?" a question asked and answered ("Fever? No").

@@ -509,7 +509,9 @@ def _context_rules(entries: list[ContextRuleEntry]):
             allowed_types=set(e.allowed_types) if e.allowed_types else None,
             excluded_types=set(e.excluded_types) if e.excluded_types else None,
             terminated_by=set(e.terminated_by) if e.terminated_by else None,
-            metadata={"verb_only": True} if e.verb_only else None,
+            metadata={k: True for k, on in (("verb_only", e.verb_only),
+                                            ("forward_at_clause_start",
+                                             e.forward_at_clause_start)) if on} or None,
         )
         for e in entries
     ]

@@ -32,6 +32,13 @@ _A_SLASH_P = re.compile(r"(?<![a-z])a\s*[/&]\s*p(?![a-z])")
 # A label at the start of a line (after list markers at most), one to five words, then a
 # colon; digits are left out so "2019:" or "Cr 1.6:" never count.
 _LABEL = re.compile(r"^[ \t]*(?P<label>[A-Za-z][A-Za-z/&() -]{0,48}?)[ \t]*:", re.MULTILINE)
+# A line that opens with the patient reporting now ("PT REPORTS SOB WITH EXERTION", "She
+# states ...") is the present story, written under an inline history line with no header
+# of its own.
+_PRESENT_REPORT = re.compile(
+    r"^[ \t]*(?:the[ \t]+)?(?:pt|patient|she|he)[ \t]+(?:now[ \t]+|currently[ \t]+|also[ \t]+)?"
+    r"(?:reports?|states?|complains?|c/o|endorses?|describes?|notes?|says)\b",
+    re.MULTILINE | re.IGNORECASE)
 
 
 def history_section_ended(span: Span) -> bool:
@@ -42,8 +49,9 @@ def history_section_ended(span: Span) -> bool:
 
     Returns:
         True when a line between the section title and the span opens with a label such as
-        "TRIAGE ASSESSMENT:" or "Plan:" (see ``NOTE_PART_HEADS``), or when the title itself
-        names a plan ("Problem list / plan:"); False when the span has no section or none
+        "TRIAGE ASSESSMENT:" or "Plan:" (see ``NOTE_PART_HEADS``) or with the patient
+        reporting ("Pt reports ...", "She states ..."), or when the title itself names a
+        plan ("Problem list / plan:"); False when the span has no section or none
         of these applies.
     """
     section = getattr(span._, "section", None)
@@ -68,7 +76,7 @@ def history_section_ended(span: Span) -> bool:
         words = re.findall(r"[a-z]+", m.group("label").lower())
         if 0 < len(words) <= 5 and NOTE_PART_HEADS.intersection(words):
             return True
-    return False
+    return _PRESENT_REPORT.search(between, first_break + 1) is not None
 
 
 # Words and arrows that lead from a condition to what follows from it ("If fails BiPAP ->

@@ -46,6 +46,9 @@ class ContextRuleEntry(BaseModel):
     # ("RESUME: metformin 1000 mg", "CHANGED: amlodipine 5 mg") names the entry's status on
     # the list, not an action still to come: it does not apply there.
     verb_only: bool = False
+    # A backward cue ("X not started", "X never needed") that opens its clause ("Not started
+    # on an SSRI", "Has not needed lorazepam") denies what follows it too, within a few words.
+    forward_at_clause_start: bool = False
     comment: str | None = None
 
     _regex = field_validator("pattern")(check_regex)
