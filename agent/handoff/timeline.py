@@ -520,7 +520,7 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
     if change == "stopped" and status == "active" and _other_route_now(track, now, ent, note):
         # "NEW: pantoprazole 40 mg PO daily ... Inpatient only, d/c'd: IV pantoprazole":
         # the note that set the drug's new route stops only the old one.
-        change, detail = "mentioned", f"{now['route']} form stopped"
+        change, detail = "mentioned", f"{now.get('route', 'IV')} form stopped"
     changed = _differs(before, now)
     if change in ("continued", "started", "resumed") and status == "active" and changed:
         change = "dose_changed"
@@ -541,12 +541,14 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
 
 
 _INFUSION = re.compile(r"\b(?:infusion|drip|gtt)\b", re.IGNORECASE)
+_INFUSION_NEXT = re.compile(r"\s*(?:infusion|drip|gtt)\b", re.IGNORECASE)
 
 
 def _other_route_now(track: dict, now: dict[str, str], ent: Entity, note: Note) -> bool:
     """Whether this note already set the drug active by a route other than the stopped
     mention's own (an infusion, drip or gtt is intravenous)."""
-    route = now.get("route") or ("IV" if _INFUSION.search(ent.text) else None)
+    infusion = _INFUSION.search(ent.text) or _INFUSION_NEXT.match(note.text, ent.end)
+    route = now.get("route") or ("IV" if infusion else None)
     current = track["regimen"].get("route")
     return route is not None and current is not None and route.lower() != current.lower() \
         and any(e.note_id == note.note_id and _STATUS_OF.get(e.change) == "active"

@@ -346,3 +346,14 @@ def test_stopping_one_route_of_a_drug_the_same_note_continues_by_another_keeps_i
     tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
     assert _track(tl, "famotidine").status == status
     assert _track(tl, "heparin").status == "stopped"
+
+
+def test_stopping_the_infusion_of_a_drug_the_same_note_moves_to_tablets_keeps_it(extractor):
+    notes = [Note(patient_id="T12", note_id="t12a", note_type="progress_note",
+                  date="2026-03-01", text="Plan:\n- esomeprazole 8 mg/h IV infusion\n"),
+             Note(patient_id="T12", note_id="t12b", note_type="discharge_summary",
+                  date="2026-03-04",
+                  text="DISCHARGE SUMMARY\nDischarge medications:\n- Esomeprazole 40 mg PO BID"
+                       " - NEW\nInpatient only: esomeprazole infusion (3/1-3/3).\n")]
+    tl = build_timeline(notes, [extractor.extract_note(n) for n in notes])
+    assert _track(tl, "esomeprazole").status == "active"

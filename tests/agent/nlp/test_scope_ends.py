@@ -41,3 +41,12 @@ def test_a_while_on_clause_and_a_plain_hold_keep_their_reach(extractor):
     # Look-alike: no "while" clause, the stop reaches both drugs it names.
     got = _all(extractor, "Warfarin and aspirin were stopped.")
     assert got["Warfarin"] == "absent" and got["aspirin"] == "absent", got
+
+
+def test_a_comma_then_only_or_just_names_what_there_is(extractor):
+    got = _all(extractor, "Chest film: no consolidation, only mild bibasilar atelectasis.")
+    assert got["consolidation"] == "absent"
+    assert got["atelectasis"] == "present", got
+    # Look-alike: a plain list stays negated throughout.
+    got = _all(extractor, "No consolidation, atelectasis or effusion.")
+    assert got["atelectasis"] == "absent", got
