@@ -159,9 +159,10 @@ def licensed_clips() -> dict[str, str]:
         VocabularyError: a packaged vocabulary is missing.
         RuleFileError: a rule file is invalid.
     """
-    # Deferred: the drug and disease tables load with the extractor only.
+    # Deferred: spaCy and the drug and disease tables (heavy) load with the extractor only.
     from spacy.lang.en.stop_words import STOP_WORDS
 
+    # Deferred, heavy: the drug and disease tables load with the extractor only.
     from agent.nlp.vocab.diseases import disease_lexicon
     from agent.nlp.vocab.drugs import drug_tables, drug_terms
 
