@@ -420,6 +420,15 @@ def judge(claims: list[Entity], text: str, cited: list[Mention], patient: list[M
                 later := _repeat_still_due(claim, text, every, layout)) is not None:
             res.contradict("event_contradicted", f"source: the repeat {claim.text} is still to "
                            f"be done ({later.note_id}); statement gives its result", [later])
+        elif claim.type == "TEST" and (
+                plans := _result_of_unresulted(claim, text, every, layout)) is not None:
+            if all(m.is_planned and not m.is_pending for m in plans):
+                res.contradict("planned_as_done", f"source: {claim.text} was only planned or "
+                               f"recommended ({latest(plans).note_id}); statement gives its "
+                               "result", [latest(plans)])
+            else:
+                res.unsupported.append(f"{claim.text} (no note gives its result: only planned "
+                                       "or pending)")
         elif claim.type == "TEST":
             if _is_threshold(claim, text, cues):
                 # "stop once the INR is 2.0 or higher": a target, not a result.
@@ -634,6 +643,25 @@ def _repeat_still_due(claim: Entity, text: str, every: list[Mention],
                           for m in repeats):
         return None
     return latest(repeats)
+
+
+def _result_of_unresulted(claim: Entity, text: str, every: list[Mention],
+                          layout: NoteLayout) -> list[Mention] | None:
+    """"The stress test was negative": a result in words of a test. When every note that
+    names the test gives it as planned, recommended or pending and none gives a result or
+    names it as done, the result cannot come from the notes: those mentions (else None)."""
+    lo, hi = layout.clause_around(claim.start, claim.end)
+    # A lab with a number ("a bilirubin of 13.8") is left to the value checks: its value
+    # often stands under another name in the notes ("TSB 13.8") while its name is ordered.
+    value = claim.attributes.get("value")
+    if value is not None and any(ch.isdigit() for ch in (value.value or value.text)) or \
+            RESULT_WORDS.search(text, claim.end, hi) is None:
+        return None
+    if not every or any(m.is_resulted or not (m.is_planned or m.is_pending
+                                              or m.entity.assertion == "hypothetical")
+                        for m in every):
+        return None
+    return every
 
 
 _DURATION = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*-?\s*(?P<unit>days?|d|weeks?|wks?|w|"
