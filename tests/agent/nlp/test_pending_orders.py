@@ -1,6 +1,7 @@
 """Plans that are not facts yet (hypothetical): a test named as the condition or target of
 an order, a test ordered and not read, two treatments weighed against each other, a draw
-set for a clock time or a time after an event; on made-up fragments.
+set for a clock time, a time after an event, a later step ("before induction") or tomorrow's
+labs, and a procedure a service is asked for or consented; on made-up fragments.
 
 Each case names every entity of the fragment; the first one is the one asserted. Every
 shape has a look-alike counter-example it must not fire on.
@@ -78,6 +79,33 @@ TIME_CASES = [
      "present"),
     ("Lactate 1.8 2 h after fluids.", [("Lactate", "TEST")], "present"),
 ]
+
+SERVICE_CASES = [
+    # A service asked for a procedure, or a consent signed for it: not done yet ...
+    ("Urology consulted for cystoscopy.", [("cystoscopy", "PROCEDURE")], "hypothetical"),
+    ("IR aware re: paracentesis and drain.",
+     [("paracentesis", "PROCEDURE"), ("drain", "PROCEDURE")], "hypothetical"),
+    ("Consent for laparoscopic cholecystectomy signed.",
+     [("laparoscopic cholecystectomy", "PROCEDURE")], "hypothetical"),
+    # ... while the problem the consult is for stays, and a procedure done is done.
+    ("Surgery consulted for appendicitis.", [("appendicitis", "PROBLEM")], "present"),
+    ("Cystoscopy done by urology today.", [("Cystoscopy", "PROCEDURE")], "present"),
+]
+
+LATER_STEP_CASES = [
+    # A test or procedure set before a later step of the plan, or with tomorrow's labs ...
+    ("Central line before induction.", [("Central line", "PROCEDURE")], "hypothetical"),
+    ("Echo before chemotherapy.", [("Echo", "TEST")], "hypothetical"),
+    ("Morning labs: CBC, magnesium.", [("magnesium", "TEST"), ("CBC", "TEST")],
+     "hypothetical"),
+    ("Repeat lipase with AM labs (CBC, LFTs).",
+     [("LFTs", "TEST"), ("lipase", "TEST"), ("CBC", "TEST")], "hypothetical"),
+    # ... but not labs reported with their values or reported drawn.
+    ("AM labs: sodium 131, glucose 140.", [("sodium", "TEST"), ("glucose", "TEST")],
+     "present"),
+    ("0530 AM labs drawn: CBC, magnesium.", [("magnesium", "TEST"), ("CBC", "TEST")],
+     "present"),
+]
 # fmt: on
 
 
@@ -100,4 +128,16 @@ def test_when_treatments_are_weighed_then_assertion(assert_first, text, targets,
 @pytest.mark.parametrize("text, targets, expected", TIME_CASES)
 def test_when_test_is_set_for_a_later_time_then_assertion(assert_first, text, targets,
                                                           expected):
+    assert assert_first(text, targets) == expected
+
+
+@pytest.mark.parametrize("text, targets, expected", SERVICE_CASES)
+def test_when_service_asked_for_procedure_then_assertion(assert_first, text, targets,
+                                                         expected):
+    assert assert_first(text, targets) == expected
+
+
+@pytest.mark.parametrize("text, targets, expected", LATER_STEP_CASES)
+def test_when_test_set_for_later_step_then_assertion(assert_first, text, targets,
+                                                     expected):
     assert assert_first(text, targets) == expected
