@@ -106,6 +106,15 @@ LATER_STEP_CASES = [
     ("0530 AM labs drawn: CBC, magnesium.", [("magnesium", "TEST"), ("CBC", "TEST")],
      "present"),
 ]
+
+STILL_CASES = [
+    # "still" inside a condition does not end its reach ...
+    ("Return if still vomiting on Monday.", [("vomiting", "PROBLEM")], "hypothetical"),
+    ("Page if he is still hypotensive.", [("hypotensive", "PROBLEM")], "hypothetical"),
+    # ... while outside one it still ends a denial.
+    ("No nausea but still vomiting.", [("vomiting", "PROBLEM"), ("nausea", "PROBLEM")],
+     "present"),
+]
 # fmt: on
 
 
@@ -140,4 +149,9 @@ def test_when_service_asked_for_procedure_then_assertion(assert_first, text, tar
 @pytest.mark.parametrize("text, targets, expected", LATER_STEP_CASES)
 def test_when_test_set_for_later_step_then_assertion(assert_first, text, targets,
                                                      expected):
+    assert assert_first(text, targets) == expected
+
+
+@pytest.mark.parametrize("text, targets, expected", STILL_CASES)
+def test_when_condition_holds_still_then_assertion(assert_first, text, targets, expected):
     assert assert_first(text, targets) == expected
