@@ -191,9 +191,12 @@ def active_modifiers(span: Span) -> list:
             # colon leads to its consequence.
             conditional = modifier.category.upper() == "HYPOTHETICAL" and \
                 doc[_first_word(doc, modifier)].lower_ in _CONDITIONS
+            # "Watch for serotonin syndrome: fever, tremor": the colon lists its signs.
+            watch = modifier.category.upper() == "HYPOTHETICAL" and \
+                doc[_first_word(doc, modifier)].lower_ in _WATCH_CUES
             if _is_terminated(doc, modifier, cues, end, span.start,
                               consequence_ok=conditional) or _cue_is_closed_before(
-                    doc, end, span.start, colon_ok=conditional):
+                    doc, end, span.start, colon_ok=conditional or watch):
                 continue
             category = modifier.category.upper()
             if category in _CLAUSE_BOUND and new_clause_between(doc, end, span.start):
@@ -470,6 +473,7 @@ def _colon_outside_entities(doc: Doc, lo: int, hi: int) -> bool:
 
 
 _CONDITIONS = frozenset({"if", "when", "unless", "should"})
+_WATCH_CUES = frozenset({"monitor", "watch", "observe"})
 # Cues a new clause after ", and" ends ("no SI, and started sertraline"); a condition or a
 # history cue may govern a whole compound sentence.
 # Backward cues reaching this many tokens or more read a whole phrase, so a list before them.

@@ -115,6 +115,18 @@ STILL_CASES = [
     ("No nausea but still vomiting.", [("vomiting", "PROBLEM"), ("nausea", "PROBLEM")],
      "present"),
 ]
+
+WATCH_CASES = [
+    # "Watch for X:" lists the signs to watch for after its colon ...
+    ("Watch for digoxin toxicity: nausea, visual halos.",
+     [("visual halos", "PROBLEM"), ("digoxin toxicity", "PROBLEM"), ("nausea", "PROBLEM")],
+     "hypothetical"),
+    ("Monitor for hemolysis: LDH, haptoglobin daily.",
+     [("haptoglobin", "TEST"), ("hemolysis", "PROBLEM"), ("LDH", "TEST")], "hypothetical"),
+    # ... but the watch ends with its sentence.
+    ("Watch for bleeding. Exam: melena, pallor.",
+     [("pallor", "PROBLEM"), ("bleeding", "PROBLEM"), ("melena", "PROBLEM")], "present"),
+]
 # fmt: on
 
 
@@ -154,4 +166,10 @@ def test_when_test_set_for_later_step_then_assertion(assert_first, text, targets
 
 @pytest.mark.parametrize("text, targets, expected", STILL_CASES)
 def test_when_condition_holds_still_then_assertion(assert_first, text, targets, expected):
+    assert assert_first(text, targets) == expected
+
+
+@pytest.mark.parametrize("text, targets, expected", WATCH_CASES)
+def test_when_watch_cue_lists_after_colon_then_assertion(assert_first, text, targets,
+                                                         expected):
     assert assert_first(text, targets) == expected
