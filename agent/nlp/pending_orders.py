@@ -48,11 +48,50 @@ def _prev_word(span: Span, k: int) -> int | None:
     return k if k >= span.sent.start else None
 
 
+_COMPARATORS = frozenset({">", "<", ">=", "<=", "≥", "≤", "above", "below", "over",
+                          "under"})
+# Verbs that set a target only when a comparator follows the test ("keep K > 4").
+_TARGET_VERBS = frozenset({"keep", "maintain"})
+_LIST_SEPARATORS = frozenset({",", "/", "and", "&"})
+
+
+def _comparator_follows(span: Span, end: int) -> bool:
+    after = _next_word(span, end)
+    return after is not None and span.doc[after].text.lower() in _COMPARATORS
+
+
+def _previous_target_in_list(span: Span) -> bool:
+    """Whether the test continues a list of targets ("goal K > 4, Mg > 2"): a comparator
+    follows it, and the previous test of its clause is a target with its own comparator."""
+    if not _comparator_follows(span, span.end):
+        return False
+    doc = span.doc
+    ents = entity_ranges(doc)
+    before = _prev_word(span, span.start)
+    if before is None or doc[before].lower_ not in _LIST_SEPARATORS:
+        return False
+    for start, end, label in sorted(ents, reverse=True):
+        if end > span.start:
+            continue
+        if start < span.sent.start or any(doc[k].text in {";", ".", ":"} or
+                                          "\n" in doc[k].text
+                                          for k in range(end, span.start)):
+            return False
+        if label.upper() != "TEST":
+            return False
+        prev = doc[start:end]
+        return _comparator_follows(span, end) and is_condition_test(prev)
+    return False
+
+
 def is_condition_test(span: Span) -> bool:
     """Whether a TEST is the condition or target of a plan ("restart the drip if Plt
-    stable", "until Cr back", "goal LDL < 55", "K goal > 4"), so what follows it is a
-    threshold and not a result. "when Cr was 3.1" is a past time, not a condition."""
+    stable", "until Cr back", "goal LDL < 55", "K goal > 4", "keep Mg > 2", and the next
+    targets of its list: "goal K > 4, Mg > 2"), so what follows it is a threshold and not
+    a result. "when Cr was 3.1" is a past time, not a condition."""
     doc = span.doc
+    if _previous_target_in_list(span):
+        return True
     before = _prev_word(span, span.start)
     after = _next_word(span, span.end)
     after_word = doc[after].lower_ if after is not None else ""
@@ -64,6 +103,8 @@ def is_condition_test(span: Span) -> bool:
     if before is None:
         return False
     opener = doc[before].lower_
+    if opener in _TARGET_VERBS:
+        return _comparator_follows(span, span.end)
     if opener not in _CONDITION_OPENERS:
         return False
     if opener == "when" and after_word in _PAST_AFTER_WHEN:

@@ -29,6 +29,13 @@ CONDITION_CASES = [
     ("Dalteparin was started 3/2 once platelets > 80.",
      [("platelets", "TEST"), ("Dalteparin", "MEDICATION")], "present"),
     ("Platelets stable at 140.", [("Platelets", "TEST")], "present"),
+    # Targets set with "keep" and the next targets of a list ...
+    ("Maintain sodium > 135 while on the drip.", [("sodium", "TEST")], "hypothetical"),
+    ("Target ferritin > 200, TSAT > 20.", [("TSAT", "TEST"), ("ferritin", "TEST")],
+     "hypothetical"),
+    # ... not a kept value, nor a value listed after another result.
+    ("Keep sodium 138 today.", [("sodium", "TEST")], "present"),
+    ("Labs: ferritin 90, TSAT > 20.", [("TSAT", "TEST"), ("ferritin", "TEST")], "present"),
 ]
 
 ORDERED_CASES = [
