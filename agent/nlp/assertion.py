@@ -73,6 +73,12 @@ from agent.nlp.clause_structure import (
 from agent.nlp.completed_courses import COURSE_SECTIONS, finished_before
 from agent.nlp.doc_text import token_texts
 from agent.nlp.negated_lists import item_outside_negation
+from agent.nlp.pending_orders import (
+    TREATMENT_TYPES,
+    is_condition_test,
+    is_ordered,
+    is_treatment_alternative,
+)
 from agent.nlp.scope_ends import history_section_ended, is_consequence_marker
 from agent.nlp.section_store import section_category
 from agent.nlp.template_answers import is_template_negative
@@ -185,9 +191,12 @@ def active_modifiers(span: Span) -> list:
             # colon leads to its consequence.
             conditional = modifier.category.upper() == "HYPOTHETICAL" and \
                 doc[_first_word(doc, modifier)].lower_ in _CONDITIONS
+            # "Watch for serotonin syndrome: fever, tremor": the colon lists its signs.
+            watch = modifier.category.upper() == "HYPOTHETICAL" and \
+                doc[_first_word(doc, modifier)].lower_ in _WATCH_CUES
             if _is_terminated(doc, modifier, cues, end, span.start,
                               consequence_ok=conditional) or _cue_is_closed_before(
-                    doc, end, span.start, colon_ok=conditional):
+                    doc, end, span.start, colon_ok=conditional or watch):
                 continue
             category = modifier.category.upper()
             if category in _CLAUSE_BOUND and new_clause_between(doc, end, span.start):
@@ -464,6 +473,7 @@ def _colon_outside_entities(doc: Doc, lo: int, hi: int) -> bool:
 
 
 _CONDITIONS = frozenset({"if", "when", "unless", "should"})
+_WATCH_CUES = frozenset({"monitor", "watch", "observe"})
 # Cues a new clause after ", and" ends ("no SI, and started sertraline"); a condition or a
 # history cue may govern a whole compound sentence.
 # Backward cues reaching this many tokens or more read a whole phrase, so a list before them.
@@ -616,8 +626,28 @@ def has_result(span: Span) -> bool:
         True when the next token is a number or a result word.
     """
     nxt = _token_after(span)
-    return nxt is not None and (nxt.like_num or nxt.text[:1].isdigit()
-                                or nxt.lower_ in RESULT_WORDS)
+    if nxt is None:
+        return False
+    if nxt.lower_ in RESULT_WORDS:
+        return True
+    return (nxt.like_num or nxt.text[:1].isdigit()) and not _time_unit_follows(nxt)
+
+
+# A number followed by one of these is a time, not a value ("ABG 1 h after the change").
+_TIME_UNITS = frozenset({"h", "hr", "hrs", "hour", "hours", "min", "mins", "minute",
+                         "minutes"})
+
+
+def _time_unit_follows(number) -> bool:
+    doc = number.doc
+    k = number.i + 1
+    while k < len(doc) and doc[k].is_space:
+        k += 1
+    if k < len(doc) and doc[k].text == "-":  # "CXR 4-6 h after"
+        k += 1
+        while k < len(doc) and (doc[k].is_space or doc[k].like_num):
+            k += 1
+    return k < len(doc) and doc[k].lower_ in _TIME_UNITS
 
 
 def has_numeric_result(span: Span) -> bool:
@@ -666,10 +696,12 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
     roles = roles or Rules.load().roles
     flags = context_flags(span)
     section = section_category(span)
-    is_resulted_test = entity_type == "TEST" and has_result(span)
+    # "if Hgb stable", "goal INR 2-3": the word after the test is a threshold, not a result.
+    condition_test = entity_type == "TEST" and is_condition_test(span)
+    is_resulted_test = entity_type == "TEST" and has_result(span) and not condition_test
     if flags.is_family or (roles.has(section, "family") and not history_section_ended(span)):
         return "absent" if flags.is_negated else "family"
-    if flags.is_hypothetical and not is_resulted_test:
+    if (flags.is_hypothetical and not is_resulted_test) or condition_test:
         return "hypothetical"
     if entity_type == "PROBLEM" and span.text.lower() in NEGATIVE_FINDINGS:
         return "absent"
@@ -681,6 +713,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
             and not (entity_type == "TEST" and (_is_evidence_test(span)
                                                  or has_numeric_result(span))):
         return "absent"
+    if entity_type in TREATMENT_TYPES and is_treatment_alternative(span):
+        return "hypothetical"  # "TURP vs suprapubic catheter": not chosen yet
     if flags.is_possible or (entity_type == "PROBLEM" and _question_marked(span)):
         return "possible"
     if roles.has(section, "allergy") and entity_type in ("ALLERGY", "MEDICATION"):
@@ -692,6 +726,8 @@ def assertion_of(span: Span, entity_type: str, roles: SectionRoles | None = None
         return "hypothetical"
     if roles.has(section, "prior_study") and entity_type in PLAN_AHEAD_TYPES:
         return "historical"
+    if entity_type in PLAN_AHEAD_TYPES and not is_resulted_test and is_ordered(span):
+        return "hypothetical"  # "[LE venous duplex] ordered" (guideline): not read yet
     if flags.is_historical or (
             roles.has(section, "history") and entity_type in HISTORY_SECTION_TYPES
             and not history_section_ended(span)) or (
