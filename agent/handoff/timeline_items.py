@@ -95,8 +95,12 @@ def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
     label = min((c.label for c in cues), key=lambda x: _STATUS_RANK.get(x, 9)) \
         if cues else None
     if ent.assertion == "present":
-        whole = rules.cues.find("problem", text, start, end)
-        if any(c.label == "possible" for c in whole):
+        # An open word before the problem or in its own stretch is its own; one after the
+        # next problem of the clause is that problem's ("Hypernatremia with polyuria --
+        # suspected nephrogenic DI, NOT confirmed": the DI is left open, the sodium is not),
+        # unless it closes the whole item after a dash (the tail cues above).
+        whole = rules.cues.find("problem", text, start, stop)
+        if any(c.label == "possible" for c in [*whole, *cues]):
             return "possible"
         if label is None and rules.cues.find("problem_settled", text, ent.end, stop):
             # "UTI, treated", "coagulopathy, reversed", "volume overload - diuresed back
