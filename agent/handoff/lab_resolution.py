@@ -94,11 +94,23 @@ class LabValue:
     where: tuple[int, int]
     note: Note
     ent: Entity
-    value: float
+    value: float | None
+    normal: bool = False  # said in words to be normal again (no number)
+
+
+# A test said to be normal again in words ("sodium normalized with oral water", "potassium
+# back to normal after repletion"): as good as a normal value. "normalizing" / "trending
+# toward normal" are on the way, not there; "normal saline" is no test result.
+_BACK_TO_NORMAL = re.compile(
+    r"\s*(?:levels?\s+)?(?:(?:has|had|have|was|were|is|are|then|subsequently|since)\s+)*"
+    r"(?:normali[sz]ed|(?:returned|back|came back)\s+to\s+(?:normal|baseline)|"
+    r"(?:now\s+)?within\s+normal\s+limits|now\s+normal)\b", re.IGNORECASE)
 
 
 def lab_values(notes: list[Note], extractions: dict[str, NoteExtraction]) -> list[LabValue]:
-    """The patient's stated test values in note order, read once for all problems."""
+    """The patient's stated test values in note order, read once for all problems; a test
+    said in words to be normal again (:data:`_BACK_TO_NORMAL`) carries ``normal=True``
+    and no number."""
     out = []
     for i, note in enumerate(notes):
         ext = extractions.get(note.note_id)
@@ -108,6 +120,8 @@ def lab_values(notes: list[Note], extractions: dict[str, NoteExtraction]) -> lis
             value = _value(ent)
             if value is not None:
                 out.append(LabValue((i, ent.start), note, ent, value))
+            elif _BACK_TO_NORMAL.match(note.text, ent.end):
+                out.append(LabValue((i, ent.start), note, ent, None, normal=True))
     return out
 
 
@@ -130,11 +144,16 @@ def settle_by_labs(track: dict, order: dict[str, int], values: list[LabValue],
     if not later:
         return
     last_value = max(later, key=lambda v: v.where)
-    if not rule.is_normal(last_value.value):
+    if not (last_value.normal or (last_value.value is not None
+                                  and rule.is_normal(last_value.value))):
         return
     note, ent = last_value.note, last_value.ent
+    if last_value.normal:
+        words = _BACK_TO_NORMAL.match(note.text, ent.end)
+        detail, end = f"{note.text[ent.start:words.end()].strip()}", words.end()
+    else:
+        detail, end = f"{ent.text} {ent.attributes['value'].text} (normal)", ent.end
     track["status"] = "resolved"
     track["events"].append(TimelineEvent(
-        note_id=note.note_id, date=note.date, change="resolved",
-        detail=f"{ent.text} {ent.attributes['value'].text} (normal)",
-        citation=Citation(note_id=note.note_id, start=ent.start, end=ent.end)))
+        note_id=note.note_id, date=note.date, change="resolved", detail=detail,
+        citation=Citation(note_id=note.note_id, start=ent.start, end=end)))

@@ -95,9 +95,18 @@ def _problem_status(ent: Entity, text: str, clause: tuple[int, int],
     label = min((c.label for c in cues), key=lambda x: _STATUS_RANK.get(x, 9)) \
         if cues else None
     if ent.assertion == "present":
-        whole = rules.cues.find("problem", text, start, end)
-        if any(c.label == "possible" for c in whole):
+        # An open word before the problem or in its own stretch is its own; one after the
+        # next problem of the clause is that problem's ("Hypernatremia with polyuria --
+        # suspected nephrogenic DI, NOT confirmed": the DI is left open, the sodium is not),
+        # unless it closes the whole item after a dash (the tail cues above).
+        whole = rules.cues.find("problem", text, start, stop)
+        if any(c.label == "possible" for c in [*whole, *cues]):
             return "possible"
+        if label is None and rules.cues.find("problem_settled", text, ent.end, stop):
+            # "UTI, treated", "coagulopathy, reversed", "volume overload - diuresed back
+            # to pre-op weight": the episode is over (build_problems decides whether the
+            # problem was the patient's before admission, which these words cannot settle).
+            return "settled"
         return {"resolved": "resolved", "ruled_out": "ruled_out"}.get(label, "active")
     if ent.assertion == "absent":
         if label == "resolved":
@@ -136,6 +145,13 @@ def build_problems(notes: list[Note], extractions: dict[str, NoteExtraction],
             clause = layout.clause_around(ent.start, ent.end)
             last_end = max(e.end for e in problems if clause[0] <= e.start < clause[1])
             status = _problem_status(ent, note.text, clause, rules, following, last_end)
+            if status == "settled":
+                # Treated, reversed or back to baseline ends an episode of the stay; a
+                # problem the patient had before admission (a history mention) is only
+                # back at its usual state ("HTN: BP back to baseline -- resume amlodipine").
+                before = tracks.get(problem_key(ent), {}).get("events", [])
+                status = "active" if any(e.change == "historical" for e in before) \
+                    else "resolved"
             if status in ("ruled_out", "absent") and evidence_aside(note.text, ent, problems):
                 # "Ruled out: urinary tract infection (sterile pyuria)": the aside is why
                 # the item was excluded; it says nothing of its own place on the list.

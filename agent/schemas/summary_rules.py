@@ -25,6 +25,7 @@ CueKind = Literal[
     "switch_phrase",     # verifier: "switched X to", "X ... changed to" around one mention
     "single_dose",       # "x1", "bolus", "load": a one-time dose, not a current medication
     "problem",           # resolved / ruled_out / improving next to a diagnosis
+    "problem_settled",   # a stay's episode over by its treatment or a measure back to usual
     "problem_ruled_out",  # verifier: ruled out before/after the problem
     "problem_past",      # verifier: h/o, s/p before; resolved after
     "problem_new",       # verifier: new onset before/after
@@ -60,6 +61,7 @@ CUE_LABELS: dict[str, tuple[str, ...]] = {
     "switch_phrase": ("from", "to_next", "to_target"),
     "single_dose": ("single_dose",),
     "problem": ("resolved", "ruled_out", "active", "possible"),
+    "problem_settled": ("settled",),
     "problem_ruled_out": ("ruled_out",),
     "problem_past": ("past",),
     "problem_new": ("new",),
