@@ -514,9 +514,11 @@ def make_mentions(note_id: str, date: str | None, order: int, text: str,
     return _heading_takes_its_line(text, out)
 
 
-KIN_WORD = re.compile(r"\b(?:mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
+# The people a statement or a note may name instead of the patient.
+RELATIVE_WORDS = (r"mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
                   r"grand(?:mother|father|son|daughter)|niece|nephew|wife|husband|spouse|"
-                  r"partner)s?\b", re.IGNORECASE)
+                  r"partner")
+KIN_WORD = re.compile(rf"\b(?:{RELATIVE_WORDS})s?\b", re.IGNORECASE)
 _KIN_SAME = {"mom": "mother", "dad": "father", "spouse": "partner", "wife": "partner",
              "husband": "partner"}
 _SENTENCE_BREAK = re.compile(r"[.;](?:\s|$)")

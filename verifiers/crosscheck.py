@@ -51,6 +51,7 @@ from verifiers.claims import (
     CHECKED_TYPES,
     DENIAL_BEFORE,
     FREQUENCY_SYNONYMS,
+    RELATIVE_WORDS,
     REPEAT_BEFORE,
     RESULT_WORDS,
     Mention,
@@ -477,20 +478,16 @@ _DRUG_HARM_AFTER = re.compile(r"[\s-]*(?:toxicity|overdose|poisoning|intoxicatio
                               r"supratherapeutic))\b", re.IGNORECASE)
 
 
-# The people a statement may name as its subject instead of the patient.
-_RELATIVES = (r"mother|mom|father|dad|sister|brother|daughter|son|aunt|uncle|cousin|"
-              r"grand(?:mother|father|son|daughter)|niece|nephew|wife|husband|spouse|partner")
-
 # A sentence whose subject is a relative: "Her mother ...", "The patient's son ...".
 _RELATIVE_SUBJECT = re.compile(r"(?:^|[.;]\s+)(?:(?:her|his|their|the patient's|pt's|patient's)"
                                r"\s+)?(?:(?:older|younger|elder|twin|maternal|paternal)\s+)?"
-                               rf"(?:{_RELATIVES})s?\b(?:\s*\([^)]*\))?\s+"
+                               rf"(?:{RELATIVE_WORDS})s?\b(?:\s*\([^)]*\))?\s+"
                                r"(?!and\b|or\b)", re.IGNORECASE)
 
 
 # A relative named only as the source of a graft ("matched-sibling HSCT", "living related
 # donor", "her brother's stem cells"): the patient's transplant, not the relative's fact.
-_KIN = re.compile(rf"\b(?:{_RELATIVES}|sibling|parent)s?\b", re.IGNORECASE)
+_KIN = re.compile(rf"\b(?:{RELATIVE_WORDS}|sibling|parent)s?\b", re.IGNORECASE)
 _KIN_AS_DONOR = re.compile(r"\b(?:matched|related|unrelated|haplo\w*|full|half|HLA[- ]\w+)"
                            r"[- ](?:sibling|brother|sister|son|daughter|mother|father|parent)\b|"
                            r"\b(?:sibling|brother|sister|son|daughter|mother|father|parent)"
@@ -650,7 +647,7 @@ def _result_of_unresulted(claim: Entity, text: str, every: list[Mention],
     """"The stress test was negative": a result in words of a test. When every note that
     names the test gives it as planned, recommended or pending and none gives a result or
     names it as done, the result cannot come from the notes: those mentions (else None)."""
-    lo, hi = layout.clause_around(claim.start, claim.end)
+    _, hi = layout.clause_around(claim.start, claim.end)
     # A lab with a number ("a bilirubin of 13.8") is left to the value checks: its value
     # often stands under another name in the notes ("TSB 13.8") while its name is ordered.
     value = claim.attributes.get("value")

@@ -177,6 +177,11 @@ def _problem_cites(p: ProblemTrack, status: str) -> list[Citation]:
     return matching[-2:] or [p.events[-1].citation]
 
 
+def _with_regimen(head: str, m: MedicationTrack) -> str:
+    """A drug's name followed by the regimen the timeline holds for it."""
+    return " ".join(x for x in (head, m.dose, m.route, m.frequency) if x)
+
+
 def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, list[Citation]]:
     taken = [e for e in m.events if e.change != "mentioned"] or m.events
     last_note = taken[-1].note_id
@@ -199,7 +204,7 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
         # home list of the note that changed the dose): state the regimen the timeline
         # holds now.
         drug = name.split()[0] if name.split() else m.name
-        name = " ".join(x for x in (drug, m.dose, m.route, m.frequency) if x)
+        name = _with_regimen(drug, m)
     dose_cite = []
     if m.status in ("stopped", "held") and m.dose and len(name.split()) <= 3 and not any(
             ch.isdigit() for ch in name) and not any(e.change == "dose_changed"
@@ -210,7 +215,7 @@ def _medication_text(m: MedicationTrack, notes: dict[str, Note]) -> tuple[str, l
         number = m.dose.split()[0]
         src = [e for e in m.events if e.detail and number in e.detail.split()]
         if src:
-            name = " ".join(x for x in (name, m.dose, m.route, m.frequency) if x)
+            name = _with_regimen(name, m)
             dose_cite = [src[-1].citation]
     changes = []
     # Several changes read in one note are one step: the last one says where it ended

@@ -540,14 +540,14 @@ def _reconcile(track: dict, mention: _Mention, note: Note) -> TimelineEvent:
     return event
 
 
-_INFUSION = re.compile(r"\b(?:infusion|drip|gtt)\b", re.IGNORECASE)
-_INFUSION_NEXT = re.compile(r"\s*(?:infusion|drip|gtt)\b", re.IGNORECASE)
+# An infusion word in the mention or right after it ("pantoprazole infusion").
+_INFUSION = re.compile(r"\s*\b(?:infusion|drip|gtt)\b", re.IGNORECASE)
 
 
 def _other_route_now(track: dict, now: dict[str, str], ent: Entity, note: Note) -> bool:
     """Whether this note already set the drug active by a route other than the stopped
     mention's own (an infusion, drip or gtt is intravenous)."""
-    infusion = _INFUSION.search(ent.text) or _INFUSION_NEXT.match(note.text, ent.end)
+    infusion = _INFUSION.search(ent.text) or _INFUSION.match(note.text, ent.end)
     route = now.get("route") or ("IV" if infusion else None)
     current = track["regimen"].get("route")
     return route is not None and current is not None and route.lower() != current.lower() \
